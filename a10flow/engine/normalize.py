@@ -1,0 +1,265 @@
+"""Rewrite what real modellers write into what SpiffWorkflow runs.
+
+bpmn.io and Camunda Modeler write bare ISO 8601 timers (``P3D``), JUEL
+expressions (``${approved}``) and ``camunda:decisionRef``; SpiffWorkflow
+evaluates every timer and condition as Python and reads decision references
+from its own extension. This module edits the parsed XML tree in place before
+the engine parser sees it, and reports every expression it cannot make sense
+of, so that a bad file is refused at deploy rather than in the middle of an
+instance. The stored BPMN stays exactly as uploaded.
+"""
+import ast
+import io
+import keyword
+import re
+import tokenize
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+
+_DURATION = re.compile(
+    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+)
+DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+JUEL = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
+# Camunda's documented due-date idiom: ${dateTime().plusDays(2).toDate()}
+_JODA = re.compile(r"^dateTime\(\)((?:\.plus(?:Years|Months|Weeks|Days|Hours|Minutes)\(\d+\))*)\.toDate\(\)$")
+_JODA_PART = re.compile(r"\.plus(Years|Months|Weeks|Days|Hours|Minutes)\((\d+)\)")
+
+_JUEL_WORDS = {
+    "true": "True", "false": "False", "null": "None",
+    "and": "and", "or": "or", "not": "not",
+    "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">=",
+    "div": "/", "mod": "%", "empty": "not",
+}
+_JUEL_OPS = {"&&": " and ", "||": " or "}
+
+HINT = ("write the expression in Python over the instance data, "
+        "e.g. approved == True or amount > 1000")
+
+
+class ExpressionError(ValueError):
+    """An expression that a10flow cannot run; the message says how to fix it."""
+
+
+_DURATION_WITHOUT_T = re.compile(r"^P((?:\d+[YMWD])*)((?:\d+H)?(?:\d+M)?(?:\d+S)?)$")
+
+
+def lenient_duration(text):
+    """``P1H`` (a common slip for ``PT1H``) → ``PT1H``; other text unchanged."""
+    match = _DURATION_WITHOUT_T.match(text)
+    if match and re.search("[HS]", match.group(2)):
+        return f"P{match.group(1)}T{match.group(2)}"
+    return text
+
+
+def is_iso_duration(text):
+    return bool(_DURATION.match(lenient_duration(text)))
+
+
+def check_datetime(text):
+    """Return an error message for an ISO date-time without offset, else None."""
+    match = DATETIME.match(text)
+    if match and not match.group("tz"):
+        return (f"date-time {text!r} has no time zone: add Z (UTC) or an offset "
+                f"such as +01:00, else it would depend on the server's zone")
+    return None
+
+
+def _zoned(text, warn):
+    """A naive date-time is read as UTC when ``warn`` is given (deploy), else refused."""
+    if problem := check_datetime(text):
+        if warn is None:
+            raise ExpressionError(problem)
+        warn(f"date-time {text!r} has no time zone and is read as UTC: add Z or an offset to say so")
+        return text + "Z"
+    return text
+
+
+def _cycle(text, warn):
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not re.match(r"^R\d*$", parts[0]):
+        raise ExpressionError(f"{text!r} is not an ISO 8601 cycle such as R/P1D or R3/2026-01-01T09:00:00Z/P1W")
+    for index, part in enumerate(parts[1:], 1):
+        if is_iso_duration(part):
+            parts[index] = lenient_duration(part)
+        elif DATETIME.match(part):
+            parts[index] = _zoned(part, warn)
+        else:
+            raise ExpressionError(f"{part!r} in cycle {text!r} is neither an ISO duration nor a date-time")
+    return "/".join(parts)
+
+
+def timer_to_python(text, kind, warn=None):
+    """Turn a timer definition into a Python expression Spiff can evaluate.
+
+    ``kind`` is timeDuration, timeDate or timeCycle. Raises ExpressionError.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ExpressionError(f"the timer has an empty {kind}: give an ISO 8601 value such as P3D")
+    if kind == "timeDuration" and is_iso_duration(text):
+        return repr(lenient_duration(text))
+    if kind == "timeDate" and DATETIME.match(text):
+        return repr(_zoned(text, warn))
+    if kind == "timeCycle" and text.startswith("R") and "/" in text:
+        return repr(_cycle(text, warn))
+    juel = JUEL.match(text)
+    expression = juel_to_python(juel.group(1)) if juel else text
+    check_expression(expression)
+    try:
+        literal = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        literal = None
+    if isinstance(literal, str):
+        return timer_to_python(literal, kind, warn)
+    # Spiff wants an ISO string; timer_value() also accepts timedelta/datetime.
+    return f"timer_value({expression}, {kind!r})"
+
+
+def juel_to_python(text):
+    """Translate the part of JUEL that has a plain Python meaning.
+
+    Identifiers become ``variable("name")`` so that keywords such as
+    ``continue`` and unset variables (null in JUEL) both work. Method calls
+    have no Python meaning here and raise ExpressionError with a hint.
+    """
+    text = text.strip()
+    for op, word in _JUEL_OPS.items():
+        text = text.replace(op, word)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise ExpressionError(f"cannot read the JUEL expression ${{{text}}}: {HINT}") from exc
+    out, previous = [], None
+    for index, tok in enumerate(tokens):
+        kind, value = tok.type, tok.string
+        nxt = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        if kind == tokenize.ERRORTOKEN and value == "!":
+            out.append(" not ")
+        elif kind == tokenize.NAME and value in _JUEL_WORDS and previous != ".":
+            out.append(f" {_JUEL_WORDS[value]} ")
+        elif kind == tokenize.NAME and previous == ".":
+            if nxt == "(":
+                raise ExpressionError(
+                    f"JUEL method call .{value}() in ${{{text}}} cannot run in a10flow: {HINT}")
+            out[-1] = f"[{value!r}]"  # JUEL a.b on a map is a["b"]
+        elif kind == tokenize.NAME:
+            if nxt == "(":
+                raise ExpressionError(
+                    f"JUEL function {value}() in ${{{text}}} cannot run in a10flow: {HINT}")
+            out.append(f"variable({value!r})")
+        elif kind in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.NL):
+            continue
+        elif kind == tokenize.ERRORTOKEN and value.isspace():
+            continue
+        else:
+            out.append(value)
+        previous = value
+    python = "".join(out).strip()
+    try:
+        check_expression(python)
+    except ExpressionError as exc:
+        raise ExpressionError(f"cannot translate the JUEL expression ${{{text}}}: {HINT}") from exc
+    return python
+
+
+def joda_due_to_iso(text):
+    """``dateTime().plusDays(2).toDate()`` → ``P2D`` (Camunda's due-date idiom), else None."""
+    match = _JODA.match(text.strip())
+    if not match:
+        return None
+    units = {"Years": "Y", "Months": "M", "Weeks": "W", "Days": "D", "Hours": "H", "Minutes": "M"}
+    date, time = "", ""
+    for unit, amount in _JODA_PART.findall(match.group(1)):
+        if unit in ("Hours", "Minutes"):
+            time += f"{amount}{units[unit]}"
+        else:
+            date += f"{amount}{units[unit]}"
+    return "P" + (date or ("" if time else "0D")) + (f"T{time}" if time else "")
+
+
+def check_expression(text):
+    try:
+        compile(text, "<expression>", "eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"not a valid Python expression: {exc.msg}") from exc
+
+
+def check_script(text):
+    try:
+        compile(text or "", "<script>", "exec")
+    except SyntaxError as exc:
+        raise ExpressionError(f"Python syntax error on line {exc.lineno}: {exc.msg}") from exc
+
+
+def _owner_id(node):
+    """The id of the nearest ancestor with an id: the element a modeller clicks."""
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def normalize_bpmn(root):
+    """Rewrite timers, conditions and decision references in place.
+
+    Returns two lists of ``(element_id, message)``: what cannot run, and what
+    runs but was read in a way the modeller should confirm.
+    """
+    problems, warnings = [], []
+
+    def report(node, message):
+        problems.append((_owner_id(node), message))
+
+    for kind in ("timeDuration", "timeDate", "timeCycle"):
+        for node in root.iterfind(f".//bpmn:{kind}", NS):
+            try:
+                node.text = timer_to_python(
+                    node.text, kind, lambda msg, n=node: warnings.append((_owner_id(n), msg)))
+            except ExpressionError as exc:
+                report(node, str(exc))
+    for node in root.iterfind(".//bpmn:timerEventDefinition", NS):
+        if not len(node):
+            report(node, "the timer has no definition: set a duration, date or cycle")
+
+    for node in root.iterfind(".//bpmn:conditionExpression", NS):
+        text = (node.text or "").strip()
+        if not text:
+            continue  # an empty condition: Spiff reports the flow itself
+        try:
+            juel = JUEL.match(text)
+            node.text = juel_to_python(juel.group(1)) if juel else text
+            check_expression(node.text)
+        except ExpressionError as exc:
+            report(node.getparent(), f"condition {text!r}: {exc}")
+
+    scripts = list(root.iterfind(".//bpmn:scriptTask/bpmn:script", NS))
+    scripts += list(root.iterfind(".//spiffworkflow:preScript", NS))
+    scripts += list(root.iterfind(".//spiffworkflow:postScript", NS))
+    for node in scripts:
+        try:
+            check_script(node.text)
+        except ExpressionError as exc:
+            report(node, str(exc))
+    for task in root.iterfind(".//bpmn:scriptTask", NS):
+        fmt = task.get("scriptFormat")
+        if fmt and fmt.lower() not in ("python", "text/x-python"):
+            report(task, f"scriptFormat {fmt!r} is not supported: scripts are Python")
+
+    for task in root.iterfind(".//bpmn:businessRuleTask", NS):
+        ref = task.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if ref and task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS) is None:
+            ext = task.find("bpmn:extensionElements", NS)
+            if ext is None:
+                ext = etree.SubElement(task, f"{{{BPMN_NS}}}extensionElements")
+                task.insert(0, ext)
+            etree.SubElement(ext, f"{{{SPIFF_NS}}}calledDecisionId").text = ref
+    return problems, warnings

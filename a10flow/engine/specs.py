@@ -1,0 +1,439 @@
+"""Parse and validate an upload of BPMN, DMN and form files into deployable processes.
+
+Every problem is collected, so a modeller sees all of them at once, each with
+the file and the BPMN element at fault. Nothing here touches the database: the
+caller passes ``resolve_called`` to find processes deployed earlier.
+"""
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import jsonschema
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from . import normalize
+from .normalize import CAMUNDA_NS, NS, SPIFF_NS, ExpressionError
+from .state import dump_spec
+
+_XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, remove_blank_text=False)
+HUMAN_TASKS = ("userTask", "manualTask")
+_CAMUNDA_SERVICE_ATTRS = ("class", "expression", "delegateExpression", "type")
+
+
+class DeployError(Exception):
+    """The upload cannot be deployed; ``details`` lists every problem found."""
+
+    def __init__(self, details):
+        super().__init__(f"{len(details)} problem(s) in the upload")
+        self.details = details
+
+
+@dataclass
+class Decision:
+    """A DMN decision table of an upload; processes deployed later may call it."""
+    key: str
+    name: str
+    filename: str
+    xml: str
+    sha256: str
+
+
+@dataclass
+class Deployment:
+    processes: list
+    decisions: list
+    warnings: list
+
+
+@dataclass
+class Process:
+    """One deployable process of an upload, ready to be stored as a definition version."""
+    key: str
+    name: str
+    filename: str
+    bpmn_xml: str
+    bpmn_sha256: str
+    spec: dict
+    tasks: dict          # element id -> assignment, form and due-date settings of a human task
+    forms: dict          # form name -> JSON Schema
+    files: dict          # supporting files (DMN, called BPMN, forms): name -> text
+    content_hash: str
+
+
+def _detail(file, element, message):
+    return {"file": file, "element": element, "message": message}
+
+
+def parse_xml(data, filename):
+    """Parse untrusted XML: no DTD, no entities, no network. Raises DeployError."""
+    if not data.strip():
+        raise DeployError([_detail(filename, None, "the file is empty")])
+    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
+        raise DeployError([_detail(filename, None,
+                                   "DOCTYPE and ENTITY declarations are not allowed in BPMN/DMN files")])
+    try:
+        return etree.fromstring(data, etree.XMLParser(**_XML_PARSER_OPTIONS))
+    except etree.XMLSyntaxError as exc:
+        raise DeployError([_detail(filename, None, f"not well-formed XML: {exc}")]) from None
+
+
+def _kind(root):
+    tag = etree.QName(root)
+    if tag.localname == "definitions" and "BPMN" in (tag.namespace or ""):
+        return "bpmn"
+    if tag.localname == "definitions" and "DMN" in (tag.namespace or "").upper():
+        return "dmn"
+    return None
+
+
+def _duplicate_ids(root):
+    seen, dups = set(), []
+    for node in root.iter():
+        node_id = node.get("id") if isinstance(node.tag, str) else None
+        if node_id is None:
+            continue
+        if node_id in seen and node_id not in dups:
+            dups.append(node_id)
+        seen.add(node_id)
+    return dups
+
+
+def _camunda_service_problems(root):
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        used = [a for a in _CAMUNDA_SERVICE_ATTRS if task.get(f"{{{CAMUNDA_NS}}}{a}")]
+        if used and task.find(".//spiffworkflow:serviceTaskOperator", NS) is None:
+            attr = used[0]
+            yield task.get("id"), (
+                f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
+                f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
+                f"(spiffworkflow:serviceTaskOperator) or a script task instead")
+
+
+def _spiff_properties(node):
+    return {p.get("name"): p.get("value") for p in
+            node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+
+
+class _Upload:
+    """The files of one upload, sorted by kind, with every problem found so far."""
+
+    def __init__(self, files, forms_dir):
+        self.problems, self.warnings = [], []
+        self.bpmn, self.dmn, self.forms, self.raw = {}, {}, {}, {}
+        self.forms_dir = forms_dir
+        for name, data in files:
+            self._add(os.path.basename(name or "unnamed"), data)
+
+    def _add(self, name, data):
+        self.raw[name] = data
+        if name.lower().endswith(".json"):
+            try:
+                schema = json.loads(data)
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+                if not isinstance(schema, dict):
+                    raise jsonschema.SchemaError("a form must be a JSON object")
+                self.forms[name] = schema
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.problems.append(_detail(name, None, f"not valid JSON: {exc}"))
+            except jsonschema.SchemaError as exc:
+                where = "/".join(str(p) for p in exc.path) or "(root)"
+                self.problems.append(_detail(name, None, f"not a valid JSON Schema at {where}: {exc.message}"))
+            return
+        try:
+            root = parse_xml(data, name)
+        except DeployError as exc:
+            self.problems.extend(exc.details)
+            return
+        kind = _kind(root)
+        if kind is None:
+            self.problems.append(_detail(name, None, "not a BPMN or DMN file: the root element must be "
+                                         "bpmn:definitions or dmn:definitions"))
+        else:
+            getattr(self, kind)[name] = root
+
+    def form(self, ref):
+        """The JSON Schema a task's form reference names, or None if there is none."""
+        candidates = [c for c in (ref, f"{ref}.json", f"{ref}.schema.json") if "/" not in c and ":" not in c]
+        for candidate in candidates:
+            if candidate in self.forms:
+                return candidate, self.forms[candidate]
+        for candidate in candidates:
+            path = os.path.join(self.forms_dir or "", os.path.basename(candidate))
+            if self.forms_dir and os.path.isfile(path):
+                with open(path, "rb") as fh:
+                    schema = json.load(fh)
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+                return os.path.basename(candidate), schema
+        return None
+
+
+def parse_upload(files, forms_dir=None, resolve=None):
+    """Validate an upload and return what it deploys: processes and decision tables.
+
+    ``files`` is a list of (filename, bytes). ``resolve(kind, key)`` returns the
+    bytes of an already deployed "process" or "decision", or None.
+    Raises DeployError listing every problem.
+    """
+    upload = _Upload(files, forms_dir)
+    resolve = resolve or (lambda kind, key: None)
+    if not upload.bpmn and not upload.dmn and not upload.problems:
+        upload.problems.append(_detail(None, None, "the upload has no BPMN or DMN file"))
+    parser = SpiffBpmnParser()
+    decisions = []
+    for name, root in upload.dmn.items():
+        decisions.extend(_add_dmn(upload, parser, name, root))
+
+    executable, owner = [], {}
+    for name, root in upload.bpmn.items():
+        before = len(upload.problems)
+        for dup in _duplicate_ids(root):
+            upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
+        for element, message in _camunda_service_problems(root):
+            upload.problems.append(_detail(name, element, message))
+        problems, warnings = normalize.normalize_bpmn(root)
+        upload.problems.extend(_detail(name, e, m) for e, m in problems)
+        upload.warnings.extend(_detail(name, e, m) for e, m in warnings)
+        processes = root.findall("bpmn:process", NS)
+        if not processes:
+            upload.problems.append(_detail(name, None, "the file has no bpmn:process"))
+        elif not any(_executable(p) for p in processes):
+            ids = ", ".join(p.get("id") for p in processes)
+            upload.problems.append(_detail(name, processes[0].get("id"),
+                f"no executable process ({ids}): tick 'Executable' in the modeller's properties panel "
+                f"(bpmn.io sets isExecutable=\"false\" by default)"))
+        _add_deployed_decisions(upload, parser, root, name, resolve)
+        if len(upload.problems) == before:
+            if _add_to_parser(upload, parser.add_bpmn_xml, root, name):
+                for proc in processes:
+                    owner[proc.get("id")] = (name, proc)
+                    if _executable(proc):
+                        executable.append(proc.get("id"))
+    if upload.problems:
+        raise DeployError(upload.problems)
+
+    _add_called_processes(upload, parser, owner, resolve)
+    result = [p for p in (_build(upload, parser, key, owner) for key in executable) if p]
+    if upload.problems:
+        raise DeployError(upload.problems)
+    return Deployment(result, decisions, upload.warnings)
+
+
+def _executable(process):
+    # Spiff, like the BPMN spec, treats a missing isExecutable as executable.
+    return process.get("isExecutable", "true") == "true"
+
+
+def _add_dmn(upload, parser, name, root):
+    """Register each decision of a DMN file on its own; return them as Decisions.
+
+    SpiffWorkflow reads one decision per file, so a decision requirement
+    diagram is split into one document per decision.
+    """
+    text, digest = upload.raw[name].decode("utf-8"), hashlib.sha256(upload.raw[name]).hexdigest()
+    decisions = []
+    for decision in root.findall("{*}decision"):
+        decision_id = decision.get("id")
+        single = copy.deepcopy(root)
+        for other in single.findall("{*}decision"):
+            if other.get("id") != decision_id:
+                single.remove(other)
+        for number, table in enumerate(single.iterfind("{*}decision/{*}decisionTable")):
+            table.set("id", table.get("id") or f"{decision_id}_table{number}")
+        try:
+            parser.add_dmn_xml(single, name)
+            parser.dmn_parsers[decision_id].parse()
+        except Exception as exc:  # the DMN parser raises raw errors on tables it cannot read
+            upload.problems.append(_detail(name, decision_id, f"the decision table cannot be read: "
+                                           f"{type(exc).__name__}: {exc}"))
+            continue
+        if decision.find("{*}informationRequirement/{*}requiredDecision") is not None:
+            upload.warnings.append(_detail(name, decision_id, "this decision requires other decisions; "
+                "a10flow evaluates each table on its own, so evaluate the required ones first "
+                "(one business rule task each) and keep their results in the instance data"))
+        decisions.append(Decision(decision_id, decision.get("name") or decision_id, name, text, digest))
+    if not decisions and not upload.problems:
+        upload.problems.append(_detail(name, None, "the DMN file has no decision"))
+    return decisions
+
+
+def _add_deployed_decisions(upload, parser, root, name, resolve):
+    """Decision tables a business rule task calls that are not in this upload."""
+    for ref in root.iterfind(".//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", NS):
+        decision = (ref.text or "").strip()
+        if decision and decision not in parser.dmn_parsers:
+            data = resolve("decision", decision)
+            if data is not None:
+                dmn_name = f"{decision}.dmn"
+                upload.raw[dmn_name] = data
+                upload.dmn[dmn_name] = parse_xml(data, dmn_name)
+                _add_dmn(upload, parser, dmn_name, upload.dmn[dmn_name])
+
+
+def _add_to_parser(upload, add, root, name):
+    try:
+        add(root, name)
+        return True
+    except ValidationException as exc:
+        upload.problems.append(_detail(name, exc.id or None, _engine_message(exc)))
+    except Exception as exc:  # the engine's parser raises raw errors on files it cannot read
+        upload.problems.append(_detail(name, None, f"the engine cannot read this file: "
+                                       f"{type(exc).__name__}: {exc}"))
+    return False
+
+
+def _engine_message(exc):
+    message = str(exc).rstrip(". ")
+    if exc.name and exc.name not in message:
+        message += f" (element {exc.name!r})"
+    return message
+
+
+def _add_called_processes(upload, parser, owner, resolve):
+    """Make called processes from earlier deployments known to the parser."""
+    pending = True
+    while pending:
+        pending = False
+        for name, proc in list(owner.values()):
+            for call in proc.iterfind(".//bpmn:callActivity", NS):
+                called = call.get("calledElement")
+                if not called:
+                    upload.problems.append(_detail(name, call.get("id"), "call activity names no process (calledElement)"))
+                elif called not in owner:
+                    data = resolve("process", called)
+                    if data is None:
+                        upload.problems.append(_detail(name, call.get("id"),
+                            f"call activity calls process {called!r}, which is neither in this upload "
+                            f"nor deployed"))
+                        continue
+                    root = parse_xml(data, f"{called}.bpmn")
+                    normalize.normalize_bpmn(root)  # it passed these checks when it was deployed
+                    parser.add_bpmn_xml(root, f"{called}.bpmn")
+                    upload.raw[f"{called}.bpmn"] = data
+                    for p in root.findall("bpmn:process", NS):
+                        owner[p.get("id")] = (f"{called}.bpmn", p)
+                    pending = True
+    if upload.problems:
+        raise DeployError(upload.problems)
+
+
+def _build(upload, parser, key, owner):
+    filename, proc = owner[key]
+    try:
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        upload.problems.append(_detail(exc.file_name or filename, exc.id or key, _engine_message(exc)))
+        return None
+    except Exception as exc:
+        upload.problems.append(_detail(filename, key, f"the engine cannot read this process: {exc}"))
+        return None
+
+    lanes = {}
+    for s in [spec, *subprocess_specs.values()]:
+        for ts in s.task_specs.values():
+            if getattr(ts, "bpmn_id", None):
+                lanes[ts.bpmn_id] = ts.lane
+    tasks, forms = {}, {}
+    called_files = {owner[k][0] for k in subprocess_specs if k in owner}
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for tag in HUMAN_TASKS:
+            for node in proc_node.iterfind(f".//bpmn:{tag}", NS):
+                tasks[node.get("id")] = _task_settings(upload, node, lanes, forms, filename)
+    supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
+    files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
+    for n in forms:
+        files.setdefault(n, json.dumps(forms[n], sort_keys=True))
+    raw = upload.raw[filename]
+    digest = hashlib.sha256(raw)
+    for n in sorted(files):
+        digest.update(n.encode() + b"\0" + files[n].encode())
+    return Process(
+        key=key, name=proc.get("name") or key, filename=filename,
+        bpmn_xml=raw.decode("utf-8"), bpmn_sha256=hashlib.sha256(raw).hexdigest(),
+        spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, files=files,
+        content_hash=digest.hexdigest())
+
+
+def _task_settings(upload, node, lanes, forms, filename):
+    """Assignment, due date and form of one human task, from Camunda and Spiff attributes."""
+    element = node.get("id")
+    props = _spiff_properties(node)
+
+    def setting(camunda_attr, spiff_prop):
+        value = node.get(f"{{{CAMUNDA_NS}}}{camunda_attr}")
+        return value if value is not None else props.get(spiff_prop)
+
+    settings = {
+        "name": node.get("name") or element,
+        "lane": lanes.get(element),
+        "candidate_groups": setting("candidateGroups", "candidateGroups"),
+        "candidate_users": setting("candidateUsers", "candidateUsers"),
+        "assignee": setting("assignee", "assignee"),
+        "due": setting("dueDate", "dueIn"),
+        "documentation": (node.findtext("bpmn:documentation", None, NS) or "").strip() or None,
+        "form": None,
+    }
+    for attr in ("candidate_groups", "candidate_users", "assignee"):
+        try:
+            settings[attr] = assignment_expression(settings[attr])
+        except ExpressionError as exc:
+            upload.problems.append(_detail(filename, element, f"{attr}: {exc}"))
+    try:
+        settings["due"] = due_expression(settings["due"])
+    except ExpressionError as exc:
+        upload.problems.append(_detail(filename, element, f"due date: {exc}"))
+
+    # formJsonSchemaFilename always names a JSON Schema; a camunda:formKey may
+    # name a Camunda Tasklist form, which runs here without a schema.
+    schema_ref = props.get("formJsonSchemaFilename")
+    form_key = node.get(f"{{{CAMUNDA_NS}}}formKey")
+    if form_key and form_key.endswith(".json"):
+        schema_ref = schema_ref or form_key
+    ref = schema_ref or form_key
+    found = upload.form(ref or f"{element}.schema.json")
+    if schema_ref and not found:
+        upload.problems.append(_detail(filename, element, f"form {schema_ref!r} was not found: upload it "
+                                       "with the definition or put it in forms/"))
+    elif ref and not found:
+        upload.warnings.append(_detail(filename, element, f"form key {ref!r} names no JSON Schema form (a Camunda "
+                                "Tasklist form?); the task accepts any data until it has one"))
+    elif found:
+        settings["form"] = found[0]
+        forms[found[0]] = found[1]
+    return settings
+
+
+def assignment_expression(value):
+    """Literal comma lists stay as they are; ``${…}`` becomes {"expr": python}."""
+    if value is None or not value.strip():
+        return None
+    juel = normalize.JUEL.match(value)
+    if not juel:
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return {"expr": normalize.juel_to_python(juel.group(1))}
+
+
+def due_expression(value):
+    """A due date: ISO duration or date-time, Camunda's ``dateTime().plusDays(n)``, or an expression."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    juel = normalize.JUEL.match(value)
+    if juel:
+        iso = normalize.joda_due_to_iso(juel.group(1))
+        if iso:
+            return {"duration": iso}
+        return {"expr": normalize.juel_to_python(juel.group(1))}
+    if normalize.is_iso_duration(value):
+        return {"duration": value}
+    if problem := normalize.check_datetime(value):
+        raise ExpressionError(problem)
+    if normalize.DATETIME.match(value):
+        return {"date": value}
+    normalize.check_expression(value)
+    return {"expr": value}

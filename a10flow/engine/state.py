@@ -1,0 +1,72 @@
+"""Workflow specs and instance state to and from JSON-ready dicts.
+
+The serialized instance embeds its whole spec, about half its bytes. Specs are
+stored once per definition version and kept restored in memory; an instance's
+state is stored without them and re-attached on load.
+"""
+from collections import OrderedDict
+from threading import Lock
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .scripting import script_engine
+
+_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+_cache = OrderedDict()
+_cache_lock = Lock()
+CACHE_SIZE = 128
+
+
+def dump_spec(spec, subprocess_specs):
+    return {
+        "spec": _serializer.to_dict(spec),
+        "subprocess_specs": {k: _serializer.to_dict(v) for k, v in subprocess_specs.items()},
+        "serializer_version": _serializer.VERSION,
+    }
+
+
+def _restore_spec(spec_dict):
+    spec = _serializer.from_dict(spec_dict["spec"])
+    subs = {k: _serializer.from_dict(v) for k, v in spec_dict["subprocess_specs"].items()}
+    return spec, subs
+
+
+def specs_for(version_id, spec_dict):
+    """Restored (spec, subprocess_specs) of a definition version, cached by id."""
+    with _cache_lock:
+        if version_id in _cache:
+            _cache.move_to_end(version_id)
+            return _cache[version_id]
+    restored = _restore_spec(spec_dict)
+    with _cache_lock:
+        _cache[version_id] = restored
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return restored
+
+
+def new_workflow(specs):
+    spec, subs = specs
+    return BpmnWorkflow(spec, subs, script_engine=script_engine())
+
+
+def dump_state(workflow):
+    """The instance's state without its specs."""
+    dct = _serializer.to_dict(workflow)
+    dct.pop("spec")
+    dct.pop("subprocess_specs")
+    dct[_serializer.VERSION_KEY] = _serializer.VERSION
+    return dct
+
+
+def load_state(specs, state):
+    spec, subs = specs
+    dct = dict(state)
+    # Already-restored spec objects pass through the registry untouched.
+    dct["spec"], dct["subprocess_specs"] = spec, subs
+    _serializer.migrate(dct)
+    workflow = _serializer.from_dict(dct)
+    workflow.script_engine = script_engine()
+    return workflow

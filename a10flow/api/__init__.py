@@ -1,0 +1,59 @@
+"""The REST API under /api/v1: one blueprint per resource, one JSON error shape."""
+from flask import jsonify
+from flask_smorest import Api as _Api
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ServiceError
+
+
+class Api(_Api):
+    """flask-smorest's Api, with every error as {"error": {"code", "message", "details"}}."""
+
+    def handle_http_exception(self, error):
+        details = []
+        messages = (getattr(error, "data", None) or {}).get("messages") or {}
+        for location, fields in messages.items():
+            details.extend(_flatten(fields))
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                422: "invalid"}.get(error.code, "error")
+        message = "the request has invalid fields" if details else error.description
+        return error_response(error.code, code, message, details)
+
+
+def _flatten(fields, prefix=""):
+    if isinstance(fields, dict):
+        out = []
+        for key, value in fields.items():
+            out.extend(_flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}/{key}"))
+        return out
+    return [{"field": prefix or None, "message": m} for m in (fields if isinstance(fields, list) else [fields])]
+
+
+def error_response(status, code, message, details=()):
+    response = jsonify({"error": {"code": code, "message": message, "details": list(details)}})
+    response.status_code = status
+    return response
+
+
+def init_app(app):
+    api = Api(app)
+    from . import definitions, instances, tasks
+    for module in (definitions, instances, tasks):
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return api.handle_http_exception(exc)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal", "the service failed; the error was logged")
+    return api

@@ -1,0 +1,143 @@
+"""/api/v1/instances: start, list, read and cancel process instances; read their evidence."""
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from .. import definitions, evidence, step, tasks
+from ..auth import load_user, require
+from ..errors import NotFound
+from ..models import (Definition, DefinitionKind, DefinitionVersion, HumanTask, Instance, InstanceStatus,
+                      Role, TaskStatus, Timer, db)
+from .tasks import TaskSchema
+
+blp = Blueprint("instances", __name__, description="Process instances and their evidence")
+blp.before_request(load_user)  # every API route needs a token
+
+
+class TimerSchema(Schema):
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    cycle = fields.Boolean()
+
+
+class InstanceSummarySchema(Schema):
+    id = fields.Integer()
+    process = fields.Function(lambda i: {"key": i.version.definition.key, "version": i.version.version,
+                                         "name": i.version.name})
+    business_key = fields.String(allow_none=True)
+    status = fields.Function(lambda i: i.status.value)
+    error = fields.Dict(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class InstanceSchema(InstanceSummarySchema):
+    data = fields.Dict()
+    open_tasks = fields.Method("_open_tasks")
+    timers = fields.Method("_timers")
+
+    def _open_tasks(self, instance):
+        rows = db.session.scalars(db.select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
+            .order_by(HumanTask.created_at))
+        return TaskSchema(many=True).dump(rows)
+
+    def _timers(self, instance):
+        rows = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance.id)
+                                  .order_by(Timer.due_at))
+        return TimerSchema(many=True).dump(rows)
+
+
+class InstanceListSchema(Schema):
+    items = fields.List(fields.Nested(InstanceSummarySchema))
+
+
+class StartSchema(Schema):
+    process = fields.String(required=True)
+    version = fields.Integer(validate=validate.Range(min=1))
+    business_key = fields.String(validate=validate.Length(max=255), allow_none=True)
+    data = fields.Dict(load_default=dict)
+
+
+class InstanceQuerySchema(Schema):
+    process = fields.String()
+    status = fields.String(validate=validate.OneOf([s.value for s in InstanceStatus]))
+    business_key = fields.String()
+
+
+class CancelSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class EvidenceSchema(Schema):
+    items = fields.List(fields.Dict())
+
+
+def _visible(stmt):
+    """Staff see instances they started or hold a task in; other roles see all."""
+    if g.user.role != Role.STAFF:
+        return stmt
+    return stmt.where((Instance.started_by == g.user.id) | db.exists().where(
+        (HumanTask.instance_id == Instance.id) & tasks.visible_filter(g.user)))
+
+
+def visible_instance(instance_id):
+    """:raises NotFound: also for an instance the user may not see."""
+    instance = db.session.scalar(_visible(db.select(Instance).where(Instance.id == instance_id)))
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(StartSchema)
+@blp.response(201, InstanceSchema)
+@require(Role.OWNER, Role.STAFF)
+def start(args):
+    """Start an instance of the latest (or the given) version; its open tasks come back at once."""
+    definition = definitions.find(args["process"], DefinitionKind.PROCESS)
+    version = definitions.version_of(definition, args.get("version"))
+    return step.start_instance(version, g.user, args["data"], args.get("business_key"))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(InstanceQuerySchema, location="query")
+@blp.response(200, InstanceListSchema)
+def list_instances(args):
+    """Instances, newest first, filtered by process, status and business key."""
+    stmt = _visible(db.select(Instance))
+    if args.get("process"):
+        stmt = stmt.join(DefinitionVersion).join(Definition).where(Definition.key == args["process"])
+    if args.get("status"):
+        stmt = stmt.where(Instance.status == InstanceStatus(args["status"]))
+    if args.get("business_key"):
+        stmt = stmt.where(Instance.business_key == args["business_key"])
+    return {"items": db.session.scalars(stmt.order_by(Instance.id.desc())).all()}
+
+
+@blp.route("/<int:instance_id>")
+@blp.response(200, InstanceSchema)
+def get_instance(instance_id):
+    """An instance: status, data, open tasks and waiting timers."""
+    return visible_instance(instance_id)
+
+
+@blp.route("/<int:instance_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, InstanceSchema)
+@require(Role.OWNER)
+def cancel(args, instance_id):
+    """Cancel a running instance; its open tasks are withdrawn."""
+    visible_instance(instance_id)
+    return step.cancel_instance(instance_id, g.user, args.get("reason"))
+
+
+@blp.route("/<int:instance_id>/evidence")
+@blp.response(200, EvidenceSchema)
+@require(Role.OWNER, Role.AUDITOR)
+def get_evidence(instance_id):
+    """The instance's evidence chain, oldest first, each record with prev_hash and hash."""
+    visible_instance(instance_id)
+    return {"items": evidence.records(instance_id)}

@@ -1,0 +1,116 @@
+"""/api/v1/tasks: the inbox; claim, unclaim and complete human tasks."""
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from .. import clock, step, tasks
+from ..auth import load_user, require
+from ..errors import Forbidden, NotFound
+from ..models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskStatus, db
+
+blp = Blueprint("tasks", __name__, description="Human tasks")
+blp.before_request(load_user)  # every API route needs a token
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    instance_id = fields.Integer()
+    process = fields.Function(lambda t: {"key": t.instance.version.definition.key,
+                                         "version": t.instance.version.version})
+    element_id = fields.String()
+    name = fields.String()
+    documentation = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+    status = fields.Function(lambda t: t.status.value)
+    candidate_groups = fields.Function(lambda t: t.candidate_names("group"))
+    candidate_users = fields.Function(lambda t: t.candidate_names("user"))
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Function(lambda t: bool(t.due_at and t.status == TaskStatus.OPEN and t.due_at < clock.now()))
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    form = fields.Function(lambda t: {"name": t.form, "schema": (t.instance.version.forms or {}).get(t.form)}
+                           if t.form else None)
+
+
+class TaskListSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema))
+
+
+class TaskQuerySchema(Schema):
+    scope = fields.String(load_default="all", validate=validate.OneOf(["mine", "claimable", "all"]))
+    process = fields.String()
+    status = fields.String(validate=validate.OneOf([s.value for s in TaskStatus]))
+    overdue = fields.Boolean()
+    instance = fields.Integer()
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(load_default=dict)
+
+
+def visible_task(task_id):
+    """:raises NotFound: also for a task the user may not see, so ids leak nothing."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not tasks.may_see(task, g.user):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+@blp.route("")
+@blp.arguments(TaskQuerySchema, location="query")
+@blp.response(200, TaskListSchema)
+def list_tasks(args):
+    """Tasks assigned to me (mine), offered to me or my groups (claimable), or all I may see."""
+    stmt = tasks.query(g.user, args["scope"])
+    if args.get("process"):
+        stmt = stmt.join(Instance).join(DefinitionVersion).join(Definition).where(
+            Definition.key == args["process"])
+    if args.get("status"):
+        stmt = stmt.where(HumanTask.status == TaskStatus(args["status"]))
+    if args.get("instance"):
+        stmt = stmt.where(HumanTask.instance_id == args["instance"])
+    if args.get("overdue") is not None:
+        late = HumanTask.due_at < clock.now()
+        stmt = stmt.where(HumanTask.status == TaskStatus.OPEN, late if args["overdue"] else ~late)
+    stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return {"items": db.session.scalars(stmt).all()}
+
+
+@blp.route("/<task_id>")
+@blp.response(200, TaskSchema)
+def get_task(task_id):
+    """One task with its form."""
+    return visible_task(task_id)
+
+
+@blp.route("/<task_id>/claim", methods=["POST"])
+@blp.response(200, TaskSchema)
+@require(Role.STAFF, Role.OWNER)
+def claim(task_id):
+    """Claim a task offered to you or your groups."""
+    visible_task(task_id)
+    return step.claim_task(task_id, g.user)
+
+
+@blp.route("/<task_id>/unclaim", methods=["POST"])
+@blp.response(200, TaskSchema)
+@require(Role.STAFF, Role.OWNER)
+def unclaim(task_id):
+    """Give a claimed task back."""
+    visible_task(task_id)
+    return step.unclaim_task(task_id, g.user)
+
+
+@blp.route("/<task_id>/complete", methods=["POST"])
+@blp.arguments(CompleteSchema)
+@blp.response(200, TaskSchema)
+@require(Role.STAFF, Role.OWNER)
+def complete(args, task_id):
+    """Complete a task with its form data; the data is checked against the task's form."""
+    task = visible_task(task_id)
+    if g.user.role == Role.AUDITOR:
+        raise Forbidden("auditors only read")
+    step.complete_task(task.id, g.user, args["data"])
+    return db.session.get(HumanTask, task_id)

@@ -1,0 +1,68 @@
+"""Users, API tokens and the role check every API route makes."""
+import hashlib
+import secrets
+from functools import wraps
+
+from flask import g, request
+
+from . import clock
+from .errors import Forbidden, ServiceError
+from .models import ApiToken, Role, User, db
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"
+
+
+def hash_token(token):
+    # Tokens are 256 random bits, so a fast hash is enough; nothing to brute-force.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(name, role=Role.STAFF, groups=(), email=None):
+    user = User(name=name, role=Role(role), groups=list(groups), email=email)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_token(user, expires_at=None):
+    """A new API token for ``user``; only its hash is stored, so show it now or never."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    return token
+
+
+def user_for_token(token):
+    row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= clock.now():
+        return None
+    return row.user
+
+
+def load_user():
+    """Set ``g.user`` from the Bearer token. :raises Unauthorized:"""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer <token>")
+    user = user_for_token(token.strip())
+    if user is None:
+        raise Unauthorized("the API token is unknown, revoked or expired")
+    g.user = user
+
+
+def require(*roles):
+    """Route decorator: only these roles (admins always) may call it. :raises Forbidden:"""
+    allowed = {Role(r) for r in roles} | {Role.ADMIN}
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user.role not in allowed:
+                raise Forbidden(f"your role ({g.user.role.value}) may not do this")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

@@ -1,0 +1,131 @@
+"""The ``a10flow`` command: init, serve, deploy, users. Thin callers of the service's functions."""
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import auth, definitions
+from .errors import ServiceError
+from .models import Role, User, db
+
+DEMO_USERS = [
+    ("admin", Role.ADMIN, []),
+    ("olivia", Role.OWNER, ["process-owners"]),
+    ("alice", Role.STAFF, ["procurement"]),
+    ("sam", Role.STAFF, ["security"]),
+    ("lee", Role.STAFF, ["legal"]),
+    ("audrey", Role.AUDITOR, []),
+]
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main():
+    """a10flow: ISO/IEC 42001 A.10 processes as running BPMN."""
+
+
+def init_app(app):
+    """Nothing to register: the commands live on ``main``; kept for symmetry with the API."""
+
+
+def _deploy_paths(paths, user=None):
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.endswith((".bpmn", ".dmn", ".json")))
+            files.extend((n, open(os.path.join(path, n), "rb").read()) for n in names)
+        else:
+            files.append((os.path.basename(path), open(path, "rb").read()))
+    return definitions.deploy(files, user, current_app.config["A10FLOW_FORMS_DIR"])
+
+
+def _report(result):
+    for kind in ("processes", "decisions"):
+        for item in result[kind]:
+            click.echo(f"deployed {kind[:-1] if kind == 'decisions' else 'process'} {item['key']} "
+                       f"version {item['version']}")
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning['file']} {warning['element']}: {warning['message']}", err=True)
+
+
+def _fail(exc):
+    click.echo(f"error: {exc.message}", err=True)
+    for detail in exc.details:
+        where = " ".join(str(detail.get(k)) for k in ("file", "element", "field") if detail.get(k))
+        click.echo(f"  {where}: {detail['message']}", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Create demo users (if missing) and print fresh tokens.")
+@with_appcontext
+def init(demo):
+    """Create or upgrade the database and deploy workflows/."""
+    from .database import upgrade_schema
+    upgrade_schema()
+    click.echo("database is up to date")
+    workflows = current_app.config["A10FLOW_WORKFLOWS_DIR"]
+    if os.path.isdir(workflows) and any(n.endswith(".bpmn") for n in os.listdir(workflows)):
+        try:
+            _report(_deploy_paths([workflows]))
+        except ServiceError as exc:
+            _fail(exc)
+    if demo:
+        for name, role, groups in DEMO_USERS:
+            user = db.session.scalar(db.select(User).where(User.name == name)) or \
+                auth.add_user(name, role, groups)
+            click.echo(f"{name:8} {role.value:8} token: {auth.issue_token(user)}")
+        db.session.commit()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Serve the web API (waitress)."""
+    from waitress import serve as waitress_serve
+    app = _create_app()
+    click.echo(f"a10flow listening on http://{host}:{port}/api/v1/openapi.json")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@with_appcontext
+def deploy(paths):
+    """Deploy BPMN, DMN and form files (or folders of them) together."""
+    try:
+        _report(_deploy_paths(paths))
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@main.group()
+def users():
+    """Manage users and their API tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--groups", default="", help="Comma-separated groups, e.g. procurement,security")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value, show_default=True)
+@click.option("--email")
+@click.option("--token", is_flag=True, help="Issue an API token; it is the last line printed.")
+@with_appcontext
+def users_add(name, groups, role, email, token):
+    """Add a user."""
+    if db.session.scalar(db.select(User).where(User.name == name)):
+        click.echo(f"error: user {name!r} already exists", err=True)
+        sys.exit(1)
+    user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email)
+    click.echo(f"added {name} ({role}) groups: {', '.join(user.groups) or '-'}")
+    if token:
+        click.echo(auth.issue_token(user))
+    db.session.commit()

@@ -1,0 +1,27 @@
+"""Settings from the environment (A10FLOW_*). The only module that reads it."""
+import os
+
+
+def instance_path():
+    """Where the embedded database and the service's own files live."""
+    return os.environ.get("A10FLOW_INSTANCE_PATH", os.path.abspath("instance"))
+
+
+class Config:
+    def __init__(self, instance_path, **overrides):
+        env = os.environ
+        default_db = "sqlite:///" + os.path.join(instance_path, "a10flow.sqlite")
+        self.SQLALCHEMY_DATABASE_URI = env.get("A10FLOW_DATABASE_URL", default_db)
+        self.SECRET_KEY = env.get("A10FLOW_SECRET_KEY", "")
+        self.A10FLOW_WORKFLOWS_DIR = env.get("A10FLOW_WORKFLOWS_DIR", os.path.abspath("workflows"))
+        self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
+        # Uploads larger than this get 413 before anything parses them.
+        self.MAX_CONTENT_LENGTH = int(env.get("A10FLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        self.API_TITLE = "a10flow"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]}
+        self.__dict__.update(overrides)

@@ -1,0 +1,40 @@
+"""Database set-up: SQLite behaviour for the embedded default, and migrations."""
+import os
+
+from flask_migrate import Migrate, upgrade
+from sqlalchemy import event
+
+from .models import db
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+migrate = Migrate(directory=MIGRATIONS)
+
+
+def init_app(app):
+    migrate.init_app(app, db)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection, _record):
+    # We issue BEGIN ourselves (below); WAL lets readers run beside the one writer.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection):
+    # SQLite has no row locks: IMMEDIATE takes the write lock at BEGIN, so two
+    # steps on one instance run one after the other instead of failing late.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade_schema():
+    """Create or upgrade the schema to the latest migration (inside an app context)."""
+    upgrade(directory=MIGRATIONS)

@@ -1,0 +1,80 @@
+"""Deploying definitions: versions are created only when content changes."""
+from sqlalchemy.exc import IntegrityError
+
+from .engine.specs import DeployError, parse_upload
+from .errors import Conflict, Invalid, NotFound
+from .models import Definition, DefinitionKind, DefinitionVersion, db
+
+
+def find(key, kind=None):
+    """:raises NotFound:"""
+    definition = db.session.scalar(db.select(Definition).where(Definition.key == key))
+    if definition is None or (kind is not None and definition.kind != kind):
+        raise NotFound(f"definition {key!r} not found")
+    return definition
+
+
+def version_of(definition, number=None):
+    """The version numbered ``number``, else the latest. :raises NotFound:"""
+    if number is None:
+        return definition.versions[-1]
+    for version in definition.versions:
+        if version.version == number:
+            return version
+    raise NotFound(f"{definition.key!r} has no version {number}")
+
+
+def _latest_xml(kind, key):
+    definition = db.session.scalar(db.select(Definition).where(Definition.key == key))
+    if definition is None or definition.kind != DefinitionKind(kind):
+        return None
+    return definition.versions[-1].xml.encode("utf-8")
+
+
+def deploy(files, user, forms_dir=None):
+    """Deploy uploaded (filename, bytes) pairs. Returns what was deployed, version by version.
+
+    :raises Invalid: with one detail per problem (element and message); nothing is stored.
+    """
+    try:
+        upload = parse_upload(files, forms_dir, _latest_xml)
+    except DeployError as exc:
+        raise Invalid("the upload cannot be deployed", exc.details) from None
+    result = {"processes": [], "decisions": [], "warnings": upload.warnings}
+    try:
+        for p in upload.processes:
+            version = _store(DefinitionKind.PROCESS, p.key, p.name, p.content_hash, user, dict(
+                name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
+                spec=p.spec, tasks=p.tasks, forms=p.forms, files=p.files))
+            result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
+        for d in upload.decisions:
+            version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(
+                name=d.name, filename=d.filename, xml=d.xml, xml_sha256=d.sha256))
+            result["decisions"].append({"key": d.key, "name": d.name, "version": version.version})
+        db.session.commit()
+    except Invalid:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("another deployment of the same definition happened at the same time; try again")
+    return result
+
+
+def _store(kind, key, name, content_hash, user, fields):
+    definition = db.session.scalar(db.select(Definition).where(Definition.key == key))
+    if definition is None:
+        definition = Definition(key=key, kind=kind, name=name)
+        db.session.add(definition)
+    elif definition.kind != kind:
+        raise Invalid("the upload cannot be deployed", [{"element": key, "message":
+                      f"{key!r} is already deployed as a {definition.kind.value}, not a {kind.value}"}])
+    latest = definition.versions[-1] if definition.versions else None
+    if latest is not None and latest.content_hash == content_hash:
+        return latest
+    definition.name = name
+    version = DefinitionVersion(definition=definition, version=(latest.version + 1) if latest else 1,
+                                content_hash=content_hash, created_by=user.id if user else None, **fields)
+    db.session.add(version)
+    db.session.flush()
+    return version

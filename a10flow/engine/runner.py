@@ -1,0 +1,233 @@
+"""The engine's face: start, load, advance and complete workflows; hand out plain data.
+
+Nothing outside ``a10flow.engine`` imports SpiffWorkflow. Callers get
+dataclasses and dicts, never Spiff tasks, and errors as EngineError naming the
+BPMN element at fault.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import state
+from .normalize import ExpressionError
+
+# Deep enough for long-running loops (the library's default of 1000 silently stops them).
+MAX_DEPTH = 1_000_000
+
+
+class EngineError(Exception):
+    """The process failed at a BPMN element (a script, condition, expression…)."""
+
+    def __init__(self, element_id, element_name, message):
+        super().__init__(message)
+        self.element_id, self.element_name, self.message = element_id, element_name, message
+
+
+@dataclass
+class OpenTask:
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    data: dict
+
+
+@dataclass
+class WaitingTimer:
+    task_id: str
+    element_id: str
+    name: str | None
+    due_at: datetime
+    cycle: bool
+
+
+@dataclass
+class Happening:
+    """Something the engine did that the evidence must show."""
+    type: str
+    element_id: str | None
+    element_name: str | None
+    data: dict = field(default_factory=dict)
+
+
+def _element(task):
+    spec = task.task_spec
+    return getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
+
+
+def _guard(action, task=None):
+    try:
+        return action()
+    except EngineError:
+        raise
+    except (SpiffWorkflowException, ExpressionError, Exception) as exc:
+        failing = getattr(exc, "task", None) or task
+        spec = getattr(exc, "task_spec", None)
+        if failing is not None:
+            element_id, name = _element(failing)
+        elif spec is not None:
+            element_id, name = getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
+        else:
+            element_id = name = None
+        raise EngineError(element_id, name, str(exc)) from exc
+
+
+def start(specs, data=None):
+    """A new workflow with ``data`` as its start data, run until it waits."""
+    workflow = state.new_workflow(specs)
+    workflow.task_tree.data.update(data or {})
+    # The start task's children inherit data when they run.
+    return workflow, advance(workflow)
+
+
+def load(specs, saved):
+    return _guard(lambda: state.load_state(specs, saved))
+
+
+def dump(workflow):
+    return state.dump_state(workflow)
+
+
+def advance(workflow):
+    """Run every engine task that is ready, until only people, timers or messages can move it."""
+    happenings = []
+
+    def run(task):
+        _guard(task.run, task)
+        happenings.extend(_happened(task))
+
+    def ready(wf):
+        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH) if not t.task_spec.manual]
+
+    while True:
+        _guard(workflow.refresh_timers)
+        moved = False
+        for sub in sorted(workflow.get_active_subprocesses(), key=lambda s: s.depth, reverse=True):
+            while tasks := ready(sub):
+                for task in tasks:
+                    run(task)
+                moved = True
+            if sub.parent_task_id is not None:
+                parent = workflow.get_task_from_id(sub.parent_task_id)
+                _guard(lambda: parent.task_spec._update(parent), parent)
+        for task in ready(workflow):
+            run(task)
+            moved = True
+        if not moved:
+            break
+    if workflow.completed:
+        happenings.append(Happening("instance.completed", None, None))
+    return happenings
+
+
+def _happened(task):
+    element_id, name = _element(task)
+    spec = task.task_spec
+    if isinstance(spec, (ExclusiveGateway, InclusiveGateway)):
+        taken = [_element(c)[0] for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY,
+                                                                          TaskState.CANCELLED)]
+        return [Happening("gateway.path_taken", element_id, name, {"to": taken})]
+    if isinstance(spec, BusinessRuleTask):
+        return [Happening("decision.evaluated", element_id, name)]
+    if isinstance(spec, ScriptTask):
+        return [Happening("script.run", element_id, name)]
+    if isinstance(spec, ServiceTask):
+        return [Happening("service.run", element_id, name)]
+    if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+        return [Happening("timer.fired", element_id, name)]
+    return []
+
+
+def _task(workflow, task_id):
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None:
+        raise EngineError(None, None, f"task {task_id} is not part of this instance")
+    return task
+
+
+def complete(workflow, task_id, data):
+    """Complete a READY human task with submitted ``data`` and run on."""
+    task = _task(workflow, task_id)
+    if task.state != TaskState.READY:
+        raise EngineError(*_element(task), "the task is not waiting to be completed")
+    task.data.update(data)
+    _guard(task.run, task)
+    return advance(workflow)
+
+
+def cancel(workflow):
+    workflow.cancel()
+
+
+def open_tasks(workflow):
+    """Human tasks now waiting for a person."""
+    return [OpenTask(str(t.id), *_element(t), getattr(t.task_spec, "lane", None), t.data)
+            for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH) if t.task_spec.manual]
+
+
+def waiting_timers(workflow):
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task.internal_data.get("event_value")
+        if not isinstance(definition, TimerEventDefinition) or value is None:
+            continue
+        due = value["next"] if isinstance(value, dict) else value
+        timers.append(WaitingTimer(str(task.id), *_element(task), _utc(due),
+                                   isinstance(definition, CycleTimerEventDefinition)))
+    return timers
+
+
+def _utc(iso):
+    return TimerEventDefinition.get_datetime(iso).astimezone(timezone.utc)
+
+
+def completed(workflow):
+    return workflow.completed
+
+
+def data(workflow):
+    """The instance's current data: what the last step left, as the next task sees it."""
+    if workflow.completed:
+        return dict(workflow.data) | (workflow.last_task.data if workflow.last_task else {})
+    open_now = open_tasks(workflow)
+    if open_now:
+        return dict(open_now[0].data)
+    return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.task_tree.data)
+
+
+def evaluate(workflow, task_id, expression):
+    """Evaluate a Python expression against a task's data (assignments, due dates)."""
+    task = _task(workflow, task_id)
+    return _guard(lambda: workflow.script_engine.evaluate(task, expression), task)
+
+
+def due_from(settings, task_data_eval, now):
+    """A task's due time from its due setting ({"duration"|"date"|"expr": …}), or None."""
+    if not settings:
+        return None
+    if "duration" in settings:
+        parsed = TimerEventDefinition.parse_iso_duration(settings["duration"])
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    if "date" in settings:
+        return _utc(settings["date"])
+    value = task_data_eval(settings["expr"])
+    if isinstance(value, timedelta):
+        return now + value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ExpressionError("the due date expression returned a date-time without a time zone")
+        return value.astimezone(timezone.utc)
+    if isinstance(value, str):
+        return due_from({"duration": value} if value.startswith("P") else {"date": value}, None, now)
+    raise ExpressionError(f"the due date expression returned {type(value).__name__}")

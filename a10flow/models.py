@@ -1,0 +1,189 @@
+"""The tables. Statuses are defined here once; nothing else spells them out."""
+from datetime import timezone
+from enum import Enum
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import types
+from sqlalchemy.orm import DeclarativeBase
+
+from . import clock
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class UTCDateTime(types.TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite keeps no zone)."""
+    impl = types.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Role(str, Enum):
+    ADMIN = "admin"          # everything
+    OWNER = "owner"          # deploys definitions, manages instances
+    STAFF = "staff"          # works on tasks
+    AUDITOR = "auditor"      # reads instances and evidence
+
+
+class InstanceStatus(str, Enum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class TaskStatus(str, Enum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"   # the process moved on without it (boundary event, cancel)
+
+
+class DefinitionKind(str, Enum):
+    PROCESS = "process"
+    DECISION = "decision"
+
+
+def _enum(cls):
+    return db.Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), unique=True, nullable=False)
+    email = db.Column(db.String(254))
+    role = db.Column(_enum(Role), nullable=False, default=Role.STAFF)
+    groups = db.Column(db.JSON, nullable=False, default=list)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), unique=True, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    expires_at = db.Column(UTCDateTime)
+    revoked_at = db.Column(UTCDateTime)
+    user = db.relationship(User)
+
+
+class Definition(db.Model):
+    __tablename__ = "definitions"
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(255), unique=True, nullable=False)
+    kind = db.Column(_enum(DefinitionKind), nullable=False)
+    name = db.Column(db.String(255), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    versions = db.relationship("DefinitionVersion", back_populates="definition",
+                               order_by="DefinitionVersion.version")
+
+
+class DefinitionVersion(db.Model):
+    """One deployed version: the exact uploaded XML plus the parsed spec, stored once."""
+    __tablename__ = "definition_versions"
+    __table_args__ = (db.UniqueConstraint("definition_id", "version"),)
+    id = db.Column(db.Integer, primary_key=True)
+    definition_id = db.Column(db.ForeignKey("definitions.id"), nullable=False)
+    version = db.Column(db.Integer, nullable=False)
+    name = db.Column(db.String(255), nullable=False)
+    filename = db.Column(db.String(255), nullable=False)
+    xml = db.Column(db.Text, nullable=False)
+    xml_sha256 = db.Column(db.String(64), nullable=False)
+    content_hash = db.Column(db.String(64), nullable=False)
+    spec = db.Column(db.JSON)        # serialized SpiffWorkflow specs (processes only)
+    tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
+    forms = db.Column(db.JSON)       # form name -> JSON Schema
+    files = db.Column(db.JSON)       # supporting files deployed with it: name -> text
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    created_by = db.Column(db.ForeignKey("users.id"))
+    definition = db.relationship(Definition, back_populates="versions")
+
+
+class Instance(db.Model):
+    __tablename__ = "instances"
+    id = db.Column(db.Integer, primary_key=True)
+    version_id = db.Column(db.ForeignKey("definition_versions.id"), nullable=False, index=True)
+    business_key = db.Column(db.String(255), index=True)
+    status = db.Column(_enum(InstanceStatus), nullable=False, index=True)
+    state = db.Column(db.JSON, nullable=False)     # SpiffWorkflow state without specs
+    data = db.Column(db.JSON, nullable=False, default=dict)
+    error = db.Column(db.JSON)
+    started_by = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    ended_at = db.Column(UTCDateTime)
+    evidence_seq = db.Column(db.Integer, nullable=False, default=0)
+    evidence_head = db.Column(db.String(64))
+    version = db.relationship(DefinitionVersion)
+
+
+class HumanTask(db.Model):
+    """A user or manual task waiting for (or done by) a person; mirrors the engine's state."""
+    __tablename__ = "human_tasks"
+    id = db.Column(db.String(36), primary_key=True)   # the engine's task id
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    element_id = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(255), nullable=False)
+    lane = db.Column(db.String(255))
+    form = db.Column(db.String(255))
+    documentation = db.Column(db.Text)
+    status = db.Column(_enum(TaskStatus), nullable=False, index=True)
+    assignee = db.Column(db.String(120), index=True)
+    due_at = db.Column(UTCDateTime, index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    completed_at = db.Column(UTCDateTime)
+    completed_by = db.Column(db.String(120))
+    instance = db.relationship(Instance)
+    candidates = db.relationship("TaskCandidate", cascade="all, delete-orphan", lazy="selectin")
+
+    def candidate_names(self, kind):
+        return sorted(c.name for c in self.candidates if c.kind == kind)
+
+
+class TaskCandidate(db.Model):
+    """Who may claim a task: a group or a user. A row each, so inbox queries stay indexed."""
+    __tablename__ = "task_candidates"
+    __table_args__ = (db.Index("ix_task_candidates_kind_name", "kind", "name"),)
+    id = db.Column(db.Integer, primary_key=True)
+    task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
+    kind = db.Column(db.String(5), nullable=False)   # "group" or "user"
+    name = db.Column(db.String(255), nullable=False)
+
+
+class Timer(db.Model):
+    """A waiting timer, mirrored from the engine so due timers are found by an indexed query."""
+    __tablename__ = "timers"
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    task_id = db.Column(db.String(36), nullable=False)
+    element_id = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(255))
+    due_at = db.Column(UTCDateTime, nullable=False, index=True)
+    cycle = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class Evidence(db.Model):
+    """One record of the per-instance hash chain. Written once, never changed."""
+    __tablename__ = "evidence"
+    __table_args__ = (db.UniqueConstraint("instance_id", "seq"),)
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, nullable=False, index=True)   # no FK: outlives nothing
+    seq = db.Column(db.Integer, nullable=False)
+    type = db.Column(db.String(40), nullable=False)
+    at = db.Column(db.String(40), nullable=False)          # ISO 8601 UTC, exactly as hashed
+    record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed
+    prev_hash = db.Column(db.String(64))
+    hash = db.Column(db.String(64), nullable=False)

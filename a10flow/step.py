@@ -1,0 +1,250 @@
+"""The step: everything that moves an instance, each in ONE database transaction.
+
+A step locks the instance row, loads the workflow, applies one action, runs
+the engine until it waits, mirrors what now waits (human tasks, timers) into
+their tables, appends the evidence, saves the state and commits. If anything
+fails, nothing of it is kept. Routes, CLI and scheduler call these functions.
+"""
+from contextlib import contextmanager
+
+from . import clock, evidence, forms, tasks
+from .engine import runner
+from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
+from .evidence import EvidenceType
+from .models import HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
+from .engine.state import specs_for
+
+
+def actor_of(user):
+    return {"id": user.id, "name": user.name}
+
+
+@contextmanager
+def _transaction():
+    # A request may have read (auth) before the step: start the step's own
+    # transaction so the row lock is its first statement.
+    db.session.commit()
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _lock(instance_id):
+    instance = db.session.execute(
+        db.select(Instance).where(Instance.id == instance_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def _specs(version):
+    return specs_for(version.id, version.spec)
+
+
+def start_instance(version, user, data=None, business_key=None):
+    """Start an instance of ``version``; returns it with its first tasks open."""
+    if not isinstance(data or {}, dict):
+        raise Invalid("data must be a JSON object", [{"field": "data", "message": "must be an object"}])
+    try:
+        with _transaction():
+            workflow, happenings = runner.start(_specs(version), data or {})
+            now = clock.now()
+            instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
+                                state={}, data={}, started_by=user.id, created_at=now, updated_at=now)
+            db.session.add(instance)
+            db.session.flush()
+            evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(user),
+                            data={"business_key": business_key, "data": data or {}})
+            _record(instance, happenings)
+            _mirror(instance, workflow)
+            _save(instance, workflow)
+    except runner.EngineError as exc:
+        raise _failed(exc) from exc
+    return instance
+
+
+def complete_task(task_id, user, data):
+    """Complete a human task with submitted form ``data``.
+
+    :raises NotFound, Forbidden, Conflict, Invalid (form errors), StepFailed:
+    """
+    instance_id = _task_instance(task_id)
+    try:
+        with _transaction():
+            instance = _lock(instance_id)
+            task = db.session.get(HumanTask, task_id, populate_existing=True)
+            if task.status != TaskStatus.OPEN:
+                raise Conflict(f"task {task_id} is already {task.status.value}")
+            if not tasks.may_complete(task, user):
+                raise Forbidden("this task is claimed by someone else or not offered to you")
+            schema = (instance.version.forms or {}).get(task.form) if task.form else None
+            if schema is not None:
+                errors = forms.field_errors(schema, data)
+                if errors:
+                    raise Invalid("the form has errors", errors)
+            workflow = runner.load(_specs(instance.version), instance.state)
+            happenings = runner.complete(workflow, task_id, data)
+            now = clock.now()
+            task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, user.name
+            task.assignee = task.assignee or user.name
+            evidence.append(instance, EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
+                            {"task_id": task.id, "submitted": data,
+                             "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None})
+            _record(instance, happenings)
+            _mirror(instance, workflow)
+            _save(instance, workflow)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, user)
+        raise _failed(exc) from exc
+    return instance
+
+
+def claim_task(task_id, user):
+    """Take an open task: it becomes the user's alone."""
+    with _transaction():
+        instance = _lock(_task_instance(task_id))
+        task = _open_task(task_id)
+        if task.assignee == user.name:
+            return task
+        if task.assignee:
+            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+        if not tasks.may_claim(task, user):
+            raise Forbidden("this task is not offered to you or your groups")
+        task.assignee = user.name
+        evidence.append(instance, EvidenceType.TASK_CLAIMED, actor_of(user), (task.element_id, task.name),
+                        {"task_id": task.id})
+    return task
+
+
+def unclaim_task(task_id, user):
+    """Give a claimed task back to its candidates."""
+    with _transaction():
+        instance = _lock(_task_instance(task_id))
+        task = _open_task(task_id)
+        if task.assignee is None:
+            raise Conflict(f"task {task_id} is not claimed")
+        if not tasks.may_unclaim(task, user):
+            raise Forbidden("only the assignee (or an admin or owner) can unclaim this task")
+        previous, task.assignee = task.assignee, None
+        evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
+                        {"task_id": task.id, "previous_assignee": previous})
+    return task
+
+
+def cancel_instance(instance_id, user, reason=None):
+    with _transaction():
+        instance = _lock(instance_id)
+        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
+            raise Conflict(f"instance {instance_id} is already {instance.status.value}")
+        workflow = runner.load(_specs(instance.version), instance.state)
+        runner.cancel(workflow)
+        evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data={"reason": reason})
+        _mirror(instance, workflow)
+        _save(instance, workflow, InstanceStatus.CANCELLED)
+    return instance
+
+
+def _task_instance(task_id):
+    instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
+    if instance_id is None:
+        raise NotFound(f"task {task_id} not found")
+    return instance_id
+
+
+def _open_task(task_id):
+    task = db.session.get(HumanTask, task_id, populate_existing=True)
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {task.status.value}")
+    return task
+
+
+def _record(instance, happenings):
+    for h in happenings:
+        evidence.append(instance, h.type, {"id": "system:engine"}, (h.element_id, h.element_name), h.data)
+
+
+def _mirror(instance, workflow):
+    """Make the task and timer tables show exactly what the engine now waits for."""
+    now = clock.now()
+    open_rows = {t.id: t for t in db.session.scalars(
+        db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+    waiting = runner.open_tasks(workflow)
+    settings_of = instance.version.tasks or {}
+    for task in waiting:
+        if task.id in open_rows:
+            continue
+        settings = settings_of.get(task.element_id, {})
+        row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
+                        name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
+                        documentation=settings.get("documentation"), status=TaskStatus.OPEN,
+                        created_at=now)
+        _assign(row, settings, workflow, now)
+        db.session.add(row)
+    still_open = {t.id for t in waiting}
+    for task_id, row in open_rows.items():
+        if task_id not in still_open:
+            row.status = TaskStatus.CANCELLED
+    db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
+    for timer in runner.waiting_timers(workflow):
+        db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
+                             name=timer.name, due_at=timer.due_at, cycle=timer.cycle))
+
+
+def _assign(row, settings, workflow, now):
+    """Candidates, assignee and due date, from the task's settings evaluated on its data."""
+    def value(setting):
+        if isinstance(setting, dict):
+            result = runner.evaluate(workflow, row.id, setting["expr"])
+            if result is None:
+                return []
+            return [str(v) for v in result] if isinstance(result, (list, tuple)) else \
+                [v.strip() for v in str(result).split(",") if v.strip()]
+        return setting or []
+
+    groups = value(settings.get("candidate_groups")) or ([row.lane] if row.lane else [])
+    for name in dict.fromkeys(groups):
+        row.candidates.append(TaskCandidate(kind="group", name=name))
+    for name in dict.fromkeys(value(settings.get("candidate_users"))):
+        row.candidates.append(TaskCandidate(kind="user", name=name))
+    assignee = value(settings.get("assignee"))
+    row.assignee = assignee[0] if assignee else None
+    try:
+        row.due_at = runner.due_from(settings.get("due"),
+                                     lambda expr: runner.evaluate(workflow, row.id, expr), now)
+    except runner.EngineError:
+        raise
+    except Exception as exc:
+        raise runner.EngineError(row.element_id, row.name, f"due date: {exc}") from exc
+
+
+def _save(instance, workflow, status=None):
+    now = clock.now()
+    instance.state = runner.dump(workflow)
+    instance.data = evidence.plain(runner.data(workflow))
+    instance.updated_at = now
+    if status is None and runner.completed(workflow):
+        status = InstanceStatus.COMPLETED
+    if status is not None:
+        instance.status, instance.ended_at = status, now
+    elif instance.status == InstanceStatus.FAILED:
+        instance.status, instance.error = InstanceStatus.RUNNING, None  # the step that failed went through
+
+
+def _failed(exc):
+    where = exc.element_name or exc.element_id or "the process"
+    return StepFailed(f"the process failed at {where}: {exc.message}",
+                      [{"element": exc.element_id, "message": exc.message}])
+
+
+def _record_failure(instance_id, exc, user):
+    """Keep the failure (in its own transaction): the instance shows where and why it stopped."""
+    with _transaction():
+        instance = _lock(instance_id)
+        instance.status = InstanceStatus.FAILED
+        instance.error = {"element": exc.element_id, "message": exc.message, "at": clock.now().isoformat()}
+        evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user),
+                        (exc.element_id, exc.element_name), {"error": exc.message})

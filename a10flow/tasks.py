@@ -1,0 +1,70 @@
+"""Who may see, claim and complete a human task."""
+from sqlalchemy import and_, exists, or_
+
+from .models import HumanTask, Role, TaskCandidate, TaskStatus, db
+
+
+def _has_candidates(task_id_col):
+    return exists().where(TaskCandidate.task_id == task_id_col)
+
+
+def _is_candidate(user):
+    return exists().where(and_(TaskCandidate.task_id == HumanTask.id, or_(
+        and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(user.groups or [])),
+        and_(TaskCandidate.kind == "user", TaskCandidate.name == user.name))))
+
+
+def claimable_filter(user):
+    """Open, unassigned, and the user is a candidate (a task naming nobody is anyone's)."""
+    return and_(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None),
+                or_(_is_candidate(user), ~_has_candidates(HumanTask.id)))
+
+
+def visible_filter(user):
+    """Tasks a user may see: all for admins, owners and auditors; for staff, theirs or claimable."""
+    if user.role != Role.STAFF:
+        return True
+    return or_(HumanTask.assignee == user.name, HumanTask.completed_by == user.name,
+               _is_candidate(user), ~_has_candidates(HumanTask.id))
+
+
+def is_candidate(task, user):
+    if not task.candidates:
+        return True  # a task that names nobody may be taken by any staff member
+    return any((c.kind == "group" and c.name in (user.groups or [])) or
+               (c.kind == "user" and c.name == user.name) for c in task.candidates)
+
+
+def may_see(task, user):
+    return user.role != Role.STAFF or task.assignee == user.name or task.completed_by == user.name \
+        or is_candidate(task, user)
+
+
+def may_claim(task, user):
+    # Rule: people who work on tasks claim them; auditors only read.
+    if user.role not in (Role.STAFF, Role.OWNER, Role.ADMIN):
+        return False
+    return user.role != Role.STAFF or is_candidate(task, user)
+
+
+def may_complete(task, user):
+    # Rule: a claimed task is completed by its assignee alone; an admin or owner who
+    # must step in unclaims it first, so the evidence shows the hand-over.
+    if task.assignee:
+        return task.assignee == user.name
+    return may_claim(task, user)
+
+
+def may_unclaim(task, user):
+    # Rule: only the assignee gives a task back, or an admin/owner reassigning work.
+    return task.assignee == user.name or user.role in (Role.ADMIN, Role.OWNER)
+
+
+def query(user, scope="all"):
+    """Select statement for a user's inbox: scope is mine, claimable or all."""
+    stmt = db.select(HumanTask)
+    if scope == "mine":
+        return stmt.where(HumanTask.assignee == user.name, HumanTask.status == TaskStatus.OPEN)
+    if scope == "claimable":
+        return stmt.where(claimable_filter(user))
+    return stmt.where(visible_filter(user))

@@ -1,0 +1,96 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL when A10FLOW_TEST_DATABASE_URL
+is set), users of every role with API tokens, and a client that speaks as each of them."""
+import io
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from a10flow import auth, clock, create_app
+from a10flow.database import upgrade_schema
+from a10flow.models import Role, db
+
+DATA = Path(__file__).parent / "data"
+CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
+
+
+def _fresh_postgres(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    url = os.environ.get("A10FLOW_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
+    if url.startswith("postgresql"):
+        _fresh_postgres(url)
+    monkeypatch.setenv("A10FLOW_INSTANCE_PATH", str(tmp_path / "instance"))
+    (tmp_path / "forms").mkdir()
+    app = create_app(SQLALCHEMY_DATABASE_URI=url, TESTING=True,
+                     A10FLOW_WORKFLOWS_DIR=str(tmp_path / "workflows"),
+                     A10FLOW_FORMS_DIR=str(tmp_path / "forms"))
+    with app.app_context():
+        upgrade_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    clock.set(None)
+
+
+class Speaker:
+    """A test client that sends one user's token with every request."""
+
+    def __init__(self, client, token, user):
+        self.client, self.user = client, user
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def __getattr__(self, method):
+        def call(url, **kwargs):
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return getattr(self.client, method)(url, headers=headers, **kwargs)
+        return call
+
+    def deploy(self, *files):
+        """Deploy files: paths, or (name, bytes) pairs."""
+        parts = []
+        for f in files:
+            name, data = (f if isinstance(f, tuple) else (Path(f).name, Path(f).read_bytes()))
+            parts.append((io.BytesIO(data), name))
+        return self.post("/api/v1/definitions", data={"file": parts}, content_type="multipart/form-data")
+
+
+USERS = {
+    "admin": (Role.ADMIN, []),
+    "owner": (Role.OWNER, ["process-owners"]),
+    "alice": (Role.STAFF, ["procurement"]),
+    "bob": (Role.STAFF, ["procurement"]),
+    "sam": (Role.STAFF, ["security"]),
+    "lee": (Role.STAFF, ["legal"]),
+    "auditor": (Role.AUDITOR, []),
+}
+
+
+@pytest.fixture
+def as_(app):
+    """as_["alice"] is a client speaking as alice; as_[None] sends no token."""
+    client = app.test_client()
+    speakers = {None: Speaker(client, None, None)}
+    with app.app_context():
+        for name, (role, groups) in USERS.items():
+            user = auth.add_user(name, role, groups)
+            speakers[name] = Speaker(client, auth.issue_token(user), name)
+        db.session.commit()
+    return speakers
+
+
+@pytest.fixture
+def purchase(as_):
+    """The purchase process deployed with its form."""
+    response = as_["owner"].deploy(DATA / "purchase.bpmn", DATA / "request.json")
+    assert response.status_code == 201, response.json
+    return response.json

@@ -28,7 +28,8 @@ def _latest_xml(kind, key):
     definition = db.session.scalar(db.select(Definition).where(Definition.key == key))
     if definition is None or definition.kind != DefinitionKind(kind):
         return None
-    return definition.versions[-1].xml.encode("utf-8")
+    latest = definition.versions[-1]
+    return latest.xml.encode("utf-8"), latest.forms or {}
 
 
 def deploy(files, user, forms_dir=None):

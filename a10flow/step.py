@@ -42,7 +42,8 @@ def _lock(instance_id):
 
 
 def _specs(version):
-    return specs_for(version.id, version.spec)
+    # Keyed by content, not row id: ids are reused when a database is recreated.
+    return specs_for((version.definition.key, version.content_hash), version.spec)
 
 
 def start_instance(version, user, data=None, business_key=None):

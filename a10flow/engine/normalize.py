@@ -27,6 +27,8 @@ _DURATION = re.compile(
 DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
+# Text that can only be meant as ISO 8601 (P…, R…/…), never as a Python expression.
+_ISO_LIKE = re.compile(r"^(P|R\d*/)[0-9A-Za-z:./+\-]*$")
 JUEL = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
 # Camunda's documented due-date idiom: ${dateTime().plusDays(2).toDate()}
 _JODA = re.compile(r"^dateTime\(\)((?:\.plus(?:Years|Months|Weeks|Days|Hours|Minutes)\(\d+\))*)\.toDate\(\)$")
@@ -110,6 +112,9 @@ def timer_to_python(text, kind, warn=None):
         return repr(_zoned(text, warn))
     if kind == "timeCycle" and text.startswith("R") and "/" in text:
         return repr(_cycle(text, warn))
+    if _ISO_LIKE.match(text):
+        raise ExpressionError(f"{text!r} is not a valid ISO 8601 {kind}: write e.g. P3D, PT2H, "
+                              f"2026-12-01T09:00:00Z or R/P1D")
     juel = JUEL.match(text)
     expression = juel_to_python(juel.group(1)) if juel else text
     check_expression(expression)

@@ -125,6 +125,7 @@ class _Upload:
     def __init__(self, files, forms_dir):
         self.problems, self.warnings = [], []
         self.bpmn, self.dmn, self.forms, self.raw = {}, {}, {}, {}
+        self.task_settings = {}   # human task element id -> settings (see _task_settings)
         self.forms_dir = forms_dir
         for name, data in files:
             self._add(os.path.basename(name or "unnamed"), data)
@@ -175,8 +176,8 @@ class _Upload:
 def parse_upload(files, forms_dir=None, resolve=None):
     """Validate an upload and return what it deploys: processes and decision tables.
 
-    ``files`` is a list of (filename, bytes). ``resolve(kind, key)`` returns the
-    bytes of an already deployed "process" or "decision", or None.
+    ``files`` is a list of (filename, bytes). ``resolve(kind, key)`` returns
+    ``(xml_bytes, forms)`` of an already deployed "process" or "decision", or None.
     Raises DeployError listing every problem.
     """
     upload = _Upload(files, forms_dir)
@@ -195,6 +196,9 @@ def parse_upload(files, forms_dir=None, resolve=None):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
         for element, message in _camunda_service_problems(root):
             upload.problems.append(_detail(name, element, message))
+        for tag in HUMAN_TASKS:
+            for node in root.iterfind(f".//bpmn:{tag}", NS):
+                upload.task_settings[node.get("id")] = _task_settings(upload, node, name)
         problems, warnings = normalize.normalize_bpmn(root)
         upload.problems.extend(_detail(name, e, m) for e, m in problems)
         upload.warnings.extend(_detail(name, e, m) for e, m in warnings)
@@ -266,7 +270,7 @@ def _add_deployed_decisions(upload, parser, root, name, resolve):
     for ref in root.iterfind(".//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", NS):
         decision = (ref.text or "").strip()
         if decision and decision not in parser.dmn_parsers:
-            data = resolve("decision", decision)
+            data = (resolve("decision", decision) or (None,))[0]
             if data is not None:
                 dmn_name = f"{decision}.dmn"
                 upload.raw[dmn_name] = data
@@ -304,7 +308,7 @@ def _add_called_processes(upload, parser, owner, resolve):
                 if not called:
                     upload.problems.append(_detail(name, call.get("id"), "call activity names no process (calledElement)"))
                 elif called not in owner:
-                    data = resolve("process", called)
+                    data, forms = resolve("process", called) or (None, None)
                     if data is None:
                         upload.problems.append(_detail(name, call.get("id"),
                             f"call activity calls process {called!r}, which is neither in this upload "
@@ -314,6 +318,8 @@ def _add_called_processes(upload, parser, owner, resolve):
                     normalize.normalize_bpmn(root)  # it passed these checks when it was deployed
                     parser.add_bpmn_xml(root, f"{called}.bpmn")
                     upload.raw[f"{called}.bpmn"] = data
+                    for form_name, schema in forms.items():
+                        upload.forms.setdefault(form_name, schema)
                     for p in root.findall("bpmn:process", NS):
                         owner[p.get("id")] = (f"{called}.bpmn", p)
                     pending = True
@@ -343,7 +349,11 @@ def _build(upload, parser, key, owner):
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
         for tag in HUMAN_TASKS:
             for node in proc_node.iterfind(f".//bpmn:{tag}", NS):
-                tasks[node.get("id")] = _task_settings(upload, node, lanes, forms, filename)
+                element = node.get("id")
+                settings = upload.task_settings.get(element) or _task_settings(upload, node, filename)
+                tasks[element] = settings | {"lane": lanes.get(element)}
+                if settings["form"]:
+                    forms[settings["form"]] = upload.form(settings["form"])[1]
     supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
     files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
     for n in forms:
@@ -359,7 +369,7 @@ def _build(upload, parser, key, owner):
         content_hash=digest.hexdigest())
 
 
-def _task_settings(upload, node, lanes, forms, filename):
+def _task_settings(upload, node, filename):
     """Assignment, due date and form of one human task, from Camunda and Spiff attributes."""
     element = node.get("id")
     props = _spiff_properties(node)
@@ -370,7 +380,6 @@ def _task_settings(upload, node, lanes, forms, filename):
 
     settings = {
         "name": node.get("name") or element,
-        "lane": lanes.get(element),
         "candidate_groups": setting("candidateGroups", "candidateGroups"),
         "candidate_users": setting("candidateUsers", "candidateUsers"),
         "assignee": setting("assignee", "assignee"),
@@ -404,7 +413,6 @@ def _task_settings(upload, node, lanes, forms, filename):
                                 "Tasklist form?); the task accepts any data until it has one"))
     elif found:
         settings["form"] = found[0]
-        forms[found[0]] = found[1]
     return settings
 
 

@@ -34,7 +34,7 @@ def _restore_spec(spec_dict):
 
 
 def specs_for(version_id, spec_dict):
-    """Restored (spec, subprocess_specs) of a definition version, cached by id."""
+    """Restored (spec, subprocess_specs) of a definition version, cached by ``version_id``."""
     with _cache_lock:
         if version_id in _cache:
             _cache.move_to_end(version_id)

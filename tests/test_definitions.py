@@ -1,0 +1,137 @@
+"""A process owner deploys what a modeller drew: versions, validation errors, real files."""
+from conftest import DATA
+
+PURCHASE = (DATA / "purchase.bpmn").read_bytes()
+FORM = (DATA / "request.json").read_bytes()
+
+
+def test_unchanged_content_makes_no_new_version_and_changes_do(as_, purchase):
+    again = as_["owner"].deploy(("purchase.bpmn", PURCHASE), ("request.json", FORM))
+    assert again.status_code == 201 and again.json["processes"][0]["version"] == 1
+
+    first = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    changed = PURCHASE.replace(b'name="Describe the tool"', b'name="Describe the new tool"')
+    v2 = as_["owner"].deploy(("purchase.bpmn", changed), ("request.json", FORM))
+    assert v2.json["processes"][0]["version"] == 2
+
+    listed = as_["owner"].get("/api/v1/definitions/purchase").json
+    assert [v["version"] for v in listed["versions"]] == [1, 2] and listed["latest_version"] == 2
+    assert as_["owner"].get("/api/v1/definitions/purchase/versions/2/bpmn").data == changed
+    assert as_["owner"].get("/api/v1/definitions/purchase/versions/1/bpmn").data == PURCHASE
+
+    # Running instances stay on their version; new ones take the latest unless told otherwise.
+    assert as_["owner"].get(f"/api/v1/instances/{first['id']}").json["process"]["version"] == 1
+    new = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    assert new["process"]["version"] == 2 and new["open_tasks"][0]["name"] == "Describe the new tool"
+    old = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 1}).json
+    assert old["open_tasks"][0]["name"] == "Describe the tool"
+    assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 9}).status_code == 404
+    keys = [d["key"] for d in as_["auditor"].get("/api/v1/definitions").json["items"]]
+    assert keys == ["purchase"]
+
+
+def _problems(response):
+    assert response.status_code == 422, response.json
+    return [(d["element"], d["message"]) for d in response.json["error"]["details"]]
+
+
+def test_every_problem_is_reported_at_once_with_its_element(as_):
+    broken = PURCHASE.replace(b"${amount &gt; 1000}", b"amount &gt;&gt; 1000 +") \
+        .replace(b"recorded = True", b"recorded = (") \
+        .replace(b'camunda:dueDate="P3D"', b'camunda:dueDate="${dateTime().plusBananas(2)}"')
+    problems = _problems(as_["owner"].deploy(("purchase.bpmn", broken), ("request.json", FORM)))
+    elements = {element for element, _ in problems}
+    assert {"costly", "record", "request"} <= elements
+    assert as_["owner"].get("/api/v1/definitions").json["items"] == []
+
+
+def test_juel_that_has_no_python_meaning_says_how_to_write_it(as_):
+    juel = PURCHASE.replace(b"${amount &gt; 1000}", b"${order.getAmount() &gt; 1000}")
+    [(element, message)] = _problems(as_["owner"].deploy(("purchase.bpmn", juel), ("request.json", FORM)))
+    assert element == "costly"
+    assert "Python" in message and "getAmount" in message
+
+
+def test_form_problems(as_):
+    missing = _problems(as_["owner"].deploy(("purchase.bpmn", PURCHASE)))
+    assert missing == [("request", "form 'request.json' was not found: upload it with the definition or "
+                                    "put it in forms/")]
+    bad_schema = _problems(as_["owner"].deploy(("purchase.bpmn", PURCHASE),
+                                               ("request.json", b'{"type": "objekt"}')))
+    assert "not a valid JSON Schema" in bad_schema[0][1]
+    not_json = _problems(as_["owner"].deploy(("purchase.bpmn", PURCHASE), ("request.json", b"{oops")))
+    assert "not valid JSON" in not_json[0][1]
+
+
+def test_timers_written_as_modellers_write_them(as_):
+    def timer(text):
+        return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="wait" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:incoming>a</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:{text}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
+    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+    for ok in ["timeDuration>P3D</bpmn:timeDuration>", 'timeDuration>"PT2H"</bpmn:timeDuration>',
+               "timeDate>2030-12-01T09:00:00Z</bpmn:timeDate>", "timeCycle>R/P1D</bpmn:timeCycle>",
+               "timeDuration>timedelta(days=2)</bpmn:timeDuration>"]:
+        response = as_["owner"].deploy(("wait.bpmn", timer(ok)))
+        assert response.status_code == 201, (ok, response.json)
+        started = as_["owner"].post("/api/v1/instances", json={"process": "wait"})
+        assert started.status_code == 201, (ok, started.json)
+        assert len(started.json["timers"]) == 1, ok
+    for bad, words in [("timeDuration></bpmn:timeDuration>", "empty"),
+                       ("timeDuration>P3X</bpmn:timeDuration>", "not a valid ISO 8601"),
+                       ("timeDuration>days(+</bpmn:timeDuration>", "not a valid Python expression"),
+                       ("timeCycle>R/P1D/P1D/P1D</bpmn:timeCycle>", "cycle")]:
+        [(element, message)] = _problems(as_["owner"].deploy(("wait.bpmn", timer(bad))))
+        assert element == "pause" and words in message, message
+    naive = as_["owner"].deploy(("wait.bpmn", timer("timeDate>2030-12-01T09:00:00</bpmn:timeDate>")))
+    assert naive.status_code == 201 and "read as UTC" in naive.json["warnings"][0]["message"]
+
+
+def test_unsafe_or_unreadable_files_are_refused(as_):
+    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>'
+    assert "DOCTYPE" in _problems(as_["owner"].deploy(("x.bpmn", xxe)))[0][1]
+    assert "empty" in _problems(as_["owner"].deploy(("x.bpmn", b"")))[0][1]
+    assert "well-formed" in _problems(as_["owner"].deploy(("x.bpmn", b"<bpmn:definitions")))[0][1]
+    assert "not a BPMN or DMN" in _problems(as_["owner"].deploy(("x.bpmn", b"<html/>")))[0][1]
+    no_file = as_["owner"].post("/api/v1/definitions", data={}, content_type="multipart/form-data")
+    assert no_file.status_code == 422 and no_file.json["error"]["details"][0]["field"] == "file"
+    huge = as_["owner"].post("/api/v1/definitions", data=b"-" * (11 * 1024 * 1024),
+                             content_type="multipart/form-data; boundary=x")
+    assert huge.status_code == 413 and huge.json["error"]["code"] == "too_large"
+
+
+def test_call_activity_needs_its_process(as_):
+    caller = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="caller" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:callActivity id="call" name="Buy" calledElement="purchase"><bpmn:incoming>a</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing></bpmn:callActivity>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="call"/>
+    <bpmn:sequenceFlow id="b" sourceRef="call" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    [(element, message)] = _problems(as_["owner"].deploy(("caller.bpmn", caller)))
+    assert element == "call" and "'purchase'" in message
+    as_["owner"].deploy(("purchase.bpmn", PURCHASE), ("request.json", FORM))
+    deployed = as_["owner"].deploy(("caller.bpmn", caller))
+    assert deployed.status_code == 201, deployed.json
+    started = as_["alice"].post("/api/v1/instances", json={"process": "caller"}).json
+    assert started["open_tasks"][0]["element_id"] == "request"
+
+
+def test_only_owners_and_admins_deploy(as_):
+    for who in ("alice", "auditor"):
+        assert as_[who].deploy(("purchase.bpmn", PURCHASE)).status_code == 403
+    assert as_[None].deploy(("purchase.bpmn", PURCHASE)).status_code == 401
+    assert as_["admin"].deploy(("purchase.bpmn", PURCHASE), ("request.json", FORM)).status_code == 201

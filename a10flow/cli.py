@@ -1,6 +1,7 @@
 """The ``a10flow`` command: init, serve, deploy, users. Thin callers of the service's functions."""
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -36,12 +37,10 @@ def init_app(app):
 
 def _deploy_paths(paths, user=None):
     files = []
-    for path in paths:
-        if os.path.isdir(path):
-            names = sorted(n for n in os.listdir(path) if n.endswith((".bpmn", ".dmn", ".json")))
-            files.extend((n, open(os.path.join(path, n), "rb").read()) for n in names)
-        else:
-            files.append((os.path.basename(path), open(path, "rb").read()))
+    for path in map(Path, paths):
+        chosen = sorted(p for p in path.iterdir() if p.suffix in (".bpmn", ".dmn", ".json")) \
+            if path.is_dir() else [path]
+        files.extend((p.name, p.read_bytes()) for p in chosen)
     return definitions.deploy(files, user, current_app.config["A10FLOW_FORMS_DIR"])
 
 

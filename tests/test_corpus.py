@@ -26,7 +26,10 @@ def _upload(row):
     return files
 
 
-@pytest.mark.skipif(not ROWS, reason="../shared/corpus is not beside the repository")
+needs_corpus = pytest.mark.skipif(not ROWS, reason="../shared/corpus is not beside the repository")
+
+
+@needs_corpus
 @pytest.mark.parametrize("row", [r for r in ROWS if not r["file"].endswith(".json")], ids=lambda r: r["file"])
 def test_corpus_file_deploys_or_is_refused_with_reasons(as_, row):
     response = as_["owner"].deploy(*_upload(row))
@@ -40,6 +43,7 @@ def test_corpus_file_deploys_or_is_refused_with_reasons(as_, row):
             assert detail["message"] and (detail["element"] or detail["file"]), detail
 
 
+@needs_corpus
 def test_a_deployed_corpus_file_runs(as_):
     # A Camunda Modeler file with a JUEL condition on a Python keyword (${continue == true}).
     [row] = [r for r in ROWS if r["file"].endswith("ProcessEngineTests-findTest.bpmn")]

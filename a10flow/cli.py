@@ -23,7 +23,18 @@ DEMO_USERS = [
 
 def _create_app():
     from . import create_app
-    return create_app()
+    app = create_app()
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        # Close the database pool when the command ends, not whenever it is collected.
+        context.call_on_close(lambda: _dispose(app))
+    return app
+
+
+def _dispose(app):
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)

@@ -77,9 +77,7 @@ def complete_task(task_id, user, data):
     try:
         with _transaction():
             instance = _lock(instance_id)
-            task = db.session.get(HumanTask, task_id, populate_existing=True)
-            if task.status != TaskStatus.OPEN:
-                raise Conflict(f"task {task_id} is already {task.status.value}")
+            task = _open_task(task_id)
             if not tasks.may_complete(task, user):
                 raise Forbidden("this task is claimed by someone else or not offered to you")
             schema = (instance.version.forms or {}).get(task.form) if task.form else None
@@ -179,11 +177,13 @@ def _mirror(instance, workflow):
         if task.id in open_rows:
             continue
         settings = settings_of.get(task.element_id, {})
+        offer = runner.assign(workflow, task, settings, now)
         row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
                         name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
                         documentation=settings.get("documentation"), status=TaskStatus.OPEN,
-                        created_at=now)
-        _assign(row, settings, workflow, now)
+                        assignee=offer.assignee, due_at=offer.due_at, created_at=now)
+        row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
+                         [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
@@ -193,33 +193,6 @@ def _mirror(instance, workflow):
     for timer in runner.waiting_timers(workflow):
         db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
                              name=timer.name, due_at=timer.due_at, cycle=timer.cycle))
-
-
-def _assign(row, settings, workflow, now):
-    """Candidates, assignee and due date, from the task's settings evaluated on its data."""
-    def value(setting):
-        if isinstance(setting, dict):
-            result = runner.evaluate(workflow, row.id, setting["expr"])
-            if result is None:
-                return []
-            return [str(v) for v in result] if isinstance(result, (list, tuple)) else \
-                [v.strip() for v in str(result).split(",") if v.strip()]
-        return setting or []
-
-    groups = value(settings.get("candidate_groups")) or ([row.lane] if row.lane else [])
-    for name in dict.fromkeys(groups):
-        row.candidates.append(TaskCandidate(kind="group", name=name))
-    for name in dict.fromkeys(value(settings.get("candidate_users"))):
-        row.candidates.append(TaskCandidate(kind="user", name=name))
-    assignee = value(settings.get("assignee"))
-    row.assignee = assignee[0] if assignee else None
-    try:
-        row.due_at = runner.due_from(settings.get("due"),
-                                     lambda expr: runner.evaluate(workflow, row.id, expr), now)
-    except runner.EngineError:
-        raise
-    except Exception as exc:
-        raise runner.EngineError(row.element_id, row.name, f"due date: {exc}") from exc
 
 
 def _save(instance, workflow, status=None):

@@ -206,14 +206,48 @@ def data(workflow):
     return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.task_tree.data)
 
 
-def evaluate(workflow, task_id, expression):
-    """Evaluate a Python expression against a task's data (assignments, due dates)."""
-    task = _task(workflow, task_id)
-    return _guard(lambda: workflow.script_engine.evaluate(task, expression), task)
+@dataclass
+class Assignment:
+    """Who a human task is offered to and when it is due, evaluated on its data."""
+    groups: list
+    users: list
+    assignee: str | None
+    due_at: datetime | None
 
 
-def due_from(settings, task_data_eval, now):
-    """A task's due time from its due setting ({"duration"|"date"|"expr": …}), or None."""
+def assign(workflow, task, settings, now):
+    """Evaluate a task's deployed settings (see specs._task_settings) for one open task.
+
+    The lane is the candidate group unless candidateGroups says otherwise.
+    """
+    spiff_task = _task(workflow, task.id)
+
+    def evaluate(expression):
+        return _guard(lambda: workflow.script_engine.evaluate(spiff_task, expression), spiff_task)
+
+    def names(setting):
+        if not isinstance(setting, dict):
+            return list(setting or [])
+        result = evaluate(setting["expr"])
+        if result is None:
+            return []
+        if isinstance(result, (list, tuple)):
+            return [str(v) for v in result]
+        return [v.strip() for v in str(result).split(",") if v.strip()]
+
+    groups = names(settings.get("candidate_groups")) or ([task.lane] if task.lane else [])
+    assignee = names(settings.get("assignee"))
+    try:
+        due_at = _due(settings.get("due"), evaluate, now)
+    except EngineError:
+        raise
+    except Exception as exc:  # a due expression returning nonsense, or a bad ISO value
+        raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
+    return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(names(settings.get("candidate_users")))),
+                      assignee[0] if assignee else None, due_at)
+
+
+def _due(settings, evaluate, now):
     if not settings:
         return None
     if "duration" in settings:
@@ -221,7 +255,7 @@ def due_from(settings, task_data_eval, now):
         return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
     if "date" in settings:
         return _utc(settings["date"])
-    value = task_data_eval(settings["expr"])
+    value = evaluate(settings["expr"])
     if isinstance(value, timedelta):
         return now + value
     if isinstance(value, datetime):
@@ -229,5 +263,5 @@ def due_from(settings, task_data_eval, now):
             raise ExpressionError("the due date expression returned a date-time without a time zone")
         return value.astimezone(timezone.utc)
     if isinstance(value, str):
-        return due_from({"duration": value} if value.startswith("P") else {"date": value}, None, now)
+        return _due({"duration": value} if value.startswith("P") else {"date": value}, None, now)
     raise ExpressionError(f"the due date expression returned {type(value).__name__}")

@@ -135,3 +135,33 @@ def test_only_owners_and_admins_deploy(as_):
         assert as_[who].deploy(("purchase.bpmn", PURCHASE)).status_code == 403
     assert as_[None].deploy(("purchase.bpmn", PURCHASE)).status_code == 401
     assert as_["admin"].deploy(("purchase.bpmn", PURCHASE), ("request.json", FORM)).status_code == 201
+
+
+def test_forms_come_from_the_forms_folder_too(app, as_):
+    forms = app.config["A10FLOW_FORMS_DIR"]
+    with open(f"{forms}/request.json", "wb") as fh:
+        fh.write(FORM)
+    with open(f"{forms}/approve.schema.json", "w") as fh:   # the convention: <element id>.schema.json
+        fh.write('{"type": "object", "required": ["approved"], "properties": {"approved": {"type": "boolean"}}}')
+    deployed = as_["owner"].deploy(("purchase.bpmn", PURCHASE))
+    assert deployed.status_code == 201, deployed.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    request = instance["open_tasks"][0]
+    assert request["form"]["name"] == "request.json"
+    as_["alice"].post(f"/api/v1/tasks/{request['id']}/complete",
+                      json={"data": {"tool": "x", "amount": 2000, "approver_group": "security"}})
+    [approve] = as_["sam"].get("/api/v1/tasks?scope=claimable").json["items"]
+    assert approve["form"]["name"] == "approve.schema.json"
+    refused = as_["sam"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {"approved": "yes"}})
+    assert refused.status_code == 422 and refused.json["error"]["details"][0]["field"] == "approved"
+
+    with open(f"{forms}/request.json", "w") as fh:
+        fh.write('{"type": 12}')
+    [(element, message)] = [(d["file"], d["message"])
+                            for d in _problems_raw(as_["owner"].deploy(("purchase.bpmn", PURCHASE)))]
+    assert element == "forms/request.json" and "not a valid JSON Schema" in message
+
+
+def _problems_raw(response):
+    assert response.status_code == 422, response.json
+    return response.json["error"]["details"]

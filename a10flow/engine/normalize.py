@@ -115,9 +115,7 @@ def timer_to_python(text, kind, warn=None):
     if _ISO_LIKE.match(text):
         raise ExpressionError(f"{text!r} is not a valid ISO 8601 {kind}: write e.g. P3D, PT2H, "
                               f"2026-12-01T09:00:00Z or R/P1D")
-    juel = JUEL.match(text)
-    expression = juel_to_python(juel.group(1)) if juel else text
-    check_expression(expression)
+    expression = python_expression(text)
     try:
         literal = ast.literal_eval(expression)
     except (ValueError, SyntaxError):
@@ -173,6 +171,14 @@ def juel_to_python(text):
     except ExpressionError as exc:
         raise ExpressionError(f"cannot translate the JUEL expression ${{{text}}}: {HINT}") from exc
     return python
+
+
+def python_expression(text):
+    """A condition or expression as Python: ``${…}`` JUEL translated, Python checked as is."""
+    juel = JUEL.match(text)
+    expression = juel_to_python(juel.group(1)) if juel else text.strip()
+    check_expression(expression)
+    return expression
 
 
 def joda_due_to_iso(text):
@@ -240,9 +246,7 @@ def normalize_bpmn(root):
         if not text:
             continue  # an empty condition: Spiff reports the flow itself
         try:
-            juel = JUEL.match(text)
-            node.text = juel_to_python(juel.group(1)) if juel else text
-            check_expression(node.text)
+            node.text = python_expression(text)
         except ExpressionError as exc:
             report(node.getparent(), f"condition {text!r}: {exc}")
 

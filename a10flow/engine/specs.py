@@ -2,7 +2,7 @@
 
 Every problem is collected, so a modeller sees all of them at once, each with
 the file and the BPMN element at fault. Nothing here touches the database: the
-caller passes ``resolve_called`` to find processes deployed earlier.
+caller passes ``resolve`` to find processes and decisions deployed earlier.
 """
 import copy
 import hashlib
@@ -93,8 +93,8 @@ def _kind(root):
 
 def _duplicate_ids(root):
     seen, dups = set(), []
-    for node in root.iter():
-        node_id = node.get("id") if isinstance(node.tag, str) else None
+    for node in root.iter("*"):  # elements only, not comments
+        node_id = node.get("id")
         if node_id is None:
             continue
         if node_id in seen and node_id not in dups:
@@ -133,17 +133,9 @@ class _Upload:
     def _add(self, name, data):
         self.raw[name] = data
         if name.lower().endswith(".json"):
-            try:
-                schema = json.loads(data)
-                jsonschema.validators.validator_for(schema).check_schema(schema)
-                if not isinstance(schema, dict):
-                    raise jsonschema.SchemaError("a form must be a JSON object")
+            schema = self._schema(name, data)
+            if schema is not None:
                 self.forms[name] = schema
-            except (ValueError, UnicodeDecodeError) as exc:
-                self.problems.append(_detail(name, None, f"not valid JSON: {exc}"))
-            except jsonschema.SchemaError as exc:
-                where = "/".join(str(p) for p in exc.path) or "(root)"
-                self.problems.append(_detail(name, None, f"not a valid JSON Schema at {where}: {exc.message}"))
             return
         try:
             root = parse_xml(data, name)
@@ -157,19 +149,39 @@ class _Upload:
         else:
             getattr(self, kind)[name] = root
 
+    def _schema(self, name, data):
+        """A form's JSON Schema, or None with the problem recorded."""
+        try:
+            schema = json.loads(data)
+            if not isinstance(schema, dict):
+                raise jsonschema.SchemaError("a form must be a JSON object")
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+            return schema
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.problems.append(_detail(name, None, f"not valid JSON: {exc}"))
+        except jsonschema.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.path) or "(root)"
+            self.problems.append(_detail(name, None, f"not a valid JSON Schema at {where}: {exc.message}"))
+        return None
+
     def form(self, ref):
-        """The JSON Schema a task's form reference names, or None if there is none."""
+        """(name, JSON Schema) for a task's form reference: uploaded, else from forms/; or None.
+
+        A file in forms/ that is no valid schema gives (name, None), its problem recorded.
+        """
         candidates = [c for c in (ref, f"{ref}.json", f"{ref}.schema.json") if "/" not in c and ":" not in c]
         for candidate in candidates:
             if candidate in self.forms:
                 return candidate, self.forms[candidate]
         for candidate in candidates:
-            path = os.path.join(self.forms_dir or "", os.path.basename(candidate))
-            if self.forms_dir and os.path.isfile(path):
+            path = os.path.join(self.forms_dir, candidate) if self.forms_dir else None
+            if path and os.path.isfile(path):
                 with open(path, "rb") as fh:
-                    schema = json.load(fh)
-                jsonschema.validators.validator_for(schema).check_schema(schema)
-                return os.path.basename(candidate), schema
+                    schema = self._schema(f"forms/{candidate}", fh.read())
+                if schema is None:
+                    return candidate, None
+                self.forms[candidate] = schema  # later lookups of the same form read no file
+                return candidate, schema
         return None
 
 
@@ -405,6 +417,8 @@ def _task_settings(upload, node, filename):
         schema_ref = schema_ref or form_key
     ref = schema_ref or form_key
     found = upload.form(ref or f"{element}.schema.json")
+    if found and found[1] is None:
+        return settings  # the form file exists but is broken: reported where it was read
     if schema_ref and not found:
         upload.problems.append(_detail(filename, element, f"form {schema_ref!r} was not found: upload it "
                                        "with the definition or put it in forms/"))
@@ -438,7 +452,7 @@ def due_expression(value):
             return {"duration": iso}
         return {"expr": normalize.juel_to_python(juel.group(1))}
     if normalize.is_iso_duration(value):
-        return {"duration": value}
+        return {"duration": normalize.lenient_duration(value)}
     if problem := normalize.check_datetime(value):
         raise ExpressionError(problem)
     if normalize.DATETIME.match(value):

@@ -15,18 +15,7 @@ import json
 from datetime import datetime
 
 from . import clock
-from .models import Evidence, db
-
-
-class EvidenceType:
-    """The record types; one per kind of step."""
-    INSTANCE_STARTED = "instance.started"
-    INSTANCE_COMPLETED = "instance.completed"
-    INSTANCE_CANCELLED = "instance.cancelled"
-    INSTANCE_FAILED = "instance.failed"
-    TASK_CLAIMED = "task.claimed"
-    TASK_UNCLAIMED = "task.unclaimed"
-    TASK_COMPLETED = "task.completed"
+from .models import Evidence, EvidenceType, db
 
 
 def plain(value):
@@ -60,7 +49,7 @@ def append(instance, type_, actor, element=(None, None), data=None):
     record = {
         "instance_id": instance.id,
         "seq": instance.evidence_seq + 1,
-        "type": type_,
+        "type": EvidenceType(type_).value,
         "at": clock.now().isoformat(),
         "actor": plain(actor),
         "process": {"key": version.definition.key, "version": version.version,
@@ -70,7 +59,7 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "prev_hash": instance.evidence_head,
     }
     digest = hashlib.sha256(canonical(record)).hexdigest()
-    db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=type_, at=record["at"],
+    db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
                             record=canonical(record).decode("utf-8"), prev_hash=record["prev_hash"],
                             hash=digest))
     instance.evidence_seq, instance.evidence_head = record["seq"], digest

@@ -50,6 +50,22 @@ class TaskStatus(str, Enum):
     CANCELLED = "cancelled"   # the process moved on without it (boundary event, cancel)
 
 
+class EvidenceType(str, Enum):
+    """The kinds of evidence record: one per kind of step or engine happening."""
+    INSTANCE_STARTED = "instance.started"
+    INSTANCE_COMPLETED = "instance.completed"
+    INSTANCE_CANCELLED = "instance.cancelled"
+    INSTANCE_FAILED = "instance.failed"
+    TASK_CLAIMED = "task.claimed"
+    TASK_UNCLAIMED = "task.unclaimed"
+    TASK_COMPLETED = "task.completed"
+    GATEWAY_PATH_TAKEN = "gateway.path_taken"
+    DECISION_EVALUATED = "decision.evaluated"
+    SCRIPT_RUN = "script.run"
+    SERVICE_RUN = "service.run"
+    TIMER_FIRED = "timer.fired"
+
+
 class DefinitionKind(str, Enum):
     PROCESS = "process"
     DECISION = "decision"

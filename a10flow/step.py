@@ -10,8 +10,7 @@ from contextlib import contextmanager
 from . import clock, evidence, forms, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
-from .evidence import EvidenceType
-from .models import HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
+from .models import EvidenceType, HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
 from .engine.state import specs_for
 
 
@@ -69,7 +68,7 @@ def start_instance(version, user, data=None, business_key=None):
 
 
 def complete_task(task_id, user, data):
-    """Complete a human task with submitted form ``data``.
+    """Complete a human task with submitted form ``data``; returns the task.
 
     :raises NotFound, Forbidden, Conflict, Invalid (form errors), StepFailed:
     """
@@ -99,7 +98,7 @@ def complete_task(task_id, user, data):
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)
         raise _failed(exc) from exc
-    return instance
+    return task
 
 
 def claim_task(task_id, user):

@@ -15,9 +15,9 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimerEventDefinition)
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from ..models import EvidenceType
 from . import state
 from .normalize import ExpressionError
 
@@ -70,7 +70,7 @@ def _guard(action, task=None):
         return action()
     except EngineError:
         raise
-    except (SpiffWorkflowException, ExpressionError, Exception) as exc:
+    except Exception as exc:  # Spiff's own errors, ours, and whatever a BPMN script raised
         failing = getattr(exc, "task", None) or task
         spec = getattr(exc, "task_spec", None)
         if failing is not None:
@@ -126,7 +126,7 @@ def advance(workflow):
         if not moved:
             break
     if workflow.completed:
-        happenings.append(Happening("instance.completed", None, None))
+        happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
     return happenings
 
 
@@ -136,15 +136,15 @@ def _happened(task):
     if isinstance(spec, (ExclusiveGateway, InclusiveGateway)):
         taken = [_element(c)[0] for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY,
                                                                           TaskState.CANCELLED)]
-        return [Happening("gateway.path_taken", element_id, name, {"to": taken})]
+        return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {"to": taken})]
     if isinstance(spec, BusinessRuleTask):
-        return [Happening("decision.evaluated", element_id, name)]
+        return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name)]
     if isinstance(spec, ScriptTask):
-        return [Happening("script.run", element_id, name)]
+        return [Happening(EvidenceType.SCRIPT_RUN, element_id, name)]
     if isinstance(spec, ServiceTask):
-        return [Happening("service.run", element_id, name)]
+        return [Happening(EvidenceType.SERVICE_RUN, element_id, name)]
     if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
-        return [Happening("timer.fired", element_id, name)]
+        return [Happening(EvidenceType.TIMER_FIRED, element_id, name)]
     return []
 
 

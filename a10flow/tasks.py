@@ -1,11 +1,11 @@
 """Who may see, claim and complete a human task."""
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, or_, true
 
 from .models import HumanTask, Role, TaskCandidate, TaskStatus, db
 
 
-def _has_candidates(task_id_col):
-    return exists().where(TaskCandidate.task_id == task_id_col)
+def _offered_to_nobody():
+    return ~exists().where(TaskCandidate.task_id == HumanTask.id)
 
 
 def _is_candidate(user):
@@ -17,15 +17,15 @@ def _is_candidate(user):
 def claimable_filter(user):
     """Open, unassigned, and the user is a candidate (a task naming nobody is anyone's)."""
     return and_(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee.is_(None),
-                or_(_is_candidate(user), ~_has_candidates(HumanTask.id)))
+                or_(_is_candidate(user), _offered_to_nobody()))
 
 
 def visible_filter(user):
     """Tasks a user may see: all for admins, owners and auditors; for staff, theirs or claimable."""
     if user.role != Role.STAFF:
-        return True
+        return true()
     return or_(HumanTask.assignee == user.name, HumanTask.completed_by == user.name,
-               _is_candidate(user), ~_has_candidates(HumanTask.id))
+               _is_candidate(user), _offered_to_nobody())
 
 
 def is_candidate(task, user):
@@ -33,11 +33,6 @@ def is_candidate(task, user):
         return True  # a task that names nobody may be taken by any staff member
     return any((c.kind == "group" and c.name in (user.groups or [])) or
                (c.kind == "user" and c.name == user.name) for c in task.candidates)
-
-
-def may_see(task, user):
-    return user.role != Role.STAFF or task.assignee == user.name or task.completed_by == user.name \
-        or is_candidate(task, user)
 
 
 def may_claim(task, user):

@@ -52,8 +52,8 @@ class CompleteSchema(Schema):
 
 def visible_task(task_id):
     """:raises NotFound: also for a task the user may not see, so ids leak nothing."""
-    task = db.session.get(HumanTask, task_id)
-    if task is None or not tasks.may_see(task, g.user):
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, tasks.visible_filter(g.user)))
+    if task is None:
         raise NotFound(f"task {task_id} not found")
     return task
 

@@ -4,6 +4,7 @@ import secrets
 from functools import wraps
 
 from flask import g, request
+from sqlalchemy.orm import joinedload
 
 from . import clock
 from .errors import Forbidden, ServiceError
@@ -34,7 +35,8 @@ def issue_token(user, expires_at=None):
 
 
 def user_for_token(token):
-    row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = db.session.scalar(db.select(ApiToken).options(joinedload(ApiToken.user))
+                            .where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= clock.now():

@@ -16,12 +16,13 @@ def find(key, kind=None):
 
 def version_of(definition, number=None):
     """The version numbered ``number``, else the latest. :raises NotFound:"""
-    if number is None:
-        return definition.versions[-1]
-    for version in definition.versions:
-        if version.version == number:
-            return version
-    raise NotFound(f"{definition.key!r} has no version {number}")
+    stmt = db.select(DefinitionVersion).where(DefinitionVersion.definition_id == definition.id)
+    stmt = stmt.where(DefinitionVersion.version == number) if number is not None else \
+        stmt.order_by(DefinitionVersion.version.desc()).limit(1)
+    version = db.session.scalar(stmt)
+    if version is None:
+        raise NotFound(f"{definition.key!r} has no version {number}")
+    return version
 
 
 def _latest_xml(kind, key):

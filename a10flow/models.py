@@ -13,7 +13,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded state after a commit: a step reads what it changes
+# under a row lock (populate_existing), and definition versions never change.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 class UTCDateTime(types.TypeDecorator):
@@ -116,13 +118,13 @@ class DefinitionVersion(db.Model):
     version = db.Column(db.Integer, nullable=False)
     name = db.Column(db.String(255), nullable=False)
     filename = db.Column(db.String(255), nullable=False)
-    xml = db.Column(db.Text, nullable=False)
+    xml = db.deferred(db.Column(db.Text, nullable=False))  # large columns load only when read
     xml_sha256 = db.Column(db.String(64), nullable=False)
     content_hash = db.Column(db.String(64), nullable=False)
-    spec = db.Column(db.JSON)        # serialized SpiffWorkflow specs (processes only)
+    spec = db.deferred(db.Column(db.JSON))   # serialized SpiffWorkflow specs, read on a cache miss
     tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
     forms = db.Column(db.JSON)       # form name -> JSON Schema
-    files = db.Column(db.JSON)       # supporting files deployed with it: name -> text
+    files = db.deferred(db.Column(db.JSON))  # supporting files deployed with it: name -> text
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     created_by = db.Column(db.ForeignKey("users.id"))
     definition = db.relationship(Definition, back_populates="versions")

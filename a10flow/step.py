@@ -7,10 +7,12 @@ fails, nothing of it is kept. Routes, CLI and scheduler call these functions.
 """
 from contextlib import contextmanager
 
+from sqlalchemy.orm import joinedload
+
 from . import clock, evidence, forms, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
-from .models import EvidenceType, HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
+from .models import DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
 from .engine.state import specs_for
 
 
@@ -33,7 +35,8 @@ def _transaction():
 
 def _lock(instance_id):
     instance = db.session.execute(
-        db.select(Instance).where(Instance.id == instance_id).with_for_update()
+        db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance)
+        .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
@@ -42,7 +45,7 @@ def _lock(instance_id):
 
 def _specs(version):
     # Keyed by content, not row id: ids are reused when a database is recreated.
-    return specs_for((version.definition.key, version.content_hash), version.spec)
+    return specs_for((version.definition.key, version.content_hash), lambda: version.spec)
 
 
 def start_instance(version, user, data=None, business_key=None):
@@ -154,7 +157,8 @@ def _task_instance(task_id):
 
 
 def _open_task(task_id):
-    task = db.session.get(HumanTask, task_id, populate_existing=True)
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)  # read it again now that the instance is locked
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is already {task.status.value}")
     return task

@@ -42,12 +42,15 @@ class InstanceSchema(InstanceSummarySchema):
         rows = db.session.scalars(db.select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
             .order_by(HumanTask.created_at))
-        return TaskSchema(many=True).dump(rows)
+        return _TASKS.dump(rows)
 
     def _timers(self, instance):
         rows = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance.id)
                                   .order_by(Timer.due_at))
-        return TimerSchema(many=True).dump(rows)
+        return _TIMERS.dump(rows)
+
+
+_TASKS, _TIMERS = TaskSchema(many=True), TimerSchema(many=True)
 
 
 class InstanceListSchema(Schema):

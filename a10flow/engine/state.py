@@ -33,13 +33,16 @@ def _restore_spec(spec_dict):
     return spec, subs
 
 
-def specs_for(version_id, spec_dict):
-    """Restored (spec, subprocess_specs) of a definition version, cached by ``version_id``."""
+def specs_for(version_id, load_spec):
+    """Restored (spec, subprocess_specs) of a definition version, cached by ``version_id``.
+
+    ``load_spec()`` returns the stored spec dict; it is called only on a cache miss.
+    """
     with _cache_lock:
         if version_id in _cache:
             _cache.move_to_end(version_id)
             return _cache[version_id]
-    restored = _restore_spec(spec_dict)
+    restored = _restore_spec(load_spec())
     with _cache_lock:
         _cache[version_id] = restored
         while len(_cache) > CACHE_SIZE:

@@ -68,3 +68,15 @@ def test_cheap_purchase_skips_approval(as_, purchase):
     # No floats in hashed content: 12.5 is recorded as the string "12.5".
     assert chain[1]["data"]["submitted"]["amount"] == "12.5"
     assert json.loads(json.dumps(chain))  # plain JSON throughout
+
+
+def test_specs_and_tokens_are_stored_the_way_the_design_says(app, as_, purchase):
+    from a10flow.models import ApiToken, DefinitionVersion, Instance, db
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    with app.app_context():
+        state = db.session.get(Instance, instance["id"]).state
+        assert "spec" not in state and "subprocess_specs" not in state   # the spec lives in the version
+        assert db.session.scalar(db.select(DefinitionVersion.spec)) is not None
+        token = as_["alice"].headers["Authorization"].split()[1]
+        stored = db.session.scalars(db.select(ApiToken.token_hash)).all()
+        assert token not in stored and hashlib.sha256(token.encode()).hexdigest() in stored

@@ -130,3 +130,25 @@ def test_a_failing_script_keeps_nothing_and_names_the_element(as_):
     assert after["open_tasks"][0]["id"] == task_id  # the task is still there to retry
     types = [r["type"] for r in as_["owner"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
     assert types == ["instance.started", "instance.failed"]
+
+
+def test_spiffarena_lanes_and_properties(as_):
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import DATA
+    assert as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json").status_code == 201
+    clock.set(datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
+    [collect] = instance["open_tasks"]
+    # The lane names the group; dueIn and the form come from spiffworkflow:properties.
+    assert collect["lane"] == "procurement" and collect["candidate_groups"] == ["procurement"]
+    assert collect["due_at"] == (clock.now() + timedelta(weeks=1)).isoformat()
+    assert collect["form"]["name"] == "supplier.json"
+    done = as_["alice"].post(f"/api/v1/tasks/{collect['id']}/complete",
+                             json={"data": {"legal_name": "Acme", "reviewer": "lee"}})
+    assert done.status_code == 200, done.json
+    [assess] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    # Only candidateUsers is set here, so the lane still names the group as well.
+    assert assess["candidate_users"] == ["lee"] and assess["candidate_groups"] == ["security"]
+    assert as_["lee"].post(f"/api/v1/tasks/{assess['id']}/complete", json={}).status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"

@@ -101,9 +101,33 @@ def init(demo):
 def serve(host, port, threads):
     """Serve the web API (waitress)."""
     from waitress import serve as waitress_serve
+
+    from .scheduler import Scheduler
     app = _create_app()
+    scheduler = None
+    if app.config["A10FLOW_SCHEDULER"] != "off":
+        scheduler = Scheduler(app)
+        scheduler.start()
     click.echo(f"a10flow listening on http://{host}:{port}/api/v1/openapi.json")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads)
+    finally:
+        if scheduler:
+            scheduler.shutdown()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit (for cron and tests).")
+def worker(once):
+    """Fire timers, without serving HTTP. Run as many as you like on PostgreSQL."""
+    from .scheduler import Scheduler, sweep
+    app = _create_app()
+    if once:
+        with app.app_context():
+            click.echo(f"fired {sweep()} timer(s)")
+        return
+    click.echo("a10flow worker firing timers")
+    Scheduler(app, blocking=True).start()
 
 
 @main.command()

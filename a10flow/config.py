@@ -17,6 +17,10 @@ class Config:
         self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
         # Uploads larger than this get 413 before anything parses them.
         self.MAX_CONTENT_LENGTH = int(env.get("A10FLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        # The scheduler sweeps at least this often, and sooner when a timer is due.
+        self.A10FLOW_TIMER_POLL_SECONDS = float(env.get("A10FLOW_TIMER_POLL_SECONDS", 5))
+        # `a10flow serve` fires timers itself unless this is "off" (then run `a10flow worker`).
+        self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -16,7 +16,14 @@ from .models import DefinitionVersion, EvidenceType, HumanTask, Instance, Instan
 from .engine.state import specs_for
 
 
+ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
+TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
+
+
 def actor_of(user):
+    """The evidence actor for a person, or a system actor passed through as it is."""
+    if isinstance(user, dict):
+        return user
     return {"id": user.id, "name": user.name}
 
 
@@ -33,12 +40,17 @@ def _transaction():
         raise
 
 
-def _lock(instance_id):
+def _lock(instance_id, skip_locked=False):
+    """The instance row, locked until the step commits.
+
+    With ``skip_locked`` an instance another process is stepping gives None
+    instead of a wait (PostgreSQL; SQLite runs one writer at a time anyway).
+    """
     instance = db.session.execute(
-        db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance)
+        db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance, skip_locked=skip_locked)
         .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))
         .execution_options(populate_existing=True)).scalar_one_or_none()
-    if instance is None:
+    if instance is None and not skip_locked:
         raise NotFound(f"instance {instance_id} not found")
     return instance
 
@@ -54,8 +66,8 @@ def start_instance(version, user, data=None, business_key=None):
         raise Invalid("data must be a JSON object", [{"field": "data", "message": "must be an object"}])
     try:
         with _transaction():
-            workflow, happenings = runner.start(_specs(version), data or {})
             now = clock.now()
+            workflow, happenings = runner.start(_specs(version), data or {}, now)
             instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
                                 state={}, data={}, started_by=user.id, created_at=now, updated_at=now)
             db.session.add(instance)
@@ -88,8 +100,8 @@ def complete_task(task_id, user, data):
                 if errors:
                     raise Invalid("the form has errors", errors)
             workflow = runner.load(_specs(instance.version), instance.state)
-            happenings = runner.complete(workflow, task_id, data)
             now = clock.now()
+            happenings = runner.complete(workflow, task_id, data, now)
             task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, user.name
             task.assignee = task.assignee or user.name
             evidence.append(instance, EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
@@ -149,6 +161,29 @@ def cancel_instance(instance_id, user, reason=None):
     return instance
 
 
+def fire_timers(instance_id):
+    """Fire the instance's due timers (the scheduler's step). Returns how many fired.
+
+    Another process already stepping this instance wins; the timers stay for it.
+    """
+    try:
+        with _transaction():
+            instance = _lock(instance_id, skip_locked=True)
+            now = clock.now()
+            if instance is None or instance.status != InstanceStatus.RUNNING or not db.session.scalar(
+                    db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
+                return 0  # fired meanwhile by another process, or nothing to do
+            workflow = runner.load(_specs(instance.version), instance.state)
+            happenings = runner.advance(workflow, now)
+            _record(instance, happenings)
+            _mirror(instance, workflow)
+            _save(instance, workflow)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, TIMER_ACTOR)
+        raise _failed(exc) from exc
+    return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
+
+
 def _task_instance(task_id):
     instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
     if instance_id is None:
@@ -166,7 +201,8 @@ def _open_task(task_id):
 
 def _record(instance, happenings):
     for h in happenings:
-        evidence.append(instance, h.type, {"id": "system:engine"}, (h.element_id, h.element_name), h.data)
+        actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
+        evidence.append(instance, h.type, actor, (h.element_id, h.element_name), h.data)
 
 
 def _mirror(instance, workflow):

@@ -9,16 +9,10 @@ from ..errors import NotFound
 from ..models import (Definition, DefinitionKind, DefinitionVersion, HumanTask, Instance, InstanceStatus,
                       Role, TaskStatus, Timer, db)
 from .tasks import TaskSchema
+from .timers import WaitingTimerSchema
 
 blp = Blueprint("instances", __name__, description="Process instances and their evidence")
 blp.before_request(load_user)  # every API route needs a token
-
-
-class TimerSchema(Schema):
-    element_id = fields.String()
-    name = fields.String(allow_none=True)
-    due_at = fields.DateTime()
-    cycle = fields.Boolean()
 
 
 class InstanceSummarySchema(Schema):
@@ -50,7 +44,7 @@ class InstanceSchema(InstanceSummarySchema):
         return _TIMERS.dump(rows)
 
 
-_TASKS, _TIMERS = TaskSchema(many=True), TimerSchema(many=True)
+_TASKS, _TIMERS = TaskSchema(many=True), WaitingTimerSchema(many=True)
 
 
 class InstanceListSchema(Schema):

@@ -4,6 +4,7 @@ Nothing outside ``a10flow.engine`` imports SpiffWorkflow. Callers get
 dataclasses and dicts, never Spiff tasks, and errors as EngineError naming the
 BPMN element at fault.
 """
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
@@ -18,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.util.task import TaskState
 
 from ..models import EvidenceType
+from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
 from . import state
 from .normalize import ExpressionError
 
@@ -82,12 +84,12 @@ def _guard(action, task=None):
         raise EngineError(element_id, name, str(exc)) from exc
 
 
-def start(specs, data=None):
+def start(specs, data, now):
     """A new workflow with ``data`` as its start data, run until it waits."""
     workflow = state.new_workflow(specs)
     workflow.task_tree.data.update(data or {})
     # The start task's children inherit data when they run.
-    return workflow, advance(workflow)
+    return workflow, advance(workflow, now)
 
 
 def load(specs, saved):
@@ -98,8 +100,15 @@ def dump(workflow):
     return state.dump_state(workflow)
 
 
-def advance(workflow):
-    """Run every engine task that is ready, until only people, timers or messages can move it."""
+def advance(workflow, now):
+    """Run every engine task that is ready, until only people, timers or messages can move it.
+
+    Timers due at ``now`` fire once each: a cycle that missed several periods
+    fires once, and its timer.fired record says how many were missed.
+    """
+    due = {t.task_id: t for t in waiting_timers(workflow) if t.due_at < now}
+    missed = _coalesce(workflow, due.values(), now)
+    armed = {t.task_id: t.due_at for t in waiting_timers(workflow) if t.task_id in due}
     happenings = []
 
     def run(task):
@@ -125,6 +134,13 @@ def advance(workflow):
             moved = True
         if not moved:
             break
+    still = {t.task_id: t.due_at for t in waiting_timers(workflow)}
+    for timer in due.values():
+        if still.get(timer.task_id) != armed[timer.task_id]:  # gone, or a cycle moved on: it fired
+            happenings.insert(0, Happening(EvidenceType.TIMER_FIRED, timer.element_id, timer.name, {
+                "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(),
+                "lateness_seconds": int((now - timer.due_at).total_seconds()),
+                "missed_periods": missed.get(timer.task_id, 0)}))
     if workflow.completed:
         happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
     return happenings
@@ -143,9 +159,29 @@ def _happened(task):
         return [Happening(EvidenceType.SCRIPT_RUN, element_id, name)]
     if isinstance(spec, ServiceTask):
         return [Happening(EvidenceType.SERVICE_RUN, element_id, name)]
-    if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
-        return [Happening(EvidenceType.TIMER_FIRED, element_id, name)]
-    return []
+    return []  # timers are recorded by advance(), which knows when they were due
+
+
+def _coalesce(workflow, due, now):
+    """Move each overdue cycle to its latest period, so it fires once; return periods skipped."""
+    missed = {}
+    for timer in due:
+        if not timer.cycle:
+            continue
+        task = workflow.get_task_from_id(UUID(timer.task_id))
+        value = dict(task.internal_data["event_value"])
+        period = timedelta(seconds=value["duration"])
+        # Periods that ended before the latest one due; Spiff fires when next < now.
+        skipped = max(0, math.ceil((now - timer.due_at) / period) - 1) if period.total_seconds() > 0 else 0
+        if value["cycles"] > 0:
+            skipped = min(skipped, value["cycles"] - 1)
+        if skipped > 0:
+            value["next"] = (timer.due_at + skipped * period).isoformat()
+            if value["cycles"] > 0:
+                value["cycles"] -= skipped
+            task.internal_data["event_value"] = value
+            missed[timer.task_id] = skipped
+    return missed
 
 
 def _task(workflow, task_id):
@@ -155,14 +191,14 @@ def _task(workflow, task_id):
     return task
 
 
-def complete(workflow, task_id, data):
+def complete(workflow, task_id, data, now):
     """Complete a READY human task with submitted ``data`` and run on."""
     task = _task(workflow, task_id)
     if task.state != TaskState.READY:
         raise EngineError(*_element(task), "the task is not waiting to be completed")
     task.data.update(data)
     _guard(task.run, task)
-    return advance(workflow)
+    return advance(workflow, now)
 
 
 def cancel(workflow):
@@ -182,6 +218,8 @@ def waiting_timers(workflow):
         value = task.internal_data.get("event_value")
         if not isinstance(definition, TimerEventDefinition) or value is None:
             continue
+        if isinstance(value, dict) and value["cycles"] == 0:
+            continue  # a cycle that has run all its repetitions waits for nothing
         due = value["next"] if isinstance(value, dict) else value
         timers.append(WaitingTimer(str(task.id), *_element(task), _utc(due),
                                    isinstance(definition, CycleTimerEventDefinition)))

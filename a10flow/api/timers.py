@@ -1,0 +1,40 @@
+"""/api/v1/timers: the timers instances wait for, soonest first."""
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from ..auth import load_user, require
+from ..models import Role, Timer, db
+
+blp = Blueprint("timers", __name__, description="Waiting timers")
+blp.before_request(load_user)  # every API route needs a token
+
+
+class WaitingTimerSchema(Schema):
+    instance_id = fields.Integer()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    cycle = fields.Boolean()
+
+
+class TimerListSchema(Schema):
+    items = fields.List(fields.Nested(WaitingTimerSchema))
+
+
+class TimerQuerySchema(Schema):
+    instance = fields.Integer()
+    due_before = fields.AwareDateTime(default_timezone=None)
+
+
+@blp.route("")
+@blp.arguments(TimerQuerySchema, location="query")
+@blp.response(200, TimerListSchema)
+@require(Role.OWNER, Role.AUDITOR)
+def list_timers(args):
+    """Waiting timers with their due times; filter by instance and due_before (ISO 8601 with zone)."""
+    stmt = db.select(Timer).order_by(Timer.due_at, Timer.id)
+    if args.get("instance"):
+        stmt = stmt.where(Timer.instance_id == args["instance"])
+    if args.get("due_before"):
+        stmt = stmt.where(Timer.due_at < args["due_before"])
+    return {"items": db.session.scalars(stmt).all()}

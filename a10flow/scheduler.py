@@ -1,0 +1,86 @@
+"""The scheduler keeps time and sweeps due timers; the step fires them.
+
+Due timers are found by an indexed query on the timers table, never by
+loading instances. Each instance is fired in its own transaction and error
+boundary. Any number of processes (``serve`` and ``worker``) may sweep at
+once: the step locks the instance row and re-checks under the lock, so each
+due timer fires once.
+"""
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import func
+
+from . import clock, step
+from .errors import StepFailed
+from .models import Instance, InstanceStatus, Timer, db
+
+log = logging.getLogger(__name__)
+JOB_ID = "a10flow-timers"
+
+
+def _running_timers():
+    return db.select(Timer).join(Instance, Instance.id == Timer.instance_id).where(
+        Instance.status == InstanceStatus.RUNNING)
+
+
+def due_instances(now, limit):
+    """Ids of running instances with a timer due at ``now``, most overdue first."""
+    stmt = (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
+            .where(Instance.status == InstanceStatus.RUNNING, Timer.due_at < now)
+            .group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit))
+    ids = db.session.scalars(stmt).all()
+    db.session.commit()  # end the read: each fire is its own transaction
+    return ids
+
+
+def next_due():
+    """When the next timer of a running instance falls due, or None."""
+    return db.session.scalar(db.select(func.min(Timer.due_at)).select_from(_running_timers().subquery()))
+
+
+def sweep(limit=200):
+    """Fire every timer due now; returns how many fired. Failures become failed instances."""
+    fired = 0
+    while True:
+        ids = due_instances(clock.now(), limit)
+        progress = 0
+        for instance_id in ids:
+            try:
+                progress += step.fire_timers(instance_id)
+            except StepFailed as exc:
+                log.warning("instance %s failed while firing a timer: %s", instance_id, exc.message)
+        fired += progress
+        if len(ids) < limit or not progress:
+            return fired
+
+
+class Scheduler:
+    """APScheduler running the sweep: when the next timer is due, and every ``poll`` seconds."""
+
+    def __init__(self, app, blocking=False):
+        self.app = app
+        self.poll = app.config["A10FLOW_TIMER_POLL_SECONDS"]
+        cls = BlockingScheduler if blocking else BackgroundScheduler
+        self.aps = cls(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.aps.add_job(self.tick, "interval", seconds=self.poll, id=JOB_ID, next_run_time=clock.now())
+
+    def tick(self):
+        with self.app.app_context():
+            try:
+                sweep()
+                upcoming = next_due()
+            finally:
+                db.session.remove()
+        # Wake for the next timer if it comes before the next poll (timers made by
+        # other processes are seen at the latest one poll later).
+        if upcoming is not None and upcoming < clock.now() + timedelta(seconds=self.poll):
+            self.aps.modify_job(JOB_ID, next_run_time=max(upcoming, clock.now()))
+
+    def start(self):
+        self.aps.start()
+
+    def shutdown(self):
+        self.aps.shutdown(wait=False)

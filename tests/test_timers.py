@@ -1,0 +1,138 @@
+"""Timers fire on the service's clock: reminders, escalation, downtime, many processes."""
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from a10flow import clock, scheduler
+from conftest import DATA
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _sweep(app):
+    with app.app_context():
+        return scheduler.sweep()
+
+
+def _evidence(as_, instance_id, type_=None):
+    items = as_["auditor"].get(f"/api/v1/instances/{instance_id}/evidence").json["items"]
+    return [r for r in items if type_ is None or r["type"] == type_]
+
+
+def test_reminders_then_escalation(app, as_):
+    assert as_["owner"].deploy(DATA / "chase.bpmn").status_code == 201
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+    assert sorted((t["element_id"], t["due_at"]) for t in instance["timers"]) == [
+        ("daily", (T0 + timedelta(days=1)).isoformat()), ("week", (T0 + timedelta(days=7)).isoformat())]
+    assert _sweep(app) == 0
+
+    clock.set(T0 + timedelta(days=1, minutes=5))
+    assert _sweep(app) == 1
+    [fired] = _evidence(as_, instance["id"], "timer.fired")
+    assert fired["actor"]["id"] == "system:timer" and fired["element"]["id"] == "daily"
+    assert fired["data"] == {"due_at": (T0 + timedelta(days=1)).isoformat(),
+                             "fired_at": clock.now().isoformat(), "lateness_seconds": 300, "missed_periods": 0}
+    assert _sweep(app) == 0  # once
+
+    # Down for three days: the daily reminder fires once, saying it missed two periods.
+    clock.set(T0 + timedelta(days=4, hours=2))
+    assert _sweep(app) == 1
+    assert _evidence(as_, instance["id"], "timer.fired")[-1]["data"]["missed_periods"] == 2
+    timers = as_["owner"].get(f"/api/v1/timers?instance={instance['id']}").json["items"]
+    assert [(t["element_id"], t["due_at"]) for t in timers] == [
+        ("daily", (T0 + timedelta(days=5)).isoformat()), ("week", (T0 + timedelta(days=7)).isoformat())]
+    assert len(_evidence(as_, instance["id"], "script.run")) == 2
+
+    # A week without an answer: the task is taken away and escalated to security.
+    clock.set(T0 + timedelta(days=7, seconds=1))
+    assert _sweep(app) >= 1
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert [t["element_id"] for t in after["open_tasks"]] == ["escalated"]
+    assert after["open_tasks"][0]["candidate_groups"] == ["security"]
+    assert after["timers"] == []
+    assert as_["owner"].get(f"/api/v1/tasks?instance={instance['id']}&status=cancelled").json["items"][0][
+        "element_id"] == "answer"
+
+
+def test_answering_in_time_stops_the_timers(app, as_):
+    as_["owner"].deploy(DATA / "chase.bpmn")
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+    task = instance["open_tasks"][0]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}).status_code == 200
+    assert as_["owner"].get("/api/v1/timers").json["items"] == []
+    clock.set(T0 + timedelta(days=30))
+    assert _sweep(app) == 0
+
+
+def _wait_process(timer):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="wait" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:incoming>a</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>{timer}</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
+    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_timer_expression_over_instance_data(app, as_):
+    expression = '"P6M" if tier == "high" else "P1Y"'
+    assert as_["owner"].deploy(("wait.bpmn", _wait_process(expression.replace('"', "&quot;")))).status_code == 201
+    clock.set(T0)
+    high = as_["owner"].post("/api/v1/instances", json={"process": "wait", "data": {"tier": "high"}}).json
+    low = as_["owner"].post("/api/v1/instances", json={"process": "wait", "data": {"tier": "low"}}).json
+    assert high["timers"][0]["due_at"] == "2026-12-01T09:00:00+00:00"
+    assert low["timers"][0]["due_at"] == "2027-06-01T09:00:00+00:00"
+
+
+def test_a_timer_that_fell_due_while_down_fires_once_on_start_up(app, as_):
+    as_["owner"].deploy(("wait.bpmn", _wait_process("PT1H")))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json
+    clock.set(T0 + timedelta(days=3))
+    assert _sweep(app) == 1 and _sweep(app) == 0
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+    [fired] = _evidence(as_, instance["id"], "timer.fired")
+    assert fired["data"]["lateness_seconds"] == 3 * 86400 - 3600
+
+
+def test_a_failing_timer_path_marks_the_instance_failed_once(app, as_):
+    bpmn = (DATA / "chase.bpmn").read_bytes().replace(b'variable("reminders", 0) + 1', b"1 / 0")
+    as_["owner"].deploy(("chase.bpmn", bpmn))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+    clock.set(T0 + timedelta(days=2))
+    assert _sweep(app) == 0 and _sweep(app) == 0   # no retry storm: failed instances are left alone
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "failed" and after["error"]["element"] == "remind"
+    assert len(_evidence(as_, instance["id"], "instance.failed")) == 1
+
+
+def test_several_worker_processes_fire_each_timer_once(app, as_, tmp_path):
+    as_["owner"].deploy(("wait.bpmn", _wait_process("PT1H")))
+    # Start the instances two hours ago on the service clock, so their timers are due now
+    # on the real clock the worker processes read.
+    clock.set(datetime.now(timezone.utc) - timedelta(hours=2))
+    ids = [as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json["id"] for _ in range(120)]
+    clock.set(None)
+    env = {**os.environ, "A10FLOW_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "A10FLOW_INSTANCE_PATH": str(tmp_path / "instance")}
+    a10flow = Path(sys.executable).parent / "a10flow"
+    workers = [subprocess.Popen([a10flow, "worker", "--once"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert all(w.returncode == 0 for w in workers), outputs
+    fired = sum(int(out.split()[1]) for out, _ in outputs)
+    assert fired == len(ids)
+    for instance_id in ids:
+        assert len(_evidence(as_, instance_id, "timer.fired")) == 1
+        assert as_["auditor"].get(f"/api/v1/instances/{instance_id}").json["status"] == "completed"

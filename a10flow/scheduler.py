@@ -21,11 +21,6 @@ log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
 
 
-def _running_timers():
-    return db.select(Timer).join(Instance, Instance.id == Timer.instance_id).where(
-        Instance.status == InstanceStatus.RUNNING)
-
-
 def due_instances(now, limit):
     """Ids of running instances with a timer due at ``now``, most overdue first."""
     stmt = (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
@@ -38,7 +33,8 @@ def due_instances(now, limit):
 
 def next_due():
     """When the next timer of a running instance falls due, or None."""
-    return db.session.scalar(db.select(func.min(Timer.due_at)).select_from(_running_timers().subquery()))
+    return db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
+                             .where(Instance.status == InstanceStatus.RUNNING))
 
 
 def sweep(limit=200):
@@ -50,8 +46,10 @@ def sweep(limit=200):
         for instance_id in ids:
             try:
                 progress += step.fire_timers(instance_id)
-            except StepFailed as exc:
+            except StepFailed as exc:  # kept on the instance as a failure; not retried here
                 log.warning("instance %s failed while firing a timer: %s", instance_id, exc.message)
+            except Exception:  # e.g. the database went away: nothing was kept, the timer fires later
+                log.exception("firing the timers of instance %s failed; will retry", instance_id)
         fired += progress
         if len(ids) < limit or not progress:
             return fired

@@ -122,7 +122,7 @@ def test_several_worker_processes_fire_each_timer_once(app, as_, tmp_path):
     # Start the instances two hours ago on the service clock, so their timers are due now
     # on the real clock the worker processes read.
     clock.set(datetime.now(timezone.utc) - timedelta(hours=2))
-    ids = [as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json["id"] for _ in range(120)]
+    ids = [as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json["id"] for _ in range(200)]
     clock.set(None)
     env = {**os.environ, "A10FLOW_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "A10FLOW_INSTANCE_PATH": str(tmp_path / "instance")}
@@ -136,3 +136,36 @@ def test_several_worker_processes_fire_each_timer_once(app, as_, tmp_path):
     for instance_id in ids:
         assert len(_evidence(as_, instance_id, "timer.fired")) == 1
         assert as_["auditor"].get(f"/api/v1/instances/{instance_id}").json["status"] == "completed"
+
+
+def test_a_fire_that_dies_midway_keeps_nothing_and_fires_later(app, as_, monkeypatch):
+    from a10flow import step
+    as_["owner"].deploy(("wait.bpmn", _wait_process("PT1H")))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json
+    clock.set(T0 + timedelta(hours=2))
+    real_save = step._save
+
+    def crash(*args, **kwargs):
+        raise ConnectionError("the database went away")
+    monkeypatch.setattr(step, "_save", crash)
+    assert _sweep(app) == 0
+    assert _evidence(as_, instance["id"]) == _evidence(as_, instance["id"], "instance.started")
+    assert len(as_["owner"].get("/api/v1/timers").json["items"]) == 1
+    monkeypatch.setattr(step, "_save", real_save)
+    assert _sweep(app) == 1
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+def test_the_scheduler_wakes_for_the_next_timer(app, as_):
+    as_["owner"].deploy(("wait.bpmn", _wait_process("PT2S")))
+    clock.set(T0)
+    as_["owner"].post("/api/v1/instances", json={"process": "wait"})
+    ticker = scheduler.Scheduler(app)   # not started: tick() is what its job runs
+    ticker.tick()
+    assert ticker.aps.get_job(scheduler.JOB_ID).next_run_time == T0 + timedelta(seconds=2)
+    listed = as_["owner"].get("/api/v1/timers", query_string={"due_before": (T0 + timedelta(seconds=3)).isoformat()})
+    assert len(listed.json["items"]) == 1
+    assert as_["owner"].get("/api/v1/timers", query_string={"due_before": T0.isoformat()}).json["items"] == []
+    assert as_["owner"].get("/api/v1/timers?due_before=tomorrow").status_code == 422
+    assert as_["alice"].get("/api/v1/timers").status_code == 403

@@ -21,6 +21,15 @@ class Config:
         self.A10FLOW_TIMER_POLL_SECONDS = float(env.get("A10FLOW_TIMER_POLL_SECONDS", 5))
         # `a10flow serve` fires timers itself unless this is "off" (then run `a10flow worker`).
         self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
+        # E-mail for notifications; without a host, notifications stay in the app only.
+        self.A10FLOW_SMTP = {
+            "host": env.get("A10FLOW_SMTP_HOST"),
+            "port": int(env.get("A10FLOW_SMTP_PORT", 25)),
+            "user": env.get("A10FLOW_SMTP_USER"),
+            "password": env.get("A10FLOW_SMTP_PASSWORD"),
+            "from": env.get("A10FLOW_SMTP_FROM", "a10flow@localhost"),
+            "starttls": env.get("A10FLOW_SMTP_STARTTLS", "off") == "on",
+        }
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -66,6 +66,13 @@ class EvidenceType(str, Enum):
     SCRIPT_RUN = "script.run"
     SERVICE_RUN = "service.run"
     TIMER_FIRED = "timer.fired"
+    TASK_REASSIGNED = "task.reassigned"
+
+
+class EmailStatus(str, Enum):
+    NONE = "none"          # the recipient has no address
+    PENDING = "pending"    # to be sent; retried with back-off until it is
+    SENT = "sent"
 
 
 class DefinitionKind(str, Enum):
@@ -205,3 +212,22 @@ class Evidence(db.Model):
     record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed
     prev_hash = db.Column(db.String(64))
     hash = db.Column(db.String(64), nullable=False)
+
+
+class Notification(db.Model):
+    """An outbox row: one message for one person, shown in the app and sent by e-mail."""
+    __tablename__ = "notifications"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    instance_id = db.Column(db.ForeignKey("instances.id"), index=True)
+    element_id = db.Column(db.String(255))
+    subject = db.Column(db.String(255), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    read_at = db.Column(UTCDateTime)
+    email_status = db.Column(_enum(EmailStatus), nullable=False, index=True)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime, index=True)
+    last_error = db.Column(db.Text)
+    sent_at = db.Column(UTCDateTime)
+    user = db.relationship(User)

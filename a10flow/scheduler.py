@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import clock, step
+from . import clock, notify, step
 from .errors import StepFailed
 from .models import Instance, InstanceStatus, Timer, db
 
@@ -69,6 +69,9 @@ class Scheduler:
         with self.app.app_context():
             try:
                 sweep()
+                smtp = self.app.config["A10FLOW_SMTP"]
+                if smtp["host"]:
+                    notify.deliver(smtp)
                 upcoming = next_due()
             finally:
                 db.session.remove()

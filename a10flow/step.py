@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import joinedload
 
-from . import clock, evidence, forms, tasks
+from . import clock, evidence, forms, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
@@ -74,9 +74,7 @@ def start_instance(version, user, data=None, business_key=None):
             db.session.flush()
             evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(user),
                             data={"business_key": business_key, "data": data or {}})
-            _record(instance, happenings)
-            _mirror(instance, workflow)
-            _save(instance, workflow)
+            _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         raise _failed(exc) from exc
     return instance
@@ -107,9 +105,7 @@ def complete_task(task_id, user, data):
             evidence.append(instance, EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
                             {"task_id": task.id, "submitted": data,
                              "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None})
-            _record(instance, happenings)
-            _mirror(instance, workflow)
-            _save(instance, workflow)
+            _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)
         raise _failed(exc) from exc
@@ -156,8 +152,7 @@ def cancel_instance(instance_id, user, reason=None):
         workflow = runner.load(_specs(instance.version), instance.state)
         runner.cancel(workflow)
         evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data={"reason": reason})
-        _mirror(instance, workflow)
-        _save(instance, workflow, InstanceStatus.CANCELLED)
+        _conclude(instance, workflow, [], InstanceStatus.CANCELLED)
     return instance
 
 
@@ -175,9 +170,7 @@ def fire_timers(instance_id):
                 return 0  # fired meanwhile by another process, or nothing to do
             workflow = runner.load(_specs(instance.version), instance.state)
             happenings = runner.advance(workflow, now)
-            _record(instance, happenings)
-            _mirror(instance, workflow)
-            _save(instance, workflow)
+            _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, TIMER_ACTOR)
         raise _failed(exc) from exc
@@ -199,10 +192,35 @@ def _open_task(task_id):
     return task
 
 
-def _record(instance, happenings):
+def _conclude(instance, workflow, happenings, status=None):
+    """The end of every step: mirror what now waits, record what happened (carrying out
+    service calls as they come, so they see the tasks this step opened), save."""
+    _mirror(instance, workflow)
+    data = None
     for h in happenings:
         actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
+            data = data if data is not None else runner.data(workflow)
+            h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
         evidence.append(instance, h.type, actor, (h.element_id, h.element_name), h.data)
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
+            _escalate(instance, h, h.data["params"])
+    _save(instance, workflow, status)
+
+
+def _escalate(instance, happening, params):
+    task = notify.open_task(instance.id, params["task"])
+    if task is None:
+        raise runner.EngineError(happening.element_id, happening.element_name,
+                                 f"escalate: no open task {params['task']!r} in this instance")
+    before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
+              "assignee": task.assignee}
+    task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
+                      [TaskCandidate(kind="user", name=n) for n in params["users"]]
+    task.assignee = params["assignee"]
+    evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
+        "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
+        "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
 
 
 def _mirror(instance, workflow):

@@ -165,3 +165,11 @@ def test_forms_come_from_the_forms_folder_too(app, as_):
 def _problems_raw(response):
     assert response.status_code == 422, response.json
     return response.json["error"]["details"]
+
+
+def test_an_id_shared_with_an_extension_element_is_refused(as_):
+    # The engine finds elements by id: a task id equal to a Spiff operator id breaks it.
+    bpmn = (DATA / "remind.bpmn").read_bytes().replace(b'id="handover"', b'id="escalate"') \
+        .replace(b'Ref="handover"', b'Ref="escalate"')
+    [(element, message)] = _problems(as_["owner"].deploy(("remind.bpmn", bpmn)))
+    assert element == "escalate" and "more than one element" in message

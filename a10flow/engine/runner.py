@@ -113,7 +113,7 @@ def advance(workflow, now):
 
     def run(task):
         _guard(task.run, task)
-        happenings.extend(_happened(task))
+        happenings.extend(_happened(task, workflow.script_engine.calls))
 
     def ready(wf):
         return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH) if not t.task_spec.manual]
@@ -146,7 +146,7 @@ def advance(workflow, now):
     return happenings
 
 
-def _happened(task):
+def _happened(task, calls):
     element_id, name = _element(task)
     spec = task.task_spec
     if isinstance(spec, (ExclusiveGateway, InclusiveGateway)):
@@ -158,7 +158,9 @@ def _happened(task):
     if isinstance(spec, ScriptTask):
         return [Happening(EvidenceType.SCRIPT_RUN, element_id, name)]
     if isinstance(spec, ServiceTask):
-        return [Happening(EvidenceType.SERVICE_RUN, element_id, name)]
+        call = calls.pop()  # the one call_service just made for this task
+        return [Happening(EvidenceType.SERVICE_RUN, element_id, name,
+                          {"operator": call.operator, "params": call.params})]
     return []  # timers are recorded by advance(), which knows when they were due
 
 

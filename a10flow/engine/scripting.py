@@ -5,10 +5,12 @@ adds the helpers a10flow promises to process owners (``variable``,
 ``timer_value``); the sandbox that keeps process owners' Python away from the
 service itself belongs here too.
 """
+import json
 from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from . import services
 from .normalize import ExpressionError, timer_to_python
 
 
@@ -60,5 +62,21 @@ def _variable(context):
     return variable
 
 
+class ScriptEngine(PythonScriptEngine):
+    """Spiff's engine, with service tasks handed back to the step as plain calls.
+
+    SpiffWorkflow's own call_service hides errors behind a NameError; here a bad
+    call fails the task with its own message.
+    """
+
+    def __init__(self):
+        super().__init__(environment=Environment())
+        self.calls = []
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_):
+        self.calls.append(services.call(operation_name, operation_params or {}))
+        return json.dumps({"status": "done"})
+
+
 def script_engine():
-    return PythonScriptEngine(environment=Environment())
+    return ScriptEngine()

@@ -15,7 +15,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from . import normalize
+from . import normalize, services
 from .normalize import CAMUNDA_NS, NS, SPIFF_NS, ExpressionError
 from .state import dump_spec
 
@@ -91,16 +91,24 @@ def _kind(root):
     return None
 
 
+_ID_SPACES = ("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://www.omg.org/spec/BPMN/20100524/DI}")
+
+
 def _duplicate_ids(root):
-    seen, dups = set(), []
+    """Ids used twice among BPMN elements, or by a BPMN element and an extension element
+    (the engine looks elements up by id). Extensions may repeat ids among themselves."""
+    seen, extension_ids, dups = set(), set(), []
     for node in root.iter("*"):  # elements only, not comments
         node_id = node.get("id")
         if node_id is None:
             continue
-        if node_id in seen and node_id not in dups:
+        if not node.tag.startswith(_ID_SPACES):
+            extension_ids.add(node_id)
+        elif node_id in seen and node_id not in dups:
             dups.append(node_id)
-        seen.add(node_id)
-    return dups
+        else:
+            seen.add(node_id)
+    return dups + sorted((seen & extension_ids) - set(dups))
 
 
 def _camunda_service_problems(root):
@@ -208,6 +216,8 @@ def parse_upload(files, forms_dir=None, resolve=None):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
         for element, message in _camunda_service_problems(root):
             upload.problems.append(_detail(name, element, message))
+        for element, message, is_error in services.deploy_problems(root):
+            (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
         for tag in HUMAN_TASKS:
             for node in root.iterfind(f".//bpmn:{tag}", NS):
                 upload.task_settings[node.get("id")] = _task_settings(upload, node, name)

@@ -1,0 +1,92 @@
+"""Service-task operators a process owner can use from the modeller: notify, escalate.
+
+A service task names its operator in ``spiffworkflow:serviceTaskOperator`` and
+gives parameters as Python expressions over the instance data. The engine only
+evaluates and checks them and hands the call back as plain data; the step
+carries it out in the same transaction (the outbox and task tables are not the
+engine's business).
+"""
+import json
+from dataclasses import dataclass
+
+from .normalize import NS, ExpressionError, check_expression
+
+OPERATORS = {
+    # to: "assignee", "candidates" or "named" (users/groups); task: element id of the open task meant
+    "notify": {"required": {"message"}, "optional": {"subject", "to", "task", "users", "groups"}},
+    # move an open task to other groups/users (and optionally one assignee)
+    "escalate": {"required": {"task"}, "optional": {"groups", "users", "assignee", "reason"}},
+}
+NOTIFY_TO = ("assignee", "candidates", "named")
+
+
+@dataclass
+class ServiceCall:
+    operator: str
+    params: dict
+
+
+class ServiceError(ValueError):
+    """A service call whose parameters cannot be carried out."""
+
+
+def deploy_problems(root):
+    """(element id, message, is_error) for each service task a10flow cannot run as written.
+
+    An operator a10flow does not offer (a SpiffArena connector, say) deploys with a
+    warning: the task fails when an instance reaches it, and the instance shows why.
+    """
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+        if operator is None:
+            continue  # Camunda service tasks are reported elsewhere; Spiff reports a missing operator
+        name = operator.get("id")
+        if name not in OPERATORS:
+            yield task.get("id"), (f"service operator {name!r} is not one a10flow offers "
+                                   f"({', '.join(OPERATORS)}): the task will fail when reached"), False
+            continue
+        params = {p.get("id"): p.get("value") for p in operator.iterfind(".//spiffworkflow:parameter", NS)}
+        spec = OPERATORS[name]
+        for missing in sorted(spec["required"] - set(params)):
+            yield task.get("id"), f"{name} needs the parameter {missing!r}", True
+        for unknown in sorted(set(params) - spec["required"] - spec["optional"]):
+            yield task.get("id"), (f"{name} has no parameter {unknown!r}; it takes "
+                                   f"{', '.join(sorted(spec['required'] | spec['optional']))}"), True
+        for param, value in params.items():
+            try:
+                check_expression(value or "")
+            except ExpressionError as exc:
+                yield task.get("id"), f"parameter {param!r} of {name}: {exc} (values are Python: quote text)", True
+
+
+def _names(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    raise ServiceError(f"expected a name or a list of names, got {type(value).__name__}")
+
+
+def call(operator, params):
+    """Check an evaluated call; returns the ServiceCall to carry out. :raises ServiceError:"""
+    if operator not in OPERATORS:
+        raise ServiceError(f"service operator {operator!r} is not one a10flow offers ({', '.join(OPERATORS)})")
+    values = {name: param["value"] for name, param in params.items()}
+    if operator == "notify":
+        to = values.get("to") or ("named" if values.get("users") or values.get("groups") else "candidates")
+        if to not in NOTIFY_TO:
+            raise ServiceError(f"notify: 'to' must be one of {', '.join(NOTIFY_TO)}, not {to!r}")
+        if to != "named" and not values.get("task"):
+            raise ServiceError(f"notify: to={to!r} needs 'task', the element id of the open task")
+        clean = {"to": to, "task": values.get("task"), "users": _names(values.get("users")),
+                 "groups": _names(values.get("groups")), "subject": str(values.get("subject") or ""),
+                 "message": str(values["message"])}
+    else:
+        clean = {"task": str(values["task"]), "groups": _names(values.get("groups")),
+                 "users": _names(values.get("users")), "assignee": values.get("assignee"),
+                 "reason": values.get("reason")}
+        if not (clean["groups"] or clean["users"] or clean["assignee"]):
+            raise ServiceError("escalate: say where the task goes: groups, users or assignee")
+    return ServiceCall(operator, json.loads(json.dumps(clean, default=str)))

@@ -1,0 +1,112 @@
+"""Notifications: one outbox row per recipient, listed in the app, sent by e-mail.
+
+Rows are written in the step's transaction, so a notification exists exactly
+when the step that made it does. Delivery runs later, from the scheduler: a
+failed send stays pending and is retried with back-off; nothing is dropped.
+"""
+import logging
+import smtplib
+import string
+from datetime import timedelta
+from email.message import EmailMessage
+
+from . import clock
+from .models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def render(template, data):
+    """Fill ``$name`` / ``${name}`` from instance data. No attribute access, so no way out."""
+    return string.Template(template).safe_substitute({k: v for k, v in data.items() if isinstance(k, str)})
+
+
+def _users(names=(), groups=()):
+    found = {}
+    if names:
+        for user in db.session.scalars(db.select(User).where(User.name.in_(list(names)))):
+            found[user.id] = user
+    if groups:
+        wanted = set(groups)
+        for user in db.session.scalars(db.select(User)):
+            if wanted & set(user.groups or []):
+                found[user.id] = user
+    return list(found.values())
+
+
+def open_task(instance_id, element_id):
+    return db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == element_id,
+        HumanTask.status == TaskStatus.OPEN))
+
+
+def recipients(instance_id, params):
+    """Who a notify call means: named users and groups, or an open task's people
+    (its assignee once claimed; before that, everyone it is offered to)."""
+    if params["to"] == "named":
+        return _users(params["users"], params["groups"])
+    task = open_task(instance_id, params["task"])
+    if task is None:
+        return []
+    if params["to"] == "assignee" or task.assignee:
+        return _users([task.assignee] if task.assignee else [])
+    return _users(task.candidate_names("user"), task.candidate_names("group"))
+
+
+def queue(instance, element_id, params, data):
+    """Write one notification per recipient; returns the names notified."""
+    now = clock.now()
+    subject = render(params["subject"], data) or f"{instance.version.name}: {element_id}"
+    body = render(params["message"], data)
+    people = recipients(instance.id, params)
+    for user in people:
+        db.session.add(Notification(
+            user_id=user.id, instance_id=instance.id, element_id=element_id, subject=subject, body=body,
+            created_at=now, email_status=EmailStatus.PENDING if user.email else EmailStatus.NONE,
+            next_attempt_at=now if user.email else None))
+    return sorted(u.name for u in people)
+
+
+def deliver(smtp, limit=100):
+    """Send pending e-mails that are due; returns (sent, failed). ``smtp``: dict of settings."""
+    sent = failed = 0
+    ids = db.session.scalars(db.select(Notification.id).where(
+        Notification.email_status == EmailStatus.PENDING, Notification.next_attempt_at <= clock.now())
+        .order_by(Notification.next_attempt_at).limit(limit)).all()
+    db.session.commit()
+    for notification_id in ids:
+        # One row, one transaction; another process sending the same row is skipped.
+        row = db.session.scalar(db.select(Notification).where(
+            Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
+            .with_for_update(skip_locked=True))
+        if row is None:
+            db.session.commit()
+            continue
+        now = clock.now()
+        try:
+            _send(smtp, row)
+            row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
+            sent += 1
+        except (OSError, smtplib.SMTPException) as exc:
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"
+            row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_BACKOFF)
+            failed += 1
+            log.warning("e-mail %s to %s failed (attempt %s): %s", row.id, row.user.email, row.attempts, exc)
+        db.session.commit()
+    return sent, failed
+
+
+def _send(smtp, row):
+    message = EmailMessage()
+    message["From"] = smtp["from"]
+    message["To"] = row.user.email
+    message["Subject"] = row.subject
+    message.set_content(row.body)
+    with smtplib.SMTP(smtp["host"], smtp["port"], timeout=smtp.get("timeout", 30)) as client:
+        if smtp.get("starttls"):
+            client.starttls()
+        if smtp.get("user"):
+            client.login(smtp["user"], smtp["password"])
+        client.send_message(message)

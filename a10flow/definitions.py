@@ -1,9 +1,11 @@
 """Deploying definitions: versions are created only when content changes."""
 from sqlalchemy.exc import IntegrityError
 
+from . import clock
+from .engine import runner, state
 from .engine.specs import DeployError, parse_upload
 from .errors import Conflict, Invalid, NotFound
-from .models import Definition, DefinitionKind, DefinitionVersion, db
+from .models import Definition, DefinitionKind, DefinitionVersion, StartTimer, db
 
 
 def find(key, kind=None):
@@ -79,4 +81,21 @@ def _store(kind, key, name, content_hash, user, fields):
                                 content_hash=content_hash, created_by=user.id if user else None, **fields)
     db.session.add(version)
     db.session.flush()
+    if kind == DefinitionKind.PROCESS:
+        _schedule(definition, version)
     return version
+
+
+def _schedule(definition, version):
+    """The latest version's timer start events replace the previous version's schedule."""
+    try:
+        timers = runner.start_timers(state.specs_for((definition.key, version.content_hash),
+                                                     lambda: version.spec), clock.now())
+    except runner.EngineError as exc:
+        raise Invalid("the upload cannot be deployed", [{"file": version.filename, "element": exc.element_id,
+                                                          "message": exc.message}]) from None
+    db.session.execute(db.delete(StartTimer).where(StartTimer.definition_id == definition.id))
+    for timer in timers:
+        db.session.add(StartTimer(definition_id=definition.id, version_id=version.id, element_id=timer.element_id,
+                                  name=timer.name, due_at=timer.due_at, period=timer.period,
+                                  remaining=timer.remaining))

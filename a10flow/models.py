@@ -200,6 +200,21 @@ class Timer(db.Model):
     cycle = db.Column(db.Boolean, nullable=False, default=False)
 
 
+class StartTimer(db.Model):
+    """A timer start event of a definition's latest version: starts instances on schedule."""
+    __tablename__ = "start_timers"
+    id = db.Column(db.Integer, primary_key=True)
+    definition_id = db.Column(db.ForeignKey("definitions.id"), nullable=False, index=True)
+    version_id = db.Column(db.ForeignKey("definition_versions.id"), nullable=False)
+    element_id = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(255))
+    due_at = db.Column(UTCDateTime, nullable=False, index=True)
+    period = db.Column(db.String(40))                     # ISO 8601 duration; None: fires once
+    remaining = db.Column(db.Integer, nullable=False)     # repetitions left; -1 for ever
+    last_error = db.Column(db.Text)                       # why the last start failed (retried hourly)
+    version = db.relationship(DefinitionVersion)
+
+
 class Evidence(db.Model):
     """One record of the per-instance hash chain. Written once, never changed."""
     __tablename__ = "evidence"

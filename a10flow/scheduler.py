@@ -15,7 +15,7 @@ from sqlalchemy import func
 
 from . import clock, notify, step
 from .errors import StepFailed
-from .models import Instance, InstanceStatus, Timer, db
+from .models import Instance, InstanceStatus, StartTimer, Timer, db
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
@@ -33,13 +33,27 @@ def due_instances(now, limit):
 
 def next_due():
     """When the next timer of a running instance falls due, or None."""
-    return db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
-                             .where(Instance.status == InstanceStatus.RUNNING))
+    waiting = db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
+                                .where(Instance.status == InstanceStatus.RUNNING))
+    starting = db.session.scalar(db.select(func.min(StartTimer.due_at)))
+    return min((t for t in (waiting, starting) if t is not None), default=None)
+
+
+def due_start_timers(now, limit):
+    ids = db.session.scalars(db.select(StartTimer.id).where(StartTimer.due_at < now)
+                             .order_by(StartTimer.due_at).limit(limit)).all()
+    db.session.commit()
+    return ids
 
 
 def sweep(limit=200):
     """Fire every timer due now; returns how many fired. Failures become failed instances."""
     fired = 0
+    for start_timer_id in due_start_timers(clock.now(), limit):
+        try:
+            fired += step.fire_start_timer(start_timer_id) is not None
+        except Exception:
+            log.exception("timer start %s failed; will retry", start_timer_id)
     while True:
         ids = due_instances(clock.now(), limit)
         progress = 0

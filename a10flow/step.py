@@ -6,16 +6,19 @@ their tables, appends the evidence, saves the state and commits. If anything
 fails, nothing of it is kept. Routes, CLI and scheduler call these functions.
 """
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy.orm import joinedload
 
 from . import clock, evidence, forms, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
-from .models import DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, TaskCandidate, TaskStatus, Timer, db
+from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, StartTimer,
+                     TaskCandidate, TaskStatus, Timer, db)
 from .engine.state import specs_for
 
 
+START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
 ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
 TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
 
@@ -66,17 +69,62 @@ def start_instance(version, user, data=None, business_key=None):
         raise Invalid("data must be a JSON object", [{"field": "data", "message": "must be an object"}])
     try:
         with _transaction():
-            now = clock.now()
-            workflow, happenings = runner.start(_specs(version), data or {}, now)
-            instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
-                                state={}, data={}, started_by=user.id, created_at=now, updated_at=now)
-            db.session.add(instance)
-            db.session.flush()
-            evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(user),
-                            data={"business_key": business_key, "data": data or {}})
-            _conclude(instance, workflow, happenings)
+            return _start(version, user, data or {}, business_key)
     except runner.EngineError as exc:
         raise _failed(exc) from exc
+
+
+def _start(version, actor, data, business_key=None, timer=None):
+    """Create and run a new instance, inside the caller's transaction."""
+    now = clock.now()
+    workflow, happenings = runner.start(_specs(version), data, now, timer and timer["element_id"])
+    instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
+                        state={}, data={}, started_by=None if isinstance(actor, dict) else actor.id,
+                        created_at=now, updated_at=now)
+    db.session.add(instance)
+    db.session.flush()
+    evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(actor),
+                    data={"business_key": business_key, "data": data})
+    if timer is not None:
+        evidence.append(instance, EvidenceType.TIMER_FIRED, TIMER_ACTOR, (timer["element_id"], timer["name"]),
+                        {k: timer[k] for k in ("due_at", "fired_at", "lateness_seconds", "missed_periods")})
+    _conclude(instance, workflow, happenings)
+    return instance
+
+
+def fire_start_timer(start_timer_id):
+    """Start the instance a due timer start event calls for, and schedule its next run.
+
+    Returns the new instance, or None when another process got there first.
+    """
+    with _transaction():
+        row = db.session.scalar(db.select(StartTimer).where(StartTimer.id == start_timer_id)
+                                .with_for_update(skip_locked=True))
+        now = clock.now()
+        if row is None or row.due_at >= now:
+            return None
+        fired_due, missed, following = row.due_at, 0, None
+        if row.period:
+            fired_due, missed, following = runner.catch_up(row.due_at, row.period, now)
+            if row.remaining > 0:   # a bounded cycle cannot skip past its last repetition
+                missed = min(missed, row.remaining - 1)
+        timer = {"element_id": row.element_id, "name": row.name, "due_at": fired_due.isoformat(),
+                 "fired_at": now.isoformat(), "lateness_seconds": int((now - fired_due).total_seconds()),
+                 "missed_periods": missed}
+        try:
+            with db.session.begin_nested():   # a failed start leaves the schedule row to update
+                instance = _start(row.version, TIMER_ACTOR, {}, timer=timer)
+        except runner.EngineError as exc:
+            row.last_error = f"{exc.element_id}: {exc.message}"
+            row.due_at = now + START_RETRY
+            return None
+        row.last_error = None
+        if row.remaining > 0:
+            row.remaining -= missed + 1
+        if row.period and row.remaining != 0:
+            row.due_at = following
+        else:
+            db.session.delete(row)
     return instance
 
 

@@ -169,3 +169,76 @@ def test_the_scheduler_wakes_for_the_next_timer(app, as_):
     assert as_["owner"].get("/api/v1/timers", query_string={"due_before": T0.isoformat()}).json["items"] == []
     assert as_["owner"].get("/api/v1/timers?due_before=tomorrow").status_code == 422
     assert as_["alice"].get("/api/v1/timers").status_code == 403
+
+
+def _start_timer_process(timer, script="checked = True"):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="reassess" name="Supplier re-assessment" isExecutable="true">
+    <bpmn:startEvent id="manual" name="By hand"><bpmn:outgoing>m</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="every" name="Every six months"><bpmn:outgoing>a</bpmn:outgoing>
+      <bpmn:timerEventDefinition>{timer}</bpmn:timerEventDefinition></bpmn:startEvent>
+    <bpmn:scriptTask id="check" name="Check"><bpmn:incoming>a</bpmn:incoming><bpmn:incoming>m</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="review" name="Re-assess the supplier"><bpmn:incoming>b</bpmn:incoming>
+      <bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="every" targetRef="check"/>
+    <bpmn:sequenceFlow id="m" sourceRef="manual" targetRef="check"/>
+    <bpmn:sequenceFlow id="b" sourceRef="check" targetRef="review"/>
+    <bpmn:sequenceFlow id="c" sourceRef="review" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_a_timer_start_event_starts_instances_on_schedule(app, as_):
+    clock.set(T0)
+    assert as_["owner"].deploy(("r.bpmn", _start_timer_process("<bpmn:timeCycle>R/P6M</bpmn:timeCycle>"))) \
+        .status_code == 201
+    [start] = as_["owner"].get("/api/v1/timers").json["starts"]
+    assert start["process"] == "reassess" and start["due_at"] == "2026-12-01T09:00:00+00:00"
+    assert start["remaining"] == -1
+
+    # Started by hand, it takes the plain start event and no timer waits in it.
+    by_hand = as_["owner"].post("/api/v1/instances", json={"process": "reassess"}).json
+    assert [t["element_id"] for t in by_hand["open_tasks"]] == ["review"] and by_hand["timers"] == []
+
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=timezone.utc))
+    assert _sweep(app) == 1 and _sweep(app) == 0
+    [started] = as_["auditor"].get("/api/v1/instances?process=reassess&status=running").json["items"][:1]
+    chain = _evidence(as_, started["id"])
+    assert [r["type"] for r in chain[:2]] == ["instance.started", "timer.fired"]
+    assert chain[0]["actor"]["id"] == "system:timer" and chain[1]["element"]["id"] == "every"
+    assert chain[1]["data"]["lateness_seconds"] == 60
+    assert as_["owner"].get("/api/v1/timers").json["starts"][0]["due_at"] == "2027-06-01T09:00:00+00:00"
+
+    # Down for two years: one instance, not four, and the record says three periods were missed.
+    clock.set(datetime(2029, 1, 15, tzinfo=timezone.utc))
+    assert _sweep(app) == 1
+    newest = as_["auditor"].get("/api/v1/instances?process=reassess").json["items"][0]
+    assert _evidence(as_, newest["id"], "timer.fired")[0]["data"]["missed_periods"] == 3
+    assert as_["owner"].get("/api/v1/timers").json["starts"][0]["due_at"] == "2029-06-01T09:00:00+00:00"
+    assert len(as_["auditor"].get("/api/v1/instances?process=reassess").json["items"]) == 3
+
+    # A new version brings its own schedule.
+    as_["owner"].deploy(("r.bpmn", _start_timer_process("<bpmn:timeCycle>R2/P1Y</bpmn:timeCycle>")))
+    [start] = as_["owner"].get("/api/v1/timers").json["starts"]
+    assert start["version"] == 2 and start["due_at"] == "2030-01-15T00:00:00+00:00" and start["remaining"] == 2
+
+
+def test_timer_start_problems(app, as_):
+    clock.set(T0)
+    needs_data = as_["owner"].deploy(("r.bpmn", _start_timer_process(
+        "<bpmn:timeDuration>review_interval</bpmn:timeDuration>")))
+    assert needs_data.status_code == 422
+    assert needs_data.json["error"]["details"][0]["element"] == "every"
+    assert "without instance data" in needs_data.json["error"]["details"][0]["message"]
+
+    as_["owner"].deploy(("r.bpmn", _start_timer_process("<bpmn:timeDuration>P1D</bpmn:timeDuration>",
+                                                        script="checked = 1 / 0")))
+    clock.set(T0 + timedelta(days=2))
+    assert _sweep(app) == 0
+    [start] = as_["owner"].get("/api/v1/timers").json["starts"]
+    assert "division by zero" in start["last_error"]
+    assert start["due_at"] == (clock.now() + timedelta(hours=1)).isoformat()   # tried again later, no storm
+    assert as_["owner"].get("/api/v1/instances").json["items"] == []

@@ -1,9 +1,10 @@
 """/api/v1/timers: the timers instances wait for, soonest first."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from sqlalchemy import false
 
 from ..auth import load_user, require
-from ..models import Role, Timer, db
+from ..models import Role, StartTimer, Timer, db
 
 blp = Blueprint("timers", __name__, description="Waiting timers")
 blp.before_request(load_user)  # every API route needs a token
@@ -17,8 +18,21 @@ class WaitingTimerSchema(Schema):
     cycle = fields.Boolean()
 
 
+class StartTimerSchema(Schema):
+    """A timer start event: it starts a new instance of ``process`` when due."""
+    process = fields.Function(lambda t: t.version.definition.key)
+    version = fields.Function(lambda t: t.version.version)
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    period = fields.String(allow_none=True)
+    remaining = fields.Integer()
+    last_error = fields.String(allow_none=True)
+
+
 class TimerListSchema(Schema):
     items = fields.List(fields.Nested(WaitingTimerSchema))
+    starts = fields.List(fields.Nested(StartTimerSchema))
 
 
 class TimerQuerySchema(Schema):
@@ -31,10 +45,16 @@ class TimerQuerySchema(Schema):
 @blp.response(200, TimerListSchema)
 @require(Role.OWNER, Role.AUDITOR)
 def list_timers(args):
-    """Waiting timers with their due times; filter by instance and due_before (ISO 8601 with zone)."""
+    """Waiting timers of instances (items) and timer start events (starts), soonest first.
+
+    Filter by instance (items only) and due_before (ISO 8601 with zone).
+    """
     stmt = db.select(Timer).order_by(Timer.due_at, Timer.id)
+    starts = db.select(StartTimer).order_by(StartTimer.due_at, StartTimer.id)
     if args.get("instance"):
         stmt = stmt.where(Timer.instance_id == args["instance"])
+        starts = starts.where(false())
     if args.get("due_before"):
         stmt = stmt.where(Timer.due_at < args["due_before"])
-    return {"items": db.session.scalars(stmt).all()}
+        starts = starts.where(StartTimer.due_at < args["due_before"])
+    return {"items": db.session.scalars(stmt).all(), "starts": db.session.scalars(starts).all()}

@@ -9,18 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import StartEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, TimerEventDefinition)
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
 
 from ..models import EvidenceType
 from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
-from . import state
+from . import scripting, state
 from .normalize import ExpressionError
 
 # Deep enough for long-running loops (the library's default of 1000 silently stops them).
@@ -84,12 +85,102 @@ def _guard(action, task=None):
         raise EngineError(element_id, name, str(exc)) from exc
 
 
-def start(specs, data, now):
-    """A new workflow with ``data`` as its start data, run until it waits."""
+def start(specs, data, now, start_event=None):
+    """A new workflow with ``data`` as its start data, run until it waits.
+
+    Timer start events belong to the scheduler, which passes the one that fell
+    due as ``start_event``: it fires at once and the other start events are
+    withdrawn. A start without one takes the plain start events, or, in a
+    process that starts only on timers, the first timer (a manual run now).
+    """
     workflow = state.new_workflow(specs)
-    workflow.task_tree.data.update(data or {})
-    # The start task's children inherit data when they run.
+    workflow.task_tree.data.update(data or {})  # the start task's children inherit it
+    root = workflow.task_tree
+    _guard(root.run, root)
+    for split in [c for c in root.children if isinstance(c.task_spec, StartEventSplit)]:
+        _guard(split.run, split)  # several start events sit behind a split
+        root = split
+    events = [t for t in root.children if getattr(t.task_spec, "event_definition", None) is not None]
+    timers = [t for t in events if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    plain = [t for t in events if t not in timers]
+    if start_event is not None:
+        chosen = [t for t in timers if t.task_spec.bpmn_id == start_event]
+        if not chosen:
+            raise EngineError(start_event, None, "no timer start event with this id")
+    else:
+        chosen = [t for t in plain if type(t.task_spec.event_definition).__name__ == "NoneEventDefinition"] \
+            or timers[:1] or plain
+    for task in events:
+        if task in chosen and task in timers:
+            _fire_now(task, now)
+        elif task not in chosen and not task.has_state(TaskState.FINISHED_MASK):
+            task.cancel()
     return workflow, advance(workflow, now)
+
+
+def _fire_now(task, now):
+    definition = task.task_spec.event_definition
+    if isinstance(definition, CycleTimerEventDefinition):
+        # One repetition, due a moment ago: the cycle's schedule is the scheduler's.
+        task.internal_data["event_value"] = {"cycles": 1, "next": (now - timedelta(seconds=1)).isoformat(),
+                                             "duration": 0}
+    else:
+        task.internal_data["event_value"] = now.isoformat()
+        task.internal_data["event_fired"] = True
+    _guard(lambda: task.task_spec._update(task), task)
+
+
+@dataclass
+class StartTimer:
+    """When a timer start event first falls due, and how it repeats."""
+    element_id: str
+    name: str | None
+    due_at: datetime
+    period: str | None             # ISO 8601 duration; None: fires once
+    remaining: int                 # repetitions left; -1 for ever
+
+
+def catch_up(due, period, now):
+    """For a repeating timer due at ``due``: the latest period start before ``now``,
+    how many earlier ones were missed, and the next one after. Months are calendar months."""
+    def after(moment):
+        return moment + TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(period), moment)
+    fired, missed, following = due, 0, after(due)
+    while following < now:
+        fired, missed, following = following, missed + 1, after(following)
+    return fired, missed, following
+
+
+def start_timers(specs, now):
+    """The schedule of a process's timer start events, evaluated at deploy time.
+
+    :raises EngineError: for a timer expression that needs instance data or is no timer.
+    """
+    spec = specs[0]
+    found = []
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if type(task_spec).__name__ != "StartEvent" or not isinstance(definition, TimerEventDefinition):
+            continue
+        try:
+            value = scripting.Environment().evaluate(definition.expression, {})
+            if isinstance(definition, CycleTimerEventDefinition):
+                cycles, first, _ = TimerEventDefinition.parse_iso_recurring_interval(value)
+                period = next(p for p in value.split("/") if p.upper().startswith("P"))
+                found.append(StartTimer(task_spec.bpmn_id, task_spec.bpmn_name, first.astimezone(timezone.utc),
+                                        period, cycles))
+            elif isinstance(definition, DurationTimerEventDefinition):
+                parsed = TimerEventDefinition.parse_iso_duration(value)
+                found.append(StartTimer(task_spec.bpmn_id, task_spec.bpmn_name,
+                                        now + TimerEventDefinition.get_timedelta_from_start(parsed, now), None, 1))
+            else:
+                found.append(StartTimer(task_spec.bpmn_id, task_spec.bpmn_name, _utc(value), None, 1))
+        except Exception as exc:  # NameError for instance data, bad ISO text, ...
+            raise EngineError(task_spec.bpmn_id, task_spec.bpmn_name,
+                              f"a timer start event is evaluated when it is deployed, without instance "
+                              f"data: {exc}") from exc
+    return found
 
 
 def load(specs, saved):

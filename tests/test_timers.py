@@ -242,3 +242,28 @@ def test_timer_start_problems(app, as_):
     assert "division by zero" in start["last_error"]
     assert start["due_at"] == (clock.now() + timedelta(hours=1)).isoformat()   # tried again later, no storm
     assert as_["owner"].get("/api/v1/instances").json["items"] == []
+
+
+def test_a_year_of_daily_reminders_keeps_the_state_small(app, as_):
+    from a10flow.models import Instance, db
+    import json
+    bpmn = (DATA / "chase.bpmn").read_bytes().replace(b"P7D", b"P400D")
+    as_["owner"].deploy(("chase.bpmn", bpmn))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+
+    def state_size():
+        with app.app_context():
+            return len(json.dumps(db.session.get(Instance, instance["id"]).state))
+
+    sizes = {}
+    for day in range(1, 366):
+        clock.set(T0 + timedelta(days=day, minutes=1))
+        assert _sweep(app) == 1
+        if day in (2, 365):
+            sizes[day] = state_size()
+    assert sizes[365] <= sizes[2] * 1.1, sizes
+    assert len(_evidence(as_, instance["id"], "timer.fired")) == 365
+    task = as_["alice"].get(f"/api/v1/tasks?instance={instance['id']}").json["items"][0]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}).status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"

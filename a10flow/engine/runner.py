@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.control import StartEventSplit
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, StartEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -234,7 +234,31 @@ def advance(workflow, now):
                 "missed_periods": missed.get(timer.task_id, 0)}))
     if workflow.completed:
         happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
+    else:
+        _prune(workflow)
     return happenings
+
+
+def _prune(workflow):
+    """Drop what a repeating timer leaves behind, so a daily reminder kept for years
+    does not grow the state and slow every step.
+
+    Each firing of a waiting cycle adds a branch and another waiting join. A branch
+    that has finished throughout is history (the evidence keeps it); of the
+    waiting joins one is enough, since they all wait for the same activity.
+    """
+    for timer in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+        if not isinstance(getattr(timer.task_spec, "event_definition", None), CycleTimerEventDefinition):
+            continue
+        waiting_joins = set()
+        for child in list(timer.children):
+            finished = all(t.has_state(TaskState.FINISHED_MASK) for t in child)
+            duplicate_join = isinstance(child.task_spec, BoundaryEventJoin) and child.state == TaskState.WAITING \
+                and child.task_spec in waiting_joins
+            if child.state == TaskState.WAITING:
+                waiting_joins.add(child.task_spec)
+            if finished or duplicate_join:
+                child.workflow._remove_task(child.id)
 
 
 def _happened(task, calls):

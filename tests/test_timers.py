@@ -267,3 +267,42 @@ def test_a_year_of_daily_reminders_keeps_the_state_small(app, as_):
     task = as_["alice"].get(f"/api/v1/tasks?instance={instance['id']}").json["items"][0]
     assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}).status_code == 200
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+EVENT_GATEWAY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
+  <bpmn:message id="ack_message" name="acknowledged" />
+  <bpmn:process id="notice" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:eventBasedGateway id="wait_for_answer"><bpmn:incoming>a</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing><bpmn:outgoing>c</bpmn:outgoing></bpmn:eventBasedGateway>
+    <bpmn:intermediateCatchEvent id="ack" name="Acknowledged"><bpmn:incoming>b</bpmn:incoming>
+      <bpmn:outgoing>d</bpmn:outgoing><bpmn:messageEventDefinition messageRef="ack_message" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="silence" name="A week of silence"><bpmn:incoming>c</bpmn:incoming>
+      <bpmn:outgoing>e</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="done"><bpmn:incoming>d</bpmn:incoming></bpmn:endEvent>
+    <bpmn:userTask id="follow_up" name="Follow up with the customer"><bpmn:incoming>e</bpmn:incoming>
+      <bpmn:outgoing>f</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="followed"><bpmn:incoming>f</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="wait_for_answer"/>
+    <bpmn:sequenceFlow id="b" sourceRef="wait_for_answer" targetRef="ack"/>
+    <bpmn:sequenceFlow id="c" sourceRef="wait_for_answer" targetRef="silence"/>
+    <bpmn:sequenceFlow id="d" sourceRef="ack" targetRef="done"/>
+    <bpmn:sequenceFlow id="e" sourceRef="silence" targetRef="follow_up"/>
+    <bpmn:sequenceFlow id="f" sourceRef="follow_up" targetRef="followed"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_event_based_gateway_takes_the_timer_branch_when_nothing_else_comes(app, as_):
+    assert as_["owner"].deploy(("notice.bpmn", EVENT_GATEWAY)).status_code == 201
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "notice"}).json
+    assert [t["element_id"] for t in instance["timers"]] == ["silence"]
+    clock.set(T0 + timedelta(days=7, seconds=1))
+    assert _sweep(app) == 1
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert [t["element_id"] for t in after["open_tasks"]] == ["follow_up"] and after["timers"] == []

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
@@ -331,16 +332,31 @@ def open_tasks(workflow):
 def waiting_timers(workflow):
     timers = []
     for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
-        definition = getattr(task.task_spec, "event_definition", None)
+        definition, element = _timer_of(task)
         value = task.internal_data.get("event_value")
-        if not isinstance(definition, TimerEventDefinition) or value is None:
+        if definition is None or value is None:
             continue
         if isinstance(value, dict) and value["cycles"] == 0:
             continue  # a cycle that has run all its repetitions waits for nothing
         due = value["next"] if isinstance(value, dict) else value
-        timers.append(WaitingTimer(str(task.id), *_element(task), _utc(due),
+        timers.append(WaitingTimer(str(task.id), *element, _utc(due),
                                    isinstance(definition, CycleTimerEventDefinition)))
     return timers
+
+
+def _timer_of(task):
+    """The timer a waiting task waits for, and the element to name: the task itself, or
+    for an event-based gateway the timer event behind it."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return definition, _element(task)
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            if isinstance(inner, TimerEventDefinition):
+                # The gateway holds the catch events' definitions; they keep only the name.
+                named = [o for o in task.task_spec.outputs if o.bpmn_name and o.bpmn_name == inner.name]
+                return inner, ((named[0].bpmn_id, named[0].bpmn_name) if named else _element(task))
+    return None, None
 
 
 def _utc(iso):

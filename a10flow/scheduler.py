@@ -40,6 +40,7 @@ def next_due():
 
 
 def due_start_timers(now, limit):
+    """Ids of timer start events due at ``now``, most overdue first."""
     ids = db.session.scalars(db.select(StartTimer.id).where(StartTimer.due_at < now)
                              .order_by(StartTimer.due_at).limit(limit)).all()
     db.session.commit()

@@ -306,3 +306,31 @@ def test_an_event_based_gateway_takes_the_timer_branch_when_nothing_else_comes(a
     assert _sweep(app) == 1
     after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
     assert [t["element_id"] for t in after["open_tasks"]] == ["follow_up"] and after["timers"] == []
+
+
+def test_serve_fires_timers_that_fell_due_while_it_was_down(app, as_, tmp_path):
+    import socket
+    import time
+    as_["owner"].deploy(("wait.bpmn", _wait_process("PT1H")))
+    clock.set(datetime.now(timezone.utc) - timedelta(hours=2))
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json
+    clock.set(None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "A10FLOW_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "A10FLOW_INSTANCE_PATH": str(tmp_path / "instance"), "A10FLOW_TIMER_POLL_SECONDS": "0.2"}
+    server = subprocess.Popen([Path(sys.executable).parent / "a10flow", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60   # waiting for the process to come up, not for a timer
+        while time.monotonic() < deadline:
+            status = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"]
+            if status == "completed":
+                break
+            time.sleep(0.1)
+        assert status == "completed"
+        assert len(_evidence(as_, instance["id"], "timer.fired")) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

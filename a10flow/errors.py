@@ -19,6 +19,10 @@ class Forbidden(ServiceError):
     status, code = 403, "forbidden"
 
 
+class Gone(ServiceError):
+    status, code = 410, "gone"
+
+
 class Conflict(ServiceError):
     status, code = 409, "conflict"
 

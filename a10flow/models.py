@@ -188,6 +188,22 @@ class TaskCandidate(db.Model):
     name = db.Column(db.String(255), nullable=False)
 
 
+class ExternalLink(db.Model):
+    """A link that lets someone without an account (a supplier's or customer's contact)
+    do one task. Only the token's hash is kept; the token is shown once."""
+    __tablename__ = "external_links"
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), unique=True, nullable=False)
+    task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
+    party = db.Column(db.String(255), nullable=False)      # who it was given to, as recorded in evidence
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    created_by = db.Column(db.ForeignKey("users.id"))
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    revoked_at = db.Column(UTCDateTime)
+    used_at = db.Column(UTCDateTime)
+    task = db.relationship("HumanTask")
+
+
 class Timer(db.Model):
     """A waiting timer, mirrored from the engine so due timers are found by an indexed query."""
     __tablename__ = "timers"

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import joinedload
 
-from . import clock, evidence, forms, notify, tasks
+from . import clock, evidence, forms, links, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, StartTimer,
@@ -128,17 +128,24 @@ def fire_start_timer(start_timer_id):
     return instance
 
 
-def complete_task(task_id, user, data):
+def complete_task(task_id, user, data, link_token=None):
     """Complete a human task with submitted form ``data``; returns the task.
 
-    :raises NotFound, Forbidden, Conflict, Invalid (form errors), StepFailed:
+    ``user`` is the person completing it, or None when ``link_token`` (an external
+    link for this task) authorizes the completion instead.
+
+    :raises NotFound, Forbidden, Conflict, Gone (link), Invalid (form errors), StepFailed:
     """
     instance_id = _task_instance(task_id)
     try:
         with _transaction():
             instance = _lock(instance_id)
+            if link_token is not None:
+                link = links.usable(link_token)   # again, now the instance is locked
+                link.used_at = clock.now()
+                user = {"id": f"link:{link.id}", "name": link.party}
             task = _open_task(task_id)
-            if not tasks.may_complete(task, user):
+            if link_token is None and not tasks.may_complete(task, user):
                 raise Forbidden("this task is claimed by someone else or not offered to you")
             schema = (instance.version.forms or {}).get(task.form) if task.form else None
             if schema is not None:
@@ -148,8 +155,9 @@ def complete_task(task_id, user, data):
             workflow = runner.load(_specs(instance.version), instance.state)
             now = clock.now()
             happenings = runner.complete(workflow, task_id, data, now)
-            task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, user.name
-            task.assignee = task.assignee or user.name
+            name = actor_of(user)["name"]
+            task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
+            task.assignee = task.assignee or name
             evidence.append(instance, EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
                             {"task_id": task.id, "submitted": data,
                              "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None})

@@ -1,12 +1,14 @@
 """/api/v1/tasks: the inbox; claim, unclaim and complete human tasks."""
+from datetime import timedelta
+
 from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import clock, step, tasks
+from .. import clock, links, step, tasks
 from ..auth import load_user, require
 from ..errors import NotFound
-from ..models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskStatus, db
+from ..models import Definition, DefinitionVersion, ExternalLink, HumanTask, Instance, Role, TaskStatus, db
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
 blp.before_request(load_user)  # every API route needs a token
@@ -111,3 +113,45 @@ def complete(args, task_id):
     """Complete a task with its form data; the data is checked against the task's form."""
     visible_task(task_id)
     return step.complete_task(task_id, g.user, args["data"])
+
+
+class LinkRequestSchema(Schema):
+    party = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                          metadata={"description": "who the link is for, e.g. the supplier contact's e-mail"})
+    days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=90))
+
+
+class LinkSchema(Schema):
+    id = fields.Integer()
+    party = fields.String()
+    expires_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewLinkSchema(LinkSchema):
+    token = fields.String(metadata={"description": "shown only now; it is not stored"})
+    path = fields.Function(lambda link: f"/api/v1/external/{link.token}")
+
+
+@blp.route("/<task_id>/links", methods=["POST"])
+@blp.arguments(LinkRequestSchema)
+@blp.response(201, NewLinkSchema)
+@require(Role.STAFF, Role.OWNER)
+def create_link(args, task_id):
+    """A link that lets someone without an account do this task (expires in ``days``)."""
+    task = visible_task(task_id)
+    link, token = links.create(task, args["party"], g.user, timedelta(days=args["days"]))
+    link.token = token
+    return link
+
+
+@blp.route("/<task_id>/links/<int:link_id>/revoke", methods=["POST"])
+@blp.response(200, LinkSchema)
+@require(Role.STAFF, Role.OWNER)
+def revoke_link(task_id, link_id):
+    """Withdraw a link; it answers 410 from now on."""
+    visible_task(task_id)
+    link = db.session.get(ExternalLink, link_id)
+    if link is None or link.task_id != task_id:
+        raise NotFound(f"link {link_id} not found")
+    return links.revoke(link_id)

@@ -1,0 +1,65 @@
+"""A supplier's contact does one task through a link: no account, expiring, single-use."""
+from datetime import datetime, timedelta, timezone
+
+from a10flow import clock
+from conftest import DATA
+
+T0 = datetime(2026, 4, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _questionnaire(as_):
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
+    return instance, instance["open_tasks"][0]
+
+
+def test_the_supplier_answers_through_the_link(as_):
+    instance, task = _questionnaire(as_)
+    made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example", "days": 7})
+    assert made.status_code == 201 and made.json["expires_at"] == (T0 + timedelta(days=7)).isoformat()
+    path = made.json["path"]
+
+    opened = as_[None].get(path)
+    assert opened.status_code == 200
+    assert opened.json["name"] == "Collect supplier details" and opened.json["form"]["required"] == [
+        "legal_name", "reviewer"]
+    assert "instance" not in opened.json and "data" not in opened.json   # the task, nothing more
+
+    bad = as_[None].post(path, json={"data": {"legal_name": ""}})
+    assert bad.status_code == 422 and {d["field"] for d in bad.json["error"]["details"]} == {"legal_name", "reviewer"}
+    done = as_[None].post(path, json={"data": {"legal_name": "Acme Data Ltd", "reviewer": "lee"}})
+    assert done.status_code == 200 and done.json["status"] == "completed"
+
+    again = as_[None].post(path, json={"data": {"legal_name": "Evil", "reviewer": "lee"}})
+    assert again.status_code == 410 and "used" in again.json["error"]["message"]
+    assert as_[None].get(path).status_code == 410
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    [completed] = [r for r in chain if r["type"] == "task.completed"]
+    assert completed["actor"] == {"id": f"link:{made.json['id']}", "name": "anna@acme.example"}
+    assert completed["data"]["submitted"]["legal_name"] == "Acme Data Ltd"
+
+
+def test_wrong_expired_and_withdrawn_links_touch_nothing(as_):
+    instance, task = _questionnaire(as_)
+    assert as_[None].get("/api/v1/external/not-a-token").status_code == 404
+    made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
+    clock.set(T0 + timedelta(days=15))
+    expired = as_[None].post(made["path"], json={"data": {"legal_name": "Acme", "reviewer": "lee"}})
+    assert expired.status_code == 410 and "expired" in expired.json["error"]["message"]
+
+    fresh = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
+    revoked = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links/{fresh['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json["revoked_at"] == clock.now().isoformat()
+    assert as_[None].get(fresh["path"]).status_code == 410
+    assert as_["alice"].get(f"/api/v1/tasks/{task['id']}").json["status"] == "open"
+    types = [r["type"] for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
+    assert types == ["instance.started"]
+
+
+def test_who_may_make_links(as_):
+    _, task = _questionnaire(as_)
+    assert as_["sam"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "x"}).status_code == 404
+    assert as_["auditor"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "x"}).status_code == 403
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={}).status_code == 422
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "x", "days": 365}).status_code == 422

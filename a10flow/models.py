@@ -67,6 +67,7 @@ class EvidenceType(str, Enum):
     SERVICE_RUN = "service.run"
     TIMER_FIRED = "timer.fired"
     TASK_REASSIGNED = "task.reassigned"
+    MESSAGE_RECEIVED = "message.received"
 
 
 class EmailStatus(str, Enum):
@@ -186,6 +187,17 @@ class TaskCandidate(db.Model):
     task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
     kind = db.Column(db.String(5), nullable=False)   # "group" or "user"
     name = db.Column(db.String(255), nullable=False)
+
+
+class MessageWait(db.Model):
+    """A task waiting for a BPMN message, mirrored so a message finds its instance by query."""
+    __tablename__ = "message_waits"
+    __table_args__ = (db.Index("ix_message_waits_message", "message"),)
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    task_id = db.Column(db.String(36), nullable=False)
+    element_id = db.Column(db.String(255), nullable=False)
+    message = db.Column(db.String(255), nullable=False)
 
 
 class ExternalLink(db.Model):

@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload
 from . import clock, evidence, forms, links, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
-from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, StartTimer,
-                     TaskCandidate, TaskStatus, Timer, db)
+from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
+                     StartTimer, TaskCandidate, TaskStatus, Timer, db)
 from .engine.state import specs_for
 
 
@@ -233,6 +233,34 @@ def fire_timers(instance_id):
     return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
 
 
+def deliver_message(instance_id, message, data, actor, task_id=None):
+    """Deliver a BPMN message to one instance: to ``task_id`` if given, else to the task
+    that waits for it. Returns the instance.
+
+    :raises NotFound: the instance waits for no such message (nothing changes).
+    """
+    try:
+        with _transaction():
+            instance = _lock(instance_id)
+            waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
+                                                 MessageWait.message == message)
+            if task_id is not None:
+                waits = waits.where(MessageWait.task_id == task_id)
+            wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
+            if wait is None or instance.status != InstanceStatus.RUNNING:
+                raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
+            workflow = runner.load(_specs(instance.version), instance.state)
+            happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now())
+            received, rest = happenings[0], happenings[1:]
+            evidence.append(instance, received.type, actor_of(actor), (received.element_id, received.element_name),
+                            received.data)
+            _conclude(instance, workflow, rest)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, actor)
+        raise _failed(exc) from exc
+    return instance
+
+
 def _task_instance(task_id):
     instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
     if instance_id is None:
@@ -306,6 +334,10 @@ def _mirror(instance, workflow):
     for timer in runner.waiting_timers(workflow):
         db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
                              name=timer.name, due_at=timer.due_at, cycle=timer.cycle))
+    db.session.execute(db.delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    for wait in runner.waiting_messages(workflow):
+        db.session.add(MessageWait(instance_id=instance.id, task_id=wait.task_id, element_id=wait.element_id,
+                                   message=wait.message))
 
 
 def _save(instance, workflow, status=None):

@@ -334,3 +334,60 @@ def test_serve_fires_timers_that_fell_due_while_it_was_down(app, as_, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_message_wins_the_event_based_gateway(app, as_):
+    as_["owner"].deploy(("notice.bpmn", EVENT_GATEWAY))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "notice", "business_key": "N-1"}).json
+    wrong = as_["owner"].post("/api/v1/messages", json={"name": "objected", "business_key": "N-1"})
+    assert wrong.status_code == 404
+    sent = as_["owner"].post("/api/v1/messages", json={"name": "acknowledged", "business_key": "N-1",
+                                                       "data": {"acknowledged_by": "cara@customer.example"}})
+    assert sent.status_code == 200 and sent.json == {"delivered": [instance["id"]]}
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "completed" and after["timers"] == []
+    assert after["data"]["acknowledged_by"] == "cara@customer.example"
+    [received] = _evidence(as_, instance["id"], "message.received")
+    assert received["data"]["message"] == "acknowledged" and received["actor"]["name"] == "owner"
+    assert as_["owner"].post("/api/v1/messages", json={"name": "acknowledged", "instance": instance["id"]}) \
+        .status_code == 404   # nothing waits any more
+    assert as_["owner"].post("/api/v1/messages", json={"name": "acknowledged"}).status_code == 422
+    assert as_["alice"].post("/api/v1/messages", json={"name": "acknowledged", "instance": 1}).status_code == 403
+    clock.set(T0 + timedelta(days=8))
+    assert _sweep(app) == 0
+
+
+PER_CUSTOMER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
+  <bpmn:message id="ack_message" name="acknowledged" />
+  <bpmn:process id="tell_all" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:receiveTask id="await_ack" name="Await the customer's acknowledgement" messageRef="ack_message">
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:loopDataInputRef>customers</bpmn:loopDataInputRef>
+        <bpmn:inputDataItem id="customer" />
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:receiveTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="await_ack"/>
+    <bpmn:sequenceFlow id="b" sourceRef="await_ack" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_message_reaches_only_the_task_it_is_meant_for(app, as_):
+    assert as_["owner"].deploy(("tell_all.bpmn", PER_CUSTOMER)).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={
+        "process": "tell_all", "data": {"customers": ["acme", "globex"]}}).json
+    waits = instance["messages"]
+    assert [w["message"] for w in waits] == ["acknowledged", "acknowledged"]
+    first = as_["owner"].post("/api/v1/messages", json={"name": "acknowledged", "instance": instance["id"],
+                                                        "task": waits[0]["task_id"]})
+    assert first.status_code == 200
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "running" and [w["task_id"] for w in after["messages"]] == [waits[1]["task_id"]]
+    as_["owner"].post("/api/v1/messages", json={"name": "acknowledged", "instance": instance["id"],
+                                               "task": waits[1]["task_id"]})
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"

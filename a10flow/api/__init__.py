@@ -38,8 +38,8 @@ def error_response(status, code, message, details=()):
 
 def init_app(app):
     api = Api(app)
-    from . import definitions, external, instances, notifications, tasks, timers
-    for module in (definitions, instances, tasks, timers, notifications, external):
+    from . import definitions, external, instances, messages, notifications, tasks, timers
+    for module in (definitions, instances, tasks, timers, messages, notifications, external):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     @app.errorhandler(ServiceError)

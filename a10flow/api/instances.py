@@ -7,7 +7,7 @@ from .. import definitions, evidence, step, tasks
 from ..auth import load_user, require
 from ..errors import NotFound
 from ..models import (Definition, DefinitionKind, DefinitionVersion, HumanTask, Instance, InstanceStatus,
-                      Role, TaskStatus, Timer, db)
+                      MessageWait, Role, TaskStatus, Timer, db)
 from .tasks import TaskSchema
 from .timers import WaitingTimerSchema
 
@@ -31,12 +31,18 @@ class InstanceSchema(InstanceSummarySchema):
     data = fields.Dict()
     open_tasks = fields.Method("_open_tasks")
     timers = fields.Method("_timers")
+    messages = fields.Method("_messages", metadata={"description": "the BPMN messages it waits for"})
 
     def _open_tasks(self, instance):
         rows = db.session.scalars(db.select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
             .order_by(HumanTask.created_at))
         return _TASKS.dump(rows)
+
+    def _messages(self, instance):
+        rows = db.session.scalars(db.select(MessageWait).where(MessageWait.instance_id == instance.id)
+                                  .order_by(MessageWait.id))
+        return [{"message": w.message, "element_id": w.element_id, "task_id": w.task_id} for w in rows]
 
     def _timers(self, instance):
         rows = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance.id)

@@ -15,7 +15,9 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
@@ -357,6 +359,46 @@ def _timer_of(task):
                 named = [o for o in task.task_spec.outputs if o.bpmn_name and o.bpmn_name == inner.name]
                 return inner, ((named[0].bpmn_id, named[0].bpmn_name) if named else _element(task))
     return None, None
+
+
+@dataclass
+class MessageWait:
+    task_id: str
+    element_id: str
+    name: str | None
+    message: str
+
+
+def waiting_messages(workflow):
+    """The messages the instance now waits for, each at one task."""
+    waits = []
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+        definition = getattr(task.task_spec, "event_definition", None)
+        inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for item in inner:
+            if isinstance(item, MessageEventDefinition):
+                waits.append(MessageWait(str(task.id), *_element(task), item.name))
+    return waits
+
+
+def deliver(workflow, task_id, message, payload, now):
+    """Hand message ``message`` with ``payload`` to the waiting task ``task_id`` and run on.
+
+    The task, not just the name, is the target: of several tasks waiting for the same
+    message (one per customer, say), only the one it was meant for moves.
+    """
+    task = _task(workflow, task_id)
+    definition = task.task_spec.event_definition
+    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    matching = [d for d in inner if isinstance(d, MessageEventDefinition) and d.name == message]
+    if task.state != TaskState.WAITING or not matching:
+        raise EngineError(*_element(task), f"this task is not waiting for the message {message!r}")
+    if getattr(matching[0], "message_var", None) is None:
+        task.data.update(payload)   # no messageVariable in the BPMN: the payload becomes instance data
+    event = BpmnEvent(matching[0], payload=payload)
+    _guard(lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task)
+    received = Happening(EvidenceType.MESSAGE_RECEIVED, *_element(task), {"message": message, "payload": payload})
+    return [received, *advance(workflow, now)]
 
 
 def _utc(iso):

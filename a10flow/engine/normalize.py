@@ -10,7 +10,6 @@ instance. The stored BPMN stays exactly as uploaded.
 """
 import ast
 import io
-import keyword
 import re
 import tokenize
 

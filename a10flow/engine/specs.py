@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from . import normalize, services
-from .normalize import CAMUNDA_NS, NS, SPIFF_NS, ExpressionError
+from .normalize import CAMUNDA_NS, NS, ExpressionError
 from .state import dump_spec
 
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,

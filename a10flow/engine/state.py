@@ -13,6 +13,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .scripting import script_engine
 
+# Deep enough for long-running loops (the library's default of 1000 silently stops them).
+MAX_DEPTH = 1_000_000
+
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 _cache = OrderedDict()
 _cache_lock = Lock()

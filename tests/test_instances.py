@@ -60,3 +60,11 @@ def test_openapi_describes_every_route(app, as_):
         path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, (path, method)
+
+
+def test_openapi_documents_the_error_shape_the_api_returns(as_):
+    spec = as_[None].get("/api/v1/openapi.json").json
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"error"}
+    returned = as_["owner"].post("/api/v1/instances", json={}).json
+    assert set(returned) == {"error"} and set(returned["error"]) == {"code", "message", "details"}

@@ -1,13 +1,34 @@
 """The REST API under /api/v1: one blueprint per resource, one JSON error shape."""
 from flask import jsonify
 from flask_smorest import Api as _Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
 
 
+class ErrorDetailSchema(Schema):
+    field = fields.String(metadata={"description": "the request field at fault"})
+    element = fields.String(allow_none=True, metadata={"description": "the BPMN element at fault"})
+    file = fields.String(allow_none=True, metadata={"description": "the uploaded file at fault"})
+    message = fields.String()
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.List(fields.Nested(ErrorDetailSchema))
+
+
+class ErrorSchema(Schema):
+    """Every error the API returns."""
+    error = fields.Nested(ErrorBodySchema)
+
+
 class Api(_Api):
     """flask-smorest's Api, with every error as {"error": {"code", "message", "details"}}."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
         details = []

@@ -21,6 +21,8 @@ class Config:
         self.A10FLOW_TIMER_POLL_SECONDS = float(env.get("A10FLOW_TIMER_POLL_SECONDS", 5))
         # `a10flow serve` fires timers itself unless this is "off" (then run `a10flow worker`).
         self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
+        # Where people reach the service: links in e-mails start with it.
+        self.A10FLOW_BASE_URL = env.get("A10FLOW_BASE_URL", "http://127.0.0.1:8000")
         # E-mail for notifications; without a host, notifications stay in the app only.
         self.A10FLOW_SMTP = {
             "host": env.get("A10FLOW_SMTP_HOST"),

@@ -14,15 +14,21 @@ from .models import ExternalLink, TaskStatus, db
 DEFAULT_LIFETIME = timedelta(days=14)
 
 
-def create(task, party, creator=None, lifetime=DEFAULT_LIFETIME):
-    """A new link for an open task; returns (link, token). :raises Conflict: if the task is done."""
-    if task.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task.id} is already {task.status.value}")
+def issue(task, party, creator=None, lifetime=DEFAULT_LIFETIME):
+    """A new link for an open task, in the caller's transaction; returns (link, token)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now,
                         created_by=creator.id if creator else None, expires_at=now + lifetime)
     db.session.add(link)
+    return link, token
+
+
+def create(task, party, creator=None, lifetime=DEFAULT_LIFETIME):
+    """Issue and commit a link for an open task. :raises Conflict: if the task is done."""
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task.id} is already {task.status.value}")
+    link, token = issue(task, party, creator, lifetime)
     db.session.commit()
     return link, token
 

@@ -258,10 +258,14 @@ class Evidence(db.Model):
 
 
 class Notification(db.Model):
-    """An outbox row: one message for one person, shown in the app and sent by e-mail."""
+    """An outbox row: one message for one person, shown in the app and sent by e-mail.
+
+    For someone without an account (an external party) there is no user, only ``email``.
+    """
     __tablename__ = "notifications"
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    user_id = db.Column(db.ForeignKey("users.id"), index=True)
+    email = db.Column(db.String(254))
     instance_id = db.Column(db.ForeignKey("instances.id"), index=True)
     element_id = db.Column(db.String(255))
     subject = db.Column(db.String(255), nullable=False)

@@ -5,6 +5,7 @@ when the step that made it does. Delivery runs later, from the scheduler: a
 failed send stays pending and is retried with back-off; nothing is dropped.
 """
 import logging
+import re
 import smtplib
 import string
 from datetime import timedelta
@@ -68,6 +69,23 @@ def queue(instance, element_id, params, data):
     return sorted(u.name for u in people)
 
 
+# A link's token may sit in the outbox only until the e-mail carrying it is out.
+_LINK_TOKEN = re.compile(r"(/external/)[A-Za-z0-9_-]{20,}")
+
+
+def queue_link(instance, task, link, token, base_url):
+    """E-mail an external party the link to their task (in the step's transaction)."""
+    lines = [f"You are asked to complete a task: {task.name}.", ""]
+    if task.documentation:
+        lines += [task.documentation, ""]
+    lines += [f"Open it here: {base_url.rstrip('/')}/api/v1/external/{token}",
+              f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
+    now = clock.now()
+    db.session.add(Notification(email=link.party, instance_id=instance.id, element_id=task.element_id,
+                                subject=f"{instance.version.name}: {task.name}", body="\n".join(lines),
+                                created_at=now, email_status=EmailStatus.PENDING, next_attempt_at=now))
+
+
 def deliver(smtp, limit=100):
     """Send pending e-mails that are due; returns (sent, failed). ``smtp``: dict of settings."""
     sent = failed = 0
@@ -87,21 +105,26 @@ def deliver(smtp, limit=100):
         try:
             _send(smtp, row)
             row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
+            row.body = _LINK_TOKEN.sub(r"\1[sent by e-mail]", row.body)
             sent += 1
         except (OSError, smtplib.SMTPException) as exc:
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {exc}"
             row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_BACKOFF)
             failed += 1
-            log.warning("e-mail %s to %s failed (attempt %s): %s", row.id, row.user.email, row.attempts, exc)
+            log.warning("e-mail %s to %s failed (attempt %s): %s", row.id, _address(row), row.attempts, exc)
         db.session.commit()
     return sent, failed
+
+
+def _address(row):
+    return row.email or row.user.email
 
 
 def _send(smtp, row):
     message = EmailMessage()
     message["From"] = smtp["from"]
-    message["To"] = row.user.email
+    message["To"] = _address(row)
     message["Subject"] = row.subject
     message.set_content(row.body)
     with smtplib.SMTP(smtp["host"], smtp["port"], timeout=smtp.get("timeout", 30)) as client:

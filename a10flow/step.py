@@ -8,6 +8,8 @@ fails, nothing of it is kept. Routes, CLI and scheduler call these functions.
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import current_app
+
 from sqlalchemy.orm import joinedload
 
 from . import clock, evidence, forms, links, notify, tasks
@@ -326,6 +328,9 @@ def _mirror(instance, workflow):
         row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
+        if offer.external_party:
+            link, token = links.issue(row, offer.external_party, lifetime=timedelta(days=offer.link_days))
+            notify.queue_link(instance, row, link, token, current_app.config["A10FLOW_BASE_URL"])
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
         if task_id not in still_open:

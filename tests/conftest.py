@@ -2,10 +2,12 @@
 is set), users of every role with API tokens, and a client that speaks as each of them."""
 import io
 import os
+import socket
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from a10flow import auth, clock, create_app
 from a10flow.database import upgrade_schema
@@ -94,3 +96,45 @@ def purchase(as_):
     response = as_["owner"].deploy(DATA / "purchase.bpmn", DATA / "request.json")
     assert response.status_code == 201, response.json
     return response.json
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on loopback that a test can take down and bring back."""
+
+    def __init__(self):
+        self.inbox, self.port, self.controller = Inbox(), _free_port(), None
+        self.up()
+
+    def up(self):
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def down(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp(app):
+    """The mail server, and the service configured to use it."""
+    server = MailServer()
+    app.config["A10FLOW_SMTP"] = {"host": "127.0.0.1", "port": server.port, "from": "a10flow@example.org",
+                                  "timeout": 5}
+    yield server
+    server.down()

@@ -63,3 +63,37 @@ def test_who_may_make_links(as_):
     assert as_["auditor"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "x"}).status_code == 403
     assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={}).status_code == 422
     assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "x", "days": 365}).status_code == 422
+
+
+def test_an_external_party_gets_the_link_by_email(app, as_, smtp):
+    import email
+    import email.policy
+    import re
+
+    from a10flow import notify
+    from a10flow.models import Notification, db
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={
+        "process": "review", "data": {"supplier_email": "anna@acme.example"}}).json
+    with app.app_context():
+        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)
+        stored = db.session.scalar(db.select(Notification).where(Notification.email == "anna@acme.example"))
+        assert "[sent by e-mail]" in stored.body   # the token left the database with the e-mail
+    [mail] = smtp.inbox.messages
+    assert mail.rcpt_tos == ["anna@acme.example"]
+    text = email.message_from_bytes(mail.content, policy=email.policy.default).get_content()
+    assert "Tell us who you are" in text and "2026-04-11 12:00" in text   # linkDays = 10
+    path = re.search(r"http://127\.0\.0\.1:8000(/api/v1/external/\S+)", text).group(1)
+    done = as_[None].post(path, json={"data": {"legal_name": "Acme Data Ltd", "reviewer": "lee"}})
+    assert done.status_code == 200
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert [t["element_id"] for t in after["open_tasks"]] == ["assess"]
+
+
+def test_without_an_address_no_link_is_made(app, as_):
+    from a10flow.models import ExternalLink, db
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
+    as_["alice"].post("/api/v1/instances", json={"process": "review"})
+    with app.app_context():
+        assert db.session.scalars(db.select(ExternalLink)).all() == []

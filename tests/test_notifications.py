@@ -1,57 +1,11 @@
 """Reminders and escalation drawn in BPMN: notify and escalate, the outbox, e-mail over real SMTP."""
-import socket
 from datetime import datetime, timedelta, timezone
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from a10flow import clock, notify, scheduler
 from a10flow.models import User, db
 from conftest import DATA
 
 T0 = datetime(2026, 9, 7, 8, 0, tzinfo=timezone.utc)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MailServer:
-    """A real SMTP server (aiosmtpd) on loopback that a test can take down and bring back."""
-
-    def __init__(self):
-        self.inbox, self.port, self.controller = Inbox(), _free_port(), None
-        self.up()
-
-    def up(self):
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def down(self):
-        if self.controller:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp(app):
-    """The mail server, and the service configured to use it."""
-    server = MailServer()
-    app.config["A10FLOW_SMTP"] = {"host": "127.0.0.1", "port": server.port, "from": "a10flow@example.org",
-                                  "timeout": 5}
-    yield server
-    server.down()
 
 
 def _emails(app, **names):

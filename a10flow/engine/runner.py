@@ -241,6 +241,8 @@ class Assignment:
     users: list
     assignee: str | None
     due_at: datetime | None
+    external_party: str | None = None   # gets a link to the task by e-mail
+    link_days: int = 14
 
 
 def assign(workflow, task, settings, now):
@@ -271,8 +273,10 @@ def assign(workflow, task, settings, now):
         raise
     except Exception as exc:  # a due expression returning nonsense, or a bad ISO value
         raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
+    party = evaluate(settings["external_party"]) if settings.get("external_party") else None
     return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(names(settings.get("candidate_users")))),
-                      assignee[0] if assignee else None, due_at)
+                      assignee[0] if assignee else None, due_at, str(party) if party else None,
+                      int(settings.get("link_days") or 14))
 
 
 def _due(settings, evaluate, now):

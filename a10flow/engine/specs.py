@@ -122,9 +122,13 @@ def _camunda_service_problems(root):
                 f"(spiffworkflow:serviceTaskOperator) or a script task instead")
 
 
-def _spiff_properties(node):
-    return {p.get("name"): p.get("value") for p in
-            node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+def _properties(node):
+    """Name/value properties, from the SpiffArena modeller or Camunda Modeler's extension properties."""
+    found = {}
+    for path in ("bpmn:extensionElements/camunda:properties/camunda:property",
+                 "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"):
+        found.update({p.get("name"): p.get("value") for p in node.iterfind(path, NS)})
+    return found
 
 
 class _Upload:
@@ -394,7 +398,7 @@ def _build(upload, parser, key, owner):
 def _task_settings(upload, node, filename):
     """Assignment, due date and form of one human task, from Camunda and Spiff attributes."""
     element = node.get("id")
-    props = _spiff_properties(node)
+    props = _properties(node)
 
     def setting(camunda_attr, spiff_prop):
         value = node.get(f"{{{CAMUNDA_NS}}}{camunda_attr}")
@@ -408,7 +412,17 @@ def _task_settings(upload, node, filename):
         "due": setting("dueDate", "dueIn"),
         "documentation": (node.findtext("bpmn:documentation", None, NS) or "").strip() or None,
         "form": None,
+        # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
+        "external_party": props.get("externalParty"),
+        "link_days": props.get("linkDays") or "14",
     }
+    if settings["external_party"]:
+        try:
+            settings["external_party"] = normalize.python_expression(settings["external_party"])
+        except ExpressionError as exc:
+            upload.problems.append(_detail(filename, element, f"externalParty: {exc}"))
+    if not settings["link_days"].isdigit() or not 1 <= int(settings["link_days"]) <= 90:
+        upload.problems.append(_detail(filename, element, "linkDays must be a whole number of days, 1 to 90"))
     for attr in ("candidate_groups", "candidate_users", "assignee"):
         try:
             settings[attr] = assignment_expression(settings[attr])

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2ea1e8ce8e32
+Revision ID: 6458a6f6f442
 Revises: 
-Create Date: 2026-11-28 09:06:04.411720
+Create Date: 2026-11-28 10:18:40.425844
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '2ea1e8ce8e32'
+revision = '6458a6f6f442'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -109,6 +109,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_instances_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_instances_version_id'), ['version_id'], unique=False)
 
+    op.create_table('start_timers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('definition_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('period', sa.String(length=40), nullable=True),
+    sa.Column('remaining', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['definition_id'], ['definitions.id'], ),
+    sa.ForeignKeyConstraint(['version_id'], ['definition_versions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('start_timers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_start_timers_definition_id'), ['definition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_start_timers_due_at'), ['due_at'], unique=False)
+
     op.create_table('human_tasks',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -132,6 +150,44 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_human_tasks_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_tasks_status'), ['status'], unique=False)
 
+    op.create_table('message_waits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=False),
+    sa.Column('message', sa.String(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('message_waits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_waits_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_message_waits_message', ['message'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('element_id', sa.String(length=255), nullable=True),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.Column('email_status', sa.Enum('none', 'pending', 'sent', name='emailstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_email_status'), ['email_status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
+
     op.create_table('timers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -146,6 +202,24 @@ def upgrade():
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_timers_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_timers_instance_id'), ['instance_id'], unique=False)
+
+    op.create_table('external_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('party', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['human_tasks.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('external_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_external_links_task_id'), ['task_id'], unique=False)
 
     op.create_table('task_candidates',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -169,11 +243,27 @@ def downgrade():
         batch_op.drop_index('ix_task_candidates_kind_name')
 
     op.drop_table('task_candidates')
+    with op.batch_alter_table('external_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_external_links_task_id'))
+
+    op.drop_table('external_links')
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timers_instance_id'))
         batch_op.drop_index(batch_op.f('ix_timers_due_at'))
 
     op.drop_table('timers')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
+        batch_op.drop_index(batch_op.f('ix_notifications_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_notifications_instance_id'))
+        batch_op.drop_index(batch_op.f('ix_notifications_email_status'))
+
+    op.drop_table('notifications')
+    with op.batch_alter_table('message_waits', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_waits_message')
+        batch_op.drop_index(batch_op.f('ix_message_waits_instance_id'))
+
+    op.drop_table('message_waits')
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_human_tasks_status'))
         batch_op.drop_index(batch_op.f('ix_human_tasks_instance_id'))
@@ -181,6 +271,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_human_tasks_assignee'))
 
     op.drop_table('human_tasks')
+    with op.batch_alter_table('start_timers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_start_timers_due_at'))
+        batch_op.drop_index(batch_op.f('ix_start_timers_definition_id'))
+
+    op.drop_table('start_timers')
     with op.batch_alter_table('instances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instances_version_id'))
         batch_op.drop_index(batch_op.f('ix_instances_status'))

@@ -200,6 +200,21 @@ class MessageWait(db.Model):
     message = db.Column(db.String(255), nullable=False)
 
 
+class RegisterEntry(db.Model):
+    """One entry of a register (suppliers, responsibilities, change notices), written by a
+    process. A new entry for the same key supersedes the old one, which is kept."""
+    __tablename__ = "register_entries"
+    __table_args__ = (db.Index("ix_register_entries_current", "register", "key", "superseded_at"),)
+    id = db.Column(db.Integer, primary_key=True)
+    register = db.Column(db.String(40), nullable=False)
+    key = db.Column(db.String(255), nullable=False)
+    data = db.Column(db.JSON, nullable=False)
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    element_id = db.Column(db.String(255))
+    recorded_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    superseded_at = db.Column(UTCDateTime)
+
+
 class ExternalLink(db.Model):
     """A link that lets someone without an account (a supplier's or customer's contact)
     do one task. Only the token's hash is kept; the token is shown once."""

@@ -16,7 +16,7 @@ from . import clock, evidence, forms, links, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
-                     StartTimer, TaskCandidate, TaskStatus, Timer, db)
+                     RegisterEntry, StartTimer, TaskCandidate, TaskStatus, Timer, db)
 from .engine.state import specs_for
 
 
@@ -288,10 +288,22 @@ def _conclude(instance, workflow, happenings, status=None):
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
             data = data if data is not None else runner.data(workflow)
             h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
+            _record_entry(instance, h.element_id, h.data["params"])
         evidence.append(instance, h.type, actor, (h.element_id, h.element_name), h.data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
             _escalate(instance, h, h.data["params"])
     _save(instance, workflow, status)
+
+
+def _record_entry(instance, element_id, params):
+    """Make ``params`` the register's current entry for its key; the previous one is kept, superseded."""
+    now = clock.now()
+    db.session.execute(db.update(RegisterEntry).where(
+        RegisterEntry.register == params["register"], RegisterEntry.key == params["key"],
+        RegisterEntry.superseded_at.is_(None)).values(superseded_at=now))
+    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=evidence.plain(params["data"]),
+                                 instance_id=instance.id, element_id=element_id, recorded_at=now))
 
 
 def _escalate(instance, happening, params):

@@ -16,7 +16,10 @@ OPERATORS = {
     "notify": {"required": {"message"}, "optional": {"subject", "to", "task", "users", "groups"}},
     # move an open task to other groups/users (and optionally one assignee)
     "escalate": {"required": {"task"}, "optional": {"groups", "users", "assignee", "reason"}},
+    # write the current entry of a register (suppliers, responsibilities, change-notices)
+    "record": {"required": {"register", "key", "data"}, "optional": set()},
 }
+REGISTERS = ("suppliers", "responsibilities", "change-notices")
 NOTIFY_TO = ("assignee", "candidates", "named")
 
 
@@ -83,6 +86,12 @@ def call(operator, params):
         clean = {"to": to, "task": values.get("task"), "users": _names(values.get("users")),
                  "groups": _names(values.get("groups")), "subject": str(values.get("subject") or ""),
                  "message": str(values["message"])}
+    elif operator == "record":
+        if values["register"] not in REGISTERS:
+            raise ServiceError(f"record: register must be one of {', '.join(REGISTERS)}, not {values['register']!r}")
+        if not isinstance(values["data"], dict):
+            raise ServiceError(f"record: data must be a dict, not {type(values['data']).__name__}")
+        clean = {"register": values["register"], "key": str(values["key"]), "data": values["data"]}
     else:
         clean = {"task": str(values["task"]), "groups": _names(values.get("groups")),
                  "users": _names(values.get("users")), "assignee": values.get("assignee"),

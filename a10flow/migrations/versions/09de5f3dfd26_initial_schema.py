@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6458a6f6f442
+Revision ID: 09de5f3dfd26
 Revises: 
-Create Date: 2026-11-28 10:18:40.425844
+Create Date: 2026-11-28 10:23:01.867382
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6458a6f6f442'
+revision = '09de5f3dfd26'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -188,6 +188,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notifications_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
 
+    op.create_table('register_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('register', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.Column('superseded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('register_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_register_entries_current', ['register', 'key', 'superseded_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_register_entries_instance_id'), ['instance_id'], unique=False)
+
     op.create_table('timers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -252,6 +268,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_timers_due_at'))
 
     op.drop_table('timers')
+    with op.batch_alter_table('register_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_register_entries_instance_id'))
+        batch_op.drop_index('ix_register_entries_current')
+
+    op.drop_table('register_entries')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
         batch_op.drop_index(batch_op.f('ix_notifications_next_attempt_at'))

@@ -149,6 +149,8 @@ def complete_task(task_id, user, data, link_token=None):
             task = _open_task(task_id)
             if link_token is None and not tasks.may_complete(task, user):
                 raise Forbidden("this task is claimed by someone else or not offered to you")
+            if link_token is None:
+                _keep_duties_apart(instance, task, user)
             schema = (instance.version.forms or {}).get(task.form) if task.form else None
             if schema is not None:
                 errors = forms.field_errors(schema, data)
@@ -181,6 +183,7 @@ def claim_task(task_id, user):
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
         if not tasks.may_claim(task, user):
             raise Forbidden("this task is not offered to you or your groups")
+        _keep_duties_apart(instance, task, user)
         task.assignee = user.name
         evidence.append(instance, EvidenceType.TASK_CLAIMED, actor_of(user), (task.element_id, task.name),
                         {"task_id": task.id})
@@ -261,6 +264,14 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         _record_failure(instance_id, exc, actor)
         raise _failed(exc) from exc
     return instance
+
+
+def _keep_duties_apart(instance, task, user):
+    """:raises Forbidden: the user did a task this one must be kept apart from."""
+    earlier = tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
+    if earlier is not None:
+        raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
+                        f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])
 
 
 def _task_instance(task_id):

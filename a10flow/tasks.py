@@ -42,6 +42,18 @@ def may_claim(task, user):
     return user.role != Role.STAFF or is_candidate(task, user)
 
 
+def separation_conflict(task, settings, user):
+    """The earlier task of this instance the user did that this one must be kept apart from, or None.
+
+    Rule: an approver may not approve what they assessed (``separateFrom`` on the task).
+    """
+    if not settings.get("separate_from"):
+        return None
+    return db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(settings["separate_from"]),
+        HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by == user.name).limit(1))
+
+
 def may_complete(task, user):
     # Rule: a claimed task is completed by its assignee alone; an admin or owner who
     # must step in unclaims it first, so the evidence shows the hand-over.

@@ -152,3 +152,22 @@ def test_spiffarena_lanes_and_properties(as_):
     assert assess["candidate_users"] == ["lee"] and assess["candidate_groups"] == ["security"]
     assert as_["lee"].post(f"/api/v1/tasks/{assess['id']}/complete", json={}).status_code == 200
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+def test_the_approver_may_not_be_the_assessor(as_):
+    from conftest import DATA
+    bpmn = (DATA / "purchase.bpmn").read_bytes().replace(
+        b'camunda:candidateGroups="${approver_group}" camunda:dueDate="${dateTime().plusDays(2).toDate()}">',
+        b'camunda:candidateGroups="${approver_group}">\n      <bpmn:extensionElements><camunda:properties>'
+        b'<camunda:property name="separateFrom" value="request" /></camunda:properties></bpmn:extensionElements>')
+    assert as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json").status_code == 201
+    instance = _start(as_)
+    request = instance["open_tasks"][0]
+    as_["alice"].post(f"/api/v1/tasks/{request['id']}/complete",
+                      json={"data": {"tool": "x", "amount": 5000, "approver_group": "procurement"}})
+    [approve] = as_["alice"].get(f"/api/v1/tasks?instance={instance['id']}&status=open").json["items"]
+    refused = as_["alice"].post(f"/api/v1/tasks/{approve['id']}/claim")
+    assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    refused = as_["alice"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}})
+    assert refused.status_code == 403
+    assert as_["bob"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}}).status_code == 200

@@ -415,6 +415,8 @@ def _task_settings(upload, node, filename):
         # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
         "external_party": props.get("externalParty"),
         "link_days": props.get("linkDays") or "14",
+        # Separation of duties: whoever did one of these tasks may not do this one.
+        "separate_from": [e.strip() for e in (props.get("separateFrom") or "").split(",") if e.strip()],
     }
     if settings["external_party"]:
         try:

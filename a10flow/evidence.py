@@ -1,10 +1,6 @@
 """Evidence: one append-only hash chain of records per instance.
 
-Canonical JSON, the one form everything hashed takes:
-- UTF-8, keys sorted, no whitespace (``separators=(",", ":")``), non-ASCII kept as is;
-- no floats: a float in recorded data is written as the decimal string Python's
-  ``repr`` gives it (``12.5`` → ``"12.5"``), so any verifier reproduces the bytes;
-- times as ISO 8601 strings in UTC with offset.
+Records are hashed in canonical JSON (see ``a10flow.canonical``).
 
 ``hash = sha256(canonical(record))``, where the record holds ``prev_hash``
 (the previous record's hash, null for the first) and everything else shown by
@@ -12,31 +8,10 @@ Canonical JSON, the one form everything hashed takes:
 """
 import hashlib
 import json
-from datetime import datetime
 
 from . import clock
+from .canonical import canonical, plain
 from .models import Evidence, EvidenceType, db
-
-
-def plain(value):
-    """Recorded data in its hashable form: JSON types only, floats as strings."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    return str(value)
-
-
-def canonical(record):
-    """The bytes that are hashed (see the module docstring)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def append(instance, type_, actor, element=(None, None), data=None):

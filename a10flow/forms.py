@@ -1,8 +1,7 @@
 """JSON Schema forms: check what a person submits against the task's form."""
-import hashlib
-import json
-
 import jsonschema
+
+from . import canonical
 
 
 def field_errors(schema, data):
@@ -24,4 +23,4 @@ def field_errors(schema, data):
 
 def fingerprint(schema):
     """The SHA-256 of a form's canonical JSON: which version of the form was used."""
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return canonical.sha256(schema)

@@ -12,7 +12,7 @@ from flask import current_app
 
 from sqlalchemy.orm import joinedload
 
-from . import clock, evidence, forms, links, notify, tasks
+from . import canonical, clock, evidence, forms, links, notify, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
@@ -313,7 +313,7 @@ def _record_entry(instance, element_id, params):
     db.session.execute(db.update(RegisterEntry).where(
         RegisterEntry.register == params["register"], RegisterEntry.key == params["key"],
         RegisterEntry.superseded_at.is_(None)).values(superseded_at=now))
-    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=evidence.plain(params["data"]),
+    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=canonical.plain(params["data"]),
                                  instance_id=instance.id, element_id=element_id, recorded_at=now))
 
 
@@ -371,7 +371,7 @@ def _mirror(instance, workflow):
 def _save(instance, workflow, status=None):
     now = clock.now()
     instance.state = runner.dump(workflow)
-    instance.data = evidence.plain(runner.data(workflow))
+    instance.data = canonical.plain(runner.data(workflow))
     instance.updated_at = now
     if status is None and runner.completed(workflow):
         status = InstanceStatus.COMPLETED

@@ -33,8 +33,8 @@ class Api(_Api):
     def handle_http_exception(self, error):
         details = []
         messages = (getattr(error, "data", None) or {}).get("messages") or {}
-        for location, fields in messages.items():
-            details.extend(_flatten(fields))
+        for problems in messages.values():   # keyed by location: json, query, files
+            details.extend(_flatten(problems))
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 413: "too_large",
                 422: "invalid"}.get(error.code, "error")

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from .. import canonical, responsibilities
 from . import services
 from .normalize import ExpressionError, timer_to_python
 
@@ -33,6 +34,9 @@ def timer_value(value, kind="timeDuration"):
 
 HELPERS = {
     "timer_value": timer_value,
+    # A.10.2: check a responsibility matrix; fingerprint the exact version a party accepts.
+    "matrix_problems": responsibilities.problems,
+    "sha256": canonical.sha256,
     "timedelta": timedelta,
     "datetime": datetime,
     "timezone": timezone,

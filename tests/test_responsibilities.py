@@ -1,0 +1,58 @@
+"""A.10.2: a responsibility matrix is checked before sign-off, and each acceptance names its version."""
+from a10flow.responsibilities import problems
+
+GOOD = {
+    "parties": [{"name": "Us", "kind": "organisation", "representative": "olivia"},
+                {"name": "Acme", "kind": "supplier", "representative": "anna@acme.example"}],
+    "rows": [{"stage": "deployment", "activity": "monitoring", "assignments": {"Acme": "R", "Us": "A"},
+              "basis": "MSA 7.2"},
+             {"stage": "inception", "activity": "impact assessment", "assignments": {"Us": "RA", "Acme": "C"}}],
+}
+
+
+def test_a_sound_matrix_has_no_problems():
+    assert problems(GOOD) == []
+
+
+def test_each_problem_names_its_row_or_party():
+    bad = {
+        "parties": [{"name": "Us", "representative": "olivia"}, {"name": "Acme", "representative": " "}],
+        "rows": [{"stage": "deployment", "activity": "monitoring", "assignments": {"Acme": "A", "Us": "A"}},
+                 {"stage": "launch", "activity": "logging", "assignments": {"Us": "C", "Globex": "X"}}],
+    }
+    found = problems(bad)
+    assert "party 'Acme' has no named representative" in found
+    assert "row 1 (deployment / monitoring): needs exactly one Accountable (A) party, has 2 (Acme, Us)" in found
+    assert "row 1 (deployment / monitoring): needs at least one Responsible (R) party" in found
+    assert any(p.startswith("row 2 (launch / logging): unknown life-cycle stage") for p in found)
+    assert "row 2 (launch / logging): 'Globex' is not one of the parties" in found
+    assert "row 2 (launch / logging): 'Globex' has 'X'; use the letters R, A, C and I" in found
+    assert problems([]) == ["the matrix must be an object with parties and rows"]
+    assert problems({"parties": []}) == ["the matrix has no rows"]
+
+
+MATRIX_CHECK = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
+  <bpmn:process id="check" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="checkit" name="Check the matrix"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:script>errors = matrix_problems(matrix)
+matrix_sha256 = sha256(matrix)</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="sign" name="Sign"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="checkit"/>
+    <bpmn:sequenceFlow id="b" sourceRef="checkit" targetRef="sign"/>
+    <bpmn:sequenceFlow id="c" sourceRef="sign" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_processes_check_and_fingerprint_a_matrix_in_a_script(as_):
+    from a10flow.canonical import sha256
+    as_["owner"].deploy(("check.bpmn", MATRIX_CHECK))
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": GOOD}}).json
+    assert instance["data"]["errors"] == [] and instance["data"]["matrix_sha256"] == sha256(GOOD)
+    broken = dict(GOOD, rows=[dict(GOOD["rows"][0], assignments={"Acme": "R"})])
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": broken}}).json
+    assert instance["data"]["errors"] == ["row 1 (deployment / monitoring): needs exactly one Accountable (A) party, "
+                                          "has 0"]

@@ -66,6 +66,22 @@ class Speaker:
         return self.post("/api/v1/definitions", data={"file": parts}, content_type="multipart/form-data")
 
 
+def wait_process(timer):
+    """A process that waits on one timer: ``timer`` is the inside of its timerEventDefinition."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
+  <bpmn:process id="wait" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:incoming>a</bpmn:incoming>
+      <bpmn:outgoing>b</bpmn:outgoing><bpmn:timerEventDefinition>{timer}</bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
+    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
 USERS = {
     "admin": (Role.ADMIN, []),
     "owner": (Role.OWNER, ["process-owners"]),

@@ -1,5 +1,5 @@
 """A process owner deploys what a modeller drew: versions, validation errors, real files."""
-from conftest import DATA
+from conftest import DATA, wait_process
 
 PURCHASE = (DATA / "purchase.bpmn").read_bytes()
 FORM = (DATA / "request.json").read_bytes()
@@ -65,18 +65,7 @@ def test_form_problems(as_):
 
 def test_timers_written_as_modellers_write_them(as_):
     def timer(text):
-        return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:process id="wait" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:incoming>a</bpmn:incoming>
-      <bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:{text}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
-    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+        return wait_process(f"<bpmn:{text}")
 
     for ok in ["timeDuration>P3D</bpmn:timeDuration>", 'timeDuration>"PT2H"</bpmn:timeDuration>',
                "timeDate>2030-12-01T09:00:00Z</bpmn:timeDate>", "timeCycle>R/P1D</bpmn:timeCycle>",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from a10flow import clock, scheduler
-from conftest import DATA
+from conftest import DATA, wait_process
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -68,20 +68,8 @@ def test_answering_in_time_stops_the_timers(app, as_):
     assert _sweep(app) == 0
 
 
-def _wait_process(timer):
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:process id="wait" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:incoming>a</bpmn:incoming>
-      <bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:timeDuration>{timer}</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
-    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+def _wait_process(duration):
+    return wait_process(f"<bpmn:timeDuration>{duration}</bpmn:timeDuration>")
 
 
 def test_timer_expression_over_instance_data(app, as_):

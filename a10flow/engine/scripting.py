@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from .. import canonical, responsibilities
+from .. import canonical, clock, responsibilities
 from . import services
 from .normalize import ExpressionError, timer_to_python
 
@@ -38,6 +38,7 @@ HELPERS = {
     "matrix_problems": responsibilities.problems,
     "sha256": canonical.sha256,
     "timedelta": timedelta,
+    "now": clock.now,   # the service's clock, which tests move; never datetime.now()
     "datetime": datetime,
     "timezone": timezone,
 }

@@ -1,0 +1,97 @@
+"""A.10.2 end to end: draft, a matrix with errors, sign-off by every party (a supplier by link),
+a rejection, a revised matrix accepted by everyone, and the register entry with its review date."""
+from datetime import datetime, timezone
+from pathlib import Path
+
+from a10flow import clock
+from a10flow.canonical import sha256
+
+ROOT = Path(__file__).parents[1]
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+MATRIX = {
+    "parties": [{"name": "Us", "kind": "organisation", "representative": "owner"},
+                {"name": "Acme", "kind": "supplier", "representative": "anna@acme.example"}],
+    "rows": [{"stage": "operation and monitoring", "activity": "monitoring",
+              "assignments": {"Acme": "R", "Us": "A"}, "basis": "MSA 7.2"},
+             {"stage": "inception", "activity": "impact assessment", "assignments": {"Us": "RA", "Acme": "C"}}],
+}
+
+
+def _deploy(as_):
+    response = as_["owner"].deploy(ROOT / "workflows/responsibility-signoff.bpmn",
+                                   ROOT / "forms/responsibility-matrix.schema.json",
+                                   ROOT / "forms/matrix-acceptance.schema.json")
+    assert response.status_code == 201, response.json
+
+
+def _open(as_, instance_id):
+    return as_["owner"].get(f"/api/v1/instances/{instance_id}").json
+
+
+def _link(as_, task):
+    made = as_["owner"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"})
+    return made.json["path"]
+
+
+def _sign(as_, instance_id, verdicts, version):
+    """Each party decides: our owner in the app, Acme through a link."""
+    tasks = [t for t in _open(as_, instance_id)["open_tasks"] if t["element_id"] == "accept_matrix"]
+    assert len(tasks) == 2
+    for task in tasks:
+        decision = {"decision": {"verdict": verdicts[task["assignee"] or "Acme"], "accepted_version": version,
+                                 "comment": "see clause 7.2"}}
+        if task["assignee"] == "owner":
+            done = as_["owner"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": decision})
+        else:
+            done = as_[None].post(_link(as_, task), json={"data": decision})
+        assert done.status_code == 200, done.json
+
+
+def test_responsibilities_agreed_after_one_revision(app, as_):
+    _deploy(as_)
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "credit-scoring"}}).json
+    draft = instance["open_tasks"][0]
+    assert draft["element_id"] == "draft_matrix" and draft["candidate_groups"] == ["ai-system-owners"]
+
+    # Two Accountable parties: sent back with the row named.
+    wrong = {"parties": MATRIX["parties"],
+             "rows": [dict(MATRIX["rows"][0], assignments={"Acme": "RA", "Us": "A"})]}
+    assert as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": wrong}}).status_code == 200
+    state = _open(as_, instance["id"])
+    assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
+    assert state["data"]["problems"] == [
+        "row 1 (operation and monitoring / monitoring): needs exactly one Accountable (A) party, has 2 (Acme, Us)"]
+
+    redraft = state["open_tasks"][0]
+    as_["owner"].post(f"/api/v1/tasks/{redraft['id']}/complete", json={"data": {"matrix": MATRIX}})
+    version_1 = sha256(MATRIX)
+    _sign(as_, instance["id"], {"owner": "accept", "Acme": "reject"}, version_1)
+
+    # Acme rejected: back to drafting; the next round must be accepted again by everyone.
+    state = _open(as_, instance["id"])
+    assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
+    assert state["data"]["objections"] == [{"party": "Acme", "verdict": "reject", "comment": "see clause 7.2"}]
+    revised = dict(MATRIX, rows=MATRIX["rows"] + [{"stage": "retirement", "activity": "logging",
+                                                   "assignments": {"Acme": "R", "Us": "A"}}])
+    as_["owner"].post(f"/api/v1/tasks/{state['open_tasks'][0]['id']}/complete", json={"data": {"matrix": revised}})
+    version_2 = sha256(revised)
+
+    # Accepting the version read in round one does not count for round two.
+    _sign(as_, instance["id"], {"owner": "accept", "Acme": "accept"}, version_1)
+    state = _open(as_, instance["id"])
+    assert state["data"]["objections"] == [] and [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
+    as_["owner"].post(f"/api/v1/tasks/{state['open_tasks'][0]['id']}/complete", json={"data": {"matrix": revised}})
+    _sign(as_, instance["id"], {"owner": "accept", "Acme": "accept"}, version_2)
+
+    assert _open(as_, instance["id"])["status"] == "completed"
+    [entry] = as_["auditor"].get("/api/v1/registers/responsibilities?key=credit-scoring").json["items"]
+    assert entry["data"]["sha256"] == version_2 and entry["data"]["round"] == 4
+    assert entry["data"]["review_due"] == "2027-03-02"
+    assert [d["verdict"] for d in entry["data"]["decisions"]] == ["accept", "accept"]
+    chain = as_["auditor"].get(entry["evidence"]).json["items"]
+    acceptances = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "accept_matrix"]
+    assert {r["actor"]["name"] for r in acceptances} == {"owner", "anna@acme.example"}
+    assert acceptances[-1]["data"]["submitted"]["decision"]["accepted_version"] == version_2

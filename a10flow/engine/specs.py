@@ -8,6 +8,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 
 import jsonschema
@@ -274,6 +275,10 @@ def _add_dmn(upload, parser, name, root):
                 single.remove(other)
         for number, table in enumerate(single.iterfind("{*}decision/{*}decisionTable")):
             table.set("id", table.get("id") or f"{decision_id}_table{number}")
+        for entry in single.iterfind(".//{*}inputEntry/{*}text"):
+            # Spiff glues input and test together ("change_typein (...)"): name the input.
+            if re.match(r"^\s*(not\s+in|in|is)\b", entry.text or ""):
+                entry.text = "? " + entry.text.strip()
         try:
             parser.add_dmn_xml(single, name)
             parser.dmn_parsers[decision_id].parse()

@@ -171,3 +171,13 @@ def test_the_approver_may_not_be_the_assessor(as_):
     refused = as_["alice"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}})
     assert refused.status_code == 403
     assert as_["bob"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}}).status_code == 200
+
+
+def test_a_script_that_leaves_something_not_json_fails_the_step_not_the_service(as_):
+    from conftest import DATA
+    bpmn = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = now().date()")
+    as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json")
+    task = _start(as_)["open_tasks"][0]
+    failed = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"tool": "x", "amount": 1}})
+    assert failed.status_code == 422 and failed.json["error"]["details"][0]["element"] == "record"
+    assert "'recorded' holds a date" in failed.json["error"]["message"]

@@ -4,6 +4,7 @@ Nothing outside ``a10flow.engine`` imports SpiffWorkflow. Callers get
 dataclasses and dicts, never Spiff tasks, and errors as EngineError naming the
 BPMN element at fault.
 """
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
@@ -84,7 +85,32 @@ def load(specs, saved):
 
 
 def dump(workflow):
-    return state.dump_state(workflow)
+    """The workflow's state as JSON-ready data.
+
+    :raises EngineError: naming the task whose data holds something that is not JSON
+        (a date, a module, a function a script left behind).
+    """
+    saved = state.dump_state(workflow)
+    try:
+        json.dumps(saved)
+    except (TypeError, ValueError):
+        raise _not_json(workflow) from None
+    return saved
+
+
+def _not_json(workflow):
+    # The earliest task holding the value is the one whose script put it there.
+    for task in sorted(workflow.get_tasks(max_depth=MAX_DEPTH), key=lambda t: t.last_state_change):
+        if element(task)[0] is None:
+            continue
+        for name, value in task.data.items():
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                return EngineError(*element(task), f"the variable {name!r} holds a {type(value).__name__}; "
+                                   f"instance data must be JSON (text, numbers, true/false, lists, objects): "
+                                   f"convert it, e.g. with .isoformat(), or del it at the end of the script")
+    return EngineError(None, None, "the instance data cannot be stored as JSON")
 
 
 def advance(workflow, now):

@@ -1,0 +1,132 @@
+"""A.10.3 end to end: request, due diligence by the supplier's contact, risk tiering by DMN,
+approval scaled to risk with separation of duties, conditions as corrective actions, the
+contract checklist, the supplier register, and re-assessment by date or incident."""
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from a10flow import clock, scheduler
+
+ROOT = Path(__file__).parents[1]
+T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
+FORMS = ("supplier-request", "supplier-details", "supplier-risk", "supplier-approval", "contract-checklist")
+REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
+           "supplied": ["dataset"], "ai_systems": ["credit-scoring"], "personal_data": True,
+           "pii_role": "processor"}
+DETAILS = {"legal_name": "Acme Data Ltd", "country": "IE", "dpa_signed": True, "incident_notification": True,
+           "change_notification": True, "certifications": [{"name": "ISO/IEC 27001", "expires": "2027-12-31"}]}
+CLAUSES = {"clauses": {k: True for k in ("ai_responsibilities", "audit_rights", "change_and_incident_notification",
+                                         "documentation_delivery", "no_training_on_our_data", "art_25_4_agreement")}}
+
+
+def _deploy(as_):
+    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
+    files += [ROOT / f"forms/{name}.schema.json" for name in FORMS]
+    assert as_["owner"].deploy(*files).status_code == 201
+
+
+def _open(as_, instance_id, element):
+    return [t for t in as_["owner"].get(f"/api/v1/instances/{instance_id}").json["open_tasks"]
+            if t["element_id"] == element]
+
+
+def _do(as_, who, task, data):
+    done = as_[who].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+    assert done.status_code == 200, done.json
+    return done
+
+
+def _through_risk(as_, risk):
+    """Start, answer the request and due diligence, assess the risk (sam, security)."""
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    [details] = _open(as_, instance["id"], "due_diligence")
+    link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
+    assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200
+    [assess] = _open(as_, instance["id"], "assess_risk")
+    _do(as_, "sam", assess, risk)
+    return instance["id"]
+
+
+LOW = {"data_sensitivity": "low", "business_criticality": "low", "substitutability": "easy",
+       "regulatory_exposure": "none"}
+HIGH = dict(LOW, data_sensitivity="high")
+
+
+def test_a_low_risk_supplier_needs_procurement_only(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    [approval] = _open(as_, instance_id, "approve_supplier")
+    assert approval["candidate_groups"] == ["procurement"]
+    _do(as_, "bob", approval, {"approval": {"decision": "approve"}})
+    [checklist] = _open(as_, instance_id, "check_contract")
+    _do(as_, "lee", checklist, CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers?key=Acme Data").json["items"]
+    assert entry["data"]["status"] == "approved" and entry["data"]["tier"] == "low"
+    assert entry["data"]["next_review"] == "2028-01-12"       # low: every 24 months
+    assert entry["data"]["certificates"][0]["expires"] == "2027-12-31"
+
+
+def test_a_high_risk_supplier_needs_three_approvals_kept_apart_from_the_assessor(app, as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, HIGH)
+    approvals = _open(as_, instance_id, "approve_supplier")
+    assert sorted(a["candidate_groups"][0] for a in approvals) == ["legal", "procurement", "security"]
+    by_group = {a["candidate_groups"][0]: a for a in approvals}
+    refused = as_["sam"].post(f"/api/v1/tasks/{by_group['security']['id']}/complete",
+                              json={"data": {"approval": {"decision": "approve"}}})
+    assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    _do(as_, "alice", by_group["procurement"], {"approval": {"decision": "approve"}})
+    _do(as_, "admin", by_group["security"], {"approval": {"decision": "approve with conditions", "conditions": [
+        {"action": "Deliver the model card", "owner": "bob", "due": "2026-03-01"}]}})
+    _do(as_, "lee", by_group["legal"], {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "approved with conditions" and entry["data"]["tier"] == "high"
+    assert entry["data"]["next_review"] == "2026-07-12"        # high: every 6 months
+    [action] = _open(as_, instance_id, "close_corrective_action")
+    assert action["assignee"] == "bob"
+    _do(as_, "bob", action, {"done": "model card received"})
+
+    # Six months on, the review date starts a re-assessment: the supplier is asked again.
+    clock.set(datetime(2026, 7, 12, 9, 1, tzinfo=timezone.utc))
+    with app.app_context():
+        assert scheduler.sweep() == 1
+    assert len(_open(as_, instance_id, "due_diligence")) == 1
+
+
+def test_a_reported_incident_starts_a_reassessment(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    sent = as_["owner"].post("/api/v1/messages", json={"name": "supplier_incident", "instance": instance_id,
+                                                       "data": {"incident": "training data leak reported"}})
+    assert sent.status_code == 200
+    assert len(_open(as_, instance_id, "due_diligence")) == 1
+
+
+def test_a_rejected_supplier_is_recorded_as_rejected(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0],
+        {"approval": {"decision": "reject", "comment": "no DPA for the sub-processor"}})
+    assert as_["owner"].get(f"/api/v1/instances/{instance_id}").json["status"] == "completed"
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "rejected"
+
+
+def test_a_silent_supplier_is_chased_then_escalated(app, as_):
+    _deploy(as_)
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    for day in (3, 6, 9, 10):
+        clock.set(T0 + timedelta(days=day, minutes=1))
+        with app.app_context():
+            scheduler.sweep()
+    assert [n["subject"] for n in as_["bob"].get("/api/v1/notifications").json["items"]] == \
+        ["Waiting for Acme Data"] * 3
+    [details] = _open(as_, instance["id"], "due_diligence")
+    assert details["candidate_groups"] == ["procurement-leads"]

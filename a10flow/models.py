@@ -131,6 +131,7 @@ class DefinitionVersion(db.Model):
     content_hash = db.Column(db.String(64), nullable=False)
     spec = db.deferred(db.Column(db.JSON))   # serialized SpiffWorkflow specs, read on a cache miss
     tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
+    controls = db.Column(db.JSON)    # element id -> control id (A.10.2, A.10.3, …) its evidence belongs to
     forms = db.Column(db.JSON)       # form name -> JSON Schema
     files = db.deferred(db.Column(db.JSON))  # supporting files deployed with it: name -> text
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)

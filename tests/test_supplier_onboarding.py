@@ -64,7 +64,9 @@ def test_a_low_risk_supplier_needs_procurement_only(as_):
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers?key=Acme Data").json["items"]
     assert entry["data"]["status"] == "approved" and entry["data"]["tier"] == "low"
     assert entry["data"]["next_review"] == "2028-01-12"       # low: every 24 months
-    assert entry["data"]["certificates"][0]["expires"] == "2027-12-31"
+    # The certificate runs out first: re-assessment 30 days before it does.
+    assert entry["data"]["reassess_on"] == "2027-12-01"
+    assert as_["owner"].get("/api/v1/timers").json["items"][0]["due_at"] == "2027-12-01T09:00:00+00:00"
 
 
 def test_a_high_risk_supplier_needs_three_approvals_kept_apart_from_the_assessor(app, as_):
@@ -85,6 +87,9 @@ def test_a_high_risk_supplier_needs_three_approvals_kept_apart_from_the_assessor
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
     assert entry["data"]["status"] == "approved with conditions" and entry["data"]["tier"] == "high"
     assert entry["data"]["next_review"] == "2026-07-12"        # high: every 6 months
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance_id}/evidence").json["items"]
+    approved = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "approve_supplier"]
+    assert {r["control"] for r in approved} == {"A.10.3, ISO 27001 A.5.19"}   # evidence grouped by control
     [action] = _open(as_, instance_id, "close_corrective_action")
     assert action["assignee"] == "bob"
     _do(as_, "bob", action, {"done": "model card received"})
@@ -130,3 +135,16 @@ def test_a_silent_supplier_is_chased_then_escalated(app, as_):
         ["Waiting for Acme Data"] * 3
     [details] = _open(as_, instance["id"], "due_diligence")
     assert details["candidate_groups"] == ["procurement-leads"]
+
+
+def test_a_medium_risk_supplier_adds_security(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, dict(LOW, business_criticality="medium"))
+    approvals = _open(as_, instance_id, "approve_supplier")
+    assert sorted(a["candidate_groups"][0] for a in approvals) == ["procurement", "security"]
+    for approval in approvals:
+        who = "alice" if approval["candidate_groups"] == ["procurement"] else "admin"
+        _do(as_, who, approval, {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["tier"] == "medium" and entry["data"]["next_review"] == "2027-01-12"

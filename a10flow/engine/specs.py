@@ -61,6 +61,7 @@ class Process:
     bpmn_sha256: str
     spec: dict
     tasks: dict          # element id -> assignment, form and due-date settings of a human task
+    controls: dict       # element id -> the control it evidences (its ``control`` property), e.g. "A.10.3"
     forms: dict          # form name -> JSON Schema
     files: dict          # supporting files (DMN, called BPMN, forms): name -> text
     content_hash: str
@@ -393,8 +394,14 @@ def _build(upload, parser, key, owner):
     digest = hashlib.sha256(raw)
     for n in sorted(files):
         digest.update(n.encode() + b"\0" + files[n].encode())
+    controls = {}
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for node in proc_node.iter("*"):
+            control = _properties(node).get("control") if node.get("id") else None
+            if control:
+                controls[node.get("id")] = control
     return Process(
-        key=key, name=proc.get("name") or key, filename=filename,
+        key=key, name=proc.get("name") or key, filename=filename, controls=controls,
         bpmn_xml=raw.decode("utf-8"), bpmn_sha256=hashlib.sha256(raw).hexdigest(),
         spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, files=files,
         content_hash=digest.hexdigest())

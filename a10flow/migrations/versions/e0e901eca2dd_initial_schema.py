@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 09de5f3dfd26
+Revision ID: e0e901eca2dd
 Revises: 
-Create Date: 2026-11-28 10:23:01.867382
+Create Date: 2026-11-28 10:41:42.332692
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '09de5f3dfd26'
+revision = 'e0e901eca2dd'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('spec', sa.JSON(), nullable=True),
     sa.Column('tasks', sa.JSON(), nullable=True),
+    sa.Column('controls', sa.JSON(), nullable=True),
     sa.Column('forms', sa.JSON(), nullable=True),
     sa.Column('files', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

@@ -11,11 +11,11 @@ from . import auth, definitions
 from .errors import ServiceError
 from .models import Role, User, db
 
-DEMO_USERS = [
+DEMO_USERS = [   # the groups the bundled processes offer their tasks to
     ("admin", Role.ADMIN, []),
-    ("olivia", Role.OWNER, ["process-owners"]),
-    ("alice", Role.STAFF, ["procurement"]),
-    ("sam", Role.STAFF, ["security"]),
+    ("olivia", Role.OWNER, ["process-owners", "ai-system-owners"]),
+    ("alice", Role.STAFF, ["procurement", "account-managers"]),
+    ("sam", Role.STAFF, ["security", "compliance"]),
     ("lee", Role.STAFF, ["legal"]),
     ("audrey", Role.AUDITOR, []),
 ]

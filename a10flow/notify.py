@@ -36,23 +36,26 @@ def _users(names=(), groups=()):
     return list(found.values())
 
 
-def open_task(instance_id, element_id):
-    return db.session.scalar(db.select(HumanTask).where(
+def open_tasks(instance_id, element_id):
+    """The open tasks of an element: one, or one per instance of a multi-instance task."""
+    return db.session.scalars(db.select(HumanTask).where(
         HumanTask.instance_id == instance_id, HumanTask.element_id == element_id,
-        HumanTask.status == TaskStatus.OPEN))
+        HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at, HumanTask.id)).all()
 
 
 def recipients(instance_id, params):
-    """Who a notify call means: named users and groups, or an open task's people
-    (its assignee once claimed; before that, everyone it is offered to)."""
+    """Who a notify call means: named users and groups, or the people of an element's open
+    tasks (each task's assignee once claimed; before that, everyone it is offered to)."""
     if params["to"] == "named":
         return _users(params["users"], params["groups"])
-    task = open_task(instance_id, params["task"])
-    if task is None:
-        return []
-    if params["to"] == "assignee" or task.assignee:
-        return _users([task.assignee] if task.assignee else [])
-    return _users(task.candidate_names("user"), task.candidate_names("group"))
+    people = {}
+    for task in open_tasks(instance_id, params["task"]):
+        if params["to"] == "assignee" or task.assignee:
+            found = _users([task.assignee] if task.assignee else [])
+        else:
+            found = _users(task.candidate_names("user"), task.candidate_names("group"))
+        people.update((u.id, u) for u in found)
+    return list(people.values())
 
 
 def queue(instance, element_id, params, data):

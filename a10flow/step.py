@@ -318,18 +318,20 @@ def _record_entry(instance, element_id, params):
 
 
 def _escalate(instance, happening, params):
-    task = notify.open_task(instance.id, params["task"])
-    if task is None:
+    """Move every open task of the element (one per instance of a multi-instance task)."""
+    moving = notify.open_tasks(instance.id, params["task"])
+    if not moving:
         raise runner.EngineError(happening.element_id, happening.element_name,
                                  f"escalate: no open task {params['task']!r} in this instance")
-    before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
-              "assignee": task.assignee}
-    task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
-                      [TaskCandidate(kind="user", name=n) for n in params["users"]]
-    task.assignee = params["assignee"]
-    evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
-        "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
-        "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
+    for task in moving:
+        before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
+                  "assignee": task.assignee}
+        task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
+                          [TaskCandidate(kind="user", name=n) for n in params["users"]]
+        task.assignee = params["assignee"]
+        evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
+            "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
+            "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
 
 
 def _mirror(instance, workflow):

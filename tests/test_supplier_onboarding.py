@@ -148,3 +148,15 @@ def test_a_medium_risk_supplier_adds_security(as_):
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
     assert entry["data"]["tier"] == "medium" and entry["data"]["next_review"] == "2027-01-12"
+
+
+def test_waiting_approvers_are_reminded(app, as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, dict(LOW, business_criticality="medium"))
+    clock.set(T0 + timedelta(days=2, minutes=1))
+    with app.app_context():
+        scheduler.sweep()
+    for who in ("alice", "bob", "sam"):   # procurement and security, one reminder for both tasks
+        assert [n["subject"] for n in as_[who].get("/api/v1/notifications").json["items"]] == \
+            ["Approval waiting: Acme Data"]
+    assert len(_open(as_, instance_id, "approve_supplier")) == 2

@@ -158,7 +158,8 @@ class Instance(db.Model):
 
 
 class HumanTask(db.Model):
-    """A user or manual task waiting for (or done by) a person; mirrors the engine's state."""
+    """A user or manual task, or a receive task a person answers, waiting for (or done by) a person;
+    mirrors the engine's state."""
     __tablename__ = "human_tasks"
     id = db.Column(db.String(36), primary_key=True)   # the engine's task id
     instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
@@ -167,6 +168,7 @@ class HumanTask(db.Model):
     lane = db.Column(db.String(255))
     form = db.Column(db.String(255))
     documentation = db.Column(db.Text)
+    message = db.Column(db.String(255))   # a receive task: completing it delivers this BPMN message
     status = db.Column(_enum(TaskStatus), nullable=False, index=True)
     assignee = db.Column(db.String(120), index=True)
     due_at = db.Column(UTCDateTime, index=True)

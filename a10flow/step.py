@@ -158,13 +158,16 @@ def complete_task(task_id, user, data, link_token=None):
                     raise Invalid("the form has errors", errors)
             workflow = runner.load(_specs(instance.version), instance.state)
             now = clock.now()
-            happenings = runner.complete(workflow, task_id, data, now)
-            name = actor_of(user)["name"]
-            task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
-            task.assignee = task.assignee or name
-            evidence.append(instance, EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
-                            {"task_id": task.id, "submitted": data,
-                             "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None})
+            record = {"task_id": task.id, "submitted": data,
+                      "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
+            if task.message:   # a receive task: the form's data is the message it waits for
+                happenings = runner.deliver(workflow, task_id, task.message, data, now)[1:]
+                record["message"] = task.message
+            else:
+                happenings = runner.complete(workflow, task_id, data, now)
+            _done(task, actor_of(user)["name"], now)
+            evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message else EvidenceType.TASK_COMPLETED,
+                            actor_of(user), (task.element_id, task.name), record)
             _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)
@@ -257,6 +260,9 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
             workflow = runner.load(_specs(instance.version), instance.state)
             happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now())
             received, rest = happenings[0], happenings[1:]
+            answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
+            if answered is not None and answered.status == TaskStatus.OPEN:
+                _done(answered, actor_of(actor)["name"], clock.now())
             evidence.append(instance, received.type, actor_of(actor), (received.element_id, received.element_name),
                             received.data)
             _conclude(instance, workflow, rest)
@@ -264,6 +270,11 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         _record_failure(instance_id, exc, actor)
         raise _failed(exc) from exc
     return instance
+
+
+def _done(task, name, now):
+    task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
+    task.assignee = task.assignee or name
 
 
 def _keep_duties_apart(instance, task, user):
@@ -339,8 +350,8 @@ def _mirror(instance, workflow):
     now = clock.now()
     open_rows = {t.id: t for t in db.session.scalars(
         db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
-    waiting = runner.open_tasks(workflow)
     settings_of = instance.version.tasks or {}
+    waiting = runner.open_tasks(workflow, {e for e, s in settings_of.items() if s.get("message")})
     for task in waiting:
         if task.id in open_rows:
             continue
@@ -348,7 +359,8 @@ def _mirror(instance, workflow):
         offer = runner.assign(workflow, task, settings, now)
         row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
                         name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
-                        documentation=settings.get("documentation"), status=TaskStatus.OPEN,
+                        documentation=settings.get("documentation"), message=settings.get("message"),
+                        status=TaskStatus.OPEN,
                         assignee=offer.assignee, due_at=offer.due_at, created_at=now)
         row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
                          [TaskCandidate(kind="user", name=n) for n in offer.users]

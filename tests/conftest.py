@@ -85,7 +85,7 @@ def wait_process(timer):
 USERS = {
     "admin": (Role.ADMIN, []),
     "owner": (Role.OWNER, ["process-owners"]),
-    "alice": (Role.STAFF, ["procurement"]),
+    "alice": (Role.STAFF, ["procurement", "account-managers"]),
     "bob": (Role.STAFF, ["procurement"]),
     "sam": (Role.STAFF, ["security"]),
     "lee": (Role.STAFF, ["legal"]),

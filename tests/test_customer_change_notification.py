@@ -1,9 +1,12 @@
 """A.10.4 end to end: decide by DMN, draft, approve by a second person, tell every customer
 (one acknowledges, one objects, one never answers), and the notice register."""
+import email
+import email.policy
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from a10flow import clock, scheduler
+from a10flow import clock, notify, scheduler
 
 ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
@@ -65,13 +68,19 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     _complete(as_, "admin", approval, {"approved": True})
 
     asks = _tasks(as_, instance["id"], "acknowledge_change")
-    assert len(asks) == 3
+    assert len(asks) == 3 and {a["message"] for a in asks} == {"change_acknowledgement"}
     links = {}
     for ask in asks:
         made = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "contact"})
         links[ask["id"]] = made.json["path"]
     bank_a, bank_b, insurer = asks
     assert as_[None].post(links[bank_a["id"]], json={"data": {"response": "acknowledge"}}).status_code == 200
+    # The answer arrives as the BPMN message that Bank A's branch waits for, and only that branch moves.
+    received = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+                if r["type"] == "message.received"]
+    assert [(r["actor"]["name"], r["data"]["message"], r["data"]["task_id"], r["control"]) for r in received] == \
+        [("contact", "change_acknowledgement", bank_a["id"], "A.10.4")]
+    assert {t["id"] for t in _tasks(as_, instance["id"], "acknowledge_change")} == {bank_b["id"], insurer["id"]}
     assert as_[None].post(links[bank_b["id"]], json={"data": {"response": "object",
                                                                "response_comment": "too short notice"}}).status_code == 200
     [objection] = _tasks(as_, instance["id"], "address_objection")
@@ -98,3 +107,50 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     assert entry["data"]["notified"] is True and entry["data"]["notice"]["summary"] == "New model version 3.0"
     assert [(o["customer"], o["result"]) for o in entry["data"]["outcomes"]] == [
         ("Bank A", "acknowledged"), ("Bank B", "objected"), ("Insurer C", "non-responsive-escalated")]
+
+
+def _told(as_, customers):
+    """An approved notice, now waiting for each customer's answer."""
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={
+        "process": "customer_change_notification",
+        "data": dict(CHANGE, materiality="high", customers=customers)}).json
+    _complete(as_, "owner", instance["open_tasks"][0], {"notice": {
+        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2026-11-05"}})
+    _complete(as_, "admin", _tasks(as_, instance["id"], "approve_notice")[0], {"approved": True})
+    return instance
+
+
+def test_each_customer_gets_a_link_by_email_and_answers_by_message(app, as_, smtp):
+    instance = _told(as_, CUSTOMERS[:2])
+    with app.app_context():
+        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (2, 0)
+    mails = {m.rcpt_tos[0]: email.message_from_bytes(m.content, policy=email.policy.default).get_content()
+             for m in smtp.inbox.messages}
+    assert set(mails) == {"ops@bank-a.example", "risk@bank-b.example"}
+    path = re.search(r"(/api/v1/external/\S+)", mails["risk@bank-b.example"]).group(1)
+    opened = as_[None].get(path).json
+    assert opened["name"] == "Customer acknowledges or objects" and opened["form"]["properties"]["response"]
+    assert as_[None].post(path, json={"data": {"response": "maybe"}}).status_code == 422   # the form still rules
+    assert as_[None].post(path, json={"data": {"response": "object", "response_comment": "no"}}).status_code == 200
+    [objection] = _tasks(as_, instance["id"], "address_objection")
+    assert objection["assignee"] == "alice"
+
+
+def test_account_manager_or_a_system_can_pass_on_an_answer_received_elsewhere(as_):
+    instance = _told(as_, CUSTOMERS)
+    bank_a, bank_b, insurer = _tasks(as_, instance["id"], "acknowledge_change")
+    # Bank A answered by phone: an account manager records it on the customer's behalf.
+    _complete(as_, "alice", bank_a, {"response": "acknowledge", "response_comment": "by phone"})
+    # Bank B's answer comes from the CRM, as the message itself, aimed at Bank B's notice.
+    sent = as_["owner"].post("/api/v1/messages", json={
+        "name": "change_acknowledgement", "instance": instance["id"], "task": bank_b["id"],
+        "data": {"response": "acknowledge"}})
+    assert sent.status_code == 200, sent.json
+    done = as_["owner"].get(f"/api/v1/tasks/{bank_b['id']}").json
+    assert done["status"] == "completed" and done["completed_by"] == "owner"
+    assert [t["id"] for t in _tasks(as_, instance["id"], "acknowledge_change")] == [insurer["id"]]
+    received = [(r["actor"]["name"], r["data"].get("task_id")) for r in
+                as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+                if r["type"] == "message.received"]
+    assert received == [("alice", bank_a["id"]), ("owner", None)]

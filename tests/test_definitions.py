@@ -162,3 +162,13 @@ def test_an_id_shared_with_an_extension_element_is_refused(as_):
         .replace(b'Ref="handover"', b'Ref="escalate"')
     [(element, message)] = _problems(as_["owner"].deploy(("remind.bpmn", bpmn)))
     assert element == "escalate" and "more than one element" in message
+
+
+def test_a_receive_task_people_answer_needs_its_message(as_):
+    root = DATA.parent.parent
+    bpmn = (root / "workflows" / "customer-change-notification.bpmn").read_bytes() \
+        .replace(b' messageRef="change_acknowledgement"', b"")
+    problems = _problems(as_["owner"].deploy(("change.bpmn", bpmn),
+                                             root / "workflows" / "customer-notice-decision.dmn"))
+    assert ("acknowledge_change", "a receive task that people answer needs a message (messageRef naming a "
+            "bpmn:message)") in problems

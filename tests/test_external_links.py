@@ -53,6 +53,14 @@ def test_wrong_expired_and_withdrawn_links_touch_nothing(as_):
     assert revoked.status_code == 200 and revoked.json["revoked_at"] == clock.now().isoformat()
     assert as_[None].get(fresh["path"]).status_code == 410
     assert as_["alice"].get(f"/api/v1/tasks/{task['id']}").json["status"] == "open"
+
+    # Someone who clicks the link in their e-mail gets a page that says what is wrong.
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = as_[None].get(fresh["path"], headers=browser)
+    assert page.status_code == 410 and page.mimetype == "text/html"
+    assert "This link can no longer be used" in page.text and "withdrawn" in page.text
+    page = as_[None].get("/api/v1/external/not-a-token", headers=browser)
+    assert page.status_code == 404 and "This link is not valid" in page.text
     types = [r["type"] for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
     assert types == ["instance.started"]
 

@@ -23,6 +23,8 @@ class TaskSchema(Schema):
     name = fields.String()
     documentation = fields.String(allow_none=True)
     lane = fields.String(allow_none=True)
+    message = fields.String(allow_none=True, metadata={
+        "description": "set for a receive task: completing it delivers this BPMN message with the form's data"})
     status = fields.Function(lambda t: t.status.value)
     candidate_groups = fields.Function(lambda t: t.candidate_names("group"))
     candidate_users = fields.Function(lambda t: t.candidate_names("user"))

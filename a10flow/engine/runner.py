@@ -200,10 +200,13 @@ def cancel(workflow):
     workflow.cancel()
 
 
-def open_tasks(workflow):
-    """Human tasks now waiting for a person."""
+def open_tasks(workflow, answered_by_message=frozenset()):
+    """Tasks now waiting for a person: READY user and manual tasks, and WAITING tasks
+    of the elements in ``answered_by_message``, receive tasks whose message a person sends."""
     return [OpenTask(str(t.id), *element(t), getattr(t.task_spec, "lane", None), t.data)
-            for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH) if t.task_spec.manual]
+            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=MAX_DEPTH)
+            if (t.task_spec.manual and t.state == TaskState.READY)
+            or (t.state == TaskState.WAITING and t.task_spec.bpmn_id in answered_by_message)]
 
 
 @dataclass

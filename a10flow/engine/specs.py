@@ -23,6 +23,10 @@ from .state import dump_spec
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                            huge_tree=False, remove_blank_text=False)
 HUMAN_TASKS = ("userTask", "manualTask")
+# A receive task names who sends its message (a customer's contact, say) with the
+# same properties as a user task; it is then a task for people too: done by
+# sending the message through a link or a form, instead of by a machine's API call.
+_PERSON_PROPERTIES = ("externalParty", "candidateGroups", "candidateUsers", "assignee")
 _CAMUNDA_SERVICE_ATTRS = ("class", "expression", "delegateExpression", "type")
 
 
@@ -224,9 +228,8 @@ def parse_upload(files, forms_dir=None, resolve=None):
             upload.problems.append(_detail(name, element, message))
         for element, message, is_error in services.deploy_problems(root):
             (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
-        for tag in HUMAN_TASKS:
-            for node in root.iterfind(f".//bpmn:{tag}", NS):
-                upload.task_settings[node.get("id")] = _task_settings(upload, node, name)
+        for node, message in _people_tasks(root, root):
+            upload.task_settings[node.get("id")] = _task_settings(upload, node, name, message)
         problems, warnings = normalize.normalize_bpmn(root)
         upload.problems.extend(_detail(name, e, m) for e, m in problems)
         upload.warnings.extend(_detail(name, e, m) for e, m in warnings)
@@ -379,13 +382,12 @@ def _build(upload, parser, key, owner):
     tasks, forms = {}, {}
     called_files = {owner[k][0] for k in subprocess_specs if k in owner}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
-        for tag in HUMAN_TASKS:
-            for node in proc_node.iterfind(f".//bpmn:{tag}", NS):
-                element = node.get("id")
-                settings = upload.task_settings.get(element) or _task_settings(upload, node, filename)
-                tasks[element] = settings | {"lane": lanes.get(element)}
-                if settings["form"]:
-                    forms[settings["form"]] = upload.form(settings["form"])[1]
+        for node, message in _people_tasks(proc_node, proc_node.getroottree().getroot()):
+            element = node.get("id")
+            settings = upload.task_settings.get(element) or _task_settings(upload, node, filename, message)
+            tasks[element] = settings | {"lane": lanes.get(element)}
+            if settings["form"]:
+                forms[settings["form"]] = upload.form(settings["form"])[1]
     supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
     files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
     for n in forms:
@@ -407,10 +409,29 @@ def _build(upload, parser, key, owner):
         content_hash=digest.hexdigest())
 
 
-def _task_settings(upload, node, filename):
-    """Assignment, due date and form of one human task, from Camunda and Spiff attributes."""
+def _people_tasks(scope, root):
+    """The tasks in ``scope`` that people do: (node, None) for user and manual tasks,
+    (node, message name) for receive tasks that name who sends their message."""
+    for node in scope.iter(*(f"{{{NS['bpmn']}}}{tag}" for tag in HUMAN_TASKS)):
+        yield node, None
+    for node in scope.iterfind(".//bpmn:receiveTask", NS):
+        props = _properties(node)
+        if any(props.get(p) or node.get(f"{{{CAMUNDA_NS}}}{p}") for p in _PERSON_PROPERTIES):
+            ref = node.get("messageRef")
+            message = root.find(f"bpmn:message[@id='{ref}']", NS) if ref else None
+            yield node, (message.get("name") or ref) if message is not None else ref
+
+
+def _task_settings(upload, node, filename, message=None):
+    """Assignment, due date and form of one human task, from Camunda and Spiff attributes.
+
+    ``message``: the task is a receive task, done by sending this message.
+    """
     element = node.get("id")
     props = _properties(node)
+    if node.tag.endswith("receiveTask") and not message:
+        upload.problems.append(_detail(filename, element, "a receive task that people answer needs a message "
+                                       "(messageRef naming a bpmn:message)"))
 
     def setting(camunda_attr, spiff_prop):
         value = node.get(f"{{{CAMUNDA_NS}}}{camunda_attr}")
@@ -424,6 +445,7 @@ def _task_settings(upload, node, filename):
         "due": setting("dueDate", "dueIn"),
         "documentation": (node.findtext("bpmn:documentation", None, NS) or "").strip() or None,
         "form": None,
+        "message": message,
         # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
         "external_party": props.get("externalParty"),
         "link_days": props.get("linkDays") or "14",

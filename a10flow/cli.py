@@ -17,6 +17,7 @@ DEMO_USERS = [   # the groups the bundled processes offer their tasks to
     ("alice", Role.STAFF, ["procurement", "account-managers"]),
     ("sam", Role.STAFF, ["security", "compliance"]),
     ("lee", Role.STAFF, ["legal"]),
+    ("morgan", Role.STAFF, ["procurement-leads", "security-leads", "legal-leads", "management"]),   # escalations
     ("audrey", Role.AUDITOR, []),
 ]
 

@@ -84,11 +84,12 @@ def wait_process(timer):
 
 USERS = {
     "admin": (Role.ADMIN, []),
-    "owner": (Role.OWNER, ["process-owners"]),
+    "owner": (Role.OWNER, ["process-owners", "ai-system-owners"]),
     "alice": (Role.STAFF, ["procurement", "account-managers"]),
     "bob": (Role.STAFF, ["procurement"]),
     "sam": (Role.STAFF, ["security"]),
     "lee": (Role.STAFF, ["legal"]),
+    "leah": (Role.STAFF, ["security-leads", "legal-leads", "management"]),   # where overdue work escalates
     "auditor": (Role.AUDITOR, []),
 }
 

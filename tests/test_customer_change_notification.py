@@ -154,3 +154,15 @@ def test_account_manager_or_a_system_can_pass_on_an_answer_received_elsewhere(as
                 as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "message.received"]
     assert received == [("alice", bank_a["id"]), ("owner", None)]
+
+
+def test_an_undrafted_notice_is_reminded(app, as_):
+    _deploy(as_)
+    clock.set(T0)
+    as_["owner"].post("/api/v1/instances", json={
+        "process": "customer_change_notification", "data": dict(CHANGE, materiality="high")})
+    clock.set(T0 + timedelta(days=2, minutes=1))
+    with app.app_context():
+        scheduler.sweep()
+    assert [n["subject"] for n in as_["owner"].get("/api/v1/notifications").json["items"]] == \
+        ["Change notice to draft: credit-scoring 3.0"]

@@ -95,3 +95,19 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
     acceptances = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "accept_matrix"]
     assert {r["actor"]["name"] for r in acceptances} == {"owner", "anna@acme.example"}
     assert acceptances[-1]["data"]["submitted"]["decision"]["accepted_version"] == version_2
+
+
+def test_an_undrafted_matrix_is_reminded(app, as_):
+    from datetime import timedelta
+
+    from a10flow import scheduler
+    _deploy(as_)
+    clock.set(T0)
+    as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                 "data": {"ai_system": "credit-scoring"}})
+    for day in (2, 4):
+        clock.set(T0 + timedelta(days=day, minutes=1))
+        with app.app_context():
+            scheduler.sweep()
+    assert [n["subject"] for n in as_["owner"].get("/api/v1/notifications").json["items"]] == \
+        ["Responsibility matrix to draft: credit-scoring"] * 2

@@ -91,7 +91,7 @@ def test_a_high_risk_supplier_needs_three_approvals_kept_apart_from_the_assessor
     approved = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "approve_supplier"]
     assert {r["control"] for r in approved} == {"A.10.3, ISO 27001 A.5.19"}   # evidence grouped by control
     [action] = _open(as_, instance_id, "close_corrective_action")
-    assert action["assignee"] == "bob"
+    assert action["assignee"] == "bob" and action["due_at"].startswith("2026-03-01")
     _do(as_, "bob", action, {"done": "model card received"})
 
     # Six months on, the review date starts a re-assessment: the supplier is asked again.
@@ -160,3 +160,62 @@ def test_waiting_approvers_are_reminded(app, as_):
         assert [n["subject"] for n in as_[who].get("/api/v1/notifications").json["items"]] == \
             ["Approval waiting: Acme Data"]
     assert len(_open(as_, instance_id, "approve_supplier")) == 2
+
+
+def _sweep_at(app, moment):
+    clock.set(moment)
+    with app.app_context():
+        scheduler.sweep()
+
+
+def _subjects(as_, who):
+    """What ``who`` was told, newest first."""
+    return [n["subject"] for n in as_[who].get("/api/v1/notifications").json["items"]]
+
+
+def test_every_waiting_step_reminds_and_overdue_reviews_escalate(app, as_):
+    _deploy(as_)
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    _sweep_at(app, T0 + timedelta(days=2, minutes=1))
+    assert _subjects(as_, "bob") == ["Supplier request waiting to be described"]
+    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    [details] = _open(as_, instance["id"], "due_diligence")
+    link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
+    assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200
+
+    # The risk review: reminded every two days, the security leads told after five.
+    start = clock.now()
+    for day in (2, 4, 5):
+        _sweep_at(app, start + timedelta(days=day, minutes=1))
+    assert _subjects(as_, "sam") == ["Risk assessment waiting: Acme Data"] * 2
+    assert _subjects(as_, "leah") == ["Risk assessment overdue: Acme Data"]
+    _do(as_, "sam", _open(as_, instance["id"], "assess_risk")[0], LOW)
+
+    # The approval: management hears after five days.
+    start = clock.now()
+    _sweep_at(app, start + timedelta(days=5, minutes=1))
+    assert _subjects(as_, "leah")[0] == "Supplier approval overdue: Acme Data"
+    _do(as_, "alice", _open(as_, instance["id"], "approve_supplier")[0], {"approval": {"decision": "approve"}})
+
+    # The contract checklist: reminders to legal, the legal leads told after ten days.
+    start = clock.now()
+    for day in (2, 4, 6, 8, 10):
+        _sweep_at(app, start + timedelta(days=day, minutes=1))
+    assert _subjects(as_, "lee") == ["Contract checklist waiting: Acme Data"] * 5
+    assert _subjects(as_, "leah")[0] == "Contract checklist overdue: Acme Data"
+    _do(as_, "lee", _open(as_, instance["id"], "check_contract")[0], CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "approved"
+
+
+def test_open_corrective_actions_are_reminded_weekly(app, as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "alice", _open(as_, instance_id, "approve_supplier")[0], {"approval": {
+        "decision": "approve with conditions",
+        "conditions": [{"action": "Deliver the model card", "owner": "bob", "due": "2026-02-01"}]}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    _sweep_at(app, T0 + timedelta(days=7, minutes=1))
+    assert _subjects(as_, "bob") == ["Corrective actions open: Acme Data"]
+    assert _subjects(as_, "alice") == []   # only the owner of the action

@@ -6,8 +6,10 @@
 - times as ISO 8601 strings in UTC with offset.
 """
 import hashlib
-import json
 from datetime import datetime
+
+# Defined in the verifier, which must stand alone in every evidence pack: one definition.
+from .verifier import canonical  # noqa: F401
 
 
 def plain(value):
@@ -23,12 +25,6 @@ def plain(value):
     if value is None or isinstance(value, (str, int, bool)):
         return value
     return str(value)
-
-
-def canonical(record):
-    """The bytes that are hashed (see the module docstring)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def sha256(value):

@@ -1,4 +1,5 @@
-"""The ``a10flow`` command: init, serve, deploy, users. Thin callers of the service's functions."""
+"""The ``a10flow`` command: init, serve, deploy, users, evidence. Thin callers of the service's functions."""
+import json
 import os
 import sys
 from pathlib import Path
@@ -164,3 +165,32 @@ def users_add(name, groups, role, email, token):
     if token:
         click.echo(auth.issue_token(user))
     db.session.commit()
+
+
+@main.group("evidence")
+def evidence_group():
+    """Verify, sign and hand over the evidence."""
+
+
+def _key_path():
+    return current_app.config["A10FLOW_SIGNING_KEY"]
+
+
+@evidence_group.command("verify")
+@with_appcontext
+def evidence_verify():
+    """Recompute every chain and checkpoint; exit 1 if anything was tampered with."""
+    from . import evidence
+    report = evidence.verify(_key_path()).as_dict()
+    click.echo(json.dumps(report, indent=2))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@evidence_group.command("checkpoint")
+@with_appcontext
+def evidence_checkpoint():
+    """Sign a checkpoint of every chain that grew since the last one."""
+    from . import checkpoints
+    made = checkpoints.make(_key_path())
+    click.echo(f"checkpoint {made.seq} signed" if made else "no chain grew since the last checkpoint")

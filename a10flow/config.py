@@ -32,6 +32,11 @@ class Config:
             "from": env.get("A10FLOW_SMTP_FROM", "a10flow@localhost"),
             "starttls": env.get("A10FLOW_SMTP_STARTTLS", "off") == "on",
         }
+        # The Ed25519 key that signs evidence checkpoints: a file, kept apart from the database.
+        self.A10FLOW_SIGNING_KEY = env.get("A10FLOW_SIGNING_KEY",
+                                           os.path.join(instance_path, "evidence-signing-key.pem"))
+        # The scheduler signs a checkpoint this often (when any chain grew).
+        self.A10FLOW_CHECKPOINT_MINUTES = float(env.get("A10FLOW_CHECKPOINT_MINUTES", 60))
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -32,7 +32,9 @@ def _sqlite_connect(dbapi_connection, _record):
 def _sqlite_begin(connection):
     # SQLite has no row locks: IMMEDIATE takes the write lock at BEGIN, so two
     # steps on one instance run one after the other instead of failing late.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A long read (verifying the evidence) says read_only and takes no lock.
+    read_only = connection.get_execution_options().get("read_only")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def upgrade_schema():

@@ -7,11 +7,12 @@ Records are hashed in canonical JSON (see ``a10flow.canonical``).
 ``GET /api/v1/instances/{id}/evidence`` except ``hash`` itself.
 """
 import hashlib
+import itertools
 import json
 
-from . import clock
+from . import checkpoints, clock, verifier
 from .canonical import canonical, plain
-from .models import Evidence, EvidenceType, db
+from .models import Evidence, EvidenceType, Instance, db
 
 
 def append(instance, type_, actor, element=(None, None), data=None):
@@ -47,3 +48,22 @@ def records(instance_id):
     rows = db.session.scalars(db.select(Evidence).where(Evidence.instance_id == instance_id)
                               .order_by(Evidence.seq))
     return [json.loads(row.record) | {"hash": row.hash} for row in rows]
+
+
+def verify(key_path):
+    """Recompute every chain and checkpoint and compare them; returns a verifier.Report.
+
+    Evidence is only ever appended, so reading the checkpoints and the instances'
+    own heads first, then the records, sees no false break while steps go on. The
+    records stream in a read-only transaction: one chain in memory at a time.
+    """
+    signed = checkpoints.rows()
+    heads = {i: (n, h) for i, n, h in db.session.execute(
+        db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head).where(Instance.evidence_seq > 0))}
+    db.session.commit()
+    with db.engine.connect().execution_options(read_only=True, yield_per=5000) as conn:
+        rows = conn.execute(db.select(Evidence.instance_id, Evidence.seq, Evidence.record, Evidence.hash)
+                            .order_by(Evidence.instance_id, Evidence.seq))
+        chains = ((instance_id, ((seq, record, digest) for _, seq, record, digest in group))
+                  for instance_id, group in itertools.groupby(rows, key=lambda row: row[0]))
+        return verifier.verify(chains, signed, checkpoints.public_key_pem(key_path), heads)

@@ -154,6 +154,7 @@ class Instance(db.Model):
     ended_at = db.Column(UTCDateTime)
     evidence_seq = db.Column(db.Integer, nullable=False, default=0)
     evidence_head = db.Column(db.String(64))
+    checkpointed_seq = db.Column(db.Integer, nullable=False, default=0, server_default="0")  # as last signed
     version = db.relationship(DefinitionVersion)
 
 
@@ -273,6 +274,18 @@ class Evidence(db.Model):
     record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed
     prev_hash = db.Column(db.String(64))
     hash = db.Column(db.String(64), nullable=False)
+
+
+class Checkpoint(db.Model):
+    """A signed statement of the length and head of every chain that grew since the one
+    before. Written once, never changed (see a10flow.checkpoints)."""
+    __tablename__ = "checkpoints"
+    seq = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    at = db.Column(db.String(40), nullable=False)
+    record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed and signed
+    prev_hash = db.Column(db.String(64))
+    hash = db.Column(db.String(64), nullable=False)
+    signature = db.Column(db.String(100), nullable=False)  # Ed25519 over the record, base64
 
 
 class Notification(db.Model):

@@ -1,4 +1,5 @@
-"""The scheduler keeps time and sweeps due timers; the step fires them.
+"""The scheduler keeps time and sweeps due timers; the step fires them. It also
+signs evidence checkpoints every A10FLOW_CHECKPOINT_MINUTES.
 
 Due timers are found by an indexed query on the timers table, never by
 loading instances. Each instance is fired in its own transaction and error
@@ -13,12 +14,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import clock, notify, step
+from . import checkpoints, clock, notify, step
 from .errors import StepFailed
 from .models import Instance, InstanceStatus, StartTimer, Timer, db
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
+CHECKPOINT_JOB_ID = "a10flow-checkpoints"
 
 
 def due_instances(now, limit):
@@ -79,6 +81,8 @@ class Scheduler:
         cls = BlockingScheduler if blocking else BackgroundScheduler
         self.aps = cls(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         self.aps.add_job(self.tick, "interval", seconds=self.poll, id=JOB_ID, next_run_time=clock.now())
+        self.aps.add_job(self.checkpoint, "interval", minutes=app.config["A10FLOW_CHECKPOINT_MINUTES"],
+                         id=CHECKPOINT_JOB_ID)
 
     def tick(self):
         with self.app.app_context():
@@ -94,6 +98,16 @@ class Scheduler:
         # other processes are seen at the latest one poll later).
         if upcoming is not None and upcoming < clock.now() + timedelta(seconds=self.poll):
             self.aps.modify_job(JOB_ID, next_run_time=max(upcoming, clock.now()))
+
+    def checkpoint(self):
+        """Sign the chains that grew (any number of processes may try; one signs each checkpoint)."""
+        with self.app.app_context():
+            try:
+                checkpoints.make(self.app.config["A10FLOW_SIGNING_KEY"])
+            except Exception:   # e.g. the database went away: the next run signs what this one missed
+                log.exception("making an evidence checkpoint failed; will retry")
+            finally:
+                db.session.remove()
 
     def start(self):
         self.aps.start()

@@ -59,8 +59,8 @@ def error_response(status, code, message, details=()):
 
 def init_app(app):
     api = Api(app)
-    from . import definitions, external, instances, messages, notifications, registers, tasks, timers
-    for module in (definitions, instances, tasks, timers, messages, notifications, registers, external):
+    from . import definitions, evidence, external, instances, messages, notifications, registers, tasks, timers
+    for module in (definitions, instances, tasks, timers, messages, notifications, registers, evidence, external):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     @app.errorhandler(ServiceError)

@@ -194,3 +194,18 @@ def evidence_checkpoint():
     from . import checkpoints
     made = checkpoints.make(_key_path())
     click.echo(f"checkpoint {made.seq} signed" if made else "no chain grew since the last checkpoint")
+
+
+@evidence_group.command("erase-subject")
+@click.argument("identifier")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def evidence_erase_subject(identifier, yes):
+    """Erase a data subject's personal values (found by e.g. their e-mail address) from the
+    evidence; the chains still verify. Their other fields in the same form go too."""
+    from . import personal
+    if not yes:
+        click.confirm(f"Erase the personal data of {identifier!r} from the evidence? This cannot be undone",
+                      abort=True)
+    count = personal.erase_subject(identifier, {"id": "system:cli", "name": "a10flow evidence erase-subject"})
+    click.echo(f"erased {count} personal value(s)")

@@ -68,6 +68,7 @@ class EvidenceType(str, Enum):
     TIMER_FIRED = "timer.fired"
     TASK_REASSIGNED = "task.reassigned"
     MESSAGE_RECEIVED = "message.received"
+    PERSONAL_DATA_ERASED = "personal_data.erased"
 
 
 class EmailStatus(str, Enum):
@@ -274,6 +275,20 @@ class Evidence(db.Model):
     record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed
     prev_hash = db.Column(db.String(64))
     hash = db.Column(db.String(64), nullable=False)
+
+
+class PersonalValue(db.Model):
+    """A personal value (a form field marked ``x-pii``) of an evidence record, kept outside
+    the hashed record, which holds only its salted hash. Erasable (see a10flow.personal)."""
+    __tablename__ = "personal_data"
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, nullable=False, index=True)
+    seq = db.Column(db.Integer, nullable=False)
+    pointer = db.Column(db.String(500), nullable=False)   # JSON Pointer into the record
+    value = db.Column(db.Text)                            # canonical JSON; None once erased
+    salt = db.Column(db.String(32))
+    digest = db.Column(db.String(64), nullable=False)
+    erased_at = db.Column(UTCDateTime)
 
 
 class Checkpoint(db.Model):

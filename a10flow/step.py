@@ -12,7 +12,7 @@ from flask import current_app
 
 from sqlalchemy.orm import joinedload
 
-from . import canonical, clock, evidence, forms, links, notify, tasks
+from . import canonical, clock, evidence, forms, links, notify, personal, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
@@ -158,7 +158,8 @@ def complete_task(task_id, user, data, link_token=None):
                     raise Invalid("the form has errors", errors)
             workflow = runner.load(_specs(instance.version), instance.state)
             now = clock.now()
-            record = {"task_id": task.id, "submitted": data,
+            submitted, private = personal.split(schema, data)   # x-pii values stay out of the hashed record
+            record = {"task_id": task.id, "submitted": submitted,
                       "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
             if task.message:   # a receive task: the form's data is the message it waits for
                 happenings = runner.deliver(workflow, task_id, task.message, data, now)[1:]
@@ -166,8 +167,10 @@ def complete_task(task_id, user, data, link_token=None):
             else:
                 happenings = runner.complete(workflow, task_id, data, now)
             _done(task, actor_of(user)["name"], now)
-            evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message else EvidenceType.TASK_COMPLETED,
-                            actor_of(user), (task.element_id, task.name), record)
+            kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
+                                   else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
+                                   record)
+            personal.store(instance.id, kept["seq"], "/data/submitted", private)
             _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)

@@ -3,7 +3,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, step, tasks
+from .. import definitions, evidence, personal, step, tasks
 from ..auth import load_user, require
 from ..errors import NotFound
 from ..models import (Definition, DefinitionKind, DefinitionVersion, HumanTask, Instance, InstanceStatus,
@@ -141,6 +141,9 @@ def cancel(args, instance_id):
 @blp.response(200, EvidenceSchema)
 @require(Role.OWNER, Role.AUDITOR)
 def get_evidence(instance_id):
-    """The instance's evidence chain, oldest first, each record with prev_hash and hash."""
+    """The instance's evidence chain, oldest first, each record with prev_hash and hash.
+
+    ``personal`` (outside the hashed record) holds the values of personal form fields,
+    by JSON Pointer; the record itself holds only their salted hashes."""
     visible_instance(instance_id)
-    return {"items": evidence.records(instance_id)}
+    return {"items": personal.attach(evidence.records(instance_id))}

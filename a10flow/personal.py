@@ -1,0 +1,95 @@
+"""Personal data in evidence: kept beside the hashed record, so it can be erased.
+
+A form marks a field as personal with ``"x-pii": true`` in its JSON Schema. The
+evidence record then carries ``{"pii_sha256": sha256(salt + canonical(value))}`` in
+its place, and the value and its salt live in the ``personal_data`` table, which
+is not part of any chain. Erasing a data subject deletes values and salts: the
+records, and so the chains and checkpoints, stay exactly as they were and verify.
+"""
+import hashlib
+import json
+import secrets
+
+from . import clock, evidence
+from .canonical import canonical, plain
+from .models import EvidenceType, Instance, PersonalValue, db
+
+MARK = "x-pii"
+
+
+def _escape(key):
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def split(schema, data):
+    """``(data with personal values replaced by their salted hashes, [(pointer, value, salt, digest)])``.
+
+    Pointers are JSON Pointers into ``data``; arrays of objects are followed item by item.
+    """
+    found = []
+
+    def walk(node, value, pointer):
+        if not isinstance(node, dict):
+            return value
+        if node.get(MARK) is True and value is not None:
+            salt = secrets.token_hex(16)
+            digest = hashlib.sha256(bytes.fromhex(salt) + canonical(plain(value))).hexdigest()
+            found.append((pointer, value, salt, digest))
+            return {"pii_sha256": digest}
+        if isinstance(value, dict) and isinstance(node.get("properties"), dict):
+            return {k: walk(node["properties"].get(k), v, f"{pointer}/{_escape(k)}") for k, v in value.items()}
+        if isinstance(value, list) and isinstance(node.get("items"), dict):
+            return [walk(node["items"], v, f"{pointer}/{i}") for i, v in enumerate(value)]
+        return value
+
+    return walk(schema or {}, data, ""), found
+
+
+def store(instance_id, seq, prefix, found):
+    """Keep the values ``split`` took out of record ``seq``, at ``prefix`` + their pointers."""
+    for pointer, value, salt, digest in found:
+        db.session.add(PersonalValue(instance_id=instance_id, seq=seq, pointer=prefix + pointer,
+                                     value=canonical(plain(value)).decode("utf-8"), salt=salt, digest=digest))
+
+
+def attach(records):
+    """Give each record (as evidence.records returns them) its personal values, outside
+    the hashed part: ``personal: {pointer: value}``, None where erased."""
+    if not records:
+        return records
+    rows = db.session.scalars(db.select(PersonalValue).where(
+        PersonalValue.instance_id == records[0]["instance_id"]).order_by(PersonalValue.id))
+    by_seq = {}
+    for row in rows:
+        by_seq.setdefault(row.seq, {})[row.pointer] = None if row.erased_at else json.loads(row.value)
+    for record in records:
+        if record["seq"] in by_seq:
+            record["personal"] = by_seq[record["seq"]]
+    return records
+
+
+def erase_subject(identifier, actor):
+    """Erase every personal value equal to ``identifier`` (an e-mail address, a name) and
+    the personal values recorded beside it (same form object: the same person's other
+    fields). Each instance touched gets a ``personal_data.erased`` record naming the
+    fields, not the values. Returns how many values were erased."""
+    now = clock.now()
+    matches = db.session.scalars(db.select(PersonalValue).where(
+        PersonalValue.value == canonical(plain(identifier)).decode("utf-8"),
+        PersonalValue.erased_at.is_(None))).all()
+    erased = {}
+    for match in matches:
+        parent = match.pointer.rsplit("/", 1)[0]
+        siblings = db.session.scalars(db.select(PersonalValue).where(
+            PersonalValue.instance_id == match.instance_id, PersonalValue.seq == match.seq,
+            PersonalValue.pointer.startswith(parent + "/"), PersonalValue.erased_at.is_(None)))
+        for row in siblings:
+            if row.pointer.rsplit("/", 1)[0] == parent:
+                row.value, row.salt, row.erased_at = None, None, now
+                erased.setdefault(row.instance_id, []).append({"seq": row.seq, "pointer": row.pointer})
+    for instance_id, fields in sorted(erased.items()):
+        instance = db.session.execute(db.select(Instance).where(Instance.id == instance_id)
+                                      .with_for_update()).scalar_one()
+        evidence.append(instance, EvidenceType.PERSONAL_DATA_ERASED, actor, data={"erased": fields})
+    db.session.commit()
+    return sum(len(f) for f in erased.values())

@@ -209,3 +209,51 @@ def evidence_erase_subject(identifier, yes):
                       abort=True)
     count = personal.erase_subject(identifier, {"id": "system:cli", "name": "a10flow evidence erase-subject"})
     click.echo(f"erased {count} personal value(s)")
+
+
+def _scope_options(command):
+    command = click.option("--control", help="Only this control, e.g. A.10.3")(command)
+    command = click.option("--from", "start", type=click.DateTime(), help="Records at or after (UTC)")(command)
+    command = click.option("--to", "end", type=click.DateTime(), help="Records before (UTC)")(command)
+    return click.option("--instance", type=int, help="Only this instance")(command)
+
+
+def _scope(control, start, end, instance):
+    from datetime import timezone
+
+    from .packs import Scope
+    utc = (lambda d: d.replace(tzinfo=timezone.utc) if d else None)
+    return Scope(control, utc(start), utc(end), instance)
+
+
+@evidence_group.command("export")
+@_scope_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the ZIP")
+@with_appcontext
+def evidence_export(control, start, end, instance, output):
+    """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
+    from . import packs
+    with open(output, "wb") as f:
+        f.write(packs.export(_scope(control, start, end, instance), _key_path()))
+    click.echo(f"wrote {output}")
+
+
+@evidence_group.command("verify-pack")
+@click.argument("pack", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", type=click.File("rb"), help="The public key you trust (default: the pack's own)")
+def evidence_verify_pack(pack, key):
+    """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed."""
+    from . import verifier
+    report = verifier.verify_pack(pack, key.read() if key else None).as_dict()
+    click.echo(json.dumps(report, indent=2))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@evidence_group.command("coverage")
+@_scope_options
+@with_appcontext
+def evidence_coverage(control, start, end, instance):
+    """Per control: instances in the period, completed, on time, overdue, escalated."""
+    from . import packs
+    click.echo(json.dumps(packs.coverage(_scope(control, start, end, instance)), indent=2))

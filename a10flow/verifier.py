@@ -3,7 +3,7 @@
 This file stands alone (the Python standard library and ``cryptography``): every
 evidence pack carries a copy, so an auditor can check a pack without a10flow::
 
-    pip install cryptography && python verify.py pack.zip
+    pip install cryptography && python verify.py pack.zip [--key published-key.pem]
 
 What is checked (docs/evidence.md gives the formats):
 
@@ -16,7 +16,7 @@ What is checked (docs/evidence.md gives the formats):
 
 The first problem of each chain is reported, named by instance and seq, with a kind:
 edited, deleted, reordered, inserted, truncated, instance_deleted, checkpoint_forged,
-checkpoint_missing or file_changed (packs).
+checkpoint_missing, or for packs file_changed and wrong_key.
 """
 import base64
 import hashlib
@@ -189,14 +189,22 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None):
     return report
 
 
-def verify_pack(path):
-    """Check an evidence pack (a ZIP made by ``a10flow evidence export``); returns a Report."""
+def verify_pack(path, trusted_key_pem=None):
+    """Check an evidence pack (a ZIP made by ``a10flow evidence export``); returns a Report.
+
+    ``trusted_key_pem``: the key the service publishes (GET /api/v1/evidence/public-key).
+    Without it the pack's own key is used, and only its key id says whose it is.
+    """
     report = Report()
     with zipfile.ZipFile(path) as pack:
         names = set(pack.namelist())
         manifest_bytes = pack.read("manifest.json")
         public_key = pack.read("public-key.pem")
         key = load_pem_public_key(public_key)
+        if trusted_key_pem is not None and \
+                load_pem_public_key(trusted_key_pem).public_bytes_raw() != key.public_bytes_raw():
+            report.add(Problem("wrong_key", "the pack was signed with a key other than the one you trust"))
+            return report
         try:
             key.verify(base64.b64decode(pack.read("manifest.sig")), manifest_bytes)
         except (InvalidSignature, ValueError, KeyError):
@@ -228,10 +236,14 @@ def verify_pack(path):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python verify.py pack.zip", file=sys.stderr)
+    if len(argv) not in (1, 3) or (len(argv) == 3 and argv[1] != "--key"):
+        print("usage: python verify.py pack.zip [--key published-key.pem]", file=sys.stderr)
         return 2
-    report = verify_pack(argv[0])
+    trusted = None
+    if len(argv) == 3:
+        with open(argv[2], "rb") as f:
+            trusted = f.read()
+    report = verify_pack(argv[0], trusted)
     print(json.dumps(report.as_dict(), indent=2))
     return 0 if report.ok else 1
 

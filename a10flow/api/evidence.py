@@ -1,9 +1,12 @@
 """/api/v1/evidence: the signing key, checkpoints, and verification of all evidence."""
-from flask import current_app, request
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+import io
+from datetime import timezone
 
-from .. import checkpoints, evidence
+from flask import current_app, request, send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from .. import checkpoints, clock, evidence, packs
 from ..auth import load_user, require
 from ..models import Role
 
@@ -97,3 +100,54 @@ def verify():
     when anything was edited, deleted, reordered, inserted, truncated or forged."""
     return evidence.verify(_key_path()).as_dict()
 
+
+
+class ScopeSchema(Schema):
+    control = fields.String(metadata={"description": "a control id, e.g. A.10.3"})
+    from_ = fields.AwareDateTime(data_key="from", default_timezone=timezone.utc,
+                                 metadata={"description": "records at or after (UTC unless an offset is given)"})
+    to = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "records before"})
+    instance = fields.Integer()
+
+    @validates_schema
+    def _ordered(self, values, **_):
+        if values.get("from_") and values.get("to") and values["from_"] >= values["to"]:
+            raise ValidationError("must be after 'from'", "to")
+
+
+def _scope(args):
+    return packs.Scope(args.get("control"), args.get("from_"), args.get("to"), args.get("instance"))
+
+
+class CoverageRowSchema(Schema):
+    control = fields.String()
+    instances = fields.Integer()
+    completed = fields.Integer()
+    completed_on_time = fields.Integer()
+    overdue = fields.Integer(metadata={"description": "a task done late, or open past its due date"})
+    escalated = fields.Integer(metadata={"description": "a task moved on by the escalate operator"})
+
+
+class CoverageSchema(Schema):
+    items = fields.List(fields.Nested(CoverageRowSchema))
+
+
+@blp.route("/coverage")
+@blp.arguments(ScopeSchema, location="query")
+@blp.response(200, CoverageSchema)
+@require(Role.OWNER, Role.AUDITOR)
+def coverage(args):
+    """Per control: instances with evidence in the period, completed, on time, overdue, escalated."""
+    return {"items": packs.coverage(_scope(args))}
+
+
+@blp.route("/export")
+@blp.arguments(ScopeSchema, location="query")
+@blp.response(200, description="The evidence pack (ZIP)", content_type="application/zip")
+@require(Role.OWNER, Role.AUDITOR)
+def export(args):
+    """An evidence pack of the instances in scope: records, checkpoints, public key, process
+    versions, report.html, coverage.json, verify.py and a signed manifest."""
+    data = packs.export(_scope(args), _key_path())
+    name = f"a10flow-evidence-{clock.now():%Y%m%d-%H%M%S}.zip"
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name)

@@ -1,0 +1,170 @@
+"""Evidence packs: what an auditor takes away, and the coverage of each control.
+
+A pack is a ZIP holding, for the instances in scope, their whole evidence chains
+(``records.jsonl``), every checkpoint with its signature, the public key, the exact
+BPMN/DMN/form versions the records name, a human-readable ``report.html``,
+``coverage.json``, and ``verify.py`` (a10flow.verifier, standing alone). The
+``manifest.json`` lists the SHA-256 of every file and is signed (``manifest.sig``).
+"""
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+
+from . import checkpoints, clock, evidence, verifier
+from .canonical import canonical
+from .models import DefinitionVersion, Evidence, HumanTask, Instance, InstanceStatus, TaskStatus, db
+
+
+@dataclass
+class Scope:
+    """Which evidence: instances with a record in [start, end) for ``control`` (or all)."""
+    control: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    instance_id: int | None = None
+
+    def as_dict(self):
+        return {"control": self.control, "from": self.start and self.start.isoformat(),
+                "to": self.end and self.end.isoformat(), "instance": self.instance_id}
+
+
+def controls_of(version):
+    """The control ids a version's elements carry ("A.10.3, ISO 27001 A.5.19" is two)."""
+    return sorted({c.strip() for value in (version.controls or {}).values() for c in value.split(",") if c.strip()})
+
+
+def instances(scope):
+    """The instances in scope, oldest first."""
+    stmt = db.select(Instance).join(DefinitionVersion, DefinitionVersion.id == Instance.version_id)
+    if scope.instance_id is not None:
+        stmt = stmt.where(Instance.id == scope.instance_id)
+    active = db.select(Evidence.instance_id)
+    if scope.start is not None:
+        active = active.where(Evidence.at >= scope.start.isoformat())
+    if scope.end is not None:
+        active = active.where(Evidence.at < scope.end.isoformat())
+    stmt = stmt.where(Instance.id.in_(active.distinct()))
+    found = db.session.scalars(stmt.order_by(Instance.id)).all()
+    return [i for i in found if scope.control is None or scope.control in controls_of(i.version)]
+
+
+def _in_period(record, scope):
+    return (scope.start is None or record["at"] >= scope.start.isoformat()) and \
+        (scope.end is None or record["at"] < scope.end.isoformat())
+
+
+def _tasks(instance_ids):
+    rows = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id.in_(instance_ids))) \
+        if instance_ids else []
+    by_instance = {}
+    for task in rows:
+        by_instance.setdefault(task.instance_id, []).append(task)
+    return by_instance
+
+
+def _late(task, now):
+    if task.due_at is None:
+        return False
+    if task.status == TaskStatus.OPEN:
+        return task.due_at < now
+    return task.status == TaskStatus.COMPLETED and task.completed_at > task.due_at
+
+
+def coverage(scope):
+    """Per control: instances in the period, completed, completed on time, overdue, escalated.
+
+    Overdue: a task done after its due date, or open past it. Escalated: a task moved
+    to others by the ``escalate`` operator (evidence ``task.reassigned``).
+    """
+    now = clock.now()
+    chosen = instances(scope)
+    tasks_of = _tasks([i.id for i in chosen])
+    escalated = set(db.session.scalars(db.select(Evidence.instance_id).where(
+        Evidence.type == "task.reassigned", Evidence.instance_id.in_([i.id for i in chosen])).distinct())) \
+        if chosen else set()
+    result = {}
+    for instance in chosen:
+        late = any(_late(t, now) for t in tasks_of.get(instance.id, []))
+        done = instance.status == InstanceStatus.COMPLETED
+        for control in controls_of(instance.version):
+            if scope.control is not None and control != scope.control:
+                continue
+            row = result.setdefault(control, {"control": control, "instances": 0, "completed": 0,
+                                              "completed_on_time": 0, "overdue": 0, "escalated": 0})
+            row["instances"] += 1
+            row["completed"] += done
+            row["completed_on_time"] += done and not late
+            row["overdue"] += late
+            row["escalated"] += instance.id in escalated
+    return [result[c] for c in sorted(result)]
+
+
+def export(scope, key_path):
+    """The pack, as bytes. Chains are whole: a pack proves its records by itself."""
+    chosen = instances(scope)
+    chains = {i.id: evidence.records(i.id) for i in chosen}
+    files = {}
+    files["records.jsonl"] = b"".join(
+        canonical({"instance_id": r["instance_id"], "seq": r["seq"], "record": _unhashed(r), "hash": r["hash"]})
+        + b"\n" for i in chosen for r in chains[i.id])
+    files["checkpoints.json"] = json.dumps(checkpoints.rows(), indent=1).encode()
+    files["public-key.pem"] = checkpoints.public_key_pem(key_path)
+    versions = {i.version.id: i.version for i in chosen}
+    for version in versions.values():
+        folder = f"definitions/{version.definition.key}/v{version.version}/"
+        files[folder + version.filename] = version.xml.encode("utf-8")
+        for name, text in sorted((version.files or {}).items()):
+            files[folder + name] = text.encode("utf-8")
+    covered = coverage(scope)
+    files["coverage.json"] = json.dumps(covered, indent=1).encode()
+    files["report.html"] = _report(scope, chosen, chains, covered).encode("utf-8")
+    with open(verifier.__file__, "rb") as f:
+        files["verify.py"] = f.read()
+    manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
+                          "instances": [i.id for i in chosen], "key_id": checkpoints.key_id(key_path),
+                          "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:
+        for name, data in sorted(files.items()):
+            pack.writestr(name, data)
+        pack.writestr("manifest.json", manifest)
+        pack.writestr("manifest.sig", checkpoints.sign(key_path, manifest))
+    return out.getvalue()
+
+
+def _unhashed(record):
+    return {k: v for k, v in record.items() if k != "hash"}
+
+
+def _report(scope, chosen, chains, covered):
+    now = clock.now()
+    tasks_of = _tasks([i.id for i in chosen])
+    by_control = {}
+    for instance in chosen:
+        for control in controls_of(instance.version):
+            if scope.control is None or control == scope.control:
+                by_control.setdefault(control, []).append(instance)
+    sections = []
+    for row in covered:
+        items = []
+        for instance in by_control.get(row["control"], []):
+            open_items = [{"name": t.name, "assignee": t.assignee, "due_at": t.due_at, "overdue": _late(t, now)}
+                          for t in tasks_of.get(instance.id, []) if t.status == TaskStatus.OPEN]
+            timeline = [{"at": r["at"], "who": r["actor"].get("name") or r["actor"].get("id"), "what": r["type"],
+                         "element": r["element"].get("name") or r["element"].get("id") or "",
+                         "data": _summary(r["data"])}
+                        for r in chains[instance.id] if _in_period(r, scope)]
+            items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
+        sections.append({"coverage": row, "instances": items})
+    return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
+                           total=len(chosen))
+
+
+def _summary(data, limit=300):
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + "…"

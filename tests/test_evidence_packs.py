@@ -1,0 +1,177 @@
+"""An auditor takes the evidence away: a pack per control and period, with a report,
+coverage, the exact process versions, and a verifier that needs nothing of a10flow."""
+import ast
+import base64
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from a10flow import clock
+from a10flow.cli import main
+
+ROOT = Path(__file__).parents[1]
+T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
+CHANGE = {"ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0",
+          "change_type": "model update or retraining", "predetermined": False, "customers": []}
+
+
+def _change_notices(as_, purchase):
+    """Two small changes told to nobody (completed), one that waits for its notice past the
+    due date, and a purchase that belongs to no control."""
+    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
+    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
+                                          "change-acknowledgement.schema.json")]
+    assert as_["owner"].deploy(*files).status_code == 201
+    clock.set(T0)
+    ids = [as_["owner"].post("/api/v1/instances", json={
+        "process": "customer_change_notification", "data": dict(CHANGE, materiality=m, version_to=v)}).json["id"]
+        for m, v in (("low", "3.0"), ("low", "3.1"), ("high", "4.0"))]
+    other = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["id"]
+    clock.set(T0 + timedelta(days=5))   # the high one's draft (due in 3 days) is overdue
+    return ids, other
+
+
+def _pack(as_, query=""):
+    response = as_["auditor"].get(f"/api/v1/evidence/export{query}")
+    assert response.status_code == 200, response.json
+    assert response.mimetype == "application/zip"
+    return response.data
+
+
+def _run_verifier(tmp_path, pack_bytes, *args):
+    """Run the pack's own verify.py, alone in an empty folder, as an auditor would."""
+    folder = tmp_path / "auditor"
+    folder.mkdir(exist_ok=True)
+    (folder / "pack.zip").write_bytes(pack_bytes)
+    with zipfile.ZipFile(io.BytesIO(pack_bytes)) as pack:
+        (folder / "verify.py").write_bytes(pack.read("verify.py"))
+    done = subprocess.run([sys.executable, "-I", "verify.py", "pack.zip", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=60)
+    return done.returncode, json.loads(done.stdout) if done.stdout else done.stderr
+
+
+def _rezip(pack_bytes, changes):
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(pack_bytes)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, changes.get(name, src.read(name)))
+    return out.getvalue()
+
+
+def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase, tmp_path):
+    ids, other = _change_notices(as_, purchase)
+    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    data = _pack(as_, "?control=A.10.4&from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z")
+    pack = zipfile.ZipFile(io.BytesIO(data))
+    names = set(pack.namelist())
+    assert {"records.jsonl", "checkpoints.json", "public-key.pem", "report.html", "coverage.json", "verify.py",
+            "manifest.json", "manifest.sig"} <= names
+    folder = "definitions/customer_change_notification/v1/"
+    assert {folder + "customer-change-notification.bpmn", folder + "customer-notice-decision.dmn",
+            folder + "change-notice.schema.json"} <= names
+    assert pack.read(folder + "customer-change-notification.bpmn") == \
+        (ROOT / "workflows/customer-change-notification.bpmn").read_bytes()
+    manifest = json.loads(pack.read("manifest.json"))
+    assert manifest["instances"] == ids and other not in manifest["instances"]
+    assert manifest["scope"]["control"] == "A.10.4"
+    records = [json.loads(line) for line in pack.read("records.jsonl").splitlines()]
+    assert {r["instance_id"] for r in records} == set(ids)
+    assert [r["seq"] for r in records if r["instance_id"] == ids[0]][0] == 1   # whole chains
+
+    coverage = json.loads(pack.read("coverage.json"))
+    assert coverage == [{"control": "A.10.4", "instances": 3, "completed": 2, "completed_on_time": 2,
+                         "overdue": 1, "escalated": 0}]
+    report = pack.read("report.html").decode()
+    assert "Instance %d" % ids[2] in report and "Draft the change notice" in report and "(overdue)" in report
+    assert "instance.started" in report and "decision.evaluated" in report
+
+    code, result = _run_verifier(tmp_path, data)
+    assert code == 0 and result["ok"] and result["records"] == len(records), result
+    code, _ = _run_verifier(tmp_path, data, "--key", "pack.zip")   # usage error: not a key
+    assert code != 0
+
+
+def test_the_verifier_in_the_pack_needs_only_the_standard_library_and_cryptography(as_, purchase):
+    _change_notices(as_, purchase)
+    source = zipfile.ZipFile(io.BytesIO(_pack(as_))).read("verify.py").decode()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"cryptography"}
+
+
+def test_any_change_to_a_pack_is_found(as_, purchase, tmp_path):
+    _change_notices(as_, purchase)
+    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    data = _pack(as_, "?control=A.10.4")
+    pack = zipfile.ZipFile(io.BytesIO(data))
+
+    code, result = _run_verifier(tmp_path, _rezip(data, {"report.html": b"<p>all fine</p>"}))
+    assert code == 1 and result["first_problem"]["kind"] == "file_changed"
+    assert "report.html" in result["first_problem"]["message"]
+
+    # A record changed, and the manifest brought in line: the manifest's signature no longer holds.
+    lines = pack.read("records.jsonl").decode().splitlines()
+    lines[1] = lines[1].replace('"type":"decision.evaluated"', '"type":"script.run"')
+    records = ("\n".join(lines) + "\n").encode()
+    assert records != pack.read("records.jsonl")
+    manifest = json.loads(pack.read("manifest.json"))
+    manifest["files"]["records.jsonl"] = hashlib.sha256(records).hexdigest()
+    forged = _rezip(data, {"records.jsonl": records, "manifest.json": json.dumps(manifest).encode()})
+    code, result = _run_verifier(tmp_path, forged)
+    assert code == 1 and "signature" in result["first_problem"]["message"]
+
+    # Everything re-signed with another key: only the key the auditor trusts gives it away.
+    mallory = Ed25519PrivateKey.generate()
+    mallory_pem = mallory.public_key().public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+    manifest["files"]["public-key.pem"] = hashlib.sha256(mallory_pem).hexdigest()
+    body = json.dumps(manifest).encode()
+    resigned = _rezip(data, {"records.jsonl": records, "manifest.json": body, "public-key.pem": mallory_pem,
+                             "manifest.sig": base64.b64encode(mallory.sign(body))})
+    (tmp_path / "published.pem").write_text(as_[None].get("/api/v1/evidence/public-key").json["pem"])
+    code, result = _run_verifier(tmp_path, resigned, "--key", str(tmp_path / "published.pem"))
+    assert code == 1 and result["first_problem"]["kind"] == "wrong_key"
+    code, result = _run_verifier(tmp_path, resigned)   # on its own key, the service's checkpoints fail
+    assert code == 1 and result["first_problem"]["kind"] == "checkpoint_forged"
+
+
+def test_export_and_verify_from_the_command_line(app, as_, purchase, tmp_path, monkeypatch):
+    monkeypatch.setenv("A10FLOW_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    ids, _ = _change_notices(as_, purchase)
+    runner = CliRunner()
+    out = tmp_path / "pack.zip"
+    made = runner.invoke(main, ["evidence", "export", "--control", "A.10.4", "--from", "2026-10-01",
+                                "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    assert json.loads(zipfile.ZipFile(out).read("manifest.json"))["instances"] == ids
+    checked = runner.invoke(main, ["evidence", "verify-pack", str(out)])
+    assert checked.exit_code == 0 and json.loads(checked.output)["ok"]
+    coverage = runner.invoke(main, ["evidence", "coverage", "--control", "A.10.4"])
+    assert json.loads(coverage.output)[0]["instances"] == 3
+    none = runner.invoke(main, ["evidence", "coverage", "--from", "2027-01-01"])
+    assert json.loads(none.output) == []
+
+
+def test_coverage_by_period_and_bad_queries(as_, purchase):
+    _change_notices(as_, purchase)
+    before = as_["auditor"].get("/api/v1/evidence/coverage?to=2026-10-01T00:00:00Z").json
+    assert before == {"items": []}
+    everything = as_["owner"].get("/api/v1/evidence/coverage").json["items"]
+    assert [row["control"] for row in everything] == ["A.10.4"]   # the purchase carries no control
+    wrong = as_["auditor"].get("/api/v1/evidence/coverage?from=2026-11-01T00:00:00Z&to=2026-10-01T00:00:00Z")
+    assert wrong.status_code == 422 and wrong.json["error"]["details"][0]["field"].endswith("to")
+    assert as_["auditor"].get("/api/v1/evidence/export?from=yesterday").status_code == 422
+    assert as_["alice"].get("/api/v1/evidence/export").status_code == 403

@@ -3,12 +3,14 @@
 A pack is a ZIP holding, for the instances in scope, their whole evidence chains
 (``records.jsonl``), every checkpoint with its signature, the public key, the exact
 BPMN/DMN/form versions the records name, a human-readable ``report.html``,
-``coverage.json``, and ``verify.py`` (a10flow.verifier, standing alone). The
+``coverage.json``, ``verify.py`` (a10flow.verifier, standing alone) and ``FORMAT.md``
+(EVIDENCE_FORMAT.md). The
 ``manifest.json`` lists the SHA-256 of every file and is signed (``manifest.sig``).
 """
 import hashlib
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,6 +127,8 @@ def export(scope, key_path):
     files["report.html"] = _report(scope, chosen, chains, covered).encode("utf-8")
     with open(verifier.__file__, "rb") as f:
         files["verify.py"] = f.read()
+    with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
+        files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
                           "instances": [i.id for i in chosen], "key_id": checkpoints.key_id(key_path),
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})

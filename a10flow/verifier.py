@@ -5,7 +5,7 @@ evidence pack carries a copy, so an auditor can check a pack without a10flow::
 
     pip install cryptography && python verify.py pack.zip [--key published-key.pem]
 
-What is checked (docs/evidence.md gives the formats):
+What is checked (FORMAT.md, a10flow/EVIDENCE_FORMAT.md, gives the formats):
 
 - each record's hash is the SHA-256 of its canonical JSON, and it names the hash of
   the record before it (``prev_hash``) and its own place (``instance_id``, ``seq``);

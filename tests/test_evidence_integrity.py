@@ -252,3 +252,17 @@ def test_who_may_verify(as_):
     assert as_["alice"].post("/api/v1/evidence/checkpoints").status_code == 403
     assert as_["owner"].get("/api/v1/evidence/verify").status_code == 200
     assert as_[None].get("/api/v1/evidence/public-key").status_code == 200
+
+
+def test_the_scheduler_signs_checkpoints_at_the_configured_interval(app, as_, purchase):
+    from datetime import timedelta
+
+    from a10flow.scheduler import CHECKPOINT_JOB_ID, Scheduler
+    app.config["A10FLOW_CHECKPOINT_MINUTES"] = 15
+    scheduler = Scheduler(app)
+    assert scheduler.aps.get_job(CHECKPOINT_JOB_ID).trigger.interval == timedelta(minutes=15)
+    _purchase(as_)
+    scheduler.checkpoint()
+    scheduler.checkpoint()   # nothing grew in between: no second checkpoint
+    [made] = as_["auditor"].get("/api/v1/evidence/checkpoints").json["items"]
+    assert [c["length"] for c in json.loads(made["record"])["chains"]] == [6]

@@ -74,7 +74,7 @@ def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase,
     pack = zipfile.ZipFile(io.BytesIO(data))
     names = set(pack.namelist())
     assert {"records.jsonl", "checkpoints.json", "public-key.pem", "report.html", "coverage.json", "verify.py",
-            "manifest.json", "manifest.sig"} <= names
+            "FORMAT.md", "manifest.json", "manifest.sig"} <= names
     folder = "definitions/customer_change_notification/v1/"
     assert {folder + "customer-change-notification.bpmn", folder + "customer-notice-decision.dmn",
             folder + "change-notice.schema.json"} <= names

@@ -105,7 +105,8 @@ def check_checkpoints(checkpoints, public_key_pem, report):
                                checkpoint=record["seq"]))
         prev_hash = row["hash"]
         for chain in record["chains"]:
-            seen.setdefault(chain["instance_id"], []).append((chain["length"], chain["head"], record["seq"]))
+            seen.setdefault(chain["instance_id"], []).append((chain["length"], chain["head"],
+                                                              f"checkpoint {record['seq']}"))
     return seen
 
 
@@ -168,22 +169,19 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None):
     """
     report = Report()
     seen = check_checkpoints(checkpoints, public_key_pem, report) if checkpoints else {}
+    signed = {i: max(n for n, _, _ in saws) for i, saws in seen.items()}
     for instance_id, (length, head) in (instance_heads or {}).items():
         seen.setdefault(instance_id, []).append((length, head, "the instance row"))
-    covered = {i: max(n for n, _, s in saws if s != "the instance row") for i, saws in seen.items()
-               if any(s != "the instance row" for _, _, s in saws)}
     for instance_id, rows in chains:
         rows = list(rows)
         report.instances += 1
         report.records += len(rows)
-        report.unprotected += max(0, len(rows) - covered.get(instance_id, 0))
-        saw = [(n, h, s if isinstance(s, str) else f"checkpoint {s}") for n, h, s in seen.pop(instance_id, [])]
-        problem = check_chain(instance_id, rows, saw)
+        report.unprotected += max(0, len(rows) - signed.get(instance_id, 0))
+        problem = check_chain(instance_id, rows, seen.pop(instance_id, []))
         if problem:
             report.add(problem)
     for instance_id, saws in sorted(seen.items()):
-        length, _, source = max(saws, key=lambda s: s[0])
-        source = source if isinstance(source, str) else f"checkpoint {source}"
+        length, _, source = max(saws)
         report.add(Problem("instance_deleted", f"every record of the instance is gone; {source} saw {length}",
                            instance_id, 1))
     return report
@@ -196,11 +194,15 @@ def verify_pack(path, trusted_key_pem=None):
     Without it the pack's own key is used, and only its key id says whose it is.
     """
     report = Report()
-    with zipfile.ZipFile(path) as pack:
-        names = set(pack.namelist())
-        manifest_bytes = pack.read("manifest.json")
-        public_key = pack.read("public-key.pem")
+    try:
+        pack = zipfile.ZipFile(path)
+        manifest_bytes, public_key = pack.read("manifest.json"), pack.read("public-key.pem")
         key = load_pem_public_key(public_key)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        report.add(Problem("file_changed", f"this is not an evidence pack, or a part of it is gone: {exc}"))
+        return report
+    with pack:
+        names = set(pack.namelist())
         if trusted_key_pem is not None and \
                 load_pem_public_key(trusted_key_pem).public_bytes_raw() != key.public_bytes_raw():
             report.add(Problem("wrong_key", "the pack was signed with a key other than the one you trust"))
@@ -218,19 +220,20 @@ def verify_pack(path, trusted_key_pem=None):
                 report.add(Problem("file_changed", f"{name} was changed: its SHA-256 is not the manifest's"))
         for name in sorted(names - set(manifest["files"]) - {"manifest.json", "manifest.sig"}):
             report.add(Problem("file_changed", f"{name} was added to the pack after it was made"))
+        if not report.ok:
+            return report
         checkpoints = json.loads(pack.read("checkpoints.json"))
         records = [json.loads(line) for line in pack.read("records.jsonl").decode("utf-8").splitlines() if line]
     chains = {}
     for row in records:
         chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
-    # A pack may hold part of a period: a chain is checked from its first record in the pack.
-    seen_report = verify(sorted(chains.items()), checkpoints, public_key)
-    for p in seen_report.problems:
-        if p.kind == "instance_deleted" and p.instance_id not in manifest.get("instances", []):
-            continue   # the pack was not made for that instance
-        report.add(p)
-    report.records, report.instances = seen_report.records, seen_report.instances
-    report.checkpoints, report.unprotected = seen_report.checkpoints, seen_report.unprotected
+    checked = verify(sorted(chains.items()), checkpoints, public_key)
+    for problem in checked.problems:
+        # Checkpoints name every instance; the pack holds the chains of those in its scope.
+        if problem.kind != "instance_deleted" or problem.instance_id in manifest["instances"]:
+            report.add(problem)
+    report.records, report.instances = checked.records, checked.instances
+    report.checkpoints, report.unprotected = checked.checkpoints, checked.unprotected
     return report
 
 

@@ -1,8 +1,8 @@
 """Verify a million evidence records: time and memory, run by hand (figures go in the README).
 
-    .venv/bin/python bench/verify.py [RECORDS] [DATABASE_URL]
+    .venv/bin/python bench/verify.py [RECORDS] [CHAIN] [DATABASE_URL]
 
-Fills a fresh database with RECORDS (default 1,000,000) records in chains of 10,
+Fills a fresh database with RECORDS (default 1,000,000) records in chains of CHAIN (10),
 signs a checkpoint, then runs ``a10flow evidence verify`` in a fresh process and
 reports its wall time and peak memory (max RSS). Records are written straight to
 the table with real hashes (the step would take hours to make so many).
@@ -17,10 +17,7 @@ import time
 
 import sqlalchemy as sa
 
-CHAIN = 10
-
-
-def fill(url, records, instance_path):
+def fill(url, records, chain, instance_path):
     os.environ["A10FLOW_INSTANCE_PATH"] = instance_path
     from a10flow import checkpoints, clock, create_app, evidence
     from a10flow.database import upgrade_schema
@@ -34,14 +31,14 @@ def fill(url, records, instance_path):
         db.session.add(version)
         db.session.commit()
         started = time.perf_counter()
-        for first in range(0, records // CHAIN, 1000):
+        for first in range(0, records // chain, 1000):
             batch = [Instance(version=version, status=InstanceStatus.COMPLETED, state={}, data={},
                               created_at=clock.now(), updated_at=clock.now())
-                     for _ in range(min(1000, records // CHAIN - first))]
+                     for _ in range(min(1000, records // chain - first))]
             db.session.add_all(batch)
             db.session.flush()
             for instance in batch:
-                for n in range(CHAIN):
+                for n in range(chain):
                     evidence.append(instance, "task.completed", {"id": 1, "name": "alice"}, ("task", "A task"),
                                     {"submitted": {"answer": n, "comment": "x" * 40}})
             db.session.commit()
@@ -53,8 +50,9 @@ def fill(url, records, instance_path):
 
 def main():
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    chain = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     instance_path = tempfile.mkdtemp()
-    url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{instance_path}/bench.sqlite"
+    url = sys.argv[3] if len(sys.argv) > 3 else f"sqlite:///{instance_path}/bench.sqlite"
     if url.startswith("postgresql"):
         base, name = url.rsplit("/", 1)
         engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
@@ -62,7 +60,7 @@ def main():
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             conn.execute(sa.text(f"CREATE DATABASE {name}"))
         engine.dispose()
-    fill(url, records, instance_path)
+    fill(url, records, chain, instance_path)
     env = dict(os.environ, A10FLOW_INSTANCE_PATH=instance_path, A10FLOW_DATABASE_URL=url)
     a10flow = os.path.join(os.path.dirname(sys.executable), "a10flow")
     started = time.perf_counter()
@@ -70,7 +68,8 @@ def main():
     seconds = time.perf_counter() - started
     report = json.loads(done.stdout)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"database": url.split(":")[0], "records": report["records"], "ok": report["ok"],
+    print(json.dumps({"database": url.split(":")[0], "records": report["records"], "chains": report["instances"],
+                      "ok": report["ok"],
                       "seconds": round(seconds, 1), "records_per_second": int(report["records"] / seconds),
                       "peak_rss_mb": round(peak_mb)}, indent=2))
 

@@ -175,3 +175,9 @@ def test_coverage_by_period_and_bad_queries(as_, purchase):
     assert wrong.status_code == 422 and wrong.json["error"]["details"][0]["field"].endswith("to")
     assert as_["auditor"].get("/api/v1/evidence/export?from=yesterday").status_code == 422
     assert as_["alice"].get("/api/v1/evidence/export").status_code == 403
+
+
+def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path):
+    (tmp_path / "pack.zip").write_bytes(b"not a zip")
+    checked = CliRunner().invoke(main, ["evidence", "verify-pack", str(tmp_path / "pack.zip")])
+    assert checked.exit_code == 1 and "not an evidence pack" in json.loads(checked.output)["first_problem"]["message"]

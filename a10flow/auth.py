@@ -1,7 +1,10 @@
-"""Users, API tokens and the role check every API route makes."""
+"""Users, passwords, API tokens and the role check every API route makes."""
 import hashlib
 import secrets
 from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from flask import g, request
 from sqlalchemy.orm import joinedload
@@ -20,11 +23,33 @@ def hash_token(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(name, role=Role.STAFF, groups=(), email=None):
+_passwords = PasswordHasher()   # argon2id: memory-hard, so a stolen hash is slow to crack
+
+
+def add_user(name, role=Role.STAFF, groups=(), email=None, password=None):
     user = User(name=name, role=Role(role), groups=list(groups), email=email)
+    if password:
+        set_password(user, password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def set_password(user, password):
+    user.password_hash = _passwords.hash(password)
+
+
+def user_for_password(name, password):
+    """The user if the password is theirs, else None (the same answer for an unknown name)."""
+    user = db.session.scalar(db.select(User).where(User.name == name))
+    try:
+        _passwords.verify(user.password_hash if user and user.password_hash else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user if user and user.password_hash else None
+
+
+_DUMMY = _passwords.hash("no such user")   # verify against something, so timing does not tell names apart
 
 
 def issue_token(user, expires_at=None):

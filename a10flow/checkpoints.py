@@ -9,7 +9,6 @@ without verification noticing (a10flow.verifier).
 """
 import base64
 import hashlib
-import os
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,27 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from . import clock
 from .canonical import canonical
+from .config import made_once
 from .models import Checkpoint, Instance, db
 
 
 def signing_key(path):
     """The private key in ``path``, made on first use (readable by the owner only)."""
-    try:
-        with open(path, "rb") as f:
-            return serialization.load_pem_private_key(f.read(), password=None)
-    except FileNotFoundError:
-        pass
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:   # O_EXCL: of two processes making it at once, one wins and both use its key
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return signing_key(path)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    return key
+    pem = made_once(path, lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return serialization.load_pem_private_key(pem, password=None)
 
 
 def public_key_pem(path):

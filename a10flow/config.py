@@ -1,5 +1,25 @@
 """Settings from the environment (A10FLOW_*). The only module that reads it."""
 import os
+import secrets
+
+
+def made_once(path, make):
+    """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
+    Of two processes starting at once, one writes and both read its bytes."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return made_once(path, make)
+    data = make()
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return data
 
 
 def instance_path():
@@ -12,7 +32,11 @@ class Config:
         env = os.environ
         default_db = "sqlite:///" + os.path.join(instance_path, "a10flow.sqlite")
         self.SQLALCHEMY_DATABASE_URI = env.get("A10FLOW_DATABASE_URL", default_db)
-        self.SECRET_KEY = env.get("A10FLOW_SECRET_KEY", "")
+        # Signs session cookies and CSRF tokens; made once and kept in the instance folder if not set.
+        self.SECRET_KEY = env.get("A10FLOW_SECRET_KEY") or made_once(
+            os.path.join(instance_path, "secret-key"), lambda: secrets.token_hex(32).encode()).decode()
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_CHECK_DEFAULT = False   # only the web pages check CSRF; the API uses bearer tokens
         self.A10FLOW_WORKFLOWS_DIR = env.get("A10FLOW_WORKFLOWS_DIR", os.path.abspath("workflows"))
         self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
         # Uploads larger than this get 413 before anything parses them.

@@ -91,6 +91,7 @@ class User(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(120), unique=True, nullable=False)
     email = db.Column(db.String(254))
+    password_hash = db.Column(db.String(255))   # argon2id; None: signs in with API tokens only
     role = db.Column(_enum(Role), nullable=False, default=Role.STAFF)
     groups = db.Column(db.JSON, nullable=False, default=list)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
@@ -177,6 +178,7 @@ class HumanTask(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     completed_at = db.Column(UTCDateTime)
     completed_by = db.Column(db.String(120))
+    draft = db.Column(db.JSON)   # form data saved but not submitted (web "save draft")
     instance = db.relationship(Instance)
     candidates = db.relationship("TaskCandidate", cascade="all, delete-orphan", lazy="selectin")
 

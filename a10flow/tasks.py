@@ -1,7 +1,9 @@
-"""Who may see, claim and complete a human task."""
+"""Who may see, claim and complete a human task; finding the tasks a person may see."""
 from sqlalchemy import and_, exists, or_, true
 
-from .models import HumanTask, Role, TaskCandidate, TaskStatus, db
+from . import clock
+from .errors import NotFound
+from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
 
 
 def _offered_to_nobody():
@@ -75,3 +77,31 @@ def query(user, scope="all"):
     if scope == "claimable":
         return stmt.where(claimable_filter(user))
     return stmt.where(visible_filter(user))
+
+
+def visible(task_id, user):
+    """The task, if ``user`` may see it. :raises NotFound: also when they may not, so ids leak nothing."""
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, visible_filter(user)))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def find(user, scope="all", process=None, status=None, instance=None, overdue=None, business_key=None):
+    """The tasks ``user`` may see, filtered, overdue first, then by due date, then oldest."""
+    stmt = query(user, scope)
+    if process or business_key:
+        stmt = stmt.join(Instance, Instance.id == HumanTask.instance_id)
+    if process:
+        stmt = stmt.join(DefinitionVersion).join(Definition).where(Definition.key == process)
+    if business_key:
+        stmt = stmt.where(Instance.business_key.contains(business_key, autoescape=True))
+    if status:
+        stmt = stmt.where(HumanTask.status == TaskStatus(status))
+    if instance:
+        stmt = stmt.where(HumanTask.instance_id == instance)
+    if overdue is not None:
+        late = HumanTask.due_at < clock.now()
+        stmt = stmt.where(HumanTask.status == TaskStatus.OPEN, late if overdue else ~late)
+    stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return db.session.scalars(stmt).all()

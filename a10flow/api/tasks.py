@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from .. import clock, links, step, tasks
 from ..auth import load_user, require
 from ..errors import NotFound
-from ..models import Definition, DefinitionVersion, ExternalLink, HumanTask, Instance, Role, TaskStatus, db
+from ..models import ExternalLink, Role, TaskStatus, db
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
 blp.before_request(load_user)  # every API route needs a token
@@ -55,11 +55,7 @@ class CompleteSchema(Schema):
 
 
 def visible_task(task_id):
-    """:raises NotFound: also for a task the user may not see, so ids leak nothing."""
-    task = db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, tasks.visible_filter(g.user)))
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    return task
+    return tasks.visible(task_id, g.user)
 
 
 @blp.route("")
@@ -67,19 +63,8 @@ def visible_task(task_id):
 @blp.response(200, TaskListSchema)
 def list_tasks(args):
     """Tasks assigned to me (mine), offered to me or my groups (claimable), or all I may see."""
-    stmt = tasks.query(g.user, args["scope"])
-    if args.get("process"):
-        stmt = stmt.join(Instance).join(DefinitionVersion).join(Definition).where(
-            Definition.key == args["process"])
-    if args.get("status"):
-        stmt = stmt.where(HumanTask.status == TaskStatus(args["status"]))
-    if args.get("instance"):
-        stmt = stmt.where(HumanTask.instance_id == args["instance"])
-    if args.get("overdue") is not None:
-        late = HumanTask.due_at < clock.now()
-        stmt = stmt.where(HumanTask.status == TaskStatus.OPEN, late if args["overdue"] else ~late)
-    stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    return {"items": db.session.scalars(stmt).all()}
+    return {"items": tasks.find(g.user, args["scope"], process=args.get("process"), status=args.get("status"),
+                                instance=args.get("instance"), overdue=args.get("overdue"))}
 
 
 @blp.route("/<task_id>")

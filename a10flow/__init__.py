@@ -8,15 +8,16 @@ from .models import db
 
 
 def create_app(**overrides):
-    """The application: config from A10FLOW_* (or ``overrides``), database, API."""
+    """The application: config from A10FLOW_* (or ``overrides``), database, API, web pages."""
     app = Flask(__name__, instance_path=instance_path())
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Config(app.instance_path, **overrides))
     db.init_app(app)
     from . import database
     database.init_app(app)
-    from . import api
+    from . import api, web
     api.init_app(app)
+    web.init_app(app)
     from . import cli
     cli.init_app(app)
     return app

@@ -24,3 +24,8 @@ def field_errors(schema, data):
 def fingerprint(schema):
     """The SHA-256 of a form's canonical JSON: which version of the form was used."""
     return canonical.sha256(schema)
+
+
+def for_task(task):
+    """The JSON Schema of a human task's form, or None (a task without a form takes any data)."""
+    return (task.instance.version.forms or {}).get(task.form) if task.form else None

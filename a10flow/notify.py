@@ -73,7 +73,7 @@ def queue(instance, element_id, params, data):
 
 
 # A link's token may sit in the outbox only until the e-mail carrying it is out.
-_LINK_TOKEN = re.compile(r"(/external/)[A-Za-z0-9_-]{20,}")
+_LINK_TOKEN = re.compile(r"(/x/)[A-Za-z0-9_-]{20,}")
 
 
 def queue_link(instance, task, link, token, base_url):
@@ -81,7 +81,7 @@ def queue_link(instance, task, link, token, base_url):
     lines = [f"You are asked to complete a task: {task.name}.", ""]
     if task.documentation:
         lines += [task.documentation, ""]
-    lines += [f"Open it here: {base_url.rstrip('/')}/api/v1/external/{token}",
+    lines += [f"Open it here: {base_url.rstrip('/')}/x/{token}",
               f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
     now = clock.now()
     db.session.add(Notification(email=link.party, instance_id=instance.id, element_id=task.element_id,

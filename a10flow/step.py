@@ -151,7 +151,7 @@ def complete_task(task_id, user, data, link_token=None):
                 raise Forbidden("this task is claimed by someone else or not offered to you")
             if link_token is None:
                 _keep_duties_apart(instance, task, user)
-            schema = (instance.version.forms or {}).get(task.form) if task.form else None
+            schema = forms.for_task(task)
             if schema is not None:
                 errors = forms.field_errors(schema, data)
                 if errors:
@@ -277,7 +277,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
 
 def _done(task, name, now):
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
-    task.assignee = task.assignee or name
+    task.assignee, task.draft = task.assignee or name, None
 
 
 def _keep_duties_apart(instance, task, user):

@@ -2,7 +2,7 @@
 from sqlalchemy import and_, exists, or_, true
 
 from . import clock
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
 
 
@@ -105,3 +105,11 @@ def find(user, scope="all", process=None, status=None, instance=None, overdue=No
         stmt = stmt.where(HumanTask.status == TaskStatus.OPEN, late if overdue else ~late)
     stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     return db.session.scalars(stmt).all()
+
+
+def save_draft(task, user, data):
+    """Keep form data the user has not submitted yet (cleared when the task is done). :raises Forbidden:"""
+    if not may_complete(task, user):
+        raise Forbidden("this task is claimed by someone else or not offered to you")
+    task.draft = data
+    db.session.commit()

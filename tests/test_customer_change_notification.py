@@ -128,7 +128,7 @@ def test_each_customer_gets_a_link_by_email_and_answers_by_message(app, as_, smt
     mails = {m.rcpt_tos[0]: email.message_from_bytes(m.content, policy=email.policy.default).get_content()
              for m in smtp.inbox.messages}
     assert set(mails) == {"ops@bank-a.example", "risk@bank-b.example"}
-    path = re.search(r"(/api/v1/external/\S+)", mails["risk@bank-b.example"]).group(1)
+    path = "/api/v1/external/" + re.search(r"/x/(\S+)", mails["risk@bank-b.example"]).group(1)
     opened = as_[None].get(path).json
     assert opened["name"] == "Customer acknowledges or objects" and opened["form"]["properties"]["response"]
     assert as_[None].post(path, json={"data": {"response": "maybe"}}).status_code == 422   # the form still rules

@@ -1,24 +1,11 @@
 """/api/v1/external/{token}: the one task an external party's link opens. No account needed."""
-from flask import render_template, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from . import error_response
-from .. import links, step
-from ..errors import Gone, NotFound
+from .. import forms, links, step
 from ..models import db
 
 blp = Blueprint("external", __name__, description="Tasks done through an external link (no sign-in)")
-TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
-
-
-@blp.errorhandler(NotFound)
-@blp.errorhandler(Gone)
-def link_problem(exc):
-    """A person who clicked the link in an e-mail gets a page that says what is wrong, not JSON."""
-    if request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html":
-        return error_response(exc.status, exc.code, exc.message, exc.details)
-    return render_template("link_problem.html", title=TITLES[exc.status], message=exc.message), exc.status
 
 
 class ExternalTaskSchema(Schema):
@@ -27,8 +14,7 @@ class ExternalTaskSchema(Schema):
     instructions = fields.String(attribute="task.documentation", allow_none=True)
     party = fields.String()
     expires_at = fields.DateTime()
-    form = fields.Function(lambda link: (link.task.instance.version.forms or {}).get(link.task.form)
-                           if link.task.form else None)
+    form = fields.Function(lambda link: forms.for_task(link.task))
     status = fields.Function(lambda link: link.task.status.value)
 
 

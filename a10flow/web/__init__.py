@@ -1,0 +1,73 @@
+"""The web UI: pages for people, on the same rules and the same step functions as the API.
+
+Signed-in pages use a session cookie and CSRF-protected forms; the pages an external
+party reaches by link need no sign-in. No page runs inline script.
+"""
+from functools import wraps
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ServiceError
+from ..models import Notification, User, db
+
+csrf = CSRFProtect()
+
+
+def current_user():
+    user_id = session.get("user_id")
+    return db.session.get(User, user_id) if user_id else None
+
+
+def signed_in(view):
+    """Page decorator: sets ``g.user``; a visitor without a session goes to the sign-in page."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.user = current_user()
+        if g.user is None:
+            return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _unread():
+    user = getattr(g, "user", None)
+    if user is None:
+        return {}
+    count = db.session.scalar(db.select(db.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return {"unread": count}
+
+
+def error_page(status, title, message):
+    return render_template("web/error.html", title=title, message=message), status
+
+
+def _http_error(exc):
+    if isinstance(exc, CSRFError):
+        return error_page(400, "This form has expired", "Go back, reload the page and try again")
+    return error_page(exc.code or 500, exc.name, exc.description)
+
+
+def _service_error(exc):
+    return error_page(exc.status, "That did not work", exc.message)
+
+
+def blueprint(name, check_csrf=True):
+    """A blueprint of pages: errors shown as pages, and (unless told otherwise) CSRF checked."""
+    bp = Blueprint(name, __name__)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(ServiceError, _service_error)
+    if check_csrf:
+        bp.before_request(csrf.protect)
+    return bp
+
+
+def init_app(app):
+    from . import account, links, work
+    csrf.init_app(app)
+    for module in (account, work, links):
+        app.register_blueprint(module.bp)
+    app.context_processor(_unread)
+    app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")

@@ -1,0 +1,148 @@
+"""JSON Schema forms as HTML fields, and posted fields back as data. Pure functions.
+
+Each field's HTML name is its path in the data, ``/``-separated (``approval/conditions/0/due``),
+the same path the server's field errors name, so an error lands beside its field.
+Arrays of objects are tables whose rows are added and removed by submit buttons
+(``add:<path>``, ``remove:<path>/<i>``): the pages work without JavaScript.
+"""
+from dataclasses import dataclass, field
+
+RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
+
+
+@dataclass
+class Field:
+    path: str
+    label: str
+    kind: str                 # text, email, date, datetime, number, integer, checkbox, radio, select,
+    #                           textarea, choices (array of enum), lines (array of text), group, table
+    required: bool = False
+    help: str | None = None
+    value: object = None
+    choices: list = field(default_factory=list)
+    children: list = field(default_factory=list)   # group: its fields; table: one list of fields per row
+    columns: list = field(default_factory=list)    # table: the column labels
+    error: str | None = None
+
+
+def _label(name, schema):
+    return schema.get("title") or name.replace("_", " ").capitalize()
+
+
+def _kind(schema):
+    kind = schema.get("type")
+    if "enum" in schema:
+        return "radio" if len(schema["enum"]) <= RADIO_MAX else "select"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("number", "integer"):
+        return kind
+    if kind == "object":
+        return "group"
+    if kind == "array":
+        items = schema.get("items") or {}
+        if items.get("type") == "object":
+            return "table"
+        return "choices" if "enum" in items else "lines"
+    fmt = schema.get("format")
+    if fmt in ("date", "email"):
+        return fmt
+    if fmt == "date-time":
+        return "datetime"
+    return "textarea" if schema.get("maxLength", 0) > 200 or schema.get("x-multiline") else "text"
+
+
+def build(schema, data=None, errors=(), prefix=""):
+    """The fields of an object schema, filled from ``data``, with ``errors`` (as the API
+    gives them: ``{"field", "message"}``) put on their fields."""
+    by_path = {}
+    for e in errors:
+        by_path.setdefault(e.get("field") or "", e["message"])
+    return _object_fields(schema, data or {}, by_path, prefix)
+
+
+def _object_fields(schema, data, errors, prefix):
+    required = set(schema.get("required") or [])
+    fields = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        path = f"{prefix}{name}"
+        value = data.get(name) if isinstance(data, dict) else None
+        f = Field(path=path, label=_label(name, sub), kind=_kind(sub), required=name in required,
+                  help=sub.get("description"), value=value, error=errors.get(path))
+        if f.kind in ("radio", "select"):
+            f.choices = list(sub["enum"])
+        elif f.kind == "choices":
+            f.choices = list(sub["items"]["enum"])
+        elif f.kind == "group":
+            f.children = _object_fields(sub, value or {}, errors, path + "/")
+        elif f.kind == "table":
+            columns = sub["items"]
+            f.columns = [_label(n, s) for n, s in (columns.get("properties") or {}).items()]
+            f.children = [_object_fields(columns, row or {}, errors, f"{path}/{i}/")
+                          for i, row in enumerate(value if isinstance(value, list) else [])]
+        if f.kind == "lines" and isinstance(value, list):
+            f.value = "\n".join(str(v) for v in value)
+        fields.append(f)
+    return fields
+
+
+def parse(schema, form, prefix=""):
+    """The data a posted form means, typed by the schema. Empty fields are left out (so a
+    required one is reported missing); a number that does not parse stays text, so the
+    schema check reports it beside its field."""
+    data = {}
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        path = f"{prefix}{name}"
+        kind = _kind(sub)
+        if kind == "checkbox":
+            data[name] = path in form
+        elif kind == "group":
+            inner = parse(sub, form, path + "/")
+            if inner:
+                data[name] = inner
+        elif kind == "table":
+            rows = sorted({int(k[len(path) + 1:].split("/", 1)[0]) for k in form
+                           if k.startswith(path + "/") and k[len(path) + 1:].split("/", 1)[0].isdigit()})
+            data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows]
+        elif kind == "choices":
+            data[name] = form.getlist(path)
+        elif kind == "lines":
+            data[name] = [line.strip() for line in form.get(path, "").splitlines() if line.strip()]
+        else:
+            raw = form.get(path, "").strip()
+            if raw != "":
+                data[name] = _typed(raw, sub.get("type"))
+    return data
+
+
+def _typed(raw, kind):
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            number = float(raw)
+            return int(number) if number.is_integer() and "." not in raw else number
+    except ValueError:
+        return raw
+    return raw
+
+
+def change_rows(data, action):
+    """Apply an ``add:<path>`` or ``remove:<path>/<i>`` button to the data; returns it."""
+    verb, _, path = action.partition(":")
+    parts = [p for p in path.split("/") if p]
+    if verb == "remove":
+        parts, index = parts[:-1], int(parts[-1])
+    node = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    rows = node.setdefault(parts[-1], []) if isinstance(node, dict) else node[int(parts[-1])]
+    if verb == "add":
+        rows.append({})
+    elif 0 <= index < len(rows):
+        rows.pop(index)
+    return data

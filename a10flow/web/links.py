@@ -1,0 +1,40 @@
+"""The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
+from flask import g, render_template, request
+
+from .. import forms, links, step
+from ..errors import Gone, Invalid, NotFound
+from . import blueprint, fields
+
+# No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
+bp = blueprint("links", check_csrf=False)
+TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
+
+
+@bp.errorhandler(NotFound)
+@bp.errorhandler(Gone)
+def _dead_link(exc):
+    return render_template("link_problem.html", title=TITLES[exc.status], message=exc.message), exc.status
+
+
+def _page(link, data, errors=(), status=200):
+    schema = forms.for_task(link.task)
+    return render_template("web/external.html", link=link, task=link.task, errors=errors,
+                           form=fields.build(schema, data, errors) if schema else []), status
+
+
+@bp.route("/x/<token>", methods=["GET", "POST"])
+def task(token):
+    g.user = None
+    link = links.usable(token)
+    if request.method == "GET":
+        return _page(link, {})
+    data = fields.parse(forms.for_task(link.task) or {}, request.form)
+    action = request.form.get("action", "submit")
+    if action.startswith(("add:", "remove:")):
+        return _page(link, fields.change_rows(data, action))
+    try:
+        step.complete_task(link.task_id, None, data, link_token=token)
+    except Invalid as exc:
+        return _page(link, data, exc.details, 422)
+    return render_template("web/external_done.html", task=link.task)
+

@@ -1,0 +1,130 @@
+"""Staff pages: the inbox, a task with its form, notifications."""
+from flask import flash, g, redirect, render_template, request, url_for
+
+from .. import clock, forms, step, tasks
+from ..errors import Invalid, NotFound
+from ..models import Definition, DefinitionKind, Notification, TaskStatus, db
+from . import blueprint, fields, signed_in
+
+bp = blueprint("work")
+FACTS = 10   # how many of the instance's plain values a task page shows
+
+
+@bp.route("/")
+@signed_in
+def home():
+    return redirect(url_for("work.inbox"))
+
+
+@bp.route("/inbox")
+@signed_in
+def inbox():
+    show = request.args.get("show", "open")
+    process = request.args.get("process") or None
+    key = request.args.get("key", "").strip() or None
+    scope = show if show in ("mine", "claimable") else "all"
+    items = tasks.find(g.user, scope, process=process, status="open", business_key=key)
+    counts = {name: len(tasks.find(g.user, name, status="open")) for name in ("mine", "claimable")}
+    counts["overdue"] = len(tasks.find(g.user, "all", status="open", overdue=True))
+    processes = db.session.scalars(db.select(Definition).where(Definition.kind == DefinitionKind.PROCESS)
+                                   .order_by(Definition.name)).all()
+    return render_template("web/inbox.html", items=items, counts=counts, show=show, process=process, key=key,
+                           processes=processes, now=clock.now())
+
+
+def _facts(task):
+    data = task.instance.data or {}
+    return [(k.replace("_", " ").capitalize(), v) for k, v in data.items()
+            if isinstance(v, (str, int, float, bool))][:FACTS]
+
+
+def _page(task, data, errors=(), status=200):
+    schema = forms.for_task(task)
+    form = fields.build(schema, data, errors) if schema else []
+    loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
+    return render_template("web/task.html", task=task, form=form, facts=_facts(task), errors=errors,
+                           loose_errors=loose, may_act=tasks.may_complete(task, g.user),
+                           may_claim=task.assignee is None and tasks.may_claim(task, g.user),
+                           now=clock.now()), status
+
+
+def _paths(form):
+    for f in form:
+        yield f.path
+        for child in f.children:
+            yield from _paths(child if isinstance(child, list) else [child])
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@signed_in
+def task(task_id):
+    task = tasks.visible(task_id, g.user)
+    if request.method == "GET":
+        return _page(task, task.draft or {})
+    if task.status != TaskStatus.OPEN:
+        flash(f"This task is already {task.status.value}.")
+        return redirect(url_for("work.task", task_id=task.id))
+    action = request.form.get("action", "complete")
+    data = fields.parse(forms.for_task(task) or {}, request.form)
+    if action.startswith(("add:", "remove:")):
+        return _page(task, fields.change_rows(data, action))
+    if action == "save":
+        tasks.save_draft(task, g.user, data)
+        flash("Draft saved. Nobody else sees it until you complete the task.")
+        return redirect(url_for("work.task", task_id=task.id))
+    try:
+        step.complete_task(task.id, g.user, data)
+    except Invalid as exc:
+        return _page(task, data, exc.details, 422)
+    flash(f"Done: {task.name}.")
+    return redirect(url_for("work.inbox"))
+
+
+@bp.route("/tasks/<task_id>/claim", methods=["POST"])
+@signed_in
+def claim(task_id):
+    tasks.visible(task_id, g.user)
+    step.claim_task(task_id, g.user)
+    flash("The task is yours now.")
+    return redirect(url_for("work.task", task_id=task_id))
+
+
+@bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+@signed_in
+def unclaim(task_id):
+    tasks.visible(task_id, g.user)
+    step.unclaim_task(task_id, g.user)
+    flash("The task is back with everyone it is offered to.")
+    return redirect(url_for("work.inbox"))
+
+
+def _mine():
+    return db.select(Notification).where(Notification.user_id == g.user.id)
+
+
+@bp.route("/notifications")
+@signed_in
+def notifications():
+    items = db.session.scalars(_mine().order_by(Notification.id.desc()).limit(200)).all()
+    return render_template("web/notifications.html", items=items)
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@signed_in
+def read(notification_id):
+    row = db.session.scalar(_mine().where(Notification.id == notification_id))
+    if row is None:
+        raise NotFound("no such notification")
+    row.read_at = row.read_at or clock.now()
+    db.session.commit()
+    return redirect(url_for("work.notifications"))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@signed_in
+def read_all():
+    db.session.execute(db.update(Notification).where(Notification.user_id == g.user.id,
+                                                     Notification.read_at.is_(None)).values(read_at=clock.now()))
+    db.session.commit()
+    return redirect(url_for("work.notifications"))
+

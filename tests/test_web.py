@@ -1,0 +1,201 @@
+"""The web pages, through the test client: sign in, the inbox, a task's form with its errors,
+drafts and table rows, notifications, and an external party's page. (tests/test_browser.py
+walks the same stories in a real browser.)"""
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from a10flow import auth, clock
+from a10flow.models import User, db
+
+ROOT = Path(__file__).parents[1]
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
+
+
+class Visitor:
+    """A browser without JavaScript: keeps its cookies, sends the page's CSRF token back."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token = None
+
+    def get(self, url, **kwargs):
+        page = self.client.get(url, **kwargs)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        self.token = found.group(1) if found else self.token
+        return page
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token
+        page = self.client.post(url, data=data, **kwargs)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        self.token = found.group(1) if found else self.token
+        return page
+
+    def sign_in(self, name, password=None):
+        self.get("/sign-in")
+        return self.post("/sign-in", {"name": name, "password": password or f"{name}-secret"})
+
+
+def _passwords(app, *names):
+    with app.app_context():
+        for name in names:
+            auth.set_password(db.session.scalar(db.select(User).where(User.name == name)), f"{name}-secret")
+        db.session.commit()
+
+
+def _visitor(app, name):
+    _passwords(app, name)
+    visitor = Visitor(app)
+    assert visitor.sign_in(name).status_code == 302
+    visitor.get("/inbox")   # signing in starts a new session: the forms of its pages carry its token
+    return visitor
+
+
+def test_sign_in_and_out(app, as_):
+    _passwords(app, "alice")
+    visitor = Visitor(app)
+    assert visitor.get("/inbox").headers["Location"].startswith("/sign-in?next=/inbox")
+    wrong = visitor.sign_in("alice", "guess")
+    assert wrong.status_code == 401 and "do not match" in wrong.text
+    assert visitor.sign_in("nobody", "guess").status_code == 401   # the same answer for an unknown name
+    done = visitor.post("/sign-in", {"name": "alice", "password": "alice-secret", "next": "https://evil.example/"})
+    assert done.status_code == 302 and done.headers["Location"] == "/inbox"   # never sent off-site
+    assert "alice" in visitor.get("/inbox").text
+    assert visitor.post("/sign-out").status_code == 302
+    assert visitor.get("/inbox").status_code == 302
+
+
+def test_forms_without_the_csrf_token_are_refused(app, as_, purchase):
+    visitor = _visitor(app, "alice")
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    task_id = instance["open_tasks"][0]["id"]
+    forged = visitor.post(f"/tasks/{task_id}/claim", csrf=False)
+    assert forged.status_code == 400 and "This form has expired" in forged.text
+    assert as_["alice"].get(f"/api/v1/tasks/{task_id}").json["assignee"] is None
+
+
+def test_staff_complete_a_task_after_fixing_the_form(app, as_, purchase):
+    clock.set(T0)
+    first = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-1"}).json
+    clock.set(T0 + timedelta(days=4))   # the first is overdue now
+    as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-2"})
+    visitor = _visitor(app, "bob")
+
+    inbox = visitor.get("/inbox").text
+    assert inbox.index("PO-1") < inbox.index("PO-2") and "overdue" in inbox and "Overdue: 1" in inbox
+    assert "PO-2" not in visitor.get("/inbox?key=PO-1").text
+    assert "Nothing waiting" in visitor.get("/inbox?show=mine").text
+
+    task_id = first["open_tasks"][0]["id"]
+    page = visitor.get(f"/tasks/{task_id}").text
+    assert "Say what the tool is and what it costs." in page and 'for="f-amount"' in page
+    bad = visitor.post(f"/tasks/{task_id}", {"action": "complete", "tool": "", "amount": "-5"})
+    assert bad.status_code == 422
+    assert re.search(r'id="f-tool-error">this field is required', bad.text)
+    assert re.search(r'id="f-amount-error">-5 is less than the minimum of 0', bad.text)
+    assert 'value="-5"' in bad.text   # what was typed stays
+
+    done = visitor.post(f"/tasks/{task_id}", {"action": "complete", "tool": "Labeller", "amount": "900"})
+    assert done.status_code == 302
+    assert "Done: Describe the tool." in visitor.get("/inbox").text
+    chain = as_["auditor"].get(f"/api/v1/instances/{first['id']}/evidence").json["items"]
+    [completed] = [r for r in chain if r["type"] == "task.completed"]
+    assert completed["actor"]["name"] == "bob"
+    assert completed["data"]["submitted"] == {"tool": "Labeller", "amount": 900}
+
+
+def test_drafts_claims_and_table_rows(app, as_):
+    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
+    files += sorted((ROOT / "forms").glob("supplier-*.json")) + [ROOT / "forms/contract-checklist.schema.json"]
+    assert as_["owner"].deploy(*files).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    task_id = instance["open_tasks"][0]["id"]
+    visitor = _visitor(app, "alice")
+
+    assert visitor.post(f"/tasks/{task_id}/claim").status_code == 302
+    assert as_["alice"].get(f"/api/v1/tasks/{task_id}").json["assignee"] == "alice"
+    saved = visitor.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Acme Data",
+                                               "supplied": ["dataset", "compute or hosting"]})
+    assert saved.status_code == 302
+    page = visitor.get(f"/tasks/{task_id}").text
+    assert "Draft saved" in page and 'value="Acme Data"' in page
+    assert re.search(r'value="compute or hosting"\s*checked', page)
+
+    # The supplier's details: certifications are a table of rows, added and removed by buttons.
+    visitor.post(f"/tasks/{task_id}", {"action": "complete", "supplier_name": "Acme Data",
+                                       "contact_email": "anna@acme.example", "business_owner": "alice",
+                                       "supplied": "dataset", "ai_systems": "credit-scoring",
+                                       "personal_data": "on"})
+    [details] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]]
+    added = visitor.post(f"/tasks/{details['id']}", {"action": "add:certifications", "legal_name": "Acme Data Ltd"})
+    assert 'name="certifications/0/name"' in added.text and 'value="Acme Data Ltd"' in added.text
+    two = visitor.post(f"/tasks/{details['id']}", {"action": "add:certifications", "certifications/0/_row": "1",
+                                                   "certifications/0/name": "ISO/IEC 27001"})
+    assert 'name="certifications/1/name"' in two.text and 'value="ISO/IEC 27001"' in two.text
+    one = visitor.post(f"/tasks/{details['id']}", {"action": "remove:certifications/0",
+                                                   "certifications/0/_row": "1", "certifications/0/name": "x",
+                                                   "certifications/1/_row": "1", "certifications/1/name": "SOC 2"})
+    assert 'name="certifications/1/name"' not in one.text and 'value="SOC 2"' in one.text
+
+
+def test_notifications_show_their_count_and_can_be_marked_read(app, as_):
+    from a10flow import scheduler
+    clock.set(T0)
+    as_["owner"].deploy(("remind.bpmn", (Path(__file__).parent / "data" / "remind.bpmn").read_bytes()))
+    as_["alice"].post("/api/v1/instances", json={"process": "remind"})
+    for day in (1, 2):
+        clock.set(T0 + timedelta(days=day, minutes=1))
+        with app.app_context():
+            scheduler.sweep()
+    unread = len(as_["alice"].get("/api/v1/notifications?unread=true").json["items"])
+    assert unread == 2
+    visitor = _visitor(app, "alice")
+    assert 'aria-label="2 unread"' in visitor.get("/inbox").text
+    page = visitor.get("/notifications").text
+    assert page.count('class="unread"') == 2 and "Mark all as read" in page
+    assert visitor.post("/notifications/read").status_code == 302
+    page = visitor.get("/notifications").text
+    assert 'class="badge"' not in page and 'class="unread"' not in page
+    assert as_["alice"].get("/api/v1/notifications?unread=true").json["items"] == []
+
+
+def test_a_customer_answers_through_the_link_page(app, as_):
+    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
+    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
+                                          "change-acknowledgement.schema.json")]
+    assert as_["owner"].deploy(*files).status_code == 201
+    customers = [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
+        "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
+        "change_type": "model update or retraining", "predetermined": False, "customers": customers}}).json
+    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
+        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2026-11-05"}}})
+    approval = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]][0]
+    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
+    [ask] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
+    page_path = path.replace("/api/v1/external/", "/x/")
+
+    visitor = Visitor(app)   # no account, no sign-in
+    page = visitor.get(page_path)
+    assert page.status_code == 200 and "Customer acknowledges or objects" in page.text
+    assert 'name="viewport"' in page.text and "Sign out" not in page.text
+    bad = visitor.post(page_path, {"action": "submit"}, csrf=False)
+    assert bad.status_code == 422 and "Please correct the fields" in bad.text
+    done = visitor.post(page_path, {"action": "submit", "response": "acknowledge"}, csrf=False)
+    assert done.status_code == 200 and "Thank you" in done.text
+    again = visitor.get(page_path)
+    assert again.status_code == 410 and "can no longer be used" in again.text
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    assert [r["actor"]["name"] for r in chain if r["type"] == "message.received"] == ["ops@bank-a.example"]
+
+
+def test_staff_cannot_open_tasks_outside_their_groups(app, as_, purchase):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    visitor = _visitor(app, "sam")   # security, not procurement
+    page = visitor.get(f"/tasks/{instance['open_tasks'][0]['id']}")
+    assert page.status_code == 404 and "not found" in page.text and "Traceback" not in page.text
+    assert visitor.get("/no-such-page").status_code == 404

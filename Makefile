@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's chromium.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test setup clean
 
@@ -12,13 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium || \
+	  { echo "the browser tests need Debian's chromium: run 'apt-get install chromium' as root"; exit 1; }
+
 setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/a10flow init --demo
 	$(BIN)/a10flow serve
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

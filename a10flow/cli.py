@@ -89,10 +89,11 @@ def init(demo):
         except ServiceError as exc:
             _fail(exc)
     if demo:
+        # Demo accounts sign in to the web pages with their name as password: never use --demo in earnest.
         for name, role, groups in DEMO_USERS:
             user = db.session.scalar(db.select(User).where(User.name == name)) or \
-                auth.add_user(name, role, groups)
-            click.echo(f"{name:8} {role.value:8} token: {auth.issue_token(user)}")
+                auth.add_user(name, role, groups, password=name)
+            click.echo(f"{name:8} {role.value:8} password: {name:8} token: {auth.issue_token(user)}")
         db.session.commit()
 
 
@@ -154,17 +155,33 @@ def users():
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value, show_default=True)
 @click.option("--email")
 @click.option("--token", is_flag=True, help="Issue an API token; it is the last line printed.")
+@click.option("--password", is_flag=True, help="Ask for a password, to sign in to the web pages.")
 @with_appcontext
-def users_add(name, groups, role, email, token):
+def users_add(name, groups, role, email, token, password):
     """Add a user."""
     if db.session.scalar(db.select(User).where(User.name == name)):
         click.echo(f"error: user {name!r} already exists", err=True)
         sys.exit(1)
-    user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email)
+    secret = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email, secret)
     click.echo(f"added {name} ({role}) groups: {', '.join(user.groups) or '-'}")
     if token:
         click.echo(auth.issue_token(user))
     db.session.commit()
+
+
+@users.command("set-password")
+@click.argument("name")
+@with_appcontext
+def users_set_password(name):
+    """Set a user's password for the web pages (asked twice, never shown)."""
+    user = db.session.scalar(db.select(User).where(User.name == name))
+    if user is None:
+        click.echo(f"error: no user {name!r}", err=True)
+        sys.exit(1)
+    auth.set_password(user, click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    db.session.commit()
+    click.echo(f"password set for {name}")
 
 
 @main.group("evidence")

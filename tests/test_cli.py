@@ -27,6 +27,12 @@ def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeyp
     inbox = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
     assert inbox.status_code == 200
     assert runner.invoke(main, ["users", "add", "carol"]).exit_code == 1
+    assert runner.invoke(main, ["users", "set-password", "carol"], input="s3cret-pw\ns3cret-pw\n").exit_code == 0
+    with app.app_context():
+        from a10flow import auth
+        assert auth.user_for_password("carol", "s3cret-pw").name == "carol"
+        assert auth.user_for_password("olivia", "olivia").name == "olivia"   # demo accounts
+        assert auth.user_for_password("carol", "wrong") is None
 
     again = runner.invoke(main, ["deploy", str(DATA / "purchase.bpmn"), str(DATA / "request.json")])
     assert again.exit_code == 0 and "purchase version 1" in again.output

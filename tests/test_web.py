@@ -183,6 +183,7 @@ def test_a_customer_answers_through_the_link_page(app, as_):
     page = visitor.get(page_path)
     assert page.status_code == 200 and "Customer acknowledges or objects" in page.text
     assert 'name="viewport"' in page.text and "Sign out" not in page.text
+    assert "New model" in page.text and "Bank A" not in page.text   # the notice; not the customer list
     bad = visitor.post(page_path, {"action": "submit"}, csrf=False)
     assert bad.status_code == 422 and "Please correct the fields" in bad.text
     done = visitor.post(page_path, {"action": "submit", "response": "acknowledge"}, csrf=False)

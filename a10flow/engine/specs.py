@@ -449,6 +449,8 @@ def _task_settings(upload, node, filename, message=None):
         # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
         "external_party": props.get("externalParty"),
         "link_days": props.get("linkDays") or "14",
+        # What of the instance's data the task's page shows (the only data an external party sees).
+        "show": [e.strip() for e in (props.get("show") or "").split(",") if e.strip()],
         # Separation of duties: whoever did one of these tasks may not do this one.
         "separate_from": [e.strip() for e in (props.get("separateFrom") or "").split(",") if e.strip()],
     }

@@ -3,7 +3,7 @@ from flask import g, render_template, request
 
 from .. import forms, links, step
 from ..errors import Gone, Invalid, NotFound
-from . import blueprint, fields
+from . import blueprint, fields, shown
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
 bp = blueprint("links", check_csrf=False)
@@ -18,7 +18,7 @@ def _dead_link(exc):
 
 def _page(link, data, errors=(), status=200):
     schema = forms.for_task(link.task)
-    return render_template("web/external.html", link=link, task=link.task, errors=errors,
+    return render_template("web/external.html", link=link, task=link.task, errors=errors, facts=shown(link.task),
                            form=fields.build(schema, data, errors) if schema else []), status
 
 

@@ -4,10 +4,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import clock, forms, step, tasks
 from ..errors import Invalid, NotFound
 from ..models import Definition, DefinitionKind, Notification, TaskStatus, db
-from . import blueprint, fields, signed_in
+from . import blueprint, fields, shown, signed_in
 
 bp = blueprint("work")
-FACTS = 10   # how many of the instance's plain values a task page shows
 
 
 @bp.route("/")
@@ -32,17 +31,11 @@ def inbox():
                            processes=processes, now=clock.now())
 
 
-def _facts(task):
-    data = task.instance.data or {}
-    return [(k.replace("_", " ").capitalize(), v) for k, v in data.items()
-            if isinstance(v, (str, int, float, bool))][:FACTS]
-
-
 def _page(task, data, errors=(), status=200):
     schema = forms.for_task(task)
     form = fields.build(schema, data, errors) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
-    return render_template("web/task.html", task=task, form=form, facts=_facts(task), errors=errors,
+    return render_template("web/task.html", task=task, form=form, facts=shown(task, plain_values=True), errors=errors,
                            loose_errors=loose, may_act=tasks.may_complete(task, g.user),
                            may_claim=task.assignee is None and tasks.may_claim(task, g.user),
                            now=clock.now()), status

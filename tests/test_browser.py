@@ -1,0 +1,117 @@
+"""The web UI in a real browser: headless Chromium (Debian's package) driven by Playwright,
+against the service on a real HTTP port. Screenshots of each page go to tests/artifacts/."""
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from a10flow import auth
+from a10flow.models import User, db
+
+ROOT = Path(__file__).parents[1]
+ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
+CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def server(app):
+    """The app on a free loopback port, in a thread, for the browser to talk to."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    http.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def browser():
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make setup` installs Debian's chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _password(app, name):
+    with app.app_context():
+        auth.set_password(db.session.scalar(db.select(User).where(User.name == name)), f"{name}-secret")
+        db.session.commit()
+
+
+def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, server, browser):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-7"}).json
+    _password(app, "bob")
+    page = browser.new_page()
+    page.goto(f"{server}/inbox")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    _shot(page, "sign-in")
+    page.get_by_label("Name").fill("bob")
+    page.get_by_label("Password").fill("bob-secret")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    page.get_by_label("Business key").fill("PO-7")
+    page.get_by_role("button", name="Filter").click()
+    _shot(page, "inbox")
+    page.get_by_role("link", name="Describe the tool").click()
+
+    page.get_by_label("Tool").fill("Labeller")
+    page.get_by_label("Price (EUR)").fill("-5")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 problem")
+    expect(page.locator("#f-amount-error")).to_have_text("-5 is less than the minimum of 0")
+    expect(page.get_by_label("Tool")).to_have_value("Labeller")   # nothing typed is lost
+    _shot(page, "task-with-error")
+
+    page.get_by_label("Price (EUR)").fill("900")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.get_by_role("status")).to_have_text("Done: Describe the tool.")
+    _shot(page, "inbox-after")
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
+    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
+    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
+                                          "change-acknowledgement.schema.json")]
+    assert as_["owner"].deploy(*files).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
+        "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
+        "change_type": "model update or retraining", "predetermined": False,
+        "customers": [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]}}).json
+    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
+        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2026-11-05"}}})
+    [approval] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
+    [ask] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    link = server + path.replace("/api/v1/external/", "/x/")
+    phone.goto(link)
+    expect(phone.get_by_role("heading", name="Customer acknowledges or objects")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Notice")).to_be_visible()   # the notice itself, to read first
+    expect(phone.get_by_text("New model")).to_be_visible()
+    _shot(phone, "external-acknowledgement")
+    phone.get_by_label("acknowledge", exact=True).check()
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
+    _shot(phone, "external-thank-you")
+    phone.goto(link)
+    expect(phone.get_by_role("heading", name="This link can no longer be used")).to_be_visible()
+    _shot(phone, "external-used-link")
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    assert [r["data"]["submitted"]["response"] for r in chain if r["type"] == "message.received"] == ["acknowledge"]

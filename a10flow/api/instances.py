@@ -3,11 +3,9 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, personal, step, tasks
+from .. import definitions, evidence, instances, personal, step
 from ..auth import load_user, require
-from ..errors import NotFound
-from ..models import (Definition, DefinitionKind, DefinitionVersion, HumanTask, Instance, InstanceStatus,
-                      MessageWait, Role, TaskStatus, Timer, db)
+from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
 from .tasks import TaskSchema
 from .timers import WaitingTimerSchema
 
@@ -78,20 +76,8 @@ class EvidenceSchema(Schema):
     items = fields.List(fields.Dict())
 
 
-def _visible(stmt):
-    """Staff see instances they started or hold a task in; other roles see all."""
-    if g.user.role != Role.STAFF:
-        return stmt
-    return stmt.where((Instance.started_by == g.user.id) | db.exists().where(
-        (HumanTask.instance_id == Instance.id) & tasks.visible_filter(g.user)))
-
-
 def visible_instance(instance_id):
-    """:raises NotFound: also for an instance the user may not see."""
-    instance = db.session.scalar(_visible(db.select(Instance).where(Instance.id == instance_id)))
-    if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
+    return instances.visible(instance_id, g.user)
 
 
 @blp.route("", methods=["POST"])
@@ -110,14 +96,7 @@ def start(args):
 @blp.response(200, InstanceListSchema)
 def list_instances(args):
     """Instances, newest first, filtered by process, status and business key."""
-    stmt = _visible(db.select(Instance))
-    if args.get("process"):
-        stmt = stmt.join(DefinitionVersion).join(Definition).where(Definition.key == args["process"])
-    if args.get("status"):
-        stmt = stmt.where(Instance.status == InstanceStatus(args["status"]))
-    if args.get("business_key"):
-        stmt = stmt.where(Instance.business_key == args["business_key"])
-    return {"items": db.session.scalars(stmt.order_by(Instance.id.desc())).all()}
+    return {"items": instances.find(g.user, args.get("process"), args.get("status"), args.get("business_key"))}
 
 
 @blp.route("/<int:instance_id>")

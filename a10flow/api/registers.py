@@ -3,10 +3,8 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 
+from .. import registers
 from ..auth import load_user
-from ..engine.services import REGISTERS
-from ..errors import NotFound
-from ..models import RegisterEntry, db
 
 blp = Blueprint("registers", __name__, description="Supplier, responsibility and change-notice registers")
 blp.before_request(load_user)  # every API route needs a token
@@ -39,13 +37,5 @@ class RegisterQuerySchema(Schema):
 def list_entries(args, register):
     """Current entries (all with history=true); any other query parameter filters on a data field,
     e.g. ?tier=high."""
-    if register not in REGISTERS:
-        raise NotFound(f"no register {register!r}; there are {', '.join(REGISTERS)}")
-    stmt = db.select(RegisterEntry).where(RegisterEntry.register == register)
-    if not args["history"]:
-        stmt = stmt.where(RegisterEntry.superseded_at.is_(None))
-    if args.get("key"):
-        stmt = stmt.where(RegisterEntry.key == args["key"])
-    fields_wanted = {k: v for k, v in request.args.items() if k not in ("key", "history")}
-    rows = db.session.scalars(stmt.order_by(RegisterEntry.key, RegisterEntry.id)).all()
-    return {"items": [r for r in rows if all(str(r.data.get(k)) == v for k, v in fields_wanted.items())]}
+    where = {k: v for k, v in request.args.items() if k not in ("key", "history")}
+    return {"items": registers.entries(register, args.get("key"), args["history"], where)}

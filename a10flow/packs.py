@@ -40,6 +40,11 @@ def controls_of(version):
     return sorted({c.strip() for value in (version.controls or {}).values() for c in value.split(",") if c.strip()})
 
 
+def known_controls():
+    """Every control id some deployed process version carries."""
+    return sorted({c for v in db.session.scalars(db.select(DefinitionVersion)) for c in controls_of(v)})
+
+
 def instances(scope):
     """The instances in scope, oldest first."""
     stmt = db.select(Instance).join(DefinitionVersion, DefinitionVersion.id == Instance.version_id)

@@ -115,3 +115,26 @@ def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
     _shot(phone, "external-used-link")
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
     assert [r["data"]["submitted"]["response"] for r in chain if r["type"] == "message.received"] == ["acknowledge"]
+
+
+def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchase, server, browser, tmp_path):
+    import zipfile
+    as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
+    _password(app, "auditor")
+    page = browser.new_page()
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("Name").fill("auditor")
+    page.get_by_label("Password").fill("auditor-secret")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_role("link", name="Verify all evidence now").click()
+    expect(page.locator("#verdict")).to_have_text("The evidence is intact.")
+    _shot(page, "audit-verify")
+    page.get_by_role("link", name="← Audit").click()
+    page.get_by_label("From").fill("2020-01-01")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the evidence pack").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert {"records.jsonl", "verify.py", "manifest.sig"} <= set(zipfile.ZipFile(path).namelist())
+    _shot(page, "audit")

@@ -19,20 +19,19 @@ class Visitor:
         self.client = app.test_client()
         self.token = None
 
-    def get(self, url, **kwargs):
-        page = self.client.get(url, **kwargs)
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    def _keep_token(self, page):
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text) if page.mimetype == "text/html" else None
         self.token = found.group(1) if found else self.token
         return page
+
+    def get(self, url, **kwargs):
+        return self._keep_token(self.client.get(url, **kwargs))
 
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf:
             data["csrf_token"] = self.token
-        page = self.client.post(url, data=data, **kwargs)
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        self.token = found.group(1) if found else self.token
-        return page
+        return self._keep_token(self.client.post(url, data=data, **kwargs))
 
     def sign_in(self, name, password=None):
         self.get("/sign-in")
@@ -200,3 +199,73 @@ def test_staff_cannot_open_tasks_outside_their_groups(app, as_, purchase):
     page = visitor.get(f"/tasks/{instance['open_tasks'][0]['id']}")
     assert page.status_code == 404 and "not found" in page.text and "Traceback" not in page.text
     assert visitor.get("/no-such-page").status_code == 404
+
+
+def test_a_process_owner_deploys_and_follows_instances(app, as_, purchase):
+    owner = _visitor(app, "owner")
+    broken = (Path(__file__).parent / "data" / "purchase.bpmn").read_bytes().replace(b"recorded = True",
+                                                                                    b"recorded = (")
+    import io
+    page = owner.post("/definitions", {"file": (io.BytesIO(broken), "purchase.bpmn")},
+                      content_type="multipart/form-data")
+    assert page.status_code == 422 and "Nothing was deployed" in page.text
+    assert re.search(r"<td>purchase.bpmn</td><td>record</td><td>[^<]*syntax", page.text)
+    renamed = (Path(__file__).parent / "data" / "purchase.bpmn").read_bytes().replace(
+        b'name="Describe the tool"', b'name="Describe the new tool"')
+    page = owner.post("/definitions", {"file": [(io.BytesIO(renamed), "purchase.bpmn"),
+                                                (io.BytesIO((Path(__file__).parent / "data" / "request.json")
+                                                            .read_bytes()), "request.json")]},
+                      content_type="multipart/form-data")
+    assert page.status_code == 200 and "purchase version 2" in page.text
+    assert "<td>2</td>" in owner.get("/definitions/purchase").text
+
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-9"}).json
+    listed = owner.get("/instances?process=purchase&status=running").text
+    assert f'href="/instances/{instance["id"]}"' in listed
+    page = owner.get(f"/instances/{instance['id']}").text
+    assert "Describe the new tool" in page and "instance.started" in page and "PO-9" in page
+    assert owner.post(f"/instances/{instance['id']}/cancel", {"reason": "duplicate"}).status_code == 302
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "cancelled"
+
+    staff = _visitor(app, "alice")
+    assert staff.get("/definitions").status_code == 403
+    assert staff.post(f"/instances/{instance['id']}/cancel").status_code == 403
+
+
+def test_an_auditor_verifies_sees_coverage_and_takes_a_pack(app, as_, purchase):
+    import io
+    import zipfile
+    as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
+    auditor = _visitor(app, "auditor")
+    assert "The evidence is intact." in auditor.get("/audit/verify").text
+    assert "No instance has evidence" in auditor.get("/audit?control=A.10.3").text
+    pack = auditor.get("/audit/pack?from=2020-01-01")
+    assert pack.status_code == 200 and pack.mimetype == "application/zip"
+    assert "verify.py" in zipfile.ZipFile(io.BytesIO(pack.data)).namelist()
+    bad = auditor.get("/audit?from=2026-05-01&to=2026-01-01")
+    assert bad.status_code == 422 and "the period must end after it starts" in bad.text
+    with app.app_context():   # someone edits a record behind the service's back
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER evidence_no_update")
+            conn.exec_driver_sql("UPDATE evidence SET record = replace(record, 'alice', 'mallory')")
+    page = auditor.get("/audit/verify").text
+    assert "The evidence has been tampered with" in page and "<td>edited</td>" in page
+    assert _visitor(app, "alice").get("/audit").status_code == 403
+
+
+def test_registers_pages(app, as_):
+    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
+    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
+                                          "change-acknowledgement.schema.json")]
+    as_["owner"].deploy(*files)
+    as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
+        "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "low",
+        "change_type": "model update or retraining", "predetermined": False, "customers": []}})
+    visitor = _visitor(app, "alice")
+    page = visitor.get("/registers/change-notices").text
+    assert "credit-scoring:3.0" in page and "Change notices" in page
+    assert "has no entries" in visitor.get("/registers/suppliers").text
+    assert visitor.get("/registers/nonsense").status_code == 404

@@ -82,9 +82,9 @@ def blueprint(name, check_csrf=True):
 
 
 def init_app(app):
-    from . import account, links, work
+    from . import account, audit, links, processes, work
     csrf.init_app(app)
-    for module in (account, work, links):
+    for module in (account, work, processes, audit, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
     app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")

@@ -1,0 +1,74 @@
+"""The auditor's pages: verify the evidence, coverage per control, download a pack; the registers."""
+import io
+from datetime import datetime, timezone
+
+from flask import current_app, g, render_template, request, send_file
+
+from .. import clock, evidence, packs, registers
+from ..auth import require
+from ..engine.services import REGISTERS
+from ..errors import Invalid
+from ..models import Role
+from . import blueprint, signed_in
+
+bp = blueprint("audit")
+
+
+def _scope(args):
+    """The control, period and instance a form asks for. :raises Invalid: naming the field."""
+    def day(name):
+        raw = args.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return datetime.fromisoformat(raw).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
+    start, end = day("from"), day("to")
+    if start and end and start >= end:
+        raise Invalid("the period must end after it starts", [{"field": "to", "message": "before 'from'"}])
+    instance = args.get("instance", "").strip()
+    return packs.Scope(args.get("control", "").strip() or None, start, end, int(instance) if instance.isdigit() else None)
+
+
+@bp.route("/audit")
+@signed_in
+@require(Role.AUDITOR, Role.OWNER)
+def audit():
+    args = request.args.to_dict()
+    if not args:   # this year so far, unless asked otherwise
+        args["from"] = f"{clock.now().year}-01-01"
+    scope = _scope(args)
+    return render_template("web/audit.html", coverage=packs.coverage(scope), args=args,
+                           controls=packs.known_controls())
+
+
+@bp.route("/audit/verify")
+@signed_in
+@require(Role.AUDITOR, Role.OWNER)
+def verify():
+    report = evidence.verify(current_app.config["A10FLOW_SIGNING_KEY"]).as_dict()
+    return render_template("web/verify.html", report=report, at=clock.now())
+
+
+@bp.route("/audit/pack")
+@signed_in
+@require(Role.AUDITOR, Role.OWNER)
+def pack():
+    data = packs.export(_scope(request.args), current_app.config["A10FLOW_SIGNING_KEY"])
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=f"a10flow-evidence-{clock.now():%Y%m%d-%H%M%S}.zip")
+
+
+@bp.route("/registers")
+@bp.route("/registers/<name>")
+@signed_in
+def register(name=REGISTERS[0]):
+    history = request.args.get("history") == "on"
+    key = request.args.get("key", "").strip() or None
+    entries = registers.entries(name, key, history)
+    columns = []
+    for entry in entries:
+        columns += [k for k, v in entry.data.items() if isinstance(v, (str, int, bool)) and k not in columns]
+    return render_template("web/register.html", name=name, names=REGISTERS, entries=entries,
+                           columns=columns[:6], history=history, key=key or "", user=g.user)

@@ -1,0 +1,72 @@
+"""The process owner's pages: definitions and their versions, deploying, instances."""
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+
+from .. import definitions, evidence, instances, personal, step
+from ..auth import require
+from ..errors import Forbidden, ServiceError
+from ..models import Definition, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
+from . import blueprint, signed_in
+
+bp = blueprint("processes")
+
+
+@bp.route("/definitions", methods=["GET", "POST"])
+@signed_in
+@require(Role.OWNER, Role.AUDITOR)
+def definitions_page():
+    problems, deployed, status = [], None, 200
+    if request.method == "POST":
+        if g.user.role not in (Role.OWNER, Role.ADMIN):
+            raise Forbidden("only process owners deploy")
+        files = [(f.filename, f.read()) for f in request.files.getlist("file") if f.filename]
+        if not files:
+            problems, status = [{"message": "choose one or more BPMN, DMN or form files"}], 422
+        else:
+            try:
+                deployed = definitions.deploy(files, g.user, current_app.config["A10FLOW_FORMS_DIR"])
+            except ServiceError as exc:
+                problems, status = exc.details or [{"message": exc.message}], 422
+    items = db.session.scalars(db.select(Definition).order_by(Definition.key)).all()
+    return render_template("web/definitions.html", items=items, problems=problems, deployed=deployed), status
+
+
+@bp.route("/definitions/<key>")
+@signed_in
+@require(Role.OWNER, Role.AUDITOR)
+def definition(key):
+    return render_template("web/definition.html", definition=definitions.find(key))
+
+
+@bp.route("/instances")
+@signed_in
+def instances_page():
+    process = request.args.get("process") or None
+    status = request.args.get("status") or None
+    key = request.args.get("key", "").strip() or None
+    if status not in (None, *[s.value for s in InstanceStatus]):
+        status = None
+    items = instances.find(g.user, process, status, key, limit=500)
+    processes = db.session.scalars(db.select(Definition).order_by(Definition.name)).all()
+    return render_template("web/instances.html", items=items, process=process, status=status, key=key or "",
+                           processes=processes, statuses=[s.value for s in InstanceStatus])
+
+
+@bp.route("/instances/<int:instance_id>")
+@signed_in
+def instance(instance_id):
+    found = instances.visible(instance_id, g.user)
+    open_tasks = db.session.scalars(db.select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)).all()
+    timers = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).all()
+    chain = personal.attach(evidence.records(instance_id)) if g.user.role != Role.STAFF else []
+    return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain)
+
+
+@bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def cancel(instance_id):
+    instances.visible(instance_id, g.user)
+    step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip() or None)
+    flash(f"Instance {instance_id} was cancelled.")
+    return redirect(url_for("processes.instance", instance_id=instance_id))

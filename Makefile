@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The browser tests drive Debian's chromium.
 CHROMIUM := /usr/bin/chromium
+# The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild.
+BUILD := a10flow/static/build/modeler.js
 
 .PHONY: run test setup clean
 
@@ -18,14 +20,18 @@ $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium || \
 	  { echo "the browser tests need Debian's chromium: run 'apt-get install chromium' as root"; exit 1; }
 
-setup: $(STAMP)
+$(BUILD): package.json package-lock.json $(wildcard a10flow/web/js/*.js)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build
 
-run: $(STAMP)
+setup: $(STAMP) $(BUILD)
+
+run: $(STAMP) $(BUILD)
 	$(BIN)/a10flow init --demo
 	$(BIN)/a10flow serve
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(BUILD) $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules a10flow/static/build

@@ -1,5 +1,7 @@
-"""Who may see which process instances; finding them."""
+"""Who may see which process instances; finding them; how far they have come."""
+from .engine import runner
 from .errors import NotFound
+from .step import specs_of
 from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, db
 from .tasks import visible_filter
 
@@ -30,3 +32,8 @@ def find(user, process=None, status=None, business_key=None, limit=None):
     if business_key:
         stmt = stmt.where(Instance.business_key == business_key)
     return db.session.scalars(stmt.order_by(Instance.id.desc()).limit(limit)).all()
+
+
+def done_elements(instance):
+    """Ids of the elements of ``instance`` that have run."""
+    return runner.done_elements(runner.load(specs_of(instance.version), instance.state))

@@ -60,8 +60,9 @@ def _lock(instance_id, skip_locked=False):
     return instance
 
 
-def _specs(version):
-    # Keyed by content, not row id: ids are reused when a database is recreated.
+def specs_of(version):
+    """The engine's specs of a deployed version, cached.
+    Keyed by content, not row id: ids are reused when a database is recreated."""
     return specs_for((version.definition.key, version.content_hash), lambda: version.spec)
 
 
@@ -79,7 +80,7 @@ def start_instance(version, user, data=None, business_key=None):
 def _start(version, actor, data, business_key=None, timer=None):
     """Create and run a new instance, inside the caller's transaction."""
     now = clock.now()
-    workflow, happenings = runner.start(_specs(version), data, now, timer and timer["element_id"])
+    workflow, happenings = runner.start(specs_of(version), data, now, timer and timer["element_id"])
     instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
                         state={}, data={}, started_by=None if isinstance(actor, dict) else actor.id,
                         created_at=now, updated_at=now)
@@ -156,7 +157,7 @@ def complete_task(task_id, user, data, link_token=None):
                 errors = forms.field_errors(schema, data)
                 if errors:
                     raise Invalid("the form has errors", errors)
-            workflow = runner.load(_specs(instance.version), instance.state)
+            workflow = runner.load(specs_of(instance.version), instance.state)
             now = clock.now()
             submitted, private = personal.split(schema, data)   # x-pii values stay out of the hashed record
             record = {"task_id": task.id, "submitted": submitted,
@@ -216,7 +217,7 @@ def cancel_instance(instance_id, user, reason=None):
         instance = _lock(instance_id)
         if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
             raise Conflict(f"instance {instance_id} is already {instance.status.value}")
-        workflow = runner.load(_specs(instance.version), instance.state)
+        workflow = runner.load(specs_of(instance.version), instance.state)
         runner.cancel(workflow)
         evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data={"reason": reason})
         _conclude(instance, workflow, [], InstanceStatus.CANCELLED)
@@ -235,7 +236,7 @@ def fire_timers(instance_id):
             if instance is None or instance.status != InstanceStatus.RUNNING or not db.session.scalar(
                     db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
                 return 0  # fired meanwhile by another process, or nothing to do
-            workflow = runner.load(_specs(instance.version), instance.state)
+            workflow = runner.load(specs_of(instance.version), instance.state)
             happenings = runner.advance(workflow, now)
             _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
@@ -260,7 +261,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
             wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
             if wait is None or instance.status != InstanceStatus.RUNNING:
                 raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
-            workflow = runner.load(_specs(instance.version), instance.state)
+            workflow = runner.load(specs_of(instance.version), instance.state)
             happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now())
             received, rest = happenings[0], happenings[1:]
             answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer

@@ -138,3 +138,69 @@ def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchas
     download.value.save_as(path)
     assert {"records.jsonl", "verify.py", "manifest.sig"} <= set(zipfile.ZipFile(path).namelist())
     _shot(page, "audit")
+
+
+def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, purchase, server, browser):
+    _password(app, "owner")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/sign-in?next=/definitions/purchase/versions/1/edit")
+    page.get_by_label("Name").fill("owner")
+    page.get_by_label("Password").fill("owner-secret")
+    page.get_by_role("button", name="Sign in").click()
+    deploy = page.get_by_role("button", name="Deploy as the next version")
+    expect(deploy).to_be_enabled()
+
+    page.locator('.djs-element[data-element-id="request"]').click()
+    page.locator(".bio-properties-panel-group-header", has_text="General").click()
+    name = page.locator("#bio-properties-panel-name")
+    name.fill("Describe the tool you need")
+    page.locator(".bio-properties-panel-group-header", has_text="User assignment").click()
+    due = page.locator("#bio-properties-panel-dueDate")
+    due.fill("${dateTime().plusBananas(2)}")
+    _shot(page, "modeller")
+    deploy.click()
+    expect(page.get_by_role("alert")).to_contain_text("request: due date")
+    expect(page.locator(".a10-problem-badge")).to_have_count(1)   # the problem, on the element at fault
+    _shot(page, "modeller-problem")
+
+    due.fill("P5D")
+    deploy.click()
+    expect(page.get_by_role("heading", name="Tool purchase, version 2")).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Deployed purchase version 2.")
+    _shot(page, "new-version")
+    started = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    assert started["process"]["version"] == 2 and started["open_tasks"][0]["name"] == "Describe the tool you need"
+
+
+def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, server, browser):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    _password(app, "owner")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/sign-in?next=/instances/{instance['id']}")
+    page.get_by_label("Name").fill("owner")
+    page.get_by_label("Password").fill("owner-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator('.djs-element.a10-open[data-element-id="request"]')).to_have_count(1)
+    expect(page.locator('.djs-element.a10-done[data-element-id="start"]')).to_have_count(1)
+    _shot(page, "instance")
+
+
+def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, browser):
+    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
+    files += sorted((ROOT / "forms").glob("supplier-*.json")) + [ROOT / "forms/contract-checklist.schema.json"]
+    assert as_["owner"].deploy(*files).status_code == 201
+    _password(app, "owner")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/sign-in?next=/definitions/supplier_risk_tier/versions/1/edit")
+    page.get_by_label("Name").fill("owner")
+    page.get_by_label("Password").fill("owner-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".tjs-table")).to_be_visible()
+    cell = page.locator("td.annotation").first
+    cell.click()
+    page.keyboard.type(" (reviewed)")
+    _shot(page, "decision-table")
+    page.get_by_role("button", name="Deploy as the next version").click()
+    expect(page.get_by_role("heading", name="version 2")).to_be_visible()
+    deployed = as_["owner"].get("/api/v1/definitions/supplier_risk_tier").json
+    assert [v["version"] for v in deployed["versions"]] == [1, 2]

@@ -217,7 +217,7 @@ def test_a_process_owner_deploys_and_follows_instances(app, as_, purchase):
                                                             .read_bytes()), "request.json")]},
                       content_type="multipart/form-data")
     assert page.status_code == 200 and "purchase version 2" in page.text
-    assert "<td>2</td>" in owner.get("/definitions/purchase").text
+    assert 'href="/definitions/purchase/versions/2"' in owner.get("/definitions/purchase").text
 
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-9"}).json
     listed = owner.get("/instances?process=purchase&status=running").text

@@ -217,6 +217,12 @@ class MessageWait:
     message: str
 
 
+def done_elements(workflow):
+    """Ids of the BPMN elements that have run, for drawing an instance's progress."""
+    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, max_depth=MAX_DEPTH)
+            if getattr(t.task_spec, "bpmn_id", None)}
+
+
 def waiting_messages(workflow):
     """The messages the instance now waits for, each at one task."""
     waits = []

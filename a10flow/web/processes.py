@@ -1,10 +1,10 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from .. import definitions, evidence, instances, personal, step
 from ..auth import require
 from ..errors import Forbidden, ServiceError
-from ..models import Definition, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
+from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
 from . import blueprint, signed_in
 
 bp = blueprint("processes")
@@ -37,6 +37,56 @@ def definition(key):
     return render_template("web/definition.html", definition=definitions.find(key))
 
 
+def _version(key, number):
+    return definitions.version_of(definitions.find(key), number)
+
+
+@bp.route("/definitions/<key>/versions/<int:number>")
+@signed_in
+def version(key, number):
+    """A version's diagram (BPMN) or decision table (DMN), read-only."""
+    found = _version(key, number)
+    return render_template("web/version.html", version=found, dmn=found.definition.kind == DefinitionKind.DECISION)
+
+
+@bp.route("/definitions/<key>/versions/<int:number>/xml")
+@signed_in
+def version_xml(key, number):
+    return Response(_version(key, number).xml, mimetype="application/xml")
+
+
+@bp.route("/definitions/<key>/versions/<int:number>/edit")
+@signed_in
+@require(Role.OWNER)
+def edit(key, number):
+    """The modeller (bpmn-js or dmn-js) on a version; what it deploys becomes the next version."""
+    found = _version(key, number)
+    return render_template("web/modeler.html", version=found, dmn=found.definition.kind == DefinitionKind.DECISION)
+
+
+@bp.route("/definitions/<key>/versions/<int:number>/deploy", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def deploy_edited(key, number):
+    """Deploy the modeller's XML with the version's own forms and supporting files. JSON in and out:
+    ``{"xml"}`` → ``{"next": url}``, or the problems, each naming its element."""
+    found = _version(key, number)
+    xml = (request.get_json(silent=True) or {}).get("xml")
+    if not isinstance(xml, str) or not xml.strip():
+        return jsonify(message="send the diagram as {\"xml\": ...}", problems=[]), 422
+    files = [(found.filename, xml.encode("utf-8"))]
+    files += [(name, text.encode("utf-8")) for name, text in sorted((found.files or {}).items())
+              if name != found.filename]
+    try:
+        result = definitions.deploy(files, g.user, current_app.config["A10FLOW_FORMS_DIR"])
+    except ServiceError as exc:
+        return jsonify(message=exc.message, problems=exc.details), exc.status
+    made = next((d for d in result["processes"] + result["decisions"] if d["key"] == key), None)
+    number = made["version"] if made else number
+    flash(f"Deployed {key} version {number}.")
+    return jsonify(next=url_for("processes.version", key=key, number=number), version=number)
+
+
 @bp.route("/instances")
 @signed_in
 def instances_page():
@@ -59,7 +109,10 @@ def instance(instance_id):
         HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)).all()
     timers = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).all()
     chain = personal.attach(evidence.records(instance_id)) if g.user.role != Role.STAFF else []
-    return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain)
+    waiting = {t.element_id for t in open_tasks} | {t.element_id for t in timers}
+    touched = instances.done_elements(found)
+    return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
+                           done=sorted(touched - waiting - {None}), waiting=sorted(waiting))
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])

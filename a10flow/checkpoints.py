@@ -17,14 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from . import clock
 from .canonical import canonical
 from .config import made_once
+from .errors import Unavailable
 from .models import Checkpoint, Instance, db
 
 
 def signing_key(path):
-    """The private key in ``path``, made on first use (readable by the owner only)."""
-    pem = made_once(path, lambda: Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return serialization.load_pem_private_key(pem, password=None)
+    """The private key in ``path``, made on first use (readable by the owner only).
+
+    :raises Unavailable: the file is gone but checkpoints exist: a new key would make
+        every one of them look forged, so the service refuses instead.
+    """
+    def make():
+        if db.session.scalar(db.select(Checkpoint.seq).limit(1)) is not None:
+            raise Unavailable(f"the evidence signing key {path} is missing, but checkpoints signed with it "
+                               "exist: restore the key file from its backup (A10FLOW_SIGNING_KEY)")
+        return Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return serialization.load_pem_private_key(made_once(path, make), password=None)
 
 
 def public_key_pem(path):
@@ -62,9 +71,10 @@ def make(key_path):
     checkpoint = Checkpoint(seq=record["seq"], at=record["at"], record=body.decode("utf-8"),
                             prev_hash=record["prev_hash"], hash=hashlib.sha256(body).hexdigest(),
                             signature=sign(key_path, body))
-    db.session.add(checkpoint)
-    db.session.execute(db.update(Instance), [{"id": i, "checkpointed_seq": n} for i, n, _ in grown])
     try:
+        db.session.add(checkpoint)
+        db.session.flush()
+        db.session.execute(db.update(Instance), [{"id": i, "checkpointed_seq": n} for i, n, _ in grown])
         db.session.commit()
     except IntegrityError:   # another process signed this seq first; it covers the same chains
         db.session.rollback()

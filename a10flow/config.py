@@ -1,25 +1,37 @@
 """Settings from the environment (A10FLOW_*). The only module that reads it."""
 import os
 import secrets
+import tempfile
 
 
 def made_once(path, make):
     """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
-    Of two processes starting at once, one writes and both read its bytes."""
+
+    The bytes go to a temporary file that is then linked into place, so nobody ever
+    reads a half-written file; of two processes starting at once, one wins and both
+    use its bytes.
+    """
     try:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
         pass
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return made_once(path, make)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     data = make()
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return data
+    fd, temporary = tempfile.mkstemp(dir=folder)   # made readable by the owner only
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def instance_path():

@@ -31,6 +31,11 @@ class Invalid(ServiceError):
     status, code = 422, "invalid"
 
 
+class Unavailable(ServiceError):
+    """The service cannot do this until an operator fixes its set-up."""
+    status, code = 503, "unavailable"
+
+
 class StepFailed(ServiceError):
     """The engine failed while running the process; nothing of the step was kept."""
     status, code = 422, "step_failed"

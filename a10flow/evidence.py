@@ -57,6 +57,7 @@ def verify(key_path):
     own heads first, then the records, sees no false break while steps go on. The
     records stream in a read-only transaction: one chain in memory at a time.
     """
+    key = checkpoints.public_key_pem(key_path)
     signed = checkpoints.rows()
     heads = {i: (n, h) for i, n, h in db.session.execute(
         db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head).where(Instance.evidence_seq > 0))}
@@ -66,4 +67,4 @@ def verify(key_path):
                             .order_by(Evidence.instance_id, Evidence.seq))
         chains = ((instance_id, ((seq, record, digest) for _, seq, record, digest in group))
                   for instance_id, group in itertools.groupby(rows, key=lambda row: row[0]))
-        return verifier.verify(chains, signed, checkpoints.public_key_pem(key_path), heads)
+        return verifier.verify(chains, signed, key, heads)

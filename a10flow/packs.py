@@ -13,7 +13,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import render_template
 
@@ -29,6 +29,11 @@ class Scope:
     start: datetime | None = None
     end: datetime | None = None
     instance_id: int | None = None
+
+    def __post_init__(self):
+        # Records are compared as UTC ISO strings: an offset given by the caller is converted.
+        self.start = self.start and self.start.astimezone(timezone.utc)
+        self.end = self.end and self.end.astimezone(timezone.utc)
 
     def as_dict(self):
         return {"control": self.control, "from": self.start and self.start.isoformat(),
@@ -46,16 +51,16 @@ def known_controls():
 
 
 def instances(scope):
-    """The instances in scope, oldest first."""
-    stmt = db.select(Instance).join(DefinitionVersion, DefinitionVersion.id == Instance.version_id)
+    """The instances in scope, oldest first: alive in the period, of a process carrying the control.
+    Chosen from the instances themselves, not their evidence, so one whose records were
+    deleted is still in scope and its pack shows the loss."""
+    stmt = db.select(Instance)
     if scope.instance_id is not None:
         stmt = stmt.where(Instance.id == scope.instance_id)
-    active = db.select(Evidence.instance_id)
     if scope.start is not None:
-        active = active.where(Evidence.at >= scope.start.isoformat())
+        stmt = stmt.where(Instance.updated_at >= scope.start)
     if scope.end is not None:
-        active = active.where(Evidence.at < scope.end.isoformat())
-    stmt = stmt.where(Instance.id.in_(active.distinct()))
+        stmt = stmt.where(Instance.created_at < scope.end)
     found = db.session.scalars(stmt.order_by(Instance.id)).all()
     return [i for i in found if scope.control is None or scope.control in controls_of(i.version)]
 
@@ -113,13 +118,14 @@ def coverage(scope):
 
 def export(scope, key_path):
     """The pack, as bytes. Chains are whole: a pack proves its records by itself."""
+    signed = checkpoints.rows()   # before the records: every chain then has at least what they saw
     chosen = instances(scope)
     chains = {i.id: evidence.records(i.id) for i in chosen}
     files = {}
     files["records.jsonl"] = b"".join(
         canonical({"instance_id": r["instance_id"], "seq": r["seq"], "record": _unhashed(r), "hash": r["hash"]})
         + b"\n" for i in chosen for r in chains[i.id])
-    files["checkpoints.json"] = json.dumps(checkpoints.rows(), indent=1).encode()
+    files["checkpoints.json"] = json.dumps(signed, indent=1).encode()
     files["public-key.pem"] = checkpoints.public_key_pem(key_path)
     versions = {i.version.id: i.version for i in chosen}
     for version in versions.values():

@@ -15,16 +15,26 @@ from .canonical import canonical, plain
 from .models import EvidenceType, Instance, PersonalValue, db
 
 MARK = "x-pii"
+SUBMITTED_DEPTH = 2   # "/data/submitted": where a form's own fields are
 
 
 def _escape(key):
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def split(schema, data):
+def conceal(pointer, value, found):
+    """The placeholder for ``value``, appending (pointer, value, salt, digest) to ``found``."""
+    salt = secrets.token_hex(16)
+    digest = hashlib.sha256(bytes.fromhex(salt) + canonical(plain(value))).hexdigest()
+    found.append((pointer, value, salt, digest))
+    return {"pii_sha256": digest}
+
+
+def split(schema, data, at=""):
     """``(data with personal values replaced by their salted hashes, [(pointer, value, salt, digest)])``.
 
-    Pointers are JSON Pointers into ``data``; arrays of objects are followed item by item.
+    Pointers are JSON Pointers, ``at`` + the path into ``data``; arrays of objects are
+    followed item by item.
     """
     found = []
 
@@ -32,17 +42,34 @@ def split(schema, data):
         if not isinstance(node, dict):
             return value
         if node.get(MARK) is True and value is not None:
-            salt = secrets.token_hex(16)
-            digest = hashlib.sha256(bytes.fromhex(salt) + canonical(plain(value))).hexdigest()
-            found.append((pointer, value, salt, digest))
-            return {"pii_sha256": digest}
+            return conceal(pointer, value, found)
         if isinstance(value, dict) and isinstance(node.get("properties"), dict):
             return {k: walk(node["properties"].get(k), v, f"{pointer}/{_escape(k)}") for k, v in value.items()}
         if isinstance(value, list) and isinstance(node.get("items"), dict):
             return [walk(node["items"], v, f"{pointer}/{i}") for i, v in enumerate(value)]
         return value
 
-    return walk(schema or {}, data, ""), found
+    return walk(schema or {}, data, at), found
+
+
+def conceal_known(instance_id, data):
+    """``data`` with every text this instance holds as personal (a form's x-pii value, an external
+    party's address) replaced by its salted hash, wherever a script, message or service call
+    copied it; and what was replaced, as ``split`` gives it. A personal value stays personal."""
+    known = set(db.session.scalars(db.select(PersonalValue.value).where(
+        PersonalValue.instance_id == instance_id, PersonalValue.erased_at.is_(None))))
+    found = []
+
+    def walk(value, pointer):
+        if isinstance(value, dict):
+            return {k: walk(v, f"{pointer}/{_escape(k)}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{pointer}/{i}") for i, v in enumerate(value)]
+        if isinstance(value, str) and canonical(value).decode("utf-8") in known:
+            return conceal(pointer, value, found)
+        return value
+
+    return (walk(data, ""), found) if known else (data, [])
 
 
 def store(instance_id, seq, prefix, found):
@@ -70,20 +97,24 @@ def attach(records):
 
 def erase_subject(identifier, actor):
     """Erase every personal value equal to ``identifier`` (an e-mail address, a name) and
-    the personal values recorded beside it (same form object: the same person's other
-    fields). Each instance touched gets a ``personal_data.erased`` record naming the
-    fields, not the values. Returns how many values were erased."""
+    the personal values recorded beside it in the same nested object (the same person's
+    other fields). Each instance touched gets a ``personal_data.erased`` record naming
+    the fields, not the values. Returns how many values were erased."""
     now = clock.now()
     matches = db.session.scalars(db.select(PersonalValue).where(
         PersonalValue.value == canonical(plain(identifier)).decode("utf-8"),
         PersonalValue.erased_at.is_(None))).all()
     erased = {}
     for match in matches:
-        parent = match.pointer.rsplit("/", 1)[0]
-        siblings = db.session.scalars(db.select(PersonalValue).where(
+        parent, _, own = match.pointer.rpartition("/")
+        # The person's other fields sit beside the match in the same object (a contact's name
+        # beside its e-mail); not at a form's top level, nor in a list of people.
+        nested = parent.count("/") > SUBMITTED_DEPTH and not own.isdigit()
+        rows = db.session.scalars(db.select(PersonalValue).where(
             PersonalValue.instance_id == match.instance_id, PersonalValue.seq == match.seq,
-            PersonalValue.pointer.startswith(parent + "/"), PersonalValue.erased_at.is_(None)))
-        for row in siblings:
+            PersonalValue.pointer.startswith(parent + "/"), PersonalValue.erased_at.is_(None))) if nested \
+            else [match]
+        for row in rows:
             if row.pointer.rsplit("/", 1)[0] == parent:
                 row.value, row.salt, row.erased_at = None, None, now
                 erased.setdefault(row.instance_id, []).append({"seq": row.seq, "pointer": row.pointer})

@@ -143,10 +143,12 @@ def complete_task(task_id, user, data, link_token=None):
     try:
         with _transaction():
             instance = _lock(instance_id)
+            party = None
             if link_token is not None:
                 link = links.usable(link_token)   # again, now the instance is locked
                 link.used_at = clock.now()
-                user = {"id": f"link:{link.id}", "name": link.party}
+                user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
+                party = link.party   # personal: kept beside the record, like an x-pii field
             task = _open_task(task_id)
             if link_token is None and not tasks.may_complete(task, user):
                 raise Forbidden("this task is claimed by someone else or not offered to you")
@@ -159,9 +161,11 @@ def complete_task(task_id, user, data, link_token=None):
                     raise Invalid("the form has errors", errors)
             workflow = runner.load(specs_of(instance.version), instance.state)
             now = clock.now()
-            submitted, private = personal.split(schema, data)   # x-pii values stay out of the hashed record
+            submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
             record = {"task_id": task.id, "submitted": submitted,
                       "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
+            if party:
+                record["party"] = personal.conceal("/party", party, private)
             if task.message:   # a receive task: the form's data is the message it waits for
                 happenings = runner.deliver(workflow, task_id, task.message, data, now)[1:]
                 record["message"] = task.message
@@ -171,7 +175,7 @@ def complete_task(task_id, user, data, link_token=None):
             kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
                                    else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
                                    record)
-            personal.store(instance.id, kept["seq"], "/data/submitted", private)
+            personal.store(instance.id, kept["seq"], "/data", private)
             _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)
@@ -267,8 +271,8 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
             answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
             if answered is not None and answered.status == TaskStatus.OPEN:
                 _done(answered, actor_of(actor)["name"], clock.now())
-            evidence.append(instance, received.type, actor_of(actor), (received.element_id, received.element_name),
-                            received.data)
+            _append_concealed(instance, received.type, actor_of(actor), (received.element_id, received.element_name),
+                              received.data)
             _conclude(instance, workflow, rest)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, actor)
@@ -316,10 +320,17 @@ def _conclude(instance, workflow, happenings, status=None):
             h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
-        evidence.append(instance, h.type, actor, (h.element_id, h.element_name), h.data)
+        _append_concealed(instance, h.type, actor, (h.element_id, h.element_name), h.data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
             _escalate(instance, h, h.data["params"])
     _save(instance, workflow, status)
+
+
+def _append_concealed(instance, type_, actor, element, data):
+    """Append a record in which the instance's personal values stay hashed, wherever they were copied."""
+    data, private = personal.conceal_known(instance.id, data)
+    kept = evidence.append(instance, type_, actor, element, data)
+    personal.store(instance.id, kept["seq"], "/data", private)
 
 
 def _record_entry(instance, element_id, params):

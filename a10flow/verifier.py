@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 MAX_PROBLEMS = 100   # a wrecked database should not make a report too big to read
@@ -57,6 +58,7 @@ class Report:
     checkpoints: int = 0
     unprotected: int = 0      # records newer than the last checkpoint: chained, not yet signed
     problems: list = None
+    key_id: str | None = None  # SHA-256 of the raw public key the checkpoints were checked against
 
     def __post_init__(self):
         self.problems = [] if self.problems is None else self.problems
@@ -73,40 +75,55 @@ class Report:
 
     def as_dict(self):
         return {"ok": self.ok, "records": self.records, "instances": self.instances,
-                "checkpoints": self.checkpoints, "unprotected_records": self.unprotected,
+                "checkpoints": self.checkpoints, "unprotected_records": self.unprotected, "key_id": self.key_id,
                 "problem_count": self.problem_count,
                 "first_problem": asdict(self.problems[0]) if self.problems else None,
                 "problems": [asdict(p) for p in self.problems]}
 
 
-def check_checkpoints(checkpoints, public_key_pem, report):
+def _object(text):
+    """The JSON object ``text`` holds, or None when it is not one."""
+    try:
+        value = json.loads(text) if isinstance(text, (str, bytes)) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_checkpoints(checkpoints, key, report):
     """Check the checkpoint chain and signatures; return what they saw of each chain:
-    ``{instance_id: [(length, head, checkpoint seq), ...]}``. Forged ones are left out."""
-    key = load_pem_public_key(public_key_pem)
+    ``{instance_id: [(length, head, "checkpoint N"), ...]}``. Forged ones are left out."""
     key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
-    seen, prev_hash = {}, None
-    for expected_seq, row in enumerate(checkpoints, start=1):
+    seen, prev_seq, prev_hash = {}, 0, None
+    for row in checkpoints:
         report.checkpoints += 1
-        record = json.loads(row["record"])
-        if digest(record) != row["hash"]:
-            report.add(Problem("checkpoint_forged", "its content does not match its hash", checkpoint=row["seq"]))
+        record = _object(row.get("record"))
+        where = row.get("seq")
+        if record is None or digest(record) != row.get("hash"):
+            report.add(Problem("checkpoint_forged", "its content does not match its hash", checkpoint=where))
             continue
         try:
-            key.verify(base64.b64decode(row["signature"]), canonical(record))
+            key.verify(base64.b64decode(row.get("signature") or ""), canonical(record))
         except (InvalidSignature, ValueError):
-            report.add(Problem("checkpoint_forged", "its signature is not valid for the published key",
-                               checkpoint=row["seq"]))
+            report.add(Problem("checkpoint_forged", "its signature is not valid for the trusted key",
+                               checkpoint=where))
             continue
-        if record.get("key_id") != key_id:
-            report.add(Problem("checkpoint_forged", "it names a different signing key", checkpoint=row["seq"]))
+        chains = record.get("chains")
+        if record.get("key_id") != key_id or not _count(record.get("seq")) or not isinstance(chains, list):
+            report.add(Problem("checkpoint_forged", "it is signed but not a checkpoint of this key", checkpoint=where))
             continue
-        if record["seq"] != expected_seq or record["prev_hash"] != prev_hash:
-            report.add(Problem("checkpoint_missing", f"checkpoint {expected_seq} (or one before it) is missing",
+        if record["seq"] != prev_seq + 1 or record.get("prev_hash") != prev_hash:
+            report.add(Problem("checkpoint_missing", f"checkpoint {prev_seq + 1} (or one after it) is missing",
                                checkpoint=record["seq"]))
-        prev_hash = row["hash"]
-        for chain in record["chains"]:
-            seen.setdefault(chain["instance_id"], []).append((chain["length"], chain["head"],
-                                                              f"checkpoint {record['seq']}"))
+        prev_seq, prev_hash = record["seq"], row["hash"]
+        for chain in chains:
+            if isinstance(chain, dict) and _count(chain.get("length")) and _count(chain.get("instance_id")):
+                seen.setdefault(chain["instance_id"], []).append((chain["length"], str(chain.get("head")),
+                                                                  f"checkpoint {record['seq']}"))
     return seen
 
 
@@ -115,63 +132,75 @@ def check_chain(instance_id, rows, saw=()):
 
     ``rows``: ``(seq, record_json, hash)`` as stored, in seq order. ``saw``: what
     checkpoints (or the instance row) recorded of it, as (length, head, source).
+    One pass, oldest first, so the earliest damage is the one named.
     """
-    parsed, hashes = [], set()
+    rows = list(rows)
+    stored_hashes = {stored for _, _, stored in rows}
+    prev, expected = None, 1
     for seq, text, stored in rows:
-        try:
-            record = json.loads(text)
-        except ValueError:
-            return Problem("edited", "the record is not JSON any more", instance_id, seq)
+        place = max(seq, 1)
+        record = _object(text)
+        if record is None:
+            return Problem("edited", "the record is not a JSON object any more", instance_id, place)
         if digest(record) != stored:
-            return Problem("edited", "the record was changed: it no longer matches its hash", instance_id, seq)
-        if record.get("instance_id") != instance_id:
-            return Problem("inserted", f"the record belongs to instance {record.get('instance_id')}", instance_id, seq)
-        parsed.append((seq, record, stored))
-        hashes.add(stored)
-    prev, previous_seq = None, 0
-    for seq, record, stored in parsed:
-        own = record.get("seq")
-        if record.get("prev_hash") == prev and own == seq == previous_seq + 1:
-            prev, previous_seq = stored, seq
+            return Problem("edited", "the record was changed: it no longer matches its hash", instance_id, place)
+        own, link = record.get("seq"), record.get("prev_hash")
+        if record.get("instance_id") != instance_id or not _count(own) or not (link is None or isinstance(link, str)):
+            return Problem("inserted", "the record is not one of this chain's", instance_id, place)
+        if link == prev and own == seq == expected:
+            prev, expected = stored, expected + 1
             continue
-        if seq != previous_seq + 1 and own == seq:
-            return Problem("deleted", f"record {previous_seq + 1} is missing", instance_id, previous_seq + 1)
-        if own is not None and own > seq and record.get("prev_hash") not in hashes:
+        if seq > expected and own == seq:
+            return Problem("deleted", f"record {expected} is missing", instance_id, expected)
+        if own > seq and link not in stored_hashes:
             return Problem("deleted", f"a record before this one was deleted and the rest renumbered "
-                                      f"(it was record {own})", instance_id, seq)
-        if own is not None and own < seq:
-            return Problem("inserted", f"record {seq - 1} is not part of the chain: a record was inserted "
-                                       f"(the next one was record {own})", instance_id, seq - 1)
+                                      f"(it was record {own})", instance_id, place)
+        if own < seq or seq < expected:
+            return Problem("inserted", f"a record was inserted before this one (it was record {own})",
+                           instance_id, max(place - 1, 1))
         if own != seq:
-            return Problem("reordered", f"record {own} is stored in place {seq}", instance_id, seq)
-        if record.get("prev_hash") not in hashes:
-            return Problem("edited", "the record before this one was changed and its hash rewritten",
-                           instance_id, seq - 1)
-        return Problem("reordered", "the record does not follow the one stored before it", instance_id, seq)
-    by_seq = {seq: stored for seq, _, stored in parsed}
-    for length, head, source in sorted(saw):
-        if length > len(parsed):
-            return Problem("truncated", f"{source} saw {length} records; {len(parsed)} remain",
-                           instance_id, len(parsed) + 1)
+            return Problem("reordered", f"record {own} is stored in place {seq}", instance_id, place)
+        if link in stored_hashes:
+            return Problem("reordered", "the record does not follow the one stored before it", instance_id, place)
+        if seq == 1:
+            return Problem("edited", "the first record was changed and its hash rewritten", instance_id, 1)
+        return Problem("edited", "the record before this one was changed and its hash rewritten", instance_id, seq - 1)
+    by_seq = {seq: stored for seq, _, stored in rows}
+    for length, head, source in sorted(saw, key=lambda s: (s[0], str(s[1]))):
+        if length > len(rows):
+            return Problem("truncated", f"{source} saw {length} records; {len(rows)} remain",
+                           instance_id, len(rows) + 1)
         if by_seq.get(length) != head:
             return Problem("edited", f"the chain was rewritten: record {length} differs from what {source} saw",
-                           instance_id, length)
+                           instance_id, max(length, 1))
     return None
 
 
-def verify(chains, checkpoints, public_key_pem, instance_heads=None):
+def _ed25519(pem):
+    """The Ed25519 public key in ``pem``. :raises ValueError: not PEM, or another kind of key."""
+    key = load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
+def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None, in_scope=None):
     """Check everything; returns a Report.
 
     ``chains``: ``(instance_id, rows)`` for each instance, rows as check_chain takes
     them (a stream: one chain is held at a time). ``checkpoints``: rows with seq,
     record, hash and signature, in seq order. ``instance_heads``: optionally the
     service's own ``{instance_id: (length, head)}``, checked like a checkpoint.
+    ``in_scope(instance_id)``: whether a chain that is gone should be there (a pack
+    holds only some chains); all should, by default.
     """
-    report = Report()
-    seen = check_checkpoints(checkpoints, public_key_pem, report) if checkpoints else {}
+    report = report or Report()
+    key = _ed25519(public_key_pem)
+    report.key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
+    seen = check_checkpoints(checkpoints, key, report) if checkpoints else {}
     signed = {i: max(n for n, _, _ in saws) for i, saws in seen.items()}
     for instance_id, (length, head) in (instance_heads or {}).items():
-        seen.setdefault(instance_id, []).append((length, head, "the instance row"))
+        seen.setdefault(instance_id, []).append((length, str(head), "the instance row"))
     for instance_id, rows in chains:
         rows = list(rows)
         report.instances += 1
@@ -181,9 +210,10 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None):
         if problem:
             report.add(problem)
     for instance_id, saws in sorted(seen.items()):
-        length, _, source = max(saws)
-        report.add(Problem("instance_deleted", f"every record of the instance is gone; {source} saw {length}",
-                           instance_id, 1))
+        if in_scope is None or in_scope(instance_id):
+            length, _, source = max(saws, key=lambda s: s[0])
+            report.add(Problem("instance_deleted", f"every record of the instance is gone; {source} saw {length}",
+                               instance_id, 1))
     return report
 
 
@@ -191,50 +221,49 @@ def verify_pack(path, trusted_key_pem=None):
     """Check an evidence pack (a ZIP made by ``a10flow evidence export``); returns a Report.
 
     ``trusted_key_pem``: the key the service publishes (GET /api/v1/evidence/public-key).
-    Without it the pack's own key is used, and only its key id says whose it is.
+    Without it the pack's own key is used: the report's ``key_id`` then says whose it is.
     """
     report = Report()
     try:
-        pack = zipfile.ZipFile(path)
-        manifest_bytes, public_key = pack.read("manifest.json"), pack.read("public-key.pem")
-        key = load_pem_public_key(public_key)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        report.add(Problem("file_changed", f"this is not an evidence pack, or a part of it is gone: {exc}"))
-        return report
-    with pack:
-        names = set(pack.namelist())
-        if trusted_key_pem is not None and \
-                load_pem_public_key(trusted_key_pem).public_bytes_raw() != key.public_bytes_raw():
+        with zipfile.ZipFile(path) as pack:
+            names = pack.namelist()
+            if len(names) != len(set(names)):
+                report.add(Problem("file_changed", "a file name appears twice in the pack"))
+                return report
+            files = {name: pack.read(name) for name in names}
+        key = _ed25519(files["public-key.pem"])
+        report.key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
+        if trusted_key_pem is not None and _ed25519(trusted_key_pem).public_bytes_raw() != key.public_bytes_raw():
             report.add(Problem("wrong_key", "the pack was signed with a key other than the one you trust"))
             return report
         try:
-            key.verify(base64.b64decode(pack.read("manifest.sig")), manifest_bytes)
+            key.verify(base64.b64decode(files["manifest.sig"]), files["manifest.json"])
         except (InvalidSignature, ValueError, KeyError):
             report.add(Problem("file_changed", "manifest.json does not match its signature (manifest.sig)"))
             return report
-        manifest = json.loads(manifest_bytes)
+        manifest = json.loads(files["manifest.json"])
         for name, expected in sorted(manifest["files"].items()):
-            if name not in names:
+            if name not in files:
                 report.add(Problem("file_changed", f"{name} is missing from the pack"))
-            elif hashlib.sha256(pack.read(name)).hexdigest() != expected:
+            elif hashlib.sha256(files[name]).hexdigest() != expected:
                 report.add(Problem("file_changed", f"{name} was changed: its SHA-256 is not the manifest's"))
-        for name in sorted(names - set(manifest["files"]) - {"manifest.json", "manifest.sig"}):
+        for name in sorted(set(files) - set(manifest["files"]) - {"manifest.json", "manifest.sig"}):
             report.add(Problem("file_changed", f"{name} was added to the pack after it was made"))
         if not report.ok:
             return report
-        checkpoints = json.loads(pack.read("checkpoints.json"))
-        records = [json.loads(line) for line in pack.read("records.jsonl").decode("utf-8").splitlines() if line]
-    chains = {}
-    for row in records:
-        chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
-    checked = verify(sorted(chains.items()), checkpoints, public_key)
-    for problem in checked.problems:
-        # Checkpoints name every instance; the pack holds the chains of those in its scope.
-        if problem.kind != "instance_deleted" or problem.instance_id in manifest["instances"]:
-            report.add(problem)
-    report.records, report.instances = checked.records, checked.instances
-    report.checkpoints, report.unprotected = checked.checkpoints, checked.unprotected
-    return report
+        checkpoints = json.loads(files["checkpoints.json"])
+        chains = {}
+        for line in files["records.jsonl"].decode("utf-8").splitlines():
+            row = json.loads(line)
+            chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
+        # A pack made for some instances holds their chains; one made for all, every chain.
+        everything = not any(manifest["scope"].values())
+        wanted = set(manifest["instances"])
+        return verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
+                      in_scope=lambda i: everything or i in wanted)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        report.add(Problem("file_changed", f"this is not an evidence pack, or a part of it is damaged: {exc!r}"))
+        return report
 
 
 def main(argv=None):
@@ -248,6 +277,9 @@ def main(argv=None):
             trusted = f.read()
     report = verify_pack(argv[0], trusted)
     print(json.dumps(report.as_dict(), indent=2))
+    if trusted is None:
+        print("checked against the pack's own key: compare key_id with the key the service publishes",
+              file=sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -78,8 +78,9 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     # The answer arrives as the BPMN message that Bank A's branch waits for, and only that branch moves.
     received = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "message.received"]
-    assert [(r["actor"]["name"], r["data"]["message"], r["data"]["task_id"], r["control"]) for r in received] == \
-        [("contact", "change_acknowledgement", bank_a["id"], "A.10.4")]
+    assert [(r["actor"]["id"].split(":")[0], r["personal"]["/data/party"], r["data"]["message"], r["data"]["task_id"],
+             r["control"]) for r in received] == [("link", "contact", "change_acknowledgement", bank_a["id"], "A.10.4")]
+    assert set(received[0]["data"]["party"]) == {"pii_sha256"}   # who it was stays outside the hashed record
     assert {t["id"] for t in _tasks(as_, instance["id"], "acknowledge_change")} == {bank_b["id"], insurer["id"]}
     assert as_[None].post(links[bank_b["id"]], json={"data": {"response": "object",
                                                                "response_comment": "too short notice"}}).status_code == 200

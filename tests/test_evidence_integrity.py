@@ -266,3 +266,13 @@ def test_the_scheduler_signs_checkpoints_at_the_configured_interval(app, as_, pu
     scheduler.checkpoint()   # nothing grew in between: no second checkpoint
     [made] = as_["auditor"].get("/api/v1/evidence/checkpoints").json["items"]
     assert [c["length"] for c in json.loads(made["record"])["chains"]] == [6]
+
+
+def test_a_lost_signing_key_is_not_silently_replaced(app, as_, purchase):
+    import os
+    _purchase(as_)
+    _checkpoint(as_)
+    os.remove(app.config["A10FLOW_SIGNING_KEY"])
+    refused = as_["auditor"].get("/api/v1/evidence/verify")
+    assert refused.status_code == 503 and "restore the key file" in refused.json["error"]["message"]
+    assert not os.path.exists(app.config["A10FLOW_SIGNING_KEY"])

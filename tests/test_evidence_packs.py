@@ -181,3 +181,28 @@ def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path):
     (tmp_path / "pack.zip").write_bytes(b"not a zip")
     checked = CliRunner().invoke(main, ["evidence", "verify-pack", str(tmp_path / "pack.zip")])
     assert checked.exit_code == 1 and "not an evidence pack" in json.loads(checked.output)["first_problem"]["message"]
+
+
+def test_a_pack_shows_an_instance_whose_evidence_was_deleted(app, as_, purchase, tmp_path):
+    from a10flow.models import db
+    ids, other = _change_notices(as_, purchase)
+    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER evidence_no_delete")
+            conn.exec_driver_sql(f"DELETE FROM evidence WHERE instance_id = {ids[1]}")
+    for query in ("", "?control=A.10.4"):
+        code, result = _run_verifier(tmp_path, _pack(as_, query))
+        assert code == 1 and (result["first_problem"]["kind"], result["first_problem"]["instance_id"]) == \
+            ("instance_deleted", ids[1]), query
+
+
+def test_a_period_in_another_time_zone_means_the_same_moments(as_, purchase):
+    ids, _ = _change_notices(as_, purchase)
+    utc = as_["auditor"].get("/api/v1/evidence/coverage?from=2026-10-05T07:00:00Z&to=2026-10-05T09:00:00Z").json
+    paris = as_["auditor"].get("/api/v1/evidence/coverage?from=2026-10-05T09:00:00%2B02:00"
+                               "&to=2026-10-05T11:00:00%2B02:00").json
+    assert utc == paris and utc["items"][0]["instances"] == 3

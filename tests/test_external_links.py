@@ -36,7 +36,8 @@ def test_the_supplier_answers_through_the_link(as_):
     assert as_[None].get(path).status_code == 410
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
     [completed] = [r for r in chain if r["type"] == "task.completed"]
-    assert completed["actor"] == {"id": f"link:{made.json['id']}", "name": "anna@acme.example"}
+    assert completed["actor"] == {"id": f"link:{made.json['id']}", "name": f"external party (link {made.json['id']})"}
+    assert completed["personal"] == {"/data/party": "anna@acme.example"}   # the address, outside the hashed record
     assert completed["data"]["submitted"]["legal_name"] == "Acme Data Ltd"
 
 

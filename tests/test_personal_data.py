@@ -79,3 +79,12 @@ def test_erasing_a_subject_keeps_the_chain_verifiable(app, as_, monkeypatch):
     assert report["ok"], report
     again = CliRunner().invoke(main, ["evidence", "erase-subject", "anna@acme.example", "--yes"])
     assert "erased 0 personal value(s)" in again.output
+
+
+def test_a_personal_mark_the_service_cannot_follow_is_refused_at_deploy(as_):
+    hidden = {"type": "object", "properties": {"legal_name": {"type": "string"}},
+              "allOf": [{"properties": {"email": {"type": "string", "x-pii": True}}}]}
+    refused = as_["owner"].deploy(DATA / "review.bpmn", ("supplier.json", json.dumps(hidden).encode()))
+    assert refused.status_code == 422
+    [problem] = refused.json["error"]["details"]
+    assert problem["file"] == "supplier.json" and "(root)/allOf/0/properties/email" in problem["message"]

@@ -1,5 +1,6 @@
 """A.10.2 end to end: draft, a matrix with errors, sign-off by every party (a supplier by link),
 a rejection, a revised matrix accepted by everyone, and the register entry with its review date."""
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -93,8 +94,16 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
     assert [d["verdict"] for d in entry["data"]["decisions"]] == ["accept", "accept"]
     chain = as_["auditor"].get(entry["evidence"]).json["items"]
     acceptances = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "accept_matrix"]
-    assert {r["actor"]["name"] for r in acceptances} == {"owner", "anna@acme.example"}
+    assert {r.get("personal", {}).get("/data/party") or r["actor"]["name"] for r in acceptances} == \
+        {"owner", "anna@acme.example"}
     assert acceptances[-1]["data"]["submitted"]["decision"]["accepted_version"] == version_2
+    # The supplier representative's address was personal in the form: it stays out of every hashed
+    # record, even where the process copied it (the matrix given to the register).
+    hashed = json.dumps([{k: v for k, v in r.items() if k != "personal"} for r in chain])
+    assert "anna@acme.example" not in hashed
+    [recorded] = [r for r in chain if r["type"] == "service.run" and r["data"]["operator"] == "record"]
+    assert "anna@acme.example" in recorded["personal"].values()
+    assert as_["auditor"].get("/api/v1/evidence/verify").json["ok"]
 
 
 def test_an_undrafted_matrix_is_reminded(app, as_):

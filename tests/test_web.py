@@ -190,7 +190,7 @@ def test_a_customer_answers_through_the_link_page(app, as_):
     again = visitor.get(page_path)
     assert again.status_code == 410 and "can no longer be used" in again.text
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
-    assert [r["actor"]["name"] for r in chain if r["type"] == "message.received"] == ["ops@bank-a.example"]
+    assert [r["personal"]["/data/party"] for r in chain if r["type"] == "message.received"] == ["ops@bank-a.example"]
 
 
 def test_staff_cannot_open_tasks_outside_their_groups(app, as_, purchase):

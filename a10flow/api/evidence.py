@@ -63,6 +63,7 @@ class ReportSchema(Schema):
     checkpoints = fields.Integer()
     unprotected_records = fields.Integer(metadata={"description": "records newer than the last checkpoint"})
     problem_count = fields.Integer()
+    key_id = fields.String(metadata={"description": "the key the checkpoints were checked against"})
     first_problem = fields.Nested(ChainProblemSchema, allow_none=True)
     problems = fields.List(fields.Nested(ChainProblemSchema))
 

@@ -128,6 +128,27 @@ def _camunda_service_problems(root):
                 f"(spiffworkflow:serviceTaskOperator) or a script task instead")
 
 
+def _misplaced_pii(node, followed=True, path="(root)"):
+    """Where a form marks a field ``x-pii`` that a10flow.personal.split does not reach (under
+    $ref, allOf, oneOf, additionalProperties, …): its value would enter a hashed record."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("x-pii") is True and not followed:
+            found.append(path)
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    found += _misplaced_pii(sub, followed, f"{path}/properties/{name}")
+            elif key == "items" and isinstance(value, dict):
+                found += _misplaced_pii(value, followed, f"{path}/items")
+            elif isinstance(value, (dict, list)):
+                found += _misplaced_pii(value, False, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _misplaced_pii(value, False, f"{path}/{i}")
+    return found
+
+
 def _properties(node):
     """Name/value properties, from the SpiffArena modeller or Camunda Modeler's extension properties."""
     found = {}
@@ -174,6 +195,9 @@ class _Upload:
             if not isinstance(schema, dict):
                 raise jsonschema.SchemaError("a form must be a JSON object")
             jsonschema.validators.validator_for(schema).check_schema(schema)
+            for where in _misplaced_pii(schema):
+                self.problems.append(_detail(name, None, f"\"x-pii\" at {where} would not be kept out of the "
+                                             "evidence: mark fields under \"properties\" and \"items\" only"))
             return schema
         except (ValueError, UnicodeDecodeError) as exc:
             self.problems.append(_detail(name, None, f"not valid JSON: {exc}"))

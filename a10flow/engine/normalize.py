@@ -218,6 +218,30 @@ def _owner_id(node):
     return None
 
 
+OPERATOR_TOPIC = "a10flow:"   # camunda:topic="a10flow:notify" names an a10flow service operator
+
+
+def camunda_operators(root):
+    """Rewrite service tasks that Camunda Modeler's a10flow element templates write
+    (``camunda:type="external"``, ``camunda:topic="a10flow:<operator>"``, one
+    ``camunda:inputParameter`` per parameter) as the Spiff operator form the engine runs."""
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        topic = task.get(f"{{{CAMUNDA_NS}}}topic") or ""
+        if task.get(f"{{{CAMUNDA_NS}}}type") != "external" or not topic.startswith(OPERATOR_TOPIC):
+            continue
+        ext = task.find("bpmn:extensionElements", NS)
+        if ext is None:
+            ext = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+            task.insert(1 if task.find("bpmn:documentation", NS) is not None else 0, ext)
+        operator = etree.SubElement(ext, f"{{{SPIFF_NS}}}serviceTaskOperator", id=topic[len(OPERATOR_TOPIC):])
+        parameters = etree.SubElement(operator, f"{{{SPIFF_NS}}}parameters")
+        for param in ext.iterfind("camunda:inputOutput/camunda:inputParameter", NS):
+            etree.SubElement(parameters, f"{{{SPIFF_NS}}}parameter", id=param.get("name"), type="str",
+                             value=(param.text or "").strip())
+        for attr in ("type", "topic"):
+            del task.attrib[f"{{{CAMUNDA_NS}}}{attr}"]
+
+
 def normalize_bpmn(root):
     """Rewrite timers, conditions and decision references in place.
 

@@ -246,6 +246,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
     executable, owner = [], {}
     for name, root in upload.bpmn.items():
         before = len(upload.problems)
+        normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
         for dup in _duplicate_ids(root):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
         for element, message in _camunda_service_problems(root):

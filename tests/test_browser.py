@@ -45,22 +45,26 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _password(app, name):
+def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
+    """A page signed in as ``name``, showing ``goto``."""
     with app.app_context():
         auth.set_password(db.session.scalar(db.select(User).where(User.name == name)), f"{name}-secret")
         db.session.commit()
+    page = browser.new_page(**page_options)
+    page.goto(f"{server}/sign-in?next={goto}")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(f"{name}-secret")
+    page.get_by_role("button", name="Sign in").click()
+    return page
 
 
 def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, server, browser):
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-7"}).json
-    _password(app, "bob")
     page = browser.new_page()
     page.goto(f"{server}/inbox")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     _shot(page, "sign-in")
-    page.get_by_label("Name").fill("bob")
-    page.get_by_label("Password").fill("bob-secret")
-    page.get_by_role("button", name="Sign in").click()
+    page = _signed_in(app, browser, server, "bob")
 
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     page.get_by_label("Business key").fill("PO-7")
@@ -120,12 +124,7 @@ def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
 def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchase, server, browser, tmp_path):
     import zipfile
     as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
-    _password(app, "auditor")
-    page = browser.new_page()
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("Name").fill("auditor")
-    page.get_by_label("Password").fill("auditor-secret")
-    page.get_by_role("button", name="Sign in").click()
+    page = _signed_in(app, browser, server, "auditor")
     page.get_by_role("link", name="Audit").click()
     page.get_by_role("link", name="Verify all evidence now").click()
     expect(page.locator("#verdict")).to_have_text("The evidence is intact.")
@@ -141,12 +140,8 @@ def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchas
 
 
 def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, purchase, server, browser):
-    _password(app, "owner")
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{server}/sign-in?next=/definitions/purchase/versions/1/edit")
-    page.get_by_label("Name").fill("owner")
-    page.get_by_label("Password").fill("owner-secret")
-    page.get_by_role("button", name="Sign in").click()
+    page = _signed_in(app, browser, server, "owner", "/definitions/purchase/versions/1/edit",
+                      viewport={"width": 1400, "height": 900})
     deploy = page.get_by_role("button", name="Deploy as the next version")
     expect(deploy).to_be_enabled()
 
@@ -174,12 +169,8 @@ def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, p
 
 def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, server, browser):
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
-    _password(app, "owner")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{server}/sign-in?next=/instances/{instance['id']}")
-    page.get_by_label("Name").fill("owner")
-    page.get_by_label("Password").fill("owner-secret")
-    page.get_by_role("button", name="Sign in").click()
+    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}",
+                      viewport={"width": 1400, "height": 1000})
     expect(page.locator('.djs-element.a10-open[data-element-id="request"]')).to_have_count(1)
     expect(page.locator('.djs-element.a10-done[data-element-id="start"]')).to_have_count(1)
     _shot(page, "instance")
@@ -189,12 +180,8 @@ def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, b
     files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
     files += sorted((ROOT / "forms").glob("supplier-*.json")) + [ROOT / "forms/contract-checklist.schema.json"]
     assert as_["owner"].deploy(*files).status_code == 201
-    _password(app, "owner")
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{server}/sign-in?next=/definitions/supplier_risk_tier/versions/1/edit")
-    page.get_by_label("Name").fill("owner")
-    page.get_by_label("Password").fill("owner-secret")
-    page.get_by_role("button", name="Sign in").click()
+    page = _signed_in(app, browser, server, "owner", "/definitions/supplier_risk_tier/versions/1/edit",
+                      viewport={"width": 1400, "height": 900})
     expect(page.locator(".tjs-table")).to_be_visible()
     cell = page.locator("td.annotation").first
     cell.click()

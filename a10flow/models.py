@@ -58,6 +58,7 @@ class EvidenceType(str, Enum):
     INSTANCE_COMPLETED = "instance.completed"
     INSTANCE_CANCELLED = "instance.cancelled"
     INSTANCE_FAILED = "instance.failed"
+    INSTANCE_RETRIED = "instance.retried"
     TASK_CLAIMED = "task.claimed"
     TASK_UNCLAIMED = "task.unclaimed"
     TASK_COMPLETED = "task.completed"

@@ -228,6 +228,26 @@ def cancel_instance(instance_id, user, reason=None):
     return instance
 
 
+def retry_instance(instance_id, user):
+    """Run a failed instance on from where it stopped: its due timers and the engine tasks
+    ready to run. Returns the instance, running again (or completed) when that went through.
+
+    :raises Conflict: it has not failed; StepFailed: it failed again (and stays failed).
+    """
+    try:
+        with _transaction():
+            instance = _lock(instance_id)
+            if instance.status != InstanceStatus.FAILED:
+                raise Conflict(f"instance {instance_id} is {instance.status.value}, not failed")
+            workflow = runner.load(specs_of(instance.version), instance.state)
+            evidence.append(instance, EvidenceType.INSTANCE_RETRIED, actor_of(user), data={"error": instance.error})
+            _conclude(instance, workflow, runner.advance(workflow, clock.now()))
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, user)
+        raise _failed(exc) from exc
+    return instance
+
+
 def fire_timers(instance_id):
     """Fire the instance's due timers (the scheduler's step). Returns how many fired.
 
@@ -404,10 +424,10 @@ def _save(instance, workflow, status=None):
     instance.updated_at = now
     if status is None and runner.completed(workflow):
         status = InstanceStatus.COMPLETED
+    if instance.status == InstanceStatus.FAILED and status != InstanceStatus.CANCELLED:
+        instance.status, instance.error = InstanceStatus.RUNNING, None  # the step that failed went through
     if status is not None:
         instance.status, instance.ended_at = status, now
-    elif instance.status == InstanceStatus.FAILED:
-        instance.status, instance.error = InstanceStatus.RUNNING, None  # the step that failed went through
 
 
 def _failed(exc):

@@ -379,3 +379,41 @@ def test_a_message_reaches_only_the_task_it_is_meant_for(app, as_):
     as_["owner"].post("/api/v1/messages", json={"name": "acknowledged", "instance": instance["id"],
                                                "task": waits[1]["task_id"]})
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+YEAR_CHECK = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
+  <bpmn:process id="wait" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="pause"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="check" name="Check the year"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
+      <bpmn:script>assert now().year &gt;= 2027, "not before 2027"</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
+    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="check"/>
+    <bpmn:sequenceFlow id="c" sourceRef="check" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_failed_instance_is_retried_once_its_cause_is_gone(app, as_):
+    assert as_["owner"].deploy(("wait.bpmn", YEAR_CHECK)).status_code == 201
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json
+    clock.set(T0 + timedelta(hours=2))
+    _sweep(app)
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "failed"
+    again = as_["owner"].post(f"/api/v1/instances/{instance['id']}/retry")
+    assert again.status_code == 422 and "not before 2027" in again.json["error"]["message"]
+    assert as_["alice"].post(f"/api/v1/instances/{instance['id']}/retry").status_code == 403
+    clock.set(datetime(2027, 1, 1, tzinfo=timezone.utc))
+    done = as_["owner"].post(f"/api/v1/instances/{instance['id']}/retry")
+    assert done.status_code == 200 and done.json["status"] == "completed" and done.json["error"] is None
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/retry").status_code == 409
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    # The retry that failed left only its failure (the step rolled back); the one that worked, its retry.
+    assert [(r["type"], r["actor"]["name"]) for r in chain if r["type"].startswith("instance.")][1:] == [
+        ("instance.failed", "a10flow scheduler"), ("instance.failed", "owner"), ("instance.retried", "owner"),
+        ("instance.completed", "a10flow engine")]

@@ -269,3 +269,22 @@ def test_registers_pages(app, as_):
     assert "credit-scoring:3.0" in page and "Change notices" in page
     assert "has no entries" in visitor.get("/registers/suppliers").text
     assert visitor.get("/registers/nonsense").status_code == 404
+
+
+def test_an_owner_retries_a_failed_instance_from_its_page(app, as_):
+    from a10flow import scheduler
+    bpmn = (Path(__file__).parent / "data" / "chase.bpmn").read_bytes().replace(b'variable("reminders", 0) + 1',
+                                                                               b"1 / 0")
+    as_["owner"].deploy(("chase.bpmn", bpmn))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+    clock.set(T0 + timedelta(days=2))
+    with app.app_context():
+        scheduler.sweep()
+    owner = _visitor(app, "owner")
+    page = owner.get(f"/instances/{instance['id']}").text
+    assert "failed" in page and "run it on from where it stopped" in page
+    retried = owner.post(f"/instances/{instance['id']}/retry")
+    assert retried.status_code == 302
+    assert "It failed again" in owner.get(f"/instances/{instance['id']}").text
+    assert _visitor(app, "alice").post(f"/instances/{instance['id']}/retry").status_code == 403

@@ -126,3 +126,14 @@ def get_evidence(instance_id):
     by JSON Pointer; the record itself holds only their salted hashes."""
     visible_instance(instance_id)
     return {"items": personal.attach(evidence.records(instance_id))}
+
+
+@blp.route("/<int:instance_id>/retry", methods=["POST"])
+@blp.response(200, InstanceSchema)
+@blp.alt_response(409, description="The instance has not failed")
+@blp.alt_response(422, description="It failed again, at the element named; it stays failed")
+@require(Role.OWNER)
+def retry(instance_id):
+    """Run a failed instance on from where it stopped (once its cause is gone)."""
+    visible_instance(instance_id)
+    return step.retry_instance(instance_id, g.user)

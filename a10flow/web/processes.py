@@ -3,7 +3,7 @@ from flask import Response, current_app, flash, g, jsonify, redirect, render_tem
 
 from .. import definitions, evidence, instances, personal, step
 from ..auth import require
-from ..errors import Forbidden, ServiceError
+from ..errors import Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
 from . import blueprint, signed_in
 
@@ -122,4 +122,17 @@ def cancel(instance_id):
     instances.visible(instance_id, g.user)
     step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip() or None)
     flash(f"Instance {instance_id} was cancelled.")
+    return redirect(url_for("processes.instance", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/retry", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def retry(instance_id):
+    instances.visible(instance_id, g.user)
+    try:
+        step.retry_instance(instance_id, g.user)
+        flash(f"Instance {instance_id} runs again.")
+    except StepFailed as exc:
+        flash(f"It failed again: {exc.message}")
     return redirect(url_for("processes.instance", instance_id=instance_id))

@@ -40,9 +40,18 @@ def browser():
         chromium.close()
 
 
+AXE = Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js"
+
+
 def _shot(page, name):
+    """Keep a screenshot of the page, and check it with axe-core: no serious accessibility problem."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => (await axe.run(document, {exclude: [['.djs-container'], ['.tjs-container']]}))
+        .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
+    assert found == [], f"{name}: {found}"
 
 
 def _signed_in(app, browser, server, name, goto="/inbox", **page_options):

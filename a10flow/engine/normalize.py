@@ -15,6 +15,8 @@ import tokenize
 
 from lxml import etree
 
+from . import sandbox
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -200,6 +202,8 @@ def check_expression(text):
         compile(text, "<expression>", "eval")
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid Python expression: {exc.msg}") from exc
+    if why := sandbox.problem(text, "eval"):
+        raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 
 def check_script(text):
@@ -207,6 +211,8 @@ def check_script(text):
         compile(text or "", "<script>", "exec")
     except SyntaxError as exc:
         raise ExpressionError(f"Python syntax error on line {exc.lineno}: {exc.msg}") from exc
+    if why := sandbox.problem(text or "", "exec"):
+        raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 
 def _owner_id(node):

@@ -1,9 +1,8 @@
 """The environment every piece of BPMN Python runs in: scripts, conditions, timers.
 
-SpiffWorkflow evaluates with plain exec/eval over task data. This environment
-adds the helpers a10flow promises to process owners (``variable``,
-``timer_value``); the sandbox that keeps process owners' Python away from the
-service itself belongs here too.
+SpiffWorkflow evaluates with plain exec/eval over task data; this environment runs
+everything in a10flow.engine.sandbox instead, and adds the helpers a10flow
+promises to process owners (``variable``, ``timer_value``, ``now``…).
 """
 import json
 from datetime import date, datetime, timedelta, timezone
@@ -11,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .. import canonical, clock, responsibilities
-from . import services
+from . import sandbox, services
 from .normalize import ExpressionError, timer_to_python
 
 
@@ -45,20 +44,26 @@ HELPERS = {
 
 
 class Environment(TaskDataEnvironment):
-    """Task data as variables, plus ``variable(name, default=None)`` and the helpers."""
+    """Task data as variables, plus ``variable(name, default=None)`` and the helpers; all of it
+    run in the sandbox (a10flow.engine.sandbox), never with plain exec or eval."""
 
     def __init__(self):
         super().__init__(dict(HELPERS))
 
+    def _helpers(self, context, external_context):
+        return {**self.globals, **(external_context or {}), "variable": _variable(context)}
+
     def evaluate(self, expression, context, external_context=None):
-        extra = dict(external_context or {})
-        extra["variable"] = _variable(context)
-        return super().evaluate(expression, context, extra)
+        return sandbox.evaluate(expression, {**self._helpers(context, external_context), **context})
 
     def execute(self, script, context, external_context=None):
-        extra = dict(external_context or {})
-        extra["variable"] = _variable(context)
-        return super().execute(script, context, extra)
+        self.check_for_overwrite(context, external_context or {})
+        helpers = self._helpers(context, external_context)
+        left = sandbox.execute(script, {**helpers, **context})
+        for name in [n for n in context if n not in left]:   # what the script deleted
+            del context[name]
+        context.update({k: v for k, v in left.items() if k not in helpers})
+        return True
 
 
 def _variable(context):

@@ -1,0 +1,107 @@
+"""BPMN Python runs in a sandbox: the known escapes are refused at deploy naming the element, or
+fail the step at run time naming it; nothing reaches the service, and the process goes on
+being correct. (A stray script ran as plain exec before: this is what it may no longer do.)"""
+from pathlib import Path
+
+import pytest
+
+from a10flow.engine import sandbox
+from conftest import CORPUS
+
+
+def _probe(script):
+    """A process that runs one script task, ``probe``."""
+    script = script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="probe_process" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="probe" name="Probe"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="probe"/>
+    <bpmn:sequenceFlow id="b" sourceRef="probe" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+REFUSED_AT_DEPLOY = {
+    "import through the builtin": "os = __import__('os')",
+    "subclasses walk": "found = ().__class__.__base__.__subclasses__()",
+    "f-string attribute walk": "found = f'{().__class__}'",
+    "exec": "exec('import os')",
+    "eval": "found = eval('1')",
+    "private names": "_secret = 1",
+    "generator frame walk": "found = (x for x in [1]).gi_frame.f_back.f_globals",
+}
+
+
+@pytest.mark.parametrize("script", REFUSED_AT_DEPLOY.values(), ids=REFUSED_AT_DEPLOY.keys())
+def test_escapes_are_refused_at_deploy_naming_the_element(as_, script):
+    refused = as_["owner"].deploy(("probe.bpmn", _probe(script)))
+    assert refused.status_code == 422, refused.json
+    [detail] = refused.json["error"]["details"]
+    assert detail["element"] == "probe" and "not allowed in BPMN Python" in detail["message"]
+
+
+FAILING_AT_RUN_TIME = {
+    "getattr on a dunder": ("found = getattr(variable, '__globals__')", "__globals__"),
+    "format-string attribute walk": ("found = '{0.__class__}'.format(1)", "format"),
+    "str.format on the type": ("found = str.format('{0.__class__}', 1)", "format"),
+    "frame walk by getattr": ("found = getattr((x for x in [1]), 'gi_frame')", "gi_frame"),
+    "open": ("found = open('/etc/passwd').read()", "open"),
+    "globals": ("found = globals()", "globals"),
+    "import os": ("import os", "import 'os' is not allowed"),
+    "a module's own imports": ("import json\nfound = json.codecs", "codecs"),
+    "changing a shared module": ("import json\njson.loads = len", "not allowed"),
+    "a huge string": ("found = 'x' * 10 ** 9", "too large"),
+    "a huge power": ("found = 7 ** 10 ** 8", "too large"),
+    "a huge range": ("found = list(range(10 ** 10))", "too large"),
+}
+
+
+@pytest.mark.parametrize("script, reason", FAILING_AT_RUN_TIME.values(), ids=FAILING_AT_RUN_TIME.keys())
+def test_escapes_fail_the_step_at_run_time_naming_the_element(as_, script, reason):
+    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
+    failed = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
+    assert failed.status_code == 422, failed.json
+    [detail] = failed.json["error"]["details"]
+    assert detail["element"] == "probe" and reason in detail["message"], detail
+
+
+def test_code_that_runs_too_long_is_stopped(as_, monkeypatch):
+    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
+    assert as_["owner"].deploy(("probe.bpmn", _probe("n = 0\nwhile True:\n    n = n + 1"))).status_code == 201
+    failed = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
+    assert failed.status_code == 422 and "ran longer than 0.2 s" in failed.json["error"]["message"]
+
+
+def test_what_process_owners_need_still_works(as_):
+    script = """import datetime, math, decimal, re, json
+total = sum([x * 2 for x in range(5)]) + math.floor(2.5)
+due = (now() + timedelta(days=3)).date().isoformat()
+price = str(decimal.Decimal("12.50") * 2)
+code = re.sub("[^A-Z]", "", "ab-CD-ef")
+parsed = json.loads('{"a": [1, 2]}')["a"]
+pairs = {k: v for k, v in zip(["a", "b"], [1, 2])}
+first, *rest = [1, 2, 3]
+label = "%s-%d" % ("x", 3)
+made = datetime.date(2026, 1, 2).isoformat()
+parsed[0] = 9
+"""
+    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
+    done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
+    assert done["status"] == "completed"
+    data = done["data"]
+    assert (data["total"], data["price"], data["code"], data["parsed"], data["pairs"], data["rest"], data["label"],
+            data["made"]) == (22, "25.00", "CD", [9, 2], {"a": 1, "b": 2}, [2, 3], "x-3", "2026-01-02")
+
+
+@pytest.mark.skipif(not (CORPUS / "spiff-arena/read_etc_passwd.bpmn").exists(), reason="no corpus")
+def test_the_hostile_corpus_script_cannot_read_the_password_file(as_):
+    deployed = as_["owner"].deploy(CORPUS / "spiff-arena/read_etc_passwd.bpmn")
+    assert deployed.status_code == 201, deployed.json
+    key = deployed.json["processes"][0]["key"]
+    failed = as_["owner"].post("/api/v1/instances", json={"process": key})
+    assert failed.status_code == 422 and failed.json["error"]["details"][0]["element"] == "read_etc_passwd"
+    assert "root:" not in Path("/dev/null").read_text() + str(failed.json)

@@ -1,8 +1,6 @@
 """BPMN Python runs in a sandbox: the known escapes are refused at deploy naming the element, or
 fail the step at run time naming it; nothing reaches the service, and the process goes on
 being correct. (A stray script ran as plain exec before: this is what it may no longer do.)"""
-from pathlib import Path
-
 import pytest
 
 from a10flow.engine import sandbox
@@ -104,4 +102,4 @@ def test_the_hostile_corpus_script_cannot_read_the_password_file(as_):
     key = deployed.json["processes"][0]["key"]
     failed = as_["owner"].post("/api/v1/instances", json={"process": key})
     assert failed.status_code == 422 and failed.json["error"]["details"][0]["element"] == "read_etc_passwd"
-    assert "root:" not in Path("/dev/null").read_text() + str(failed.json)
+    assert "root:" not in str(failed.json)

@@ -288,3 +288,20 @@ def test_an_owner_retries_a_failed_instance_from_its_page(app, as_):
     assert retried.status_code == 302
     assert "It failed again" in owner.get(f"/instances/{instance['id']}").text
     assert _visitor(app, "alice").post(f"/instances/{instance['id']}/retry").status_code == 403
+
+
+def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):
+    page = Visitor(app).get("/sign-in")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script>" not in page.text
+    _passwords(app, "alice")
+    signed = Visitor(app)
+    signed.get("/sign-in")
+    cookie = signed.post("/sign-in", {"name": "alice", "password": "alice-secret"}).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie   # plain HTTP here
+    app.config["SESSION_COOKIE_SECURE"] = True   # what A10FLOW_BASE_URL=https://… sets
+    secure = Visitor(app)
+    secure.get("/sign-in")
+    assert "Secure" in secure.post("/sign-in", {"name": "alice", "password": "alice-secret"}).headers["Set-Cookie"]

@@ -73,6 +73,10 @@ class Config:
                                            os.path.join(instance_path, "evidence-signing-key.pem"))
         # The scheduler signs a checkpoint this often (when any chain grew).
         self.A10FLOW_CHECKPOINT_MINUTES = float(env.get("A10FLOW_CHECKPOINT_MINUTES", 60))
+        # Sign-in attempts allowed per address and per account name; where the counts are kept
+        # ("memory://" is per process; e.g. "redis://host:6379" shares them between processes).
+        self.A10FLOW_SIGN_IN_LIMIT = env.get("A10FLOW_SIGN_IN_LIMIT", "5 per minute")
+        self.A10FLOW_RATE_LIMIT_STORAGE = env.get("A10FLOW_RATE_LIMIT_STORAGE", "memory://")
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -305,3 +305,19 @@ def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):
     secure = Visitor(app)
     secure.get("/sign-in")
     assert "Secure" in secure.post("/sign-in", {"name": "alice", "password": "alice-secret"}).headers["Set-Cookie"]
+
+
+def test_guessing_passwords_is_slowed_down(app, as_):
+    _passwords(app, "alice", "bob")
+    for _ in range(3):   # signing in right does not count
+        assert _visitor(app, "bob")
+    guesser = Visitor(app)
+    for _ in range(5):
+        assert guesser.sign_in("alice", "guess").status_code == 401
+    stopped = guesser.sign_in("alice")   # even the right password waits now
+    assert stopped.status_code == 429 and "Too many attempts" in stopped.text
+    elsewhere = Visitor(app)
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    assert elsewhere.sign_in("alice").status_code == 429   # the account, from another address too
+    assert elsewhere.sign_in("bob").status_code == 302      # another account from there is fine
+    assert Visitor(app).sign_in("bob").status_code == 429   # and this address, for any account

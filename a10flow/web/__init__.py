@@ -6,6 +6,8 @@ party reaches by link need no sign-in. No page runs inline script.
 from functools import wraps
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +15,7 @@ from ..errors import ServiceError
 from ..models import Notification, User, db
 
 csrf = CSRFProtect()
+limiter = Limiter(get_remote_address, default_limits=[])   # only what a route asks for is limited
 
 
 def current_user():
@@ -64,6 +67,8 @@ def error_page(status, title, message):
 def _http_error(exc):
     if isinstance(exc, CSRFError):
         return error_page(400, "This form has expired", "Go back, reload the page and try again")
+    if exc.code == 429:
+        return error_page(429, "Too many attempts", "Wait a minute, then try again")
     return error_page(exc.code or 500, exc.name, exc.description)
 
 
@@ -98,6 +103,8 @@ def _security_headers(response):
 def init_app(app):
     from . import account, audit, links, processes, work
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
+    limiter.init_app(app)
     for module in (account, work, processes, audit, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)

@@ -1,10 +1,11 @@
 """Sign in and out. The session cookie holds the user id, signed with the secret key."""
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 
 from .. import auth
-from . import blueprint
+from . import blueprint, limiter
 
 bp = blueprint("account")
 
@@ -15,7 +16,20 @@ def _safe_next(target):
     return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
+def _sign_in_limit():
+    return current_app.config["A10FLOW_SIGN_IN_LIMIT"]
+
+
+def _failed(response):
+    return response.status_code == 401
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+# Failed attempts are limited per address and per account name (so spreading guesses over
+# addresses does not help); once over, even the right password waits.
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=get_remote_address, deduct_when=_failed)
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=lambda: "name:" + request.form.get("name", "").strip(),
+               deduct_when=_failed)
 def sign_in():
     g.user = None
     if request.method == "GET":

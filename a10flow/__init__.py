@@ -2,14 +2,24 @@
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .config import Config, instance_path
 from .models import db
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: a number too big for an id column is no route (404), not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(**overrides):
     """The application: config from A10FLOW_* (or ``overrides``), database, API, web pages."""
     app = Flask(__name__, instance_path=instance_path())
+    app.url_map.converters["int"] = RowId
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Config(app.instance_path, **overrides))
     db.init_app(app)

@@ -1,10 +1,18 @@
 """The REST API under /api/v1: one blueprint per resource, one JSON error shape."""
-from flask import jsonify
+from flask import jsonify, request
 from flask_smorest import Api as _Api
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ServiceError
+from ..errors import Invalid, ServiceError
+
+
+MAX_ID = 2**31 - 1   # ids are 32-bit columns: a larger number names nothing and must not reach the database
+
+
+def Id(**kwargs):   # noqa: N802 - reads like the marshmallow field it is
+    """A row id in a request: a positive number the database can hold."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ErrorDetailSchema(Schema):
@@ -57,7 +65,30 @@ def error_response(status, code, message, details=()):
     return response
 
 
+def _nul_at(value, path):
+    """The path of the first text in ``value`` holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _nul_at(str(key), path) or _nul_at(item, f"{path}/{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_nul_characters():
+    """No request text may hold NUL: PostgreSQL cannot store it, and no one types it."""
+    for source in (request.args.to_dict(flat=False), request.form.to_dict(flat=False),
+                   request.get_json(silent=True) if request.is_json else None, request.view_args or {}):
+        where = _nul_at(source, "") if source else None
+        if where is not None:
+            raise Invalid("text may not contain NUL characters", [{"field": where or None,
+                                                                   "message": "contains a NUL character"}])
+
+
 def init_app(app):
+    app.before_request(refuse_nul_characters)
     api = Api(app)
     from . import definitions, evidence, external, instances, messages, notifications, registers, tasks, timers
     for module in (definitions, instances, tasks, timers, messages, notifications, registers, evidence, external):

@@ -1,7 +1,7 @@
 """/api/v1/definitions: deploy BPMN, DMN and forms; list versions; read the deployed XML."""
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from .. import definitions
 from ..auth import load_user, require
@@ -55,7 +55,7 @@ class DefinitionListSchema(Schema):
 
 
 class DefinitionQuerySchema(Schema):
-    kind = fields.String(validate=lambda v: v in {k.value for k in DefinitionKind})
+    kind = fields.String(validate=validate.OneOf([k.value for k in DefinitionKind]))
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

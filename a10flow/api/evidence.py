@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from .. import checkpoints, clock, evidence, packs
 from ..auth import load_user, require
 from ..models import Role
+from . import Id
 
 blp = Blueprint("evidence", __name__, description="Evidence integrity: checkpoints, verification, packs")
 PUBLIC = {"evidence.public_key"}   # published: verifiers need no account
@@ -108,7 +109,7 @@ class ScopeSchema(Schema):
     from_ = fields.AwareDateTime(data_key="from", default_timezone=timezone.utc,
                                  metadata={"description": "records at or after (UTC unless an offset is given)"})
     to = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "records before"})
-    instance = fields.Integer()
+    instance = Id()
 
     @validates_schema
     def _ordered(self, values, **_):

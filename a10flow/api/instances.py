@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from .. import definitions, evidence, instances, personal, step
 from ..auth import load_user, require
 from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
+from . import Id
 from .tasks import TaskSchema
 from .timers import WaitingTimerSchema
 
@@ -57,7 +58,7 @@ class InstanceListSchema(Schema):
 
 class StartSchema(Schema):
     process = fields.String(required=True)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = Id()
     business_key = fields.String(validate=validate.Length(max=255), allow_none=True)
     data = fields.Dict(load_default=dict)
 

@@ -7,6 +7,7 @@ from .. import step
 from ..auth import load_user, require
 from ..errors import NotFound
 from ..models import Instance, MessageWait, Role, db
+from . import Id
 
 blp = Blueprint("messages", __name__, description="BPMN messages from outside")
 blp.before_request(load_user)  # every API route needs a token
@@ -14,7 +15,7 @@ blp.before_request(load_user)  # every API route needs a token
 
 class MessageSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    instance = fields.Integer(metadata={"description": "deliver to this instance"})
+    instance = Id(metadata={"description": "deliver to this instance"})
     business_key = fields.String(metadata={"description": "or to the instances with this business key"})
     task = fields.String(metadata={"description": "the waiting task it is meant for, when several wait"})
     data = fields.Dict(load_default=dict)

@@ -9,6 +9,7 @@ from .. import clock, links, step, tasks
 from ..auth import load_user, require
 from ..errors import NotFound
 from ..models import ExternalLink, Role, TaskStatus, db
+from . import Id
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
 blp.before_request(load_user)  # every API route needs a token
@@ -47,7 +48,7 @@ class TaskQuerySchema(Schema):
     process = fields.String()
     status = fields.String(validate=validate.OneOf([s.value for s in TaskStatus]))
     overdue = fields.Boolean()
-    instance = fields.Integer()
+    instance = Id()
 
 
 class CompleteSchema(Schema):

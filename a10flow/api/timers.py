@@ -5,6 +5,7 @@ from sqlalchemy import false
 
 from ..auth import load_user, require
 from ..models import Role, StartTimer, Timer, db
+from . import Id
 
 blp = Blueprint("timers", __name__, description="Waiting timers")
 blp.before_request(load_user)  # every API route needs a token
@@ -36,7 +37,7 @@ class TimerListSchema(Schema):
 
 
 class TimerQuerySchema(Schema):
-    instance = fields.Integer()
+    instance = Id()
     due_before = fields.AwareDateTime(default_timezone=None)
 
 

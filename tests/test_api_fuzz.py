@@ -34,3 +34,12 @@ def test_nul_characters_are_refused_before_they_reach_the_database(as_, purchase
     assert as_["alice"].get("/api/v1/tasks?process=a%00b").status_code == 422
     assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "data": {"x": ["ok", "\u0000"]}}) \
         .json["error"]["details"][0]["field"] == "data/x/1"
+
+
+def test_deeply_nested_json_is_a_bad_request(as_, purchase):
+    for depth in (100, 100_000):
+        body = '{"process": "purchase", "data": {"x": ' + "[" * depth + "]" * depth + "}}"
+        refused = as_["alice"].post("/api/v1/instances", data=body, content_type="application/json")
+        assert refused.status_code == 400 and "nested more than 64 levels" in refused.json["error"]["message"]
+    nested = {"x": [[[[{"y": 1}]]]]}
+    assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "data": nested}).status_code == 201

@@ -1,8 +1,9 @@
 """The REST API under /api/v1: one blueprint per resource, one JSON error shape."""
 from flask import jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as _Api
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import Invalid, ServiceError
 
@@ -65,6 +66,37 @@ def error_response(status, code, message, details=()):
     return response
 
 
+MAX_JSON_DEPTH = 64   # no form or message nests deeper; deeper input only exhausts the stack
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies nested too deep (a 400, never a RecursionError and a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            value = None
+            depth = MAX_JSON_DEPTH + 1
+        else:
+            depth = _depth(value)
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+        return value
+
+
+def _depth(value):
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _nul_at(value, path):
     """The path of the first text in ``value`` holding a NUL character, or None."""
     if isinstance(value, str):
@@ -88,6 +120,7 @@ def refuse_nul_characters():
 
 
 def init_app(app):
+    app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
     from . import definitions, evidence, external, instances, messages, notifications, registers, tasks, timers

@@ -88,6 +88,12 @@ def test_timers_written_as_modellers_write_them(as_):
 def test_unsafe_or_unreadable_files_are_refused(as_):
     xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>'
     assert "DOCTYPE" in _problems(as_["owner"].deploy(("x.bpmn", xxe)))[0][1]
+    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)) + \
+        b']><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol9;</bpmn:definitions>'
+    assert "DOCTYPE" in _problems(as_["owner"].deploy(("laughs.bpmn", laughs)))[0][1]   # refused unexpanded
+    hidden = b"<!--" + b"x" * 5000 + b"-->" + xxe.split(b"?>", 1)[1]   # the entity after a long comment
+    assert "ENTITY" in _problems(as_["owner"].deploy(("x.bpmn", hidden)))[0][1]
     assert "empty" in _problems(as_["owner"].deploy(("x.bpmn", b"")))[0][1]
     assert "well-formed" in _problems(as_["owner"].deploy(("x.bpmn", b"<bpmn:definitions")))[0][1]
     assert "not a BPMN or DMN" in _problems(as_["owner"].deploy(("x.bpmn", b"<html/>")))[0][1]

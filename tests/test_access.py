@@ -1,0 +1,90 @@
+"""Every API route against every role: who is let in, who is refused, and who is not even told
+the thing exists. A route missing from the table fails the test, so a new one must be placed."""
+import pytest
+
+ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN = None, "sam", "alice", "owner", "auditor", "admin"
+ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN]
+
+# What each role gets: "ok" (let in: any answer but 401, 403 and 404), or the refusal's status.
+# "404" means refused without saying the thing exists: staff of another group see no trace of
+# instances and tasks outside their groups. Mutating routes come late, in an order that keeps
+# the earlier ones meaningful.
+EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
+WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}       # staff and owners, on a task
+READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}        # owners and auditors
+OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+TABLE = [
+    ("GET", "/api/v1/definitions", None, EVERYONE),
+    ("GET", "/api/v1/definitions/purchase", None, EVERYONE),
+    ("GET", "/api/v1/definitions/purchase/versions/1/bpmn", None, READERS),
+    ("POST", "/api/v1/definitions", "upload", OWNERS),
+    ("GET", "/api/v1/instances", None, EVERYONE),
+    ("GET", "/api/v1/instances/{instance}", None, {**EVERYONE, OTHER: "404"}),
+    ("GET", "/api/v1/instances/{instance}/evidence", None, READERS),
+    ("POST", "/api/v1/instances", {"process": "purchase"}, {**EVERYONE, AUDITOR: "403"}),
+    ("GET", "/api/v1/tasks", None, EVERYONE),
+    ("GET", "/api/v1/tasks/{task}", None, {**EVERYONE, OTHER: "404"}),
+    ("POST", "/api/v1/tasks/{task}/claim", None, WORKERS),
+    ("POST", "/api/v1/tasks/{task}/unclaim", None, WORKERS),
+    ("POST", "/api/v1/tasks/{task}/complete", {"data": {}}, WORKERS),   # 422: the form wants more
+    ("POST", "/api/v1/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
+    ("GET", "/api/v1/timers", None, READERS),
+    ("POST", "/api/v1/messages", {"name": "nothing", "instance": 1},
+     {**OWNERS, OWNER: "404", ADMIN: "404"}),   # let in; nothing waits for that message
+    ("GET", "/api/v1/notifications", None, EVERYONE),
+    ("POST", "/api/v1/notifications/999999/read", None, {r: "404" for r in EVERYONE}),   # only one's own
+    ("GET", "/api/v1/registers/suppliers", None, EVERYONE),
+    ("GET", "/api/v1/evidence/public-key", None, {**EVERYONE, ANON: "ok"}),
+    ("GET", "/api/v1/evidence/checkpoints", None, READERS),
+    ("POST", "/api/v1/evidence/checkpoints", None, READERS),
+    ("GET", "/api/v1/evidence/verify", None, READERS),
+    ("GET", "/api/v1/evidence/coverage", None, READERS),
+    ("GET", "/api/v1/evidence/export", None, READERS),
+    ("GET", "/api/v1/external/{token}", None, {**EVERYONE, ANON: "ok"}),   # the link is the credential
+    ("POST", "/api/v1/external/{token}", {"data": {}}, {**EVERYONE, ANON: "ok"}),
+    ("POST", "/api/v1/tasks/{task}/links/{link}/revoke", None, WORKERS),
+    ("POST", "/api/v1/instances/{instance}/retry", None, OWNERS),   # 409: it has not failed
+    ("POST", "/api/v1/instances/{instance}/cancel", {}, OWNERS),
+]
+
+
+def _operations(app):
+    doc = app.test_client().get("/api/v1/openapi.json").json
+    return {(method.upper(), path) for path, item in doc["paths"].items() for method in item
+            if method in ("get", "post", "put", "patch", "delete")}
+
+
+def test_the_table_covers_every_route(app):
+    covered = set()
+    for method, path, _, _ in TABLE:
+        template = path.replace("{instance}", "{instance_id}").replace("{task}", "{task_id}") \
+            .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
+            .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
+            .replace("/suppliers", "/{register}")
+        covered.add((method, template))
+    assert _operations(app) == covered
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
+    from conftest import DATA
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    task = instance["open_tasks"][0]["id"]
+    made = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
+    ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1]}
+    speaker = as_[role]
+    for method, path, body, expected in TABLE:
+        url = path.format(**ids)
+        if body == "upload":
+            response = speaker.deploy(DATA / "purchase.bpmn", DATA / "request.json")
+        elif method == "GET":
+            response = speaker.get(url)
+        else:
+            response = speaker.post(url, json=body if body is not None else {})
+        want = expected.get(role, "401")
+        got = response.status_code
+        assert got != 500, (method, url, role, response.json)
+        if want == "ok":
+            assert got not in (401, 403, 404), (method, url, role, got, response.json)
+        else:
+            assert got == int(want), (method, url, role, got, want, response.json)

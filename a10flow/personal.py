@@ -52,12 +52,16 @@ def split(schema, data, at=""):
     return walk(schema or {}, data, at), found
 
 
-def conceal_known(instance_id, data):
-    """``data`` with every text this instance holds as personal (a form's x-pii value, an external
-    party's address) replaced by its salted hash, wherever a script, message or service call
-    copied it; and what was replaced, as ``split`` gives it. A personal value stays personal."""
-    known = set(db.session.scalars(db.select(PersonalValue.value).where(
+def known(instance_id):
+    """The personal values an instance holds (canonical JSON texts), for ``conceal_known``."""
+    return set(db.session.scalars(db.select(PersonalValue.value).where(
         PersonalValue.instance_id == instance_id, PersonalValue.erased_at.is_(None))))
+
+
+def conceal_known(known, data):
+    """``data`` with every text of ``known`` (a form's x-pii value, an external party's address)
+    replaced by its salted hash, wherever a script, message or service call copied it; and what
+    was replaced, as ``split`` gives it. A personal value stays personal."""
     found = []
 
     def walk(value, pointer):

@@ -291,8 +291,8 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
             answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
             if answered is not None and answered.status == TaskStatus.OPEN:
                 _done(answered, actor_of(actor)["name"], clock.now())
-            _append_concealed(instance, received.type, actor_of(actor), (received.element_id, received.element_name),
-                              received.data)
+            _append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+                              (received.element_id, received.element_name), received.data)
             _conclude(instance, workflow, rest)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, actor)
@@ -332,7 +332,7 @@ def _conclude(instance, workflow, happenings, status=None):
     """The end of every step: mirror what now waits, record what happened (carrying out
     service calls as they come, so they see the tasks this step opened), save."""
     _mirror(instance, workflow)
-    data = None
+    data, known = None, personal.known(instance.id)   # personal values: hashed wherever copied
     for h in happenings:
         actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
@@ -340,17 +340,18 @@ def _conclude(instance, workflow, happenings, status=None):
             h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
-        _append_concealed(instance, h.type, actor, (h.element_id, h.element_name), h.data)
+        _append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
             _escalate(instance, h, h.data["params"])
     _save(instance, workflow, status)
 
 
-def _append_concealed(instance, type_, actor, element, data):
-    """Append a record in which the instance's personal values stay hashed, wherever they were copied."""
-    data, private = personal.conceal_known(instance.id, data)
+def _append_concealed(instance, known, type_, actor, element, data):
+    """Append a record in which the instance's personal values (``known``) stay hashed, wherever
+    they were copied."""
+    data, found = personal.conceal_known(known, data)
     kept = evidence.append(instance, type_, actor, element, data)
-    personal.store(instance.id, kept["seq"], "/data", private)
+    personal.store(instance.id, kept["seq"], "/data", found)
 
 
 def _record_entry(instance, element_id, params):

@@ -31,6 +31,8 @@ REFUSED_AT_DEPLOY = {
     "eval": "found = eval('1')",
     "private names": "_secret = 1",
     "generator frame walk": "found = (x for x in [1]).gi_frame.f_back.f_globals",
+    "catching everything": "try:\n    x = 1\nexcept:\n    pass",
+    "catching BaseException": "try:\n    x = 1\nexcept BaseException:\n    pass",
 }
 
 
@@ -55,6 +57,12 @@ FAILING_AT_RUN_TIME = {
     "a huge string": ("found = 'x' * 10 ** 9", "too large"),
     "a huge power": ("found = 7 ** 10 ** 8", "too large"),
     "a huge range": ("found = list(range(10 ** 10))", "too large"),
+    "a huge shift": ("found = 1 << 10 ** 9", "too large"),
+    "an endless C loop": ("found = list(iter(int, 1))", "1 positional argument"),
+    "pow around the guard": ("found = pow(7, 10 ** 8)", "pow"),
+    "minutes inside math": ("import math\nfound = math.factorial(10 ** 7)", "factorial"),
+    "code handed to a helper as text": (
+        "found = timer_value(\"int(getattr(timer_value, '_'+'_builtins__'))\")", "not an ISO 8601"),
 }
 
 
@@ -67,9 +75,18 @@ def test_escapes_fail_the_step_at_run_time_naming_the_element(as_, script, reaso
     assert detail["element"] == "probe" and reason in detail["message"], detail
 
 
-def test_code_that_runs_too_long_is_stopped(as_, monkeypatch):
+LOOPS = {
+    "a loop": "n = 0\nwhile True:\n    n = n + 1",
+    "a loop on one line": "while True: pass",
+    "a loop that catches the stop": "n = 0\ntry:\n    while True: n += 1\nexcept Exception:\n    pass\n"
+                                    "while n > 0:\n    n += 1",
+}
+
+
+@pytest.mark.parametrize("script", LOOPS.values(), ids=LOOPS.keys())
+def test_code_that_runs_too_long_is_stopped(as_, monkeypatch, script):
     monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
-    assert as_["owner"].deploy(("probe.bpmn", _probe("n = 0\nwhile True:\n    n = n + 1"))).status_code == 201
+    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
     failed = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
     assert failed.status_code == 422 and "ran longer than 0.2 s" in failed.json["error"]["message"]
 

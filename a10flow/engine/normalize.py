@@ -99,6 +99,19 @@ def _cycle(text, warn):
     return "/".join(parts)
 
 
+def iso_timer(text, kind):
+    """A timer value an expression returned as text: the ISO 8601 value it is, normalised.
+    Never evaluated. :raises ExpressionError: it is not one."""
+    text = (text or "").strip()
+    if kind == "timeDuration" and is_iso_duration(text):
+        return lenient_duration(text)
+    if kind == "timeDate" and DATETIME.match(text):
+        return _zoned(text, None)
+    if kind == "timeCycle" and text.startswith("R") and "/" in text:
+        return _cycle(text, None)
+    raise ExpressionError(f"the timer expression returned {text[:80]!r}, not an ISO 8601 {kind}")
+
+
 def timer_to_python(text, kind, warn=None):
     """Turn a timer definition into a Python expression Spiff can evaluate.
 

@@ -8,8 +8,10 @@ DMN expressions. Process owners upload it; it must not reach the service.
   fields walk attributes), and anything of a module; ``import`` gives only vetted parts of
   datetime, math, decimal, re and json, never the modules themselves; shared objects cannot
   be changed.
-- Bounded: a wall-clock budget per evaluation (checked as the code runs, line by line),
-  and ``*``, ``**`` and ``range`` that refuse to build anything huge.
+- Bounded: a wall-clock budget per evaluation (a watchdog throws into code past it, and
+  scripts cannot catch that), and ``*``, ``**``, ``<<`` and ``range`` that refuse to build
+  anything huge. Not bounded: one long call inside C (a catastrophic regular expression, a
+  huge str.join); that needs each evaluation in a process of its own (issue 7, open).
 """
 import ast
 import datetime as _datetime
@@ -19,8 +21,8 @@ import json as _json
 import math as _math
 import operator
 import re as _re
-import sys
-import time
+import ctypes
+import threading
 import warnings
 from types import ModuleType, SimpleNamespace
 
@@ -45,9 +47,16 @@ class SandboxError(Exception):
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's rules, and ``*`` / ``**`` routed through the size guards."""
 
+    def visit_ExceptHandler(self, node):
+        # Catching everything would catch the out-of-time signal: name what you expect instead.
+        caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+        if node.type is None or any(isinstance(t, ast.Name) and t.id == "BaseException" for t in caught):
+            self.error(node, "catch specific exceptions (e.g. except ValueError:), not everything")
+        return self.node_contents_visit(node)
+
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
-        name = {ast.Mult: "_mul_", ast.Pow: "_pow_"}.get(type(node.op))
+        name = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}.get(type(node.op))
         if name is None:
             return node
         call = ast.copy_location(ast.Call(func=ast.Name(name, ast.Load()), args=[node.left, node.right],
@@ -85,6 +94,16 @@ def _pow(a, b):
     return a ** b
 
 
+def _lshift(a, b):
+    if isinstance(a, int) and isinstance(b, int) and b > MAX_EXPONENT_BITS:
+        raise SandboxError("the shift is too large to compute")
+    return a << b
+
+
+def _iter(value):
+    return iter(value)   # one argument only: iter(callable, sentinel) makes endless C-level loops
+
+
 def _range(*args):
     made = range(*args)
     if len(made) > MAX_ITEMS:
@@ -99,7 +118,9 @@ def _namespace(module, names):
 # What ``import`` gives: vetted names, never the module (whose imports lead anywhere).
 MODULES = {
     "datetime": _namespace(_datetime, ["date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR"]),
-    "math": _namespace(_math, [n for n in dir(_math) if not n.startswith("_")]),
+    # Not factorial, comb, perm, prod, lcm: one call of them can run for minutes in C.
+    "math": _namespace(_math, [n for n in dir(_math) if not n.startswith("_")
+                               and n not in ("factorial", "comb", "perm", "prod", "lcm")]),
     "decimal": _namespace(_decimal, ["Decimal", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP",
                                      "ROUND_FLOOR", "ROUND_CEILING", "InvalidOperation"]),
     "re": _namespace(_re, ["compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer",
@@ -114,19 +135,22 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):
     return MODULES[name]
 
 
-_BUILTINS = {k: v for k, v in safe_builtins.items() if k not in ("__build_class__", "setattr", "delattr", "id")}
+# Not: classes, setattr/delattr, id, BaseException (see visit_ExceptHandler), and pow (which would
+# skip the ** guard).
+_BUILTINS = {k: v for k, v in safe_builtins.items()
+             if k not in ("__build_class__", "setattr", "delattr", "id", "BaseException", "pow")}
 _BUILTINS.update({
     "__import__": _import, "range": _range, "getattr": _getattr,
     "list": list, "dict": dict, "tuple": tuple, "set": set, "frozenset": frozenset, "sorted": sorted,
     "min": min, "max": max, "sum": sum, "any": any, "all": all, "enumerate": enumerate, "zip": zip,
-    "map": map, "filter": filter, "reversed": reversed, "iter": iter, "next": next,
+    "map": map, "filter": filter, "reversed": reversed, "iter": _iter, "next": next,
 })
 _GUARDS = {
     "__builtins__": _BUILTINS, "_getattr_": _getattr, "_getitem_": operator.getitem, "_getiter_": iter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": _write, "_print_": PrintCollector, "_mul_": _mul, "_pow_": _pow,
+    "_write_": _write, "_print_": PrintCollector, "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift,
     "_inplacevar_": lambda op, a, b: {"+=": operator.add, "-=": operator.sub, "*=": _mul, "/=": operator.truediv,
-                                      "//=": operator.floordiv, "%=": operator.mod, "**=": _pow}[op](a, b),
+                                      "//=": operator.floordiv, "%=": operator.mod, "**=": _pow, "<<=": _lshift}[op](a, b),
 }
 
 
@@ -151,25 +175,33 @@ def problem(source, mode="eval"):
     return None
 
 
-class _Budget:
-    """Stops code that runs past its time (checked on every line it runs)."""
-
-    def __init__(self):
-        self.deadline = time.monotonic() + TIME_LIMIT
-
-    def __call__(self, frame, event, arg):
-        if time.monotonic() > self.deadline:
-            raise SandboxError(f"the code ran longer than {TIME_LIMIT:g} s")
-        return self
+class _OutOfTime(BaseException):
+    """Thrown into code past its time; scripts cannot catch it (see _Policy.visit_ExceptHandler)."""
 
 
 def _run(code, scope, how):
-    previous = sys.gettrace()
-    sys.settrace(_Budget())
+    """Run ``code``; past TIME_LIMIT a watchdog throws _OutOfTime into it, again and again until
+    it stops (a trace hook would miss one-line loops and could be caught and switched off)."""
+    thread = threading.get_ident()
+    done = threading.Event()
+
+    def watchdog():
+        if done.wait(TIME_LIMIT):
+            return
+        while not done.is_set():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(_OutOfTime))
+            done.wait(0.05)
+
+    guard = threading.Thread(target=watchdog, daemon=True)
+    guard.start()
     try:
         return how(code, scope)
+    except _OutOfTime:
+        raise SandboxError(f"the code ran longer than {TIME_LIMIT:g} s") from None
     finally:
-        sys.settrace(previous)
+        done.set()
+        guard.join()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)   # none left pending
 
 
 def evaluate(expression, names):

@@ -109,6 +109,19 @@ class ApiToken(db.Model):
     user = db.relationship(User)
 
 
+class SecurityEvent(db.Model):
+    """A refused attempt: who (if known), from where, what, when, and why it was refused."""
+    __tablename__ = "security_events"
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(UTCDateTime, nullable=False, default=clock.now, index=True)
+    user_name = db.Column(db.String(120))
+    address = db.Column(db.String(64))
+    method = db.Column(db.String(10), nullable=False)
+    path = db.Column(db.String(500), nullable=False)
+    status = db.Column(db.Integer, nullable=False)
+    reason = db.Column(db.String(500), nullable=False)
+
+
 class Definition(db.Model):
     __tablename__ = "definitions"
     id = db.Column(db.Integer, primary_key=True)

@@ -42,6 +42,10 @@ TABLE = [
     ("GET", "/api/v1/evidence/export", None, READERS),
     ("GET", "/api/v1/external/{token}", None, {**EVERYONE, ANON: "ok"}),   # the link is the credential
     ("POST", "/api/v1/external/{token}", {"data": {}}, {**EVERYONE, ANON: "ok"}),
+    ("GET", "/api/v1/tokens", None, EVERYONE),
+    ("POST", "/api/v1/tokens", {"days": 7}, EVERYONE),
+    ("POST", "/api/v1/tokens/{api_token}/revoke", None, {r: "404" for r in EVERYONE} | {ADMIN: "ok"}),  # one's own
+    ("GET", "/api/v1/security-events", None, {**OWNERS, OWNER: "403"}),   # admins only
     ("POST", "/api/v1/tasks/{task}/links/{link}/revoke", None, WORKERS),
     ("POST", "/api/v1/instances/{instance}/retry", None, OWNERS),   # 409: it has not failed
     ("POST", "/api/v1/instances/{instance}/cancel", {}, OWNERS),
@@ -60,7 +64,7 @@ def test_the_table_covers_every_route(app):
         template = path.replace("{instance}", "{instance_id}").replace("{task}", "{task_id}") \
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
-            .replace("/suppliers", "/{register}")
+            .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}")
         covered.add((method, template))
     assert _operations(app) == covered
 
@@ -71,7 +75,9 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
     made = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
-    ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1]}
+    spare = as_["admin"].post("/api/v1/tokens", json={}).json["id"]   # revoked by the table, not the fixture's
+    ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
+           "api_token": spare}
     speaker = as_[role]
     for method, path, body, expected in TABLE:
         url = path.format(**ids)

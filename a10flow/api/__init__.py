@@ -5,6 +5,7 @@ from flask_smorest import Api as _Api
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from .. import security
 from ..errors import Invalid, ServiceError
 
 
@@ -123,12 +124,16 @@ def init_app(app):
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
-    from . import definitions, evidence, external, instances, messages, notifications, registers, tasks, timers
-    for module in (definitions, instances, tasks, timers, messages, notifications, registers, evidence, external):
+    from . import (definitions, evidence, external, instances, messages, notifications, registers,
+                   security_events, tasks, timers, tokens)
+    for module in (definitions, instances, tasks, timers, messages, notifications, registers, evidence, external,
+                   tokens, security_events):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     @app.errorhandler(ServiceError)
     def service_error(exc):
+        if exc.status in (401, 403):
+            security.record(exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)

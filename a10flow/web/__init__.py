@@ -11,6 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from .. import security
 from ..errors import ServiceError
 from ..models import Notification, User, db
 
@@ -66,13 +67,17 @@ def error_page(status, title, message):
 
 def _http_error(exc):
     if isinstance(exc, CSRFError):
+        security.record(400, f"form without a valid CSRF token: {exc.description}")
         return error_page(400, "This form has expired", "Go back, reload the page and try again")
     if exc.code == 429:
+        security.record(429, "too many failed sign-ins", request.form.get("name"))
         return error_page(429, "Too many attempts", "Wait a minute, then try again")
     return error_page(exc.code or 500, exc.name, exc.description)
 
 
 def _service_error(exc):
+    if exc.status in (401, 403):
+        security.record(exc.status, exc.message)
     return error_page(exc.status, "That did not work", exc.message)
 
 

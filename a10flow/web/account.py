@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 
-from .. import auth
+from .. import auth, security
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -36,6 +36,7 @@ def sign_in():
         return render_template("web/sign_in.html", next=request.args.get("next", ""))
     user = auth.user_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
     if user is None:
+        security.record(401, "wrong name or password", request.form.get("name", "").strip()[:120])
         return render_template("web/sign_in.html", next=request.form.get("next", ""),
                                name=request.form.get("name", ""),
                                error="That name and password do not match an account."), 401

@@ -87,15 +87,22 @@ def _late(task, now):
     return task.status == TaskStatus.COMPLETED and task.completed_at > task.due_at
 
 
+def _controls_in_scope(instance, scope):
+    return [c for c in controls_of(instance.version) if scope.control is None or c == scope.control]
+
+
 def coverage(scope):
     """Per control: instances in the period, completed, completed on time, overdue, escalated.
 
     Overdue: a task done after its due date, or open past it. Escalated: a task moved
     to others by the ``escalate`` operator (evidence ``task.reassigned``).
     """
-    now = clock.now()
     chosen = instances(scope)
-    tasks_of = _tasks([i.id for i in chosen])
+    return _coverage(scope, chosen, _tasks([i.id for i in chosen]))
+
+
+def _coverage(scope, chosen, tasks_of):
+    now = clock.now()
     escalated = set(db.session.scalars(db.select(Evidence.instance_id).where(
         Evidence.type == "task.reassigned", Evidence.instance_id.in_([i.id for i in chosen])).distinct())) \
         if chosen else set()
@@ -103,9 +110,7 @@ def coverage(scope):
     for instance in chosen:
         late = any(_late(t, now) for t in tasks_of.get(instance.id, []))
         done = instance.status == InstanceStatus.COMPLETED
-        for control in controls_of(instance.version):
-            if scope.control is not None and control != scope.control:
-                continue
+        for control in _controls_in_scope(instance, scope):
             row = result.setdefault(control, {"control": control, "instances": 0, "completed": 0,
                                               "completed_on_time": 0, "overdue": 0, "escalated": 0})
             row["instances"] += 1
@@ -133,9 +138,10 @@ def export(scope, key_path):
         files[folder + version.filename] = version.xml.encode("utf-8")
         for name, text in sorted((version.files or {}).items()):
             files[folder + name] = text.encode("utf-8")
-    covered = coverage(scope)
+    tasks_of = _tasks([i.id for i in chosen])   # the same instances and tasks for coverage and report
+    covered = _coverage(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(covered, indent=1).encode()
-    files["report.html"] = _report(scope, chosen, chains, covered).encode("utf-8")
+    files["report.html"] = _report(scope, chosen, chains, covered, tasks_of).encode("utf-8")
     with open(verifier.__file__, "rb") as f:
         files["verify.py"] = f.read()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
@@ -156,14 +162,12 @@ def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
 
 
-def _report(scope, chosen, chains, covered):
+def _report(scope, chosen, chains, covered, tasks_of):
     now = clock.now()
-    tasks_of = _tasks([i.id for i in chosen])
     by_control = {}
     for instance in chosen:
-        for control in controls_of(instance.version):
-            if scope.control is None or control == scope.control:
-                by_control.setdefault(control, []).append(instance)
+        for control in _controls_in_scope(instance, scope):
+            by_control.setdefault(control, []).append(instance)
     sections = []
     for row in covered:
         items = []

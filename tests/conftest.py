@@ -82,6 +82,29 @@ def wait_process(timer):
 </bpmn:definitions>""".encode()
 
 
+ROOT = Path(__file__).parents[1]
+BUNDLED = {   # the A.10 processes in workflows/, with their decision tables and forms
+    "customer_change_notification": [
+        "workflows/customer-change-notification.bpmn", "workflows/customer-notice-decision.dmn",
+        "forms/change-notice.schema.json", "forms/notice-approval.schema.json",
+        "forms/change-acknowledgement.schema.json"],
+    "supplier_onboarding": [
+        "workflows/supplier-onboarding.bpmn", "workflows/supplier-risk-tier.dmn",
+        "forms/supplier-request.schema.json", "forms/supplier-details.schema.json", "forms/supplier-risk.schema.json",
+        "forms/supplier-approval.schema.json", "forms/contract-checklist.schema.json"],
+    "responsibility_signoff": [
+        "workflows/responsibility-signoff.bpmn", "forms/responsibility-matrix.schema.json",
+        "forms/matrix-acceptance.schema.json"],
+}
+
+
+def deploy_bundled(as_, process):
+    """Deploy one bundled A.10 process with its decision table and forms, as the owner."""
+    response = as_["owner"].deploy(*(ROOT / name for name in BUNDLED[process]))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
 USERS = {
     "admin": (Role.ADMIN, []),
     "owner": (Role.OWNER, ["process-owners", "ai-system-owners"]),

@@ -11,8 +11,8 @@ from werkzeug.serving import make_server
 
 from a10flow import auth
 from a10flow.models import User, db
+from conftest import deploy_bundled
 
-ROOT = Path(__file__).parents[1]
 ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
 
@@ -100,10 +100,7 @@ def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, serv
 
 
 def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
-    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
-    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
-                                          "change-acknowledgement.schema.json")]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "customer_change_notification")
     instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
         "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
         "change_type": "model update or retraining", "predetermined": False,
@@ -189,9 +186,7 @@ def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, 
 
 
 def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, browser):
-    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
-    files += sorted((ROOT / "forms").glob("supplier-*.json")) + [ROOT / "forms/contract-checklist.schema.json"]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "supplier_onboarding")
     page = _signed_in(app, browser, server, "owner", "/definitions/supplier_risk_tier/versions/1/edit",
                       viewport={"width": 1400, "height": 900})
     expect(page.locator(".tjs-table")).to_be_visible()

@@ -4,11 +4,10 @@ import email
 import email.policy
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from a10flow import clock, notify, scheduler
+from conftest import deploy_bundled
 
-ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
 CUSTOMERS = [
     {"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"},
@@ -20,11 +19,7 @@ CHANGE = {"ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3
 
 
 def _deploy(as_):
-    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
-    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
-                                          "change-acknowledgement.schema.json")]
-    response = as_["owner"].deploy(*files)
-    assert response.status_code == 201, response.json
+    deploy_bundled(as_, "customer_change_notification")
 
 
 def _tasks(as_, instance_id, element):

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from a10flow import clock
 from a10flow.cli import main
+from conftest import deploy_bundled
 
 ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
@@ -27,10 +28,7 @@ CHANGE = {"ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3
 def _change_notices(as_, purchase):
     """Two small changes told to nobody (completed), one that waits for its notice past the
     due date, and a purchase that belongs to no control."""
-    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
-    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
-                                          "change-acknowledgement.schema.json")]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "customer_change_notification")
     clock.set(T0)
     ids = [as_["owner"].post("/api/v1/instances", json={
         "process": "customer_change_notification", "data": dict(CHANGE, materiality=m, version_to=v)}).json["id"]

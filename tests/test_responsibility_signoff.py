@@ -2,12 +2,11 @@
 a rejection, a revised matrix accepted by everyone, and the register entry with its review date."""
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 from a10flow import clock
 from a10flow.canonical import sha256
+from conftest import deploy_bundled
 
-ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 MATRIX = {
@@ -20,10 +19,7 @@ MATRIX = {
 
 
 def _deploy(as_):
-    response = as_["owner"].deploy(ROOT / "workflows/responsibility-signoff.bpmn",
-                                   ROOT / "forms/responsibility-matrix.schema.json",
-                                   ROOT / "forms/matrix-acceptance.schema.json")
-    assert response.status_code == 201, response.json
+    deploy_bundled(as_, "responsibility_signoff")
 
 
 def _open(as_, instance_id):

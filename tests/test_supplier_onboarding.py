@@ -2,13 +2,11 @@
 approval scaled to risk with separation of duties, conditions as corrective actions, the
 contract checklist, the supplier register, and re-assessment by date or incident."""
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from a10flow import clock, scheduler
+from conftest import deploy_bundled
 
-ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
-FORMS = ("supplier-request", "supplier-details", "supplier-risk", "supplier-approval", "contract-checklist")
 REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
            "supplied": ["dataset"], "ai_systems": ["credit-scoring"], "personal_data": True,
            "pii_role": "processor"}
@@ -19,9 +17,7 @@ CLAUSES = {"clauses": {k: True for k in ("ai_responsibilities", "audit_rights", 
 
 
 def _deploy(as_):
-    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
-    files += [ROOT / f"forms/{name}.schema.json" for name in FORMS]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "supplier_onboarding")
 
 
 def _open(as_, instance_id, element):

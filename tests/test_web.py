@@ -7,8 +7,8 @@ from pathlib import Path
 
 from a10flow import auth, clock
 from a10flow.models import User, db
+from conftest import deploy_bundled
 
-ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
 
@@ -107,9 +107,7 @@ def test_staff_complete_a_task_after_fixing_the_form(app, as_, purchase):
 
 
 def test_drafts_claims_and_table_rows(app, as_):
-    files = [ROOT / "workflows/supplier-onboarding.bpmn", ROOT / "workflows/supplier-risk-tier.dmn"]
-    files += sorted((ROOT / "forms").glob("supplier-*.json")) + [ROOT / "forms/contract-checklist.schema.json"]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "supplier_onboarding")
     instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
     task_id = instance["open_tasks"][0]["id"]
     visitor = _visitor(app, "alice")
@@ -162,10 +160,7 @@ def test_notifications_show_their_count_and_can_be_marked_read(app, as_):
 
 
 def test_a_customer_answers_through_the_link_page(app, as_):
-    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
-    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
-                                          "change-acknowledgement.schema.json")]
-    assert as_["owner"].deploy(*files).status_code == 201
+    deploy_bundled(as_, "customer_change_notification")
     customers = [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]
     instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
         "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
@@ -257,10 +252,7 @@ def test_an_auditor_verifies_sees_coverage_and_takes_a_pack(app, as_, purchase):
 
 
 def test_registers_pages(app, as_):
-    files = [ROOT / "workflows" / n for n in ("customer-change-notification.bpmn", "customer-notice-decision.dmn")]
-    files += [ROOT / "forms" / n for n in ("change-notice.schema.json", "notice-approval.schema.json",
-                                          "change-acknowledgement.schema.json")]
-    as_["owner"].deploy(*files)
+    deploy_bundled(as_, "customer_change_notification")
     as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
         "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "low",
         "change_type": "model update or retraining", "predetermined": False, "customers": []}})

@@ -46,6 +46,12 @@ class InstanceStatus(str, Enum):
     FAILED = "failed"
 
 
+class IncidentStatus(str, Enum):
+    RETRYING = "retrying"   # a service task that failed; tried again at next_attempt_at
+    OPEN = "open"           # needs a person: retry once the cause is fixed, or resolve
+    RESOLVED = "resolved"
+
+
 class TaskStatus(str, Enum):
     OPEN = "open"
     COMPLETED = "completed"
@@ -59,6 +65,9 @@ class EvidenceType(str, Enum):
     INSTANCE_CANCELLED = "instance.cancelled"
     INSTANCE_FAILED = "instance.failed"
     INSTANCE_RETRIED = "instance.retried"
+    INSTANCE_MIGRATED = "instance.migrated"
+    INCIDENT_RETRIED = "incident.retried"
+    INCIDENT_RESOLVED = "incident.resolved"
     TASK_CLAIMED = "task.claimed"
     TASK_UNCLAIMED = "task.unclaimed"
     TASK_COMPLETED = "task.completed"
@@ -172,6 +181,29 @@ class Instance(db.Model):
     evidence_head = db.Column(db.String(64))
     checkpointed_seq = db.Column(db.Integer, nullable=False, default=0, server_default="0")  # as last signed
     version = db.relationship(DefinitionVersion)
+
+
+class Incident(db.Model):
+    """An element of an instance that failed: a script, condition, service call or timer
+    expression, or a step that could not be kept. The engine task stays parked until the
+    incident is retried or resolved (see a10flow.incidents)."""
+    __tablename__ = "incidents"
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    task_id = db.Column(db.String(36))   # the parked engine task; None: the failed step was rolled back
+    element_id = db.Column(db.String(255))
+    element_name = db.Column(db.String(255))
+    error = db.Column(db.Text, nullable=False)
+    status = db.Column(_enum(IncidentStatus), nullable=False, index=True)
+    attempts = db.Column(db.Integer, nullable=False, default=1)
+    first_failed_at = db.Column(UTCDateTime, nullable=False)
+    last_failed_at = db.Column(UTCDateTime, nullable=False)
+    next_attempt_at = db.Column(UTCDateTime, index=True)   # RETRYING: when the scheduler tries again
+    retry_delays = db.Column(db.JSON, nullable=False, default=list)   # ISO durations, from the BPMN
+    resolved_at = db.Column(UTCDateTime)
+    resolved_by = db.Column(db.String(120))
+    resolution = db.Column(db.Text)
+    instance = db.relationship("Instance")
 
 
 class HumanTask(db.Model):

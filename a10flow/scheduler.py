@@ -14,9 +14,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import checkpoints, clock, notify, step
+from . import checkpoints, clock, incidents, notify, step
 from .errors import StepFailed
-from .models import Instance, InstanceStatus, StartTimer, Timer, db
+from .models import Instance, StartTimer, Timer, db
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
@@ -24,9 +24,9 @@ CHECKPOINT_JOB_ID = "a10flow-checkpoints"
 
 
 def due_instances(now, limit):
-    """Ids of running instances with a timer due at ``now``, most overdue first."""
+    """Ids of running (or failed) instances with a timer due at ``now``, most overdue first."""
     stmt = (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
-            .where(Instance.status == InstanceStatus.RUNNING, Timer.due_at < now)
+            .where(Instance.status.in_(step.LIVE), Timer.due_at < now)
             .group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit))
     ids = db.session.scalars(stmt).all()
     db.session.commit()  # end the read: each fire is its own transaction
@@ -34,11 +34,11 @@ def due_instances(now, limit):
 
 
 def next_due():
-    """When the next timer of a running instance falls due, or None."""
+    """When the next timer of a running instance (or service task retry) falls due, or None."""
     waiting = db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
-                                .where(Instance.status == InstanceStatus.RUNNING))
+                                .where(Instance.status.in_(step.LIVE)))
     starting = db.session.scalar(db.select(func.min(StartTimer.due_at)))
-    return min((t for t in (waiting, starting) if t is not None), default=None)
+    return min((t for t in (waiting, starting, incidents.next_due()) if t is not None), default=None)
 
 
 def due_start_timers(now, limit):
@@ -50,8 +50,16 @@ def due_start_timers(now, limit):
 
 
 def sweep(limit=200):
-    """Fire every timer due now; returns how many fired. Failures become failed instances."""
+    """Fire every timer due now and retry the service tasks due again; returns how many timers
+    fired. Failures become incidents."""
     fired = 0
+    for incident_id in incidents.due(clock.now(), limit):
+        try:
+            step.retry_incident(incident_id, step.TIMER_ACTOR)
+        except StepFailed as exc:   # counted on the incident, which says when (or whether) it is tried again
+            log.warning("incident %s failed again: %s", incident_id, exc.message)
+        except Exception:
+            log.exception("retrying incident %s failed; will retry", incident_id)
     for start_timer_id in due_start_timers(clock.now(), limit):
         try:
             fired += step.fire_start_timer(start_timer_id) is not None

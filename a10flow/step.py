@@ -12,15 +12,16 @@ from flask import current_app
 
 from sqlalchemy.orm import joinedload
 
-from . import canonical, clock, evidence, forms, links, notify, personal, tasks
+from . import canonical, clock, evidence, forms, incidents, links, notify, personal, tasks
 from .engine import runner
 from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
-from .models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
-                     RegisterEntry, StartTimer, TaskCandidate, TaskStatus, Timer, db)
+from .models import (DefinitionVersion, EvidenceType, HumanTask, IncidentStatus, Instance, InstanceStatus,
+                     MessageWait, RegisterEntry, StartTimer, TaskCandidate, TaskStatus, Timer, db)
 from .engine.state import specs_for
 
 
 START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
+LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
 ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
 TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
 
@@ -159,7 +160,7 @@ def complete_task(task_id, user, data, link_token=None):
                 errors = forms.field_errors(schema, data)
                 if errors:
                     raise Invalid("the form has errors", errors)
-            workflow = runner.load(specs_of(instance.version), instance.state)
+            workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
             now = clock.now()
             submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
             record = {"task_id": task.id, "submitted": submitted,
@@ -167,10 +168,10 @@ def complete_task(task_id, user, data, link_token=None):
             if party:
                 record["party"] = personal.conceal("/party", party, private)
             if task.message:   # a receive task: the form's data is the message it waits for
-                happenings = runner.deliver(workflow, task_id, task.message, data, now)[1:]
+                happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
                 record["message"] = task.message
             else:
-                happenings = runner.complete(workflow, task_id, data, now)
+                happenings = runner.complete(workflow, task_id, data, now, parked)
             _done(task, actor_of(user)["name"], now)
             kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
                                    else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
@@ -219,7 +220,7 @@ def unclaim_task(task_id, user):
 def cancel_instance(instance_id, user, reason=None):
     with _transaction():
         instance = _lock(instance_id)
-        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.FAILED):
+        if instance.status not in LIVE:
             raise Conflict(f"instance {instance_id} is already {instance.status.value}")
         workflow = runner.load(specs_of(instance.version), instance.state)
         runner.cancel(workflow)
@@ -229,23 +230,90 @@ def cancel_instance(instance_id, user, reason=None):
 
 
 def retry_instance(instance_id, user):
-    """Run a failed instance on from where it stopped: its due timers and the engine tasks
-    ready to run. Returns the instance, running again (or completed) when that went through.
+    """Retry every incident of a failed instance (see retry_incident). Returns the instance.
 
-    :raises Conflict: it has not failed; StepFailed: it failed again (and stays failed).
+    :raises Conflict: it has not failed; StepFailed: an element failed again.
     """
+    with _transaction():
+        instance = _lock(instance_id)
+        if instance.status != InstanceStatus.FAILED:
+            raise Conflict(f"instance {instance_id} is {instance.status.value}, not failed")
+        waiting = [i.id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED]
+    for incident_id in waiting:
+        retry_incident(incident_id, user)
+    return instance
+
+
+def retry_incident(incident_id, actor, data=None):
+    """Run the failed element again (with ``data`` merged into its data first), or, when its
+    step was rolled back, run the instance on from where it stopped. Returns the incident,
+    resolved when the element went through.
+
+    :raises Conflict: already resolved; StepFailed: it failed again (the incident counts it).
+    """
+    instance_id = incidents.get(incident_id).instance_id
     try:
         with _transaction():
             instance = _lock(instance_id)
-            if instance.status != InstanceStatus.FAILED:
-                raise Conflict(f"instance {instance_id} is {instance.status.value}, not failed")
+            incident = _unresolved(incident_id)
             workflow = runner.load(specs_of(instance.version), instance.state)
-            evidence.append(instance, EvidenceType.INSTANCE_RETRIED, actor_of(user), data={"error": instance.error})
-            _conclude(instance, workflow, runner.advance(workflow, clock.now()))
+            _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
+                              (incident.element_id, incident.element_name),
+                              {"incident": incident.id, "attempt": incident.attempts + 1, "data": data})
+            parked = incidents.parked(instance.id)
+            if runner.waits_at(workflow, incident.task_id):
+                happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
+            else:   # its step was rolled back (or the task has gone): run on from the stored state
+                happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
+            if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
+                       for h in happenings):
+                incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
+            _conclude(instance, workflow, happenings)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, actor)
+        raise _failed(exc) from exc
+    if incident.status != IncidentStatus.RESOLVED:
+        raise _failed(runner.EngineError(incident.element_id, incident.element_name, incident.error))
+    return incident
+
+
+def resolve_incident(incident_id, user, comment, data=None):
+    """Close an incident by hand: the failed script, service or business rule task counts as
+    done, ``data`` standing for what it would have given, and the instance runs on. An incident
+    whose step was rolled back is just closed. Returns the incident.
+
+    :raises Conflict: already resolved, or a gateway or event (which must decide: retry it).
+    """
+    instance_id = incidents.get(incident_id).instance_id
+    try:
+        with _transaction():
+            instance = _lock(instance_id)
+            incident = _unresolved(incident_id)
+            workflow = runner.load(specs_of(instance.version), instance.state)
+            happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
+            if by_hand:
+                if why := runner.cannot_skip(workflow, incident.task_id):
+                    raise Conflict(why, [{"element": incident.element_id, "message": why}])
+                happenings = runner.skip(workflow, incident.task_id, clock.now(), incidents.parked(instance.id),
+                                         data)
+            incidents.resolve(incident, user.name, comment)
+            _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RESOLVED, actor_of(user),
+                              (incident.element_id, incident.element_name),
+                              {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
+                               "data": data if by_hand else None})
+            _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, user)
         raise _failed(exc) from exc
-    return instance
+    return incident
+
+
+def _unresolved(incident_id):
+    incident = incidents.get(incident_id)
+    db.session.refresh(incident)   # read it again now that the instance is locked
+    if incident.status == IncidentStatus.RESOLVED:
+        raise Conflict(f"incident {incident_id} is already resolved")
+    return incident
 
 
 def fire_timers(instance_id):
@@ -257,11 +325,11 @@ def fire_timers(instance_id):
         with _transaction():
             instance = _lock(instance_id, skip_locked=True)
             now = clock.now()
-            if instance is None or instance.status != InstanceStatus.RUNNING or not db.session.scalar(
+            if instance is None or instance.status not in LIVE or not db.session.scalar(
                     db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
                 return 0  # fired meanwhile by another process, or nothing to do
             workflow = runner.load(specs_of(instance.version), instance.state)
-            happenings = runner.advance(workflow, now)
+            happenings = runner.advance(workflow, now, incidents.parked(instance.id))
             _conclude(instance, workflow, happenings)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, TIMER_ACTOR)
@@ -283,10 +351,11 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
             if task_id is not None:
                 waits = waits.where(MessageWait.task_id == task_id)
             wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
-            if wait is None or instance.status != InstanceStatus.RUNNING:
+            if wait is None or instance.status not in LIVE:
                 raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
             workflow = runner.load(specs_of(instance.version), instance.state)
-            happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now())
+            happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now(),
+                                        incidents.parked(instance.id))
             received, rest = happenings[0], happenings[1:]
             answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
             if answered is not None and answered.status == TaskStatus.OPEN:
@@ -338,6 +407,8 @@ def _conclude(instance, workflow, happenings, status=None):
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
             data = data if data is not None else runner.data(workflow)
             h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
+        if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
+            h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
         _append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
@@ -425,10 +496,9 @@ def _save(instance, workflow, status=None):
     instance.updated_at = now
     if status is None and runner.completed(workflow):
         status = InstanceStatus.COMPLETED
-    if instance.status == InstanceStatus.FAILED and status != InstanceStatus.CANCELLED:
-        instance.status, instance.error = InstanceStatus.RUNNING, None  # the step that failed went through
     if status is not None:
         instance.status, instance.ended_at = status, now
+    incidents.settle(instance, ended=status is not None)
 
 
 def _failed(exc):
@@ -438,10 +508,10 @@ def _failed(exc):
 
 
 def _record_failure(instance_id, exc, user):
-    """Keep the failure (in its own transaction): the instance shows where and why it stopped."""
+    """Keep a failure whose step was rolled back as an incident (in its own transaction)."""
     with _transaction():
         instance = _lock(instance_id)
-        instance.status = InstanceStatus.FAILED
-        instance.error = {"element": exc.element_id, "message": exc.message, "at": clock.now().isoformat()}
-        evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user),
-                        (exc.element_id, exc.element_name), {"error": exc.message})
+        failure = {"task_id": None, "error": exc.message}
+        evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user), (exc.element_id, exc.element_name),
+                        incidents.failed(instance, exc.element_id, exc.element_name, failure))
+        incidents.settle(instance)

@@ -105,6 +105,22 @@ def deploy_bundled(as_, process):
     return response.json
 
 
+def probe(script):
+    """A process that runs one script task, ``probe``."""
+    script = script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="probe_process" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="probe" name="Probe"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="probe"/>
+    <bpmn:sequenceFlow id="b" sourceRef="probe" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
 USERS = {
     "admin": (Role.ADMIN, []),
     "owner": (Role.OWNER, ["process-owners", "ai-system-owners"]),

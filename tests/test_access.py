@@ -47,6 +47,10 @@ TABLE = [
     ("POST", "/api/v1/tokens/{api_token}/revoke", None, {r: "404" for r in EVERYONE} | {ADMIN: "ok"}),  # one's own
     ("GET", "/api/v1/security-events", None, {**OWNERS, OWNER: "403"}),   # admins only
     ("POST", "/api/v1/tasks/{task}/links/{link}/revoke", None, WORKERS),
+    ("GET", "/api/v1/incidents", None, READERS),
+    ("GET", "/api/v1/incidents/{incident}", None, READERS),
+    ("POST", "/api/v1/incidents/{incident}/retry", {}, OWNERS),   # 422: it fails again
+    ("POST", "/api/v1/incidents/{incident}/resolve", {"comment": "done by hand"}, OWNERS),
     ("POST", "/api/v1/instances/{instance}/retry", None, OWNERS),   # 409: it has not failed
     ("POST", "/api/v1/instances/{instance}/cancel", {}, OWNERS),
 ]
@@ -64,20 +68,23 @@ def test_the_table_covers_every_route(app):
         template = path.replace("{instance}", "{instance_id}").replace("{task}", "{task_id}") \
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
-            .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}")
+            .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \
+            .replace("{incident}", "{incident_id}")
         covered.add((method, template))
     assert _operations(app) == covered
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
-    from conftest import DATA
+    from conftest import DATA, probe
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
     made = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
     spare = as_["admin"].post("/api/v1/tokens", json={}).json["id"]   # revoked by the table, not the fixture's
+    as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
-           "api_token": spare}
+           "api_token": spare, "incident": incident["id"]}
     speaker = as_[role]
     for method, path, body, expected in TABLE:
         url = path.format(**ids)

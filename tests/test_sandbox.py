@@ -4,23 +4,7 @@ being correct. (A stray script ran as plain exec before: this is what it may no 
 import pytest
 
 from a10flow.engine import sandbox
-from conftest import CORPUS
-
-
-def _probe(script):
-    """A process that runs one script task, ``probe``."""
-    script = script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:process id="probe_process" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="probe" name="Probe"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="probe"/>
-    <bpmn:sequenceFlow id="b" sourceRef="probe" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+from conftest import CORPUS, probe
 
 
 REFUSED_AT_DEPLOY = {
@@ -38,7 +22,7 @@ REFUSED_AT_DEPLOY = {
 
 @pytest.mark.parametrize("script", REFUSED_AT_DEPLOY.values(), ids=REFUSED_AT_DEPLOY.keys())
 def test_escapes_are_refused_at_deploy_naming_the_element(as_, script):
-    refused = as_["owner"].deploy(("probe.bpmn", _probe(script)))
+    refused = as_["owner"].deploy(("probe.bpmn", probe(script)))
     assert refused.status_code == 422, refused.json
     [detail] = refused.json["error"]["details"]
     assert detail["element"] == "probe" and "not allowed in BPMN Python" in detail["message"]
@@ -67,12 +51,18 @@ FAILING_AT_RUN_TIME = {
 
 
 @pytest.mark.parametrize("script, reason", FAILING_AT_RUN_TIME.values(), ids=FAILING_AT_RUN_TIME.keys())
-def test_escapes_fail_the_step_at_run_time_naming_the_element(as_, script, reason):
-    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
-    failed = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
-    assert failed.status_code == 422, failed.json
-    [detail] = failed.json["error"]["details"]
-    assert detail["element"] == "probe" and reason in detail["message"], detail
+def test_escapes_fail_at_run_time_as_an_incident_naming_the_element(as_, script, reason):
+    incident = _incident(as_, script)
+    assert incident["element_id"] == "probe" and reason in incident["error"], incident
+
+
+def _incident(as_, script):
+    """Run ``script`` as the probe; the one incident it leaves on the instance, which failed."""
+    assert as_["owner"].deploy(("probe.bpmn", probe(script))).status_code == 201
+    started = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
+    assert started.status_code == 201 and started.json["status"] == "failed", started.json
+    [incident] = started.json["incidents"]
+    return incident
 
 
 LOOPS = {
@@ -86,9 +76,7 @@ LOOPS = {
 @pytest.mark.parametrize("script", LOOPS.values(), ids=LOOPS.keys())
 def test_code_that_runs_too_long_is_stopped(as_, monkeypatch, script):
     monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
-    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
-    failed = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
-    assert failed.status_code == 422 and "ran longer than 0.2 s" in failed.json["error"]["message"]
+    assert "ran longer than 0.2 s" in _incident(as_, script)["error"]
 
 
 def test_what_process_owners_need_still_works(as_):
@@ -104,7 +92,7 @@ label = "%s-%d" % ("x", 3)
 made = datetime.date(2026, 1, 2).isoformat()
 parsed[0] = 9
 """
-    assert as_["owner"].deploy(("probe.bpmn", _probe(script))).status_code == 201
+    assert as_["owner"].deploy(("probe.bpmn", probe(script))).status_code == 201
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
     assert done["status"] == "completed"
     data = done["data"]
@@ -117,6 +105,6 @@ def test_the_hostile_corpus_script_cannot_read_the_password_file(as_):
     deployed = as_["owner"].deploy(CORPUS / "spiff-arena/read_etc_passwd.bpmn")
     assert deployed.status_code == 201, deployed.json
     key = deployed.json["processes"][0]["key"]
-    failed = as_["owner"].post("/api/v1/instances", json={"process": key})
-    assert failed.status_code == 422 and failed.json["error"]["details"][0]["element"] == "read_etc_passwd"
-    assert "root:" not in str(failed.json)
+    started = as_["owner"].post("/api/v1/instances", json={"process": key}).json
+    assert started["incidents"][0]["element_id"] == "read_etc_passwd"
+    assert "root:" not in str(started)

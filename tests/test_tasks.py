@@ -116,20 +116,22 @@ def test_assignee_and_candidate_users_from_expressions(as_):
     assert approve["element_id"] == "approve" and approve["assignee"] == "bob"
 
 
-def test_a_failing_script_keeps_nothing_and_names_the_element(as_):
+def test_a_failing_script_keeps_the_persons_step_and_opens_an_incident(as_):
     from conftest import DATA
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
     as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json")
     instance = _start(as_)
     task_id = instance["open_tasks"][0]["id"]
-    failed = as_["alice"].post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"tool": "x", "amount": 1}})
-    assert failed.status_code == 422 and failed.json["error"]["code"] == "step_failed"
-    assert failed.json["error"]["details"][0]["element"] == "record"
+    done = as_["alice"].post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"tool": "x", "amount": 1}})
+    assert done.status_code == 200 and done.json["status"] == "completed"   # alice's work is not lost
     after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
-    assert after["status"] == "failed" and after["error"]["element"] == "record"
-    assert after["open_tasks"][0]["id"] == task_id  # the task is still there to retry
+    assert after["status"] == "failed" and after["error"]["element"] == "record" and after["open_tasks"] == []
+    [incident] = after["incidents"]
+    assert incident["element_id"] == "record" and "division by zero" in incident["error"]
+    assert incident["attempts"] == 1 and incident["status"] == "open" and not incident["step_rolled_back"]
     types = [r["type"] for r in as_["owner"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
-    assert types == ["instance.started", "instance.failed"]
+    assert types == ["instance.started", "task.completed", "gateway.path_taken", "instance.failed"]
+    assert "recorded" not in after["data"]   # the failed script's own changes are not kept
 
 
 def test_spiffarena_lanes_and_properties(as_):
@@ -173,11 +175,11 @@ def test_the_approver_may_not_be_the_assessor(as_):
     assert as_["bob"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}}).status_code == 200
 
 
-def test_a_script_that_leaves_something_not_json_fails_the_step_not_the_service(as_):
+def test_a_script_that_leaves_something_not_json_is_an_incident_not_a_crash(as_):
     from conftest import DATA
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = now().date()")
     as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json")
     task = _start(as_)["open_tasks"][0]
-    failed = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"tool": "x", "amount": 1}})
-    assert failed.status_code == 422 and failed.json["error"]["details"][0]["element"] == "record"
-    assert "'recorded' holds a date" in failed.json["error"]["message"]
+    as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"tool": "x", "amount": 1}})
+    [incident] = as_["owner"].get("/api/v1/incidents").json["items"]
+    assert incident["element_id"] == "record" and "'recorded' holds a date" in incident["error"]

@@ -99,9 +99,10 @@ def test_a_failing_timer_path_marks_the_instance_failed_once(app, as_):
     clock.set(T0)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
     clock.set(T0 + timedelta(days=2))
-    assert _sweep(app) == 0 and _sweep(app) == 0   # no retry storm: failed instances are left alone
+    assert _sweep(app) == 1 and _sweep(app) == 0   # no retry storm: the failed script waits for a person
     after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
     assert after["status"] == "failed" and after["error"]["element"] == "remind"
+    assert [i["element_id"] for i in after["incidents"]] == ["remind"]
     assert len(_evidence(as_, instance["id"], "instance.failed")) == 1
 
 
@@ -159,16 +160,17 @@ def test_the_scheduler_wakes_for_the_next_timer(app, as_):
     assert as_["alice"].get("/api/v1/timers").status_code == 403
 
 
-def _start_timer_process(timer, script="checked = True"):
+def _start_timer_process(timer, script="checked = True", due=""):
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
   <bpmn:process id="reassess" name="Supplier re-assessment" isExecutable="true">
     <bpmn:startEvent id="manual" name="By hand"><bpmn:outgoing>m</bpmn:outgoing></bpmn:startEvent>
     <bpmn:startEvent id="every" name="Every six months"><bpmn:outgoing>a</bpmn:outgoing>
       <bpmn:timerEventDefinition>{timer}</bpmn:timerEventDefinition></bpmn:startEvent>
     <bpmn:scriptTask id="check" name="Check"><bpmn:incoming>a</bpmn:incoming><bpmn:incoming>m</bpmn:incoming>
       <bpmn:outgoing>b</bpmn:outgoing><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
-    <bpmn:userTask id="review" name="Re-assess the supplier"><bpmn:incoming>b</bpmn:incoming>
+    <bpmn:userTask id="review" name="Re-assess the supplier" {due}><bpmn:incoming>b</bpmn:incoming>
       <bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
     <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="a" sourceRef="every" targetRef="check"/>
@@ -222,14 +224,25 @@ def test_timer_start_problems(app, as_):
     assert needs_data.json["error"]["details"][0]["element"] == "every"
     assert "without instance data" in needs_data.json["error"]["details"][0]["message"]
 
+    # A step that cannot be kept (the new task's due date fails) starts nothing; the timer tries again later.
     as_["owner"].deploy(("r.bpmn", _start_timer_process("<bpmn:timeDuration>P1D</bpmn:timeDuration>",
-                                                        script="checked = 1 / 0")))
+                                                        due='camunda:dueDate="${review_by}"')))
     clock.set(T0 + timedelta(days=2))
     assert _sweep(app) == 0
     [start] = as_["owner"].get("/api/v1/timers").json["starts"]
-    assert "division by zero" in start["last_error"]
+    assert "review: due date" in start["last_error"]
     assert start["due_at"] == (clock.now() + timedelta(hours=1)).isoformat()   # tried again later, no storm
     assert as_["owner"].get("/api/v1/instances").json["items"] == []
+
+    # A failing script starts the instance, which waits at the script with an incident.
+    as_["owner"].deploy(("r.bpmn", _start_timer_process("<bpmn:timeDuration>P1D</bpmn:timeDuration>",
+                                                        script="checked = 1 / 0")))
+    clock.set(T0 + timedelta(days=4))
+    assert _sweep(app) == 1
+    [started] = as_["owner"].get("/api/v1/instances").json["items"]
+    incident = as_["owner"].get(f"/api/v1/instances/{started['id']}").json["incidents"][0]
+    assert started["status"] == "failed" and incident["element_id"] == "check"
+    assert "division by zero" in incident["error"]
 
 
 def test_a_year_of_daily_reminders_keeps_the_state_small(app, as_):
@@ -410,10 +423,12 @@ def test_a_failed_instance_is_retried_once_its_cause_is_gone(app, as_):
     assert as_["alice"].post(f"/api/v1/instances/{instance['id']}/retry").status_code == 403
     clock.set(datetime(2027, 1, 1, tzinfo=timezone.utc))
     done = as_["owner"].post(f"/api/v1/instances/{instance['id']}/retry")
-    assert done.status_code == 200 and done.json["status"] == "completed" and done.json["error"] is None
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert done.status_code == 200 and after["status"] == "completed" and after["error"] is None
+    assert after["incidents"][0]["attempts"] == 2 and after["incidents"][0]["status"] == "resolved"
     assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/retry").status_code == 409
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
-    # The retry that failed left only its failure (the step rolled back); the one that worked, its retry.
-    assert [(r["type"], r["actor"]["name"]) for r in chain if r["type"].startswith("instance.")][1:] == [
-        ("instance.failed", "a10flow scheduler"), ("instance.failed", "owner"), ("instance.retried", "owner"),
-        ("instance.completed", "a10flow engine")]
+    # Each retry is evidence, and so is each failure: the one that worked runs the script on to the end.
+    assert [(r["type"], r["actor"]["name"]) for r in chain if r["type"].startswith(("instance.", "incident."))][1:] \
+        == [("instance.failed", "a10flow engine"), ("incident.retried", "owner"), ("instance.failed", "a10flow engine"),
+            ("incident.retried", "owner"), ("instance.completed", "a10flow engine")]

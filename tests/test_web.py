@@ -263,7 +263,7 @@ def test_registers_pages(app, as_):
     assert visitor.get("/registers/nonsense").status_code == 404
 
 
-def test_an_owner_retries_a_failed_instance_from_its_page(app, as_):
+def test_an_owner_retries_and_resolves_an_incident_from_the_instance_page(app, as_):
     from a10flow import scheduler
     bpmn = (Path(__file__).parent / "data" / "chase.bpmn").read_bytes().replace(b'variable("reminders", 0) + 1',
                                                                                b"1 / 0")
@@ -275,11 +275,16 @@ def test_an_owner_retries_a_failed_instance_from_its_page(app, as_):
         scheduler.sweep()
     owner = _visitor(app, "owner")
     page = owner.get(f"/instances/{instance['id']}").text
-    assert "failed" in page and "run it on from where it stopped" in page
-    retried = owner.post(f"/instances/{instance['id']}/retry")
+    assert "Incidents" in page and "division by zero" in page and "run it again" in page
+    [incident] = as_["owner"].get("/api/v1/incidents").json["items"]
+    retried = owner.post(f"/incidents/{incident['id']}/retry")
     assert retried.status_code == 302
     assert "It failed again" in owner.get(f"/instances/{instance['id']}").text
-    assert _visitor(app, "alice").post(f"/instances/{instance['id']}/retry").status_code == 403
+    assert _visitor(app, "alice").post(f"/incidents/{incident['id']}/retry").status_code == 403
+    assert "Say why" in owner.post(f"/incidents/{incident['id']}/resolve", follow_redirects=True).text
+    owner.post(f"/incidents/{incident['id']}/resolve", data={"comment": "reminded by phone"})
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "running" and after["incidents"][0]["resolution"] == "reminded by phone"
 
 
 def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):

@@ -3,10 +3,11 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, instances, personal, step
+from .. import definitions, evidence, incidents, instances, personal, step
 from ..auth import load_user, require
 from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
 from . import Id
+from .incidents import IncidentSchema
 from .tasks import TaskSchema
 from .timers import WaitingTimerSchema
 
@@ -31,6 +32,10 @@ class InstanceSchema(InstanceSummarySchema):
     open_tasks = fields.Method("_open_tasks")
     timers = fields.Method("_timers")
     messages = fields.Method("_messages", metadata={"description": "the BPMN messages it waits for"})
+    incidents = fields.Method("_incidents", metadata={"description": "its failed elements, resolved ones too"})
+
+    def _incidents(self, instance):
+        return _INCIDENTS.dump(incidents.of_instance(instance.id))
 
     def _open_tasks(self, instance):
         rows = db.session.scalars(db.select(HumanTask).where(
@@ -49,7 +54,7 @@ class InstanceSchema(InstanceSummarySchema):
         return _TIMERS.dump(rows)
 
 
-_TASKS, _TIMERS = TaskSchema(many=True), WaitingTimerSchema(many=True)
+_TASKS, _TIMERS, _INCIDENTS = TaskSchema(many=True), WaitingTimerSchema(many=True), IncidentSchema(many=True)
 
 
 class InstanceListSchema(Schema):

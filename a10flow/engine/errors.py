@@ -4,9 +4,10 @@
 class EngineError(Exception):
     """The process failed at a BPMN element (a script, condition, expression…)."""
 
-    def __init__(self, element_id, element_name, message):
+    def __init__(self, element_id, element_name, message, task_id=None):
         super().__init__(message)
         self.element_id, self.element_name, self.message = element_id, element_name, message
+        self.task_id = task_id   # the engine task that failed, when one did
 
 
 def element(task):
@@ -23,9 +24,7 @@ def guard(action, task=None):
         failing = getattr(exc, "task", None) or task
         spec = getattr(exc, "task_spec", None)
         if failing is not None:
-            element_id, name = element(failing)
-        elif spec is not None:
-            element_id, name = getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
-        else:
-            element_id = name = None
-        raise EngineError(element_id, name, str(exc)) from exc
+            raise EngineError(*element(failing), str(exc), failing.id) from exc
+        if spec is not None:
+            raise EngineError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None), str(exc)) from exc
+        raise EngineError(None, None, str(exc)) from exc

@@ -112,6 +112,52 @@ def iso_timer(text, kind):
     raise ExpressionError(f"the timer expression returned {text[:80]!r}, not an ISO 8601 {kind}")
 
 
+MAX_RETRIES = 20
+
+
+def retry_delays(text):
+    """A service task's retry cycle as the ISO durations to wait before each new attempt.
+
+    ``R3/PT5M`` is three more attempts five minutes apart (Camunda's failedJobRetryTimeCycle);
+    ``PT1M,PT10M,PT1H`` is one more attempt after each, a back-off.
+    :raises ExpressionError: neither.
+    """
+    text = (text or "").strip()
+    repeat = re.match(r"^R(\d+)/(.+)$", text)
+    delays = [repeat.group(2)] * int(repeat.group(1)) if repeat else [d.strip() for d in text.split(",")]
+    if not delays or not all(is_iso_duration(d) for d in delays):
+        raise ExpressionError(f"retry cycle {text[:80]!r}: write R3/PT5M (three more attempts, five minutes "
+                              f"apart) or PT1M,PT10M,PT1H (one more attempt after each)")
+    if len(delays) > MAX_RETRIES:
+        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_RETRIES} more attempts")
+    return [lenient_duration(d) for d in delays]
+
+
+def _retry_cycles(root, report):
+    """Camunda's ``failedJobRetryTimeCycle`` or a ``retryCycle`` property on a service task,
+    checked and kept as the Spiff property the engine reads."""
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        camunda = task.find("bpmn:extensionElements/camunda:failedJobRetryTimeCycle", NS)
+        spiff = task.find("bpmn:extensionElements/spiffworkflow:properties/"
+                          "spiffworkflow:property[@name='retryCycle']", NS)
+        found = task.find("bpmn:extensionElements/camunda:properties/camunda:property[@name='retryCycle']", NS)
+        text = spiff.get("value") if spiff is not None else (
+            found.get("value") if found is not None else (camunda.text if camunda is not None else None))
+        if text is None:
+            continue
+        try:
+            retry_delays(text)
+        except ExpressionError as exc:
+            report(task, str(exc))
+            continue
+        if spiff is None:
+            ext = task.find("bpmn:extensionElements", NS)
+            props = ext.find("spiffworkflow:properties", NS)
+            if props is None:
+                props = etree.SubElement(ext, f"{{{SPIFF_NS}}}properties")
+            etree.SubElement(props, f"{{{SPIFF_NS}}}property", name="retryCycle", value=text.strip())
+
+
 def timer_to_python(text, kind, warn=None):
     """Turn a timer definition into a Python expression Spiff can evaluate.
 
@@ -313,4 +359,5 @@ def normalize_bpmn(root):
                 ext = etree.SubElement(task, f"{{{BPMN_NS}}}extensionElements")
                 task.insert(0, ext)
             etree.SubElement(ext, f"{{{SPIFF_NS}}}calledDecisionId").text = ref
+    _retry_cycles(root, report)
     return problems, warnings

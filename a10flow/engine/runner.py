@@ -24,9 +24,10 @@ from SpiffWorkflow.util.task import TaskState
 from ..models import EvidenceType
 from . import state, timers
 from .errors import EngineError, element, guard
-from .normalize import ExpressionError
+from .normalize import ExpressionError, retry_delays
+from .scripting import not_json
 from .state import MAX_DEPTH
-from .timers import catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
+from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 
 
 @dataclass
@@ -107,29 +108,30 @@ def _not_json(workflow):
             try:
                 json.dumps(value)
             except (TypeError, ValueError):
-                return EngineError(*element(task), f"the variable {name!r} holds a {type(value).__name__}; "
-                                   f"instance data must be JSON (text, numbers, true/false, lists, objects): "
-                                   f"convert it, e.g. with .isoformat(), or del it at the end of the script")
+                return EngineError(*element(task), not_json(name, value))
     return EngineError(None, None, "the instance data cannot be stored as JSON")
 
 
-def advance(workflow, now):
+def advance(workflow, now, parked=()):
     """Run every engine task that is ready, until only people, timers or messages can move it.
 
     Timers due at ``now`` fire once each: a cycle that missed several periods
-    fires once, and its timer.fired record says how many were missed.
+    fires once, and its timer.fired record says how many were missed. Tasks in
+    ``parked`` (ids of tasks that failed, see _attempt) wait for a person.
     """
+    parked = set(parked)
     due = {t.task_id: t for t in timers.waiting_timers(workflow) if t.due_at < now}
     missed = timers.coalesce(workflow, due.values(), now)
     armed = {t.task_id: t.due_at for t in timers.waiting_timers(workflow) if t.task_id in due}
     happenings = []
 
     def run(task):
-        guard(task.run, task)
-        happenings.extend(_happened(task, workflow.script_engine.calls))
+        if _attempt(workflow, task.run, task, happenings, parked):
+            happenings.extend(_happened(task, workflow.script_engine.calls))
 
     def ready(wf):
-        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH) if not t.task_spec.manual]
+        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
+                if not t.task_spec.manual and str(t.id) not in parked]
 
     while True:
         guard(workflow.refresh_timers)
@@ -161,6 +163,92 @@ def advance(workflow, now):
     return happenings
 
 
+def _attempt(workflow, action, task, happenings, parked):
+    """Run ``action`` for ``task``; True if it went through.
+
+    When an engine task fails (a script, a condition, a service call, a timer expression)
+    its own changes are dropped and it is parked: it stays READY (or, if it failed on its
+    way there, as it was) and joins ``parked``, which the caller keeps (as an incident)
+    so that no later step runs it until a person says so. The failure becomes a happening:
+    the step keeps everything up to it, and the rest of the instance moves on. A failure
+    no task can hold (nothing names one, or it had already finished) is raised.
+    """
+    try:
+        guard(action, task)
+        return True
+    except EngineError as exc:
+        failing = workflow.get_task_from_id(exc.task_id) if exc.task_id else None
+        if failing is None or failing.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+            raise
+        if failing.state == TaskState.ERROR:
+            # Spiff's ERROR counts as finished: joins and multi-instance tasks would go on without it.
+            failing._set_state(TaskState.READY if failing is task else TaskState.FUTURE)
+        parked.add(str(failing.id))
+        happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *element(failing), {
+            "task_id": str(failing.id), "error": exc.message, "retry_delays": _retry_delays(failing)}))
+        return False
+
+
+def _retry_delays(task):
+    """How long to wait before each new attempt: a service task's ``retryCycle``; nothing for the rest,
+    whose failures (a script, a condition) would only fail again."""
+    if not isinstance(task.task_spec, ServiceTask):
+        return []
+    cycle = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}).get("retryCycle")
+    return retry_delays(cycle) if cycle else []
+
+
+def retry(workflow, task_id, now, parked, data=None):
+    """Run a parked task (see _attempt) again, with ``data`` merged into its data first, and
+    run on. Its failure, if it fails again, is among the happenings."""
+    task = stopped_at(workflow, task_id)
+    task.data.update(data or {})
+    parked, happenings = set(parked) - {task_id}, []
+    if task.state != TaskState.READY:   # it failed on its way to ready (a timer expression, a pre-script)
+        if not _attempt(workflow, lambda: task.task_spec._update(task), task, happenings, parked):
+            return happenings
+    return happenings + advance(workflow, now, parked)
+
+
+SKIPPABLE = (ScriptTask, ServiceTask, BusinessRuleTask)
+
+
+def cannot_skip(workflow, task_id):
+    """Why the parked task cannot be completed by hand, or None. Gateways and events cannot:
+    they decide where the process goes."""
+    task = stopped_at(workflow, task_id)
+    if not isinstance(task.task_spec, SKIPPABLE) or task.state != TaskState.READY:
+        return "only a script, service or business rule task can be completed by hand: correct the cause and retry"
+    return None
+
+
+def skip(workflow, task_id, now, parked, data=None):
+    """Complete a parked task without running it, ``data`` standing for what it would have
+    given, and run on. :raises EngineError: it cannot be skipped (see cannot_skip)."""
+    if why := cannot_skip(workflow, task_id):
+        raise EngineError(None, None, why, task_id)
+    task = stopped_at(workflow, task_id)
+    task.data.update(data or {})
+    guard(task.complete, task)
+    return advance(workflow, now, set(parked) - {task_id})
+
+
+def stopped_at(workflow, task_id):
+    """The task, if the instance still waits at it. :raises EngineError: it has gone or finished
+    (an instance migrated past it, a cancelled branch)."""
+    task = workflow.get_task_from_id(UUID(task_id)) if task_id else None
+    if task is None or task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+        raise EngineError(None, None, "the instance no longer waits at this element", task_id)
+    return task
+
+
+def waits_at(workflow, task_id):
+    try:
+        return stopped_at(workflow, task_id) is not None
+    except EngineError:
+        return False
+
+
 def _happened(task, calls):
     element_id, name = element(task)
     spec = task.task_spec
@@ -186,14 +274,14 @@ def _task(workflow, task_id):
     return task
 
 
-def complete(workflow, task_id, data, now):
+def complete(workflow, task_id, data, now, parked=()):
     """Complete a READY human task with submitted ``data`` and run on."""
     task = _task(workflow, task_id)
     if task.state != TaskState.READY:
         raise EngineError(*element(task), "the task is not waiting to be completed")
     task.data.update(data)
     guard(task.run, task)
-    return advance(workflow, now)
+    return advance(workflow, now, parked)
 
 
 def cancel(workflow):
@@ -235,7 +323,7 @@ def waiting_messages(workflow):
     return waits
 
 
-def deliver(workflow, task_id, message, payload, now):
+def deliver(workflow, task_id, message, payload, now, parked=()):
     """Hand message ``message`` with ``payload`` to the waiting task ``task_id`` and run on.
 
     The task, not just the name, is the target: of several tasks waiting for the same
@@ -252,7 +340,7 @@ def deliver(workflow, task_id, message, payload, now):
     event = BpmnEvent(matching[0], payload=payload)
     guard(lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task)
     received = Happening(EvidenceType.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
-    return [received, *advance(workflow, now)]
+    return [received, *advance(workflow, now, parked)]
 
 
 def completed(workflow):

@@ -59,11 +59,27 @@ class Environment(TaskDataEnvironment):
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
         helpers = self._helpers(context, external_context)
-        left = sandbox.execute(script, {**helpers, **context})
+        left = {k: v for k, v in sandbox.execute(script, {**helpers, **context}).items() if k not in helpers}
+        for name, value in left.items():   # checked here, so the failure is the script's, not the step's
+            if name not in context or value is not context[name]:
+                _check_json(name, value)
         for name in [n for n in context if n not in left]:   # what the script deleted
             del context[name]
-        context.update({k: v for k, v in left.items() if k not in helpers})
+        context.update(left)
         return True
+
+
+def _check_json(name, value):
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise TypeError(not_json(name, value)) from None
+
+
+def not_json(name, value):
+    """Why the variable ``name`` cannot be kept in instance data."""
+    return (f"the variable {name!r} holds a {type(value).__name__}; instance data must be JSON (text, numbers, "
+            f"true/false, lists, objects): convert it, e.g. with .isoformat(), or del it at the end of the script")
 
 
 def _variable(context):

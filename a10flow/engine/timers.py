@@ -49,15 +49,18 @@ class StartTimer:
     remaining: int                 # repetitions left; -1 for ever
 
 
+def after(duration, moment):
+    """``moment`` plus the ISO 8601 ``duration`` (months are calendar months)."""
+    return moment + TimerEventDefinition.get_timedelta_from_start(
+        TimerEventDefinition.parse_iso_duration(duration), moment)
+
+
 def catch_up(due, period, now):
     """For a repeating timer due at ``due``: the latest period start before ``now``,
     how many earlier ones were missed, and the next one after. Months are calendar months."""
-    def after(moment):
-        return moment + TimerEventDefinition.get_timedelta_from_start(
-            TimerEventDefinition.parse_iso_duration(period), moment)
-    fired, missed, following = due, 0, after(due)
+    fired, missed, following = due, 0, after(period, due)
     while following < now:
-        fired, missed, following = following, missed + 1, after(following)
+        fired, missed, following = following, missed + 1, after(period, following)
     return fired, missed, following
 
 
@@ -105,7 +108,7 @@ def prune(workflow):
             continue
         waiting_joins = set()
         for child in list(timer.children):
-            finished = all(t.has_state(TaskState.FINISHED_MASK) for t in child)
+            finished = all(t.has_state(TaskState.COMPLETED | TaskState.CANCELLED) for t in child)   # not ERROR: parked
             duplicate_join = isinstance(child.task_spec, BoundaryEventJoin) and child.state == TaskState.WAITING \
                 and child.task_spec in waiting_joins
             if child.state == TaskState.WAITING:

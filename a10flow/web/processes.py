@@ -1,9 +1,9 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import definitions, evidence, instances, personal, step
+from .. import definitions, evidence, incidents, instances, personal, step
 from ..auth import require
-from ..errors import Forbidden, ServiceError, StepFailed
+from ..errors import Conflict, Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
 from . import blueprint, signed_in
 
@@ -112,7 +112,8 @@ def instance(instance_id):
     waiting = {t.element_id for t in open_tasks} | {t.element_id for t in timers}
     touched = instances.done_elements(found)
     return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
-                           done=sorted(touched - waiting - {None}), waiting=sorted(waiting))
+                           done=sorted(touched - waiting - {None}), waiting=sorted(waiting),
+                           incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [])
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])
@@ -125,14 +126,25 @@ def cancel(instance_id):
     return redirect(url_for("processes.instance", instance_id=instance_id))
 
 
-@bp.route("/instances/<int:instance_id>/retry", methods=["POST"])
+@bp.route("/incidents/<int:incident_id>/<any(retry, resolve):action>", methods=["POST"])
 @signed_in
 @require(Role.OWNER)
-def retry(instance_id):
+def incident(incident_id, action):
+    """Retry a failed element, or resolve its incident by hand with a comment."""
+    instance_id = incidents.get(incident_id).instance_id
     instances.visible(instance_id, g.user)
+    comment = request.form.get("comment", "").strip()
     try:
-        step.retry_instance(instance_id, g.user)
-        flash(f"Instance {instance_id} runs again.")
+        if action == "retry":
+            step.retry_incident(incident_id, g.user)
+            flash(f"{incidents.get(incident_id).element_name or 'The element'} went through; the instance runs on.")
+        elif not comment:
+            flash("Say why the incident may be closed: the comment goes into the evidence.")
+        else:
+            step.resolve_incident(incident_id, g.user, comment[:2000])
+            flash(f"Incident {incident_id} was resolved by hand.")
     except StepFailed as exc:
         flash(f"It failed again: {exc.message}")
+    except Conflict as exc:
+        flash(exc.message)
     return redirect(url_for("processes.instance", instance_id=instance_id))

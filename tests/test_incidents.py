@@ -1,0 +1,185 @@
+"""Incidents: a failing element stops where it is, without losing the step before it; service
+tasks are tried again as their BPMN says; the owner retries or resolves, and every move is evidence."""
+from datetime import datetime, timedelta, timezone
+
+from a10flow import clock, scheduler
+from conftest import probe
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _sweep(app):
+    with app.app_context():
+        return scheduler.sweep()
+
+
+def _process(body, flows):
+    """A process from start event ``s`` through ``body`` to end event ``e``; ``flows`` are
+    (source, target, condition XML)."""
+    arrows = "".join(f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}">{condition}</bpmn:sequenceFlow>'
+                     for i, (a, b, condition) in enumerate(flows))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"/>{body}<bpmn:endEvent id="e"/>{arrows}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def _notify(retry_cycle):
+    """A service task as Camunda Modeler's a10flow template writes it, whose message needs ``greeting``."""
+    return _process(f"""
+    <bpmn:serviceTask id="tell" name="Tell the supplier" camunda:type="external" camunda:topic="a10flow:notify">
+      <bpmn:extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="message">greeting</camunda:inputParameter>
+          <camunda:inputParameter name="users">"bob"</camunda:inputParameter>
+        </camunda:inputOutput>
+        {retry_cycle}
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>""", [("s", "tell", ""), ("tell", "e", "")])
+
+
+def _one_incident(as_, instance_id):
+    [incident] = as_["owner"].get(f"/api/v1/incidents?instance={instance_id}").json["items"]
+    return incident
+
+
+def test_a_service_task_is_tried_again_with_back_off_then_waits_for_the_owner(app, as_):
+    cycle = "<camunda:failedJobRetryTimeCycle>PT1M,PT10M</camunda:failedJobRetryTimeCycle>"
+    assert as_["owner"].deploy(("tell.bpmn", _notify(cycle))).status_code == 201
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    incident = instance["incidents"][0]
+    assert instance["status"] == "running"   # not stuck: the scheduler will try again
+    assert (incident["status"], incident["attempts"], incident["element_id"]) == ("retrying", 1, "tell")
+    assert incident["next_attempt_at"] == (T0 + timedelta(minutes=1)).isoformat() and "greeting" in incident["error"]
+
+    clock.set(T0 + timedelta(seconds=30))
+    _sweep(app)
+    assert _one_incident(as_, instance["id"])["attempts"] == 1   # not yet
+    clock.set(T0 + timedelta(minutes=2))
+    _sweep(app)
+    incident = _one_incident(as_, instance["id"])
+    assert (incident["status"], incident["attempts"]) == ("retrying", 2)
+    assert incident["next_attempt_at"] == (T0 + timedelta(minutes=12)).isoformat()   # backing off
+    clock.set(T0 + timedelta(minutes=13))
+    _sweep(app)
+    incident = _one_incident(as_, instance["id"])
+    assert (incident["status"], incident["attempts"], incident["next_attempt_at"]) == ("open", 3, None)
+    assert incident["first_failed_at"] == T0.isoformat() and incident["last_failed_at"] == clock.now().isoformat()
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "failed"
+    _sweep(app)
+    assert _one_incident(as_, instance["id"])["attempts"] == 3   # after the last attempt, only a person retries
+
+    # The owner supplies what was missing and retries: it goes through and the instance ends.
+    retried = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"greeting": "hello"}})
+    assert retried.status_code == 200 and retried.json["status"] == "resolved", retried.json
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "completed" and after["error"] is None
+    assert as_["owner"].get("/api/v1/incidents").json["items"] == []
+    assert [i["id"] for i in as_["owner"].get("/api/v1/incidents?status=resolved").json["items"]] == [incident["id"]]
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    moves = [(r["type"], r["actor"]["name"], r["data"].get("attempt")) for r in chain
+             if r["type"] in ("instance.failed", "incident.retried")]
+    assert moves == [("instance.failed", "a10flow engine", 1), ("incident.retried", "a10flow scheduler", 2),
+                     ("instance.failed", "a10flow engine", 2), ("incident.retried", "a10flow scheduler", 3),
+                     ("instance.failed", "a10flow engine", 3), ("incident.retried", "owner", 4)]
+    assert chain[-2]["type"] == "service.run" and chain[-2]["data"]["params"]["message"] == "hello"
+
+
+def test_a_retry_cycle_the_service_cannot_read_is_refused_at_deploy(as_):
+    for cycle, told in (("R3/soon", "R3/PT5M"), ("R99/PT1M", "at most 20")):
+        refused = as_["owner"].deploy(("tell.bpmn", _notify(
+            f'<camunda:properties><camunda:property name="retryCycle" value="{cycle}"/></camunda:properties>')))
+        assert refused.status_code == 422
+        [detail] = refused.json["error"]["details"]
+        assert detail["element"] == "tell" and told in detail["message"], detail
+
+
+def test_the_owner_resolves_a_failed_script_by_hand_and_the_instance_runs_on(as_):
+    as_["owner"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
+    incident = instance["incidents"][0]
+    url = f"/api/v1/incidents/{incident['id']}"
+    assert as_["owner"].post(f"{url}/resolve", json={}).status_code == 422   # a comment is required
+    assert as_["owner"].post(f"{url}/retry", json={}).status_code == 422   # still divides by zero
+    assert as_["owner"].get(url).json["attempts"] == 2
+    resolved = as_["owner"].post(f"{url}/resolve", json={"comment": "counted by hand", "data": {"found": 42}})
+    assert resolved.status_code == 200 and resolved.json["resolved_by"] == "owner"
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "completed" and after["data"]["found"] == 42
+    assert as_["owner"].post(f"{url}/retry", json={}).status_code == 409
+    assert as_["owner"].post(f"{url}/resolve", json={"comment": "again"}).status_code == 409
+    [record] = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+                if r["type"] == "incident.resolved"]
+    assert record["actor"]["name"] == "owner" and record["element"]["id"] == "probe"
+    assert record["data"] == {"incident": incident["id"], "comment": "counted by hand", "completed_by_hand": True,
+                              "data": {"found": 42}}
+
+
+GATEWAY = _process("""
+    <bpmn:exclusiveGateway id="which" name="Which tier?"/>
+    <bpmn:scriptTask id="high"><bpmn:script>path = "high"</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="low"><bpmn:script>path = "low"</bpmn:script></bpmn:scriptTask>""",
+                   [("s", "which", ""), ("high", "e", ""), ("low", "e", ""),
+                    ("which", "high", "<bpmn:conditionExpression>score &gt; 5</bpmn:conditionExpression>"),
+                    ("which", "low", "<bpmn:conditionExpression>score &lt;= 5</bpmn:conditionExpression>")])
+
+
+def test_a_gateway_cannot_be_resolved_by_hand_but_retried_with_the_missing_data(as_):
+    assert as_["owner"].deploy(("gw.bpmn", GATEWAY)).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    incident = instance["incidents"][0]
+    assert incident["element_id"] == "which" and "score" in incident["error"]
+    refused = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/resolve", json={"comment": "skip it"})
+    assert refused.status_code == 409 and "retry" in refused.json["error"]["message"]
+    assert as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"score": 9}}).status_code \
+        == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["path"] == "high"
+
+
+PARALLEL = _process("""
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:scriptTask id="count"><bpmn:script>total = items * 2</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="check" name="Check the supplier" camunda:candidateGroups="procurement"/>
+    <bpmn:parallelGateway id="join"/>""",
+                    [("s", "fork", ""), ("fork", "count", ""), ("fork", "check", ""), ("count", "join", ""),
+                     ("check", "join", ""), ("join", "e", "")])
+
+
+def test_the_rest_of_the_instance_moves_on_but_waits_for_the_failed_branch(as_):
+    as_["owner"].deploy(("par.bpmn", PARALLEL))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed" and instance["incidents"][0]["element_id"] == "count"
+    [check] = instance["open_tasks"]   # the other branch waits for alice as usual
+    assert as_["alice"].post(f"/api/v1/tasks/{check['id']}/complete", json={"data": {}}).status_code == 200
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "failed" and after["ended_at"] is None   # the join waits for the failed branch
+    incident = after["incidents"][0]
+    assert incident["attempts"] == 1   # alice's step did not run the failed script again
+    as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"items": 3}})
+    done = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert done["status"] == "completed" and done["data"]["total"] == 6
+
+
+def test_a_timer_whose_expression_fails_is_an_incident_at_the_timer(as_):
+    as_["owner"].deploy(("wait.bpmn", _process("""
+    <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
+      </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>""", [("s", "pause", ""), ("pause", "e", "")])))
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    incident = instance["incidents"][0]
+    assert instance["status"] == "failed" and incident["element_id"] == "pause" and "agreed_days" in incident["error"]
+    refused = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/resolve", json={"comment": "no wait"})
+    assert refused.status_code == 409   # an event decides when the process goes on: it must be retried
+
+
+def test_incidents_are_for_owners_auditors_and_admins(as_):
+    as_["owner"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
+    assert len(as_["auditor"].get("/api/v1/incidents").json["items"]) == 1
+    assert as_["alice"].get("/api/v1/incidents").status_code == 403
+    assert as_["auditor"].get("/api/v1/incidents?status=nonsense").status_code == 422
+    assert as_["owner"].get("/api/v1/incidents/999999").status_code == 404

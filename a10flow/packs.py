@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 
 from flask import render_template
 
-from . import checkpoints, clock, evidence, verifier
+from . import checkpoints, clock, definitions, evidence, verifier
 from .canonical import canonical
-from .models import DefinitionVersion, Evidence, HumanTask, Instance, InstanceStatus, TaskStatus, db
+from .models import DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, InstanceStatus, TaskStatus, db
 
 
 @dataclass
@@ -133,6 +133,11 @@ def export(scope, key_path):
     files["checkpoints.json"] = json.dumps(signed, indent=1).encode()
     files["public-key.pem"] = checkpoints.public_key_pem(key_path)
     versions = {i.version.id: i.version for i in chosen}
+    for instance in chosen:   # and the versions a migrated instance ran before
+        for r in chains[instance.id]:
+            if r["type"] == EvidenceType.INSTANCE_MIGRATED:
+                earlier = definitions.version_of(instance.version.definition, r["data"]["from"]["version"])
+                versions[earlier.id] = earlier
     for version in versions.values():
         folder = f"definitions/{version.definition.key}/v{version.version}/"
         files[folder + version.filename] = version.xml.encode("utf-8")

@@ -316,6 +316,42 @@ def _unresolved(incident_id):
     return incident
 
 
+def migrate_instance(instance_id, user, target):
+    """Move a running (or failed) instance to ``target``, a newer version of its process: what it
+    has done and waits at stays, what lies ahead comes from the new version. Returns the instance.
+
+    :raises Conflict: it has ended, ``target`` is not newer, or does not fit (the elements named).
+    """
+    try:
+        with _transaction():
+            instance = _lock(instance_id)
+            before = instance.version
+            if instance.status not in LIVE:
+                raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
+            if target.definition_id != before.definition_id or target.version <= before.version:
+                raise Conflict(f"instance {instance_id} runs version {before.version} of {before.definition.key}: "
+                               f"it can only move to a newer version of that process")
+            try:
+                workflow = runner.migrate(specs_of(before), specs_of(target), instance.state)
+            except runner.MigrationRefused as exc:
+                raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {exc}",
+                               [{"element": e, "message": m} for e, m in exc.problems]) from None
+            instance.version = target
+            evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
+                "from": {"version": before.version, "content_hash": before.content_hash},
+                "to": {"version": target.version, "content_hash": target.content_hash}})
+            settings = target.tasks or {}
+            for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                                      HumanTask.status == TaskStatus.OPEN)):
+                new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
+                task.form, task.documentation = new.get("form"), new.get("documentation")
+            _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, user)
+        raise _failed(exc) from exc
+    return instance
+
+
 def fire_timers(instance_id):
     """Fire the instance's due timers (the scheduler's step). Returns how many fired.
 

@@ -52,6 +52,7 @@ TABLE = [
     ("POST", "/api/v1/incidents/{incident}/retry", {}, OWNERS),   # 422: it fails again
     ("POST", "/api/v1/incidents/{incident}/resolve", {"comment": "done by hand"}, OWNERS),
     ("POST", "/api/v1/instances/{instance}/retry", None, OWNERS),   # 409: it has not failed
+    ("POST", "/api/v1/instances/{instance}/migrate", {}, OWNERS),   # 409: it runs the latest version
     ("POST", "/api/v1/instances/{instance}/cancel", {}, OWNERS),
 ]
 

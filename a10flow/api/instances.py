@@ -78,6 +78,10 @@ class CancelSchema(Schema):
     reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
 
 
+class MigrateSchema(Schema):
+    version = Id(metadata={"description": "the version to move to; default: the latest"})
+
+
 class EvidenceSchema(Schema):
     items = fields.List(fields.Dict())
 
@@ -143,3 +147,17 @@ def retry(instance_id):
     """Run a failed instance on from where it stopped (once its cause is gone)."""
     visible_instance(instance_id)
     return step.retry_instance(instance_id, g.user)
+
+
+@blp.route("/<int:instance_id>/migrate", methods=["POST"])
+@blp.arguments(MigrateSchema)
+@blp.response(200, InstanceSchema)
+@blp.alt_response(409, description="It has ended, the version is not newer, or the change does not allow "
+                                   "the move: the details name each element in the way")
+@require(Role.OWNER)
+def migrate(args, instance_id):
+    """Move a running instance to a newer version of its process (e.g. one that corrects the
+    script its incident is about); then retry the incident."""
+    instance = visible_instance(instance_id)
+    target = definitions.version_of(instance.version.definition, args.get("version"))
+    return step.migrate_instance(instance_id, g.user, target)

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..models import EvidenceType
 from . import state, timers
 from .errors import EngineError, element, guard
+from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
 from .normalize import ExpressionError, retry_delays
 from .scripting import not_json
 from .state import MAX_DEPTH

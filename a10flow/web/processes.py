@@ -113,7 +113,8 @@ def instance(instance_id):
     touched = instances.done_elements(found)
     return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
                            done=sorted(touched - waiting - {None}), waiting=sorted(waiting),
-                           incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [])
+                           incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
+                           latest=definitions.version_of(found.version.definition).version)
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])
@@ -123,6 +124,22 @@ def cancel(instance_id):
     instances.visible(instance_id, g.user)
     step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip() or None)
     flash(f"Instance {instance_id} was cancelled.")
+    return redirect(url_for("processes.instance", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/migrate", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def migrate(instance_id):
+    found = instances.visible(instance_id, g.user)
+    latest = definitions.version_of(found.version.definition)
+    try:
+        step.migrate_instance(instance_id, g.user, latest)
+        flash(f"Instance {instance_id} now runs version {latest.version}.")
+    except Conflict as exc:
+        flash(" ".join([exc.message] + [f"{d['element']}: {d['message']}." for d in exc.details]))
+    except StepFailed as exc:
+        flash(f"It moved, then failed: {exc.message}")
     return redirect(url_for("processes.instance", instance_id=instance_id))
 
 

@@ -1,0 +1,94 @@
+"""Moving running instances to a newer version: the owner fixes a process and the instances
+already under way take the fix; a change that does not fit them is refused, naming the element."""
+import io
+import zipfile
+from datetime import datetime, timedelta, timezone
+
+from a10flow import clock, scheduler
+from conftest import DATA
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+CHASE = (DATA / "chase.bpmn").read_bytes()
+
+
+def _flow(*tasks):
+    """A process ``p``: start, then each (kind, id) in turn, then end."""
+    ids = ["s", *(i for _, i in tasks), "e"]
+    nodes = "".join(f'<bpmn:{kind} id="{i}" name="{i.title()}" camunda:candidateGroups="procurement"/>'
+                    if kind == "userTask" else f'<bpmn:{kind} id="{i}"><bpmn:script>done_{i} = True</bpmn:script>'
+                                               f'</bpmn:{kind}>' for kind, i in tasks)
+    flows = "".join(f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
+                    for n, (a, b) in enumerate(zip(ids, ids[1:])))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>{nodes}<bpmn:endEvent id="e"/>{flows}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_a_corrected_version_fixes_the_instances_already_stopped_at_the_bug(app, as_):
+    as_["owner"].deploy(("chase.bpmn", CHASE.replace(b'variable("reminders", 0) + 1', b"1 / 0")))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "chase"}).json
+    clock.set(T0 + timedelta(days=1, hours=1))
+    with app.app_context():
+        scheduler.sweep()
+    stopped = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    [incident] = stopped["incidents"]
+    assert stopped["status"] == "failed" and incident["element_id"] == "remind"
+
+    assert as_["owner"].deploy(("chase.bpmn", CHASE)).json["processes"][0]["version"] == 2
+    moved = as_["owner"].post(f"/api/v1/instances/{instance['id']}/migrate", json={})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["process"]["version"] == 2 and moved.json["open_tasks"][0]["id"] == stopped["open_tasks"][0]["id"]
+    assert moved.json["timers"] == stopped["timers"]   # the reminders keep their times
+    assert as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={}).status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "running"
+
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    [migrated] = [r for r in chain if r["type"] == "instance.migrated"]
+    assert migrated["actor"]["name"] == "owner"
+    assert (migrated["data"]["from"]["version"], migrated["data"]["to"]["version"]) == (1, 2)
+    assert chain[-1]["type"] == "script.run" and chain[-1]["element"]["id"] == "remind"   # the fixed script ran
+    pack = as_["auditor"].get(f"/api/v1/evidence/export?instance={instance['id']}")
+    names = zipfile.ZipFile(io.BytesIO(pack.data)).namelist()
+    assert {"definitions/chase/v1/chase.bpmn", "definitions/chase/v2/chase.bpmn"} <= set(names)
+
+
+def test_steps_added_ahead_are_taken_from_the_new_version(as_):
+    as_["owner"].deploy(("p.bpmn", _flow(("userTask", "check"))))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    as_["owner"].deploy(("p.bpmn", _flow(("userTask", "check"), ("scriptTask", "count"), ("userTask", "sign"))))
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/migrate", json={"version": 2}).status_code == 200
+    [check] = instance["open_tasks"]
+    done = as_["alice"].post(f"/api/v1/tasks/{check['id']}/complete", json={"data": {}})
+    assert done.status_code == 200
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert [t["element_id"] for t in after["open_tasks"]] == ["sign"] and after["data"]["done_count"] is True
+
+
+def test_a_change_that_does_not_fit_is_refused_naming_the_element_and_changes_nothing(as_):
+    as_["owner"].deploy(("p.bpmn", _flow(("userTask", "check"))))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    as_["owner"].deploy(("p.bpmn", _flow(("userTask", "sign"))))                # v2: check is gone
+    as_["owner"].deploy(("p.bpmn", _flow(("scriptTask", "check"))))             # v3: check is a script
+    url = f"/api/v1/instances/{instance['id']}/migrate"
+    gone = as_["owner"].post(url, json={"version": 2})
+    assert gone.status_code == 409 and gone.json["error"]["details"] == [
+        {"element": "check", "message": "the instance waits at 'Check', which the new version does not have"}]
+    other_kind = as_["owner"].post(url, json={"version": 3})
+    assert other_kind.status_code == 409
+    assert "a user task here but a script task in the new version" in other_kind.json["error"]["message"]
+    assert as_["owner"].post(url, json={"version": 1}).status_code == 409   # not newer
+    assert as_["owner"].post(url, json={"version": 9}).status_code == 404
+    assert as_["alice"].post(url, json={}).status_code == 403
+
+    unchanged = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert unchanged["process"]["version"] == 1
+    types = [r["type"] for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
+    assert "instance.migrated" not in types
+    as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {}})
+    ended = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert ended["status"] == "completed"
+    assert as_["owner"].post(url, json={"version": 3}).status_code == 409   # an ended instance stays as it ran

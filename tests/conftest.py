@@ -2,6 +2,7 @@
 is set), users of every role with API tokens, and a client that speaks as each of them."""
 import io
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from a10flow import auth, clock, create_app
 from a10flow.database import upgrade_schema
-from a10flow.models import Role, db
+from a10flow.models import Role, User, db
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
@@ -152,6 +153,48 @@ def purchase(as_):
     response = as_["owner"].deploy(DATA / "purchase.bpmn", DATA / "request.json")
     assert response.status_code == 201, response.json
     return response.json
+
+
+class Visitor:
+    """A browser without JavaScript: keeps its cookies, sends the page's CSRF token back."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token = None
+
+    def _keep_token(self, page):
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text) if page.mimetype == "text/html" else None
+        self.token = found.group(1) if found else self.token
+        return page
+
+    def get(self, url, **kwargs):
+        return self._keep_token(self.client.get(url, **kwargs))
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token
+        return self._keep_token(self.client.post(url, data=data, **kwargs))
+
+    def sign_in(self, name, password=None):
+        self.get("/sign-in")
+        return self.post("/sign-in", {"name": name, "password": password or f"{name}-secret"})
+
+
+def set_passwords(app, *names):
+    with app.app_context():
+        for name in names:
+            auth.set_password(db.session.scalar(db.select(User).where(User.name == name)), f"{name}-secret")
+        db.session.commit()
+
+
+def signed_in(app, name):
+    """A Visitor signed in as ``name`` (password set for it)."""
+    set_passwords(app, name)
+    visitor = Visitor(app)
+    assert visitor.sign_in(name).status_code == 302
+    visitor.get("/inbox")   # signing in starts a new session: the forms of its pages carry its token
+    return visitor
 
 
 class Inbox:

@@ -30,11 +30,11 @@ def test_a_token_expires_and_can_be_revoked(app, as_):
 
 
 def test_refused_attempts_are_listed_for_admins(app, as_, purchase):
-    from test_web import Visitor, _passwords
+    from conftest import Visitor, set_passwords
     clock.set(T0)
     app.test_client().get("/api/v1/tasks", headers=_bearer("stolen"))
     as_["alice"].post("/api/v1/definitions")                      # staff may not deploy
-    _passwords(app, "alice")
+    set_passwords(app, "alice")
     Visitor(app).sign_in("alice", "guess")
     events = as_["admin"].get("/api/v1/security-events").json["items"]
     seen = [(e["status"], e["user_name"], e["method"], e["path"]) for e in events]

@@ -5,56 +5,15 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from a10flow import auth, clock
-from a10flow.models import User, db
-from conftest import deploy_bundled
+from a10flow import clock
+from a10flow.models import db
+from conftest import Visitor, deploy_bundled, set_passwords, signed_in
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
 
-class Visitor:
-    """A browser without JavaScript: keeps its cookies, sends the page's CSRF token back."""
-
-    def __init__(self, app):
-        self.client = app.test_client()
-        self.token = None
-
-    def _keep_token(self, page):
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text) if page.mimetype == "text/html" else None
-        self.token = found.group(1) if found else self.token
-        return page
-
-    def get(self, url, **kwargs):
-        return self._keep_token(self.client.get(url, **kwargs))
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.token
-        return self._keep_token(self.client.post(url, data=data, **kwargs))
-
-    def sign_in(self, name, password=None):
-        self.get("/sign-in")
-        return self.post("/sign-in", {"name": name, "password": password or f"{name}-secret"})
-
-
-def _passwords(app, *names):
-    with app.app_context():
-        for name in names:
-            auth.set_password(db.session.scalar(db.select(User).where(User.name == name)), f"{name}-secret")
-        db.session.commit()
-
-
-def _visitor(app, name):
-    _passwords(app, name)
-    visitor = Visitor(app)
-    assert visitor.sign_in(name).status_code == 302
-    visitor.get("/inbox")   # signing in starts a new session: the forms of its pages carry its token
-    return visitor
-
-
 def test_sign_in_and_out(app, as_):
-    _passwords(app, "alice")
+    set_passwords(app, "alice")
     visitor = Visitor(app)
     assert visitor.get("/inbox").headers["Location"].startswith("/sign-in?next=/inbox")
     wrong = visitor.sign_in("alice", "guess")
@@ -68,7 +27,7 @@ def test_sign_in_and_out(app, as_):
 
 
 def test_forms_without_the_csrf_token_are_refused(app, as_, purchase):
-    visitor = _visitor(app, "alice")
+    visitor = signed_in(app, "alice")
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task_id = instance["open_tasks"][0]["id"]
     forged = visitor.post(f"/tasks/{task_id}/claim", csrf=False)
@@ -81,7 +40,7 @@ def test_staff_complete_a_task_after_fixing_the_form(app, as_, purchase):
     first = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-1"}).json
     clock.set(T0 + timedelta(days=4))   # the first is overdue now
     as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-2"})
-    visitor = _visitor(app, "bob")
+    visitor = signed_in(app, "bob")
 
     inbox = visitor.get("/inbox").text
     assert inbox.index("PO-1") < inbox.index("PO-2") and "overdue" in inbox and "Overdue: 1" in inbox
@@ -110,7 +69,7 @@ def test_drafts_claims_and_table_rows(app, as_):
     deploy_bundled(as_, "supplier_onboarding")
     instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
     task_id = instance["open_tasks"][0]["id"]
-    visitor = _visitor(app, "alice")
+    visitor = signed_in(app, "alice")
 
     assert visitor.post(f"/tasks/{task_id}/claim").status_code == 302
     assert as_["alice"].get(f"/api/v1/tasks/{task_id}").json["assignee"] == "alice"
@@ -149,7 +108,7 @@ def test_notifications_show_their_count_and_can_be_marked_read(app, as_):
             scheduler.sweep()
     unread = len(as_["alice"].get("/api/v1/notifications?unread=true").json["items"])
     assert unread == 2
-    visitor = _visitor(app, "alice")
+    visitor = signed_in(app, "alice")
     assert 'aria-label="2 unread"' in visitor.get("/inbox").text
     page = visitor.get("/notifications").text
     assert page.count('class="unread"') == 2 and "Mark all as read" in page
@@ -190,14 +149,14 @@ def test_a_customer_answers_through_the_link_page(app, as_):
 
 def test_staff_cannot_open_tasks_outside_their_groups(app, as_, purchase):
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
-    visitor = _visitor(app, "sam")   # security, not procurement
+    visitor = signed_in(app, "sam")   # security, not procurement
     page = visitor.get(f"/tasks/{instance['open_tasks'][0]['id']}")
     assert page.status_code == 404 and "not found" in page.text and "Traceback" not in page.text
     assert visitor.get("/no-such-page").status_code == 404
 
 
 def test_a_process_owner_deploys_and_follows_instances(app, as_, purchase):
-    owner = _visitor(app, "owner")
+    owner = signed_in(app, "owner")
     broken = (Path(__file__).parent / "data" / "purchase.bpmn").read_bytes().replace(b"recorded = True",
                                                                                     b"recorded = (")
     import io
@@ -222,7 +181,7 @@ def test_a_process_owner_deploys_and_follows_instances(app, as_, purchase):
     assert owner.post(f"/instances/{instance['id']}/cancel", {"reason": "duplicate"}).status_code == 302
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "cancelled"
 
-    staff = _visitor(app, "alice")
+    staff = signed_in(app, "alice")
     assert staff.get("/definitions").status_code == 403
     assert staff.post(f"/instances/{instance['id']}/cancel").status_code == 403
 
@@ -231,7 +190,7 @@ def test_an_auditor_verifies_sees_coverage_and_takes_a_pack(app, as_, purchase):
     import io
     import zipfile
     as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
-    auditor = _visitor(app, "auditor")
+    auditor = signed_in(app, "auditor")
     assert "The evidence is intact." in auditor.get("/audit/verify").text
     assert "No instance has evidence" in auditor.get("/audit?control=A.10.3").text
     pack = auditor.get("/audit/pack?from=2020-01-01")
@@ -248,7 +207,7 @@ def test_an_auditor_verifies_sees_coverage_and_takes_a_pack(app, as_, purchase):
             conn.exec_driver_sql("UPDATE evidence SET record = replace(record, 'alice', 'mallory')")
     page = auditor.get("/audit/verify").text
     assert "The evidence has been tampered with" in page and "<td>edited</td>" in page
-    assert _visitor(app, "alice").get("/audit").status_code == 403
+    assert signed_in(app, "alice").get("/audit").status_code == 403
 
 
 def test_registers_pages(app, as_):
@@ -256,7 +215,7 @@ def test_registers_pages(app, as_):
     as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
         "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "low",
         "change_type": "model update or retraining", "predetermined": False, "customers": []}})
-    visitor = _visitor(app, "alice")
+    visitor = signed_in(app, "alice")
     page = visitor.get("/registers/change-notices").text
     assert "credit-scoring:3.0" in page and "Change notices" in page
     assert "has no entries" in visitor.get("/registers/suppliers").text
@@ -273,14 +232,14 @@ def test_an_owner_retries_and_resolves_an_incident_from_the_instance_page(app, a
     clock.set(T0 + timedelta(days=2))
     with app.app_context():
         scheduler.sweep()
-    owner = _visitor(app, "owner")
+    owner = signed_in(app, "owner")
     page = owner.get(f"/instances/{instance['id']}").text
     assert "Incidents" in page and "division by zero" in page and "run it again" in page
     [incident] = as_["owner"].get("/api/v1/incidents").json["items"]
     retried = owner.post(f"/incidents/{incident['id']}/retry")
     assert retried.status_code == 302
     assert "It failed again" in owner.get(f"/instances/{instance['id']}").text
-    assert _visitor(app, "alice").post(f"/incidents/{incident['id']}/retry").status_code == 403
+    assert signed_in(app, "alice").post(f"/incidents/{incident['id']}/retry").status_code == 403
     assert "Say why" in owner.post(f"/incidents/{incident['id']}/resolve", follow_redirects=True).text
     owner.post(f"/incidents/{incident['id']}/resolve", data={"comment": "reminded by phone"})
     after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
@@ -293,7 +252,7 @@ def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
     assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Referrer-Policy"] == "no-referrer"
     assert "<script>" not in page.text
-    _passwords(app, "alice")
+    set_passwords(app, "alice")
     signed = Visitor(app)
     signed.get("/sign-in")
     cookie = signed.post("/sign-in", {"name": "alice", "password": "alice-secret"}).headers["Set-Cookie"]
@@ -305,9 +264,9 @@ def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):
 
 
 def test_guessing_passwords_is_slowed_down(app, as_):
-    _passwords(app, "alice", "bob")
+    set_passwords(app, "alice", "bob")
     for _ in range(3):   # signing in right does not count
-        assert _visitor(app, "bob")
+        assert signed_in(app, "bob")
     guesser = Visitor(app)
     for _ in range(5):
         assert guesser.sign_in("alice", "guess").status_code == 401

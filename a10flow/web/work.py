@@ -2,8 +2,9 @@
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, forms, step, tasks
+from ..auth import require
 from ..errors import Invalid, NotFound
-from ..models import Definition, DefinitionKind, Notification, TaskStatus, db
+from ..models import Definition, DefinitionKind, Notification, Role, TaskStatus, db
 from . import blueprint, fields, shown, signed_in
 
 bp = blueprint("work")
@@ -75,6 +76,7 @@ def task(task_id):
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
 @signed_in
+@require(Role.STAFF, Role.OWNER)   # as the API: people who work on tasks; auditors only read
 def claim(task_id):
     tasks.visible(task_id, g.user)
     step.claim_task(task_id, g.user)
@@ -84,6 +86,7 @@ def claim(task_id):
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
 @signed_in
+@require(Role.STAFF, Role.OWNER)   # as the API: people who work on tasks; auditors only read
 def unclaim(task_id):
     tasks.visible(task_id, g.user)
     step.unclaim_task(task_id, g.user)

@@ -1,0 +1,106 @@
+"""Every web page and form against every role, as tests/test_access.py does for the API: who is
+let in, who is refused, who is sent to sign in, and who is not told the thing exists. A route
+missing from the table fails the test, so a new page must be placed."""
+import pytest
+
+from conftest import DATA, Visitor, probe, signed_in
+
+ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN = None, "sam", "alice", "owner", "auditor", "admin"
+ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN]
+
+# "ok": let in (any answer but 401/403/404 and no sign-in redirect); "sign-in": sent to sign in;
+# a number: refused with that status. Anonymous visitors are sent to sign in unless a row says.
+EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
+WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
+OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+PUBLIC = {**EVERYONE, ANON: "ok"}
+VERSION = "/definitions/purchase/versions/1"
+TABLE = [
+    ("GET", "/", None, EVERYONE),
+    ("GET", "/sign-in", None, PUBLIC),
+    ("POST", "/sign-in", {"name": "nobody", "password": "wrong"}, {r: "401" for r in PUBLIC}),
+    ("GET", "/inbox", None, EVERYONE),
+    ("GET", "/notifications", None, EVERYONE),
+    ("POST", "/notifications/999999/read", None, {r: "404" for r in EVERYONE}),   # only one's own
+    ("POST", "/notifications/read", None, EVERYONE),
+    ("GET", "/tasks/{task}", None, {**EVERYONE, OTHER: "404"}),
+    ("POST", "/tasks/{task}/claim", None, WORKERS),
+    ("POST", "/tasks/{task}/unclaim", None, WORKERS),
+    ("POST", "/tasks/{task}", {"action": "save"}, WORKERS),
+    ("GET", "/definitions", None, READERS),
+    ("POST", "/definitions", None, OWNERS),   # 422: no file chosen
+    ("GET", "/definitions/purchase", None, READERS),
+    # A version's drawing: every signed-in person, for the instance page draws it (it holds no instance data).
+    ("GET", VERSION, None, EVERYONE),
+    ("GET", f"{VERSION}/xml", None, EVERYONE),
+    ("GET", f"{VERSION}/edit", None, OWNERS),
+    ("POST", f"{VERSION}/deploy", None, OWNERS),   # 400/422: no files sent
+    ("GET", "/instances", None, EVERYONE),
+    ("GET", "/instances/{instance}", None, {**EVERYONE, OTHER: "404"}),
+    ("GET", "/audit", None, READERS),
+    ("GET", "/audit/verify", None, READERS),
+    ("GET", "/audit/pack", None, READERS),
+    ("GET", "/registers", None, EVERYONE),
+    ("GET", "/registers/suppliers", None, EVERYONE),
+    ("GET", "/x/{token}", None, PUBLIC),   # the link is the credential
+    ("POST", "/x/{token}", {}, PUBLIC),    # the form wants more
+    ("POST", "/incidents/{incident}/retry", None, OWNERS),
+    ("POST", "/incidents/{incident}/resolve", {"comment": "done by hand"}, OWNERS),
+    ("POST", "/instances/{instance}/migrate", None, OWNERS),   # it runs the latest version: told so
+    ("POST", "/instances/{instance}/cancel", None, OWNERS),
+    ("POST", "/sign-out", None, {r: "sign-in" for r in EVERYONE}),   # signed out: back to the sign-in page
+]
+
+
+def test_the_table_covers_every_page(app):
+    rules = {(method, rule.rule) for rule in app.url_map.iter_rules()
+             if not rule.rule.startswith(("/api/", "/static/"))
+             for method in rule.methods - {"HEAD", "OPTIONS"}}
+    placed = {(method, path.replace("{task}", "<task_id>").replace("{instance}", "<int:instance_id>")
+               .replace("{token}", "<token>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
+               .replace("/definitions/purchase", "/definitions/<key>").replace("/999999/", "/<int:notification_id>/")
+               .replace("/suppliers", "/<name>")
+               .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
+               .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))
+              for method, path, _, _ in TABLE}
+    assert rules == placed
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    task = instance["open_tasks"][0]["id"]
+    link = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
+    as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
+    ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
+           "incident": incident["id"]}
+    visitor = signed_in(app, role) if role else Visitor(app)
+    if role is None:
+        visitor.get("/sign-in")   # a form token, so that what refuses is the missing sign-in, not CSRF
+    for method, path, body, expected in TABLE:
+        url = path.format(**ids)
+        response = visitor.get(url) if method == "GET" else visitor.post(url, body)
+        want = expected.get(role, "sign-in")
+        got, where = response.status_code, response.headers.get("Location", "")
+        assert got != 500, (method, url, role)
+        if want == "sign-in":
+            assert got == 302 and where.startswith("/sign-in"), (method, url, got, where)
+        elif want == "ok":
+            assert got not in (401, 403, 404) and not where.startswith("/sign-in"), (method, url, role, got, where)
+        else:
+            assert got == int(want), (method, url, role, got, want)
+
+
+def test_the_owner_moves_an_instance_to_the_new_version_from_its_page(app, as_, purchase):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    owner = signed_in(app, "owner")
+    assert "move this instance" not in owner.get(f"/instances/{instance['id']}").text
+    changed = (DATA / "purchase.bpmn").read_bytes() + b"<!-- version 2 -->"
+    assert as_["owner"].deploy(("purchase.bpmn", changed), DATA / "request.json").status_code == 201
+    page = owner.get(f"/instances/{instance['id']}").text
+    assert "move this instance to version 2" in page
+    moved = owner.post(f"/instances/{instance['id']}/migrate", follow_redirects=True)
+    assert "now runs version 2" in moved.text
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["process"]["version"] == 2

@@ -33,7 +33,7 @@ def server(app):
 
 @pytest.fixture
 def browser():
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make setup` installs Debian's chromium"
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium

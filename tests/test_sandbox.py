@@ -1,6 +1,8 @@
 """BPMN Python runs in a sandbox: the known escapes are refused at deploy naming the element, or
 fail the step at run time naming it; nothing reaches the service, and the process goes on
 being correct. (A stray script ran as plain exec before: this is what it may no longer do.)"""
+import time
+
 import pytest
 
 from a10flow.engine import sandbox
@@ -77,6 +79,32 @@ LOOPS = {
 def test_code_that_runs_too_long_is_stopped(as_, monkeypatch, script):
     monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
     assert "ran longer than 0.2 s" in _incident(as_, script)["error"]
+
+
+# Single calls inside C that no guard in Python sees: bounded by the worker's own process.
+BEYOND_THE_GUARDS = {
+    "a regular expression that backtracks for ever": (
+        'import re\nfound = re.match("(a+)+$", "a" * 64 + "b")', "ran longer than 0.5 s"),
+    "text doubled until memory runs out": ('s = "x" * 1000000\nwhile True:\n    s = s + s', "MB of memory"),
+    "a huge join": ('found = "".join(["x" * 1000000] * 1000)', "MB of memory"),
+    "a huge replace": ('found = ("x" * 1000000).replace("x", "xxxxxxxxxx" * 100)', "MB of memory"),
+    "a huge ljust": ('found = "".ljust(10 ** 9)', "MB of memory"),
+}
+
+
+@pytest.mark.parametrize("script, reason", BEYOND_THE_GUARDS.values(), ids=BEYOND_THE_GUARDS.keys())
+def test_long_calls_inside_c_are_bounded_in_time_and_memory(as_, monkeypatch, script, reason):
+    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.5)
+    started = time.monotonic()
+    assert reason in _incident(as_, script)["error"]
+    assert time.monotonic() - started < 10
+    # and the next piece of BPMN Python runs as usual, in a fresh worker if the last one was killed
+    assert as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": {"n": 1}}).json[
+        "status"] == "failed"
+    assert as_["owner"].deploy(("ok.bpmn", probe("found = 40 + 2").replace(b"probe_process", b"fine"))) \
+        .status_code == 201
+    fine = as_["owner"].post("/api/v1/instances", json={"process": "fine"}).json
+    assert fine["data"].get("found") == 42, fine
 
 
 def test_what_process_owners_need_still_works(as_):

@@ -10,8 +10,9 @@ DMN expressions. Process owners upload it; it must not reach the service.
   be changed.
 - Bounded: a wall-clock budget per evaluation (a watchdog throws into code past it, and
   scripts cannot catch that), and ``*``, ``**``, ``<<`` and ``range`` that refuse to build
-  anything huge. Not bounded: one long call inside C (a catastrophic regular expression, a
-  huge str.join); that needs each evaluation in a process of its own (issue 7, open).
+  anything huge. One long call inside C (a catastrophic regular expression, a huge str.join)
+  is beyond these guards: a10flow.engine.isolated runs all of this in a process of its own,
+  with a memory limit, and kills it past its time.
 """
 import ast
 import datetime as _datetime

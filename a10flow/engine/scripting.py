@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .. import canonical, clock, responsibilities
-from . import sandbox, services
+from . import isolated, sandbox, services
 from .normalize import ExpressionError, iso_timer
 
 
@@ -45,28 +45,39 @@ HELPERS = {
 
 class Environment(TaskDataEnvironment):
     """Task data as variables, plus ``variable(name, default=None)`` and the helpers; all of it
-    run in the sandbox (a10flow.engine.sandbox), never with plain exec or eval."""
+    run in the sandbox (a10flow.engine.sandbox), in a process of its own (a10flow.engine.isolated),
+    never with plain exec or eval."""
 
     def __init__(self):
-        super().__init__(dict(HELPERS))
-
-    def _helpers(self, context, external_context):
-        return {**self.globals, **(external_context or {}), "variable": _variable(context)}
+        super().__init__(dict(HELPERS))   # kept here only so check_for_overwrite knows their names
 
     def evaluate(self, expression, context, external_context=None):
-        return sandbox.evaluate(expression, {**self._helpers(context, external_context), **context})
+        return isolated.evaluate(expression, context, external_context, clock.now())
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
-        helpers = self._helpers(context, external_context)
-        left = {k: v for k, v in sandbox.execute(script, {**helpers, **context}).items() if k not in helpers}
+        left = isolated.execute(script, context, external_context, clock.now())
         for name, value in left.items():   # checked here, so the failure is the script's, not the step's
-            if name not in context or value is not context[name]:
+            if name not in context or value != context[name]:
                 _check_json(name, value)
         for name in [n for n in context if n not in left]:   # what the script deleted
             del context[name]
         context.update(left)
         return True
+
+
+def run_here(kind, source, data, external, now):
+    """Run one piece of BPMN Python in this process: the worker's side of a10flow.engine.isolated."""
+    helpers = {**HELPERS, "now": lambda: now, **(external or {}), "variable": _variable(data)}
+    if kind == "eval":
+        return sandbox.evaluate(source, {**helpers, **data})
+    left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items() if k not in helpers}
+    for name, value in left.items():
+        try:
+            isolated.encode(value)
+        except (TypeError, ValueError):
+            raise TypeError(not_json(name, value)) from None
+    return left
 
 
 def _check_json(name, value):

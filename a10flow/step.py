@@ -46,6 +46,21 @@ def _transaction():
         raise
 
 
+@contextmanager
+def _step(instance_id, actor, skip_locked=False):
+    """One step on an instance: its own transaction, the instance row locked (see _lock). A
+    failure that no element can hold rolls all of it back and is kept as an incident.
+
+    :raises StepFailed: naming the element at fault.
+    """
+    try:
+        with _transaction():
+            yield _lock(instance_id, skip_locked)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, actor)
+        raise _failed(exc) from exc
+
+
 def _lock(instance_id, skip_locked=False):
     """The instance row, locked until the step commits.
 
@@ -141,46 +156,43 @@ def complete_task(task_id, user, data, link_token=None):
     :raises NotFound, Forbidden, Conflict, Gone (link), Invalid (form errors), StepFailed:
     """
     instance_id = _task_instance(task_id)
-    try:
-        with _transaction():
-            instance = _lock(instance_id)
-            party = None
-            if link_token is not None:
-                link = links.usable(link_token)   # again, now the instance is locked
-                link.used_at = clock.now()
-                user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
-                party = link.party   # personal: kept beside the record, like an x-pii field
-            task = _open_task(task_id)
-            if link_token is None and not tasks.may_complete(task, user):
-                raise Forbidden("this task is claimed by someone else or not offered to you")
-            if link_token is None:
-                _keep_duties_apart(instance, task, user)
-            schema = forms.for_task(task)
-            if schema is not None:
-                errors = forms.field_errors(schema, data)
-                if errors:
-                    raise Invalid("the form has errors", errors)
-            workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
-            now = clock.now()
-            submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
-            record = {"task_id": task.id, "submitted": submitted,
-                      "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
-            if party:
-                record["party"] = personal.conceal("/party", party, private)
-            if task.message:   # a receive task: the form's data is the message it waits for
-                happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
-                record["message"] = task.message
-            else:
-                happenings = runner.complete(workflow, task_id, data, now, parked)
-            _done(task, actor_of(user)["name"], now)
-            kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
-                                   else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
-                                   record)
-            personal.store(instance.id, kept["seq"], "/data", private)
-            _conclude(instance, workflow, happenings)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, user)
-        raise _failed(exc) from exc
+    if link_token is not None:   # the link's party is who acts
+        link = links.usable(link_token)
+        user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
+    with _step(instance_id, user) as instance:
+        party = None
+        if link_token is not None:
+            link = links.usable(link_token)   # again, now the instance is locked
+            link.used_at = clock.now()
+            party = link.party   # personal: kept beside the record, like an x-pii field
+        task = _open_task(task_id)
+        if link_token is None and not tasks.may_complete(task, user):
+            raise Forbidden("this task is claimed by someone else or not offered to you")
+        if link_token is None:
+            _keep_duties_apart(instance, task, user)
+        schema = forms.for_task(task)
+        if schema is not None:
+            errors = forms.field_errors(schema, data)
+            if errors:
+                raise Invalid("the form has errors", errors)
+        workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
+        now = clock.now()
+        submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
+        record = {"task_id": task.id, "submitted": submitted,
+                  "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
+        if party:
+            record["party"] = personal.conceal("/party", party, private)
+        if task.message:   # a receive task: the form's data is the message it waits for
+            happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
+            record["message"] = task.message
+        else:
+            happenings = runner.complete(workflow, task_id, data, now, parked)
+        _done(task, actor_of(user)["name"], now)
+        kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
+                               else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
+                               record)
+        personal.store(instance.id, kept["seq"], "/data", private)
+        _conclude(instance, workflow, happenings)
     return task
 
 
@@ -252,26 +264,21 @@ def retry_incident(incident_id, actor, data=None):
     :raises Conflict: already resolved; StepFailed: it failed again (the incident counts it).
     """
     instance_id = incidents.get(incident_id).instance_id
-    try:
-        with _transaction():
-            instance = _lock(instance_id)
-            incident = _unresolved(incident_id)
-            workflow = runner.load(specs_of(instance.version), instance.state)
-            _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
-                              (incident.element_id, incident.element_name),
-                              {"incident": incident.id, "attempt": incident.attempts + 1, "data": data})
-            parked = incidents.parked(instance.id)
-            if runner.waits_at(workflow, incident.task_id):
-                happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
-            else:   # its step was rolled back (or the task has gone): run on from the stored state
-                happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
-            if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
-                       for h in happenings):
-                incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
-            _conclude(instance, workflow, happenings)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, actor)
-        raise _failed(exc) from exc
+    with _step(instance_id, actor) as instance:
+        incident = _unresolved(incident_id)
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
+                          (incident.element_id, incident.element_name),
+                          {"incident": incident.id, "attempt": incident.attempts + 1, "data": data})
+        parked = incidents.parked(instance.id)
+        if runner.waits_at(workflow, incident.task_id):
+            happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
+        else:   # its step was rolled back (or the task has gone): run on from the stored state
+            happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
+        if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
+                   for h in happenings):
+            incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
+        _conclude(instance, workflow, happenings)
     if incident.status != IncidentStatus.RESOLVED:
         raise _failed(runner.EngineError(incident.element_id, incident.element_name, incident.error))
     return incident
@@ -285,26 +292,21 @@ def resolve_incident(incident_id, user, comment, data=None):
     :raises Conflict: already resolved, or a gateway or event (which must decide: retry it).
     """
     instance_id = incidents.get(incident_id).instance_id
-    try:
-        with _transaction():
-            instance = _lock(instance_id)
-            incident = _unresolved(incident_id)
-            workflow = runner.load(specs_of(instance.version), instance.state)
-            happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
-            if by_hand:
-                if why := runner.cannot_skip(workflow, incident.task_id):
-                    raise Conflict(why, [{"element": incident.element_id, "message": why}])
-                happenings = runner.skip(workflow, incident.task_id, clock.now(), incidents.parked(instance.id),
-                                         data)
-            incidents.resolve(incident, user.name, comment)
-            _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RESOLVED, actor_of(user),
-                              (incident.element_id, incident.element_name),
-                              {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
-                               "data": data if by_hand else None})
-            _conclude(instance, workflow, happenings)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, user)
-        raise _failed(exc) from exc
+    with _step(instance_id, user) as instance:
+        incident = _unresolved(incident_id)
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
+        if by_hand:
+            if why := runner.cannot_skip(workflow, incident.task_id):
+                raise Conflict(why, [{"element": incident.element_id, "message": why}])
+            happenings = runner.skip(workflow, incident.task_id, clock.now(), incidents.parked(instance.id),
+                                     data)
+        incidents.resolve(incident, user.name, comment)
+        _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RESOLVED, actor_of(user),
+                          (incident.element_id, incident.element_name),
+                          {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
+                           "data": data if by_hand else None})
+        _conclude(instance, workflow, happenings)
     return incident
 
 
@@ -322,33 +324,28 @@ def migrate_instance(instance_id, user, target):
 
     :raises Conflict: it has ended, ``target`` is not newer, or does not fit (the elements named).
     """
-    try:
-        with _transaction():
-            instance = _lock(instance_id)
-            before = instance.version
-            if instance.status not in LIVE:
-                raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
-            if target.definition_id != before.definition_id or target.version <= before.version:
-                raise Conflict(f"instance {instance_id} runs version {before.version} of {before.definition.key}: "
-                               f"it can only move to a newer version of that process")
-            try:
-                workflow = runner.migrate(specs_of(before), specs_of(target), instance.state)
-            except runner.MigrationRefused as exc:
-                raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {exc}",
-                               [{"element": e, "message": m} for e, m in exc.problems]) from None
-            instance.version = target
-            evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
-                "from": {"version": before.version, "content_hash": before.content_hash},
-                "to": {"version": target.version, "content_hash": target.content_hash}})
-            settings = target.tasks or {}
-            for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                                      HumanTask.status == TaskStatus.OPEN)):
-                new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
-                task.form, task.documentation = new.get("form"), new.get("documentation")
-            _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, user)
-        raise _failed(exc) from exc
+    with _step(instance_id, user) as instance:
+        before = instance.version
+        if instance.status not in LIVE:
+            raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
+        if target.definition_id != before.definition_id or target.version <= before.version:
+            raise Conflict(f"instance {instance_id} runs version {before.version} of {before.definition.key}: "
+                           f"it can only move to a newer version of that process")
+        try:
+            workflow = runner.migrate(specs_of(before), specs_of(target), instance.state)
+        except runner.MigrationRefused as exc:
+            raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {exc}",
+                           [{"element": e, "message": m} for e, m in exc.problems]) from None
+        instance.version = target
+        evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
+            "from": {"version": before.version, "content_hash": before.content_hash},
+            "to": {"version": target.version, "content_hash": target.content_hash}})
+        settings = target.tasks or {}
+        for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                                  HumanTask.status == TaskStatus.OPEN)):
+            new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
+            task.form, task.documentation = new.get("form"), new.get("documentation")
+        _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
     return instance
 
 
@@ -357,19 +354,14 @@ def fire_timers(instance_id):
 
     Another process already stepping this instance wins; the timers stay for it.
     """
-    try:
-        with _transaction():
-            instance = _lock(instance_id, skip_locked=True)
-            now = clock.now()
-            if instance is None or instance.status not in LIVE or not db.session.scalar(
-                    db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
-                return 0  # fired meanwhile by another process, or nothing to do
-            workflow = runner.load(specs_of(instance.version), instance.state)
-            happenings = runner.advance(workflow, now, incidents.parked(instance.id))
-            _conclude(instance, workflow, happenings)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, TIMER_ACTOR)
-        raise _failed(exc) from exc
+    with _step(instance_id, TIMER_ACTOR, skip_locked=True) as instance:
+        now = clock.now()
+        if instance is None or instance.status not in LIVE or not db.session.scalar(
+                db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
+            return 0  # fired meanwhile by another process, or nothing to do
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        happenings = runner.advance(workflow, now, incidents.parked(instance.id))
+        _conclude(instance, workflow, happenings)
     return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
 
 
@@ -379,29 +371,24 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
 
     :raises NotFound: the instance waits for no such message (nothing changes).
     """
-    try:
-        with _transaction():
-            instance = _lock(instance_id)
-            waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
-                                                 MessageWait.message == message)
-            if task_id is not None:
-                waits = waits.where(MessageWait.task_id == task_id)
-            wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
-            if wait is None or instance.status not in LIVE:
-                raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
-            workflow = runner.load(specs_of(instance.version), instance.state)
-            happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now(),
-                                        incidents.parked(instance.id))
-            received, rest = happenings[0], happenings[1:]
-            answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
-            if answered is not None and answered.status == TaskStatus.OPEN:
-                _done(answered, actor_of(actor)["name"], clock.now())
-            _append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
-                              (received.element_id, received.element_name), received.data)
-            _conclude(instance, workflow, rest)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, actor)
-        raise _failed(exc) from exc
+    with _step(instance_id, actor) as instance:
+        waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
+                                             MessageWait.message == message)
+        if task_id is not None:
+            waits = waits.where(MessageWait.task_id == task_id)
+        wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
+        if wait is None or instance.status not in LIVE:
+            raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now(),
+                                    incidents.parked(instance.id))
+        received, rest = happenings[0], happenings[1:]
+        answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
+        if answered is not None and answered.status == TaskStatus.OPEN:
+            _done(answered, actor_of(actor)["name"], clock.now())
+        _append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+                          (received.element_id, received.element_name), received.data)
+        _conclude(instance, workflow, rest)
     return instance
 
 

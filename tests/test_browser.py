@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from a10flow import auth
 from a10flow.models import User, db
-from conftest import deploy_bundled
+from conftest import deploy_bundled, probe
 
 ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
@@ -183,6 +183,20 @@ def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, 
     expect(page.locator('.djs-element.a10-open[data-element-id="request"]')).to_have_count(1)
     expect(page.locator('.djs-element.a10-done[data-element-id="start"]')).to_have_count(1)
     _shot(page, "instance")
+
+
+def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(app, as_, server, browser):
+    as_["owner"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
+    as_["owner"].deploy(("probe.bpmn", probe("found = 42")))
+    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}")
+    expect(page.get_by_role("cell", name="ZeroDivisionError:division by zero")).to_be_visible()
+    _shot(page, "instance-incident")   # the incident, its forms and the move to version 2, checked by axe
+    page.get_by_role("button", name="move this instance to version 2").click()
+    expect(page.get_by_text("now runs version 2")).to_be_visible()
+    page.get_by_role("button", name="run it again").click()
+    expect(page.get_by_text("Probe went through; the instance runs on.")).to_be_visible()
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["found"] == 42
 
 
 def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, browser):

@@ -46,9 +46,10 @@ def resolve(incident, by, resolution):
     incident.resolved_at, incident.resolved_by, incident.resolution = clock.now(), by, resolution
 
 
-def settle(instance, ended=False):
-    """Make the instance's status say whether an incident needs a person; an instance that
-    ended resolves the incidents it left."""
+def settle(instance, waits_at, ended=False):
+    """Make the instance's status say whether an incident needs a person. Incidents at a task
+    the instance no longer waits at (``waits_at(task_id)`` is false: a boundary event or a
+    cancel took it away), and all of an instance that ended, are resolved."""
     unresolved = db.session.scalars(db.select(Incident).where(
         Incident.instance_id == instance.id, Incident.status.in_(UNRESOLVED)).order_by(Incident.id)).all()
     if ended:
@@ -56,6 +57,9 @@ def settle(instance, ended=False):
             resolve(incident, None, f"the instance was {instance.status.value}")
         instance.error = None
         return
+    for incident in [i for i in unresolved if i.task_id and not waits_at(i.task_id)]:
+        resolve(incident, None, "the process moved on without this element")
+        unresolved.remove(incident)
     stuck = [i for i in unresolved if i.status == IncidentStatus.OPEN]
     instance.status = InstanceStatus.FAILED if stuck else InstanceStatus.RUNNING
     last = stuck[-1] if stuck else None

@@ -521,7 +521,7 @@ def _save(instance, workflow, status=None):
         status = InstanceStatus.COMPLETED
     if status is not None:
         instance.status, instance.ended_at = status, now
-    incidents.settle(instance, ended=status is not None)
+    incidents.settle(instance, lambda task_id: runner.waits_at(workflow, task_id), ended=status is not None)
 
 
 def _failed(exc):
@@ -537,4 +537,4 @@ def _record_failure(instance_id, exc, user):
         failure = {"task_id": None, "error": exc.message}
         evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user), (exc.element_id, exc.element_name),
                         incidents.failed(instance, exc.element_id, exc.element_name, failure))
-        incidents.settle(instance)
+        incidents.settle(instance, lambda task_id: True)   # the stored state did not change

@@ -183,3 +183,30 @@ def test_incidents_are_for_owners_auditors_and_admins(as_):
     assert as_["alice"].get("/api/v1/incidents").status_code == 403
     assert as_["auditor"].get("/api/v1/incidents?status=nonsense").status_code == 422
     assert as_["owner"].get("/api/v1/incidents/999999").status_code == 404
+
+
+GIVE_UP = _process("""
+    <bpmn:subProcess id="work" name="Work it out">
+      <bpmn:startEvent id="ws"/><bpmn:scriptTask id="count"><bpmn:script>total = items * 2</bpmn:script>
+      </bpmn:scriptTask><bpmn:endEvent id="we"/>
+      <bpmn:sequenceFlow id="w1" sourceRef="ws" targetRef="count"/>
+      <bpmn:sequenceFlow id="w2" sourceRef="count" targetRef="we"/>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="a_day" name="A day later" attachedToRef="work">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="by_hand" name="Work it out by hand" camunda:candidateGroups="procurement"/>""",
+                  [("s", "work", ""), ("work", "e", ""), ("a_day", "by_hand", ""), ("by_hand", "e", "")])
+
+
+def test_an_incident_the_process_moves_on_from_is_resolved_by_itself(app, as_):
+    as_["owner"].deploy(("give-up.bpmn", GIVE_UP))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed" and instance["incidents"][0]["element_id"] == "count"
+    clock.set(T0 + timedelta(days=1, minutes=1))
+    _sweep(app)   # the boundary timer still fires: it interrupts the subprocess and its failed script
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "running" and [t["element_id"] for t in after["open_tasks"]] == ["by_hand"]
+    [incident] = after["incidents"]
+    assert incident["status"] == "resolved" and incident["resolution"] == "the process moved on without this element"

@@ -1,11 +1,12 @@
 """BPMN Python runs in a sandbox: the known escapes are refused at deploy naming the element, or
 fail the step at run time naming it; nothing reaches the service, and the process goes on
 being correct. (A stray script ran as plain exec before: this is what it may no longer do.)"""
+import os
 import time
 
 import pytest
 
-from a10flow.engine import sandbox
+from a10flow.engine import isolated, sandbox
 from conftest import CORPUS, probe
 
 
@@ -136,3 +137,42 @@ def test_the_hostile_corpus_script_cannot_read_the_password_file(as_):
     started = as_["owner"].post("/api/v1/instances", json={"process": key}).json
     assert started["incidents"][0]["element_id"] == "read_etc_passwd"
     assert "root:" not in str(started)
+
+
+def test_data_that_looks_like_the_workers_tags_stays_data(as_):
+    tagged = {"when": {"$a10flow": "datetime", "v": "not a date"}, "amount": {"$a10flow": "decimal", "v": "1.5"}}
+    assert as_["owner"].deploy(("probe.bpmn", probe("copy = amount\nkeys = sorted(when)"))).status_code == 201
+    done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": tagged}).json
+    assert done["status"] == "completed", done["incidents"]
+    assert done["data"]["copy"] == tagged["amount"] and done["data"]["keys"] == ["$a10flow", "v"]
+
+
+def test_the_worker_gets_none_of_the_services_secrets(monkeypatch):
+    monkeypatch.setenv("A10FLOW_SIGNING_KEY", "/secret/signing.key")
+    monkeypatch.setenv("A10FLOW_DATABASE_URL", "postgresql://a10flow:db-password@db/a10flow")
+    worker = isolated._Worker()
+    try:
+        with open(f"/proc/{worker.process.pid}/environ", "rb") as f:
+            environment = f.read()
+    finally:
+        worker.kill()
+    assert b"signing.key" not in environment and b"db-password" not in environment
+
+
+def test_killed_workers_leave_no_processes_behind(monkeypatch):
+    def workers():
+        return {pid for pid in os.listdir("/proc") if pid.isdigit() and _parent(pid) == os.getpid()}
+    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
+    before = workers()
+    for _ in range(5):
+        with pytest.raises(sandbox.SandboxError, match="ran longer"):
+            isolated.execute('import re\nfound = re.match("(a+)+$", "a" * 64 + "b")', {}, None, None)
+    assert len(workers() - before) <= isolated.KEEP
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None

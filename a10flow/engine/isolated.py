@@ -5,17 +5,22 @@ expression that backtracks for ever, a join or replace on huge text, a string do
 memory runs out. So each evaluation runs in a worker process with an address-space limit
 (MEMORY_LIMIT); a worker that does not answer within the time limit is killed and replaced.
 
-Workers are kept and reused (starting one takes a moment). Only data crosses: the task's
-variables and the clock's time go in, the result comes out, both as JSON with tags for
-dates, durations and decimals. The service never unpickles what a worker sends, so even a
-worker taken over by an escape could not reach the service.
+Workers are kept and reused (starting one takes a moment). A worker starts with an empty
+environment (no database address, no key location), may write no file, and only data
+crosses: the task's variables and the clock's time go in, the result comes out, both as
+JSON with tags for dates, durations and decimals. The service never unpickles what a worker
+sends. (A worker still runs as the service's user: the sandbox remains the first wall.)
 """
+import atexit
 import builtins
 import json
-import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from multiprocessing.connection import Connection
 
 from . import sandbox
 from .normalize import ExpressionError
@@ -69,6 +74,13 @@ def _take():
     return _Worker()
 
 
+@atexit.register
+def _stop_idle():
+    with _lock:
+        while _idle:
+            _idle.pop().kill()
+
+
 def _give_back(worker):
     with _lock:
         if len(_idle) < KEEP:
@@ -79,30 +91,40 @@ def _give_back(worker):
 
 class _Worker:
     def __init__(self):
-        context = multiprocessing.get_context("spawn")   # never fork a threaded server
-        self.conn, theirs = context.Pipe()
-        self.process = context.Process(target=serve, args=(theirs, MEMORY_LIMIT), daemon=True,
-                                       name="a10flow BPMN Python")
-        self.process.start()
-        theirs.close()
+        to_worker, from_worker = os.pipe(), os.pipe()
+        environment = {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "PYTHONPATH": os.pathsep.join(sys.path)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from {__name__} import main; main()", str(to_worker[0]), str(from_worker[1]),
+             str(MEMORY_LIMIT)],
+            pass_fds=(to_worker[0], from_worker[1]), env=environment, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, cwd="/")
+        os.close(to_worker[0])
+        os.close(from_worker[1])
+        self.out, self.back = Connection(to_worker[1], readable=False), Connection(from_worker[0], writable=False)
         # Its start-up (imports) must not count against the first evaluation's time.
-        if not self.conn.poll(STARTUP_LIMIT) or decode(self.conn.recv_bytes(MAX_ANSWER)) != "ready":
+        if not self.back.poll(STARTUP_LIMIT) or self._answer() != "ready":
             self.kill()
             raise RuntimeError("the process for BPMN Python did not start")
 
     def ask(self, message, timeout):
-        self.conn.send_bytes(message)
-        if not self.conn.poll(timeout):
+        self.out.send_bytes(message)
+        if not self.back.poll(timeout):
             raise sandbox.SandboxError(f"the code ran longer than {timeout - GRACE:g} s")
+        return self._answer()
+
+    def _answer(self):
         try:
-            return decode(self.conn.recv_bytes(MAX_ANSWER))
+            return decode(self.back.recv_bytes(MAX_ANSWER))
         except (EOFError, OSError):   # it died: the memory limit, most likely
             raise _too_big() from None
+        except ValueError:   # not what a worker writes: trust nothing more from it
+            raise sandbox.SandboxError("the process running the code answered nonsense") from None
 
     def kill(self):
         self.process.kill()
-        self.process.join()
-        self.conn.close()
+        self.process.wait()
+        self.out.close()
+        self.back.close()
 
 
 _KNOWN = {"SandboxError": sandbox.SandboxError, "ExpressionError": ExpressionError}
@@ -121,36 +143,45 @@ def _exception(error):
 
 # The worker's side.
 
-def serve(conn, memory_limit):
-    """Answer requests on ``conn`` until the service goes away."""
+def serve(requests, answers, memory_limit):
+    """Answer requests until the service goes away."""
     import resource
     from . import scripting   # before the limit: importing needs more room than running
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))   # no files written, whatever happens
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    conn.send_bytes(encode("ready"))
+    answers.send_bytes(encode("ready"))
     while True:
         try:
-            request = decode(conn.recv_bytes())
+            request = requests.recv_bytes()
         except (EOFError, OSError):
             return
         try:
+            request = decode(request)
             sandbox.TIME_LIMIT = request["time_limit"]
             answer = {"value": scripting.run_here(request["kind"], request["source"], request["data"],
                                                   request["external"], request["now"])}
-            conn.send_bytes(encode(answer))
+            answers.send_bytes(encode(answer))
         except Exception as exc:
-            conn.send_bytes(encode({"error": {"type": type(exc).__name__, "message": str(exc)}}))
+            answers.send_bytes(encode({"error": {"type": type(exc).__name__, "message": str(exc)}}))
 
 
-# JSON with tags: what BPMN Python commonly hands back besides plain data.
+# JSON with tags: what BPMN Python commonly hands back besides plain data. A dict of the data
+# that happens to hold the tag's key travels tagged itself, so no data is ever read as a tag.
 
 _TAG = "$a10flow"
 _TYPES = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat,
-          "timedelta": lambda v: timedelta(seconds=v), "decimal": Decimal, "set": set}
+          "timedelta": lambda v: timedelta(seconds=v), "decimal": Decimal, "set": set, "dict": dict}
 
 
-def _tagged(value):
+def _packed(value):
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        items = {k if isinstance(k, str) else json.dumps(k): _packed(v) for k, v in value.items()}
+        return {_TAG: "dict", "v": [[k, v] for k, v in items.items()]} if _TAG in items else items
+    if isinstance(value, (list, tuple)):
+        return [_packed(v) for v in value]
     if isinstance(value, (datetime, date, time)):
         return {_TAG: type(value).__name__, "v": value.isoformat()}
     if isinstance(value, timedelta):
@@ -158,19 +189,29 @@ def _tagged(value):
     if isinstance(value, Decimal):
         return {_TAG: "decimal", "v": str(value)}
     if isinstance(value, (set, frozenset)):
-        return {_TAG: "set", "v": list(value)}
+        return {_TAG: "set", "v": [_packed(v) for v in value]}
     raise TypeError(f"a {type(value).__name__} cannot leave BPMN Python")
 
 
-def _untagged(obj):
+def _unpacked(obj):
     if len(obj) == 2 and obj.get(_TAG) in _TYPES and "v" in obj:
         return _TYPES[obj[_TAG]](obj["v"])
     return obj
 
 
 def encode(value):
-    return json.dumps(value, default=_tagged).encode()
+    return json.dumps(_packed(value)).encode()
 
 
 def decode(data):
-    return json.loads(data, object_hook=_untagged)
+    """:raises ValueError: not JSON, or a tag that does not read."""
+    try:
+        return json.loads(data, object_hook=_unpacked)
+    except (TypeError, KeyError, OverflowError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def main():
+    """The worker process: ``python -c '...main()' <requests fd> <answers fd> <memory limit>``."""
+    serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
+          int(sys.argv[3]))

@@ -210,3 +210,30 @@ def test_an_incident_the_process_moves_on_from_is_resolved_by_itself(app, as_):
     assert after["status"] == "running" and [t["element_id"] for t in after["open_tasks"]] == ["by_hand"]
     [incident] = after["incidents"]
     assert incident["status"] == "resolved" and incident["resolution"] == "the process moved on without this element"
+
+
+FORK = _process("""
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
+      </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="check" name="Check" camunda:candidateGroups="procurement"/>
+    <bpmn:parallelGateway id="join"/>""",
+                [("s", "fork", ""), ("fork", "pause", ""), ("fork", "check", ""), ("pause", "join", ""),
+                 ("check", "join", ""), ("join", "e", "")])
+
+
+def test_a_branch_that_fails_on_its_way_does_not_stop_the_branches_beside_it(app, as_):
+    as_["owner"].deploy(("fork.bpmn", FORK))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert [i["element_id"] for i in instance["incidents"]] == ["pause"]
+    [check] = instance["open_tasks"]   # the fork's other branch started all the same
+    assert check["element_id"] == "check"
+    incident = instance["incidents"][0]
+    assert as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry",
+                             json={"data": {"agreed_days": 1}}).status_code == 200
+    assert as_["alice"].post(f"/api/v1/tasks/{check['id']}/complete", json={"data": {}}).status_code == 200
+    clock.set(T0 + timedelta(days=2))
+    _sweep(app)
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"

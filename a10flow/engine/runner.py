@@ -164,8 +164,8 @@ def advance(workflow, now, parked=()):
     return happenings
 
 
-def _attempt(workflow, action, task, happenings, parked):
-    """Run ``action`` for ``task``; True if it went through.
+def _attempt(workflow, action, task, happenings, parked, running=True):
+    """Run ``action`` for ``task`` (``running`` it, else readying it); True if it went through.
 
     When an engine task fails (a script, a condition, a service call, a timer expression)
     its own changes are dropped and it is parked: it stays READY (or, if it failed on its
@@ -183,11 +183,22 @@ def _attempt(workflow, action, task, happenings, parked):
             raise
         if failing.state == TaskState.ERROR:
             # Spiff's ERROR counts as finished: joins and multi-instance tasks would go on without it.
-            failing._set_state(TaskState.READY if failing is task else TaskState.FUTURE)
+            failing._set_state(TaskState.READY if failing is task and running else TaskState.FUTURE)
         parked.add(str(failing.id))
         happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *element(failing), {
             "task_id": str(failing.id), "error": exc.message, "retry_delays": _retry_delays(failing)}))
+        if failing is not task:
+            _hand_on(workflow, failing, happenings, parked)
         return False
+
+
+def _hand_on(workflow, failing, happenings, parked):
+    """``failing`` broke off its predecessor's handing on to its successors (Spiff readies them one
+    by one as it completes): ready the ones after it, or the other branches of a fork never start."""
+    siblings = failing.parent.children if failing.parent is not None else []
+    for later in siblings[siblings.index(failing) + 1:]:
+        if not later.has_state(TaskState.FINISHED_MASK):
+            _attempt(workflow, lambda t=later: t.task_spec._update(t), later, happenings, parked, running=False)
 
 
 def _retry_delays(task):
@@ -206,7 +217,7 @@ def retry(workflow, task_id, now, parked, data=None):
     task.data.update(data or {})
     parked, happenings = set(parked) - {task_id}, []
     if task.state != TaskState.READY:   # it failed on its way to ready (a timer expression, a pre-script)
-        if not _attempt(workflow, lambda: task.task_spec._update(task), task, happenings, parked):
+        if not _attempt(workflow, lambda: task.task_spec._update(task), task, happenings, parked, running=False):
             return happenings
     return happenings + advance(workflow, now, parked)
 

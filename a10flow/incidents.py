@@ -73,6 +73,13 @@ def parked(instance_id):
         Incident.instance_id == instance_id, Incident.status.in_(UNRESOLVED), Incident.task_id.is_not(None))))
 
 
+def stopped_step(instance_id):
+    """A clause: the instance has an unresolved incident whose step was rolled back. Its timers
+    wait for a person (firing them would only fail again and again)."""
+    return db.exists().where(Incident.instance_id == instance_id, Incident.task_id.is_(None),
+                             Incident.status.in_(UNRESOLVED))
+
+
 def of_instance(instance_id):
     return db.session.scalars(db.select(Incident).where(Incident.instance_id == instance_id)
                               .order_by(Incident.id)).all()
@@ -96,6 +103,10 @@ def get(incident_id):
     if incident is None:
         raise NotFound(f"incident {incident_id} not found")
     return incident
+
+
+def is_due(incident, now):
+    return incident.status == IncidentStatus.RETRYING and incident.next_attempt_at <= now
 
 
 def due(now, limit):

@@ -26,7 +26,7 @@ CHECKPOINT_JOB_ID = "a10flow-checkpoints"
 def due_instances(now, limit):
     """Ids of running (or failed) instances with a timer due at ``now``, most overdue first."""
     stmt = (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
-            .where(Instance.status.in_(step.LIVE), Timer.due_at < now)
+            .where(Instance.status.in_(step.LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now)
             .group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit))
     ids = db.session.scalars(stmt).all()
     db.session.commit()  # end the read: each fire is its own transaction
@@ -36,7 +36,7 @@ def due_instances(now, limit):
 def next_due():
     """When the next timer of a running instance (or service task retry) falls due, or None."""
     waiting = db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
-                                .where(Instance.status.in_(step.LIVE)))
+                                .where(Instance.status.in_(step.LIVE), ~incidents.stopped_step(Instance.id)))
     starting = db.session.scalar(db.select(func.min(StartTimer.due_at)))
     return min((t for t in (waiting, starting, incidents.next_due()) if t is not None), default=None)
 
@@ -55,7 +55,7 @@ def sweep(limit=200):
     fired = 0
     for incident_id in incidents.due(clock.now(), limit):
         try:
-            step.retry_incident(incident_id, step.TIMER_ACTOR)
+            step.retry_incident(incident_id, step.TIMER_ACTOR, scheduled=True)
         except StepFailed as exc:   # counted on the incident, which says when (or whether) it is tried again
             log.warning("incident %s failed again: %s", incident_id, exc.message)
         except Exception:

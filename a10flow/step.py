@@ -256,16 +256,20 @@ def retry_instance(instance_id, user):
     return instance
 
 
-def retry_incident(incident_id, actor, data=None):
+def retry_incident(incident_id, actor, data=None, scheduled=False):
     """Run the failed element again (with ``data`` merged into its data first), or, when its
-    step was rolled back, run the instance on from where it stopped. Returns the incident,
-    resolved when the element went through.
+    step was rolled back, run the instance on from its stored state (a timer that failed to
+    fire fires again). Returns the incident, resolved when that went through. ``scheduled``:
+    the scheduler's retry of a service task, which does nothing unless it is still due.
 
-    :raises Conflict: already resolved; StepFailed: it failed again (the incident counts it).
+    :raises Conflict: already resolved, or nothing is there to run again (a person's or a
+        message's step that failed is done again by them); Invalid: ``data`` for a step that
+        was rolled back; StepFailed: it failed again (the incident counts it).
     """
-    instance_id = incidents.get(incident_id).instance_id
-    with _step(instance_id, actor) as instance:
+    with _step(incidents.get(incident_id).instance_id, actor) as instance:
         incident = _unresolved(incident_id)
+        if scheduled and not incidents.is_due(incident, clock.now()):
+            return incident   # another process retried it meanwhile
         workflow = runner.load(specs_of(instance.version), instance.state)
         _append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
                           (incident.element_id, incident.element_name),
@@ -273,8 +277,8 @@ def retry_incident(incident_id, actor, data=None):
         parked = incidents.parked(instance.id)
         if runner.waits_at(workflow, incident.task_id):
             happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
-        else:   # its step was rolled back (or the task has gone): run on from the stored state
-            happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
+        else:
+            happenings = _run_on(workflow, incident, parked, data)
         if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
@@ -282,6 +286,19 @@ def retry_incident(incident_id, actor, data=None):
     if incident.status != IncidentStatus.RESOLVED:
         raise _failed(runner.EngineError(incident.element_id, incident.element_name, incident.error))
     return incident
+
+
+def _run_on(workflow, incident, parked, data):
+    """Retry a step that was rolled back: run the instance on from its stored state."""
+    if data:
+        raise Invalid("this incident's step was rolled back: there is no element to give data to",
+                      [{"field": "data", "message": "only for an element that stopped at a failure"}])
+    happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
+    if not happenings:
+        raise Conflict("nothing waits to run again: the step that failed was a person's or a message's, and is "
+                       "done again by them; resolve this incident once the cause is fixed",
+                       [{"element": incident.element_id, "message": "nothing to run again"}])
+    return happenings
 
 
 def resolve_incident(incident_id, user, comment, data=None):
@@ -356,7 +373,8 @@ def fire_timers(instance_id):
     """
     with _step(instance_id, TIMER_ACTOR, skip_locked=True) as instance:
         now = clock.now()
-        if instance is None or instance.status not in LIVE or not db.session.scalar(
+        if instance is None or instance.status not in LIVE or db.session.scalar(
+                db.select(incidents.stopped_step(instance_id))) or not db.session.scalar(
                 db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
             return 0  # fired meanwhile by another process, or nothing to do
         workflow = runner.load(specs_of(instance.version), instance.state)

@@ -237,3 +237,69 @@ def test_a_branch_that_fails_on_its_way_does_not_stop_the_branches_beside_it(app
     clock.set(T0 + timedelta(days=2))
     _sweep(app)
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+# The review task after the pause cannot be offered: its candidate group expression fails, so the
+# step that fires the timer cannot be kept at all (rolled back).
+PAUSE_THEN_REVIEW = _process("""
+    <bpmn:intermediateCatchEvent id="pause" name="Pause">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="review" name="Review" camunda:candidateGroups="${groups[n]}"/>""",
+                             [("s", "pause", ""), ("pause", "review", ""), ("review", "e", "")])
+
+
+def test_a_timer_whose_step_cannot_be_kept_fires_again_only_when_the_owner_says(app, as_):
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p",
+                                                            "data": {"groups": ["procurement"], "n": 5}}).json
+    for minutes in (61, 62, 63):
+        clock.set(T0 + timedelta(minutes=minutes))
+        _sweep(app)
+    incident = _one_incident(as_, instance["id"])
+    assert incident["step_rolled_back"] and incident["attempts"] == 1   # not once per sweep
+    with app.app_context():
+        assert scheduler.next_due() is None   # and the scheduler does not wake for it
+    url = f"/api/v1/incidents/{incident['id']}/retry"
+    assert as_["owner"].post(url, json={"data": {"n": 0}}).status_code == 422   # no element to give data to
+    assert as_["owner"].post(url, json={}).status_code == 422   # the timer fires again and fails again
+    assert _one_incident(as_, instance["id"])["attempts"] == 2
+
+
+TWO_PEOPLE = _process("""
+    <bpmn:userTask id="first" name="First" camunda:candidateGroups="procurement"/>
+    <bpmn:userTask id="second" name="Second" camunda:candidateGroups="${groups[n]}"/>""",
+                      [("s", "first", ""), ("first", "second", ""), ("second", "e", "")])
+
+
+def test_a_persons_failed_step_is_not_said_to_go_through_on_retry(as_):
+    as_["owner"].deploy(("two.bpmn", TWO_PEOPLE))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["x"]}}).json
+    [first] = instance["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{first['id']}/complete", json={"data": {"n": 7}}).status_code == 422
+    incident = _one_incident(as_, instance["id"])
+    refused = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={})
+    assert refused.status_code == 409 and "done again by them" in refused.json["error"]["message"]
+    assert _one_incident(as_, instance["id"])["status"] == "open"
+    assert as_["alice"].post(f"/api/v1/tasks/{first['id']}/complete", json={"data": {"n": 0}}).status_code == 200
+    resolved = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/resolve", json={"comment": "alice redid it"})
+    assert resolved.status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "running"
+
+
+def test_two_schedulers_do_not_retry_one_service_task_twice(app, as_):
+    from a10flow import incidents, step
+    as_["owner"].deploy(("tell.bpmn", _notify(
+        "<camunda:failedJobRetryTimeCycle>PT1M,PT10M,PT1H</camunda:failedJobRetryTimeCycle>")))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    clock.set(T0 + timedelta(minutes=2))
+    with app.app_context():
+        seen_by_one, seen_by_other = incidents.due(clock.now(), 10), incidents.due(clock.now(), 10)
+        for seen in (seen_by_one, seen_by_other):   # both read the list before either retried
+            try:
+                step.retry_incident(seen[0], step.TIMER_ACTOR, scheduled=True)
+            except Exception:
+                pass
+    assert _one_incident(as_, instance["id"])["attempts"] == 2   # the second saw it is not due again yet

@@ -341,7 +341,8 @@ def migrate_instance(instance_id, user, target):
 
     :raises Conflict: it has ended, ``target`` is not newer, or does not fit (the elements named).
     """
-    with _step(instance_id, user) as instance:
+    with _transaction():   # not _step: what fails on the move refuses it, and is no incident
+        instance = _lock(instance_id)
         before = instance.version
         if instance.status not in LIVE:
             raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
@@ -362,7 +363,12 @@ def migrate_instance(instance_id, user, target):
                                                                   HumanTask.status == TaskStatus.OPEN)):
             new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
             task.form, task.documentation = new.get("form"), new.get("documentation")
-        _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
+        try:
+            _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
+        except runner.EngineError as exc:
+            why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
+            raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
+                           [{"element": exc.element_id, "message": why}]) from None
     return instance
 
 

@@ -75,16 +75,36 @@ def _drop_ahead(tasks, task):
 def _misfit(task, old, new):
     name, now = task["task_spec"], task["state"]
     old_spec = old.task_specs.get(name) if old is not None else None
-    element = getattr(old_spec, "bpmn_id", None) or name
+    element = getattr(old_spec, "bpmn_id", None) or name.split(".")[0]   # "check.BoundaryEventSplit": check
     label = getattr(old_spec, "bpmn_name", None) or element
     if name not in new.task_specs:
         where = "waits at" if now & _AT else "expects to reach" if now & _AHEAD else "has passed"
         return [(element, f"the instance {where} {label!r}, which the new version does not have")]
     new_spec = new.task_specs[name]
-    if now & _AT and old_spec is not None and type(new_spec) is not type(old_spec):
+    if old_spec is None or now & _AHEAD:
+        return []   # predicted again from the new version
+    if now & _AT and type(new_spec) is not type(old_spec):
         return [(element, f"the instance waits at {label!r}, a {_kind(old_spec)} here but a {_kind(new_spec)} "
                           f"in the new version")]
+    if now & _AT and _names(old_spec.inputs) != _names(new_spec.inputs):
+        return [(element, f"the instance waits at {label!r}, which the new version reaches another way "
+                          f"(its incoming flows or boundary events changed)")]
+    if now & _AT and _event(old_spec) != _event(new_spec):
+        return [(element, f"the instance waits at {label!r}, which waits for a {_event(old_spec)} here but a "
+                          f"{_event(new_spec)} in the new version")]
+    if not now & _AT and _names(old_spec.outputs) != _names(new_spec.outputs):
+        return [(element, f"the instance has passed {label!r}, whose outgoing flows changed in the new version: "
+                          f"a branch it started or left out would never be joined")]
     return []
+
+
+def _names(specs):
+    return sorted(s.name for s in specs)
+
+
+def _event(spec):
+    definition = getattr(spec, "event_definition", None)
+    return _kind(definition).replace(" event definition", "") if definition is not None else None
 
 
 def _kind(spec):

@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
 from . import checkpoints, clock, incidents, notify, step
-from .errors import StepFailed
+from .errors import Conflict, StepFailed
 from .models import Instance, StartTimer, Timer, db
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ def sweep(limit=200):
             step.retry_incident(incident_id, step.TIMER_ACTOR, scheduled=True)
         except StepFailed as exc:   # counted on the incident, which says when (or whether) it is tried again
             log.warning("incident %s failed again: %s", incident_id, exc.message)
+        except Conflict:
+            pass   # resolved meanwhile by a person
         except Exception:
             log.exception("retrying incident %s failed; will retry", incident_id)
     for start_timer_id in due_start_timers(clock.now(), limit):

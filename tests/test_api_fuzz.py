@@ -5,6 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
+from conftest import probe
+
 # No 500, and every response as documented: its status, content type and body. (Whether the
 # service accepts every schema-valid request is not asked: a well-formed upload of a broken
 # BPMN file is rightly refused.)
@@ -12,6 +14,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def test_the_api_holds_against_generated_requests(app, as_, purchase):
+    as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
+    for _ in range(3):   # incidents 1 to 3, for the incident routes to find
+        as_["admin"].post("/api/v1/instances", json={"process": "probe_process"})
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     token = as_["admin"].headers["Authorization"]
     checked = 0

@@ -176,3 +176,11 @@ def _parent(pid):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except OSError:
         return None
+
+
+def test_a_script_keeps_the_data_it_cannot_name(as_):
+    assert as_["owner"].deploy(("probe.bpmn", probe("found = 1"))).status_code == 201
+    data = {"_source": "crm", "variable": 3}
+    done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": data}).json
+    assert done["status"] == "completed", done["incidents"]
+    assert {k: done["data"].get(k) for k in data} == data

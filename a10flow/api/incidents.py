@@ -18,14 +18,14 @@ class IncidentSchema(Schema):
     element_id = fields.String(allow_none=True)
     element_name = fields.String(allow_none=True)
     error = fields.String()
-    status = fields.Function(lambda i: i.status.value, metadata={
+    status = fields.Enum(IncidentStatus, by_value=True, metadata={
         "description": "retrying (the scheduler tries the service task again at next_attempt_at), "
                        "open (needs a person: retry or resolve), resolved"})
     attempts = fields.Integer()
     first_failed_at = fields.DateTime()
     last_failed_at = fields.DateTime()
     next_attempt_at = fields.DateTime(allow_none=True)
-    step_rolled_back = fields.Function(lambda i: i.task_id is None, metadata={
+    step_rolled_back = fields.Function(lambda i: i.task_id is None, metadata={"type": "boolean",
         "description": "true when the failed step kept nothing (retry runs the instance on from where it was)"})
     resolved_at = fields.DateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)

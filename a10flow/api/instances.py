@@ -32,7 +32,9 @@ class InstanceSchema(InstanceSummarySchema):
     open_tasks = fields.Method("_open_tasks")
     timers = fields.Method("_timers")
     messages = fields.Method("_messages", metadata={"description": "the BPMN messages it waits for"})
-    incidents = fields.Method("_incidents", metadata={"description": "its failed elements, resolved ones too"})
+    incidents = fields.Method("_incidents", metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/Incident"},
+        "description": "its failed elements, resolved ones too"})
 
     def _incidents(self, instance):
         return _INCIDENTS.dump(incidents.of_instance(instance.id))

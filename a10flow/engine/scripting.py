@@ -71,7 +71,9 @@ def run_here(kind, source, data, external, now):
     helpers = {**HELPERS, "now": lambda: now, **(external or {}), "variable": _variable(data)}
     if kind == "eval":
         return sandbox.evaluate(source, {**helpers, **data})
-    left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items() if k not in helpers}
+    left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items()
+            if not (k in helpers and v is helpers[k])}   # data named like a helper is data
+    left.update({k: v for k, v in data.items() if k.startswith("_")})   # scripts cannot name these: kept
     for name, value in left.items():
         try:
             isolated.encode(value)

@@ -303,3 +303,20 @@ def test_two_schedulers_do_not_retry_one_service_task_twice(app, as_):
             except Exception:
                 pass
     assert _one_incident(as_, instance["id"])["attempts"] == 2   # the second saw it is not due again yet
+
+
+CHECK_THEN_WAIT = _process("""
+    <bpmn:userTask id="check" name="Check" camunda:candidateGroups="procurement"/>
+    <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
+      </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>""",
+                           [("s", "check", ""), ("check", "pause", ""), ("pause", "e", "")])
+
+
+def test_what_fails_right_after_a_persons_task_does_not_undo_their_work(as_):
+    as_["owner"].deploy(("check.bpmn", CHECK_THEN_WAIT))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    done = as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {}})
+    assert done.status_code == 200 and done.json["status"] == "completed"
+    [incident] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["incidents"]
+    assert incident["element_id"] == "pause" and "agreed_days" in incident["error"]

@@ -164,7 +164,7 @@ def advance(workflow, now, parked=()):
     return happenings
 
 
-def _attempt(workflow, action, task, happenings, parked, running=True):
+def _attempt(workflow, action, task, happenings, parked, running=True, person=False):
     """Run ``action`` for ``task`` (``running`` it, else readying it); True if it went through.
 
     When an engine task fails (a script, a condition, a service call, a timer expression)
@@ -172,14 +172,16 @@ def _attempt(workflow, action, task, happenings, parked, running=True):
     way there, as it was) and joins ``parked``, which the caller keeps (as an incident)
     so that no later step runs it until a person says so. The failure becomes a happening:
     the step keeps everything up to it, and the rest of the instance moves on. A failure
-    no task can hold (nothing names one, or it had already finished) is raised.
+    no task can hold (nothing names one, or it had already finished) is raised, and so is the
+    failure of a ``person``'s own task (completed, or answered by a message): that step is theirs.
     """
     try:
         guard(action, task)
         return True
     except EngineError as exc:
         failing = workflow.get_task_from_id(exc.task_id) if exc.task_id else None
-        if failing is None or failing.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+        if failing is None or failing.has_state(TaskState.COMPLETED | TaskState.CANCELLED) or \
+                (person and failing is task):
             raise
         if failing.state == TaskState.ERROR:
             # Spiff's ERROR counts as finished: joins and multi-instance tasks would go on without it.
@@ -292,8 +294,9 @@ def complete(workflow, task_id, data, now, parked=()):
     if task.state != TaskState.READY:
         raise EngineError(*element(task), "the task is not waiting to be completed")
     task.data.update(data)
-    guard(task.run, task)
-    return advance(workflow, now, parked)
+    parked, happenings = set(parked), []
+    _attempt(workflow, task.run, task, happenings, parked, person=True)   # what comes next may fail and park
+    return happenings + advance(workflow, now, parked)
 
 
 def cancel(workflow):
@@ -350,9 +353,11 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     if getattr(matching[0], "message_var", None) is None:
         task.data.update(payload)   # no messageVariable in the BPMN: the payload becomes instance data
     event = BpmnEvent(matching[0], payload=payload)
-    guard(lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task)
+    parked, happenings = set(parked), []
+    _attempt(workflow, lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task,
+             happenings, parked, person=True)
     received = Happening(EvidenceType.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
-    return [received, *advance(workflow, now, parked)]
+    return [received, *happenings, *advance(workflow, now, parked)]
 
 
 def completed(workflow):

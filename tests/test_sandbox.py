@@ -184,3 +184,11 @@ def test_a_script_keeps_the_data_it_cannot_name(as_):
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": data}).json
     assert done["status"] == "completed", done["incidents"]
     assert {k: done["data"].get(k) for k in data} == data
+
+
+def test_numbers_json_has_not_are_refused_not_stored(as_, purchase):
+    incident = _incident(as_, "ratio = float('nan')")
+    assert "'ratio' holds a value JSON has not (NaN" in incident["error"]
+    refused = as_["alice"].post("/api/v1/instances", data='{"process": "purchase", "data": {"x": NaN}}',
+                                content_type="application/json")
+    assert refused.status_code == 400 and "NaN, which is not JSON" in refused.json["error"]["message"]

@@ -75,7 +75,7 @@ class JSONProvider(DefaultJSONProvider):
 
     def loads(self, s, **kwargs):
         try:
-            value = super().loads(s, **kwargs)
+            value = super().loads(s, parse_constant=_not_a_number, **kwargs)
         except RecursionError:
             value = None
             depth = MAX_JSON_DEPTH + 1
@@ -84,6 +84,11 @@ class JSONProvider(DefaultJSONProvider):
         if depth > MAX_JSON_DEPTH:
             raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
         return value
+
+
+def _not_a_number(name):
+    # Python reads NaN and Infinity, which JSON has not and PostgreSQL refuses to store.
+    raise BadRequest(f"the JSON body holds {name}, which is not JSON: send a number or null")
 
 
 def _depth(value):

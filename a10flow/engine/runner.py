@@ -94,7 +94,7 @@ def dump(workflow):
     """
     saved = state.dump_state(workflow)
     try:
-        json.dumps(saved)
+        json.dumps(saved, allow_nan=False)
     except (TypeError, ValueError):
         raise _not_json(workflow) from None
     return saved
@@ -107,7 +107,7 @@ def _not_json(workflow):
             continue
         for name, value in task.data.items():
             try:
-                json.dumps(value)
+                json.dumps(value, allow_nan=False)
             except (TypeError, ValueError):
                 return EngineError(*element(task), not_json(name, value))
     return EngineError(None, None, "the instance data cannot be stored as JSON")

@@ -84,14 +84,16 @@ def run_here(kind, source, data, external, now):
 
 def _check_json(name, value):
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         raise TypeError(not_json(name, value)) from None
 
 
 def not_json(name, value):
     """Why the variable ``name`` cannot be kept in instance data."""
-    return (f"the variable {name!r} holds a {type(value).__name__}; instance data must be JSON (text, numbers, "
+    what = f"a {type(value).__name__}" if not isinstance(value, (float, list, dict)) else "a value JSON has not " \
+        "(NaN or infinity, or something inside it)"
+    return (f"the variable {name!r} holds {what}; instance data must be JSON (text, finite numbers, "
             f"true/false, lists, objects): convert it, e.g. with .isoformat(), or del it at the end of the script")
 
 

@@ -192,3 +192,14 @@ def test_numbers_json_has_not_are_refused_not_stored(as_, purchase):
     refused = as_["alice"].post("/api/v1/instances", data='{"process": "purchase", "data": {"x": NaN}}',
                                 content_type="application/json")
     assert refused.status_code == 400 and "NaN, which is not JSON" in refused.json["error"]["message"]
+
+
+def test_a_module_or_function_left_in_the_data_is_an_incident(as_):
+    # Names an import or a def binds are the script's scratch and stay behind; put into data, they are refused.
+    for script in ("import json\nkept = [json]", "def twice(x):\n    return 2 * x\nkept = {'f': twice}"):
+        incident = _incident(as_, script)
+        assert incident["element_id"] == "probe" and "'kept' holds" in incident["error"], incident
+    assert as_["owner"].deploy(("probe.bpmn", probe("import json\ndef twice(x):\n    return 2 * x\n"
+                                                    "found = twice(json.loads('2'))"))).status_code == 201
+    done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
+    assert done["status"] == "completed" and done["data"]["found"] == 4 and "json" not in done["data"]

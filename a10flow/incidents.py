@@ -26,6 +26,7 @@ def failed(instance, element_id, element_name, failure):
     if incident is None:
         incident = Incident(instance_id=instance.id, task_id=failure["task_id"], element_id=element_id,
                             element_name=element_name, attempts=0, first_failed_at=now,
+                            by_timer=failure.get("by_timer", False),
                             retry_delays=failure.get("retry_delays") or [])
         db.session.add(incident)
     incident.attempts += 1
@@ -74,10 +75,18 @@ def parked(instance_id):
 
 
 def stopped_step(instance_id):
-    """A clause: the instance has an unresolved incident whose step was rolled back. Its timers
-    wait for a person (firing them would only fail again and again)."""
-    return db.exists().where(Incident.instance_id == instance_id, Incident.task_id.is_(None),
+    """A clause: the instance has an unresolved incident whose rolled-back step was its timers
+    firing. They wait for a person (firing them again would only fail again and again)."""
+    return db.exists().where(Incident.instance_id == instance_id, Incident.by_timer,
                              Incident.status.in_(UNRESOLVED))
+
+
+def timers_went_through(instance, by):
+    """The instance's timers fired without failing (after a move to a fixed version, say): the
+    incidents of their earlier, rolled-back firing are over."""
+    for incident in db.session.scalars(db.select(Incident).where(
+            Incident.instance_id == instance.id, Incident.by_timer, Incident.status.in_(UNRESOLVED))):
+        resolve(incident, by, "its timers fired without failing")
 
 
 def of_instance(instance_id):

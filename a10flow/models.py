@@ -191,6 +191,7 @@ class Incident(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
     task_id = db.Column(db.String(36))   # the parked engine task; None: the failed step was rolled back
+    by_timer = db.Column(db.Boolean, nullable=False, default=False)   # that rolled-back step was a timer firing
     element_id = db.Column(db.String(255))
     element_name = db.Column(db.String(255))
     error = db.Column(db.Text, nullable=False)

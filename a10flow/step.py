@@ -289,14 +289,14 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
 
 
 def _run_on(workflow, incident, parked, data):
-    """Retry a step that was rolled back: run the instance on from its stored state."""
+    """Retry a step that was rolled back: its timers fire again, from the stored state."""
     if data:
         raise Invalid("this incident's step was rolled back: there is no element to give data to",
                       [{"field": "data", "message": "only for an element that stopped at a failure"}])
-    happenings = runner.advance(workflow, clock.now(), parked - {incident.task_id})
-    if not happenings:
-        raise Conflict("nothing waits to run again: the step that failed was a person's or a message's, and is "
-                       "done again by them; resolve this incident once the cause is fixed",
+    happenings = runner.advance(workflow, clock.now(), parked) if incident.by_timer else []
+    if not any(h.type == EvidenceType.TIMER_FIRED for h in happenings):
+        raise Conflict("nothing waits to run again: the step that failed here was a person's or a message's, and "
+                       "is done again by them; resolve this incident once its cause is fixed",
                        [{"element": incident.element_id, "message": "nothing to run again"}])
     return happenings
 
@@ -364,7 +364,9 @@ def migrate_instance(instance_id, user, target):
             new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
             task.form, task.documentation = new.get("form"), new.get("documentation")
         try:
-            _conclude(instance, workflow, runner.advance(workflow, clock.now(), incidents.parked(instance.id)))
+            happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
+            incidents.timers_went_through(instance, user.name)   # if they had failed before the move
+            _conclude(instance, workflow, happenings)
         except runner.EngineError as exc:
             why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
@@ -558,7 +560,7 @@ def _record_failure(instance_id, exc, user):
     """Keep a failure whose step was rolled back as an incident (in its own transaction)."""
     with _transaction():
         instance = _lock(instance_id)
-        failure = {"task_id": None, "error": exc.message}
+        failure = {"task_id": None, "error": exc.message, "by_timer": user is TIMER_ACTOR}
         evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user), (exc.element_id, exc.element_name),
                         incidents.failed(instance, exc.element_id, exc.element_name, failure))
         incidents.settle(instance, lambda task_id: True)   # the stored state did not change

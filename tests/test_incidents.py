@@ -320,3 +320,38 @@ def test_what_fails_right_after_a_persons_task_does_not_undo_their_work(as_):
     assert done.status_code == 200 and done.json["status"] == "completed"
     [incident] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["incidents"]
     assert incident["element_id"] == "pause" and "agreed_days" in incident["error"]
+
+
+def test_a_persons_failed_step_does_not_hold_back_the_instances_timers(app, as_):
+    beside = _process("""
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:intermediateCatchEvent id="pause" name="An hour">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="first" name="First" camunda:candidateGroups="procurement"/>
+    <bpmn:userTask id="second" name="Second" camunda:candidateGroups="${groups[n]}"/>
+    <bpmn:parallelGateway id="join"/>""", [("s", "fork", ""), ("fork", "pause", ""), ("pause", "join", ""),
+                                           ("fork", "first", ""), ("first", "second", ""), ("second", "join", ""),
+                                           ("join", "e", "")])
+    as_["owner"].deploy(("beside.bpmn", beside))
+    clock.set(T0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["procurement"]}}).json
+    [first] = instance["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{first['id']}/complete", json={"data": {"n": 7}}).status_code == 422
+    clock.set(T0 + timedelta(hours=2))
+    assert _sweep(app) == 1   # the hour's timer fires all the same
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["timers"] == []
+
+
+def test_moving_to_a_fixed_version_ends_the_incident_of_a_timer_that_could_not_fire(app, as_):
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW))
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["x"], "n": 5}}).json
+    clock.set(T0 + timedelta(minutes=61))
+    _sweep(app)
+    incident = _one_incident(as_, instance["id"])
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW.replace(b"${groups[n]}", b"procurement")))
+    moved = as_["owner"].post(f"/api/v1/instances/{instance['id']}/migrate", json={}).json
+    assert moved["status"] == "running" and [t["element_id"] for t in moved["open_tasks"]] == ["review"]
+    [ended] = moved["incidents"]
+    assert ended["id"] == incident["id"] and ended["status"] == "resolved" and ended["resolved_by"] == "owner"

@@ -146,3 +146,55 @@ def test_a_wait_that_changed_kind_is_refused_and_the_instance_is_left_as_it_was(
     assert moved.status_code == 409
     assert "waits for a duration timer here but a cycle timer" in moved.json["error"]["message"]
     assert now["status"] == "running" and now["incidents"] == [] and now["process"]["version"] == 1
+
+
+def _finish(as_, instance_id):
+    """Complete every task that opens, as alice; the instance at the end."""
+    for _ in range(6):
+        now = as_["owner"].get(f"/api/v1/instances/{instance_id}").json
+        if not now["open_tasks"]:
+            return now
+        as_["alice"].post(f"/api/v1/tasks/{now['open_tasks'][0]['id']}/complete", json={"data": {}})
+    return as_["owner"].get(f"/api/v1/instances/{instance_id}").json
+
+
+def test_changes_the_instance_cannot_feel_are_allowed(as_):
+    from test_incidents import _process
+    fork = '<bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/>'
+    flows = [("s", "fork", ""), ("fork", "a", ""), ("fork", "b", ""), ("b", "join", ""), ("join", "e", "")]
+    before = _process(fork + _person("a") + _person("b"), flows + [("a", "join", "")])
+    # a step added in the branch still under way, while the other one already waits at the join
+    after = _process(fork + _person("a") + _person("b") + '<bpmn:scriptTask id="x"><bpmn:script>x_ran = True'
+                     '</bpmn:script></bpmn:scriptTask>', flows + [("a", "x", ""), ("x", "join", "")])
+    as_["owner"].deploy(("p.bpmn", before))
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    [b] = [t for t in instance["open_tasks"] if t["element_id"] == "b"]
+    as_["alice"].post(f"/api/v1/tasks/{b['id']}/complete", json={"data": {}})
+    as_["owner"].deploy(("p.bpmn", after))
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/migrate", json={}).status_code == 200
+    assert _finish(as_, instance["id"])["status"] == "completed"
+
+    # the branch an exclusive gateway did not take now leads elsewhere
+    def choice(other):
+        return _process('<bpmn:exclusiveGateway id="gw"/>' + _person("a") + _person(other), [
+            ("s", "gw", ""), ("gw", "a", "<bpmn:conditionExpression>go == 1</bpmn:conditionExpression>"),
+            ("gw", other, "<bpmn:conditionExpression>go != 1</bpmn:conditionExpression>"),
+            ("a", "e", ""), (other, "e", "")]).replace(b'id="p"', b'id="q"')
+    as_["owner"].deploy(("q.bpmn", choice("b")))
+    went = as_["alice"].post("/api/v1/instances", json={"process": "q", "data": {"go": 1}}).json
+    as_["owner"].deploy(("q.bpmn", choice("c")))
+    assert as_["owner"].post(f"/api/v1/instances/{went['id']}/migrate", json={}).status_code == 200
+    assert _finish(as_, went["id"])["status"] == "completed"
+
+
+def test_a_wait_for_another_message_is_refused(as_):
+    from test_incidents import _process
+
+    def waiting_for(message):
+        return _process(f'<bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition '
+                        f'messageRef="m"/></bpmn:intermediateCatchEvent>',
+                        [("s", "reply", ""), ("reply", "e", "")]).replace(
+            b"</bpmn:definitions>", f'<bpmn:message id="m" name="{message}"/></bpmn:definitions>'.encode())
+    moved, now = _refusal(as_, waiting_for("supplier_reply"), waiting_for("customer_reply"))
+    assert moved.status_code == 409 and "'supplier_reply'" in moved.json["error"]["message"]
+    assert now["messages"][0]["message"] == "supplier_reply"

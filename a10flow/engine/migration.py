@@ -9,12 +9,17 @@ import copy
 import re
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.util.task import TaskState
 
 from . import state
 from .errors import EngineError, guard
 
 _AHEAD = TaskState.PREDICTED_MASK | TaskState.FUTURE   # not reached yet: predicted from the spec
+_JOINS = (ExclusiveGateway, InclusiveGateway, ParallelGateway)
 _AT = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
@@ -86,13 +91,17 @@ def _misfit(task, old, new):
     if now & _AT and type(new_spec) is not type(old_spec):
         return [(element, f"the instance waits at {label!r}, a {_kind(old_spec)} here but a {_kind(new_spec)} "
                           f"in the new version")]
-    if now & _AT and _names(old_spec.inputs) != _names(new_spec.inputs):
+    # A join may be reached another way (a step added in a branch still under way); a task may not
+    # (a boundary event added to it would find no split behind it).
+    if now & _AT and not isinstance(old_spec, _JOINS) and _names(old_spec.inputs) != _names(new_spec.inputs):
         return [(element, f"the instance waits at {label!r}, which the new version reaches another way "
                           f"(its incoming flows or boundary events changed)")]
     if now & _AT and _event(old_spec) != _event(new_spec):
         return [(element, f"the instance waits at {label!r}, which waits for a {_event(old_spec)} here but a "
                           f"{_event(new_spec)} in the new version")]
-    if not now & _AT and _names(old_spec.outputs) != _names(new_spec.outputs):
+    # An exclusive gateway passed sent the instance one way: where the others lead does not matter to it.
+    if not now & _AT and not isinstance(old_spec, ExclusiveGateway) and \
+            _names(old_spec.outputs) != _names(new_spec.outputs):
         return [(element, f"the instance has passed {label!r}, whose outgoing flows changed in the new version: "
                           f"a branch it started or left out would never be joined")]
     return []
@@ -104,7 +113,10 @@ def _names(specs):
 
 def _event(spec):
     definition = getattr(spec, "event_definition", None)
-    return _kind(definition).replace(" event definition", "") if definition is not None else None
+    if definition is None:
+        return None
+    kind = _kind(definition).replace(" event definition", "")
+    return f"{kind} {definition.name!r}" if isinstance(definition, MessageEventDefinition) else kind
 
 
 def _kind(spec):

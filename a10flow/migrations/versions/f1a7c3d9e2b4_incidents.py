@@ -18,6 +18,7 @@ def upgrade():
                     sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('instance_id', sa.Integer(), nullable=False),
                     sa.Column('task_id', sa.String(length=36), nullable=True),
+                    sa.Column('by_timer', sa.Boolean(), nullable=False, server_default=sa.false()),
                     sa.Column('element_id', sa.String(length=255), nullable=True),
                     sa.Column('element_name', sa.String(length=255), nullable=True),
                     sa.Column('error', sa.Text(), nullable=False),

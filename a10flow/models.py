@@ -64,7 +64,6 @@ class EvidenceType(str, Enum):
     INSTANCE_COMPLETED = "instance.completed"
     INSTANCE_CANCELLED = "instance.cancelled"
     INSTANCE_FAILED = "instance.failed"
-    INSTANCE_RETRIED = "instance.retried"
     INSTANCE_MIGRATED = "instance.migrated"
     INCIDENT_RETRIED = "incident.retried"
     INCIDENT_RESOLVED = "incident.resolved"

@@ -57,9 +57,6 @@ class Environment(TaskDataEnvironment):
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
         left = isolated.execute(script, context, external_context, clock.now())
-        for name, value in left.items():   # checked here, so the failure is the script's, not the step's
-            if name not in context or value != context[name]:
-                _check_json(name, value)
         for name in [n for n in context if n not in left]:   # what the script deleted
             del context[name]
         context.update(left)
@@ -74,19 +71,13 @@ def run_here(kind, source, data, external, now):
     left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items()
             if not (k in helpers and v is helpers[k])}   # data named like a helper is data
     left.update({k: v for k, v in data.items() if k.startswith("_")})   # scripts cannot name these: kept
-    for name, value in left.items():
-        try:
-            isolated.encode(value)
-        except (TypeError, ValueError):
-            raise TypeError(not_json(name, value)) from None
+    for name, value in left.items():   # what the script set must be JSON: the failure is the script's
+        if name not in data or value != data[name]:
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError):
+                raise TypeError(not_json(name, value)) from None
     return left
-
-
-def _check_json(name, value):
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        raise TypeError(not_json(name, value)) from None
 
 
 def not_json(name, value):

@@ -25,9 +25,7 @@ CHECKPOINT_JOB_ID = "a10flow-checkpoints"
 
 def due_instances(now, limit):
     """Ids of running (or failed) instances with a timer due at ``now``, most overdue first."""
-    stmt = (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
-            .where(Instance.status.in_(step.LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now)
-            .group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit))
+    stmt = step.due_timers(now).group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit)
     ids = db.session.scalars(stmt).all()
     db.session.commit()  # end the read: each fire is its own transaction
     return ids

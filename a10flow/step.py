@@ -374,6 +374,13 @@ def migrate_instance(instance_id, user, target):
     return instance
 
 
+def due_timers(now):
+    """Instance ids of the timers due at ``now`` that may fire: their instance is live and not
+    waiting for its owner after its timers failed (see incidents.stopped_step)."""
+    return (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
+            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now))
+
+
 def fire_timers(instance_id):
     """Fire the instance's due timers (the scheduler's step). Returns how many fired.
 
@@ -381,9 +388,7 @@ def fire_timers(instance_id):
     """
     with _step(instance_id, TIMER_ACTOR, skip_locked=True) as instance:
         now = clock.now()
-        if instance is None or instance.status not in LIVE or db.session.scalar(
-                db.select(incidents.stopped_step(instance_id))) or not db.session.scalar(
-                db.select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now).limit(1)):
+        if instance is None or not db.session.scalar(due_timers(now).where(Timer.instance_id == instance_id).limit(1)):
             return 0  # fired meanwhile by another process, or nothing to do
         workflow = runner.load(specs_of(instance.version), instance.state)
         happenings = runner.advance(workflow, now, incidents.parked(instance.id))

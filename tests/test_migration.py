@@ -191,8 +191,8 @@ def test_a_wait_for_another_message_is_refused(as_):
     from test_incidents import _process
 
     def waiting_for(message):
-        return _process(f'<bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition '
-                        f'messageRef="m"/></bpmn:intermediateCatchEvent>',
+        return _process('<bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition '
+                        'messageRef="m"/></bpmn:intermediateCatchEvent>',
                         [("s", "reply", ""), ("reply", "e", "")]).replace(
             b"</bpmn:definitions>", f'<bpmn:message id="m" name="{message}"/></bpmn:definitions>'.encode())
     moved, now = _refusal(as_, waiting_for("supplier_reply"), waiting_for("customer_reply"))

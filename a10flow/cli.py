@@ -97,7 +97,7 @@ def init(demo):
         db.session.commit()
 
 
-@main.command()
+@main.command(with_appcontext=False)   # it makes its own app, and so does worker
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -119,7 +119,7 @@ def serve(host, port, threads):
             scheduler.shutdown()
 
 
-@main.command()
+@main.command(with_appcontext=False)
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit (for cron and tests).")
 def worker(once):
     """Fire timers, without serving HTTP. Run as many as you like on PostgreSQL."""
@@ -255,7 +255,7 @@ def evidence_export(control, start, end, instance, output):
     click.echo(f"wrote {output}")
 
 
-@evidence_group.command("verify-pack")
+@evidence_group.command("verify-pack", with_appcontext=False)   # needs no service: no instance folder
 @click.argument("pack", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", type=click.File("rb"), help="The public key you trust (default: the pack's own)")
 def evidence_verify_pack(pack, key):

@@ -175,10 +175,14 @@ def test_coverage_by_period_and_bad_queries(as_, purchase):
     assert as_["alice"].get("/api/v1/evidence/export").status_code == 403
 
 
-def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path):
+def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path, monkeypatch):
+    # An auditor checks a pack on their own machine: nothing of a service is made there.
+    monkeypatch.delenv("A10FLOW_INSTANCE_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "pack.zip").write_bytes(b"not a zip")
     checked = CliRunner().invoke(main, ["evidence", "verify-pack", str(tmp_path / "pack.zip")])
     assert checked.exit_code == 1 and "not an evidence pack" in json.loads(checked.output)["first_problem"]["message"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.zip"]   # no instance/secret-key
 
 
 def test_a_pack_shows_an_instance_whose_evidence_was_deleted(app, as_, purchase, tmp_path):

@@ -120,13 +120,17 @@ first, *rest = [1, 2, 3]
 label = "%s-%d" % ("x", 3)
 made = datetime.date(2026, 1, 2).isoformat()
 parsed[0] = 9
+def spread(*items, **named):
+    return len(items) + len(named)
+counted = spread(*[1, 2], **{"three": 3}) + max(*[1, 4])
 """
     assert as_["owner"].deploy(("probe.bpmn", probe(script))).status_code == 201
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
     assert done["status"] == "completed"
     data = done["data"]
     assert (data["total"], data["price"], data["code"], data["parsed"], data["pairs"], data["rest"], data["label"],
-            data["made"]) == (22, "25.00", "CD", [9, 2], {"a": 1, "b": 2}, [2, 3], "x-3", "2026-01-02")
+            data["made"], data["counted"]) == (22, "25.00", "CD", [9, 2], {"a": 1, "b": 2}, [2, 3], "x-3", "2026-01-02",
+                                               7)
 
 
 @pytest.mark.skipif(not (CORPUS / "spiff-arena/read_etc_passwd.bpmn").exists(), reason="no corpus")

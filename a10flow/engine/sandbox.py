@@ -101,6 +101,12 @@ def _lshift(a, b):
     return a << b
 
 
+def _apply(function, *args, **kwargs):
+    # RestrictedPython routes calls with *args / **kwargs through here; the call itself is checked
+    # by the same guards as any other.
+    return function(*args, **kwargs)
+
+
 def _iter(value):
     return iter(value)   # one argument only: iter(callable, sentinel) makes endless C-level loops
 
@@ -149,7 +155,7 @@ _BUILTINS.update({
 _GUARDS = {
     "__builtins__": _BUILTINS, "_getattr_": _getattr, "_getitem_": operator.getitem, "_getiter_": iter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": _write, "_print_": PrintCollector, "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift,
+    "_write_": _write, "_print_": PrintCollector, "_apply_": _apply, "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift,
     "_inplacevar_": lambda op, a, b: {"+=": operator.add, "-=": operator.sub, "*=": _mul, "/=": operator.truediv,
                                       "//=": operator.floordiv, "%=": operator.mod, "**=": _pow, "<<=": _lshift}[op](a, b),
 }

@@ -1,0 +1,55 @@
+"""Steps from outside time and people: due timers firing, BPMN messages arriving."""
+from .. import clock, incidents, personal
+from ..engine import runner
+from ..errors import NotFound
+from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
+
+
+def due_timers(now):
+    """Instance ids of the timers due at ``now`` that may fire: their instance is live and not
+    waiting for its owner after its timers failed (see incidents.stopped_step)."""
+    return (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
+            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now))
+
+
+def fire_timers(instance_id):
+    """Fire the instance's due timers (the scheduler's step). Returns how many fired.
+
+    Another process already stepping this instance wins; the timers stay for it.
+    """
+    with locked(instance_id, TIMER_ACTOR, skip_locked=True) as instance:
+        now = clock.now()
+        if instance is None or not db.session.scalar(due_timers(now).where(Timer.instance_id == instance_id).limit(1)):
+            return 0  # fired meanwhile by another process, or nothing to do
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        happenings = runner.advance(workflow, now, incidents.parked(instance.id))
+        conclude(instance, workflow, happenings)
+    return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
+
+
+def deliver_message(instance_id, message, data, actor, task_id=None):
+    """Deliver a BPMN message to one instance: to ``task_id`` if given, else to the task
+    that waits for it. Returns the instance.
+
+    :raises NotFound: the instance waits for no such message (nothing changes).
+    """
+    with locked(instance_id, actor) as instance:
+        waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
+                                             MessageWait.message == message)
+        if task_id is not None:
+            waits = waits.where(MessageWait.task_id == task_id)
+        wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
+        if wait is None or instance.status not in LIVE:
+            raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now(),
+                                    incidents.parked(instance.id))
+        received, rest = happenings[0], happenings[1:]
+        answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
+        if answered is not None and answered.status == TaskStatus.OPEN:
+            mark_done(answered, actor_of(actor)["name"], clock.now())
+        append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+                          (received.element_id, received.element_name), received.data)
+        conclude(instance, workflow, rest)
+    return instance

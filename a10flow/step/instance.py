@@ -1,0 +1,57 @@
+"""The owner's steps on a whole instance: cancel it, move it to a newer version."""
+from .. import clock, evidence, incidents
+from ..engine import runner
+from ..errors import Conflict
+from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
+from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction
+
+
+def cancel_instance(instance_id, user, reason=None):
+    with transaction():
+        instance = lock(instance_id)
+        if instance.status not in LIVE:
+            raise Conflict(f"instance {instance_id} is already {instance.status.value}")
+        workflow = runner.load(specs_of(instance.version), instance.state)
+        runner.cancel(workflow)
+        evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data={"reason": reason})
+        conclude(instance, workflow, [], InstanceStatus.CANCELLED)
+    return instance
+
+
+def migrate_instance(instance_id, user, target):
+    """Move a running (or failed) instance to ``target``, a newer version of its process: what it
+    has done and waits at stays, what lies ahead comes from the new version. Returns the instance.
+
+    :raises Conflict: it has ended, ``target`` is not newer, or does not fit (the elements named).
+    """
+    with transaction():   # not locked: what fails on the move refuses it, and is no incident
+        instance = lock(instance_id)
+        before = instance.version
+        if instance.status not in LIVE:
+            raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
+        if target.definition_id != before.definition_id or target.version <= before.version:
+            raise Conflict(f"instance {instance_id} runs version {before.version} of {before.definition.key}: "
+                           f"it can only move to a newer version of that process")
+        try:
+            workflow = runner.migrate(specs_of(before), specs_of(target), instance.state)
+        except runner.MigrationRefused as exc:
+            raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {exc}",
+                           [{"element": e, "message": m} for e, m in exc.problems]) from None
+        instance.version = target
+        evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
+            "from": {"version": before.version, "content_hash": before.content_hash},
+            "to": {"version": target.version, "content_hash": target.content_hash}})
+        settings = target.tasks or {}
+        for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                                  HumanTask.status == TaskStatus.OPEN)):
+            new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
+            task.form, task.documentation = new.get("form"), new.get("documentation")
+        try:
+            happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
+            incidents.timers_went_through(instance, user.name)   # if they had failed before the move
+            conclude(instance, workflow, happenings)
+        except runner.EngineError as exc:
+            why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
+            raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
+                           [{"element": exc.element_id, "message": why}]) from None
+    return instance

@@ -1,0 +1,76 @@
+"""Starting instances: by a person, or by a timer start event falling due."""
+from datetime import timedelta
+
+from .. import clock, evidence
+from ..engine import runner
+from ..errors import Invalid
+from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
+from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
+
+
+START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
+
+
+def start_instance(version, user, data=None, business_key=None):
+    """Start an instance of ``version``; returns it with its first tasks open."""
+    if not isinstance(data or {}, dict):
+        raise Invalid("data must be a JSON object", [{"field": "data", "message": "must be an object"}])
+    try:
+        with transaction():
+            return _start(version, user, data or {}, business_key)
+    except runner.EngineError as exc:
+        raise step_failed(exc) from exc
+
+
+def _start(version, actor, data, business_key=None, timer=None):
+    """Create and run a new instance, inside the caller's transaction."""
+    now = clock.now()
+    workflow, happenings = runner.start(specs_of(version), data, now, timer and timer["element_id"])
+    instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
+                        state={}, data={}, started_by=None if isinstance(actor, dict) else actor.id,
+                        created_at=now, updated_at=now)
+    db.session.add(instance)
+    db.session.flush()
+    evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(actor),
+                    data={"business_key": business_key, "data": data})
+    if timer is not None:
+        evidence.append(instance, EvidenceType.TIMER_FIRED, TIMER_ACTOR, (timer["element_id"], timer["name"]),
+                        {k: timer[k] for k in ("due_at", "fired_at", "lateness_seconds", "missed_periods")})
+    conclude(instance, workflow, happenings)
+    return instance
+
+
+def fire_start_timer(start_timer_id):
+    """Start the instance a due timer start event calls for, and schedule its next run.
+
+    Returns the new instance, or None when another process got there first.
+    """
+    with transaction():
+        row = db.session.scalar(db.select(StartTimer).where(StartTimer.id == start_timer_id)
+                                .with_for_update(skip_locked=True))
+        now = clock.now()
+        if row is None or row.due_at >= now:
+            return None
+        fired_due, missed, following = row.due_at, 0, None
+        if row.period:
+            fired_due, missed, following = runner.catch_up(row.due_at, row.period, now)
+            if row.remaining > 0:   # a bounded cycle cannot skip past its last repetition
+                missed = min(missed, row.remaining - 1)
+        timer = {"element_id": row.element_id, "name": row.name, "due_at": fired_due.isoformat(),
+                 "fired_at": now.isoformat(), "lateness_seconds": int((now - fired_due).total_seconds()),
+                 "missed_periods": missed}
+        try:
+            with db.session.begin_nested():   # a failed start leaves the schedule row to update
+                instance = _start(row.version, TIMER_ACTOR, {}, timer=timer)
+        except runner.EngineError as exc:
+            row.last_error = f"{exc.element_id}: {exc.message}"
+            row.due_at = now + START_RETRY
+            return None
+        row.last_error = None
+        if row.remaining > 0:
+            row.remaining -= missed + 1
+        if row.period and row.remaining != 0:
+            row.due_at = following
+        else:
+            db.session.delete(row)
+    return instance

@@ -1,0 +1,227 @@
+"""The frame every step runs in: its own transaction, the instance row locked, and the
+conclusion that mirrors what now waits, records what happened and saves the state."""
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from .. import canonical, clock, evidence, incidents, links, notify, personal, tasks
+from ..engine import runner
+from ..engine.state import specs_for
+from ..errors import Conflict, Forbidden, NotFound, StepFailed
+from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
+                      RegisterEntry, TaskCandidate, TaskStatus, Timer, db)
+
+
+LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
+
+
+ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
+
+
+TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
+
+
+def actor_of(user):
+    """The evidence actor for a person, or a system actor passed through as it is."""
+    if isinstance(user, dict):
+        return user
+    return {"id": user.id, "name": user.name}
+
+
+@contextmanager
+def transaction():
+    # A request may have read (auth) before the step: start the step's own
+    # transaction so the row lock is its first statement.
+    db.session.commit()
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@contextmanager
+def locked(instance_id, actor, skip_locked=False):
+    """One step on an instance: its own transaction, the instance row locked (see lock). A
+    failure that no element can hold rolls all of it back and is kept as an incident.
+
+    :raises StepFailed: naming the element at fault.
+    """
+    try:
+        with transaction():
+            yield lock(instance_id, skip_locked)
+    except runner.EngineError as exc:
+        _record_failure(instance_id, exc, actor)
+        raise step_failed(exc) from exc
+
+
+def lock(instance_id, skip_locked=False):
+    """The instance row, locked until the step commits.
+
+    With ``skip_locked`` an instance another process is stepping gives None
+    instead of a wait (PostgreSQL; SQLite runs one writer at a time anyway).
+    """
+    instance = db.session.execute(
+        db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance, skip_locked=skip_locked)
+        .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if instance is None and not skip_locked:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def specs_of(version):
+    """The engine's specs of a deployed version, cached.
+    Keyed by content, not row id: ids are reused when a database is recreated."""
+    return specs_for((version.definition.key, version.content_hash), lambda: version.spec)
+
+
+def conclude(instance, workflow, happenings, status=None):
+    """The end of every step: mirror what now waits, record what happened (carrying out
+    service calls as they come, so they see the tasks this step opened), save."""
+    _mirror(instance, workflow)
+    data, known = None, personal.known(instance.id)   # personal values: hashed wherever copied
+    for h in happenings:
+        actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
+            data = data if data is not None else runner.data(workflow)
+            h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
+        if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
+            h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
+            _record_entry(instance, h.element_id, h.data["params"])
+        append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
+        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
+            _escalate(instance, h, h.data["params"])
+    _save(instance, workflow, status)
+
+
+def append_concealed(instance, known, type_, actor, element, data):
+    """Append a record in which the instance's personal values (``known``) stay hashed, wherever
+    they were copied."""
+    data, found = personal.conceal_known(known, data)
+    kept = evidence.append(instance, type_, actor, element, data)
+    personal.store(instance.id, kept["seq"], "/data", found)
+
+
+def _record_entry(instance, element_id, params):
+    """Make ``params`` the register's current entry for its key; the previous one is kept, superseded."""
+    now = clock.now()
+    db.session.execute(db.update(RegisterEntry).where(
+        RegisterEntry.register == params["register"], RegisterEntry.key == params["key"],
+        RegisterEntry.superseded_at.is_(None)).values(superseded_at=now))
+    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=canonical.plain(params["data"]),
+                                 instance_id=instance.id, element_id=element_id, recorded_at=now))
+
+
+def _escalate(instance, happening, params):
+    """Move every open task of the element (one per instance of a multi-instance task)."""
+    moving = notify.open_tasks(instance.id, params["task"])
+    if not moving:
+        raise runner.EngineError(happening.element_id, happening.element_name,
+                                 f"escalate: no open task {params['task']!r} in this instance")
+    for task in moving:
+        before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
+                  "assignee": task.assignee}
+        task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
+                          [TaskCandidate(kind="user", name=n) for n in params["users"]]
+        task.assignee = params["assignee"]
+        evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
+            "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
+            "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
+
+
+def _mirror(instance, workflow):
+    """Make the task and timer tables show exactly what the engine now waits for."""
+    now = clock.now()
+    open_rows = {t.id: t for t in db.session.scalars(
+        db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+    settings_of = instance.version.tasks or {}
+    waiting = runner.open_tasks(workflow, {e for e, s in settings_of.items() if s.get("message")})
+    for task in waiting:
+        if task.id in open_rows:
+            continue
+        settings = settings_of.get(task.element_id, {})
+        offer = runner.assign(workflow, task, settings, now)
+        row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
+                        name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
+                        documentation=settings.get("documentation"), message=settings.get("message"),
+                        status=TaskStatus.OPEN,
+                        assignee=offer.assignee, due_at=offer.due_at, created_at=now)
+        row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
+                         [TaskCandidate(kind="user", name=n) for n in offer.users]
+        db.session.add(row)
+        if offer.external_party:
+            link, token = links.issue(row, offer.external_party, lifetime=timedelta(days=offer.link_days))
+            notify.queue_link(instance, row, link, token, current_app.config["A10FLOW_BASE_URL"])
+    still_open = {t.id for t in waiting}
+    for task_id, row in open_rows.items():
+        if task_id not in still_open:
+            row.status = TaskStatus.CANCELLED
+    db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
+    for timer in runner.waiting_timers(workflow):
+        db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
+                             name=timer.name, due_at=timer.due_at, cycle=timer.cycle))
+    db.session.execute(db.delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    for wait in runner.waiting_messages(workflow):
+        db.session.add(MessageWait(instance_id=instance.id, task_id=wait.task_id, element_id=wait.element_id,
+                                   message=wait.message))
+
+
+def _save(instance, workflow, status=None):
+    now = clock.now()
+    instance.state = runner.dump(workflow)
+    instance.data = canonical.plain(runner.data(workflow))
+    instance.updated_at = now
+    if status is None and runner.completed(workflow):
+        status = InstanceStatus.COMPLETED
+    if status is not None:
+        instance.status, instance.ended_at = status, now
+    incidents.settle(instance, lambda task_id: runner.waits_at(workflow, task_id), ended=status is not None)
+
+
+def step_failed(exc):
+    where = exc.element_name or exc.element_id or "the process"
+    return StepFailed(f"the process failed at {where}: {exc.message}",
+                      [{"element": exc.element_id, "message": exc.message}])
+
+
+def _record_failure(instance_id, exc, user):
+    """Keep a failure whose step was rolled back as an incident (in its own transaction)."""
+    with transaction():
+        instance = lock(instance_id)
+        failure = {"task_id": None, "error": exc.message, "by_timer": user is TIMER_ACTOR}
+        evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user), (exc.element_id, exc.element_name),
+                        incidents.failed(instance, exc.element_id, exc.element_name, failure))
+        incidents.settle(instance, lambda task_id: True)   # the stored state did not change
+
+
+def mark_done(task, name, now):
+    task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
+    task.assignee, task.draft = task.assignee or name, None
+
+
+def keep_duties_apart(instance, task, user):
+    """:raises Forbidden: the user did a task this one must be kept apart from."""
+    earlier = tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
+    if earlier is not None:
+        raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
+                        f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])
+
+
+def task_instance(task_id):
+    instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
+    if instance_id is None:
+        raise NotFound(f"task {task_id} not found")
+    return instance_id
+
+
+def open_task(task_id):
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)  # read it again now that the instance is locked
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {task.status.value}")
+    return task

@@ -9,14 +9,57 @@ from threading import Lock
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 
 from .scripting import script_engine
 
 # Deep enough for long-running loops (the library's default of 1000 silently stops them).
 MAX_DEPTH = 1_000_000
 
-_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+ESCAPED = "a10flow:dict"
+
+
+class DataRegistry(DefaultRegistry):
+    """Spiff's registry, except that data stays data.
+
+    Spiff revives every dict holding a ``typename`` key as the object it names, so a person
+    who typed ``{"typename": …}`` into a form would break the instance (or build an object).
+    Such a dict, wherever it sits, is written wrapped as ``{"typename": ESCAPED, "items": …}``
+    and read back as the same dict.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.typenames[_Escaped] = ESCAPED
+        self.convert_from_dict[ESCAPED] = lambda dct, **kw: {k: self.restore(v, **kw) for k, v in dct["items"]}
+
+    def convert(self, obj, **kwargs):
+        if type(obj) is dict and "typename" in obj:
+            return {"typename": ESCAPED, "items": [[k, self.convert(v, **kwargs)] for k, v in obj.items()]}
+        return super().convert(obj, **kwargs)
+
+
+class _Escaped:
+    """Stands for the wrapped dicts in the registry's tables; never made."""
+
+
+class DataTaskConverter(TaskConverter):
+    """Spiff's task converter (data kept as changes from the parent's), with the data passed
+    through the registry on the way out too, as it is on the way in: so it is escaped."""
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        dct["data"] = self.registry.convert(dct["data"])
+        if dct["delta"]:
+            dct["delta"]["updates"] = self.registry.convert(dct["delta"]["updates"])
+        return dct
+
+
+_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
+    SPIFF_CONFIG | {Task: DataTaskConverter}, DataRegistry()))
 _cache = OrderedDict()
 _cache_lock = Lock()
 CACHE_SIZE = 128

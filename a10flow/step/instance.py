@@ -3,18 +3,30 @@ from .. import clock, evidence, incidents
 from ..engine import runner
 from ..errors import Conflict
 from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
-from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction
+from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
 
 
 def cancel_instance(instance_id, user, reason=None):
+    """Cancel a running or failed instance; its open tasks are withdrawn. An instance whose
+    stored state no longer loads can be cancelled too: that is how an owner stops it.
+
+    :raises Conflict: it has ended already.
+    """
     with transaction():
         instance = lock(instance_id)
         if instance.status not in LIVE:
             raise Conflict(f"instance {instance_id} is already {instance.status.value}")
-        workflow = runner.load(specs_of(instance.version), instance.state)
-        runner.cancel(workflow)
-        evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data={"reason": reason})
-        conclude(instance, workflow, [], InstanceStatus.CANCELLED)
+        record = {"reason": reason}
+        try:
+            workflow = runner.load(specs_of(instance.version), instance.state)
+        except runner.EngineError as exc:
+            workflow, record["state_unreadable"] = None, exc.message
+        evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data=record)
+        if workflow is None:
+            withdraw(instance, InstanceStatus.CANCELLED)
+        else:
+            runner.cancel(workflow)
+            conclude(instance, workflow, [], InstanceStatus.CANCELLED)
     return instance
 
 

@@ -171,6 +171,19 @@ def _mirror(instance, workflow):
                                    message=wait.message))
 
 
+def withdraw(instance, status):
+    """End an instance without its engine (whose stored state does not load): nothing waits any
+    more, its open tasks are cancelled, and the state is kept as it was, for whoever looks into it."""
+    now = clock.now()
+    db.session.execute(db.update(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                  HumanTask.status == TaskStatus.OPEN)
+                       .values(status=TaskStatus.CANCELLED))
+    for table in (Timer, MessageWait):
+        db.session.execute(db.delete(table).where(table.instance_id == instance.id))
+    instance.status, instance.ended_at, instance.updated_at = status, now, now
+    incidents.settle(instance, lambda task_id: False, ended=True)
+
+
 def _save(instance, workflow, status=None):
     now = clock.now()
     instance.state = runner.dump(workflow)

@@ -49,7 +49,7 @@ def deploy(files, user, forms_dir=None):
         for p in upload.processes:
             version = _store(DefinitionKind.PROCESS, p.key, p.name, p.content_hash, user, dict(
                 name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
-                spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, files=p.files))
+                spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files))
             result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
         for d in upload.decisions:
             version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(

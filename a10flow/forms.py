@@ -1,24 +1,259 @@
-"""JSON Schema forms: check what a person submits against the task's form."""
+"""JSON Schema forms, and the one rule for what may cross into an instance.
+
+Every way data enters an instance (a task's form, a start form, a message, an owner's data
+for an incident) is checked here: only what the form declares crosses (an undeclared field
+is an error naming it), every text and the whole are bounded, patterns match in linear time
+(RE2, so no pattern can freeze the service), e-mail addresses are real addresses, and ``$ref``
+resolves inside the form only (an empty registry: nothing is ever fetched).
+"""
+import functools
+import json
+
 import jsonschema
+import re2
+from email_validator import EmailNotValidError, validate_email
+from jsonschema import validators
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 
 from . import canonical
+from .errors import Invalid
+
+MAX_TEXT = 20_000        # characters in one text of a submission
+MAX_KEY = 200            # characters in one field name
+MAX_DATA = 256 * 1024    # bytes of JSON in one submission
+MAX_FORM_DEPTH = 100     # levels of nesting of a form's JSON
+FREE = {"type": "object", "additionalProperties": True}   # takes any fields (e.g. into a message variable)
+
+_RE2 = re2.Options()
+_RE2.log_errors = False
+
+
+def email_address(text):
+    """``text`` as a normalized e-mail address. :raises ValueError: it is none (a CR or LF in it, say)."""
+    if not isinstance(text, str) or len(text) > 254:
+        raise ValueError("not an e-mail address")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not an e-mail address: {exc}") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _regex(pattern):
+    """:raises re2.error: the pattern needs backtracking (back-references, look-around)."""
+    return re2.compile(pattern, _RE2)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
+        yield jsonschema.ValidationError("this does not have the form asked for")
+
+
+def _pattern_properties(validator, patterns, instance, schema):
+    if validator.is_type(instance, "object"):
+        for pattern, subschema in patterns.items():
+            for key, value in instance.items():
+                if _regex(pattern).search(key):
+                    yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("email", raises=ValueError)(email_address)
+FORMATS.checks("idn-email", raises=ValueError)(email_address)
+
+
+@functools.cache
+def _linear(base):
+    return validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
+
+
+def _validator(schema):
+    return _linear(validators.validator_for(schema))(schema, format_checker=FORMATS, registry=Registry())
 
 
 def field_errors(schema, data):
-    """One ``{"field", "message"}`` per problem in ``data``; empty when it is valid."""
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    """One ``{"field", "message"}`` per problem the form finds in ``data``; empty when it is valid."""
     errors = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+    try:
+        found = sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    except Unresolvable as exc:   # refused at deploy; a form stored before that rule
+        return [{"field": None, "message": f"the form refers to something outside it: {exc}"}]
+    for error in found:
         path = [str(p) for p in error.absolute_path]
         if error.validator == "required":
             # jsonschema reports a missing field at its parent; name the field itself.
             missing = error.message.split("'")[1] if "'" in error.message else None
             path.append(missing)
             errors.append({"field": "/".join(p for p in path if p), "message": "this field is required"})
+        elif error.validator == "format" and error.validator_value in ("email", "idn-email"):
+            errors.append({"field": "/".join(path) or None, "message": "enter an e-mail address"})
         else:
             errors.append({"field": "/".join(path) or None, "message": error.message})
     return errors
+
+
+def errors(schema, data):
+    """Every problem with ``data`` crossing into an instance through ``schema`` (None: a step
+    that takes no data), as ``{"field", "message"}``; empty when it may cross."""
+    if not isinstance(data, dict):
+        return [{"field": None, "message": "must be a JSON object"}]
+    size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_DATA:
+        return [{"field": None, "message": f"the data is {size} bytes; at most {MAX_DATA} are taken at once"}]
+    problems = list(_oversized(data, ""))
+    if schema is None:
+        return problems + [{"field": key, "message": "this step has no form, so it takes no data"} for key in data]
+    problems += _undeclared(schema, data, "", schema)
+    return problems or field_errors(schema, data)
+
+
+def check(schema, data):
+    """:raises Invalid: unless ``data`` may cross through ``schema`` (see errors), naming each field."""
+    if problems := errors(schema, data):
+        raise Invalid("the form has errors", problems)
+
+
+def _oversized(value, path):
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        yield {"field": path.rstrip("/") or None, "message": f"longer than {MAX_TEXT} characters"}
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if len(key) > MAX_KEY:
+                yield {"field": path + key[:40] + "…", "message": f"a field name longer than {MAX_KEY} characters"}
+            else:
+                yield from _oversized(item, f"{path}{key}/")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _oversized(item, f"{path}{index}/")
+
+
+def _resolve(schema, root, hops=0):
+    """``schema`` with its ``$ref`` (inside the form) followed."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#") or hops > 32:
+        return schema
+    target = root
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in ref[1:].split("/") if p]:
+        target = target.get(part) if isinstance(target, dict) else None
+    rest = {k: v for k, v in schema.items() if k != "$ref"}
+    return {**_resolve(target, root, hops + 1), **rest} if isinstance(target, dict) else rest
+
+
+_COMBINED = ("allOf", "anyOf", "oneOf")
+
+
+def _undeclared(schema, value, path, root):
+    """A problem for each field of ``value`` that ``schema`` does not declare, at any depth. An
+    object schema naming no properties takes any; one that names some takes those alone,
+    unless ``additionalProperties`` says otherwise."""
+    schema = _resolve(schema, root)
+    if not isinstance(schema, dict):
+        return
+    if isinstance(value, dict):
+        parts = [schema] + [_resolve(s, root) for key in _COMBINED for s in schema.get(key) or []
+                            if isinstance(s, dict)] + [_resolve(schema[k], root) for k in ("then", "else")
+                                                       if isinstance(schema.get(k), dict)]
+        declared, patterns = {}, []
+        for part in parts:
+            if isinstance(part, dict):
+                declared.update(part.get("properties") or {})
+                patterns += list((part.get("patternProperties") or {}).items())
+        extra = schema.get("additionalProperties")
+        takes_any = extra not in (None, False) or (extra is None and not declared and not patterns)
+        for key, item in value.items():
+            sub = declared.get(key, next((s for p, s in patterns if _regex(p).search(key)), None))
+            if sub is None and not takes_any:
+                yield {"field": path + key, "message": "this form has no such field"}
+            elif sub is not None or isinstance(extra, dict):
+                yield from _undeclared(sub if sub is not None else extra, item, f"{path}{key}/", root)
+    elif isinstance(value, list):
+        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        for index, item in enumerate(value):
+            sub = prefix[index] if index < len(prefix) else schema.get("items")
+            if isinstance(sub, dict):
+                yield from _undeclared(sub, item, f"{path}{index}/", root)
+
+
+def nesting(value, limit):
+    """How deeply ``value`` nests (lists and objects), counting no further than just past ``limit``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+_SUBSCHEMA = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
+              "unevaluatedItems", "unevaluatedProperties", "additionalItems")
+_SUBSCHEMAS_BY_NAME = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+def _subschemas(schema, path="(root)"):
+    """``(path, schema)`` for ``schema`` and every schema inside it (not its data: enum, default…)."""
+    if not isinstance(schema, dict):
+        return
+    yield path, schema
+    for key, value in schema.items():
+        if key in _SUBSCHEMA:
+            yield from _subschemas(value, f"{path}/{key}")
+        elif key in _SUBSCHEMAS_BY_NAME and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from _subschemas(sub, f"{path}/{key}/{name}")
+        elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                yield from _subschemas(sub, f"{path}/{key}/{index}")
+
+
+def deploy_problems(schema):
+    """Why a form may not be deployed (each naming where in it), beyond being a valid JSON Schema:
+    too deep, a ``$ref`` leaving it, a pattern RE2 cannot match in linear time."""
+    if nesting(schema, MAX_FORM_DEPTH) > MAX_FORM_DEPTH:
+        return [f"the form nests more than {MAX_FORM_DEPTH} levels deep"]
+    problems = []
+    for where, sub in _subschemas(schema):
+        ref = sub.get("$ref")
+        if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
+            problems.append(f"$ref {ref!r} at {where} leaves the form: only references inside it (#/…) are "
+                            "allowed, nothing is fetched")
+        elif ref is not None and _resolve({"$ref": ref}, schema) == {}:
+            problems.append(f"$ref {ref!r} at {where} names nothing in the form")
+        patterns = [sub["pattern"]] if isinstance(sub.get("pattern"), str) else []
+        patterns += list(sub["patternProperties"]) if isinstance(sub.get("patternProperties"), dict) else []
+        for pattern in patterns:
+            try:
+                _regex(pattern)
+            except re2.error:
+                problems.append(f"pattern {pattern!r} at {where} cannot be matched in linear time: write it "
+                                "without back-references and look-around")
+    return problems + [f"\"x-pii\" at {where} would not be kept out of the evidence: mark fields under "
+                       "\"properties\" and \"items\" only" for where in _misplaced_pii(schema)]
+
+
+def _misplaced_pii(node, followed=True, path="(root)"):
+    """Where a form marks a field ``x-pii`` that a10flow.personal.split does not reach (under
+    $ref, allOf, oneOf, additionalProperties, …): its value would enter a hashed record."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("x-pii") is True and not followed:
+            found.append(path)
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    found += _misplaced_pii(sub, followed, f"{path}/properties/{name}")
+            elif key == "items" and isinstance(value, dict):
+                found += _misplaced_pii(value, followed, f"{path}/items")
+            elif isinstance(value, (dict, list)):
+                found += _misplaced_pii(value, False, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _misplaced_pii(value, False, f"{path}/{i}")
+    return found
 
 
 def fingerprint(schema):
@@ -27,5 +262,19 @@ def fingerprint(schema):
 
 
 def for_task(task):
-    """The JSON Schema of a human task's form, or None (a task without a form takes any data)."""
-    return (task.instance.version.forms or {}).get(task.form) if task.form else None
+    """The JSON Schema of a human task's form, or None (a task without a form takes no data)."""
+    return _named(task.instance.version, task.form)
+
+
+def for_start(version):
+    """The JSON Schema of the version's start form, or None (it starts without data)."""
+    return _named(version, ((version.inputs or {}).get("start") or {}).get("form"))
+
+
+def for_message(version, element_id):
+    """The JSON Schema of the form of the element catching a message, or None."""
+    return _named(version, ((version.inputs or {}).get("messages") or {}).get(element_id))
+
+
+def _named(version, name):
+    return (version.forms or {}).get(name) if name else None

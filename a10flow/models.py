@@ -157,6 +157,7 @@ class DefinitionVersion(db.Model):
     tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
     controls = db.Column(db.JSON)    # element id -> control id (A.10.2, A.10.3, …) its evidence belongs to
     forms = db.Column(db.JSON)       # form name -> JSON Schema
+    inputs = db.Column(db.JSON)      # the start form and message forms: what may cross in (a10flow.forms)
     files = db.deferred(db.Column(db.JSON))  # supporting files deployed with it: name -> text
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     created_by = db.Column(db.ForeignKey("users.id"))

@@ -1,6 +1,7 @@
 """Fixtures: a fresh database per test (SQLite, or PostgreSQL when A10FLOW_TEST_DATABASE_URL
 is set), users of every role with API tokens, and a client that speaks as each of them."""
 import io
+import json
 import os
 import re
 import socket
@@ -87,16 +88,26 @@ ROOT = Path(__file__).parents[1]
 BUNDLED = {   # the A.10 processes in workflows/, with their decision tables and forms
     "customer_change_notification": [
         "workflows/customer-change-notification.bpmn", "workflows/customer-notice-decision.dmn",
-        "forms/change-notice.schema.json", "forms/notice-approval.schema.json",
-        "forms/change-acknowledgement.schema.json"],
+        "forms/change-record.schema.json", "forms/change-notice.schema.json", "forms/notice-approval.schema.json",
+        "forms/change-acknowledgement.schema.json", "forms/customer-follow-up.schema.json",
+        "forms/objection-resolution.schema.json"],
     "supplier_onboarding": [
         "workflows/supplier-onboarding.bpmn", "workflows/supplier-risk-tier.dmn",
         "forms/supplier-request.schema.json", "forms/supplier-details.schema.json", "forms/supplier-risk.schema.json",
-        "forms/supplier-approval.schema.json", "forms/contract-checklist.schema.json"],
+        "forms/supplier-approval.schema.json", "forms/contract-checklist.schema.json",
+        "forms/corrective-action-closure.schema.json", "forms/supplier-incident.schema.json"],
     "responsibility_signoff": [
-        "workflows/responsibility-signoff.bpmn", "forms/responsibility-matrix.schema.json",
+        "workflows/responsibility-signoff.bpmn", "forms/matrix-request.schema.json",
+        "forms/responsibility-matrix.schema.json",
         "forms/matrix-acceptance.schema.json"],
 }
+
+
+def form(element, required=(), **fields):
+    """A form for ``element``, which finds it by its name (``<element>.schema.json``), declaring
+    ``fields`` (name: JSON Schema); e.g. the start data a test process takes."""
+    schema = {"type": "object", "properties": fields, "required": list(required)}
+    return f"{element}.schema.json", json.dumps(schema).encode()
 
 
 def deploy_bundled(as_, process):

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
-from conftest import probe
+from conftest import DATA, form, probe
 
 # No 500, and every response as documented: its status, content type and body. (Whether the
 # service accepts every schema-valid request is not asked: a well-formed upload of a broken
@@ -47,4 +47,5 @@ def test_deeply_nested_json_is_a_bad_request(as_, purchase):
         refused = as_["alice"].post("/api/v1/instances", data=body, content_type="application/json")
         assert refused.status_code == 400 and "nested more than 64 levels" in refused.json["error"]["message"]
     nested = {"x": [[[[{"y": 1}]]]]}
+    as_["owner"].deploy(DATA / "purchase.bpmn", DATA / "request.json", form("start", x={"type": "array"}))
     assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "data": nested}).status_code == 201

@@ -81,7 +81,7 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
                                                                "response_comment": "too short notice"}}).status_code == 200
     [objection] = _tasks(as_, instance["id"], "address_objection")
     assert objection["assignee"] == "alice"
-    _complete(as_, "alice", objection, {})
+    _complete(as_, "alice", objection, {"resolution": "notice period extended to 60 days"})
 
     # Weekly reminders to the account manager while Insurer C says nothing; escalation after 30 days.
     for week in range(1, 5):

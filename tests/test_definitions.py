@@ -94,6 +94,13 @@ def test_unsafe_or_unreadable_files_are_refused(as_):
     assert "DOCTYPE" in _problems(as_["owner"].deploy(("laughs.bpmn", laughs)))[0][1]   # refused unexpanded
     hidden = b"<!--" + b"x" * 5000 + b"-->" + xxe.split(b"?>", 1)[1]   # the entity after a long comment
     assert "ENTITY" in _problems(as_["owner"].deploy(("x.bpmn", hidden)))[0][1]
+    late = b'<?xml version="1.0"?>' + b" " * 5000 + b'<!DOCTYPE d SYSTEM "file:///etc/passwd"><d/>'   # after 4 KiB
+    assert "DOCTYPE" in _problems(as_["owner"].deploy(("x.bpmn", late)))[0][1]
+    utf7 = ('<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE d +AFs-+ADw-!ENTITY e SYSTEM '
+            '+ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-<d>+ACY-e+ADs-</d>').encode()   # no "<!DOCTYPE" in the bytes
+    assert "DOCTYPE" in _problems(as_["owner"].deploy(("x.bpmn", utf7)))[0][1]
+    utf16 = PURCHASE.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert "save it as UTF-8" in _problems(as_["owner"].deploy(("purchase.bpmn", utf16)))[0][1]
     assert "empty" in _problems(as_["owner"].deploy(("x.bpmn", b"")))[0][1]
     assert "well-formed" in _problems(as_["owner"].deploy(("x.bpmn", b"<bpmn:definitions")))[0][1]
     assert "not a BPMN or DMN" in _problems(as_["owner"].deploy(("x.bpmn", b"<html/>")))[0][1]

@@ -2,7 +2,9 @@
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock
-from conftest import DATA
+from conftest import DATA, form
+
+CONTACT = form("start", supplier_email={"type": "string", "format": "email", "x-pii": True})
 
 T0 = datetime(2026, 4, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -80,7 +82,7 @@ def test_an_external_party_gets_the_link_by_email(app, as_, smtp):
 
     from a10flow import notify
     from a10flow.models import Notification, db
-    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json", CONTACT)
     clock.set(T0)
     instance = as_["alice"].post("/api/v1/instances", json={
         "process": "review", "data": {"supplier_email": "anna@acme.example"}}).json

@@ -3,7 +3,10 @@ tasks are tried again as their BPMN says; the owner retries or resolves, and eve
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import probe
+from conftest import form, probe
+
+GROUPS = form("s", groups={"type": "array", "items": {"type": "string"}}, n={"type": "integer"})
+PICK = form("first", n={"type": "integer"})   # which of the groups the second task goes to
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -135,8 +138,8 @@ def test_a_gateway_cannot_be_resolved_by_hand_but_retried_with_the_missing_data(
     assert incident["element_id"] == "which" and "score" in incident["error"]
     refused = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/resolve", json={"comment": "skip it"})
     assert refused.status_code == 409 and "retry" in refused.json["error"]["message"]
-    assert as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"score": 9}}).status_code \
-        == 200
+    retried = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"score": 9}})
+    assert retried.status_code == 200, retried.json
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["path"] == "high"
 
 
@@ -250,7 +253,7 @@ PAUSE_THEN_REVIEW = _process("""
 
 
 def test_a_timer_whose_step_cannot_be_kept_fires_again_only_when_the_owner_says(app, as_):
-    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW))
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW), GROUPS)
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "p",
                                                             "data": {"groups": ["procurement"], "n": 5}}).json
@@ -274,7 +277,7 @@ TWO_PEOPLE = _process("""
 
 
 def test_a_persons_failed_step_is_not_said_to_go_through_on_retry(as_):
-    as_["owner"].deploy(("two.bpmn", TWO_PEOPLE))
+    as_["owner"].deploy(("two.bpmn", TWO_PEOPLE), GROUPS, PICK)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["x"]}}).json
     [first] = instance["open_tasks"]
     assert as_["alice"].post(f"/api/v1/tasks/{first['id']}/complete", json={"data": {"n": 7}}).status_code == 422
@@ -333,7 +336,7 @@ def test_a_persons_failed_step_does_not_hold_back_the_instances_timers(app, as_)
     <bpmn:parallelGateway id="join"/>""", [("s", "fork", ""), ("fork", "pause", ""), ("pause", "join", ""),
                                            ("fork", "first", ""), ("first", "second", ""), ("second", "join", ""),
                                            ("join", "e", "")])
-    as_["owner"].deploy(("beside.bpmn", beside))
+    as_["owner"].deploy(("beside.bpmn", beside), GROUPS, PICK)
     clock.set(T0)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["procurement"]}}).json
     [first] = instance["open_tasks"]
@@ -344,13 +347,13 @@ def test_a_persons_failed_step_does_not_hold_back_the_instances_timers(app, as_)
 
 
 def test_moving_to_a_fixed_version_ends_the_incident_of_a_timer_that_could_not_fire(app, as_):
-    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW))
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW), GROUPS)
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["x"], "n": 5}}).json
     clock.set(T0 + timedelta(minutes=61))
     _sweep(app)
     incident = _one_incident(as_, instance["id"])
-    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW.replace(b"${groups[n]}", b"procurement")))
+    as_["owner"].deploy(("pause.bpmn", PAUSE_THEN_REVIEW.replace(b"${groups[n]}", b"procurement")), GROUPS)
     moved = as_["owner"].post(f"/api/v1/instances/{instance['id']}/migrate", json={}).json
     assert moved["status"] == "running" and [t["element_id"] for t in moved["open_tasks"]] == ["review"]
     [ended] = moved["incidents"]

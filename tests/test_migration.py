@@ -5,7 +5,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import DATA
+from conftest import DATA, form
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 CHASE = (DATA / "chase.bpmn").read_bytes()
@@ -180,9 +180,10 @@ def test_changes_the_instance_cannot_feel_are_allowed(as_):
             ("s", "gw", ""), ("gw", "a", "<bpmn:conditionExpression>go == 1</bpmn:conditionExpression>"),
             ("gw", other, "<bpmn:conditionExpression>go != 1</bpmn:conditionExpression>"),
             ("a", "e", ""), (other, "e", "")]).replace(b'id="p"', b'id="q"')
-    as_["owner"].deploy(("q.bpmn", choice("b")))
+    go = form("s", go={"type": "integer"})
+    as_["owner"].deploy(("q.bpmn", choice("b")), go)
     went = as_["alice"].post("/api/v1/instances", json={"process": "q", "data": {"go": 1}}).json
-    as_["owner"].deploy(("q.bpmn", choice("c")))
+    as_["owner"].deploy(("q.bpmn", choice("c")), go)
     assert as_["owner"].post(f"/api/v1/instances/{went['id']}/migrate", json={}).status_code == 200
     assert _finish(as_, went["id"])["status"] == "completed"
 

@@ -3,7 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, notify, scheduler
 from a10flow.models import User, db
-from conftest import DATA
+from conftest import DATA, form
+
+SUPPLIER = form("start", supplier={"type": "string"})
 
 T0 = datetime(2026, 9, 7, 8, 0, tzinfo=timezone.utc)
 
@@ -25,7 +27,7 @@ def _tick(app):
 def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smtp):
     inbox = smtp.inbox
     _emails(app, alice="alice@example.org", sam="sam@example.org")
-    assert as_["owner"].deploy(DATA / "remind.bpmn").status_code == 201
+    assert as_["owner"].deploy(DATA / "remind.bpmn", SUPPLIER).status_code == 201
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "remind", "data": {"supplier": "Acme"}}).json
     [task] = instance["open_tasks"]
@@ -72,7 +74,7 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
 def test_a_failed_send_is_retried_with_back_off_and_never_lost(app, as_, smtp):
     inbox = smtp.inbox
     _emails(app, alice="alice@example.org")
-    as_["owner"].deploy(DATA / "remind.bpmn")
+    as_["owner"].deploy(DATA / "remind.bpmn", SUPPLIER)
     clock.set(T0)
     as_["owner"].post("/api/v1/instances", json={"process": "remind", "data": {"supplier": "Acme"}})
     smtp.down()

@@ -2,6 +2,9 @@
 from datetime import datetime, timezone
 
 from a10flow import clock
+from conftest import form
+
+SUPPLIER = form("s", supplier={"type": "string"}, tier={"type": "string"}, score={"type": "number"})
 
 APPROVE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -38,7 +41,7 @@ def _approve(as_, supplier, tier, score):
 
 
 def test_the_supplier_register(as_):
-    assert as_["owner"].deploy(("approve.bpmn", APPROVE)).status_code == 201
+    assert as_["owner"].deploy(("approve.bpmn", APPROVE), SUPPLIER).status_code == 201
     clock.set(datetime(2026, 2, 1, tzinfo=timezone.utc))
     first = _approve(as_, "acme", "high", 7.5)
     _approve(as_, "globex", "low", 2)
@@ -63,7 +66,7 @@ def test_the_supplier_register(as_):
 
 def test_a_bad_record_call_is_an_incident_naming_the_task(as_):
     bad = APPROVE.replace(b"value=\"'suppliers'\"", b"value=\"'assets'\"")
-    as_["owner"].deploy(("approve.bpmn", bad))
+    as_["owner"].deploy(("approve.bpmn", bad), SUPPLIER)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "approve_supplier", "data": {
         "supplier": "acme", "tier": "high", "score": 1}}).json
     done = as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {}})

@@ -1,5 +1,6 @@
 """A.10.2: a responsibility matrix is checked before sign-off, and each acceptance names its version."""
 from a10flow.responsibilities import problems
+from conftest import form
 
 GOOD = {
     "parties": [{"name": "Us", "kind": "organisation", "representative": "olivia"},
@@ -49,7 +50,7 @@ matrix_sha256 = sha256(matrix)</bpmn:script></bpmn:scriptTask>
 
 def test_processes_check_and_fingerprint_a_matrix_in_a_script(as_):
     from a10flow.canonical import sha256
-    as_["owner"].deploy(("check.bpmn", MATRIX_CHECK))
+    as_["owner"].deploy(("check.bpmn", MATRIX_CHECK), form("s", matrix={"type": "object"}))
     instance = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": GOOD}}).json
     assert instance["data"]["errors"] == [] and instance["data"]["matrix_sha256"] == sha256(GOOD)
     broken = dict(GOOD, rows=[dict(GOOD["rows"][0], assignments={"Acme": "R"})])

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from a10flow.engine import isolated, sandbox
-from conftest import CORPUS, probe
+from conftest import CORPUS, form, probe
 
 
 REFUSED_AT_DEPLOY = {
@@ -100,8 +100,7 @@ def test_long_calls_inside_c_are_bounded_in_time_and_memory(as_, monkeypatch, sc
     assert reason in _incident(as_, script)["error"]
     assert time.monotonic() - started < 10
     # and the next piece of BPMN Python runs as usual, in a fresh worker if the last one was killed
-    assert as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": {"n": 1}}).json[
-        "status"] == "failed"
+    assert as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json["status"] == "failed"
     assert as_["owner"].deploy(("ok.bpmn", probe("found = 40 + 2").replace(b"probe_process", b"fine"))) \
         .status_code == 201
     fine = as_["owner"].post("/api/v1/instances", json={"process": "fine"}).json
@@ -145,7 +144,8 @@ def test_the_hostile_corpus_script_cannot_read_the_password_file(as_):
 
 def test_data_that_looks_like_the_workers_tags_stays_data(as_):
     tagged = {"when": {"$a10flow": "datetime", "v": "not a date"}, "amount": {"$a10flow": "decimal", "v": "1.5"}}
-    assert as_["owner"].deploy(("probe.bpmn", probe("copy = amount\nkeys = sorted(when)"))).status_code == 201
+    assert as_["owner"].deploy(("probe.bpmn", probe("copy = amount\nkeys = sorted(when)")),
+                               form("s", when={"type": "object"}, amount={"type": "object"})).status_code == 201
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": tagged}).json
     assert done["status"] == "completed", done["incidents"]
     assert done["data"]["copy"] == tagged["amount"] and done["data"]["keys"] == ["$a10flow", "v"]
@@ -183,8 +183,9 @@ def _parent(pid):
 
 
 def test_a_script_keeps_the_data_it_cannot_name(as_):
-    assert as_["owner"].deploy(("probe.bpmn", probe("found = 1"))).status_code == 201
     data = {"_source": "crm", "variable": 3}
+    assert as_["owner"].deploy(("probe.bpmn", probe("found = 1")),
+                               form("s", _source={"type": "string"}, variable={"type": "integer"})).status_code == 201
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process", "data": data}).json
     assert done["status"] == "completed", done["incidents"]
     assert {k: done["data"].get(k) for k in data} == data

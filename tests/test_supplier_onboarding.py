@@ -104,7 +104,7 @@ def test_a_reported_incident_starts_a_reassessment(as_):
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
     sent = as_["owner"].post("/api/v1/messages", json={"name": "supplier_incident", "instance": instance_id,
                                                        "data": {"incident": "training data leak reported"}})
-    assert sent.status_code == 200
+    assert sent.status_code == 200, sent.json
     assert len(_open(as_, instance_id, "due_diligence")) == 1
 
 

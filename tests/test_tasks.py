@@ -101,11 +101,12 @@ def test_due_dates_and_overdue_filter(as_, purchase):
 
 
 def test_assignee_and_candidate_users_from_expressions(as_):
-    from conftest import DATA
+    from conftest import DATA, form
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(
         b'camunda:candidateGroups="${approver_group}"', b'camunda:assignee="${buyer}"').replace(
         b'camunda:candidateGroups="procurement"', b'camunda:candidateUsers="lee,sam"')
-    assert as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json").status_code == 201
+    assert as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json",
+                               form("start", buyer={"type": "string"})).status_code == 201
     instance = _start(as_, "owner", buyer="bob")
     [request] = instance["open_tasks"]
     assert request["candidate_users"] == ["lee", "sam"] and request["candidate_groups"] == []

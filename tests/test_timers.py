@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from a10flow import clock, scheduler
-from conftest import DATA, wait_process
+from conftest import DATA, form, wait_process
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -74,7 +74,8 @@ def _wait_process(duration):
 
 def test_timer_expression_over_instance_data(app, as_):
     expression = '"P6M" if tier == "high" else "P1Y"'
-    assert as_["owner"].deploy(("wait.bpmn", _wait_process(expression.replace('"', "&quot;")))).status_code == 201
+    assert as_["owner"].deploy(("wait.bpmn", _wait_process(expression.replace('"', "&quot;"))),
+                               form("s", tier={"enum": ["high", "low"]})).status_code == 201
     clock.set(T0)
     high = as_["owner"].post("/api/v1/instances", json={"process": "wait", "data": {"tier": "high"}}).json
     low = as_["owner"].post("/api/v1/instances", json={"process": "wait", "data": {"tier": "low"}}).json
@@ -338,7 +339,7 @@ def test_serve_fires_timers_that_fell_due_while_it_was_down(app, as_, tmp_path):
 
 
 def test_a_message_wins_the_event_based_gateway(app, as_):
-    as_["owner"].deploy(("notice.bpmn", EVENT_GATEWAY))
+    as_["owner"].deploy(("notice.bpmn", EVENT_GATEWAY), form("ack", acknowledged_by={"format": "email"}))
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "notice", "business_key": "N-1"}).json
     wrong = as_["owner"].post("/api/v1/messages", json={"name": "objected", "business_key": "N-1"})
@@ -379,7 +380,8 @@ PER_CUSTOMER = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_a_message_reaches_only_the_task_it_is_meant_for(app, as_):
-    assert as_["owner"].deploy(("tell_all.bpmn", PER_CUSTOMER)).status_code == 201
+    assert as_["owner"].deploy(("tell_all.bpmn", PER_CUSTOMER),
+                               form("s", customers={"type": "array", "items": {"type": "string"}})).status_code == 201
     instance = as_["owner"].post("/api/v1/instances", json={
         "process": "tell_all", "data": {"customers": ["acme", "globex"]}}).json
     waits = instance["messages"]

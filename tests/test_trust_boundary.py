@@ -5,7 +5,7 @@ checks that the service refuses it, says why, and changes nothing it should not.
 import json
 
 from a10flow.models import Instance, db
-from conftest import DATA
+from conftest import DATA, deploy_bundled, probe
 
 NOTES_FORM = json.dumps({"type": "object", "required": ["legal_name", "reviewer"], "properties": {
     "legal_name": {"type": "string"}, "reviewer": {"type": "string"},
@@ -46,3 +46,232 @@ def test_an_instance_whose_state_does_not_load_can_still_be_cancelled(app, as_, 
     [record] = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "instance.cancelled"]
     assert record["data"]["reason"] == "broken" and record["data"]["state_unreadable"]
+
+
+def _evidence(as_, instance_id, kind=None):
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance_id}/evidence").json["items"]
+    return [r for r in chain if kind is None or r["type"] == kind]
+
+
+def _fields(response):
+    return {d["field"] for d in response.json["error"]["details"]}
+
+
+def test_legal_cannot_rewrite_the_risk_tier_through_the_contract_checklist(as_):
+    from test_supplier_onboarding import CLAUSES, HIGH, _deploy, _do, _open, _through_risk
+    _deploy(as_)
+    instance_id = _through_risk(as_, HIGH)
+    by_group = {a["candidate_groups"][0]: a for a in _open(as_, instance_id, "approve_supplier")}
+    conditions = [{"action": "Deliver the model card", "owner": "bob", "due": "2026-03-01"}]
+    _do(as_, "alice", by_group["procurement"], {"approval": {"decision": "approve"}})
+    _do(as_, "admin", by_group["security"], {"approval": {"decision": "approve with conditions",
+                                                          "conditions": conditions}})
+    _do(as_, "lee", by_group["legal"], {"approval": {"decision": "approve"}})
+    [checklist] = _open(as_, instance_id, "check_contract")
+    forged = dict(CLAUSES, tier="low", conditions=[], outcome="approved")
+    refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": forged})
+    assert refused.status_code == 422 and _fields(refused) == {"tier", "conditions", "outcome"}
+    nested = {"clauses": dict(CLAUSES["clauses"], tier="low")}   # nor one level down
+    assert _fields(as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": nested})) == {
+        "clauses/tier"}
+    assert _open(as_, instance_id, "check_contract") == [checklist]   # nothing changed
+    _do(as_, "lee", checklist, CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["tier"] == "high" and entry["data"]["conditions"] == conditions
+
+
+def test_the_suppliers_contact_cannot_rewrite_what_procurement_recorded(as_):
+    from test_supplier_onboarding import DETAILS, REQUEST, _deploy, _do, _open
+    _deploy(as_)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    [details] = _open(as_, instance["id"], "due_diligence")
+    path = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json["path"]
+    forged = dict(DETAILS, personal_data=False, supplied=["tooling"], business_owner="anna")
+    refused = as_[None].post(path, json={"data": forged})
+    assert refused.status_code == 422 and _fields(refused) == {"personal_data", "supplied", "business_owner"}
+    assert as_[None].post(path, json={"data": DETAILS}).status_code == 200   # the link still works once
+    data = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]
+    assert data["personal_data"] is True and data["supplied"] == ["dataset"] and data["business_owner"] == "alice"
+
+
+def test_a_task_without_a_form_takes_no_data(as_, purchase):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    [request] = instance["open_tasks"]
+    as_["alice"].post(f"/api/v1/tasks/{request['id']}/complete", json={"data": {"tool": "GPU", "amount": 5000}})
+    [approve] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    refused = as_["sam"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {"amount": 1}})
+    assert refused.status_code == 422 and refused.json["error"]["details"] == [
+        {"field": "amount", "message": "this step has no form, so it takes no data"}]
+    assert as_["sam"].post(f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}}).status_code == 200
+
+
+def test_start_data_is_what_the_start_form_declares(as_):
+    from test_customer_change_notification import CHANGE
+    deploy_bundled(as_, "customer_change_notification")
+    start = as_["owner"].get("/api/v1/definitions/customer_change_notification").json["start_form"]
+    assert start["element"] == "changed" and start["name"] == "change-record.schema.json"
+    assert "customers" in start["schema"]["properties"]
+    forged = dict(CHANGE, materiality="high", notify=False, notice_days=0)   # the decision table's outputs
+    refused = as_["alice"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": forged})
+    assert refused.status_code == 422 and _fields(refused) == {"notify", "notice_days"}
+    # Started with nothing, it is refused with what is missing: never a failed instance.
+    empty = as_["alice"].post("/api/v1/instances", json={"process": "customer_change_notification"})
+    assert empty.status_code == 422 and {"ai_system", "change_type", "materiality"} <= _fields(empty)
+    assert as_["owner"].get("/api/v1/instances").json["items"] == []
+    # A process without a start form takes no start data.
+    deploy_bundled(as_, "supplier_onboarding")
+    refused = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": {"tier": "low"}})
+    assert refused.status_code == 422 and _fields(refused) == {"tier"}
+
+
+def test_a_message_carries_only_what_its_catching_element_declares(as_):
+    from test_supplier_onboarding import CLAUSES, LOW, _deploy, _do, _open, _through_risk
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    tier = as_["owner"].get(f"/api/v1/instances/{instance_id}").json["data"]["tier"]
+    forged = as_["owner"].post("/api/v1/messages", json={"name": "supplier_incident", "instance": instance_id,
+                                                         "data": {"incident": "leak", "tier": "low"}})
+    assert forged.status_code == 422 and _fields(forged) == {"tier"}
+    assert as_["owner"].get(f"/api/v1/instances/{instance_id}").json["data"]["tier"] == tier
+    assert _open(as_, instance_id, "due_diligence") == []   # still waiting: nothing was delivered
+
+
+MESSAGE_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="x">
+  <bpmn:message id="m" name="reply"/>
+  <bpmn:message id="n" name="ping"/>
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition messageRef="m">
+      <bpmn:extensionElements><spiffworkflow:messageVariable>reply</spiffworkflow:messageVariable>
+      </bpmn:extensionElements></bpmn:messageEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="ping" name="Ping"><bpmn:messageEventDefinition messageRef="n"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="fork"/>
+    <bpmn:sequenceFlow id="b" sourceRef="fork" targetRef="reply"/>
+    <bpmn:sequenceFlow id="c" sourceRef="fork" targetRef="ping"/>
+    <bpmn:sequenceFlow id="g" sourceRef="reply" targetRef="e1"/>
+    <bpmn:sequenceFlow id="f" sourceRef="ping" targetRef="e2"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_without_a_form_a_message_brings_data_only_into_its_variable(as_):
+    deployed = as_["owner"].deploy(("p.bpmn", MESSAGE_ONLY))
+    assert deployed.status_code == 201, deployed.json
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    forged = as_["owner"].post("/api/v1/messages", json={"name": "ping", "instance": instance["id"],
+                                                         "data": {"approved": True}})
+    assert forged.status_code == 422 and _fields(forged) == {"approved"}
+    assert as_["owner"].post("/api/v1/messages", json={"name": "ping", "instance": instance["id"]}).status_code == 200
+    sent = as_["owner"].post("/api/v1/messages", json={"name": "reply", "instance": instance["id"],
+                                                       "data": {"approved": True, "by": "crm"}})
+    assert sent.status_code == 200, sent.json
+    done = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert done["status"] == "completed" and done["data"]["reply"] == {"approved": True, "by": "crm"}
+    assert "approved" not in done["data"]
+
+
+def test_an_owners_data_for_an_incident_gives_only_what_the_element_uses(as_):
+    from test_incidents import GATEWAY
+    assert as_["owner"].deploy(("gw.bpmn", GATEWAY)).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    [incident] = instance["incidents"]
+    url = f"/api/v1/incidents/{incident['id']}/retry"
+    refused = as_["owner"].post(url, json={"data": {"score": 9, "path": "low"}})
+    assert refused.status_code == 422 and _fields(refused) == {"path"}
+    assert "score" in refused.json["error"]["details"][0]["message"]   # it says what the gateway does use
+    too_long = as_["owner"].post(url, json={"data": {"score": "9" * 30_000}})
+    assert too_long.status_code == 422 and _fields(too_long) == {"score"}
+    assert as_["owner"].post(url, json={"data": {"score": 9}}).status_code == 200
+
+
+def _with_form(as_, schema):
+    """The supplier review deployed with ``schema`` as its questionnaire; the response."""
+    return as_["owner"].deploy(DATA / "review.bpmn", ("supplier.json", json.dumps(schema).encode()))
+
+
+def _questionnaire(**extra):
+    return {"type": "object", "required": ["legal_name", "reviewer"], "properties": {
+        "legal_name": {"type": "string"}, "reviewer": {"type": "string"}, **extra}}
+
+
+def test_a_form_may_not_fetch_or_read_anything_through_ref(as_):
+    for ref in ("https://attacker.example/schema.json", "file:///etc/passwd", "other.json#/x"):
+        refused = _with_form(as_, _questionnaire(country={"$ref": ref}))
+        assert refused.status_code == 422, ref
+        [problem] = refused.json["error"]["details"]
+        assert problem["file"] == "supplier.json" and "leaves the form" in problem["message"]
+    # References inside the form work, and validating never looks anywhere else.
+    local = dict(_questionnaire(country={"$ref": "#/$defs/country"}), **{"$defs": {"country": {"enum": ["IE", "DE"]}}})
+    assert _with_form(as_, local).status_code == 201
+    from a10flow import forms
+    stored_before_the_rule = {"properties": {"country": {"$ref": "http://127.0.0.1:9/x.json"}}}
+    [problem] = forms.errors(stored_before_the_rule, {"country": "IE"})
+    assert "outside" in problem["message"]
+
+
+def test_a_link_holder_cannot_freeze_the_service_with_a_pattern(as_):
+    import time
+    classic = r"^([a-zA-Z0-9])(([\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$"
+    assert _with_form(as_, _questionnaire(reviewer={"type": "string", "pattern": classic})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
+    task = instance["open_tasks"][0]
+    path = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json["path"]
+    started = time.monotonic()
+    refused = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "a" * 5000 + "!"}})
+    assert refused.status_code == 422 and _fields(refused) == {"reviewer"}
+    assert time.monotonic() - started < 1   # Python's re takes seconds for 30 characters of this
+    # A pattern only a backtracking engine runs is refused at deploy, naming where it is.
+    refused = _with_form(as_, _questionnaire(legal_name={"type": "string", "pattern": r"^(\w+)\s\1$"}))
+    assert refused.status_code == 422 and "linear time" in refused.json["error"]["details"][0]["message"]
+
+
+def test_texts_and_submissions_are_bounded(as_):
+    instance, path = _review(as_)
+    too_long = as_[None].post(path, json={"data": {"legal_name": "x" * 20_001, "reviewer": "lee"}})
+    assert too_long.status_code == 422 and _fields(too_long) == {"legal_name"}
+    too_big = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee",
+                                                  "notes": {str(i): "y" * 10_000 for i in range(40)}}})
+    assert too_big.status_code == 422 and "at most" in too_big.json["error"]["details"][0]["message"]
+    assert _evidence(as_, instance["id"]) == _evidence(as_, instance["id"], "instance.started")
+
+
+def test_an_address_with_a_line_break_is_no_email_address(as_):
+    assert _with_form(as_, _questionnaire(contact={"type": "string", "format": "email"})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
+    path = as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/links",
+                             json={"party": "anna@acme.example"}).json["path"]
+    injected = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee",
+                                                   "contact": "anna@acme.example\r\nBcc: all@victim.example"}})
+    assert injected.status_code == 422 and injected.json["error"]["details"] == [
+        {"field": "contact", "message": "enter an e-mail address"}]
+
+
+def test_forms_and_code_too_deep_or_too_long_are_refused_at_deploy(as_):
+    deep = '{"type": "object", "properties": {"x": ' * 3000 + '{"type": "string"}' + "}}" * 3000
+    refused = as_["owner"].deploy(DATA / "review.bpmn", ("supplier.json", deep.encode()))
+    assert refused.status_code == 422 and "levels deep" in refused.json["error"]["details"][0]["message"]
+    condition = " or ".join(["x"] * 60_000)   # (kept under 500 KB: beyond it the test client leaks a file)
+    refused = as_["owner"].deploy(("probe.bpmn", probe(f"found = {condition}")))
+    assert refused.status_code == 422
+    [problem] = refused.json["error"]["details"]
+    assert problem["element"] == "probe" and "characters long" in problem["message"]
+    nested = "found = " + "(" * 5000 + "1" + ")" * 5000
+    refused = as_["owner"].deploy(("probe.bpmn", probe(nested)))
+    assert refused.status_code == 422 and refused.json["error"]["details"][0]["element"] == "probe"
+
+
+def test_process_ids_cannot_name_paths(as_):
+    sneaky = (DATA / "purchase.bpmn").read_bytes().replace(b'id="purchase"', b'id="../../../tmp/x"')
+    refused = as_["owner"].deploy(("purchase.bpmn", sneaky), DATA / "request.json")
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"][0]["element"] == "../../../tmp/x"
+    assert "may hold only letters" in refused.json["error"]["details"][0]["message"]

@@ -5,7 +5,7 @@ from flask_smorest import Api as _Api
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from .. import security
+from .. import forms, security
 from ..errors import Invalid, ServiceError
 
 
@@ -80,7 +80,7 @@ class JSONProvider(DefaultJSONProvider):
             value = None
             depth = MAX_JSON_DEPTH + 1
         else:
-            depth = _depth(value)
+            depth = forms.nesting(value, MAX_JSON_DEPTH)
         if depth > MAX_JSON_DEPTH:
             raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
         return value
@@ -89,18 +89,6 @@ class JSONProvider(DefaultJSONProvider):
 def _not_a_number(name):
     # Python reads NaN and Infinity, which JSON has not and PostgreSQL refuses to store.
     raise BadRequest(f"the JSON body holds {name}, which is not JSON: send a number or null")
-
-
-def _depth(value):
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, level)
-            if deepest > MAX_JSON_DEPTH:
-                return deepest
-            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
-    return deepest
 
 
 def _nul_at(value, path):

@@ -3,7 +3,7 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions
+from .. import definitions, forms
 from ..auth import load_user, require
 from ..errors import Invalid
 from ..models import Definition, DefinitionKind, Role, db
@@ -46,8 +46,18 @@ class DefinitionSummarySchema(Schema):
     latest_version = fields.Function(lambda d: d.versions[-1].version if d.versions else None)
 
 
+def _start_form(definition):
+    latest = definition.versions[-1] if definition.versions else None
+    start = ((latest.inputs or {}).get("start") or {}) if latest else {}
+    return {"element": start.get("element"), "name": start.get("form"), "schema": forms.for_start(latest)} \
+        if start else None
+
+
 class DefinitionSchema(DefinitionSummarySchema):
     versions = fields.List(fields.Nested(VersionSchema))
+    start_form = fields.Function(_start_form, metadata={"type": "object", "nullable": True, "description":
+        "the latest version's start event and its form: what POST /api/v1/instances takes as data "
+        "(schema null: it takes no data)"})
 
 
 class DefinitionListSchema(Schema):

@@ -256,21 +256,33 @@ def joda_due_to_iso(text):
     return "P" + (date or ("" if time else "0D")) + (f"T{time}" if time else "")
 
 
+MAX_EXPRESSION = 10_000   # characters of a condition or expression
+MAX_SCRIPT = 200_000      # characters of a script
+
+
 def check_expression(text):
-    try:
-        compile(text, "<expression>", "eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"not a valid Python expression: {exc.msg}") from exc
-    if why := sandbox.problem(text, "eval"):
-        raise ExpressionError(f"not allowed in BPMN Python: {why}")
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionError(f"the expression is {len(text)} characters long; at most {MAX_EXPRESSION}: "
+                              "move the logic into a script task")
+    _compiles(text, "eval", lambda exc: f"not a valid Python expression: {exc.msg}")
 
 
 def check_script(text):
+    text = text or ""
+    if len(text) > MAX_SCRIPT:
+        raise ExpressionError(f"the script is {len(text)} characters long; at most {MAX_SCRIPT}")
+    _compiles(text, "exec", lambda exc: f"Python syntax error on line {exc.lineno}: {exc.msg}")
+
+
+def _compiles(text, mode, syntax):
     try:
-        compile(text or "", "<script>", "exec")
+        compile(text, "<bpmn>", mode)
+        why = sandbox.problem(text, mode)
     except SyntaxError as exc:
-        raise ExpressionError(f"Python syntax error on line {exc.lineno}: {exc.msg}") from exc
-    if why := sandbox.problem(text or "", "exec"):
+        raise ExpressionError(syntax(exc)) from None
+    except (RecursionError, MemoryError):   # e.g. tens of thousands of terms in one expression
+        raise ExpressionError("the code is nested too deeply to compile: split it up") from None
+    if why:
         raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 

@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.specs.control import StartEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -22,7 +23,7 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 from SpiffWorkflow.util.task import TaskState
 
 from ..models import EvidenceType
-from . import state, timers
+from . import names, state, timers
 from .errors import EngineError, element, guard
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
 from .normalize import ExpressionError, retry_delays
@@ -256,6 +257,11 @@ def stopped_at(workflow, task_id):
     return task
 
 
+def names_used(workflow, task_id):
+    """The variables the element of a parked task reads or sets (see names.of)."""
+    return names.of(stopped_at(workflow, task_id).task_spec)
+
+
 def waits_at(workflow, task_id):
     try:
         return stopped_at(workflow, task_id) is not None
@@ -332,10 +338,28 @@ def waiting_messages(workflow):
     for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
         definition = getattr(task.task_spec, "event_definition", None)
         inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-        for item in inner:
+        for index, item in enumerate(inner):
             if isinstance(item, MessageEventDefinition):
-                waits.append(MessageWait(str(task.id), *element(task), item.name))
+                # An event-based gateway waits for its events; each is caught by the element after it.
+                catcher = task.task_spec.outputs[index] if isinstance(task.task_spec, EventBasedGateway) \
+                    else task.task_spec
+                waits.append(MessageWait(str(task.id), catcher.bpmn_id, catcher.bpmn_name, item.name))
     return waits
+
+
+def _message_definition(task, message):
+    definition = getattr(task.task_spec, "event_definition", None)
+    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    matching = [d for d in inner if isinstance(d, MessageEventDefinition) and d.name == message]
+    if task.state != TaskState.WAITING or not matching:
+        raise EngineError(*element(task), f"this task is not waiting for the message {message!r}")
+    return matching[0]
+
+
+def message_variable(workflow, task_id, message):
+    """The variable the waiting task puts the message's data into (its ``messageVariable``), or
+    None: then the data becomes instance data, field by field."""
+    return getattr(_message_definition(_task(workflow, task_id), message), "message_var", None)
 
 
 def deliver(workflow, task_id, message, payload, now, parked=()):
@@ -345,14 +369,10 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     message (one per customer, say), only the one it was meant for moves.
     """
     task = _task(workflow, task_id)
-    definition = task.task_spec.event_definition
-    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    matching = [d for d in inner if isinstance(d, MessageEventDefinition) and d.name == message]
-    if task.state != TaskState.WAITING or not matching:
-        raise EngineError(*element(task), f"this task is not waiting for the message {message!r}")
-    if getattr(matching[0], "message_var", None) is None:
+    definition = _message_definition(task, message)
+    if getattr(definition, "message_var", None) is None:
         task.data.update(payload)   # no messageVariable in the BPMN: the payload becomes instance data
-    event = BpmnEvent(matching[0], payload=payload)
+    event = BpmnEvent(definition, payload=payload)
     parked, happenings = set(parked), []
     _attempt(workflow, lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task,
              happenings, parked, person=True)
@@ -395,7 +415,7 @@ def assign(workflow, task, settings, now):
     def evaluate(expression):
         return guard(lambda: workflow.script_engine.evaluate(spiff_task, expression), spiff_task)
 
-    def names(setting):
+    def listed(setting):
         if not isinstance(setting, dict):
             return list(setting or [])
         result = evaluate(setting["expr"])
@@ -405,8 +425,8 @@ def assign(workflow, task, settings, now):
             return [str(v) for v in result]
         return [v.strip() for v in str(result).split(",") if v.strip()]
 
-    groups = names(settings.get("candidate_groups")) or ([task.lane] if task.lane else [])
-    assignee = names(settings.get("assignee"))
+    groups = listed(settings.get("candidate_groups")) or ([task.lane] if task.lane else [])
+    assignee = listed(settings.get("assignee"))
     try:
         due_at = _due(settings.get("due"), evaluate, now)
     except EngineError:
@@ -414,7 +434,7 @@ def assign(workflow, task, settings, now):
     except Exception as exc:  # a due expression returning nonsense, or a bad ISO value
         raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
     party = evaluate(settings["external_party"]) if settings.get("external_party") else None
-    return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(names(settings.get("candidate_users")))),
+    return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(listed(settings.get("candidate_users")))),
                       assignee[0] if assignee else None, due_at, str(party) if party else None,
                       int(settings.get("link_days") or 14))
 

@@ -16,17 +16,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from . import normalize, services
-from .normalize import CAMUNDA_NS, NS, ExpressionError
+from .. import forms
+from . import normalize, services, settings
+from .normalize import CAMUNDA_NS, NS
 from .state import dump_spec
 
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                            huge_tree=False, remove_blank_text=False)
-HUMAN_TASKS = ("userTask", "manualTask")
-# A receive task names who sends its message (a customer's contact, say) with the
-# same properties as a user task; it is then a task for people too: done by
-# sending the message through a link or a form, instead of by a machine's API call.
-_PERSON_PROPERTIES = ("externalParty", "candidateGroups", "candidateUsers", "assignee")
 _CAMUNDA_SERVICE_ATTRS = ("class", "expression", "delegateExpression", "type")
 
 
@@ -67,6 +63,7 @@ class Process:
     tasks: dict          # element id -> assignment, form and due-date settings of a human task
     controls: dict       # element id -> the control it evidences (its ``control`` property), e.g. "A.10.3"
     forms: dict          # form name -> JSON Schema
+    inputs: dict         # {"start": settings.start_form, "messages": settings.message_forms}
     files: dict          # supporting files (DMN, called BPMN, forms): name -> text
     content_hash: str
 
@@ -75,17 +72,26 @@ def _detail(file, element, message):
     return {"file": file, "element": element, "message": message}
 
 
+_NO_DTD = "DOCTYPE and ENTITY declarations are not allowed in BPMN/DMN files"
+
+
 def parse_xml(data, filename):
-    """Parse untrusted XML: no DTD, no entities, no network. Raises DeployError."""
+    """Parse untrusted XML: UTF-8, no DTD, no entities, no network. Raises DeployError."""
     if not data.strip():
         raise DeployError([_detail(filename, None, "the file is empty")])
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        raise DeployError([_detail(filename, None,
-                                   "DOCTYPE and ENTITY declarations are not allowed in BPMN/DMN files")])
     try:
-        return etree.fromstring(data, etree.XMLParser(**_XML_PARSER_OPTIONS))
+        root = etree.fromstring(data, etree.XMLParser(**_XML_PARSER_OPTIONS))
     except etree.XMLSyntaxError as exc:
+        if "entit" in str(exc).lower():   # libxml2 stopped at entities it would not expand
+            raise DeployError([_detail(filename, None, _NO_DTD)]) from None
         raise DeployError([_detail(filename, None, f"not well-formed XML: {exc}")]) from None
+    # Judged on the parsed document, so no encoding (UTF-7, UTF-16) or position hides a DTD.
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise DeployError([_detail(filename, None, _NO_DTD)])
+    if (info.encoding or "UTF-8").upper() not in ("UTF-8", "US-ASCII", "ASCII"):
+        raise DeployError([_detail(filename, None, f"the file is encoded as {info.encoding}: save it as UTF-8")])
+    return root
 
 
 def _kind(root):
@@ -128,36 +134,6 @@ def _camunda_service_problems(root):
                 f"(spiffworkflow:serviceTaskOperator) or a script task instead")
 
 
-def _misplaced_pii(node, followed=True, path="(root)"):
-    """Where a form marks a field ``x-pii`` that a10flow.personal.split does not reach (under
-    $ref, allOf, oneOf, additionalProperties, …): its value would enter a hashed record."""
-    found = []
-    if isinstance(node, dict):
-        if node.get("x-pii") is True and not followed:
-            found.append(path)
-        for key, value in node.items():
-            if key == "properties" and isinstance(value, dict):
-                for name, sub in value.items():
-                    found += _misplaced_pii(sub, followed, f"{path}/properties/{name}")
-            elif key == "items" and isinstance(value, dict):
-                found += _misplaced_pii(value, followed, f"{path}/items")
-            elif isinstance(value, (dict, list)):
-                found += _misplaced_pii(value, False, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += _misplaced_pii(value, False, f"{path}/{i}")
-    return found
-
-
-def _properties(node):
-    """Name/value properties, from the SpiffArena modeller or Camunda Modeler's extension properties."""
-    found = {}
-    for path in ("bpmn:extensionElements/camunda:properties/camunda:property",
-                 "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"):
-        found.update({p.get("name"): p.get("value") for p in node.iterfind(path, NS)})
-    return found
-
-
 class _Upload:
     """The files of one upload, sorted by kind, with every problem found so far."""
 
@@ -169,12 +145,16 @@ class _Upload:
         for name, data in files:
             self._add(os.path.basename(name or "unnamed"), data)
 
+    def problem(self, file, element, message):
+        self.problems.append(_detail(file, element, message))
+
+    def warn(self, file, element, message):
+        self.warnings.append(_detail(file, element, message))
+
     def _add(self, name, data):
         self.raw[name] = data
         if name.lower().endswith(".json"):
-            schema = self._schema(name, data)
-            if schema is not None:
-                self.forms[name] = schema
+            self.forms[name] = self._schema(name, data)   # None: broken, its problem recorded
             return
         try:
             root = parse_xml(data, name)
@@ -194,11 +174,13 @@ class _Upload:
             schema = json.loads(data)
             if not isinstance(schema, dict):
                 raise jsonschema.SchemaError("a form must be a JSON object")
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-            for where in _misplaced_pii(schema):
-                self.problems.append(_detail(name, None, f"\"x-pii\" at {where} would not be kept out of the "
-                                             "evidence: mark fields under \"properties\" and \"items\" only"))
+            if problems := forms.deploy_problems(schema):
+                self.problems.extend(_detail(name, None, message) for message in problems)
+            else:
+                jsonschema.validators.validator_for(schema).check_schema(schema)
             return schema
+        except RecursionError:
+            self.problems.append(_detail(name, None, f"the form nests more than {forms.MAX_FORM_DEPTH} levels deep"))
         except (ValueError, UnicodeDecodeError) as exc:
             self.problems.append(_detail(name, None, f"not valid JSON: {exc}"))
         except jsonschema.SchemaError as exc:
@@ -209,7 +191,7 @@ class _Upload:
     def form(self, ref):
         """(name, JSON Schema) for a task's form reference: uploaded, else from forms/; or None.
 
-        A file in forms/ that is no valid schema gives (name, None), its problem recorded.
+        A form that is no valid schema (uploaded or in forms/) gives (name, None), its problem recorded.
         """
         candidates = [c for c in (ref, f"{ref}.json", f"{ref}.schema.json") if "/" not in c and ":" not in c]
         for candidate in candidates:
@@ -253,12 +235,15 @@ def parse_upload(files, forms_dir=None, resolve=None):
             upload.problems.append(_detail(name, element, message))
         for element, message, is_error in services.deploy_problems(root):
             (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
-        for node, message in _people_tasks(root, root):
-            upload.task_settings[node.get("id")] = _task_settings(upload, node, name, message)
+        for node, message in settings.people_tasks(root, root):
+            upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
         problems, warnings = normalize.normalize_bpmn(root)
         upload.problems.extend(_detail(name, e, m) for e, m in problems)
         upload.warnings.extend(_detail(name, e, m) for e, m in warnings)
         processes = root.findall("bpmn:process", NS)
+        for proc in processes:
+            if problem := _key_problem(proc.get("id"), "process"):
+                upload.problems.append(_detail(name, proc.get("id"), problem))
         if not processes:
             upload.problems.append(_detail(name, None, "the file has no bpmn:process"))
         elif not any(_executable(p) for p in processes):
@@ -283,6 +268,17 @@ def parse_upload(files, forms_dir=None, resolve=None):
     return Deployment(result, decisions, upload.warnings)
 
 
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}")
+
+
+def _key_problem(key, kind):
+    """Why a process or decision id cannot name a definition (it names URLs and files too), or None."""
+    if key is None or not _KEY.fullmatch(key):
+        return (f"the {kind} id {key!r} may hold only letters, digits, '_', '-' and '.', starting with a "
+                "letter or '_' (at most 255 characters)")
+    return None
+
+
 def _executable(process):
     # Spiff, like the BPMN spec, treats a missing isExecutable as executable.
     return process.get("isExecutable", "true") == "true"
@@ -298,6 +294,9 @@ def _add_dmn(upload, parser, name, root):
     decisions = []
     for decision in root.findall("{*}decision"):
         decision_id = decision.get("id")
+        if problem := _key_problem(decision_id, "decision"):
+            upload.problems.append(_detail(name, decision_id, problem))
+            continue
         single = copy.deepcopy(root)
         for other in single.findall("{*}decision"):
             if other.get("id") != decision_id:
@@ -404,15 +403,19 @@ def _build(upload, parser, key, owner):
         for ts in s.task_specs.values():
             if getattr(ts, "bpmn_id", None):
                 lanes[ts.bpmn_id] = ts.lane
-    tasks, forms = {}, {}
+    tasks, forms, messages = {}, {}, {}
     called_files = {owner[k][0] for k in subprocess_specs if k in owner}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
-        for node, message in _people_tasks(proc_node, proc_node.getroottree().getroot()):
+        for node, message in settings.people_tasks(proc_node, proc_node.getroottree().getroot()):
             element = node.get("id")
-            settings = upload.task_settings.get(element) or _task_settings(upload, node, filename, message)
-            tasks[element] = settings | {"lane": lanes.get(element)}
-            if settings["form"]:
-                forms[settings["form"]] = upload.form(settings["form"])[1]
+            found = upload.task_settings.get(element) or settings.task_settings(upload, node, filename, message)
+            tasks[element] = found | {"lane": lanes.get(element)}
+        messages.update(settings.message_forms(upload, proc_node, filename, tasks))
+    inputs = {"start": settings.start_form(upload, proc, filename), "messages": messages}
+    for name in [t["form"] for t in tasks.values()] + [inputs["start"] and inputs["start"]["form"],
+                                                        *messages.values()]:
+        if name:
+            forms[name] = upload.form(name)[1]
     supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
     files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
     for n in forms:
@@ -424,125 +427,11 @@ def _build(upload, parser, key, owner):
     controls = {}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
         for node in proc_node.iter("*"):
-            control = _properties(node).get("control") if node.get("id") else None
+            control = settings.properties(node).get("control") if node.get("id") else None
             if control:
                 controls[node.get("id")] = control
     return Process(
         key=key, name=proc.get("name") or key, filename=filename, controls=controls,
         bpmn_xml=raw.decode("utf-8"), bpmn_sha256=hashlib.sha256(raw).hexdigest(),
-        spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, files=files,
+        spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, inputs=inputs, files=files,
         content_hash=digest.hexdigest())
-
-
-def _people_tasks(scope, root):
-    """The tasks in ``scope`` that people do: (node, None) for user and manual tasks,
-    (node, message name) for receive tasks that name who sends their message."""
-    for node in scope.iter(*(f"{{{NS['bpmn']}}}{tag}" for tag in HUMAN_TASKS)):
-        yield node, None
-    for node in scope.iterfind(".//bpmn:receiveTask", NS):
-        props = _properties(node)
-        if any(props.get(p) or node.get(f"{{{CAMUNDA_NS}}}{p}") for p in _PERSON_PROPERTIES):
-            ref = node.get("messageRef")
-            message = root.find(f"bpmn:message[@id='{ref}']", NS) if ref else None
-            yield node, (message.get("name") or ref) if message is not None else ref
-
-
-def _task_settings(upload, node, filename, message=None):
-    """Assignment, due date and form of one human task, from Camunda and Spiff attributes.
-
-    ``message``: the task is a receive task, done by sending this message.
-    """
-    element = node.get("id")
-    props = _properties(node)
-    if node.tag.endswith("receiveTask") and not message:
-        upload.problems.append(_detail(filename, element, "a receive task that people answer needs a message "
-                                       "(messageRef naming a bpmn:message)"))
-
-    def setting(camunda_attr, spiff_prop):
-        value = node.get(f"{{{CAMUNDA_NS}}}{camunda_attr}")
-        return value if value is not None else props.get(spiff_prop)
-
-    settings = {
-        "name": node.get("name") or element,
-        "candidate_groups": setting("candidateGroups", "candidateGroups"),
-        "candidate_users": setting("candidateUsers", "candidateUsers"),
-        "assignee": setting("assignee", "assignee"),
-        "due": setting("dueDate", "dueIn"),
-        "documentation": (node.findtext("bpmn:documentation", None, NS) or "").strip() or None,
-        "form": None,
-        "message": message,
-        # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
-        "external_party": props.get("externalParty"),
-        "link_days": props.get("linkDays") or "14",
-        # What of the instance's data the task's page shows (the only data an external party sees).
-        "show": [e.strip() for e in (props.get("show") or "").split(",") if e.strip()],
-        # Separation of duties: whoever did one of these tasks may not do this one.
-        "separate_from": [e.strip() for e in (props.get("separateFrom") or "").split(",") if e.strip()],
-    }
-    if settings["external_party"]:
-        try:
-            settings["external_party"] = normalize.python_expression(settings["external_party"])
-        except ExpressionError as exc:
-            upload.problems.append(_detail(filename, element, f"externalParty: {exc}"))
-    if not settings["link_days"].isdigit() or not 1 <= int(settings["link_days"]) <= 90:
-        upload.problems.append(_detail(filename, element, "linkDays must be a whole number of days, 1 to 90"))
-    for attr in ("candidate_groups", "candidate_users", "assignee"):
-        try:
-            settings[attr] = assignment_expression(settings[attr])
-        except ExpressionError as exc:
-            upload.problems.append(_detail(filename, element, f"{attr}: {exc}"))
-    try:
-        settings["due"] = due_expression(settings["due"])
-    except ExpressionError as exc:
-        upload.problems.append(_detail(filename, element, f"due date: {exc}"))
-
-    # formJsonSchemaFilename always names a JSON Schema; a camunda:formKey may
-    # name a Camunda Tasklist form, which runs here without a schema.
-    schema_ref = props.get("formJsonSchemaFilename")
-    form_key = node.get(f"{{{CAMUNDA_NS}}}formKey")
-    if form_key and form_key.endswith(".json"):
-        schema_ref = schema_ref or form_key
-    ref = schema_ref or form_key
-    found = upload.form(ref or f"{element}.schema.json")
-    if found and found[1] is None:
-        return settings  # the form file exists but is broken: reported where it was read
-    if schema_ref and not found:
-        upload.problems.append(_detail(filename, element, f"form {schema_ref!r} was not found: upload it "
-                                       "with the definition or put it in forms/"))
-    elif ref and not found:
-        upload.warnings.append(_detail(filename, element, f"form key {ref!r} names no JSON Schema form (a Camunda "
-                                "Tasklist form?); the task accepts any data until it has one"))
-    elif found:
-        settings["form"] = found[0]
-    return settings
-
-
-def assignment_expression(value):
-    """Literal comma lists stay as they are; ``${…}`` becomes {"expr": python}."""
-    if value is None or not value.strip():
-        return None
-    juel = normalize.JUEL.match(value)
-    if not juel:
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return {"expr": normalize.juel_to_python(juel.group(1))}
-
-
-def due_expression(value):
-    """A due date: ISO duration or date-time, Camunda's ``dateTime().plusDays(n)``, or an expression."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    juel = normalize.JUEL.match(value)
-    if juel:
-        iso = normalize.joda_due_to_iso(juel.group(1))
-        if iso:
-            return {"duration": iso}
-        return {"expr": normalize.juel_to_python(juel.group(1))}
-    if normalize.is_iso_duration(value):
-        return {"duration": normalize.lenient_duration(value)}
-    if problem := normalize.check_datetime(value):
-        raise ExpressionError(problem)
-    if normalize.DATETIME.match(value):
-        return {"date": value}
-    normalize.check_expression(value)
-    return {"expr": value}

@@ -1,5 +1,5 @@
 """Steps from outside time and people: due timers firing, BPMN messages arriving."""
-from .. import clock, incidents, personal
+from .. import clock, forms, incidents, personal
 from ..engine import runner
 from ..errors import NotFound
 from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
@@ -43,13 +43,26 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         if wait is None or instance.status not in LIVE:
             raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
         workflow = runner.load(specs_of(instance.version), instance.state)
+        answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
+        schema = _message_form(instance.version, workflow, wait, answered)
+        forms.check(schema, data)
         happenings = runner.deliver(workflow, wait.task_id, message, data, clock.now(),
                                     incidents.parked(instance.id))
         received, rest = happenings[0], happenings[1:]
-        answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
         if answered is not None and answered.status == TaskStatus.OPEN:
             mark_done(answered, actor_of(actor)["name"], clock.now())
-        append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
-                          (received.element_id, received.element_name), received.data)
+        received.data["payload"], private = personal.split(schema, data, "/payload")
+        kept = append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+                                (received.element_id, received.element_name), received.data)
+        personal.store(instance.id, kept["seq"], "/data", private)
         conclude(instance, workflow, rest)
     return instance
+
+
+def _message_form(version, workflow, wait, answered):
+    """What a message's data may hold: the form of the task people answer by it, else the form of
+    the element catching it; with neither, anything, but only into its ``messageVariable``."""
+    schema = forms.for_task(answered) if answered is not None else forms.for_message(version, wait.element_id)
+    if schema is None and runner.message_variable(workflow, wait.task_id, wait.message):
+        return forms.FREE
+    return schema

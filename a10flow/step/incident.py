@@ -1,5 +1,5 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
-from .. import clock, incidents, personal
+from .. import clock, forms, incidents, personal
 from ..engine import runner
 from ..errors import Conflict, Invalid
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
@@ -36,6 +36,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
         if scheduled and not incidents.is_due(incident, clock.now()):
             return incident   # another process retried it meanwhile
         workflow = runner.load(specs_of(instance.version), instance.state)
+        _check_data(workflow, incident, data)
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
                           (incident.element_id, incident.element_name),
                           {"incident": incident.id, "attempt": incident.attempts + 1, "data": data})
@@ -43,7 +44,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
         if runner.waits_at(workflow, incident.task_id):
             happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
         else:
-            happenings = _run_on(workflow, incident, parked, data)
+            happenings = _run_on(workflow, incident, parked)
         if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
@@ -53,11 +54,8 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
     return incident
 
 
-def _run_on(workflow, incident, parked, data):
+def _run_on(workflow, incident, parked):
     """Retry a step that was rolled back: its timers fire again, from the stored state."""
-    if data:
-        raise Invalid("this incident's step was rolled back: there is no element to give data to",
-                      [{"field": "data", "message": "only for an element that stopped at a failure"}])
     happenings = runner.advance(workflow, clock.now(), parked) if incident.by_timer else []
     if not any(h.type == EvidenceType.TIMER_FIRED for h in happenings):
         raise Conflict("nothing waits to run again: the step that failed here was a person's or a message's, and "
@@ -78,6 +76,7 @@ def resolve_incident(incident_id, user, comment, data=None):
         incident = _unresolved(incident_id)
         workflow = runner.load(specs_of(instance.version), instance.state)
         happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
+        _check_data(workflow, incident, data)
         if by_hand:
             if why := runner.cannot_skip(workflow, incident.task_id):
                 raise Conflict(why, [{"element": incident.element_id, "message": why}])
@@ -87,9 +86,29 @@ def resolve_incident(incident_id, user, comment, data=None):
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RESOLVED, actor_of(user),
                           (incident.element_id, incident.element_name),
                           {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
-                           "data": data if by_hand else None})
+                           "data": data})
         conclude(instance, workflow, happenings)
     return incident
+
+
+def _check_data(workflow, incident, data):
+    """An owner's data for a failed element may give only the variables the element's own code
+    reads or sets (its script, conditions, decision inputs and outputs…), as plain, bounded JSON.
+
+    :raises Invalid: naming each other field.
+    """
+    if not data:
+        return
+    if not runner.waits_at(workflow, incident.task_id):
+        raise Invalid("this incident's step was rolled back: there is no element to give data to",
+                      [{"field": "data", "message": "only for an element that stopped at a failure"}])
+    forms.check(forms.FREE, data)
+    used = runner.names_used(workflow, incident.task_id)
+    if unknown := sorted(set(data) - used):
+        raise Invalid(f"{incident.element_name or incident.element_id} uses no such variable",
+                      [{"field": name, "message": "not a variable this element reads or sets "
+                                                             f"(it uses: {', '.join(sorted(used)) or 'none'})"}
+                       for name in unknown])
 
 
 def _unresolved(incident_id):

@@ -1,9 +1,8 @@
 """Starting instances: by a person, or by a timer start event falling due."""
 from datetime import timedelta
 
-from .. import clock, evidence
+from .. import clock, evidence, forms, personal
 from ..engine import runner
-from ..errors import Invalid
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
 
@@ -12,12 +11,16 @@ START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried 
 
 
 def start_instance(version, user, data=None, business_key=None):
-    """Start an instance of ``version``; returns it with its first tasks open."""
-    if not isinstance(data or {}, dict):
-        raise Invalid("data must be a JSON object", [{"field": "data", "message": "must be an object"}])
+    """Start an instance of ``version`` with ``data`` as its start form has it; returns it with its
+    first tasks open.
+
+    :raises Invalid: the data is not what the start form declares (a process without one takes none).
+    """
+    data = {} if data is None else data
+    forms.check(forms.for_start(version), data)
     try:
         with transaction():
-            return _start(version, user, data or {}, business_key)
+            return _start(version, user, data, business_key)
     except runner.EngineError as exc:
         raise step_failed(exc) from exc
 
@@ -31,8 +34,10 @@ def _start(version, actor, data, business_key=None, timer=None):
                         created_at=now, updated_at=now)
     db.session.add(instance)
     db.session.flush()
-    evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(actor),
-                    data={"business_key": business_key, "data": data})
+    entered, private = personal.split(forms.for_start(version), data, "/data")   # x-pii stays out
+    kept = evidence.append(instance, EvidenceType.INSTANCE_STARTED, actor_of(actor),
+                           data={"business_key": business_key, "data": entered})
+    personal.store(instance.id, kept["seq"], "/data", private)
     if timer is not None:
         evidence.append(instance, EvidenceType.TIMER_FIRED, TIMER_ACTOR, (timer["element_id"], timer["name"]),
                         {k: timer[k] for k in ("due_at", "fired_at", "lateness_seconds", "missed_periods")})

@@ -1,7 +1,7 @@
 """People's steps on human tasks: complete (in person or through a link), claim, give back."""
 from .. import clock, evidence, forms, incidents, links, personal, tasks
 from ..engine import runner
-from ..errors import Conflict, Forbidden, Invalid
+from ..errors import Conflict, Forbidden
 from ..models import EvidenceType
 from .transaction import (actor_of, conclude, keep_duties_apart, lock, locked, mark_done, open_task, specs_of,
                           task_instance, transaction)
@@ -31,10 +31,7 @@ def complete_task(task_id, user, data, link_token=None):
         if link_token is None:
             keep_duties_apart(instance, task, user)
         schema = forms.for_task(task)
-        if schema is not None:
-            errors = forms.field_errors(schema, data)
-            if errors:
-                raise Invalid("the form has errors", errors)
+        forms.check(schema, data)   # only what the form declares: a task without one takes no data
         workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record

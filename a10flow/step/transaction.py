@@ -105,6 +105,7 @@ def append_concealed(instance, known, type_, actor, element, data):
     data, found = personal.conceal_known(known, data)
     kept = evidence.append(instance, type_, actor, element, data)
     personal.store(instance.id, kept["seq"], "/data", found)
+    return kept
 
 
 def _record_entry(instance, element_id, params):

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, request
 from sqlalchemy.orm import joinedload
 
-from . import clock
+from . import clock, forms
 from .errors import Forbidden, ServiceError
 from .models import ApiToken, Role, User, db
 
@@ -27,7 +27,8 @@ _passwords = PasswordHasher()   # argon2id: memory-hard, so a stolen hash is slo
 
 
 def add_user(name, role=Role.STAFF, groups=(), email=None, password=None):
-    user = User(name=name, role=Role(role), groups=list(groups), email=email)
+    """A new user, in the caller's transaction. :raises ValueError: ``email`` is no e-mail address."""
+    user = User(name=name, role=Role(role), groups=list(groups), email=forms.email_address(email) if email else None)
     if password:
         set_password(user, password)
     db.session.add(user)

@@ -163,7 +163,11 @@ def users_add(name, groups, role, email, token, password):
         click.echo(f"error: user {name!r} already exists", err=True)
         sys.exit(1)
     secret = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email, secret)
+    try:
+        user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email, secret)
+    except ValueError as exc:
+        click.echo(f"error: --email {email!r}: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"added {name} ({role}) groups: {', '.join(user.groups) or '-'}")
     if token:
         click.echo(auth.issue_token(user))

@@ -1,35 +1,35 @@
 """External links: one task, done by someone without an account, through an expiring token.
 
-The token is 256 random bits, shown once; only its hash is stored. A link works
-until it expires, is revoked, or its task is done (by the link or otherwise).
+A link delegates its task: whoever sent it (or the process, for a task naming
+``externalParty``) answers for what is done through it (see a10flow.step.link). The token
+is 256 random bits, shown once; only its hash is stored. A link works until it expires, is
+revoked, or its task is done (by the link or otherwise). Issuing and revoking are evidence.
 """
 import secrets
 from datetime import timedelta
 
-from . import clock
+from . import clock, evidence, personal
 from .auth import hash_token
-from .errors import Conflict, Gone, NotFound
-from .models import ExternalLink, TaskStatus, db
+from .errors import Gone, NotFound
+from .models import EvidenceType, ExternalLink, TaskStatus, db
 
 DEFAULT_LIFETIME = timedelta(days=14)
 
 
-def issue(task, party, creator=None, lifetime=DEFAULT_LIFETIME):
-    """A new link for an open task, in the caller's transaction; returns (link, token)."""
+def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None):
+    """A new link for an open task of the locked ``instance``, recorded as issued by ``actor``
+    (for ``creator``, the person it speaks for; None: the process). Returns (link, token)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now,
                         created_by=creator.id if creator else None, expires_at=now + lifetime)
     db.session.add(link)
-    return link, token
-
-
-def create(task, party, creator=None, lifetime=DEFAULT_LIFETIME):
-    """Issue and commit a link for an open task. :raises Conflict: if the task is done."""
-    if task.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task.id} is already {task.status.value}")
-    link, token = issue(task, party, creator, lifetime)
-    db.session.commit()
+    db.session.flush()
+    private = []   # the party's address is personal: kept beside the record, like an x-pii field
+    kept = evidence.append(instance, EvidenceType.LINK_ISSUED, actor, (task.element_id, task.name), {
+        "task_id": task.id, "link": link.id, "party": personal.conceal("/party", party, private),
+        "expires_at": link.expires_at.isoformat()})
+    personal.store(instance.id, kept["seq"], "/data", private)
     return link, token
 
 
@@ -47,10 +47,9 @@ def usable(token):
     return link
 
 
-def revoke(link_id):
+def of_task(task_id, link_id):
+    """:raises NotFound: no such link for this task."""
     link = db.session.get(ExternalLink, link_id)
-    if link is None:
+    if link is None or link.task_id != task_id:
         raise NotFound(f"link {link_id} not found")
-    link.revoked_at = link.revoked_at or clock.now()
-    db.session.commit()
     return link

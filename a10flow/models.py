@@ -76,6 +76,8 @@ class EvidenceType(str, Enum):
     SERVICE_RUN = "service.run"
     TIMER_FIRED = "timer.fired"
     TASK_REASSIGNED = "task.reassigned"
+    LINK_ISSUED = "link.issued"
+    LINK_REVOKED = "link.revoked"
     MESSAGE_RECEIVED = "message.received"
     PERSONAL_DATA_ERASED = "personal_data.erased"
 
@@ -84,6 +86,7 @@ class EmailStatus(str, Enum):
     NONE = "none"          # the recipient has no address
     PENDING = "pending"    # to be sent; retried with back-off until it is
     SENT = "sent"
+    FAILED = "failed"      # cannot be sent (no real address): kept, marked, not retried
 
 
 class DefinitionKind(str, Enum):
@@ -225,6 +228,7 @@ class HumanTask(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     completed_at = db.Column(UTCDateTime)
     completed_by = db.Column(db.String(120))
+    completed_for = db.Column(db.String(120))   # done through a link: the person who sent it (delegated)
     draft = db.Column(db.JSON)   # form data saved but not submitted (web "save draft")
     instance = db.relationship(Instance)
     candidates = db.relationship("TaskCandidate", cascade="all, delete-orphan", lazy="selectin")

@@ -11,7 +11,7 @@ import string
 from datetime import timedelta
 from email.message import EmailMessage
 
-from . import clock
+from . import clock, forms
 from .models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def recipients(instance_id, params):
 def queue(instance, element_id, params, data):
     """Write one notification per recipient; returns the names notified."""
     now = clock.now()
-    subject = render(params["subject"], data) or f"{instance.version.name}: {element_id}"
+    subject = _subject(render(params["subject"], data) or f"{instance.version.name}: {element_id}")
     body = render(params["message"], data)
     people = recipients(instance.id, params)
     for user in people:
@@ -70,6 +70,11 @@ def queue(instance, element_id, params, data):
             created_at=now, email_status=EmailStatus.PENDING if user.email else EmailStatus.NONE,
             next_attempt_at=now if user.email else None))
     return sorted(u.name for u in people)
+
+
+def _subject(text):
+    # One line (a header cannot hold a line break: instance data may), as long as the column is.
+    return " ".join(text.split())[:255]
 
 
 # A link's token may sit in the outbox only until the e-mail carrying it is out.
@@ -85,7 +90,7 @@ def queue_link(instance, task, link, token, base_url):
               f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
     now = clock.now()
     db.session.add(Notification(email=link.party, instance_id=instance.id, element_id=task.element_id,
-                                subject=f"{instance.version.name}: {task.name}", body="\n".join(lines),
+                                subject=_subject(f"{instance.version.name}: {task.name}"), body="\n".join(lines),
                                 created_at=now, email_status=EmailStatus.PENDING, next_attempt_at=now))
 
 
@@ -105,19 +110,27 @@ def deliver(smtp, limit=100):
             db.session.commit()
             continue
         now = clock.now()
+        row.attempts += 1
         try:
             _send(smtp, row)
             row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
             row.body = _LINK_TOKEN.sub(r"\1[sent by e-mail]", row.body)
             sent += 1
-        except (OSError, smtplib.SMTPException) as exc:
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"
+        except _Undeliverable as exc:   # trying again cannot help: kept, marked, never blocking the rest
+            row.email_status, row.next_attempt_at, row.last_error = EmailStatus.FAILED, None, str(exc)
+            failed += 1
+            log.warning("e-mail %s cannot be sent: %s", row.id, exc)
+        except Exception as exc:   # the server, the network, a refusal: backed off, this row alone
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_BACKOFF)
             failed += 1
-            log.warning("e-mail %s to %s failed (attempt %s): %s", row.id, _address(row), row.attempts, exc)
+            log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
         db.session.commit()
     return sent, failed
+
+
+class _Undeliverable(Exception):
+    """The e-mail itself is at fault (no real address), not the way to send it."""
 
 
 def _address(row):
@@ -125,9 +138,13 @@ def _address(row):
 
 
 def _send(smtp, row):
+    try:
+        to = forms.email_address(_address(row))
+    except ValueError as exc:
+        raise _Undeliverable(f"{_address(row)!r} is not an e-mail address: {exc}") from None
     message = EmailMessage()
     message["From"] = smtp["from"]
-    message["To"] = _address(row)
+    message["To"] = to
     message["Subject"] = row.subject
     message.set_content(row.body)
     with smtplib.SMTP(smtp["host"], smtp["port"], timeout=smtp.get("timeout", 30)) as client:

@@ -47,13 +47,33 @@ def may_claim(task, user):
 def separation_conflict(task, settings, user):
     """The earlier task of this instance the user did that this one must be kept apart from, or None.
 
-    Rule: an approver may not approve what they assessed (``separateFrom`` on the task).
+    Rule: an approver may not approve what they assessed (``separateFrom`` on the task), also
+    when they had it done through a link of theirs.
     """
     if not settings.get("separate_from"):
         return None
     return db.session.scalar(db.select(HumanTask).where(
         HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(settings["separate_from"]),
-        HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by == user.name).limit(1))
+        HumanTask.status == TaskStatus.COMPLETED,
+        or_(HumanTask.completed_by == user.name, HumanTask.completed_for == user.name)).limit(1))
+
+
+def may_hand_out(task, settings, user):
+    """Why ``user`` may not give the task to an outside party by a link, or None when they may.
+
+    Rule: a link delegates the task. Only a task its process made for an outside party (one
+    naming ``externalParty``) may be handed out, and only by someone who may do it themselves;
+    separation of duties then holds against them (checked by the caller)."""
+    if not settings.get("external_party"):
+        return "this task is not one for an outside party: its process names none (externalParty)"
+    if not may_complete(task, user):
+        return "only someone who may do this task can hand it to an outside party"
+    return None
+
+
+def may_revoke(link, user):
+    # Rule: who sent a link, or anyone who may do its task, or an owner, may withdraw it.
+    return link.created_by == user.id or may_complete(link.task, user) or user.role in (Role.ADMIN, Role.OWNER)
 
 
 def may_complete(task, user):

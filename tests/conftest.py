@@ -166,6 +166,14 @@ def purchase(as_):
     return response.json
 
 
+def purchase_for_outsiders(as_):
+    """A version of the purchase whose first task may be handed out by link (it names an externalParty)."""
+    bpmn = (DATA / "purchase.bpmn").read_bytes().replace(
+        b'costs.</bpmn:documentation>', b'costs.</bpmn:documentation><bpmn:extensionElements><camunda:properties>'
+        b'<camunda:property name="externalParty" value="None"/></camunda:properties></bpmn:extensionElements>')
+    assert as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json").status_code == 201
+
+
 class Visitor:
     """A browser without JavaScript: keeps its cookies, sends the page's CSRF token back."""
 

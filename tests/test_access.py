@@ -77,7 +77,8 @@ def test_the_table_covers_every_route(app):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
-    from conftest import DATA, probe
+    from conftest import DATA, probe, purchase_for_outsiders
+    purchase_for_outsiders(as_)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
     made = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json

@@ -65,8 +65,8 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     asks = _tasks(as_, instance["id"], "acknowledge_change")
     assert len(asks) == 3 and {a["message"] for a in asks} == {"change_acknowledgement"}
     links = {}
-    for ask in asks:
-        made = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "contact"})
+    for ask, customer in zip(asks, CUSTOMERS):
+        made = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": customer["contact"]})
         links[ask["id"]] = made.json["path"]
     bank_a, bank_b, insurer = asks
     assert as_[None].post(links[bank_a["id"]], json={"data": {"response": "acknowledge"}}).status_code == 200
@@ -74,7 +74,8 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     received = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "message.received"]
     assert [(r["actor"]["id"].split(":")[0], r["personal"]["/data/party"], r["data"]["message"], r["data"]["task_id"],
-             r["control"]) for r in received] == [("link", "contact", "change_acknowledgement", bank_a["id"], "A.10.4")]
+             r["control"]) for r in received] == [("link", "ops@bank-a.example", "change_acknowledgement", bank_a["id"],
+                                                   "A.10.4")]
     assert set(received[0]["data"]["party"]) == {"pii_sha256"}   # who it was stays outside the hashed record
     assert {t["id"] for t in _tasks(as_, instance["id"], "acknowledge_change")} == {bank_b["id"], insurer["id"]}
     assert as_[None].post(links[bank_b["id"]], json={"data": {"response": "object",

@@ -64,7 +64,7 @@ def test_wrong_expired_and_withdrawn_links_touch_nothing(as_):
     page = as_[None].get("/x/not-a-token")
     assert page.status_code == 404 and "This link is not valid" in page.text
     types = [r["type"] for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
-    assert types == ["instance.started"]
+    assert types == ["instance.started", "link.issued", "link.issued", "link.revoked"]   # no task was done
 
 
 def test_who_may_make_links(as_):
@@ -108,3 +108,108 @@ def test_without_an_address_no_link_is_made(app, as_):
     as_["alice"].post("/api/v1/instances", json={"process": "review"})
     with app.app_context():
         assert db.session.scalars(db.select(ExternalLink)).all() == []
+
+
+# Two tasks side by side, the second kept apart from the first and meant for an outside party,
+# then a third kept apart from the second.
+APART = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="apart" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:userTask id="assess" name="Assess" camunda:candidateGroups="procurement"/>
+    <bpmn:userTask id="confirm" name="Confirm" camunda:candidateGroups="procurement">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="externalParty" value="None"/><camunda:property name="separateFrom" value="assess"/>
+      </camunda:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:parallelGateway id="join"/>
+    <bpmn:userTask id="approve" name="Approve" camunda:candidateGroups="procurement">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="separateFrom" value="confirm"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="assess"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="confirm"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="assess" targetRef="join"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="confirm" targetRef="join"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="approve"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="approve" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def _apart(as_):
+    assert as_["owner"].deploy(("apart.bpmn", APART)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "apart"}).json
+    return instance, {t["element_id"]: t for t in instance["open_tasks"]}
+
+
+def _link(as_, who, task, party="anna@acme.example"):
+    return as_[who].post(f"/api/v1/tasks/{task['id']}/links", json={"party": party})
+
+
+def test_a_staff_member_cannot_approve_their_own_work_through_a_link_of_their_own(as_):
+    instance, tasks = _apart(as_)
+    assert as_["alice"].post(f"/api/v1/tasks/{tasks['assess']['id']}/complete", json={}).status_code == 200
+    refused = _link(as_, "alice", tasks["confirm"])
+    assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    # Handed out before the assessment, the link stops working once its sender did the assessment.
+    instance, tasks = _apart(as_)
+    path = _link(as_, "alice", tasks["confirm"]).json["path"]
+    assert as_["alice"].post(f"/api/v1/tasks/{tasks['assess']['id']}/complete", json={}).status_code == 200
+    refused = as_[None].post(path, json={"data": {}})
+    assert refused.status_code == 403 and "may no longer" in refused.json["error"]["message"]
+    assert as_["alice"].get(f"/api/v1/tasks/{tasks['confirm']['id']}").json["status"] == "open"
+
+
+def test_what_a_link_does_is_done_for_its_sender(as_):
+    instance, tasks = _apart(as_)
+    made = _link(as_, "alice", tasks["confirm"])
+    assert made.status_code == 201, made.json
+    assert as_[None].post(made.json["path"], json={"data": {}}).status_code == 200
+    assert as_["bob"].post(f"/api/v1/tasks/{tasks['assess']['id']}/complete", json={}).status_code == 200
+    [approve] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]]
+    # Alice had "Confirm" done through her link: she may not approve it either.
+    refused = as_["alice"].post(f"/api/v1/tasks/{approve['id']}/complete", json={})
+    assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    [issued] = [r for r in chain if r["type"] == "link.issued"]
+    assert issued["actor"]["name"] == "alice" and issued["personal"] == {"/data/party": "anna@acme.example"}
+    [done] = [r for r in chain if r["type"] == "task.completed" and r["element"]["id"] == "confirm"]
+    assert done["actor"]["id"] == f"link:{made.json['id']}" and done["data"]["on_behalf_of"]["name"] == "alice"
+
+
+def test_claims_hold_through_links(as_):
+    instance, tasks = _apart(as_)
+    path = _link(as_, "alice", tasks["confirm"]).json["path"]
+    assert as_["bob"].post(f"/api/v1/tasks/{tasks['confirm']['id']}/claim").status_code == 200
+    assert _link(as_, "alice", tasks["confirm"]).status_code == 403   # bob's now
+    refused = as_[None].post(path, json={"data": {}})
+    assert refused.status_code == 403
+    assert as_["bob"].post(f"/api/v1/tasks/{tasks['confirm']['id']}/complete", json={}).status_code == 200
+
+
+def test_only_tasks_meant_for_outside_parties_are_handed_out(as_):
+    instance, tasks = _apart(as_)
+    for who in ("alice", "owner", "admin"):
+        refused = _link(as_, who, tasks["assess"])
+        assert refused.status_code == 403 and "not one for an outside party" in refused.json["error"]["message"]
+    assert _link(as_, "alice", tasks["confirm"], party="Anna at Acme").status_code == 422   # an e-mail address
+    made = _link(as_, "alice", tasks["confirm"]).json
+    revoked = as_["bob"].post(f"/api/v1/tasks/{tasks['confirm']['id']}/links/{made['id']}/revoke")
+    assert revoked.status_code == 200   # bob may do the task, so he may withdraw what stands for it
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    assert [(r["type"], r["actor"]["name"]) for r in chain if r["type"].startswith("link.")] == [
+        ("link.issued", "alice"), ("link.revoked", "bob")]
+
+
+def test_an_external_party_that_is_no_address_stops_the_step_naming_the_task(as_):
+    loose = form("start", supplier_email={"type": "string"})   # the start form does not say it is an address
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json", loose)
+    started = as_["alice"].post("/api/v1/instances", json={
+        "process": "review", "data": {"supplier_email": "anna@acme.example\r\nBcc: everyone@victim.example"}})
+    assert started.status_code == 422
+    [detail] = started.json["error"]["details"]
+    assert detail["element"] == "collect" and "not an e-mail address" in detail["message"]

@@ -1,4 +1,6 @@
 """Reminders and escalation drawn in BPMN: notify and escalate, the outbox, e-mail over real SMTP."""
+import email
+import email.policy
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, notify, scheduler
@@ -100,3 +102,44 @@ def test_bad_operator_parameters_are_refused_at_deploy(as_):
     unknown = bpmn.replace(b'serviceTaskOperator id="escalate"', b'serviceTaskOperator id="fax"')
     deployed = as_["owner"].deploy(("remind.bpmn", unknown))
     assert deployed.status_code == 201 and "fax" in deployed.json["warnings"][0]["message"]
+
+
+def test_one_bad_address_never_holds_up_the_others(app, as_, smtp):
+    from a10flow.models import EmailStatus, Notification
+    with app.app_context():   # the oldest in the outbox has a line break in its address
+        for email in ("ops@bank-a.example\r\nBcc: everyone@victim.example", "risk@bank-b.example"):
+            db.session.add(Notification(email=email, subject="A change to credit-scoring", body="Please read it.",
+                                        email_status=EmailStatus.PENDING, next_attempt_at=T0))
+        db.session.commit()
+        clock.set(T0)
+        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 1)
+        bad, good = db.session.scalars(db.select(Notification).order_by(Notification.id)).all()
+        assert bad.email_status == EmailStatus.FAILED and "not an e-mail address" in bad.last_error
+        assert good.email_status == EmailStatus.SENT
+        clock.set(T0 + timedelta(days=1))
+        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (0, 0)   # marked: not tried again and again
+    assert [m.rcpt_tos for m in smtp.inbox.messages] == [["risk@bank-b.example"]]
+
+
+def test_a_subject_made_from_data_stays_one_line(app, as_, smtp):
+    _emails(app, alice="alice@example.org")
+    bpmn = (DATA / "remind.bpmn").read_bytes()
+    assert as_["owner"].deploy(("remind.bpmn", bpmn), SUPPLIER).status_code == 201
+    clock.set(T0)
+    as_["owner"].post("/api/v1/instances", json={"process": "remind",
+                                                 "data": {"supplier": "Acme\r\nBcc: everyone@victim.example"}})
+    clock.set(T0 + timedelta(days=1, minutes=1))
+    assert _tick(app) == (1, (1, 0))
+    [mail] = smtp.inbox.messages
+    headers = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert mail.rcpt_tos == ["alice@example.org"] and headers["Bcc"] is None
+    assert headers["Subject"] == "Reminder: questionnaire for Acme Bcc: everyone@victim.example"
+
+
+def test_users_have_real_addresses(app, monkeypatch):
+    from click.testing import CliRunner
+
+    from a10flow.cli import main
+    monkeypatch.setenv("A10FLOW_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    added = CliRunner().invoke(main, ["users", "add", "carol", "--email", "carol@example.org\nBcc: x@y.example"])
+    assert added.exit_code == 1 and "not an e-mail address" in added.output

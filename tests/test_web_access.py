@@ -3,7 +3,7 @@ let in, who is refused, who is sent to sign in, and who is not told the thing ex
 missing from the table fails the test, so a new page must be placed."""
 import pytest
 
-from conftest import DATA, Visitor, probe, signed_in
+from conftest import DATA, Visitor, probe, purchase_for_outsiders, signed_in
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN = None, "sam", "alice", "owner", "auditor", "admin"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN]
@@ -69,6 +69,7 @@ def test_the_table_covers_every_page(app):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
+    purchase_for_outsiders(as_)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
     link = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json

@@ -5,10 +5,9 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import clock, links, step, tasks
+from .. import clock, step, tasks
 from ..auth import load_user, require
-from ..errors import NotFound
-from ..models import ExternalLink, Role, TaskStatus, db
+from ..models import Role, TaskStatus
 from . import Id
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
@@ -104,8 +103,9 @@ def complete(args, task_id):
 
 
 class LinkRequestSchema(Schema):
-    party = fields.String(required=True, validate=validate.Length(min=1, max=255),
-                          metadata={"description": "who the link is for, e.g. the supplier contact's e-mail"})
+    party = fields.String(required=True, validate=validate.Length(min=1, max=254),
+                          metadata={"description": "the e-mail address of who the link is for (the supplier's "
+                                                   "contact, say)"})
     days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=90))
 
 
@@ -124,11 +124,15 @@ class NewLinkSchema(LinkSchema):
 @blp.route("/<task_id>/links", methods=["POST"])
 @blp.arguments(LinkRequestSchema)
 @blp.response(201, NewLinkSchema)
+@blp.alt_response(403, description="The task is not one for an outside party (no externalParty), or you may "
+                                   "not do it yourself (claimed by someone else, separation of duties)")
 @require(Role.STAFF, Role.OWNER)
 def create_link(args, task_id):
-    """A link that lets someone without an account do this task (expires in ``days``)."""
-    task = visible_task(task_id)
-    link, token = links.create(task, args["party"], g.user, timedelta(days=args["days"]))
+    """A link that lets someone without an account do this task for you (expires in ``days``).
+    Only for a task whose process names an outside party (``externalParty``), by someone who may
+    do the task: what is done through the link is done on their behalf."""
+    visible_task(task_id)
+    link, token = step.issue_link(task_id, g.user, args["party"], timedelta(days=args["days"]))
     link.token = token
     return link
 
@@ -139,7 +143,4 @@ def create_link(args, task_id):
 def revoke_link(task_id, link_id):
     """Withdraw a link; it answers 410 from now on."""
     visible_task(task_id)
-    link = db.session.get(ExternalLink, link_id)
-    if link is None or link.task_id != task_id:
-        raise NotFound(f"link {link_id} not found")
-    return links.revoke(link_id)
+    return step.revoke_link(task_id, link_id, g.user)

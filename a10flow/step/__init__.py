@@ -5,15 +5,17 @@ it waits, mirrors what now waits (human tasks, timers, messages) into their tabl
 the evidence, saves the state and commits (``transaction``: the frame all of them share).
 A failure that no element can hold keeps nothing of it. Routes, CLI and scheduler call these
 functions: ``start`` (people and timer start events), ``task`` (people's work on tasks),
-``event`` (timers and messages), ``incident`` and ``instance`` (the owner's).
+``link`` (tasks handed to outside parties), ``event`` (timers and messages), ``incident`` and
+``instance`` (the owner's).
 """
 from .event import deliver_message, due_timers, fire_timers
 from .incident import resolve_incident, retry_incident, retry_instance
 from .instance import cancel_instance, migrate_instance
+from .link import issue_link, revoke_link
 from .start import fire_start_timer, start_instance
 from .task import claim_task, complete_task, unclaim_task
 from .transaction import LIVE, TIMER_ACTOR, specs_of
 
 __all__ = ["LIVE", "TIMER_ACTOR", "cancel_instance", "claim_task", "complete_task", "deliver_message",
-           "due_timers", "fire_start_timer", "fire_timers", "migrate_instance", "resolve_incident",
+           "due_timers", "fire_start_timer", "fire_timers", "issue_link", "migrate_instance", "revoke_link", "resolve_incident",
            "retry_incident", "retry_instance", "specs_of", "start_instance", "unclaim_task"]

@@ -2,7 +2,7 @@
 from .. import clock, evidence, forms, incidents, links, personal, tasks
 from ..engine import runner
 from ..errors import Conflict, Forbidden
-from ..models import EvidenceType
+from ..models import EvidenceType, User, db
 from .transaction import (actor_of, conclude, keep_duties_apart, lock, locked, mark_done, open_task, specs_of,
                           task_instance, transaction)
 
@@ -11,7 +11,8 @@ def complete_task(task_id, user, data, link_token=None):
     """Complete a human task with submitted form ``data``; returns the task.
 
     ``user`` is the person completing it, or None when ``link_token`` (an external
-    link for this task) authorizes the completion instead.
+    link for this task) authorizes the completion instead: the link's party then acts on
+    behalf of whoever sent the link, who must still be allowed to do the task.
 
     :raises NotFound, Forbidden, Conflict, Gone (link), Invalid (form errors), StepFailed:
     """
@@ -20,15 +21,15 @@ def complete_task(task_id, user, data, link_token=None):
         link = links.usable(link_token)
         user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
     with locked(instance_id, user) as instance:
-        party = None
+        task = open_task(task_id)
+        sender, party = None, None
         if link_token is not None:
             link = links.usable(link_token)   # again, now the instance is locked
             link.used_at = clock.now()
-            party = link.party   # personal: kept beside the record, like an x-pii field
-        task = open_task(task_id)
-        if link_token is None and not tasks.may_complete(task, user):
+            party, sender = link.party, _sender(instance, task, link)
+        elif not tasks.may_complete(task, user):
             raise Forbidden("this task is claimed by someone else or not offered to you")
-        if link_token is None:
+        else:
             keep_duties_apart(instance, task, user)
         schema = forms.for_task(task)
         forms.check(schema, data)   # only what the form declares: a task without one takes no data
@@ -39,18 +40,37 @@ def complete_task(task_id, user, data, link_token=None):
                   "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
         if party:
             record["party"] = personal.conceal("/party", party, private)
+            record["on_behalf_of"] = actor_of(sender) if sender else PROCESS_SENDER
         if task.message:   # a receive task: the form's data is the message it waits for
             happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
             record["message"] = task.message
         else:
             happenings = runner.complete(workflow, task_id, data, now, parked)
         mark_done(task, actor_of(user)["name"], now)
+        task.completed_for = sender.name if sender else None
         kept = evidence.append(instance, EvidenceType.MESSAGE_RECEIVED if task.message
                                else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
                                record)
         personal.store(instance.id, kept["seq"], "/data", private)
         conclude(instance, workflow, happenings)
     return task
+
+
+PROCESS_SENDER = {"id": "system:process", "name": "the process (the task names its externalParty)"}
+
+
+def _sender(instance, task, link):
+    """The person a link speaks for, who must still be allowed to do its task; None when the
+    process sent it. :raises Forbidden: the task was claimed by someone else since, or the
+    sender has done a task this one must be kept apart from."""
+    if link.created_by is None:
+        return None
+    sender = db.session.get(User, link.created_by)
+    settings = (instance.version.tasks or {}).get(task.element_id, {})
+    if not tasks.may_complete(task, sender) or tasks.separation_conflict(task, settings, sender) is not None:
+        raise Forbidden("the person who sent you this link may no longer have this task done: ask them for a "
+                        "new link", [{"element": task.element_id, "message": "the link's sender may not do it"}])
+    return sender
 
 
 def claim_task(task_id, user):

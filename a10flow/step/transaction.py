@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from .. import canonical, clock, evidence, incidents, links, notify, personal, tasks
+from .. import canonical, clock, evidence, forms, incidents, links, notify, personal, tasks
 from ..engine import runner
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
@@ -156,7 +156,8 @@ def _mirror(instance, workflow):
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
         if offer.external_party:
-            link, token = links.issue(row, offer.external_party, lifetime=timedelta(days=offer.link_days))
+            link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
+                                      timedelta(days=offer.link_days))
             notify.queue_link(instance, row, link, token, current_app.config["A10FLOW_BASE_URL"])
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
@@ -170,6 +171,15 @@ def _mirror(instance, workflow):
     for wait in runner.waiting_messages(workflow):
         db.session.add(MessageWait(instance_id=instance.id, task_id=wait.task_id, element_id=wait.element_id,
                                    message=wait.message))
+
+
+def _address(value, task):
+    """The e-mail address a task's ``externalParty`` gave. :raises EngineError: it gave none."""
+    try:
+        return forms.email_address(value)
+    except ValueError:
+        raise runner.EngineError(task.element_id, task.name, f"externalParty gave {value[:80]!r}, which is not an "
+                                 "e-mail address") from None
 
 
 def withdraw(instance, status):

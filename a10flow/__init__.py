@@ -20,7 +20,8 @@ def create_app(**overrides):
     """The application: config from A10FLOW_* (or ``overrides``), database, API, web pages."""
     app = Flask(__name__, instance_path=instance_path())
     app.url_map.converters["int"] = RowId
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    os.chmod(app.instance_path, 0o700)   # the database, the keys: the service's user alone
     app.config.from_object(Config(app.instance_path, **overrides))
     db.init_app(app)
     from . import database

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from . import clock, forms
 from .errors import Forbidden, ServiceError
-from .models import ApiToken, Role, User, db
+from .models import ApiToken, Role, User, WebSession, db
 
 
 class Unauthorized(ServiceError):
@@ -37,7 +37,10 @@ def add_user(name, role=Role.STAFF, groups=(), email=None, password=None):
 
 
 def set_password(user, password):
+    """A new password: every browser signed in with the old one is signed out."""
     user.password_hash = _passwords.hash(password)
+    db.session.execute(db.update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+                       .values(ended_at=clock.now()))
 
 
 def user_for_password(name, password):
@@ -68,6 +71,31 @@ def user_for_token(token):
     if row.expires_at is not None and row.expires_at <= clock.now():
         return None
     return row.user
+
+
+def open_session(user, lifetime):
+    """A new web session for ``user``, committed; returns its token (for the signed cookie)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(WebSession(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime))
+    db.session.commit()
+    return token
+
+
+def user_for_session(token):
+    """The user a web session's token belongs to, unless it ended or expired; else None."""
+    row = db.session.scalar(db.select(WebSession).options(joinedload(WebSession.user))
+                            .where(WebSession.token_hash == hash_token(token)))
+    if row is None or row.ended_at is not None or row.expires_at <= clock.now():
+        return None
+    return row.user
+
+
+def close_session(token):
+    """Sign a browser out on the server: its cookie opens nothing from now on."""
+    db.session.execute(db.update(WebSession).where(WebSession.token_hash == hash_token(token),
+                                                   WebSession.ended_at.is_(None)).values(ended_at=clock.now()))
+    db.session.commit()
 
 
 def load_user():

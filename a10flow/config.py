@@ -76,6 +76,8 @@ class Config:
         # Sign-in attempts allowed per address and per account name; where the counts are kept
         # ("memory://" is per process; e.g. "redis://host:6379" shares them between processes).
         self.A10FLOW_SIGN_IN_LIMIT = env.get("A10FLOW_SIGN_IN_LIMIT", "5 per minute")
+        # A browser stays signed in this long at most (signing out or a new password ends it sooner).
+        self.A10FLOW_SESSION_HOURS = float(env.get("A10FLOW_SESSION_HOURS", 12))
         self.A10FLOW_RATE_LIMIT_STORAGE = env.get("A10FLOW_RATE_LIMIT_STORAGE", "memory://")
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"

@@ -15,8 +15,19 @@ def init_app(app):
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        _private(engine.url.database)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def _private(path):
+    # SQLite makes its file (and gives its -wal and -shm files the same mode) readable by all.
+    if not path or path == ":memory:":
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
 
 
 def _sqlite_connect(dbapi_connection, _record):

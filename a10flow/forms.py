@@ -98,10 +98,9 @@ def errors(schema, data):
     that takes no data), as ``{"field", "message"}``; empty when it may cross."""
     if not isinstance(data, dict):
         return [{"field": None, "message": "must be a JSON object"}]
-    size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
-    if size > MAX_DATA:
-        return [{"field": None, "message": f"the data is {size} bytes; at most {MAX_DATA} are taken at once"}]
-    problems = list(_oversized(data, ""))
+    problems = _bounds(data)
+    if problems and problems[0]["field"] is None:
+        return problems
     if schema is None:
         return problems + [{"field": key, "message": "this step has no form, so it takes no data"} for key in data]
     problems += _undeclared(schema, data, "", schema)
@@ -112,6 +111,19 @@ def check(schema, data):
     """:raises Invalid: unless ``data`` may cross through ``schema`` (see errors), naming each field."""
     if problems := errors(schema, data):
         raise Invalid("the form has errors", problems)
+
+
+def check_bounds(data):
+    """:raises Invalid: ``data`` (e.g. a draft, not yet checked against its form) is too large."""
+    if problems := _bounds(data):
+        raise Invalid("the data is too large", problems)
+
+
+def _bounds(data):
+    size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_DATA:
+        return [{"field": None, "message": f"the data is {size} bytes; at most {MAX_DATA} are taken at once"}]
+    return list(_oversized(data, ""))
 
 
 def _oversized(value, path):

@@ -120,6 +120,19 @@ class ApiToken(db.Model):
     user = db.relationship(User)
 
 
+class WebSession(db.Model):
+    """A signed-in browser. The cookie holds a random token whose hash is kept here, so signing
+    out (or a new password) ends the session on the server, not only in the browser."""
+    __tablename__ = "web_sessions"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), unique=True, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    ended_at = db.Column(UTCDateTime)
+    user = db.relationship(User)
+
+
 class SecurityEvent(db.Model):
     """A refused attempt: who (if known), from where, what, when, and why it was refused."""
     __tablename__ = "security_events"
@@ -229,12 +242,22 @@ class HumanTask(db.Model):
     completed_at = db.Column(UTCDateTime)
     completed_by = db.Column(db.String(120))
     completed_for = db.Column(db.String(120))   # done through a link: the person who sent it (delegated)
-    draft = db.Column(db.JSON)   # form data saved but not submitted (web "save draft")
     instance = db.relationship(Instance)
     candidates = db.relationship("TaskCandidate", cascade="all, delete-orphan", lazy="selectin")
 
     def candidate_names(self, kind):
         return sorted(c.name for c in self.candidates if c.kind == kind)
+
+
+class TaskDraft(db.Model):
+    """Form data one person saved on a task but has not submitted: theirs alone, gone when the task is done."""
+    __tablename__ = "task_drafts"
+    __table_args__ = (db.UniqueConstraint("task_id", "author"),)
+    id = db.Column(db.Integer, primary_key=True)
+    task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
+    author = db.Column(db.String(40), nullable=False)   # "user:<id>", or "link:<id>" for an external party
+    data = db.Column(db.JSON, nullable=False)
+    saved_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
 
 
 class TaskCandidate(db.Model):

@@ -1,9 +1,9 @@
 """Who may see, claim and complete a human task; finding the tasks a person may see."""
 from sqlalchemy import and_, exists, or_, true
 
-from . import clock
-from .errors import Forbidden, NotFound
-from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
+from . import clock, forms
+from .errors import NotFound
+from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskDraft, TaskStatus, db
 
 
 def _offered_to_nobody():
@@ -127,9 +127,19 @@ def find(user, scope="all", process=None, status=None, instance=None, overdue=No
     return db.session.scalars(stmt).all()
 
 
-def save_draft(task, user, data):
-    """Keep form data the user has not submitted yet (cleared when the task is done). :raises Forbidden:"""
-    if not may_complete(task, user):
-        raise Forbidden("this task is claimed by someone else or not offered to you")
-    task.draft = data
+def draft_of(task, author):
+    """What ``author`` ("user:<id>" or "link:<id>") saved on the task, or None."""
+    return db.session.scalar(db.select(TaskDraft.data).where(TaskDraft.task_id == task.id,
+                                                             TaskDraft.author == author))
+
+
+def save_draft(task, author, data):
+    """Keep form data its author has not submitted yet; nobody else sees it, and it is gone when
+    the task is done. :raises Invalid: it is too large."""
+    forms.check_bounds(data)
+    row = db.session.scalar(db.select(TaskDraft).where(TaskDraft.task_id == task.id, TaskDraft.author == author))
+    if row is None:
+        row = TaskDraft(task_id=task.id, author=author)
+        db.session.add(row)
+    row.data, row.saved_at = data, clock.now()
     db.session.commit()

@@ -40,3 +40,24 @@ def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeyp
     broken.write_bytes((DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = ("))
     failed = runner.invoke(main, ["deploy", str(broken), str(DATA / "request.json")])
     assert failed.exit_code == 1 and "record" in failed.output and "syntax error" in failed.output
+
+
+def test_the_database_and_keys_are_the_services_alone(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from a10flow import create_app
+    from a10flow.database import upgrade_schema
+    monkeypatch.setenv("A10FLOW_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("A10FLOW_DATABASE_URL", raising=False)
+    app = create_app()
+    with app.app_context():
+        upgrade_schema()
+        from a10flow import checkpoints
+        checkpoints.public_key_pem(app.config["A10FLOW_SIGNING_KEY"])
+        from a10flow.models import db
+        db.engine.dispose()
+    folder = tmp_path / "instance"
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    for made in folder.iterdir():   # the database, its journal files, the secret and signing keys
+        assert stat.S_IMODE(os.stat(made).st_mode) & 0o077 == 0, made.name

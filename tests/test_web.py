@@ -97,6 +97,43 @@ def test_drafts_claims_and_table_rows(app, as_):
     assert 'name="certifications/1/name"' not in one.text and 'value="SOC 2"' in one.text
 
 
+def test_a_draft_is_seen_by_its_author_alone(app, as_):
+    deploy_bundled(as_, "supplier_onboarding")
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    task_id = instance["open_tasks"][0]["id"]
+    alice, bob, owner = signed_in(app, "alice"), signed_in(app, "bob"), signed_in(app, "owner")
+    assert alice.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Secret Merger Target"}).status_code \
+        == 302
+    for other in (bob, owner):   # another candidate, and an owner, see an empty form
+        assert "Secret Merger Target" not in other.get(f"/tasks/{task_id}").text
+    assert bob.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Acme"}).status_code == 302
+    assert "Secret Merger Target" in alice.get(f"/tasks/{task_id}").text   # each keeps their own
+    assert signed_in(app, "sam").post(f"/tasks/{task_id}", {"action": "save"}).status_code == 404
+
+
+def test_a_tampered_form_post_is_refused_naming_what_is_wrong(app, as_):
+    deploy_bundled(as_, "supplier_onboarding")
+    from test_supplier_onboarding import REQUEST
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
+    as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": REQUEST})
+    [details] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    visitor = signed_in(app, "alice")
+    url = f"/tasks/{details['id']}"
+    for action in ("add:", "add:legal_name", "remove:certifications/99999999999", "remove:certifications/x",
+                   "add:certifications/0/name", "remove:"):
+        refused = visitor.post(url, {"action": action, "certifications/0/name": "x"})
+        assert refused.status_code == 422 and "does not have" in refused.text, action
+    odd = visitor.post(url, {"action": "add:certifications", "certifications/²/name": "x",
+                             "certifications/99999999999/name": "y", "certifications/7/name": "z"})
+    assert odd.status_code == 200 and 'value="z"' in odd.text   # rows are renumbered; no row "²" or 99999999999
+    assert 'value="x"' not in odd.text and 'value="y"' not in odd.text
+    # The supplier's own page refuses the same, with no session at all.
+    path = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json["path"]
+    page = path.replace("/api/v1/external/", "/x/")
+    assert Visitor(app).post(page, {"action": "add:", "certifications/²/name": "x"}, csrf=False).status_code == 422
+    assert Visitor(app).post(page, {"action": "add:certifications"}, csrf=False).status_code == 200
+
+
 def test_notifications_show_their_count_and_can_be_marked_read(app, as_):
     from a10flow import scheduler
     clock.set(T0)
@@ -277,3 +314,38 @@ def test_guessing_passwords_is_slowed_down(app, as_):
     assert elsewhere.sign_in("alice").status_code == 429   # the account, from another address too
     assert elsewhere.sign_in("bob").status_code == 302      # another account from there is fine
     assert Visitor(app).sign_in("bob").status_code == 429   # and this address, for any account
+
+
+def test_a_copied_session_cookie_dies_with_sign_out_and_a_new_password(app, as_):
+    from a10flow import auth
+    from a10flow.models import User
+    visitor = signed_in(app, "alice")
+    stolen = visitor.client.get_cookie("session").value
+    thief = Visitor(app)
+    thief.client.set_cookie("session", stolen)
+    assert thief.get("/inbox").status_code == 200
+    visitor.post("/sign-out")
+    assert thief.get("/inbox").status_code == 302   # signed out on the server, not just in one browser
+
+    again, thief = signed_in(app, "alice"), Visitor(app)
+    thief.client.set_cookie("session", again.client.get_cookie("session").value)
+    with app.app_context():
+        auth.set_password(db.session.scalar(db.select(User).where(User.name == "alice")), "a-new-secret")
+        db.session.commit()
+    assert thief.get("/inbox").status_code == 302 and again.get("/inbox").status_code == 302
+
+
+def test_pages_and_api_answers_are_never_cached(app, as_, purchase):
+    page = signed_in(app, "alice").get("/inbox")
+    assert page.headers["Cache-Control"] == "no-store"
+    made = as_["alice"].post("/api/v1/tokens", json={"days": 1})
+    assert made.headers["Cache-Control"] == "no-store" and "token" in made.json
+    with as_[None].get("/static/a10flow.css") as stylesheet:   # the same for everyone: may be cached
+        assert stylesheet.headers.get("Cache-Control") != "no-store"
+
+
+def test_a_process_xml_is_a_download_for_those_who_may_read_it(app, as_, purchase):
+    xml = signed_in(app, "auditor").get("/definitions/purchase/versions/1/xml")
+    assert xml.status_code == 200 and xml.mimetype == "text/plain"   # never rendered as a page of this site
+    assert xml.headers["Content-Disposition"].startswith("attachment;") and "<bpmn:definitions" in xml.text
+    assert signed_in(app, "alice").get("/definitions/purchase/versions/1/xml").status_code == 403   # as the API

@@ -31,9 +31,9 @@ TABLE = [
     ("GET", "/definitions", None, READERS),
     ("POST", "/definitions", None, OWNERS),   # 422: no file chosen
     ("GET", "/definitions/purchase", None, READERS),
-    # A version's drawing: every signed-in person, for the instance page draws it (it holds no instance data).
-    ("GET", VERSION, None, EVERYONE),
-    ("GET", f"{VERSION}/xml", None, EVERYONE),
+    # A version's drawing and XML: as the API has it, owners and auditors.
+    ("GET", VERSION, None, READERS),
+    ("GET", f"{VERSION}/xml", None, READERS),
     ("GET", f"{VERSION}/edit", None, OWNERS),
     ("POST", f"{VERSION}/deploy", None, OWNERS),   # 400/422: no files sent
     ("GET", "/instances", None, EVERYONE),

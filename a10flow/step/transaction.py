@@ -11,7 +11,7 @@ from ..engine import runner
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
-                      RegisterEntry, TaskCandidate, TaskStatus, Timer, db)
+                      RegisterEntry, TaskCandidate, TaskDraft, TaskStatus, Timer, db)
 
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
@@ -163,6 +163,7 @@ def _mirror(instance, workflow):
     for task_id, row in open_rows.items():
         if task_id not in still_open:
             row.status = TaskStatus.CANCELLED
+            _end_drafts([task_id])
     db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
     for timer in runner.waiting_timers(workflow):
         db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
@@ -171,6 +172,12 @@ def _mirror(instance, workflow):
     for wait in runner.waiting_messages(workflow):
         db.session.add(MessageWait(instance_id=instance.id, task_id=wait.task_id, element_id=wait.element_id,
                                    message=wait.message))
+
+
+def _end_drafts(task_ids):
+    # What people saved on a task ends with it: done or cancelled, nobody needs it any more.
+    if task_ids:
+        db.session.execute(db.delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids)))
 
 
 def _address(value, task):
@@ -186,8 +193,9 @@ def withdraw(instance, status):
     """End an instance without its engine (whose stored state does not load): nothing waits any
     more, its open tasks are cancelled, and the state is kept as it was, for whoever looks into it."""
     now = clock.now()
-    db.session.execute(db.update(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                  HumanTask.status == TaskStatus.OPEN)
+    waiting = db.select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
+    _end_drafts(db.session.scalars(waiting).all())
+    db.session.execute(db.update(HumanTask).where(HumanTask.id.in_(waiting.scalar_subquery()))
                        .values(status=TaskStatus.CANCELLED))
     for table in (Timer, MessageWait):
         db.session.execute(db.delete(table).where(table.instance_id == instance.id))
@@ -225,7 +233,8 @@ def _record_failure(instance_id, exc, user):
 
 def mark_done(task, name, now):
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
-    task.assignee, task.draft = task.assignee or name, None
+    task.assignee = task.assignee or name
+    _end_drafts([task.id])
 
 
 def keep_duties_apart(instance, task, user):

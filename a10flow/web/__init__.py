@@ -11,17 +11,18 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from .. import security
+from .. import auth, security
 from ..errors import ServiceError
-from ..models import Notification, User, db
+from ..models import Notification, db
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, default_limits=[])   # only what a route asks for is limited
 
 
 def current_user():
-    user_id = session.get("user_id")
-    return db.session.get(User, user_id) if user_id else None
+    """The signed-in user: the session cookie names a server-side session that has not ended."""
+    token = session.get("session")
+    return auth.user_for_session(token) if isinstance(token, str) else None
 
 
 def signed_in(view):
@@ -98,6 +99,8 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inlin
 
 
 def _security_headers(response):
+    if request.endpoint != "static":   # pages and API answers hold people's data, and tokens: never cached
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Content-Security-Policy", POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")   # link tokens never leak in a Referer

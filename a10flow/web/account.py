@@ -1,4 +1,5 @@
 """Sign in and out. The session cookie holds the user id, signed with the secret key."""
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
@@ -41,11 +42,13 @@ def sign_in():
                                name=request.form.get("name", ""),
                                error="That name and password do not match an account."), 401
     session.clear()
-    session["user_id"] = user.id
+    session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
     return redirect(_safe_next(request.form.get("next")) or url_for("work.inbox"))
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    if isinstance(session.get("session"), str):
+        auth.close_session(session["session"])   # a copy of the cookie opens nothing any more
     session.clear()
     return redirect(url_for("account.sign_in"))

@@ -5,9 +5,14 @@ the same path the server's field errors name, so an error lands beside its field
 Arrays of objects are tables whose rows are added and removed by submit buttons
 (``add:<path>``, ``remove:<path>/<i>``): the pages work without JavaScript.
 """
+import re
 from dataclasses import dataclass, field
 
+from ..errors import Invalid
+
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
+MAX_ROWS = 500  # rows one table of a form may have
+_ROW = re.compile(r"[0-9]{1,4}")   # a row's number in a field name; not "²", which isdigit() lets by
 
 
 @dataclass
@@ -105,9 +110,9 @@ def parse(schema, form, prefix=""):
             if inner:
                 data[name] = inner
         elif kind == "table":
-            rows = sorted({int(k[len(path) + 1:].split("/", 1)[0]) for k in form
-                           if k.startswith(path + "/") and k[len(path) + 1:].split("/", 1)[0].isdigit()})
-            data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows]
+            rows = sorted({int(index) for index in (k[len(path) + 1:].split("/", 1)[0] for k in form
+                                                    if k.startswith(path + "/")) if _ROW.fullmatch(index)})
+            data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_ROWS]]
         elif kind == "choices":
             data[name] = form.getlist(path)
         elif kind == "lines":
@@ -131,8 +136,12 @@ def _typed(raw, kind):
     return raw
 
 
-def change_rows(data, action):
-    """Apply an ``add:<path>`` or ``remove:<path>/<i>`` button to the data; returns it."""
+def change_rows(form, data, action):
+    """Apply an ``add:<path>`` or ``remove:<path>/<i>`` button of ``form`` (as build gives it) to
+    the data; returns it. :raises Invalid: the page offers no such button."""
+    if action not in set(_buttons(form)):
+        raise Invalid("the form was sent with a button this page does not have: reload the page and try again",
+                      [{"field": "action", "message": f"no button {action[:80]!r} here"}])
     verb, _, path = action.partition(":")
     parts = [p for p in path.split("/") if p]
     if verb == "remove":
@@ -141,8 +150,20 @@ def change_rows(data, action):
     for part in parts[:-1]:
         node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
     rows = node.setdefault(parts[-1], []) if isinstance(node, dict) else node[int(parts[-1])]
-    if verb == "add":
+    if verb == "add" and len(rows) < MAX_ROWS:
         rows.append({})
-    elif 0 <= index < len(rows):
+    elif verb == "remove":
         rows.pop(index)
     return data
+
+
+def _buttons(form):
+    """The row buttons a form's page shows: ``add:<table>``, ``remove:<table>/<row>``."""
+    for f in form:
+        if f.kind == "table":
+            yield f"add:{f.path}"
+            for index, row in enumerate(f.children):
+                yield f"remove:{f.path}/{index}"
+                yield from _buttons(row)
+        elif f.kind == "group":
+            yield from _buttons(f.children)

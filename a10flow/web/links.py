@@ -28,10 +28,11 @@ def task(token):
     link = links.usable(token)
     if request.method == "GET":
         return _page(link, {})
-    data = fields.parse(forms.for_task(link.task) or {}, request.form)
+    schema = forms.for_task(link.task) or {}
+    data = fields.parse(schema, request.form)
     action = request.form.get("action", "submit")
     if action.startswith(("add:", "remove:")):
-        return _page(link, fields.change_rows(data, action))
+        return _page(link, fields.change_rows(fields.build(schema, data), data, action))
     try:
         step.complete_task(link.task_id, None, data, link_token=token)
     except Invalid as exc:

@@ -43,6 +43,7 @@ def _version(key, number):
 
 @bp.route("/definitions/<key>/versions/<int:number>")
 @signed_in
+@require(Role.OWNER, Role.AUDITOR)   # as the API: a version's XML is for those who own or audit processes
 def version(key, number):
     """A version's diagram (BPMN) or decision table (DMN), read-only."""
     found = _version(key, number)
@@ -51,8 +52,12 @@ def version(key, number):
 
 @bp.route("/definitions/<key>/versions/<int:number>/xml")
 @signed_in
+@require(Role.OWNER, Role.AUDITOR)
 def version_xml(key, number):
-    return Response(_version(key, number).xml, mimetype="application/xml")
+    """The deployed XML, as a download of plain text: never a document the browser renders on this site."""
+    found = _version(key, number)
+    return Response(found.xml, mimetype="text/plain", headers={
+        "Content-Disposition": f'attachment; filename="{found.definition.key}-v{found.version}.xml"'})
 
 
 @bp.route("/definitions/<key>/versions/<int:number>/edit")

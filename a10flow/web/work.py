@@ -3,7 +3,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, forms, step, tasks
 from ..auth import require
-from ..errors import Invalid, NotFound
+from ..errors import Forbidden, Invalid, NotFound
 from ..models import Definition, DefinitionKind, Notification, Role, TaskStatus, db
 from . import blueprint, fields, shown, signed_in
 
@@ -53,18 +53,22 @@ def _paths(form):
 @signed_in
 def task(task_id):
     task = tasks.visible(task_id, g.user)
+    mine = f"user:{g.user.id}"   # drafts are per person
     if request.method == "GET":
-        return _page(task, task.draft or {})
+        return _page(task, tasks.draft_of(task, mine) or {})
     if task.status != TaskStatus.OPEN:
         flash(f"This task is already {task.status.value}.")
         return redirect(url_for("work.task", task_id=task.id))
     action = request.form.get("action", "complete")
-    data = fields.parse(forms.for_task(task) or {}, request.form)
+    schema = forms.for_task(task) or {}
+    data = fields.parse(schema, request.form)
     if action.startswith(("add:", "remove:")):
-        return _page(task, fields.change_rows(data, action))
+        return _page(task, fields.change_rows(fields.build(schema, data), data, action))
     if action == "save":
-        tasks.save_draft(task, g.user, data)
-        flash("Draft saved. Nobody else sees it until you complete the task.")
+        if not tasks.may_complete(task, g.user):
+            raise Forbidden("this task is claimed by someone else or not offered to you")
+        tasks.save_draft(task, mine, data)
+        flash("Draft saved. Nobody else sees it, and it is gone once the task is done.")
         return redirect(url_for("work.task", task_id=task.id))
     try:
         step.complete_task(task.id, g.user, data)

@@ -12,11 +12,14 @@ import json
 
 from . import checkpoints, clock, verifier
 from .canonical import canonical, plain
+from .engine.errors import EngineError
 from .models import Evidence, EvidenceType, Instance, db
+
+MAX_RECORD = 3 * 2**20   # bytes of one record: a submission, or a copy of the instance's data, fits
 
 
 def append(instance, type_, actor, element=(None, None), data=None):
-    """Add a record to ``instance``'s chain, in the caller's transaction.
+    """Add a record to ``instance``'s chain, in the caller's transaction. :raises EngineError: too large.
 
     ``actor`` is ``{"id": …, "name": …}`` for a person or ``{"id": "system:timer"}``
     for the service. The instance row must be locked by the caller (the step).
@@ -35,10 +38,13 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "data": plain(data or {}),
         "prev_hash": instance.evidence_head,
     }
-    digest = hashlib.sha256(canonical(record)).hexdigest()
+    body = canonical(record)
+    if len(body) > MAX_RECORD:   # evidence is for ever: what would make it grow without bound stops here
+        raise EngineError(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
+                                                  f"{MAX_RECORD}")
+    digest = hashlib.sha256(body).hexdigest()
     db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
-                            record=canonical(record).decode("utf-8"), prev_hash=record["prev_hash"],
-                            hash=digest))
+                            record=body.decode("utf-8"), prev_hash=record["prev_hash"], hash=digest))
     instance.evidence_seq, instance.evidence_head = record["seq"], digest
     return record
 

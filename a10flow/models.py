@@ -144,6 +144,8 @@ class SecurityEvent(db.Model):
     path = db.Column(db.String(500), nullable=False)
     status = db.Column(db.Integer, nullable=False)
     reason = db.Column(db.String(500), nullable=False)
+    repeats = db.Column(db.Integer, nullable=False, default=0, server_default="0")   # more from there, not kept one by one
+    last_at = db.Column(UTCDateTime)   # the latest of those
 
 
 class Definition(db.Model):

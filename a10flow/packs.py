@@ -139,10 +139,10 @@ def export(scope, key_path):
                 earlier = definitions.version_of(instance.version.definition, r["data"]["from"]["version"])
                 versions[earlier.id] = earlier
     for version in versions.values():
-        folder = f"definitions/{version.definition.key}/v{version.version}/"
-        files[folder + version.filename] = version.xml.encode("utf-8")
+        folder = ("definitions", version.definition.key, f"v{version.version}")
+        files[_entry(*folder, version.filename)] = version.xml.encode("utf-8")
         for name, text in sorted((version.files or {}).items()):
-            files[folder + name] = text.encode("utf-8")
+            files[_entry(*folder, name)] = text.encode("utf-8")
     tasks_of = _tasks([i.id for i in chosen])   # the same instances and tasks for coverage and report
     covered = _coverage(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(covered, indent=1).encode()
@@ -161,6 +161,13 @@ def export(scope, key_path):
         pack.writestr("manifest.json", manifest)
         pack.writestr("manifest.sig", checkpoints.sign(key_path, manifest))
     return out.getvalue()
+
+
+def _entry(*parts):
+    """A name inside the ZIP built from safe parts only: no part can climb out of its folder."""
+    safe = ["".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in p).strip(".") or "_"
+            for p in parts]
+    return "/".join(safe)
 
 
 def _unhashed(record):

@@ -1,5 +1,6 @@
 """Security events: every refused attempt is kept (who, from where, what, when, why) for admins."""
 import logging
+from datetime import timedelta
 
 from flask import g, request
 
@@ -9,16 +10,27 @@ from .models import SecurityEvent, db
 log = logging.getLogger(__name__)
 
 
+PER_MINUTE = 60   # events kept one by one per address and minute; beyond that, counted on the last
+
+
 def record(status, reason, user_name=None):
     """Keep a refused request, in a transaction of its own (the request's own work is dropped).
-    If it cannot be kept, the refusal still stands: it is logged instead."""
+    One address cannot fill the table: past PER_MINUTE a minute, its last event counts the
+    rest. If it cannot be kept, the refusal still stands: it is logged instead."""
     db.session.rollback()
     user = getattr(g, "user", None)
-    event = SecurityEvent(at=clock.now(), user_name=user_name or (user.name if user else None),
-                          address=(request.remote_addr or "")[:64], method=request.method,
+    now, address = clock.now(), (request.remote_addr or "")[:64]
+    event = SecurityEvent(at=now, user_name=user_name or (user.name if user else None),
+                          address=address, method=request.method,
                           path=request.path[:500], status=status, reason=str(reason)[:500])
     try:
-        db.session.add(event)
+        recent = db.select(SecurityEvent).where(SecurityEvent.address == address,
+                                                SecurityEvent.at > now - timedelta(minutes=1))
+        if db.session.scalar(db.select(db.func.count()).select_from(recent.subquery())) >= PER_MINUTE:
+            latest = db.session.scalar(recent.order_by(SecurityEvent.id.desc()).limit(1).with_for_update())
+            latest.repeats, latest.last_at = latest.repeats + 1, now
+        else:
+            db.session.add(event)
         db.session.commit()
     except Exception:
         db.session.rollback()

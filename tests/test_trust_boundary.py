@@ -275,3 +275,22 @@ def test_process_ids_cannot_name_paths(as_):
     assert refused.status_code == 422
     assert refused.json["error"]["details"][0]["element"] == "../../../tmp/x"
     assert "may hold only letters" in refused.json["error"]["details"][0]["message"]
+
+
+def test_a_script_cannot_pile_up_data_without_bound(as_):
+    piling = 'part = "x" * 1000000\nwhole = part + part + part'
+    assert as_["owner"].deploy(("probe.bpmn", probe(piling))).status_code == 201
+    started = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"})
+    assert started.status_code == 422 and "at most" in started.json["error"]["message"]
+
+
+def test_file_names_cannot_climb_out_of_an_evidence_pack(app, as_, tmp_path):
+    import io
+    import zipfile
+    bpmn = (DATA / "purchase.bpmn").read_bytes()
+    assert as_["owner"].deploy(("..", bpmn), ("request.json", (DATA / "request.json").read_bytes())).status_code == 201
+    as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
+    pack = zipfile.ZipFile(io.BytesIO(as_["auditor"].get("/api/v1/evidence/export").data))
+    names = [n for n in pack.namelist() if n.startswith("definitions/")]
+    assert names == ["definitions/purchase/v1/_", "definitions/purchase/v1/request.json"]
+    assert not any(part in ("..", ".") for n in pack.namelist() for part in n.split("/"))

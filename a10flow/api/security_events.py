@@ -18,6 +18,9 @@ class EventSchema(Schema):
     path = fields.String()
     status = fields.Integer()
     reason = fields.String()
+    repeats = fields.Integer(metadata={"description": "more refusals from the same address within the minute, "
+                                                      "counted here rather than kept one by one"})
+    last_at = fields.DateTime(allow_none=True, metadata={"description": "the latest of those"})
 
 
 class EventListSchema(Schema):

@@ -261,14 +261,26 @@ def evidence_export(control, start, end, instance, output):
 
 @evidence_group.command("verify-pack", with_appcontext=False)   # needs no service: no instance folder
 @click.argument("pack", type=click.Path(exists=True, dir_okay=False))
-@click.option("--key", type=click.File("rb"), help="The public key you trust (default: the pack's own)")
-def evidence_verify_pack(pack, key):
-    """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed."""
+@click.option("--key", type=click.File("rb"), help="The service's public key, as you obtained it from the service")
+@click.option("--key-id", help="Or the key's id (SHA-256), as the service shows it")
+def evidence_verify_pack(pack, key, key_id):
+    """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed or the pack's
+    key is not the one you trust (without --key or --key-id, nothing says it is)."""
     from . import verifier
-    report = verifier.verify_pack(pack, key.read() if key else None).as_dict()
-    click.echo(json.dumps(report, indent=2))
-    if not report["ok"]:
+    report = verifier.verify_pack(pack, key.read() if key else None, key_id)
+    click.echo(json.dumps(report.as_dict(), indent=2))
+    click.echo(verifier.summary(report), err=True)
+    if not report.ok:
         sys.exit(1)
+
+
+@evidence_group.command("public-key")
+@with_appcontext
+def evidence_public_key():
+    """Print the key that signs checkpoints and packs, and its id: what auditors check packs against."""
+    from . import checkpoints
+    click.echo(checkpoints.public_key_pem(_key_path()).decode("ascii"), nl=False)
+    click.echo(f"key id (SHA-256): {checkpoints.key_id(_key_path())}")
 
 
 @evidence_group.command("coverage")

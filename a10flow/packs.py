@@ -146,9 +146,9 @@ def export(scope, key_path):
     tasks_of = _tasks([i.id for i in chosen])   # the same instances and tasks for coverage and report
     covered = _coverage(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(covered, indent=1).encode()
-    files["report.html"] = _report(scope, chosen, chains, covered, tasks_of).encode("utf-8")
-    with open(verifier.__file__, "rb") as f:
-        files["verify.py"] = f.read()
+    files["report.html"] = _report(scope, chosen, chains, covered, tasks_of, checkpoints.key_id(key_path)) \
+        .encode("utf-8")
+    files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
@@ -163,6 +163,16 @@ def export(scope, key_path):
     return out.getvalue()
 
 
+def _verifier():
+    with open(verifier.__file__, "rb") as f:
+        return f.read()
+
+
+def verifier_sha256():
+    """The SHA-256 of the verify.py packs carry, published so an auditor can check a pack's copy."""
+    return hashlib.sha256(_verifier()).hexdigest()
+
+
 def _entry(*parts):
     """A name inside the ZIP built from safe parts only: no part can climb out of its folder."""
     safe = ["".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in p).strip(".") or "_"
@@ -174,7 +184,7 @@ def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
 
 
-def _report(scope, chosen, chains, covered, tasks_of):
+def _report(scope, chosen, chains, covered, tasks_of, key_id):
     now = clock.now()
     by_control = {}
     for instance in chosen:
@@ -193,7 +203,7 @@ def _report(scope, chosen, chains, covered, tasks_of):
             items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
         sections.append({"coverage": row, "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
-                           total=len(chosen))
+                           total=len(chosen), key_id=key_id, verifier_sha256=verifier_sha256())
 
 
 def _summary(data, limit=300):

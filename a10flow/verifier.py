@@ -3,7 +3,15 @@
 This file stands alone (the Python standard library and ``cryptography``): every
 evidence pack carries a copy, so an auditor can check a pack without a10flow::
 
-    pip install cryptography && python verify.py pack.zip [--key published-key.pem]
+    pip install cryptography && python verify.py pack.zip --key published-key.pem
+    python verify.py pack.zip --key-id <the key id the service shows>
+
+A pack carries the key it was signed with, but anyone who rewrites a pack can sign it with a
+key of their own: the result means something only against a key the auditor obtained from the
+service itself (GET /api/v1/evidence/public-key, or from its administrator) and kept. Without
+one, the report is not ok (``key_not_trusted``), whatever else holds. Use a verify.py you
+obtained yourself too (a10flow's source, or `a10flow evidence verify-pack`): the copy in a pack
+can be swapped along with the rest (compare its SHA-256 with the one the service publishes).
 
 What is checked (FORMAT.md, a10flow/EVIDENCE_FORMAT.md, gives the formats):
 
@@ -16,7 +24,7 @@ What is checked (FORMAT.md, a10flow/EVIDENCE_FORMAT.md, gives the formats):
 
 The first problem of each chain is reported, named by instance and seq, with a kind:
 edited, deleted, reordered, inserted, truncated, instance_deleted, checkpoint_forged,
-checkpoint_missing, or for packs file_changed and wrong_key.
+checkpoint_missing, or for packs file_changed, wrong_key and key_not_trusted.
 """
 import base64
 import hashlib
@@ -217,11 +225,12 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
     return report
 
 
-def verify_pack(path, trusted_key_pem=None):
+def verify_pack(path, trusted_key_pem=None, trusted_key_id=None):
     """Check an evidence pack (a ZIP made by ``a10flow evidence export``); returns a Report.
 
-    ``trusted_key_pem``: the key the service publishes (GET /api/v1/evidence/public-key).
-    Without it the pack's own key is used: the report's ``key_id`` then says whose it is.
+    ``trusted_key_pem`` (the key the service publishes, GET /api/v1/evidence/public-key) or
+    ``trusted_key_id`` (its SHA-256, as the service shows it): the key the auditor trusts. With
+    neither, everything else is checked, and the report is still not ok: key_not_trusted.
     """
     report = Report()
     try:
@@ -233,54 +242,78 @@ def verify_pack(path, trusted_key_pem=None):
             files = {name: pack.read(name) for name in names}
         key = _ed25519(files["public-key.pem"])
         report.key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
-        if trusted_key_pem is not None and _ed25519(trusted_key_pem).public_bytes_raw() != key.public_bytes_raw():
+        trusted = _ed25519(trusted_key_pem).public_bytes_raw() if trusted_key_pem is not None else None
+        if (trusted is not None and trusted != key.public_bytes_raw()) or \
+                (trusted_key_id is not None and trusted_key_id.replace(":", "").lower() != report.key_id):
             report.add(Problem("wrong_key", "the pack was signed with a key other than the one you trust"))
             return report
-        try:
-            key.verify(base64.b64decode(files["manifest.sig"]), files["manifest.json"])
-        except (InvalidSignature, ValueError, KeyError):
-            report.add(Problem("file_changed", "manifest.json does not match its signature (manifest.sig)"))
-            return report
-        manifest = json.loads(files["manifest.json"])
-        for name, expected in sorted(manifest["files"].items()):
-            if name not in files:
-                report.add(Problem("file_changed", f"{name} is missing from the pack"))
-            elif hashlib.sha256(files[name]).hexdigest() != expected:
-                report.add(Problem("file_changed", f"{name} was changed: its SHA-256 is not the manifest's"))
-        for name in sorted(set(files) - set(manifest["files"]) - {"manifest.json", "manifest.sig"}):
-            report.add(Problem("file_changed", f"{name} was added to the pack after it was made"))
-        if not report.ok:
-            return report
-        checkpoints = json.loads(files["checkpoints.json"])
-        chains = {}
-        for line in files["records.jsonl"].decode("utf-8").splitlines():
-            row = json.loads(line)
-            chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
-        # A pack made for some instances holds their chains; one made for all, every chain.
-        everything = not any(manifest["scope"].values())
-        wanted = set(manifest["instances"])
-        return verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
-                      in_scope=lambda i: everything or i in wanted)
+        _check_pack(files, key, report)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
         report.add(Problem("file_changed", f"this is not an evidence pack, or a part of it is damaged: {exc!r}"))
         return report
+    if trusted is None and trusted_key_id is None:
+        report.add(Problem("key_not_trusted", f"checked against the key the pack carries ({report.key_id}), which "
+                                              "anyone rewriting the pack could have replaced: check it against the "
+                                              "service's key (--key FILE, or --key-id)"))
+    return report
+
+
+def _check_pack(files, key, report):
+    try:
+        key.verify(base64.b64decode(files["manifest.sig"]), files["manifest.json"])
+    except (InvalidSignature, ValueError, KeyError):
+        report.add(Problem("file_changed", "manifest.json does not match its signature (manifest.sig)"))
+        return
+    manifest = json.loads(files["manifest.json"])
+    for name, expected in sorted(manifest["files"].items()):
+        if name not in files:
+            report.add(Problem("file_changed", f"{name} is missing from the pack"))
+        elif hashlib.sha256(files[name]).hexdigest() != expected:
+            report.add(Problem("file_changed", f"{name} was changed: its SHA-256 is not the manifest's"))
+    for name in sorted(set(files) - set(manifest["files"]) - {"manifest.json", "manifest.sig"}):
+        report.add(Problem("file_changed", f"{name} was added to the pack after it was made"))
+    if not report.ok:
+        return
+    checkpoints = json.loads(files["checkpoints.json"])
+    chains = {}
+    for line in files["records.jsonl"].decode("utf-8").splitlines():
+        row = json.loads(line)
+        chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
+    # A pack made for some instances holds their chains; one made for all, every chain.
+    everything = not any(manifest["scope"].values())
+    wanted = set(manifest["instances"])
+    verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
+           in_scope=lambda i: everything or i in wanted)
+
+
+USAGE = "usage: python verify.py pack.zip (--key service-public-key.pem | --key-id KEY_ID)"
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) not in (1, 3) or (len(argv) == 3 and argv[1] != "--key"):
-        print("usage: python verify.py pack.zip [--key published-key.pem]", file=sys.stderr)
+    if len(argv) != 3 or argv[1] not in ("--key", "--key-id"):
+        print(USAGE, file=sys.stderr)
         return 2
-    trusted = None
-    if len(argv) == 3:
+    trusted_pem = trusted_id = None
+    if argv[1] == "--key":
         with open(argv[2], "rb") as f:
-            trusted = f.read()
-    report = verify_pack(argv[0], trusted)
+            trusted_pem = f.read()
+    else:
+        trusted_id = argv[2]
+    report = verify_pack(argv[0], trusted_pem, trusted_id)
     print(json.dumps(report.as_dict(), indent=2))
-    if trusted is None:
-        print("checked against the pack's own key: compare key_id with the key the service publishes",
-              file=sys.stderr)
+    print(summary(report), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def summary(report):
+    """One line for people: what was checked, against which key, and the verdict."""
+    if report.ok:
+        return (f"VERIFIED: {report.records} records of {report.instances} instances, {report.checkpoints} "
+                f"checkpoints, signed by key {report.key_id}")
+    first = report.problems[0] if report.problems else None
+    return f"NOT VERIFIED: {report.problem_count} problem(s); first: {first.kind}: {first.message}" if first else \
+        "NOT VERIFIED"
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from a10flow import clock
+from a10flow.canonical import canonical
 from a10flow.cli import main
 from conftest import deploy_bundled
 
@@ -92,8 +93,11 @@ def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase,
     assert "Instance %d" % ids[2] in report and "Draft the change notice" in report and "(overdue)" in report
     assert "instance.started" in report and "decision.evaluated" in report
 
-    code, result = _run_verifier(tmp_path, data)
+    published = as_[None].get("/api/v1/evidence/public-key").json
+    code, result = _run_verifier(tmp_path, data, "--key-id", published["key_id"])
     assert code == 0 and result["ok"] and result["records"] == len(records), result
+    assert hashlib.sha256(pack.read("verify.py")).hexdigest() == published["verifier_sha256"]
+    assert published["key_id"] in report   # the report says which key to check it against
     code, _ = _run_verifier(tmp_path, data, "--key", "pack.zip")   # usage error: not a key
     assert code != 0
 
@@ -116,7 +120,9 @@ def test_any_change_to_a_pack_is_found(as_, purchase, tmp_path):
     data = _pack(as_, "?control=A.10.4")
     pack = zipfile.ZipFile(io.BytesIO(data))
 
-    code, result = _run_verifier(tmp_path, _rezip(data, {"report.html": b"<p>all fine</p>"}))
+    (tmp_path / "published.pem").write_text(as_[None].get("/api/v1/evidence/public-key").json["pem"])
+    trusted = ("--key", str(tmp_path / "published.pem"))
+    code, result = _run_verifier(tmp_path, _rezip(data, {"report.html": b"<p>all fine</p>"}), *trusted)
     assert code == 1 and result["first_problem"]["kind"] == "file_changed"
     assert "report.html" in result["first_problem"]["message"]
 
@@ -128,7 +134,7 @@ def test_any_change_to_a_pack_is_found(as_, purchase, tmp_path):
     manifest = json.loads(pack.read("manifest.json"))
     manifest["files"]["records.jsonl"] = hashlib.sha256(records).hexdigest()
     forged = _rezip(data, {"records.jsonl": records, "manifest.json": json.dumps(manifest).encode()})
-    code, result = _run_verifier(tmp_path, forged)
+    code, result = _run_verifier(tmp_path, forged, *trusted)
     assert code == 1 and "signature" in result["first_problem"]["message"]
 
     # Everything re-signed with another key: only the key the auditor trusts gives it away.
@@ -139,11 +145,46 @@ def test_any_change_to_a_pack_is_found(as_, purchase, tmp_path):
     body = json.dumps(manifest).encode()
     resigned = _rezip(data, {"records.jsonl": records, "manifest.json": body, "public-key.pem": mallory_pem,
                              "manifest.sig": base64.b64encode(mallory.sign(body))})
-    (tmp_path / "published.pem").write_text(as_[None].get("/api/v1/evidence/public-key").json["pem"])
-    code, result = _run_verifier(tmp_path, resigned, "--key", str(tmp_path / "published.pem"))
+    code, result = _run_verifier(tmp_path, resigned, *trusted)
     assert code == 1 and result["first_problem"]["kind"] == "wrong_key"
-    code, result = _run_verifier(tmp_path, resigned)   # on its own key, the service's checkpoints fail
-    assert code == 1 and result["first_problem"]["kind"] == "checkpoint_forged"
+
+
+def test_a_pack_rewritten_and_signed_anew_is_never_verified_on_its_own_key(as_, purchase, tmp_path):
+    _change_notices(as_, purchase)
+    data = _pack(as_, "?control=A.10.4")   # no checkpoint yet: nothing but the pack's own key to go by
+    pack = zipfile.ZipFile(io.BytesIO(data))
+    lines = pack.read("records.jsonl").decode().splitlines()
+    forged_lines, previous = [], {}
+    for line in lines:   # every chain rewritten, every hash recomputed
+        row = json.loads(line)
+        row["record"]["actor"] = {"id": 99, "name": "mallory"}
+        row["record"]["prev_hash"] = previous.get(row["instance_id"])
+        row["hash"] = previous[row["instance_id"]] = hashlib.sha256(canonical(row["record"])).hexdigest()
+        forged_lines.append(json.dumps(row))
+    records = ("\n".join(forged_lines) + "\n").encode()
+    mallory = Ed25519PrivateKey.generate()
+    mallory_pem = mallory.public_key().public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+    manifest = json.loads(pack.read("manifest.json"))
+    manifest["files"].update({"records.jsonl": hashlib.sha256(records).hexdigest(),
+                              "public-key.pem": hashlib.sha256(mallory_pem).hexdigest()})
+    body = json.dumps(manifest).encode()
+    resigned = _rezip(data, {"records.jsonl": records, "manifest.json": body, "public-key.pem": mallory_pem,
+                             "manifest.sig": base64.b64encode(mallory.sign(body))})
+    code, result = _run_verifier(tmp_path, resigned, "--key-id", as_[None].get("/api/v1/evidence/public-key").json[
+        "key_id"])
+    assert code == 1 and result["first_problem"]["kind"] == "wrong_key"
+    checked = CliRunner().invoke(main, ["evidence", "verify-pack", str(_written(tmp_path, resigned))])
+    assert checked.exit_code == 1 and not json.loads(checked.stdout)["ok"]
+    assert json.loads(checked.stdout)["problems"][-1]["kind"] == "key_not_trusted"
+    assert "NOT VERIFIED" in checked.stderr
+    assert _run_verifier(tmp_path, resigned)[0] == 2   # verify.py will not run without a key to trust
+
+
+def _written(tmp_path, data):
+    path = tmp_path / "forged.zip"
+    path.write_bytes(data)
+    return path
 
 
 def test_export_and_verify_from_the_command_line(app, as_, purchase, tmp_path, monkeypatch):
@@ -155,8 +196,11 @@ def test_export_and_verify_from_the_command_line(app, as_, purchase, tmp_path, m
                                 "-o", str(out)])
     assert made.exit_code == 0, made.output
     assert json.loads(zipfile.ZipFile(out).read("manifest.json"))["instances"] == ids
-    checked = runner.invoke(main, ["evidence", "verify-pack", str(out)])
-    assert checked.exit_code == 0 and json.loads(checked.output)["ok"]
+    key = tmp_path / "key.pem"
+    public = runner.invoke(main, ["evidence", "public-key"])
+    key.write_text(public.output.split("key id")[0])
+    checked = runner.invoke(main, ["evidence", "verify-pack", str(out), "--key", str(key)])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["ok"] and "VERIFIED" in checked.stderr
     coverage = runner.invoke(main, ["evidence", "coverage", "--control", "A.10.4"])
     assert json.loads(coverage.output)[0]["instances"] == 3
     none = runner.invoke(main, ["evidence", "coverage", "--from", "2027-01-01"])
@@ -181,7 +225,7 @@ def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pack.zip").write_bytes(b"not a zip")
     checked = CliRunner().invoke(main, ["evidence", "verify-pack", str(tmp_path / "pack.zip")])
-    assert checked.exit_code == 1 and "not an evidence pack" in json.loads(checked.output)["first_problem"]["message"]
+    assert checked.exit_code == 1 and "not an evidence pack" in json.loads(checked.stdout)["first_problem"]["message"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.zip"]   # no instance/secret-key
 
 
@@ -196,8 +240,9 @@ def test_a_pack_shows_an_instance_whose_evidence_was_deleted(app, as_, purchase,
             else:
                 conn.exec_driver_sql("DROP TRIGGER evidence_no_delete")
             conn.exec_driver_sql(f"DELETE FROM evidence WHERE instance_id = {ids[1]}")
+    key_id = as_[None].get("/api/v1/evidence/public-key").json["key_id"]
     for query in ("", "?control=A.10.4"):
-        code, result = _run_verifier(tmp_path, _pack(as_, query))
+        code, result = _run_verifier(tmp_path, _pack(as_, query), "--key-id", key_id)
         assert code == 1 and (result["first_problem"]["kind"], result["first_problem"]["instance_id"]) == \
             ("instance_deleted", ids[1]), query
 

@@ -29,6 +29,8 @@ class PublicKeySchema(Schema):
     algorithm = fields.String()
     key_id = fields.String(metadata={"description": "SHA-256 of the raw public key; checkpoints name it"})
     pem = fields.String(metadata={"description": "the public key, PEM (SubjectPublicKeyInfo)"})
+    verifier_sha256 = fields.String(metadata={"description": "SHA-256 of the verify.py every pack carries: "
+                                                             "compare it before running a pack's copy"})
 
 
 class CheckpointSchema(Schema):
@@ -74,7 +76,7 @@ class ReportSchema(Schema):
 def public_key():
     """The key that signs checkpoints and packs. Public: no sign-in needed."""
     return {"algorithm": "Ed25519", "key_id": checkpoints.key_id(_key_path()),
-            "pem": checkpoints.public_key_pem(_key_path()).decode("ascii")}
+            "pem": checkpoints.public_key_pem(_key_path()).decode("ascii"), "verifier_sha256": packs.verifier_sha256()}
 
 
 @blp.route("/checkpoints")

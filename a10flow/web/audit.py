@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, render_template, request, send_file
 
-from .. import clock, evidence, packs, registers
+from .. import checkpoints, clock, evidence, packs, registers
 from ..auth import require
 from ..engine.services import REGISTERS
 from ..errors import Invalid
@@ -40,7 +40,8 @@ def audit():
         args["from"] = f"{clock.now().year}-01-01"
     scope = _scope(args)
     return render_template("web/audit.html", coverage=packs.coverage(scope), args=args,
-                           controls=packs.known_controls())
+                           controls=packs.known_controls(), verifier_sha256=packs.verifier_sha256(),
+                           key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]))
 
 
 @bp.route("/audit/verify")

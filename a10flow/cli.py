@@ -112,8 +112,15 @@ def serve(host, port, threads):
         scheduler = Scheduler(app)
         scheduler.start()
     click.echo(f"a10flow listening on http://{host}:{port}/api/v1/openapi.json")
+    limits = app.config["A10FLOW_SERVER"]
+    proxy = {"trusted_proxy": limits["trusted_proxy"], "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+             "clear_untrusted_proxy_headers": True} if limits["trusted_proxy"] else {}
     try:
-        waitress_serve(app, host=host, port=port, threads=threads)
+        waitress_serve(app, host=host, port=port, threads=threads,
+                       # refused with 413 on its Content-Length, before anything is read (multipart framing allowed)
+                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
+                       connection_limit=limits["connections"], channel_timeout=limits["idle_seconds"],
+                       cleanup_interval=max(1, limits["idle_seconds"] // 2), asyncore_use_poll=True, **proxy)
     finally:
         if scheduler:
             scheduler.shutdown()

@@ -51,8 +51,13 @@ class Config:
         self.WTF_CSRF_CHECK_DEFAULT = False   # only the web pages check CSRF; the API uses bearer tokens
         self.A10FLOW_WORKFLOWS_DIR = env.get("A10FLOW_WORKFLOWS_DIR", os.path.abspath("workflows"))
         self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
-        # Uploads larger than this get 413 before anything parses them.
+        # Uploads larger than this get 413 before anything parses them (`serve` refuses them unread).
         self.MAX_CONTENT_LENGTH = int(env.get("A10FLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        # `serve`'s own limits: open connections at once, seconds a connection may stay idle, and the
+        # reverse proxy whose X-Forwarded-For is believed (its address; unset: none is).
+        self.A10FLOW_SERVER = {"connections": int(env.get("A10FLOW_CONNECTION_LIMIT", 500)),
+                               "idle_seconds": int(env.get("A10FLOW_IDLE_SECONDS", 30)),
+                               "trusted_proxy": env.get("A10FLOW_TRUSTED_PROXY")}
         # The scheduler sweeps at least this often, and sooner when a timer is due.
         self.A10FLOW_TIMER_POLL_SECONDS = float(env.get("A10FLOW_TIMER_POLL_SECONDS", 5))
         # `a10flow serve` fires timers itself unless this is "off" (then run `a10flow worker`).

@@ -16,6 +16,11 @@ def find(key, kind=None):
     return definition
 
 
+def controls_of(version):
+    """The control ids a version's elements carry ("A.10.3, ISO 27001 A.5.19" is two)."""
+    return sorted({c.strip() for value in (version.controls or {}).values() for c in value.split(",") if c.strip()})
+
+
 def version_of(definition, number=None):
     """The version numbered ``number``, else the latest. :raises NotFound:"""
     stmt = db.select(DefinitionVersion).where(DefinitionVersion.definition_id == definition.id)

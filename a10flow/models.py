@@ -195,6 +195,8 @@ class Instance(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     updated_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     ended_at = db.Column(UTCDateTime)
+    # Every control id any version it ran carries: a move to a version without them keeps it in scope.
+    controls = db.Column(db.JSON, nullable=False, default=list)
     evidence_seq = db.Column(db.Integer, nullable=False, default=0)
     evidence_head = db.Column(db.String(64))
     checkpointed_seq = db.Column(db.Integer, nullable=False, default=0, server_default="0")  # as last signed
@@ -244,6 +246,7 @@ class HumanTask(db.Model):
     completed_at = db.Column(UTCDateTime)
     completed_by = db.Column(db.String(120))
     completed_for = db.Column(db.String(120))   # done through a link: the person who sent it (delegated)
+    cancelled_at = db.Column(UTCDateTime)        # withdrawn (the process moved on, or was cancelled)
     instance = db.relationship(Instance)
     candidates = db.relationship("TaskCandidate", cascade="all, delete-orphan", lazy="selectin")
 

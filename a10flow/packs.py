@@ -40,20 +40,16 @@ class Scope:
                 "to": self.end and self.end.isoformat(), "instance": self.instance_id}
 
 
-def controls_of(version):
-    """The control ids a version's elements carry ("A.10.3, ISO 27001 A.5.19" is two)."""
-    return sorted({c.strip() for value in (version.controls or {}).values() for c in value.split(",") if c.strip()})
-
-
 def known_controls():
     """Every control id some deployed process version carries."""
-    return sorted({c for v in db.session.scalars(db.select(DefinitionVersion)) for c in controls_of(v)})
+    return sorted({c for v in db.session.scalars(db.select(DefinitionVersion)) for c in definitions.controls_of(v)})
 
 
 def instances(scope):
-    """The instances in scope, oldest first: alive in the period, of a process carrying the control.
-    Chosen from the instances themselves, not their evidence, so one whose records were
-    deleted is still in scope and its pack shows the loss."""
+    """The instances in scope, oldest first: alive in the period, having run a version that carries
+    the control (a move to a version without it does not take an instance out). Chosen from the
+    instances themselves, not their evidence, so one whose records were deleted is still in scope
+    and its pack shows the loss."""
     stmt = db.select(Instance)
     if scope.instance_id is not None:
         stmt = stmt.where(Instance.id == scope.instance_id)
@@ -62,7 +58,7 @@ def instances(scope):
     if scope.end is not None:
         stmt = stmt.where(Instance.created_at < scope.end)
     found = db.session.scalars(stmt.order_by(Instance.id)).all()
-    return [i for i in found if scope.control is None or scope.control in controls_of(i.version)]
+    return [i for i in found if scope.control is None or scope.control in i.controls]
 
 
 def _in_period(record, scope):
@@ -80,15 +76,15 @@ def _tasks(instance_ids):
 
 
 def _late(task, now):
+    """Open past its due date, or done or withdrawn after it: cancelling late work does not make it on time."""
     if task.due_at is None:
         return False
-    if task.status == TaskStatus.OPEN:
-        return task.due_at < now
-    return task.status == TaskStatus.COMPLETED and task.completed_at > task.due_at
+    ended = {TaskStatus.OPEN: now, TaskStatus.COMPLETED: task.completed_at, TaskStatus.CANCELLED: task.cancelled_at}
+    return (ended[task.status] or now) > task.due_at
 
 
 def _controls_in_scope(instance, scope):
-    return [c for c in controls_of(instance.version) if scope.control is None or c == scope.control]
+    return [c for c in instance.controls if scope.control is None or c == scope.control]
 
 
 def coverage(scope):

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from a10flow import clock
 from a10flow.canonical import canonical
 from a10flow.cli import main
-from conftest import deploy_bundled
+from conftest import BUNDLED, deploy_bundled
 
 ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
@@ -253,3 +253,21 @@ def test_a_period_in_another_time_zone_means_the_same_moments(as_, purchase):
     paris = as_["auditor"].get("/api/v1/evidence/coverage?from=2026-10-05T09:00:00%2B02:00"
                                "&to=2026-10-05T11:00:00%2B02:00").json
     assert utc == paris and utc["items"][0]["instances"] == 3
+
+
+def test_an_owner_cannot_take_an_instance_out_of_a_controls_evidence(as_, purchase):
+    ids, _ = _change_notices(as_, purchase)   # the third waits for its notice, past the due date
+    late = ids[2]
+    # A new version without any control property, and the late instance moved to it.
+    bare = (ROOT / "workflows/customer-change-notification.bpmn").read_bytes().replace(
+        b'<camunda:property name="control" value="A.10.4"/>', b"")
+    files = [("customer-change-notification.bpmn", bare)] + [
+        (Path(name).name, (ROOT / name).read_bytes()) for name in BUNDLED["customer_change_notification"][1:]]
+    assert as_["owner"].deploy(*files).status_code == 201
+    assert as_["owner"].post(f"/api/v1/instances/{late}/migrate", json={}).status_code == 200
+    # Cancelling the late work does not make it on time either.
+    assert as_["owner"].post(f"/api/v1/instances/{late}/cancel", json={"reason": "out of sight"}).status_code == 200
+    [row] = as_["auditor"].get("/api/v1/evidence/coverage?control=A.10.4").json["items"]
+    assert row["instances"] == 3 and row["overdue"] == 1
+    pack = zipfile.ZipFile(io.BytesIO(_pack(as_, "?control=A.10.4")))
+    assert late in json.loads(pack.read("manifest.json"))["instances"]

@@ -1,7 +1,7 @@
 """Starting instances: by a person, or by a timer start event falling due."""
 from datetime import timedelta
 
-from .. import clock, evidence, forms, personal
+from .. import clock, definitions, evidence, forms, personal
 from ..engine import runner
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
@@ -31,7 +31,7 @@ def _start(version, actor, data, business_key=None, timer=None):
     workflow, happenings = runner.start(specs_of(version), data, now, timer and timer["element_id"])
     instance = Instance(version=version, business_key=business_key, status=InstanceStatus.RUNNING,
                         state={}, data={}, started_by=None if isinstance(actor, dict) else actor.id,
-                        created_at=now, updated_at=now)
+                        controls=definitions.controls_of(version), created_at=now, updated_at=now)
     db.session.add(instance)
     db.session.flush()
     entered, private = personal.split(forms.for_start(version), data, "/data")   # x-pii stays out

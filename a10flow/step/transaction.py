@@ -162,7 +162,7 @@ def _mirror(instance, workflow):
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
         if task_id not in still_open:
-            row.status = TaskStatus.CANCELLED
+            row.status, row.cancelled_at = TaskStatus.CANCELLED, now
             _end_drafts([task_id])
     db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
     for timer in runner.waiting_timers(workflow):
@@ -193,10 +193,12 @@ def withdraw(instance, status):
     """End an instance without its engine (whose stored state does not load): nothing waits any
     more, its open tasks are cancelled, and the state is kept as it was, for whoever looks into it."""
     now = clock.now()
-    waiting = db.select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
-    _end_drafts(db.session.scalars(waiting).all())
-    db.session.execute(db.update(HumanTask).where(HumanTask.id.in_(waiting.scalar_subquery()))
-                       .values(status=TaskStatus.CANCELLED))
+    waiting = db.session.scalars(db.select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                                               HumanTask.status == TaskStatus.OPEN)).all()
+    _end_drafts(waiting)
+    if waiting:
+        db.session.execute(db.update(HumanTask).where(HumanTask.id.in_(waiting))
+                           .values(status=TaskStatus.CANCELLED, cancelled_at=now))
     for table in (Timer, MessageWait):
         db.session.execute(db.delete(table).where(table.instance_id == instance.id))
     instance.status, instance.ended_at, instance.updated_at = status, now, now

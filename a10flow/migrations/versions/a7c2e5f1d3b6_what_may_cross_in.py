@@ -19,5 +19,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('definition_versions', schema=None) as batch_op:
-        batch_op.drop_column('inputs')
+    op.drop_column('definition_versions', 'inputs')

@@ -19,5 +19,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.drop_column('completed_for')
+    op.drop_column('human_tasks', 'completed_for')

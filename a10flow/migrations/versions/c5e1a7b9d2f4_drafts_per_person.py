@@ -39,8 +39,7 @@ def upgrade():
         op.bulk_insert(drafts, [{"task_id": task_id, "author": f"user:{user_id}", "saved_at": now,
                                  "data": json.loads(draft) if isinstance(draft, str) else draft}
                                 for task_id, user_id, draft in kept])
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.drop_column('draft')
+    op.drop_column('human_tasks', 'draft')
 
 
 def downgrade():

@@ -20,6 +20,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('security_events', schema=None) as batch_op:
-        batch_op.drop_column('last_at')
-        batch_op.drop_column('repeats')
+    op.drop_column('security_events', 'last_at')
+    op.drop_column('security_events', 'repeats')

@@ -208,3 +208,61 @@ def test_a_module_or_function_left_in_the_data_is_an_incident(as_):
                                                     "found = twice(json.loads('2'))"))).status_code == 201
     done = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
     assert done["status"] == "completed" and done["data"]["found"] == 4 and "json" not in done["data"]
+
+
+ESCAPED = '''
+import os, socket, subprocess
+result = {}
+def attempt(reach, action):
+    try:
+        action()
+        result[reach] = "reached"
+    except Exception as exc:
+        result[reach] = type(exc).__name__
+def unix(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+attempt("the service's secret key", lambda: open(SECRET).read())
+attempt("the evidence signing key", lambda: open(SIGNING).read())
+attempt("the database", lambda: open(DATABASE, "rb").read(16))
+attempt("the service's environment", lambda: open(f"/proc/{os.getppid()}/environ").read())
+attempt("PostgreSQL over TCP", lambda: socket.create_connection(("127.0.0.1", 5432), timeout=2).close())
+attempt("PostgreSQL's Unix socket", lambda: unix("/var/run/postgresql/.s.PGSQL.5432"))
+attempt("deleting a file", lambda: os.remove(VICTIM))
+attempt("writing a file", lambda: open(os.path.join(os.path.dirname(VICTIM), "planted"), "w").close())
+attempt("signalling the service", lambda: os.kill(os.getppid(), 0))
+attempt("another worker's memory", lambda: open(f"/proc/{SIBLING}/mem", "rb").read(1))
+attempt("running a program", lambda: subprocess.run(["/bin/true"], check=True))
+'''
+
+
+def test_code_that_escaped_the_sandbox_reaches_nothing_of_the_service(app, tmp_path):
+    from a10flow import checkpoints
+    with app.app_context():
+        checkpoints.public_key_pem(app.config["A10FLOW_SIGNING_KEY"])   # the key file exists
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    sibling = isolated._Worker()
+    try:
+        paths = {"SECRET": os.path.join(app.instance_path, "secret-key"), "SIGNING": app.config["A10FLOW_SIGNING_KEY"],
+                 "DATABASE": database, "VICTIM": str(victim), "SIBLING": sibling.process.pid}
+        found, layers = isolated.probe("".join(f"{k} = {v!r}\n" for k, v in paths.items()) + ESCAPED)
+    finally:
+        sibling.kill()
+    assert layers == {"network": None, "not dumpable": None, "files": None, "system calls": None}
+    reached = {reach for reach, outcome in found.items() if outcome == "reached"}
+    if not database.startswith("/"):   # on PostgreSQL there is no database file to try
+        reached.discard("the database")
+    assert reached == set(), found
+    assert victim.read_text() == "precious" and not (tmp_path / "planted").exists()
+
+
+def test_a_worker_of_the_service_runs_nothing_outside_the_sandbox_whatever_it_is_asked():
+    worker = isolated._Worker()
+    try:
+        answer = worker.ask(isolated.encode({"kind": "probe", "source": "import os\nresult = os.getcwd()",
+                                             "data": {}, "external": None, "now": None, "time_limit": 2}), 10)
+    finally:
+        worker.kill()
+    assert answer["error"]["type"] == "SandboxError" and "import 'os' is not allowed" in answer["error"]["message"]

@@ -6,14 +6,16 @@ memory runs out. So each evaluation runs in a worker process with an address-spa
 (MEMORY_LIMIT); a worker that does not answer within the time limit is killed and replaced.
 
 Workers are kept and reused (starting one takes a moment). A worker starts with an empty
-environment (no database address, no key location), may write no file, and only data
+environment (no database address, no key location), confines itself as far as the OS allows
+(a10flow.engine.confine: no network, no files but Python's, no tracing), and only data
 crosses: the task's variables and the clock's time go in, the result comes out, both as
 JSON with tags for dates, durations and decimals. The service never unpickles what a worker
-sends. (A worker still runs as the service's user: the sandbox remains the first wall.)
+sends. The sandbox remains the first wall.
 """
 import atexit
 import builtins
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,6 +34,8 @@ KEEP = 4                     # idle workers kept for the next evaluation
 STARTUP_LIMIT = 60           # seconds a new worker may take to start
 
 _idle, _lock = [], threading.Lock()
+_warned = set()   # the confinement layers this machine lacks, each logged once
+log = logging.getLogger(__name__)
 
 
 def evaluate(expression, data, external, now):
@@ -90,21 +94,27 @@ def _give_back(worker):
 
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, probe=False):
         to_worker, from_worker = os.pipe(), os.pipe()
         environment = {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "PYTHONPATH": os.pathsep.join(sys.path)}
         self.process = subprocess.Popen(
             [sys.executable, "-c", f"from {__name__} import main; main()", str(to_worker[0]), str(from_worker[1]),
-             str(MEMORY_LIMIT)],
+             str(MEMORY_LIMIT), *(["--probe"] if probe else [])],
             pass_fds=(to_worker[0], from_worker[1]), env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, cwd="/")
         os.close(to_worker[0])
         os.close(from_worker[1])
         self.out, self.back = Connection(to_worker[1], readable=False), Connection(from_worker[0], writable=False)
-        # Its start-up (imports) must not count against the first evaluation's time.
-        if not self.back.poll(STARTUP_LIMIT) or self._answer() != "ready":
+        # Its start-up (imports, confinement) must not count against the first evaluation's time.
+        ready = self._answer() if self.back.poll(STARTUP_LIMIT) else None
+        if not isinstance(ready, dict) or "ready" not in ready:
             self.kill()
             raise RuntimeError("the process for BPMN Python did not start")
+        self.confinement = ready["ready"]
+        for layer, why in self.confinement.items():
+            if why and layer not in _warned:
+                _warned.add(layer)
+                log.warning("BPMN Python workers run without one layer of confinement (%s): %s", layer, why)
 
     def ask(self, message, timeout):
         self.out.send_bytes(message)
@@ -143,14 +153,17 @@ def _exception(error):
 
 # The worker's side.
 
-def serve(requests, answers, memory_limit):
-    """Answer requests until the service goes away."""
+def serve(requests, answers, memory_limit, probe=False):
+    """Answer requests until the service goes away. ``probe``: a worker for tests of the
+    confinement, which also runs code outside the sandbox (``kind`` "probe")."""
     import resource
-    from . import scripting   # before the limit: importing needs more room than running
+
+    from . import confine, scripting   # before the limits: importing needs more room than running
+    layers = confine.confine()
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))   # no files written, whatever happens
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    answers.send_bytes(encode("ready"))
+    answers.send_bytes(encode({"ready": layers}))
     while True:
         try:
             request = requests.recv_bytes()
@@ -159,8 +172,13 @@ def serve(requests, answers, memory_limit):
         try:
             request = decode(request)
             sandbox.TIME_LIMIT = request["time_limit"]
-            answer = {"value": scripting.run_here(request["kind"], request["source"], request["data"],
-                                                  request["external"], request["now"])}
+            if request["kind"] == "probe" and probe:
+                scope = {}
+                exec(request["source"], scope)   # noqa: S102 - the test's own code, as if it had escaped
+                answer = {"value": scope.get("result")}
+            else:
+                answer = {"value": scripting.run_here(request["kind"], request["source"], request["data"],
+                                                      request["external"], request["now"])}
             answers.send_bytes(encode(answer))
         except Exception as exc:
             answers.send_bytes(encode({"error": {"type": type(exc).__name__, "message": str(exc)}}))
@@ -211,7 +229,21 @@ def decode(data):
         raise ValueError(str(exc)) from None
 
 
+def probe(code):
+    """Run ``code`` (plain Python, no sandbox) inside a new, confined worker: what it leaves in
+    ``result`` comes back. For tests that play code which escaped the sandbox; a worker that
+    serves the service never takes this request."""
+    worker = _Worker(probe=True)
+    try:
+        answer = worker.ask(encode({"kind": "probe", "source": code, "time_limit": 10}), 30)
+    finally:
+        worker.kill()
+    if "error" in answer:
+        raise _exception(answer["error"])
+    return answer["value"], worker.confinement
+
+
 def main():
-    """The worker process: ``python -c '...main()' <requests fd> <answers fd> <memory limit>``."""
+    """The worker process: ``python -c '...main()' <requests fd> <answers fd> <memory limit> [--probe]``."""
     serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
-          int(sys.argv[3]))
+          int(sys.argv[3]), probe=sys.argv[4:] == ["--probe"])

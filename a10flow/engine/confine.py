@@ -1,0 +1,136 @@
+"""What a BPMN Python worker could reach if code ever escaped the sandbox: as little as the OS allows.
+
+A worker (a10flow.engine.isolated) confines itself once, after its imports and before its first
+evaluation, with what Linux offers an unprivileged process:
+
+- a network namespace of its own (inside a user namespace when not root): no network at all;
+- Landlock: it may read Python's own folders and a10flow's code, and nothing else (not the
+  instance folder, the keys, the database, /proc); it may write, remove and run nothing, and
+  (where the kernel scopes them) send no signal and reach no abstract socket outside itself;
+- not dumpable, so its siblings cannot trace or read it, and Landlock keeps it from tracing them;
+- seccomp (libseccomp): no sockets of any kind (a database's Unix socket included), no ptrace,
+  no reading other processes' memory, no signals, no new programs, no io_uring.
+
+A layer the kernel or the machine lacks is skipped and named, so the service can warn: the
+sandbox (a10flow.engine.sandbox) remains the first wall, these the second.
+"""
+import ctypes
+import ctypes.util
+import errno
+import os
+import sys
+import sysconfig
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
+
+# Landlock (linux/landlock.h); its system calls have the same numbers on every architecture.
+_CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+_VERSION, _RULE_PATH_BENEATH = 1, 1
+_READ = (1 << 2) | (1 << 3)   # READ_FILE, READ_DIR
+_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+_NET_TCP = (1 << 0) | (1 << 1)   # BIND_TCP, CONNECT_TCP (ABI 4)
+_SCOPES = (1 << 0) | (1 << 1)    # ABSTRACT_UNIX_SOCKET, SIGNAL (ABI 6)
+
+DENIED_CALLS = ("socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "ptrace",
+                "process_vm_readv", "process_vm_writev", "kill", "tkill", "tgkill", "execve", "execveat",
+                "io_uring_setup", "unshare", "setns")
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def readable():
+    """The folders a confined worker may read: Python's, its packages', a10flow's own code."""
+    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    paths |= {v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return sorted(p for p in paths if p and os.path.isdir(p) and p != "/")
+
+
+def confine():
+    """Confine this process (single-threaded, as a new worker is) as far as the OS allows.
+    Returns ``{layer: None when in place, or why it is not}``."""
+    seccomp = _libseccomp()   # loaded while files can still be read
+    layers = {"network": _own_network(), "not dumpable": _call(_libc.prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)}
+    layers["files"] = _call(_libc.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or _landlock(readable())
+    layers["system calls"] = _seccomp(seccomp, DENIED_CALLS) if seccomp else "no libseccomp on this machine"
+    return layers
+
+
+def _call(function, *args):
+    """None if ``function(*args)`` succeeded, else why not."""
+    if function(*args) < 0:
+        return os.strerror(ctypes.get_errno())
+    return None
+
+
+def _own_network():
+    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
+    why = _call(_libc.unshare, flags)
+    return f"no network namespace: {why}" if why else None
+
+
+def _landlock(paths):
+    abi = _libc.syscall(_CREATE_RULESET, None, 0, _VERSION)
+    if abi < 0:
+        return f"no Landlock: {os.strerror(ctypes.get_errno())}"
+    attr = _RulesetAttr(_FS_BY_ABI.get(abi, (1 << 16) - 1), _NET_TCP if abi >= 4 else 0,
+                        _SCOPES if abi >= 6 else 0)
+    size = ctypes.sizeof(attr) if abi >= 6 else 16 if abi >= 4 else 8
+    ruleset = _libc.syscall(_CREATE_RULESET, ctypes.byref(attr), size, 0)
+    if ruleset < 0:
+        return f"no Landlock ruleset: {os.strerror(ctypes.get_errno())}"
+    try:
+        for path in paths:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = _PathBeneath(_READ, fd)
+                if _libc.syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) < 0:
+                    return f"Landlock refused {path}: {os.strerror(ctypes.get_errno())}"
+            finally:
+                os.close(fd)
+        if _libc.syscall(_RESTRICT_SELF, ruleset, 0) < 0:
+            return f"Landlock did not apply: {os.strerror(ctypes.get_errno())}"
+    finally:
+        os.close(ruleset)
+    return None
+
+
+def _libseccomp():
+    try:
+        return ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        name = ctypes.util.find_library("seccomp")   # slower: it asks ldconfig
+        return ctypes.CDLL(name) if name else None
+
+
+def _seccomp(lib, calls):
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+    lib.seccomp_load.argtypes = lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM   # SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM)
+    context = lib.seccomp_init(allow)
+    if not context:
+        return "seccomp_init failed"
+    try:
+        for call in calls:
+            number = lib.seccomp_syscall_resolve_name(call.encode())
+            if number >= 0 and lib.seccomp_rule_add(context, deny, number, 0) < 0:
+                return f"seccomp refused a rule for {call}"
+        if lib.seccomp_load(context) < 0:
+            return "seccomp did not apply"
+    finally:
+        lib.seccomp_release(context)
+    return None

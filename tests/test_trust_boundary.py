@@ -264,6 +264,11 @@ def test_forms_and_code_too_deep_or_too_long_are_refused_at_deploy(as_):
     assert refused.status_code == 422
     [problem] = refused.json["error"]["details"]
     assert problem["element"] == "probe" and "characters long" in problem["message"]
+    from test_incidents import GATEWAY
+    long_condition = " or ".join(["x"] * 60_000).encode()
+    refused = as_["owner"].deploy(("gw.bpmn", GATEWAY.replace(b"score &gt; 5", long_condition, 1)))
+    assert refused.status_code == 422 and refused.json["error"]["details"][0]["element"] == "f3"   # its flow
+    assert len(refused.data) < 5000   # the answer quotes the condition, in part
     nested = "found = " + "(" * 5000 + "1" + ")" * 5000
     refused = as_["owner"].deploy(("probe.bpmn", probe(nested)))
     assert refused.status_code == 422 and refused.json["error"]["details"][0]["element"] == "probe"

@@ -68,7 +68,11 @@ class Process:
     content_hash: str
 
 
+MAX_MESSAGE = 500   # a problem quotes what it is about; a 300 KB condition is quoted in part
+
+
 def _detail(file, element, message):
+    message = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
     return {"file": file, "element": element, "message": message}
 
 

@@ -5,7 +5,7 @@ from . import clock
 from .engine import runner, state
 from .engine.specs import DeployError, parse_upload
 from .errors import Conflict, Invalid, NotFound
-from .models import Definition, DefinitionKind, DefinitionVersion, StartTimer, db
+from .models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, db
 
 
 def find(key, kind=None):
@@ -14,6 +14,31 @@ def find(key, kind=None):
     if definition is None or (kind is not None and definition.kind != kind):
         raise NotFound(f"definition {key!r} not found")
     return definition
+
+
+def start_of(version):
+    """How people start ``version`` (see engine.settings.start_form): element, form, groups, users."""
+    return (version.inputs or {}).get("start") or {}
+
+
+def may_start(version, user):
+    # Rule: owners start anything; auditors only read; staff start a process their groups (or they)
+    # are named for, or any that names nobody.
+    if user.role in (Role.OWNER, Role.ADMIN):
+        return True
+    if user.role != Role.STAFF:
+        return False
+    start = start_of(version)
+    if not start.get("groups") and not start.get("users"):
+        return True
+    return bool(set(start.get("groups") or []) & set(user.groups or [])) or user.name in (start.get("users") or [])
+
+
+def startable(user):
+    """The latest version of every process ``user`` may start, by name."""
+    latest = [d.versions[-1] for d in db.session.scalars(db.select(Definition).where(
+        Definition.kind == DefinitionKind.PROCESS).order_by(Definition.name)) if d.versions]
+    return [v for v in latest if may_start(v, user)]
 
 
 def controls_of(version):
@@ -54,7 +79,8 @@ def deploy(files, user, forms_dir=None):
         for p in upload.processes:
             version = _store(DefinitionKind.PROCESS, p.key, p.name, p.content_hash, user, dict(
                 name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
-                spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files))
+                spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files,
+                description=p.description))
             result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
         for d in upload.decisions:
             version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(

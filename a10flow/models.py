@@ -167,6 +167,7 @@ class DefinitionVersion(db.Model):
     definition_id = db.Column(db.ForeignKey("definitions.id"), nullable=False)
     version = db.Column(db.Integer, nullable=False)
     name = db.Column(db.String(255), nullable=False)
+    description = db.Column(db.Text)   # the process's documentation: what it is for
     filename = db.Column(db.String(255), nullable=False)
     xml = db.deferred(db.Column(db.Text, nullable=False))  # large columns load only when read
     xml_sha256 = db.Column(db.String(64), nullable=False)

@@ -60,9 +60,13 @@ def test_what_the_templates_write_deploys_and_runs(as_):
     _apply(root.find(f".//{{{B}}}serviceTask"), TEMPLATES["a10flow.notify"], {
         "To": "'named'", "Groups": "'security'", "Subject": "'Checked'", "Message": "'The check is done.'",
         "Control id": "A.10.3"})
-    deployed = as_["owner"].deploy(("templated.bpmn", etree.tostring(root)))
+    _apply(root.find(f".//{{{B}}}startEvent"), TEMPLATES["a10flow.startEvent"], {
+        "Start form": "check-start.json", "Who may start it": "procurement"})
+    form = json.dumps({"type": "object", "properties": {"what": {"type": "string"}}}).encode()
+    deployed = as_["owner"].deploy(("templated.bpmn", etree.tostring(root)), ("check-start.json", form))
     assert deployed.status_code == 201, deployed.json
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "templated"}).json
+    assert as_["sam"].post("/api/v1/instances", json={"process": "templated"}).status_code == 403
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "templated", "data": {"what": "x"}}).json
     [task] = instance["open_tasks"]
     assert task["candidate_groups"] == ["procurement"] and task["due_at"]
     assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}).status_code == 200

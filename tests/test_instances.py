@@ -68,3 +68,19 @@ def test_openapi_documents_the_error_shape_the_api_returns(as_):
     assert set(error["properties"]) == {"error"}
     returned = as_["owner"].post("/api/v1/instances", json={}).json
     assert set(returned) == {"error"} and set(returned["error"]) == {"code", "message", "details"}
+
+
+def test_who_may_start_a_process_is_set_on_its_start_event(as_):
+    from conftest import deploy_bundled
+    from test_supplier_onboarding import REQUEST
+    deploy_bundled(as_, "supplier_onboarding")   # startableBy: procurement, ai-system-owners
+    shown = as_["lee"].get("/api/v1/definitions/supplier_onboarding").json
+    assert shown["start_form"]["startable_by"] == {"groups": ["procurement", "ai-system-owners"], "users": []}
+    assert shown["may_start"] is False and "due diligence" in shown["description"]
+    refused = as_["lee"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST})
+    assert refused.status_code == 403 and "procurement" in refused.json["error"]["message"]
+    assert as_["auditor"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}) \
+        .status_code == 403
+    for who in ("alice", "owner"):
+        assert as_[who].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}) \
+            .status_code == 201

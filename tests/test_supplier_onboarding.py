@@ -31,11 +31,17 @@ def _do(as_, who, task, data):
     return done
 
 
+def _request(as_):
+    """Alice asks for a new supplier: the start form is the request."""
+    started = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST})
+    assert started.status_code == 201, started.json
+    return started.json
+
+
 def _through_risk(as_, risk):
     """Start, answer the request and due diligence, assess the risk (sam, security)."""
     clock.set(T0)
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
     assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200
@@ -121,8 +127,7 @@ def test_a_rejected_supplier_is_recorded_as_rejected(as_):
 def test_a_silent_supplier_is_chased_then_escalated(app, as_):
     _deploy(as_)
     clock.set(T0)
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    instance = _request(as_)
     for day in (3, 6, 9, 10):
         clock.set(T0 + timedelta(days=day, minutes=1))
         with app.app_context():
@@ -172,10 +177,7 @@ def _subjects(as_, who):
 def test_every_waiting_step_reminds_and_overdue_reviews_escalate(app, as_):
     _deploy(as_)
     clock.set(T0)
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    _sweep_at(app, T0 + timedelta(days=2, minutes=1))
-    assert _subjects(as_, "bob") == ["Supplier request waiting to be described"]
-    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
     assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200

@@ -81,10 +81,9 @@ def test_legal_cannot_rewrite_the_risk_tier_through_the_contract_checklist(as_):
 
 
 def test_the_suppliers_contact_cannot_rewrite_what_procurement_recorded(as_):
-    from test_supplier_onboarding import DETAILS, REQUEST, _deploy, _do, _open
+    from test_supplier_onboarding import DETAILS, _deploy, _open, _request
     _deploy(as_)
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    _do(as_, "alice", instance["open_tasks"][0], REQUEST)
+    instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     path = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json["path"]
     forged = dict(DETAILS, personal_data=False, supplied=["tooling"], business_owner="anna")
@@ -120,9 +119,9 @@ def test_start_data_is_what_the_start_form_declares(as_):
     assert empty.status_code == 422 and {"ai_system", "change_type", "materiality"} <= _fields(empty)
     assert as_["owner"].get("/api/v1/instances").json["items"] == []
     # A process without a start form takes no start data.
-    deploy_bundled(as_, "supplier_onboarding")
-    refused = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": {"tier": "low"}})
-    assert refused.status_code == 422 and _fields(refused) == {"tier"}
+    assert as_["owner"].deploy(DATA / "purchase.bpmn", DATA / "request.json").status_code == 201
+    refused = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "data": {"amount": 1}})
+    assert refused.status_code == 422 and _fields(refused) == {"amount"}
 
 
 def test_a_message_carries_only_what_its_catching_element_declares(as_):

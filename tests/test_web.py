@@ -65,58 +65,54 @@ def test_staff_complete_a_task_after_fixing_the_form(app, as_, purchase):
     assert completed["data"]["submitted"] == {"tool": "Labeller", "amount": 900}
 
 
-def test_drafts_claims_and_table_rows(app, as_):
+def _supplier_details(as_):
+    """A supplier onboarding started (the request as its start form): (instance, the due diligence task)."""
+    from test_supplier_onboarding import REQUEST
     deploy_bundled(as_, "supplier_onboarding")
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    task_id = instance["open_tasks"][0]["id"]
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}).json
+    return instance, instance["open_tasks"][0]
+
+
+def test_drafts_claims_and_table_rows(app, as_):
+    instance, details = _supplier_details(as_)
+    task_id = details["id"]
     visitor = signed_in(app, "alice")
 
     assert visitor.post(f"/tasks/{task_id}/claim").status_code == 302
     assert as_["alice"].get(f"/api/v1/tasks/{task_id}").json["assignee"] == "alice"
-    saved = visitor.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Acme Data",
-                                               "supplied": ["dataset", "compute or hosting"]})
+    saved = visitor.post(f"/tasks/{task_id}", {"action": "save", "legal_name": "Acme Data Ltd", "dpa_signed": "on"})
     assert saved.status_code == 302
     page = visitor.get(f"/tasks/{task_id}").text
-    assert "Draft saved" in page and 'value="Acme Data"' in page
-    assert re.search(r'value="compute or hosting"\s*checked', page)
+    assert "Draft saved" in page and 'value="Acme Data Ltd"' in page
+    assert re.search(r'name="dpa_signed" value="on"\s*checked', page)
 
-    # The supplier's details: certifications are a table of rows, added and removed by buttons.
-    visitor.post(f"/tasks/{task_id}", {"action": "complete", "supplier_name": "Acme Data",
-                                       "contact_email": "anna@acme.example", "business_owner": "alice",
-                                       "supplied": "dataset", "ai_systems": "credit-scoring",
-                                       "personal_data": "on"})
-    [details] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]]
-    added = visitor.post(f"/tasks/{details['id']}", {"action": "add:certifications", "legal_name": "Acme Data Ltd"})
+    # Certifications are a table of rows, added and removed by buttons.
+    added = visitor.post(f"/tasks/{task_id}", {"action": "add:certifications", "legal_name": "Acme Data Ltd"})
     assert 'name="certifications/0/name"' in added.text and 'value="Acme Data Ltd"' in added.text
-    two = visitor.post(f"/tasks/{details['id']}", {"action": "add:certifications", "certifications/0/_row": "1",
-                                                   "certifications/0/name": "ISO/IEC 27001"})
+    two = visitor.post(f"/tasks/{task_id}", {"action": "add:certifications", "certifications/0/_row": "1",
+                                             "certifications/0/name": "ISO/IEC 27001"})
     assert 'name="certifications/1/name"' in two.text and 'value="ISO/IEC 27001"' in two.text
-    one = visitor.post(f"/tasks/{details['id']}", {"action": "remove:certifications/0",
-                                                   "certifications/0/_row": "1", "certifications/0/name": "x",
-                                                   "certifications/1/_row": "1", "certifications/1/name": "SOC 2"})
+    one = visitor.post(f"/tasks/{task_id}", {"action": "remove:certifications/0",
+                                             "certifications/0/_row": "1", "certifications/0/name": "x",
+                                             "certifications/1/_row": "1", "certifications/1/name": "SOC 2"})
     assert 'name="certifications/1/name"' not in one.text and 'value="SOC 2"' in one.text
 
 
 def test_a_draft_is_seen_by_its_author_alone(app, as_):
-    deploy_bundled(as_, "supplier_onboarding")
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    task_id = instance["open_tasks"][0]["id"]
+    _, details = _supplier_details(as_)
+    task_id = details["id"]
     alice, bob, owner = signed_in(app, "alice"), signed_in(app, "bob"), signed_in(app, "owner")
-    assert alice.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Secret Merger Target"}).status_code \
+    assert alice.post(f"/tasks/{task_id}", {"action": "save", "legal_name": "Secret Merger Target"}).status_code \
         == 302
     for other in (bob, owner):   # another candidate, and an owner, see an empty form
         assert "Secret Merger Target" not in other.get(f"/tasks/{task_id}").text
-    assert bob.post(f"/tasks/{task_id}", {"action": "save", "supplier_name": "Acme"}).status_code == 302
+    assert bob.post(f"/tasks/{task_id}", {"action": "save", "legal_name": "Acme"}).status_code == 302
     assert "Secret Merger Target" in alice.get(f"/tasks/{task_id}").text   # each keeps their own
     assert signed_in(app, "sam").post(f"/tasks/{task_id}", {"action": "save"}).status_code == 404
 
 
 def test_a_tampered_form_post_is_refused_naming_what_is_wrong(app, as_):
-    deploy_bundled(as_, "supplier_onboarding")
-    from test_supplier_onboarding import REQUEST
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding"}).json
-    as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": REQUEST})
-    [details] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    _, details = _supplier_details(as_)
     visitor = signed_in(app, "alice")
     url = f"/tasks/{details['id']}"
     for action in ("add:", "add:legal_name", "remove:certifications/99999999999", "remove:certifications/x",
@@ -349,3 +345,39 @@ def test_a_process_xml_is_a_download_for_those_who_may_read_it(app, as_, purchas
     assert xml.status_code == 200 and xml.mimetype == "text/plain"   # never rendered as a page of this site
     assert xml.headers["Content-Disposition"].startswith("attachment;") and "<bpmn:definitions" in xml.text
     assert signed_in(app, "alice").get("/definitions/purchase/versions/1/xml").status_code == 403   # as the API
+
+
+def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(app, as_):
+    for process in ("supplier_onboarding", "customer_change_notification", "responsibility_signoff"):
+        deploy_bundled(as_, process)
+    alice = signed_in(app, "alice")   # procurement, account managers
+    listed = alice.get("/start").text
+    assert "AI supplier onboarding (A.10.3)" in listed and "Customer change notification (A.10.4)" in listed
+    assert "Responsibility sign-off" not in listed   # started by AI system owners and compliance
+    assert "due diligence scaled to risk" in listed   # each with what it is for
+    assert alice.get("/start/responsibility_signoff").status_code == 403
+
+    form = alice.get("/start/supplier_onboarding").text
+    assert 'name="supplier_name"' in form and 'name="contact_email"' in form and 'name="business_key"' in form
+    empty = alice.post("/start/supplier_onboarding", {"action": "start"})
+    assert empty.status_code == 422 and re.search(r'id="f-supplier_name-error">this field is required', empty.text)
+    assert as_["owner"].get("/api/v1/instances").json["items"] == []   # nothing was started
+    started = alice.post("/start/supplier_onboarding", {
+        "action": "start", "business_key": "Acme Data", "supplier_name": "Acme Data", "business_owner": "alice",
+        "contact_email": "anna@acme.example", "supplied": "dataset", "ai_systems": "credit-scoring",
+        "personal_data": "on", "pii_role": "processor"})
+    [instance] = as_["owner"].get("/api/v1/instances").json["items"]
+    [task] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    assert started.status_code == 302 and started.headers["Location"] == f"/tasks/{task['id']}"   # hers to do
+    assert "Your first task: Supplier details and due diligence" in alice.get(started.headers["Location"]).text
+    assert instance["business_key"] == "Acme Data"
+
+    # Someone whose first step is someone else's lands on the instance, told what happens next.
+    from test_customer_change_notification import CUSTOMERS   # alice, an account manager, starts; owners draft
+    fields = {"action": "start", "ai_system": "credit-scoring", "version_to": "3.0",
+              "change_type": "model update or retraining", "materiality": "high",
+              **{f"customers/{i}/{k}": v for i, c in enumerate(CUSTOMERS[:1]) for k, v in c.items()}}
+    landed = alice.post("/start/customer_change_notification", fields)
+    assert landed.status_code == 302 and landed.headers["Location"].startswith("/instances/")
+    assert "Next: Draft the change notice" in alice.get(landed.headers["Location"]).text
+    assert signed_in(app, "auditor").get("/start/supplier_onboarding").status_code == 403

@@ -36,6 +36,9 @@ TABLE = [
     ("GET", f"{VERSION}/xml", None, READERS),
     ("GET", f"{VERSION}/edit", None, OWNERS),
     ("POST", f"{VERSION}/deploy", None, OWNERS),   # 400/422: no files sent
+    ("GET", "/start", None, EVERYONE),
+    ("GET", "/start/purchase", None, {**EVERYONE, AUDITOR: "403"}),   # it names nobody: anyone who works on tasks
+    ("POST", "/start/purchase", {"action": "start"}, {**EVERYONE, AUDITOR: "403"}),
     ("GET", "/instances", None, EVERYONE),
     ("GET", "/instances/{instance}", None, {**EVERYONE, OTHER: "404"}),
     ("GET", "/audit", None, READERS),
@@ -59,7 +62,7 @@ def test_the_table_covers_every_page(app):
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     placed = {(method, path.replace("{task}", "<task_id>").replace("{instance}", "<int:instance_id>")
                .replace("{token}", "<token>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
-               .replace("/definitions/purchase", "/definitions/<key>").replace("/999999/", "/<int:notification_id>/")
+               .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>").replace("/999999/", "/<int:notification_id>/")
                .replace("/suppliers", "/<name>")
                .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
                .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))

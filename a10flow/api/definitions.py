@@ -48,16 +48,21 @@ class DefinitionSummarySchema(Schema):
 
 def _start_form(definition):
     latest = definition.versions[-1] if definition.versions else None
-    start = ((latest.inputs or {}).get("start") or {}) if latest else {}
-    return {"element": start.get("element"), "name": start.get("form"), "schema": forms.for_start(latest)} \
+    start = definitions.start_of(latest) if latest else {}
+    return {"element": start.get("element"), "name": start.get("form"), "schema": forms.for_start(latest),
+            "startable_by": {"groups": start.get("groups") or [], "users": start.get("users") or []}} \
         if start else None
 
 
 class DefinitionSchema(DefinitionSummarySchema):
+    description = fields.Function(lambda d: d.versions[-1].description if d.versions else None,
+                                  metadata={"type": "string", "nullable": True})
+    may_start = fields.Function(lambda d: bool(d.versions) and definitions.may_start(d.versions[-1], g.user),
+                                metadata={"type": "boolean", "description": "whether you may start it"})
     versions = fields.List(fields.Nested(VersionSchema))
     start_form = fields.Function(_start_form, metadata={"type": "object", "nullable": True, "description":
-        "the latest version's start event and its form: what POST /api/v1/instances takes as data "
-        "(schema null: it takes no data)"})
+        "the latest version's start event, its form (what POST /api/v1/instances takes as data; schema null: "
+        "no data) and who may start it (nobody named: anyone who works on tasks)"})
 
 
 class DefinitionListSchema(Schema):

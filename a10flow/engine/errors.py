@@ -15,6 +15,22 @@ def element(task):
     return getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
 
 
+def explained(exc):
+    """The exception's message with its cause, which Spiff often wraps out of sight ("Error evaluating
+    expression 'x'." hides that x is not set)."""
+    message = " ".join(str(exc).replace(". .", ".").split())
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and (cause.__cause__ or cause.__context__) is not None:
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, NameError) and getattr(cause, "name", None):
+        why = f"the variable {cause.name!r} is not set"
+    elif cause is not None and str(cause) and str(cause) not in message:
+        why = f"{type(cause).__name__}: {cause}"
+    else:
+        return message
+    return f"{message} ({why})" if message else why
+
+
 def guard(action, task=None):
     try:
         return action()
@@ -24,7 +40,8 @@ def guard(action, task=None):
         failing = getattr(exc, "task", None) or task
         spec = getattr(exc, "task_spec", None)
         if failing is not None:
-            raise EngineError(*element(failing), str(exc), failing.id) from exc
+            raise EngineError(*element(failing), explained(exc), failing.id) from exc
         if spec is not None:
-            raise EngineError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None), str(exc)) from exc
-        raise EngineError(None, None, str(exc)) from exc
+            raise EngineError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None),
+                              explained(exc)) from exc
+        raise EngineError(None, None, explained(exc)) from exc

@@ -38,11 +38,18 @@ def people_tasks(scope, root):
 
 
 def start_form(upload, process, filename):
-    """``{"element", "form"}`` of the process's none start event (the one people start it by),
-    or None; a form None takes no start data (see a10flow.forms)."""
+    """How people start the process, by its none start event: ``{"element", "form", "groups",
+    "users"}``, or None when it has none. A form None takes no start data (see a10flow.forms);
+    who may start it is the start event's ``startableBy`` (groups), or Camunda's
+    ``candidateStarterGroups`` and ``candidateStarterUsers`` on the process; nobody named: anyone
+    who works on tasks."""
     for node in process.iterfind("bpmn:startEvent", NS):
         if not _event_definitions(node):
-            return {"element": node.get("id"), "form": form_setting(upload, node, filename)}
+            def listed(text):
+                return [v.strip() for v in (text or "").split(",") if v.strip()]
+            groups = listed(properties(node).get("startableBy") or process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+            return {"element": node.get("id"), "form": form_setting(upload, node, filename), "groups": groups,
+                    "users": listed(process.get(f"{{{CAMUNDA_NS}}}candidateStarterUsers"))}
     return None
 
 

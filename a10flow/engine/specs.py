@@ -64,6 +64,7 @@ class Process:
     controls: dict       # element id -> the control it evidences (its ``control`` property), e.g. "A.10.3"
     forms: dict          # form name -> JSON Schema
     inputs: dict         # {"start": settings.start_form, "messages": settings.message_forms}
+    description: str | None   # the process's documentation: what it is for
     files: dict          # supporting files (DMN, called BPMN, forms): name -> text
     content_hash: str
 
@@ -436,6 +437,7 @@ def _build(upload, parser, key, owner):
                 controls[node.get("id")] = control
     return Process(
         key=key, name=proc.get("name") or key, filename=filename, controls=controls,
+        description=(proc.findtext("bpmn:documentation", None, NS) or "").strip() or None,
         bpmn_xml=raw.decode("utf-8"), bpmn_sha256=hashlib.sha256(raw).hexdigest(),
         spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, inputs=inputs, files=files,
         content_hash=digest.hexdigest())

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from .. import clock, definitions, evidence, forms, personal
 from ..engine import runner
+from ..errors import Forbidden
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
 
@@ -14,8 +15,13 @@ def start_instance(version, user, data=None, business_key=None):
     """Start an instance of ``version`` with ``data`` as its start form has it; returns it with its
     first tasks open.
 
-    :raises Invalid: the data is not what the start form declares (a process without one takes none).
+    :raises Forbidden: ``user`` may not start it (see definitions.may_start); Invalid: the data is
+        not what the start form declares (a process without one takes none).
     """
+    if not definitions.may_start(version, user):
+        start = definitions.start_of(version)
+        raise Forbidden(f"{version.name} is started by {', '.join(start['groups'] + start['users'])}; "
+                        "you are not among them")
     data = {} if data is None else data
     forms.check(forms.for_start(version), data)
     try:

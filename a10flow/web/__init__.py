@@ -109,11 +109,11 @@ def _security_headers(response):
 
 
 def init_app(app):
-    from . import account, audit, links, processes, work
+    from . import account, audit, links, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     limiter.init_app(app)
-    for module in (account, work, processes, audit, links):
+    for module in (account, work, start, processes, audit, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
     app.after_request(_security_headers)

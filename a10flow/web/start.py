@@ -1,0 +1,54 @@
+"""Starting work: the processes a person may start, each with its start form."""
+from flask import flash, g, redirect, render_template, request, url_for
+
+from .. import definitions, forms, step, tasks
+from ..errors import Forbidden, Invalid
+from ..models import DefinitionKind, HumanTask, TaskStatus, db
+from . import blueprint, fields, signed_in
+
+bp = blueprint("start")
+MAX_KEY = 255
+
+
+@bp.route("/start")
+@signed_in
+def processes():
+    return render_template("web/start.html", items=definitions.startable(g.user))
+
+
+def _page(version, data, business_key, errors=(), status=200):
+    schema = forms.for_start(version) or {}
+    return render_template("web/start_form.html", version=version, business_key=business_key, errors=errors,
+                           form=fields.build(schema, data, errors)), status
+
+
+@bp.route("/start/<key>", methods=["GET", "POST"])
+@signed_in
+def start(key):
+    version = definitions.version_of(definitions.find(key, DefinitionKind.PROCESS))
+    if not definitions.may_start(version, g.user):
+        raise Forbidden(f"you may not start {version.name}")
+    if request.method == "GET":
+        return _page(version, {}, "")
+    schema = forms.for_start(version) or {}
+    data, business_key = fields.parse(schema, request.form), request.form.get("business_key", "").strip()
+    action = request.form.get("action", "start")
+    if action.startswith(("add:", "remove:")):
+        return _page(version, fields.change_rows(fields.build(schema, data), data, action), business_key)
+    try:
+        if len(business_key) > MAX_KEY:
+            raise Invalid("the reference is too long", [{"field": "business_key",
+                                                         "message": f"at most {MAX_KEY} characters"}])
+        instance = step.start_instance(version, g.user, data, business_key or None)
+    except Invalid as exc:
+        return _page(version, data, business_key, exc.details, 422)
+    waiting = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.status == TaskStatus.OPEN)
+                                 .order_by(HumanTask.created_at)).all()
+    mine = [t for t in waiting if tasks.may_complete(t, g.user)]
+    if mine:   # the starter's own first step, straight away
+        flash(f"Started {version.name}. Your first task: {mine[0].name}.")
+        return redirect(url_for("work.task", task_id=mine[0].id))
+    flash(f"Started {version.name}. " + (f"Next: {', '.join(t.name for t in waiting)}." if waiting
+                                         else f"It is {instance.status.value}."))
+    return redirect(url_for("processes.instance", instance_id=instance.id))

@@ -119,7 +119,7 @@ def test_the_owner_resolves_a_failed_script_by_hand_and_the_instance_runs_on(as_
                 if r["type"] == "incident.resolved"]
     assert record["actor"]["name"] == "owner" and record["element"]["id"] == "probe"
     assert record["data"] == {"incident": incident["id"], "comment": "counted by hand", "completed_by_hand": True,
-                              "data": {"found": 42}}
+                              "attempts": 2, "data": {"found": 42}}
 
 
 GATEWAY = _process("""

@@ -84,3 +84,13 @@ def test_who_may_start_a_process_is_set_on_its_start_event(as_):
     for who in ("alice", "owner"):
         assert as_[who].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}) \
             .status_code == 201
+
+
+def test_staff_start_the_latest_version_only(as_, purchase):
+    from conftest import DATA
+    stricter = (DATA / "purchase.bpmn").read_bytes().replace(b'name="Tool purchase"', b'name="Tool purchase v2"')
+    assert as_["owner"].deploy(("purchase.bpmn", stricter), DATA / "request.json").status_code == 201
+    refused = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 1})
+    assert refused.status_code == 403 and "start version 2" in refused.json["error"]["message"]
+    assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 2}).status_code == 201
+    assert as_["owner"].post("/api/v1/instances", json={"process": "purchase", "version": 1}).status_code == 201

@@ -298,3 +298,29 @@ def test_file_names_cannot_climb_out_of_an_evidence_pack(app, as_, tmp_path):
     names = [n for n in pack.namelist() if n.startswith("definitions/")]
     assert names == ["definitions/purchase/v1/_", "definitions/purchase/v1/request.json"]
     assert not any(part in ("..", ".") for n in pack.namelist() for part in n.split("/"))
+
+
+def test_a_link_holder_cannot_fail_the_instance_with_a_number_that_is_none(app, as_):
+    score = {"type": "number", "minimum": 0, "maximum": 10}
+    assert _with_form(as_, _questionnaire(score=score)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
+    path = as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/links",
+                             json={"party": "anna@acme.example"}).json["path"].replace("/api/v1/external/", "/x/")
+    from conftest import Visitor
+    for text in ("nan", "inf", "-1e999"):
+        page = Visitor(app).post(path, {"legal_name": "Acme", "reviewer": "lee", "score": text}, csrf=False)
+        assert page.status_code == 422 and 'id="f-score-error"' in page.text, text
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "running" and after["incidents"] == []
+
+
+def test_a_step_failing_again_and_again_is_counted_not_recorded_each_time(as_):
+    from test_incidents import GROUPS, PICK, TWO_PEOPLE
+    as_["owner"].deploy(("two.bpmn", TWO_PEOPLE), GROUPS, PICK)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"groups": ["x"]}}).json
+    [first] = instance["open_tasks"]
+    for _ in range(5):   # each time the second task's group cannot be worked out: the step is rolled back
+        assert as_["alice"].post(f"/api/v1/tasks/{first['id']}/complete", json={"data": {"n": 7}}).status_code == 422
+    assert len(_evidence(as_, instance["id"], "instance.failed")) == 1
+    [incident] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["incidents"]
+    assert incident["attempts"] == 5

@@ -86,7 +86,7 @@ def resolve_incident(incident_id, user, comment, data=None):
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RESOLVED, actor_of(user),
                           (incident.element_id, incident.element_name),
                           {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
-                           "data": data})
+                           "attempts": incident.attempts, "data": data})
         conclude(instance, workflow, happenings)
     return incident
 

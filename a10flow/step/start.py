@@ -4,7 +4,7 @@ from datetime import timedelta
 from .. import clock, definitions, evidence, forms, personal
 from ..engine import runner
 from ..errors import Forbidden
-from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
+from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
 
 
@@ -18,6 +18,10 @@ def start_instance(version, user, data=None, business_key=None):
     :raises Forbidden: ``user`` may not start it (see definitions.may_start); Invalid: the data is
         not what the start form declares (a process without one takes none).
     """
+    latest = definitions.version_of(version.definition)
+    if version.id != latest.id and user.role not in (Role.OWNER, Role.ADMIN):
+        # An earlier version may lack the controls a later one added (separation of duties, say).
+        raise Forbidden(f"only process owners start an earlier version: start version {latest.version}")
     if not definitions.may_start(version, user):
         start = definitions.start_of(version)
         raise Forbidden(f"{version.name} is started by {', '.join(start['groups'] + start['users'])}; "

@@ -234,8 +234,11 @@ def _record_failure(instance_id, exc, user):
     with transaction():
         instance = lock(instance_id)
         failure = {"task_id": None, "error": exc.message, "by_timer": user is TIMER_ACTOR}
-        evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user), (exc.element_id, exc.element_name),
-                        incidents.failed(instance, exc.element_id, exc.element_name, failure))
+        counted = incidents.failed(instance, exc.element_id, exc.element_name, failure)
+        if counted["attempt"] == 1:   # the same step failing again is counted on its incident, not
+            # recorded again: whoever can send it again and again must not be able to fill the chain
+            evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user),
+                            (exc.element_id, exc.element_name), counted)
         incidents.settle(instance, lambda task_id: True)   # the stored state did not change
 
 

@@ -5,6 +5,7 @@ the same path the server's field errors name, so an error lands beside its field
 Arrays of objects are tables whose rows are added and removed by submit buttons
 (``add:<path>``, ``remove:<path>/<i>``): the pages work without JavaScript.
 """
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -130,6 +131,8 @@ def _typed(raw, kind):
             return int(raw)
         if kind == "number":
             number = float(raw)
+            if not math.isfinite(number):   # "nan", "inf", "1e999": no number JSON has; the form says so
+                return raw
             return int(number) if number.is_integer() and "." not in raw else number
     except ValueError:
         return raw

@@ -16,19 +16,22 @@ from .models import EvidenceType, ExternalLink, TaskStatus, db
 DEFAULT_LIFETIME = timedelta(days=14)
 
 
-def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None):
+def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None, by_process=False):
     """A new link for an open task of the locked ``instance``, recorded as issued by ``actor``
-    (for ``creator``, the person it speaks for; None: the process). Returns (link, token)."""
+    for ``creator``, the person it speaks for (None: nobody's, a timer's). ``by_process``: the
+    process sent it by itself (its task names an externalParty). Returns (link, token)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now,
-                        created_by=creator.id if creator else None, expires_at=now + lifetime)
+                        created_by=creator.id if creator else None, sent_by_process=by_process,
+                        expires_at=now + lifetime)
     db.session.add(link)
     db.session.flush()
     private = []   # the party's address is personal: kept beside the record, like an x-pii field
     kept = evidence.append(instance, EvidenceType.LINK_ISSUED, actor, (task.element_id, task.name), {
         "task_id": task.id, "link": link.id, "party": personal.conceal("/party", party, private),
-        "expires_at": link.expires_at.isoformat()})
+        "expires_at": link.expires_at.isoformat(), "sent_by_process": by_process,
+        "for": {"id": creator.id, "name": creator.name} if creator else None})
     personal.store(instance.id, kept["seq"], "/data", private)
     return link, token
 

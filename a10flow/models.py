@@ -240,6 +240,8 @@ class HumanTask(db.Model):
     form = db.Column(db.String(255))
     documentation = db.Column(db.Text)
     message = db.Column(db.String(255))   # a receive task: completing it delivers this BPMN message
+    # Its process sends it to an outside party (externalParty): naming nobody, it is not everyone's.
+    outside_party = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     status = db.Column(_enum(TaskStatus), nullable=False, index=True)
     assignee = db.Column(db.String(120), index=True)
     due_at = db.Column(UTCDateTime, index=True)
@@ -311,7 +313,8 @@ class ExternalLink(db.Model):
     task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
     party = db.Column(db.String(255), nullable=False)      # who it was given to, as recorded in evidence
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
-    created_by = db.Column(db.ForeignKey("users.id"))
+    created_by = db.Column(db.ForeignKey("users.id"))   # the person the link speaks for
+    sent_by_process = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     expires_at = db.Column(UTCDateTime, nullable=False)
     revoked_at = db.Column(UTCDateTime)
     used_at = db.Column(UTCDateTime)

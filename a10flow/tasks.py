@@ -7,7 +7,10 @@ from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, Ta
 
 
 def _offered_to_nobody():
-    return ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    # A task naming nobody is any staff member's, unless it is someone's already (an assignee) or its
+    # process sends it to an outside party.
+    return ~exists().where(TaskCandidate.task_id == HumanTask.id) & HumanTask.assignee.is_(None) & \
+        HumanTask.outside_party.is_(False)
 
 
 def _is_candidate(user):
@@ -32,7 +35,9 @@ def visible_filter(user):
 
 def is_candidate(task, user):
     if not task.candidates:
-        return True  # a task that names nobody may be taken by any staff member
+        # A task that names nobody may be taken by any staff member; one for an outside party is
+        # theirs, through its link (owners may still record it on their behalf).
+        return not task.outside_party
     return any((c.kind == "group" and c.name in (user.groups or [])) or
                (c.kind == "user" and c.name == user.name) for c in task.candidates)
 

@@ -233,6 +233,22 @@ attempt("writing a file", lambda: open(os.path.join(os.path.dirname(VICTIM), "pl
 attempt("signalling the service", lambda: os.kill(os.getppid(), 0))
 attempt("another worker's memory", lambda: open(f"/proc/{SIBLING}/mem", "rb").read(1))
 attempt("running a program", lambda: subprocess.run(["/bin/true"], check=True))
+import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+class timeval(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("usec", ctypes.c_long)]
+def call(function, *args):
+    if function(*args) < 0:
+        raise OSError(ctypes.get_errno(), function.__name__)
+def shared_memory():
+    segment = libc.shmget(0, 4096, 0o1600)   # IPC_PRIVATE, IPC_CREAT | 0600
+    if segment < 0:
+        raise OSError(ctypes.get_errno(), "shmget")
+    libc.shmctl(segment, 0, None)   # IPC_RMID: leave nothing behind
+attempt("setting the machine's clock", lambda: call(libc.settimeofday, ctypes.byref(timeval(int(time.time()), 0)), None))
+attempt("renaming the machine", lambda: socket.sethostname(socket.gethostname()))
+attempt("System V shared memory", shared_memory)
+attempt("changing its root", lambda: os.chroot("/"))
 '''
 
 
@@ -250,7 +266,7 @@ def test_code_that_escaped_the_sandbox_reaches_nothing_of_the_service(app, tmp_p
         found, layers = isolated.probe("".join(f"{k} = {v!r}\n" for k, v in paths.items()) + ESCAPED)
     finally:
         sibling.kill()
-    assert layers == {"network": None, "not dumpable": None, "files": None, "system calls": None}
+    assert layers == {"namespaces": None, "not dumpable": None, "files": None, "system calls": None}
     reached = {reach for reach, outcome in found.items() if outcome == "reached"}
     if not database.startswith("/"):   # on PostgreSQL there is no database file to try
         reached.discard("the database")

@@ -5,7 +5,7 @@ checks that the service refuses it, says why, and changes nothing it should not.
 import json
 
 from a10flow.models import Instance, db
-from conftest import DATA, deploy_bundled, probe
+from conftest import DATA, deploy_bundled, form, probe
 
 NOTES_FORM = json.dumps({"type": "object", "required": ["legal_name", "reviewer"], "properties": {
     "legal_name": {"type": "string"}, "reviewer": {"type": "string"},
@@ -324,3 +324,58 @@ def test_a_step_failing_again_and_again_is_counted_not_recorded_each_time(as_):
     assert len(_evidence(as_, instance["id"], "instance.failed")) == 1
     [incident] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["incidents"]
     assert incident["attempts"] == 5
+
+
+def test_a_task_for_an_outside_party_is_not_everyones(as_):
+    from test_responsibility_signoff import MATRIX
+    deploy_bundled(as_, "responsibility_signoff")
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "chatbot"}}).json
+    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"matrix": MATRIX}})
+    [acme] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+              if t["element_id"] == "accept_matrix" and t["assignee"] is None]   # the supplier's, by link
+    for who in ("lee", "alice"):   # staff with no part in it neither see it nor can take the supplier's share
+        assert acme["id"] not in [t["id"] for t in as_[who].get("/api/v1/tasks?scope=claimable").json["items"]]
+        assert as_[who].post(f"/api/v1/tasks/{acme['id']}/claim").status_code == 404
+        assert as_[who].get(f"/api/v1/instances/{instance['id']}").status_code == 404
+    # An owner may still record the supplier's answer on their behalf.
+    assert as_["owner"].post(f"/api/v1/tasks/{acme['id']}/claim").status_code == 200
+
+
+SELF_REVIEW = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="answers" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="supplier_answers" name="The supplier answers" camunda:candidateGroups="procurement">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="externalParty" value="contact"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:userTask id="review" name="Review the answers" camunda:candidateGroups="procurement">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="separateFrom" value="supplier_answers"/></camunda:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="supplier_answers"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="supplier_answers" targetRef="review"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_who_gave_the_address_a_process_link_goes_to_answers_for_it(app, as_):
+    from a10flow.models import Notification, db
+    contact = form("s", contact={"type": "string", "format": "email"})
+    assert as_["owner"].deploy(("answers.bpmn", SELF_REVIEW), contact).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "answers",
+                                                            "data": {"contact": "alice@alice-home.example"}}).json
+    with app.app_context():   # alice reads "the supplier's" mail: it is her own address
+        body = db.session.scalar(db.select(Notification.body).where(Notification.email == "alice@alice-home.example"))
+    token = body.split("/x/")[1].split()[0]
+    assert as_[None].post(f"/api/v1/external/{token}", json={"data": {}}).status_code == 200
+    [review] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    refused = as_["alice"].post(f"/api/v1/tasks/{review['id']}/complete", json={})
+    assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    assert as_["bob"].post(f"/api/v1/tasks/{review['id']}/complete", json={}).status_code == 200
+    [answered] = [r for r in _evidence(as_, instance["id"], "task.completed") if r["element"]["id"] == "supplier_answers"]
+    assert answered["data"]["on_behalf_of"]["name"] == "alice" and answered["data"]["sent_by_process"] is True

@@ -3,13 +3,15 @@
 A worker (a10flow.engine.isolated) confines itself once, after its imports and before its first
 evaluation, with what Linux offers an unprivileged process:
 
-- a network namespace of its own (inside a user namespace when not root): no network at all;
+- namespaces of its own: a user namespace (so even root keeps no capability over the machine),
+  no network at all, its own System V IPC and host name;
 - Landlock: it may read Python's own folders and a10flow's code, and nothing else (not the
   instance folder, the keys, the database, /proc); it may write, remove and run nothing, and
   (where the kernel scopes them) send no signal and reach no abstract socket outside itself;
 - not dumpable, so its siblings cannot trace or read it, and Landlock keeps it from tracing them;
 - seccomp (libseccomp): no sockets of any kind (a database's Unix socket included), no ptrace,
-  no reading other processes' memory, no signals, no new programs, no io_uring.
+  no reading other processes' memory, no signals, no new programs, no io_uring, and nothing that
+  changes the machine: its clock, host name, keys, IPC, kernel modules, mounts.
 
 A layer the kernel or the machine lacks is skipped and named, so the service can warn: the
 sandbox (a10flow.engine.sandbox) remains the first wall, these the second.
@@ -24,7 +26,7 @@ import sysconfig
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x10000000, 0x40000000, 0x08000000, 0x04000000
 PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
 
 # Landlock (linux/landlock.h); its system calls have the same numbers on every architecture.
@@ -35,9 +37,18 @@ _FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15)
 _NET_TCP = (1 << 0) | (1 << 1)   # BIND_TCP, CONNECT_TCP (ABI 4)
 _SCOPES = (1 << 0) | (1 << 1)    # ABSTRACT_UNIX_SOCKET, SIGNAL (ABI 6)
 
-DENIED_CALLS = ("socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "ptrace",
-                "process_vm_readv", "process_vm_writev", "kill", "tkill", "tgkill", "execve", "execveat",
-                "io_uring_setup", "unshare", "setns")
+DENIED_CALLS = (
+    # reaching out: the network, other processes, new programs
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "io_uring_setup",
+    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_open", "pidfd_getfd",
+    "pidfd_send_signal", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "execve", "execveat",
+    # the machine's own state: its clock (which evidence and timers read), name, keys, IPC, kernel, mounts
+    "clock_settime", "clock_adjtime", "settimeofday", "adjtimex", "sethostname", "setdomainname", "keyctl",
+    "add_key", "request_key", "msgget", "semget", "shmget", "reboot", "init_module", "finit_module",
+    "delete_module", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "userfaultfd", "mount",
+    "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount", "fspick", "swapon",
+    "swapoff", "open_by_handle_at", "name_to_handle_at", "mknod", "mknodat", "acct", "quotactl", "syslog",
+    "iopl", "ioperm", "unshare", "setns")
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -61,7 +72,7 @@ def confine():
     """Confine this process (single-threaded, as a new worker is) as far as the OS allows.
     Returns ``{layer: None when in place, or why it is not}``."""
     seccomp = _libseccomp()   # loaded while files can still be read
-    layers = {"network": _own_network(), "not dumpable": _call(_libc.prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)}
+    layers = {"namespaces": _own_namespaces(), "not dumpable": _call(_libc.prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)}
     layers["files"] = _call(_libc.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or _landlock(readable())
     layers["system calls"] = _seccomp(seccomp, DENIED_CALLS) if seccomp else "no libseccomp on this machine"
     return layers
@@ -74,10 +85,12 @@ def _call(function, *args):
     return None
 
 
-def _own_network():
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-    why = _call(_libc.unshare, flags)
-    return f"no network namespace: {why}" if why else None
+def _own_namespaces():
+    # A user namespace of its own, also for root: whatever capabilities it keeps count only inside
+    # it, not for the machine (its clock, files, other processes); and its own network (none),
+    # System V IPC (not the database's shared memory) and host name.
+    why = _call(_libc.unshare, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    return f"no namespaces of its own: {why}" if why else None
 
 
 def _landlock(paths):

@@ -55,7 +55,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         kept = append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
                                 (received.element_id, received.element_name), received.data)
         personal.store(instance.id, kept["seq"], "/data", private)
-        conclude(instance, workflow, rest)
+        conclude(instance, workflow, rest, by=actor)
     return instance
 
 

@@ -48,7 +48,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
         if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
-        conclude(instance, workflow, happenings)
+        conclude(instance, workflow, happenings, by=actor)
     if incident.status != IncidentStatus.RESOLVED:
         raise step_failed(runner.EngineError(incident.element_id, incident.element_name, incident.error))
     return incident
@@ -87,7 +87,7 @@ def resolve_incident(incident_id, user, comment, data=None):
                           (incident.element_id, incident.element_name),
                           {"incident": incident.id, "comment": comment, "completed_by_hand": by_hand,
                            "attempts": incident.attempts, "data": data})
-        conclude(instance, workflow, happenings)
+        conclude(instance, workflow, happenings, by=user)
     return incident
 
 

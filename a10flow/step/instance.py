@@ -62,7 +62,7 @@ def migrate_instance(instance_id, user, target):
         try:
             happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
             incidents.timers_went_through(instance, user.name)   # if they had failed before the move
-            conclude(instance, workflow, happenings)
+            conclude(instance, workflow, happenings, by=user)
         except runner.EngineError as exc:
             why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",

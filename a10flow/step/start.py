@@ -51,7 +51,7 @@ def _start(version, actor, data, business_key=None, timer=None):
     if timer is not None:
         evidence.append(instance, EvidenceType.TIMER_FIRED, TIMER_ACTOR, (timer["element_id"], timer["name"]),
                         {k: timer[k] for k in ("due_at", "fired_at", "lateness_seconds", "missed_periods")})
-    conclude(instance, workflow, happenings)
+    conclude(instance, workflow, happenings, by=actor)
     return instance
 
 

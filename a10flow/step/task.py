@@ -41,6 +41,7 @@ def complete_task(task_id, user, data, link_token=None):
         if party:
             record["party"] = personal.conceal("/party", party, private)
             record["on_behalf_of"] = actor_of(sender) if sender else PROCESS_SENDER
+            record["sent_by_process"] = link.sent_by_process
         if task.message:   # a receive task: the form's data is the message it waits for
             happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
             record["message"] = task.message
@@ -52,22 +53,26 @@ def complete_task(task_id, user, data, link_token=None):
                                else EvidenceType.TASK_COMPLETED, actor_of(user), (task.element_id, task.name),
                                record)
         personal.store(instance.id, kept["seq"], "/data", private)
-        conclude(instance, workflow, happenings)
+        conclude(instance, workflow, happenings, by=sender if link_token is not None else user)
     return task
 
 
-PROCESS_SENDER = {"id": "system:process", "name": "the process (the task names its externalParty)"}
+PROCESS_SENDER = {"id": "system:process", "name": "the process, on a timer"}   # nobody's step sent the link
 
 
 def _sender(instance, task, link):
-    """The person a link speaks for, who must still be allowed to do its task; None when the
-    process sent it. :raises Forbidden: the task was claimed by someone else since, or the
-    sender has done a task this one must be kept apart from."""
+    """The person a link speaks for: who handed the task out, or, for a link the process sent by
+    itself, whose step opened the task (None: a timer's). A person's link needs its sender still
+    allowed to do the task (claims hold); either kind, a sender kept apart from it.
+
+    :raises Forbidden: the task was claimed by someone else since, or the sender has done a task
+        this one must be kept apart from."""
     if link.created_by is None:
         return None
     sender = db.session.get(User, link.created_by)
     settings = (instance.version.tasks or {}).get(task.element_id, {})
-    if not tasks.may_complete(task, sender) or tasks.separation_conflict(task, settings, sender) is not None:
+    if (not link.sent_by_process and not tasks.may_complete(task, sender)) or \
+            tasks.separation_conflict(task, settings, sender) is not None:
         raise Forbidden("the person who sent you this link may no longer have this task done: ask them for a "
                         "new link", [{"element": task.element_id, "message": "the link's sender may not do it"}])
     return sender

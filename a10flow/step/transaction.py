@@ -11,7 +11,7 @@ from ..engine import runner
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
-                      RegisterEntry, TaskCandidate, TaskDraft, TaskStatus, Timer, db)
+                      RegisterEntry, TaskCandidate, TaskDraft, TaskStatus, Timer, User, db)
 
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
@@ -79,10 +79,11 @@ def specs_of(version):
     return specs_for((version.definition.key, version.content_hash), lambda: version.spec)
 
 
-def conclude(instance, workflow, happenings, status=None):
+def conclude(instance, workflow, happenings, status=None, by=None):
     """The end of every step: mirror what now waits, record what happened (carrying out
-    service calls as they come, so they see the tasks this step opened), save."""
-    _mirror(instance, workflow)
+    service calls as they come, so they see the tasks this step opened), save. ``by``: the
+    person whose step it is (a User), who answers for the links it sends by itself."""
+    _mirror(instance, workflow, by if isinstance(by, User) else None)
     data, known = None, personal.known(instance.id)   # personal values: hashed wherever copied
     for h in happenings:
         actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
@@ -135,7 +136,7 @@ def _escalate(instance, happening, params):
             "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
 
 
-def _mirror(instance, workflow):
+def _mirror(instance, workflow, by):
     """Make the task and timer tables show exactly what the engine now waits for."""
     now = clock.now()
     open_rows = {t.id: t for t in db.session.scalars(
@@ -150,14 +151,14 @@ def _mirror(instance, workflow):
         row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
                         name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
                         documentation=settings.get("documentation"), message=settings.get("message"),
-                        status=TaskStatus.OPEN,
+                        status=TaskStatus.OPEN, outside_party=bool(offer.external_party),
                         assignee=offer.assignee, due_at=offer.due_at, created_at=now)
         row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
-        if offer.external_party:
+        if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
-                                      timedelta(days=offer.link_days))
+                                      timedelta(days=offer.link_days), creator=by, by_process=True)
             notify.queue_link(instance, row, link, token, current_app.config["A10FLOW_BASE_URL"])
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():

@@ -1,5 +1,6 @@
-# Two commands for a fresh clone (Python 3.11+):  make run   |   make test
+# Two commands for a fresh clone (Python 3.11+):  make run [PORT=8000]   |   make test
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -28,7 +29,7 @@ setup: $(STAMP) $(BUILD)
 
 run: $(STAMP) $(BUILD)
 	$(BIN)/a10flow init --demo
-	$(BIN)/a10flow serve
+	A10FLOW_BASE_URL=$${A10FLOW_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/a10flow serve --port $(PORT)
 
 test: $(STAMP) $(BUILD) $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

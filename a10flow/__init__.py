@@ -1,7 +1,7 @@
 """a10flow: ISO/IEC 42001 A.10 processes as running BPMN, with audit-grade evidence."""
 import os
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from .config import Config, instance_path
@@ -16,6 +16,12 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _by_path(for_api, for_pages):
+    def answer(exc):
+        return (for_api if request.path.startswith("/api/") else for_pages)(exc)
+    return answer
+
+
 def create_app(**overrides):
     """The application: config from A10FLOW_* (or ``overrides``), database, API, web pages."""
     app = Flask(__name__, instance_path=instance_path())
@@ -27,8 +33,9 @@ def create_app(**overrides):
     from . import database
     database.init_app(app)
     from . import api, web
-    api.init_app(app)
-    web.init_app(app)
+    json_errors, page_errors = api.init_app(app), web.init_app(app)
+    for kind in json_errors:   # the API answers in JSON, everything else with a page and a way back
+        app.register_error_handler(kind, _by_path(json_errors[kind], page_errors[kind]))
     from . import cli
     cli.init_app(app)
     return app

@@ -111,7 +111,8 @@ def serve(host, port, threads):
     if app.config["A10FLOW_SCHEDULER"] != "off":
         scheduler = Scheduler(app)
         scheduler.start()
-    click.echo(f"a10flow listening on http://{host}:{port}/api/v1/openapi.json")
+    click.echo(f"a10flow: sign in at {app.config['A10FLOW_BASE_URL'].rstrip('/')}/sign-in "
+               f"(listening on {host}:{port}; the API is described at /api/v1/openapi.json)")
     limits = app.config["A10FLOW_SERVER"]
     proxy = {"trusted_proxy": limits["trusted_proxy"], "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "clear_untrusted_proxy_headers": True} if limits["trusted_proxy"] else {}

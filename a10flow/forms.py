@@ -86,11 +86,42 @@ def field_errors(schema, data):
             missing = error.message.split("'")[1] if "'" in error.message else None
             path.append(missing)
             errors.append({"field": "/".join(p for p in path if p), "message": "this field is required"})
-        elif error.validator == "format" and error.validator_value in ("email", "idn-email"):
-            errors.append({"field": "/".join(path) or None, "message": "enter an e-mail address"})
         else:
-            errors.append({"field": "/".join(path) or None, "message": error.message})
+            errors.append({"field": "/".join(path) or None, "message": said(error)})
     return errors
+
+
+_TYPES = {"number": "enter a number", "integer": "enter a whole number", "string": "enter text",
+          "boolean": "choose yes or no", "array": "give a list", "object": "fill in its parts"}
+_FORMATS = {"email": "enter an e-mail address", "idn-email": "enter an e-mail address",
+            "date": "enter a date such as 2026-12-31", "date-time": "enter a date and a time",
+            "time": "enter a time such as 14:30", "uri": "enter a web address (https://…)"}
+_SAID = {
+    "minimum": "must be at least {}", "maximum": "must be at most {}", "exclusiveMinimum": "must be more than {}",
+    "exclusiveMaximum": "must be less than {}", "minLength": "enter at least {} characters",
+    "maxLength": "enter at most {} characters", "minItems": "give at least {}", "maxItems": "give at most {}",
+    "const": "must be {}", "multipleOf": "must be a multiple of {}",
+}
+
+
+def said(error):
+    """A validation error as a person reads it: "must be at least 0", not "-5 is less than the minimum of 0"."""
+    value = error.validator_value
+    if error.validator == "type":
+        return _TYPES.get(value if isinstance(value, str) else "", error.message)
+    if error.validator == "format":
+        return _FORMATS.get(value, error.message)
+    if error.validator == "enum":
+        return "choose one of: " + ", ".join(map(str, value[:12])) + (", …" if len(value) > 12 else "")
+    if error.validator == "uniqueItems":
+        return "give each value only once"
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        return "this form has no such field"
+    if error.validator == "minLength" and value == 1:
+        return "this field is required"
+    if error.validator in _SAID:
+        return _SAID[error.validator].format(value)
+    return error.message
 
 
 def errors(schema, data):

@@ -88,7 +88,7 @@ def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, serv
     page.get_by_label("Price (EUR)").fill("-5")
     page.get_by_role("button", name="Complete").click()
     expect(page.get_by_role("alert")).to_contain_text("1 problem")
-    expect(page.locator("#f-amount-error")).to_have_text("-5 is less than the minimum of 0")
+    expect(page.locator("#f-amount-error")).to_have_text("must be at least 0")
     expect(page.get_by_label("Tool")).to_have_value("Labeller")   # nothing typed is lost
     _shot(page, "task-with-error")
 
@@ -185,6 +185,20 @@ def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, 
     _shot(page, "instance")
 
 
+def test_the_step_that_failed_is_marked_on_the_diagram(app, as_, server, browser):
+    from conftest import DATA
+    failing = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
+    as_["owner"].deploy(("purchase.bpmn", failing), DATA / "request.json")
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete",
+                      json={"data": {"tool": "Labeller", "amount": 10}})
+    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}",
+                      viewport={"width": 1400, "height": 1000})
+    expect(page.locator('.djs-element.a10-failed[data-element-id="record"]')).to_have_count(1)
+    expect(page.locator('.djs-element.a10-done[data-element-id="request"]')).to_have_count(1)
+    _shot(page, "instance-failed-step")
+
+
 def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(app, as_, server, browser):
     as_["owner"].deploy(("probe.bpmn", probe("found = 1 / 0")))
     instance = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
@@ -192,7 +206,8 @@ def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(a
     page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}")
     expect(page.get_by_role("cell", name="ZeroDivisionError:division by zero")).to_be_visible()
     _shot(page, "instance-incident")   # the incident, its forms and the move to version 2, checked by axe
-    page.get_by_role("button", name="move this instance to version 2").click()
+    page.get_by_label("What lies ahead comes from version 2").check()
+    page.get_by_role("button", name="Move this instance to version 2").click()
     expect(page.get_by_text("now runs version 2")).to_be_visible()
     page.get_by_role("button", name="run it again").click()
     expect(page.get_by_text("Probe went through; the instance runs on.")).to_be_visible()

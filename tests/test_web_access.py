@@ -100,11 +100,12 @@ def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role
 def test_the_owner_moves_an_instance_to_the_new_version_from_its_page(app, as_, purchase):
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     owner = signed_in(app, "owner")
-    assert "move this instance" not in owner.get(f"/instances/{instance['id']}").text
+    assert "Move this instance" not in owner.get(f"/instances/{instance['id']}").text
     changed = (DATA / "purchase.bpmn").read_bytes() + b"<!-- version 2 -->"
     assert as_["owner"].deploy(("purchase.bpmn", changed), DATA / "request.json").status_code == 201
     page = owner.get(f"/instances/{instance['id']}").text
-    assert "move this instance to version 2" in page
-    moved = owner.post(f"/instances/{instance['id']}/migrate", follow_redirects=True)
+    assert "Move this instance to version 2" in page
+    assert "Nothing was done" in owner.post(f"/instances/{instance['id']}/migrate", follow_redirects=True).text
+    moved = owner.post(f"/instances/{instance['id']}/migrate", {"confirm": "yes"}, follow_redirects=True)
     assert "now runs version 2" in moved.text
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["process"]["version"] == 2

@@ -71,7 +71,10 @@ MAX_JSON_DEPTH = 64   # no form or message nests deeper; deeper input only exhau
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, refusing bodies nested too deep (a 400, never a RecursionError and a 500)."""
+    """Flask's JSON, refusing bodies nested too deep (a 400, never a RecursionError and a 500), and
+    keeping keys in their order (a form's fields come out as it lists them)."""
+
+    sort_keys = False
 
     def loads(self, s, **kwargs):
         try:
@@ -114,6 +117,8 @@ def refuse_nul_characters():
 
 
 def init_app(app):
+    """The API on ``app``; returns its error answers (JSON) by exception class, for create_app to
+    give every request under /api/."""
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
@@ -123,20 +128,14 @@ def init_app(app):
                    external, tokens, security_events):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
-    @app.errorhandler(ServiceError)
     def service_error(exc):
         if exc.status in (401, 403):
             security.record(exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc):
-        return api.handle_http_exception(exc)
-
-    @app.errorhandler(Exception)
     def unexpected(exc):
         if isinstance(exc, HTTPException):
             return api.handle_http_exception(exc)
         app.logger.exception("unhandled error")
         return error_response(500, "internal", "the service failed; the error was logged")
-    return api
+    return {ServiceError: service_error, HTTPException: api.handle_http_exception, Exception: unexpected}

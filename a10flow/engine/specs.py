@@ -206,10 +206,12 @@ class _Upload:
             path = os.path.join(self.forms_dir, candidate) if self.forms_dir else None
             if path and os.path.isfile(path):
                 with open(path, "rb") as fh:
-                    schema = self._schema(f"forms/{candidate}", fh.read())
+                    data = fh.read()
+                schema = self._schema(f"forms/{candidate}", data)
                 if schema is None:
                     return candidate, None
                 self.forms[candidate] = schema  # later lookups of the same form read no file
+                self.raw[candidate] = data      # kept as written: its fields stay in their order
                 return candidate, schema
         return None
 
@@ -424,7 +426,7 @@ def _build(upload, parser, key, owner):
     supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
     files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
     for n in forms:
-        files.setdefault(n, json.dumps(forms[n], sort_keys=True))
+        files.setdefault(n, json.dumps(forms[n]))
     raw = upload.raw[filename]
     digest = hashlib.sha256(raw)
     for n in sorted(files):

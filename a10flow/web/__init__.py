@@ -5,7 +5,7 @@ party reaches by link need no sign-in. No page runs inline script.
 """
 from functools import wraps
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -62,7 +62,14 @@ def _unread():
     return {"unread": count}
 
 
+def when(moment):
+    """A time as people read it on every page: to the minute, with its zone."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
 def error_page(status, title, message):
+    if "user" not in g:   # an address no page has: still say who is signed in, and offer the way back
+        g.user = current_user()
     return render_template("web/error.html", title=title, message=message), status
 
 
@@ -80,6 +87,13 @@ def _service_error(exc):
     if exc.status in (401, 403):
         security.record(exc.status, exc.message)
     return error_page(exc.status, "That did not work", exc.message)
+
+
+def _unexpected(exc):
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    current_app.logger.exception("unhandled error")
+    return error_page(500, "Something went wrong", "The service failed; the error was logged. Try again later")
 
 
 def blueprint(name, check_csrf=True):
@@ -109,6 +123,8 @@ def _security_headers(response):
 
 
 def init_app(app):
+    """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
+    to give every request outside /api/ (an unknown address among them)."""
     from . import account, audit, links, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
@@ -116,6 +132,8 @@ def init_app(app):
     for module in (account, work, start, processes, audit, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
+    app.add_template_filter(when)
     app.after_request(_security_headers)
     app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    return {ServiceError: _service_error, HTTPException: _http_error, Exception: _unexpected}

@@ -24,7 +24,7 @@ def _page(link, data, errors=(), status=200):
 
 @bp.route("/x/<token>", methods=["GET", "POST"])
 def task(token):
-    g.user = None
+    g.user, g.link_holder = None, True
     link = links.usable(token)
     if request.method == "GET":
         return _page(link, {})

@@ -101,7 +101,8 @@ def instances_page():
     if status not in (None, *[s.value for s in InstanceStatus]):
         status = None
     items = instances.find(g.user, process, status, key, limit=500)
-    processes = db.session.scalars(db.select(Definition).order_by(Definition.name)).all()
+    processes = db.session.scalars(db.select(Definition).where(Definition.kind == DefinitionKind.PROCESS)
+                                   .order_by(Definition.name)).all()
     return render_template("web/instances.html", items=items, process=process, status=status, key=key or "",
                            processes=processes, statuses=[s.value for s in InstanceStatus])
 
@@ -116,8 +117,10 @@ def instance(instance_id):
     chain = personal.attach(evidence.records(instance_id)) if g.user.role != Role.STAFF else []
     waiting = {t.element_id for t in open_tasks} | {t.element_id for t in timers}
     touched = instances.done_elements(found)
+    failed = {i.element_id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED}
     return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
-                           done=sorted(touched - waiting - {None}), waiting=sorted(waiting),
+                           done=sorted(touched - waiting - failed - {None}), waiting=sorted(waiting - failed),
+                           failed=sorted(failed - {None}),
                            incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
                            latest=definitions.version_of(found.version.definition).version)
 
@@ -127,9 +130,18 @@ def instance(instance_id):
 @require(Role.OWNER)
 def cancel(instance_id):
     instances.visible(instance_id, g.user)
-    step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip() or None)
-    flash(f"Instance {instance_id} was cancelled.")
+    if _confirmed(instance_id):
+        step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip()[:2000] or None)
+        flash(f"Instance {instance_id} was cancelled.")
     return redirect(url_for("processes.instance", instance_id=instance_id))
+
+
+def _confirmed(instance_id):
+    """Whether the person ticked the box that says what cannot be undone; told so if not."""
+    if request.form.get("confirm") == "yes":
+        return True
+    flash(f"Nothing was done to instance {instance_id}: tick the box to confirm.")
+    return False
 
 
 @bp.route("/instances/<int:instance_id>/migrate", methods=["POST"])
@@ -138,6 +150,8 @@ def cancel(instance_id):
 def migrate(instance_id):
     found = instances.visible(instance_id, g.user)
     latest = definitions.version_of(found.version.definition)
+    if not _confirmed(instance_id):
+        return redirect(url_for("processes.instance", instance_id=instance_id))
     try:
         step.migrate_instance(instance_id, g.user, latest)
         flash(f"Instance {instance_id} now runs version {latest.version}.")

@@ -13,5 +13,6 @@ if (el) {
     if (!ok) return;
     mark(viewer, JSON.parse(el.dataset.done || '[]'), 'a10-done');
     mark(viewer, JSON.parse(el.dataset.open || '[]'), 'a10-open');
+    mark(viewer, JSON.parse(el.dataset.failed || '[]'), 'a10-failed');
   });
 }

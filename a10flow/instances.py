@@ -2,7 +2,7 @@
 from .engine import runner
 from .errors import NotFound
 from .step import specs_of
-from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, db
+from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, db
 from .tasks import visible_filter
 
 
@@ -32,6 +32,20 @@ def find(user, process=None, status=None, business_key=None, limit=None):
     if business_key:
         stmt = stmt.where(Instance.business_key == business_key)
     return db.session.scalars(stmt.order_by(Instance.id.desc()).limit(limit)).all()
+
+
+def task_data(task):
+    """``(data, item names)``: the data ``task`` sees while open, with the names of its own items
+    (one of a multi-instance task's: the customer, the action); once done, or when the state does
+    not load, the instance's data and no item."""
+    if task.status == TaskStatus.OPEN:
+        try:
+            seen, items = runner.task_data(runner.load(specs_of(task.instance.version), task.instance.state), task.id)
+            if seen:
+                return seen, items
+        except runner.EngineError:
+            pass
+    return task.instance.data or {}, []
 
 
 def done_elements(instance):

@@ -380,6 +380,23 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     return [received, *happenings, *advance(workflow, now, parked)]
 
 
+def task_data(workflow, task_id):
+    """``(data, item names)``: the data a task sees, a copy, and the names of the items of the
+    multi-instance tasks it is one of (its customer, its action); empty for a task no longer there."""
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None:
+        return {}, []
+    items, step = [], task
+    while step is not None:
+        item = getattr(getattr(step.task_spec, "input_item", None), "bpmn_id", None)
+        if item:
+            items.append(item)
+        parent_id = step.workflow.parent_task_id if step.parent is None else None
+        step = step.parent if step.parent is not None else \
+            (workflow.get_task_from_id(parent_id) if parent_id is not None else None)
+    return dict(task.data), items
+
+
 def completed(workflow):
     return workflow.completed
 

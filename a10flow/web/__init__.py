@@ -36,23 +36,6 @@ def signed_in(view):
     return wrapped
 
 
-FACTS = 10   # how many of the instance's plain values a staff task page shows
-
-
-def shown(task, plain_values=False):
-    """What a task's page shows of its instance's data, as (label, value) pairs: the task's
-    ``show`` property, else (for staff, ``plain_values``) the first plain values. An external
-    party's page shows only what ``show`` names."""
-    data = task.instance.data or {}
-    names = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
-    if names:
-        return [(n.replace("_", " ").capitalize(), data[n]) for n in names if n in data]
-    if not plain_values:
-        return []
-    return [(k.replace("_", " ").capitalize(), v) for k, v in data.items()
-            if isinstance(v, (str, int, float, bool))][:FACTS]
-
-
 def _unread():
     user = getattr(g, "user", None)
     if user is None:

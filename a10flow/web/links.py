@@ -1,9 +1,9 @@
 """The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
 from flask import g, render_template, request
 
-from .. import forms, links, step
+from .. import forms, instances, links, step
 from ..errors import Gone, Invalid, NotFound
-from . import blueprint, fields, shown
+from . import blueprint, case, fields
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
 bp = blueprint("links", check_csrf=False)
@@ -17,8 +17,11 @@ def _dead_link(exc):
 
 
 def _page(link, data, errors=(), status=200):
-    schema = forms.for_task(link.task)
-    return render_template("web/external.html", link=link, task=link.task, errors=errors, facts=shown(link.task),
+    task = link.task
+    schema = forms.for_task(task)
+    show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
+    shown = case.summary(task.instance.version, instances.task_data(task)[0], show) if show else []   # what it names
+    return render_template("web/external.html", link=link, task=task, errors=errors, case=shown,
                            form=fields.build(schema, data, errors) if schema else []), status
 
 

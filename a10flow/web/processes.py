@@ -5,7 +5,7 @@ from .. import definitions, evidence, incidents, instances, personal, step
 from ..auth import require
 from ..errors import Conflict, Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
-from . import blueprint, signed_in
+from . import blueprint, case, signed_in
 
 bp = blueprint("processes")
 
@@ -120,7 +120,7 @@ def instance(instance_id):
     failed = {i.element_id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED}
     return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
                            done=sorted(touched - waiting - failed - {None}), waiting=sorted(waiting - failed),
-                           failed=sorted(failed - {None}),
+                           failed=sorted(failed - {None}), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
                            latest=definitions.version_of(found.version.definition).version)
 

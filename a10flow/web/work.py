@@ -1,11 +1,11 @@
 """Staff pages: the inbox, a task with its form, notifications."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import clock, forms, step, tasks
+from .. import clock, forms, instances, step, tasks
 from ..auth import require
 from ..errors import Forbidden, Invalid, NotFound
-from ..models import Definition, DefinitionKind, Notification, Role, TaskStatus, db
-from . import blueprint, fields, shown, signed_in
+from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
+from . import blueprint, case, fields, signed_in
 
 bp = blueprint("work")
 
@@ -32,14 +32,31 @@ def inbox():
                            processes=processes, now=clock.now())
 
 
-def _page(task, data, errors=(), status=200):
+def _page(task, data, errors=(), status=200, seen=None):
     schema = forms.for_task(task)
     form = fields.build(schema, data, errors) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
-    return render_template("web/task.html", task=task, form=form, facts=shown(task, plain_values=True), errors=errors,
-                           loose_errors=loose, may_act=tasks.may_complete(task, g.user),
+    seen, own = instances.task_data(task) if seen is None else seen
+    show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
+    done = case.decisions(task.instance)
+    return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
+                           case=case.summary(task.instance.version, seen, show, own), done=done,
+                           submitted=next((d for d in done if d.task_id == task.id), None),
+                           may_act=tasks.may_complete(task, g.user),
                            may_claim=task.assignee is None and tasks.may_claim(task, g.user),
                            now=clock.now()), status
+
+
+def _to_fill(task, seen):
+    """What the form starts with: a redraft (the task done before in this instance, sent back to it)
+    keeps the work, the fields filled as the data has them now; a first time, nothing."""
+    schema = forms.for_task(task)
+    again = db.session.scalar(db.select(HumanTask.id).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id == task.element_id,
+        HumanTask.status == TaskStatus.COMPLETED).limit(1))
+    if not schema or again is None:
+        return {}
+    return {k: seen[k] for k in schema.get("properties") or {} if k in seen}
 
 
 def _paths(form):
@@ -55,7 +72,8 @@ def task(task_id):
     task = tasks.visible(task_id, g.user)
     mine = f"user:{g.user.id}"   # drafts are per person
     if request.method == "GET":
-        return _page(task, tasks.draft_of(task, mine) or {})
+        seen = instances.task_data(task)
+        return _page(task, tasks.draft_of(task, mine) or _to_fill(task, seen[0]), seen=seen)
     if task.status != TaskStatus.OPEN:
         flash(f"This task is already {task.status.value}.")
         return redirect(url_for("work.task", task_id=task.id))

@@ -64,6 +64,8 @@ class Config:
         self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
         # Where people reach the service: links in e-mails start with it.
         self.A10FLOW_BASE_URL = env.get("A10FLOW_BASE_URL", "http://127.0.0.1:8000")
+        # Who asks, in what outside parties read (e-mails, link pages).
+        self.A10FLOW_ORGANISATION = env.get("A10FLOW_ORGANISATION", "Our organisation")
         # E-mail for notifications; without a host, notifications stay in the app only.
         self.A10FLOW_SMTP = {
             "host": env.get("A10FLOW_SMTP_HOST"),

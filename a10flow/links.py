@@ -22,9 +22,8 @@ def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None,
     process sent it by itself (its task names an externalParty). Returns (link, token)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now,
-                        created_by=creator.id if creator else None, sent_by_process=by_process,
-                        expires_at=now + lifetime)
+    link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now, sender=creator,
+                        sent_by_process=by_process, expires_at=now + lifetime)
     db.session.add(link)
     db.session.flush()
     private = []   # the party's address is personal: kept beside the record, like an x-pii field
@@ -50,8 +49,18 @@ def usable(token):
     return link
 
 
-def of_task(task_id, link_id):
-    """:raises NotFound: no such link for this task."""
+def opened(link):
+    """Note that the link's holder opened it (the first time only), committed."""
+    if link.opened_at is None:
+        link.opened_at = clock.now()
+        db.session.commit()
+
+
+def of_task(task_id, link_id=None):
+    """The task's links, newest first; or, with ``link_id``, that one. :raises NotFound:"""
+    if link_id is None:
+        return db.session.scalars(db.select(ExternalLink).where(ExternalLink.task_id == task_id)
+                                  .order_by(ExternalLink.id.desc())).all()
     link = db.session.get(ExternalLink, link_id)
     if link is None or link.task_id != task_id:
         raise NotFound(f"link {link_id} not found")

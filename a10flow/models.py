@@ -317,8 +317,10 @@ class ExternalLink(db.Model):
     sent_by_process = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     expires_at = db.Column(UTCDateTime, nullable=False)
     revoked_at = db.Column(UTCDateTime)
+    opened_at = db.Column(UTCDateTime)   # first opened by its holder
     used_at = db.Column(UTCDateTime)
     task = db.relationship("HumanTask")
+    sender = db.relationship(User)
 
 
 class Timer(db.Model):

@@ -81,17 +81,24 @@ def _subject(text):
 _LINK_TOKEN = re.compile(r"(/x/)[A-Za-z0-9_-]{20,}")
 
 
-def queue_link(instance, task, link, token, base_url):
-    """E-mail an external party the link to their task (in the step's transaction)."""
-    lines = [f"You are asked to complete a task: {task.name}.", ""]
+def queue_link(instance, task, link, token, config):
+    """E-mail an external party the link to their task (in the step's transaction), saying who asks."""
+    lines = [f"{config['A10FLOW_ORGANISATION']} asks you to complete a task: {task.name}.", ""]
     if task.documentation:
         lines += [task.documentation, ""]
-    lines += [f"Open it here: {base_url.rstrip('/')}/x/{token}",
+    lines += [f"Open it here: {config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}",
               f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
+    if link.sender is not None:
+        lines += ["", f"Your contact: {contact(link.sender)}"]
     now = clock.now()
     db.session.add(Notification(email=link.party, instance_id=instance.id, element_id=task.element_id,
                                 subject=_subject(f"{instance.version.name}: {task.name}"), body="\n".join(lines),
                                 created_at=now, email_status=EmailStatus.PENDING, next_attempt_at=now))
+
+
+def contact(user):
+    """How an outside party is told who asks them: a name, and an address when there is one."""
+    return f"{user.name} <{user.email}>" if user.email else user.name
 
 
 def deliver(smtp, limit=100):

@@ -427,3 +427,27 @@ def test_what_a_form_says_is_written_for_people():
     assert said == {"amount": "must be at least 0", "count": "enter a whole number",
                     "due": "enter a date such as 2026-12-31", "tier": "choose one of: low, medium, high",
                     "name": "enter at most 3 characters", "tags": "give each value only once"}
+
+
+def test_links_to_outside_parties_are_managed_on_the_task_page(app, as_):
+    instance, details = _supplier_details(as_)   # the process e-mailed the supplier a link already
+    alice, owner = signed_in(app, "alice"), signed_in(app, "owner")
+    page = alice.get(f"/tasks/{details['id']}").text
+    assert "anna@acme.example" in page and "(by the process)" in page and "not yet" in page
+    outbox = owner.get("/outbox").text   # no mail server here: the outbox is how the link gets out
+    token = re.search(r"/x/([A-Za-z0-9_-]{20,})", outbox).group(1)
+    assert "Our organisation asks you to complete a task" in outbox and "Your contact: alice" in outbox
+    assert "Supplier details and due diligence" in Visitor(app).get(f"/x/{token}").text
+    assert re.search(r"anna@acme\.example.*?\d{4}-\d\d-\d\d \d\d:\d\d UTC.*?\d{4}-\d\d-\d\d", alice.get(
+        f"/tasks/{details['id']}").text, re.S)   # opened
+
+    sent = alice.post(f"/tasks/{details['id']}/links", {"party": "legal@acme.example"}, follow_redirects=True)
+    fresh = re.search(r"shown only once\): http://127\.0\.0\.1:8000/x/([A-Za-z0-9_-]+)", sent.text).group(1)
+    assert "A link was e-mailed to legal@acme.example" in sent.text
+    newest = re.findall(r"links/(\d+)/revoke", sent.text)[0]   # the newest is listed first
+    withdrawn = alice.post(f"/tasks/{details['id']}/links/{newest}/revoke", follow_redirects=True)
+    assert "no longer works" in withdrawn.text
+    assert Visitor(app).get(f"/x/{fresh}").status_code == 410
+    assert alice.post(f"/tasks/{details['id']}/links", {"party": "not an address"}, follow_redirects=True) \
+        .text.count("No link was sent") == 1
+    assert signed_in(app, "alice").get("/outbox").status_code == 403   # it holds working links

@@ -28,6 +28,9 @@ TABLE = [
     ("POST", "/tasks/{task}/claim", None, WORKERS),
     ("POST", "/tasks/{task}/unclaim", None, WORKERS),
     ("POST", "/tasks/{task}", {"action": "save"}, WORKERS),
+    ("POST", "/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
+    ("POST", "/tasks/{task}/links/999999/revoke", None, {**WORKERS, STAFF: "404", OWNER: "404", ADMIN: "404"}),
+    ("GET", "/outbox", None, OWNERS),
     ("GET", "/definitions", None, READERS),
     ("POST", "/definitions", None, OWNERS),   # 422: no file chosen
     ("GET", "/definitions/purchase", None, READERS),
@@ -62,7 +65,8 @@ def test_the_table_covers_every_page(app):
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     placed = {(method, path.replace("{task}", "<task_id>").replace("{instance}", "<int:instance_id>")
                .replace("{token}", "<token>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
-               .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>").replace("/999999/", "/<int:notification_id>/")
+               .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
+               .replace("/links/999999/", "/links/<int:link_id>/").replace("/999999/", "/<int:notification_id>/")
                .replace("/suppliers", "/<name>")
                .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
                .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))

@@ -28,7 +28,9 @@ class SubmitSchema(Schema):
 @blp.alt_response(410, description="The link expired, was withdrawn, or its task is done")
 def open_link(token):
     """The task this link is for."""
-    return links.usable(token)
+    link = links.usable(token)
+    links.opened(link)
+    return link
 
 
 @blp.route("/<token>", methods=["POST"])

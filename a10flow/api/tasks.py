@@ -107,6 +107,7 @@ class LinkRequestSchema(Schema):
                           metadata={"description": "the e-mail address of who the link is for (the supplier's "
                                                    "contact, say)"})
     days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=90))
+    send = fields.Boolean(load_default=False, metadata={"description": "e-mail the link to the party as well"})
 
 
 class LinkSchema(Schema):
@@ -132,7 +133,7 @@ def create_link(args, task_id):
     Only for a task whose process names an outside party (``externalParty``), by someone who may
     do the task: what is done through the link is done on their behalf."""
     visible_task(task_id)
-    link, token = step.issue_link(task_id, g.user, args["party"], timedelta(days=args["days"]))
+    link, token = step.issue_link(task_id, g.user, args["party"], timedelta(days=args["days"]), args["send"])
     link.token = token
     return link
 

@@ -1,13 +1,15 @@
 """People's steps on links: handing a task to an outside party, and withdrawing the link."""
-from .. import clock, evidence, forms, links, tasks
+from flask import current_app
+
+from .. import clock, evidence, forms, links, notify, tasks
 from ..errors import Forbidden, Invalid
 from ..models import EvidenceType
 from .transaction import actor_of, keep_duties_apart, lock, open_task, task_instance, transaction
 
 
-def issue_link(task_id, user, party, lifetime):
-    """Hand an open task to ``party`` (an e-mail address): a link that does it once, for ``user``.
-    Returns (link, token); the token is shown now or never.
+def issue_link(task_id, user, party, lifetime, send=False):
+    """Hand an open task to ``party`` (an e-mail address): a link that does it once, for ``user``,
+    e-mailed to them if ``send``. Returns (link, token); the token is shown now or never.
 
     :raises Invalid: ``party`` is no address; Forbidden: see tasks.may_hand_out, and separation
         of duties; Conflict: the task is done.
@@ -22,7 +24,10 @@ def issue_link(task_id, user, party, lifetime):
         if why := tasks.may_hand_out(task, (instance.version.tasks or {}).get(task.element_id, {}), user):
             raise Forbidden(why, [{"element": task.element_id, "message": why}])
         keep_duties_apart(instance, task, user)
-        return links.issue(instance, task, party, actor_of(user), lifetime, creator=user)
+        link, token = links.issue(instance, task, party, actor_of(user), lifetime, creator=user)
+        if send:
+            notify.queue_link(instance, task, link, token, current_app.config)
+        return link, token
 
 
 def revoke_link(task_id, link_id, user):

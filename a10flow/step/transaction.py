@@ -159,7 +159,7 @@ def _mirror(instance, workflow, by):
         if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
                                       timedelta(days=offer.link_days), creator=by, by_process=True)
-            notify.queue_link(instance, row, link, token, current_app.config["A10FLOW_BASE_URL"])
+            notify.queue_link(instance, row, link, token, current_app.config)
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
         if task_id not in still_open:

@@ -108,11 +108,11 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, links, processes, start, work
+    from . import account, audit, links, outreach, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     limiter.init_app(app)
-    for module in (account, work, start, processes, audit, links):
+    for module in (account, work, start, outreach, processes, audit, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
     app.add_template_filter(when)

@@ -30,6 +30,7 @@ def task(token):
     g.user, g.link_holder = None, True
     link = links.usable(token)
     if request.method == "GET":
+        links.opened(link)
         return _page(link, {})
     schema = forms.for_task(link.task) or {}
     data = fields.parse(schema, request.form)

@@ -1,7 +1,7 @@
 """Staff pages: the inbox, a task with its form, notifications."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import clock, forms, instances, step, tasks
+from .. import clock, forms, instances, links, step, tasks
 from ..auth import require
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
@@ -37,10 +37,13 @@ def _page(task, data, errors=(), status=200, seen=None):
     form = fields.build(schema, data, errors) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
     seen, own = instances.task_data(task) if seen is None else seen
-    show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
-    done = case.decisions(task.instance)
+    settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
+    done, handed_out = case.decisions(task.instance), links.of_task(task.id)
+    outside = bool(settings.get("external_party")) or bool(handed_out)
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
-                           case=case.summary(task.instance.version, seen, show, own), done=done,
+                           links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
+                           may_hand_out=task.status == TaskStatus.OPEN and not tasks.may_hand_out(task, settings, g.user),
+                           case=case.summary(task.instance.version, seen, settings.get("show"), own), done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
                            may_act=tasks.may_complete(task, g.user),
                            may_claim=task.assignee is None and tasks.may_claim(task, g.user),

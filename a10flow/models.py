@@ -401,6 +401,7 @@ class Notification(db.Model):
     email = db.Column(db.String(254))
     instance_id = db.Column(db.ForeignKey("instances.id"), index=True)
     element_id = db.Column(db.String(255))
+    task_id = db.Column(db.String(36))   # the task it is about, when one: the page to open
     subject = db.Column(db.String(255), nullable=False)
     body = db.Column(db.Text, nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)

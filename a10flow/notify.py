@@ -43,6 +43,35 @@ def open_tasks(instance_id, element_id):
         HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at, HumanTask.id)).all()
 
 
+def people_of(task):
+    """Who has a task: its assignee once it has one, else everyone it is offered to."""
+    if task.assignee:
+        return _users([task.assignee])
+    return _users(task.candidate_names("user"), task.candidate_names("group"))
+
+
+def queue_offer(instance, task, config, told="New task", skip=None):
+    """Tell the people a task is offered or assigned to (in the app, and by e-mail where they have an
+    address), with the way to it; not ``skip``, who opened it themselves."""
+    lines = [f"{told}: {task.name}", f"{instance.version.name}" + (f", {instance.business_key}"
+                                                                  if instance.business_key else "")]
+    if task.due_at:
+        lines.append(f"Due {task.due_at:%Y-%m-%d %H:%M} UTC.")
+    lines.append(f"Open it: {config['A10FLOW_BASE_URL'].rstrip('/')}/tasks/{task.id}")
+    _add(instance, task.element_id, task.id, [u for u in people_of(task) if skip is None or u.id != skip.id],
+         _subject(f"{told}: {task.name}"), "\n".join(lines))
+
+
+def _add(instance, element_id, task_id, people, subject, body):
+    now = clock.now()
+    for user in people:
+        db.session.add(Notification(
+            user_id=user.id, instance_id=instance.id, element_id=element_id, task_id=task_id,
+            subject=subject, body=body, created_at=now,
+            email_status=EmailStatus.PENDING if user.email else EmailStatus.NONE,
+            next_attempt_at=now if user.email else None))
+
+
 def recipients(instance_id, params):
     """Who a notify call means: named users and groups, or the people of an element's open
     tasks (each task's assignee once claimed; before that, everyone it is offered to)."""
@@ -50,25 +79,18 @@ def recipients(instance_id, params):
         return _users(params["users"], params["groups"])
     people = {}
     for task in open_tasks(instance_id, params["task"]):
-        if params["to"] == "assignee" or task.assignee:
-            found = _users([task.assignee] if task.assignee else [])
-        else:
-            found = _users(task.candidate_names("user"), task.candidate_names("group"))
+        found = _users([task.assignee] if task.assignee else []) if params["to"] == "assignee" else people_of(task)
         people.update((u.id, u) for u in found)
     return list(people.values())
 
 
 def queue(instance, element_id, params, data):
     """Write one notification per recipient; returns the names notified."""
-    now = clock.now()
     subject = _subject(render(params["subject"], data) or f"{instance.version.name}: {element_id}")
-    body = render(params["message"], data)
     people = recipients(instance.id, params)
-    for user in people:
-        db.session.add(Notification(
-            user_id=user.id, instance_id=instance.id, element_id=element_id, subject=subject, body=body,
-            created_at=now, email_status=EmailStatus.PENDING if user.email else EmailStatus.NONE,
-            next_attempt_at=now if user.email else None))
+    tasks = open_tasks(instance.id, params["task"]) if params.get("task") else []
+    _add(instance, element_id, tasks[0].id if len(tasks) == 1 else None, people, subject,
+         render(params["message"], data))
     return sorted(u.name for u in people)
 
 

@@ -3,7 +3,8 @@ from sqlalchemy import and_, exists, or_, true
 
 from . import clock, forms
 from .errors import NotFound
-from .models import Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskDraft, TaskStatus, db
+from .models import (Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskDraft, TaskStatus,
+                     User, db)
 
 
 def _offered_to_nobody():
@@ -26,11 +27,14 @@ def claimable_filter(user):
 
 
 def visible_filter(user):
-    """Tasks a user may see: all for admins, owners and auditors; for staff, theirs or claimable."""
+    """Tasks a user may see: all for admins, owners and auditors; for staff, theirs, claimable, or
+    offered to a group they lead."""
     if user.role != Role.STAFF:
         return true()
     return or_(HumanTask.assignee == user.name, HumanTask.completed_by == user.name,
-               _is_candidate(user), _offered_to_nobody())
+               _is_candidate(user), _offered_to_nobody(), exists().where(and_(
+                   TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == "group",
+                   TaskCandidate.name.in_(led(user)))))
 
 
 def is_candidate(task, user):
@@ -63,6 +67,18 @@ def separation_conflict(task, settings, user):
         or_(HumanTask.completed_by == user.name, HumanTask.completed_for == user.name)).limit(1))
 
 
+def kept_apart(task, user):
+    """The earlier task of its instance ``user`` did that keeps them from this one, or None."""
+    return separation_conflict(task, (task.instance.version.tasks or {}).get(task.element_id, {}), user)
+
+
+def may_take(task, user):
+    """Whether to offer ``user`` the task to claim: offered to them, unclaimed, and nothing they did
+    before keeping them from it (pages offer Claim only where it would work)."""
+    return task.assignee is None and task.status == TaskStatus.OPEN and may_claim(task, user) and \
+        kept_apart(task, user) is None
+
+
 def may_hand_out(task, settings, user):
     """Why ``user`` may not give the task to an outside party by a link, or None when they may.
 
@@ -74,6 +90,26 @@ def may_hand_out(task, settings, user):
     if not may_complete(task, user):
         return "only someone who may do this task can hand it to an outside party"
     return None
+
+
+LEADS = "-leads"   # the members of "procurement-leads" lead the procurement group
+
+
+def may_reassign(task, user):
+    # Rule: owners hand any task on; a lead hands on the tasks offered to the group they lead.
+    if user.role in (Role.ADMIN, Role.OWNER):
+        return True
+    return user.role == Role.STAFF and bool(set(led(user)) & set(task.candidate_names("group")))
+
+
+def led(user):
+    """The groups ``user`` leads: "procurement" for a member of "procurement-leads"."""
+    return sorted(g[:-len(LEADS)] for g in user.groups or [] if g.endswith(LEADS))
+
+
+def groups():
+    """Every group some user is in: what a task can be handed to."""
+    return sorted({g for (names,) in db.session.execute(db.select(User.groups)) for g in names or []})
 
 
 def may_revoke(link, user):

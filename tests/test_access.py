@@ -28,6 +28,7 @@ TABLE = [
     ("POST", "/api/v1/tasks/{task}/unclaim", None, WORKERS),
     ("POST", "/api/v1/tasks/{task}/complete", {"data": {}}, WORKERS),   # 422: the form wants more
     ("POST", "/api/v1/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
+    ("POST", "/api/v1/tasks/{task}/reassign", {"group": "procurement"}, {**WORKERS, STAFF: "403"}),
     ("GET", "/api/v1/timers", None, READERS),
     ("POST", "/api/v1/messages", {"name": "nothing", "instance": 1},
      {**OWNERS, OWNER: "404", ADMIN: "404"}),   # let in; nothing waits for that message

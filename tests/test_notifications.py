@@ -33,11 +33,18 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "remind", "data": {"supplier": "Acme"}}).json
     [task] = instance["open_tasks"]
+    # Everyone it is offered to is told at once, with the way to it.
+    [new] = as_["alice"].get("/api/v1/notifications").json["items"]
+    assert new["subject"] == "New task: Answer the questionnaire" and f"/tasks/{task['id']}" in new["body"]
+    assert new["task_id"] == task["id"]
+    with app.app_context():
+        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)   # alice's, by e-mail; bob has no address
+    inbox.messages.clear()
 
     clock.set(T0 + timedelta(days=1, minutes=1))
     assert _tick(app) == (1, (1, 0))        # one reminder, to alice (bob has no e-mail address)
     mine = as_["alice"].get("/api/v1/notifications").json
-    assert mine["unread"] == 1 and mine["items"][0]["subject"] == "Reminder: questionnaire for Acme"
+    assert mine["unread"] == 2 and mine["items"][0]["subject"] == "Reminder: questionnaire for Acme"
     assert as_["bob"].get("/api/v1/notifications").json["items"][0]["email"] == "none"
     [mail] = inbox.messages
     assert mail.rcpt_tos == ["alice@example.org"] and b"Please answer the questionnaire for Acme." in mail.content
@@ -46,8 +53,8 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
     as_["bob"].post(f"/api/v1/tasks/{task['id']}/claim")
     clock.set(T0 + timedelta(days=2, minutes=1))
     _tick(app)
-    assert as_["bob"].get("/api/v1/notifications").json["unread"] == 2
-    assert as_["alice"].get("/api/v1/notifications").json["unread"] == 1
+    assert as_["bob"].get("/api/v1/notifications").json["unread"] == 3
+    assert as_["alice"].get("/api/v1/notifications").json["unread"] == 2
 
     # A week: the task moves to security, who are told so.
     clock.set(T0 + timedelta(days=7, minutes=1))
@@ -56,7 +63,8 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
     assert moved["candidate_groups"] == ["security"] and moved["assignee"] is None
     assert as_["bob"].get(f"/api/v1/tasks/{task['id']}").status_code == 404
     told = as_["sam"].get("/api/v1/notifications?unread=true").json["items"]
-    assert [n["body"] for n in told] == ["The questionnaire for Acme is yours now."]
+    assert [n["subject"] for n in told] == ["Supplier questionnaire: tell", "Handed to you: Answer the questionnaire"]
+    assert told[0]["body"] == "The questionnaire for Acme is yours now."
     assert inbox.messages[-1].rcpt_tos == ["sam@example.org"]
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
     [moved_record] = [r for r in chain if r["type"] == "task.reassigned"]
@@ -69,7 +77,7 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
 
     read = as_["sam"].post(f"/api/v1/notifications/{told[0]['id']}/read")
     assert read.status_code == 200 and read.json["read_at"] == clock.now().isoformat()
-    assert as_["sam"].get("/api/v1/notifications").json["unread"] == 0
+    assert as_["sam"].get("/api/v1/notifications").json["unread"] == 1
     assert as_["alice"].post(f"/api/v1/notifications/{told[0]['id']}/read").status_code == 404
 
 
@@ -81,12 +89,12 @@ def test_a_failed_send_is_retried_with_back_off_and_never_lost(app, as_, smtp):
     as_["owner"].post("/api/v1/instances", json={"process": "remind", "data": {"supplier": "Acme"}})
     smtp.down()
     clock.set(T0 + timedelta(days=1, minutes=1))
-    assert _tick(app) == (1, (0, 1))
+    assert _tick(app) == (1, (0, 2))          # the new task's notice and the reminder, both waiting
     assert _tick(app)[1] == (0, 0)            # backing off, not hammering
     smtp.up()
     clock.set(clock.now() + timedelta(minutes=3))
-    assert _tick(app)[1] == (1, 0)
-    assert len(inbox.messages) == 1
+    assert _tick(app)[1] == (2, 0)
+    assert len(inbox.messages) == 2
     assert as_["alice"].get("/api/v1/notifications").json["items"][0]["email"] == "sent"
 
 
@@ -129,8 +137,8 @@ def test_a_subject_made_from_data_stays_one_line(app, as_, smtp):
     as_["owner"].post("/api/v1/instances", json={"process": "remind",
                                                  "data": {"supplier": "Acme\r\nBcc: everyone@victim.example"}})
     clock.set(T0 + timedelta(days=1, minutes=1))
-    assert _tick(app) == (1, (1, 0))
-    [mail] = smtp.inbox.messages
+    assert _tick(app) == (1, (2, 0))   # the new task's notice, and the reminder
+    mail = smtp.inbox.messages[-1]
     headers = email.message_from_bytes(mail.content, policy=email.policy.default)
     assert mail.rcpt_tos == ["alice@example.org"] and headers["Bcc"] is None
     assert headers["Subject"] == "Reminder: questionnaire for Acme Bcc: everyone@victim.example"

@@ -451,3 +451,53 @@ def test_links_to_outside_parties_are_managed_on_the_task_page(app, as_):
     assert alice.post(f"/tasks/{details['id']}/links", {"party": "not an address"}, follow_redirects=True) \
         .text.count("No link was sent") == 1
     assert signed_in(app, "alice").get("/outbox").status_code == 403   # it holds working links
+
+
+def test_claim_is_offered_only_to_who_may_take_the_task(app, as_):
+    from test_supplier_onboarding import HIGH, _deploy, _open, _through_risk
+    _deploy(as_)
+    instance_id = _through_risk(as_, HIGH)   # sam assessed the risk
+    [security] = [a for a in _open(as_, instance_id, "approve_supplier") if a["candidate_groups"] == ["security"]]
+    set_passwords(app, "sam")
+    sam = signed_in(app, "sam")
+    inbox = sam.get("/inbox").text
+    row = inbox[inbox.index(f'/tasks/{security["id"]}'):].split("</tr>")[0]
+    assert "Claim" not in row   # he may not approve what he assessed
+    page = sam.get(f"/tasks/{security['id']}").text
+    assert "Separation of duties: you did “Assess the supplier&#39;s risk”" in page and ">Complete<" not in page
+    auditor = signed_in(app, "auditor").get(f"/tasks/{security['id']}").text
+    assert ">Claim<" not in auditor
+    assert ">Claim<" in signed_in(app, "admin").get(f"/tasks/{security['id']}").text
+
+
+def test_a_notification_leads_to_its_task(app, as_, purchase):
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    page = signed_in(app, "bob").get("/notifications").text
+    assert "New task: Describe the tool" in page
+    assert f'href="/tasks/{instance["open_tasks"][0]["id"]}">Open the task' in page
+
+
+def test_owners_and_leads_hand_a_task_to_a_real_person_or_group(app, as_):
+    from test_supplier_onboarding import HIGH, _deploy, _open, _through_risk
+    _deploy(as_)
+    instance_id = _through_risk(as_, HIGH)   # sam assessed
+    by_group = {a["candidate_groups"][0]: a for a in _open(as_, instance_id, "approve_supplier")}
+    leah = signed_in(app, "leah")   # leads security and legal
+    page = leah.get(f"/tasks/{by_group['security']['id']}").text
+    assert "Hand this task on" in page and 'value="user:sam"' in page and 'value="group:security"' in page
+    assert "Hand this task on" not in leah.get(f"/tasks/{by_group['procurement']['id']}").text   # not hers to lead
+    refused = leah.post(f"/tasks/{by_group['security']['id']}/reassign", {"to": "user:sam"}, follow_redirects=True)
+    assert "separation of duties: sam did" in refused.text   # he assessed it
+    assert leah.post(f"/tasks/{by_group['security']['id']}/reassign", {"to": "user:nobody-such-user"},
+                     follow_redirects=True).text.count("there is nobody called") == 1
+    moved = leah.post(f"/tasks/{by_group['security']['id']}/reassign", {"to": "user:admin", "reason": "holiday"},
+                      follow_redirects=True)
+    assert "is with admin now" in moved.text
+    assert as_["admin"].get(f"/api/v1/tasks/{by_group['security']['id']}").json["assignee"] == "admin"
+    assert any(n["subject"] == "Handed to you: Approve the supplier"
+               for n in as_["admin"].get("/api/v1/notifications").json["items"])
+    [record] = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance_id}/evidence").json["items"]
+                if r["type"] == "task.reassigned"]
+    assert record["actor"]["name"] == "leah" and record["data"]["reason"] == "holiday"
+    assert as_["alice"].post(f"/api/v1/tasks/{by_group['procurement']['id']}/reassign",
+                             json={"group": "legal"}).status_code == 403   # staff who lead nothing

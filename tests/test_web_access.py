@@ -29,6 +29,7 @@ TABLE = [
     ("POST", "/tasks/{task}/unclaim", None, WORKERS),
     ("POST", "/tasks/{task}", {"action": "save"}, WORKERS),
     ("POST", "/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
+    ("POST", "/tasks/{task}/reassign", {"to": "group:procurement"}, {**WORKERS, STAFF: "403"}),   # owners, leads
     ("POST", "/tasks/{task}/links/999999/revoke", None, {**WORKERS, STAFF: "404", OWNER: "404", ADMIN: "404"}),
     ("GET", "/outbox", None, OWNERS),
     ("GET", "/definitions", None, READERS),

@@ -16,6 +16,7 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     instance_id = fields.Integer(allow_none=True)
     element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True, metadata={"description": "the task it is about, when there is one"})
     subject = fields.String()
     body = fields.String()
     created_at = fields.DateTime()

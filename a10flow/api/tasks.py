@@ -102,6 +102,24 @@ def complete(args, task_id):
     return step.complete_task(task_id, g.user, args["data"])
 
 
+class ReassignSchema(Schema):
+    user = fields.String(validate=validate.Length(min=1, max=120), metadata={"description": "hand it to this person"})
+    group = fields.String(validate=validate.Length(min=1, max=255), metadata={"description": "or to this group"})
+    reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+@blp.route("/<task_id>/reassign", methods=["POST"])
+@blp.arguments(ReassignSchema)
+@blp.response(200, TaskSchema)
+@blp.alt_response(409, description="Separation of duties keeps that person from the task")
+@require(Role.STAFF, Role.OWNER)
+def reassign(args, task_id):
+    """Hand a task to a person or a group (owners; a group's lead for the tasks offered to it). The
+    new holders are told; the move is evidence (task.reassigned)."""
+    visible_task(task_id)
+    return step.reassign_task(task_id, g.user, args.get("user"), args.get("group"), args.get("reason"))
+
+
 class LinkRequestSchema(Schema):
     party = fields.String(required=True, validate=validate.Length(min=1, max=254),
                           metadata={"description": "the e-mail address of who the link is for (the supplier's "

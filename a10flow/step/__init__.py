@@ -13,9 +13,9 @@ from .incident import resolve_incident, retry_incident, retry_instance
 from .instance import cancel_instance, migrate_instance
 from .link import issue_link, revoke_link
 from .start import fire_start_timer, start_instance
-from .task import claim_task, complete_task, unclaim_task
+from .task import claim_task, complete_task, reassign_task, unclaim_task
 from .transaction import LIVE, TIMER_ACTOR, specs_of
 
 __all__ = ["LIVE", "TIMER_ACTOR", "cancel_instance", "claim_task", "complete_task", "deliver_message",
-           "due_timers", "fire_start_timer", "fire_timers", "issue_link", "migrate_instance", "revoke_link", "resolve_incident",
+           "due_timers", "fire_start_timer", "fire_timers", "issue_link", "migrate_instance", "reassign_task", "revoke_link", "resolve_incident",
            "retry_incident", "retry_instance", "specs_of", "start_instance", "unclaim_task"]

@@ -1,8 +1,10 @@
-"""People's steps on human tasks: complete (in person or through a link), claim, give back."""
-from .. import clock, evidence, forms, incidents, links, personal, tasks
+"""People's steps on human tasks: complete (in person or through a link), claim, give back, hand on."""
+from flask import current_app
+
+from .. import clock, evidence, forms, incidents, links, notify, personal, tasks
 from ..engine import runner
-from ..errors import Conflict, Forbidden
-from ..models import EvidenceType, User, db
+from ..errors import Conflict, Forbidden, Invalid
+from ..models import EvidenceType, TaskCandidate, User, db
 from .transaction import (actor_of, conclude, keep_duties_apart, lock, locked, mark_done, open_task, specs_of,
                           task_instance, transaction)
 
@@ -109,3 +111,49 @@ def unclaim_task(task_id, user):
         evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
                         {"task_id": task.id, "previous_assignee": previous})
     return task
+
+
+def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
+    """Hand an open task to a person (``to_user``, a name) or a group (``to_group``): an owner's or
+    the group's lead's step. The new holders are told. Returns the task.
+
+    :raises Forbidden: see tasks.may_reassign; Invalid: no such person or group, or neither or
+        both given; Conflict: separation of duties keeps that person from it.
+    """
+    with transaction():
+        instance = lock(task_instance(task_id))
+        task = open_task(task_id)
+        if not tasks.may_reassign(task, user):
+            raise Forbidden("only an owner, or a lead of the group it is offered to, hands a task on")
+        target = _target(to_user, to_group)
+        if isinstance(target, User) and (earlier := tasks.kept_apart(task, target)) is not None:
+            raise Conflict(f"separation of duties: {target.name} did {earlier.name!r} in this instance",
+                           [{"field": "user", "message": "kept apart from this task"}])
+        before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
+                  "assignee": task.assignee}
+        if isinstance(target, User):
+            task.assignee = target.name
+        else:
+            task.candidates, task.assignee = [TaskCandidate(kind="group", name=target)], None
+        db.session.flush()
+        notify.queue_offer(instance, task, current_app.config, told="Handed to you")
+        evidence.append(instance, EvidenceType.TASK_REASSIGNED, actor_of(user), (task.element_id, task.name), {
+            "task_id": task.id, "by": actor_of(user)["name"], "reason": reason, "from": before,
+            "to": {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
+                   "assignee": task.assignee}})
+    return task
+
+
+def _target(to_user, to_group):
+    """The User or group name a task is handed to. :raises Invalid: none, both, or unknown."""
+    if bool(to_user) == bool(to_group):
+        raise Invalid("hand the task to a person or to a group", [{"field": "user", "message": "give one of "
+                                                                   "user and group"}])
+    if to_user:
+        found = db.session.scalar(db.select(User).where(User.name == to_user))
+        if found is None:
+            raise Invalid(f"there is nobody called {to_user!r}", [{"field": "user", "message": "no such person"}])
+        return found
+    if to_group not in tasks.groups():
+        raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
+    return to_group

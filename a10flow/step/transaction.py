@@ -131,6 +131,7 @@ def _escalate(instance, happening, params):
         task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
                           [TaskCandidate(kind="user", name=n) for n in params["users"]]
         task.assignee = params["assignee"]
+        notify.queue_offer(instance, task, current_app.config, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
             "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
             "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
@@ -156,6 +157,8 @@ def _mirror(instance, workflow, by):
         row.candidates = [TaskCandidate(kind="group", name=n) for n in offer.groups] + \
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
+        db.session.flush()
+        notify.queue_offer(instance, row, current_app.config, skip=by)
         if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
                                       timedelta(days=offer.link_days), creator=by, by_process=True)

@@ -3,8 +3,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, forms, instances, links, step, tasks
 from ..auth import require
-from ..errors import Forbidden, Invalid, NotFound
-from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, User, db
 from . import blueprint, case, fields, signed_in
 
 bp = blueprint("work")
@@ -29,7 +29,7 @@ def inbox():
     processes = db.session.scalars(db.select(Definition).where(Definition.kind == DefinitionKind.PROCESS)
                                    .order_by(Definition.name)).all()
     return render_template("web/inbox.html", items=items, counts=counts, show=show, process=process, key=key,
-                           processes=processes, now=clock.now())
+                           processes=processes, now=clock.now(), takes={t.id for t in items if tasks.may_take(t, g.user)})
 
 
 def _page(task, data, errors=(), status=200, seen=None):
@@ -45,9 +45,19 @@ def _page(task, data, errors=(), status=200, seen=None):
                            may_hand_out=task.status == TaskStatus.OPEN and not tasks.may_hand_out(task, settings, g.user),
                            case=case.summary(task.instance.version, seen, settings.get("show"), own), done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
-                           may_act=tasks.may_complete(task, g.user),
-                           may_claim=task.assignee is None and tasks.may_claim(task, g.user),
+                           may_act=tasks.may_complete(task, g.user), apart=tasks.kept_apart(task, g.user),
+                           hand_on=_hand_on(task),
+                           may_claim=tasks.may_take(task, g.user),
                            now=clock.now()), status
+
+
+def _hand_on(task):
+    """Who the signed-in person may hand the task to (people and groups), or None if they may not."""
+    if task.status != TaskStatus.OPEN or not tasks.may_reassign(task, g.user):
+        return None
+    people = db.session.scalars(db.select(User).where(User.role.in_((Role.STAFF, Role.OWNER, Role.ADMIN)))
+                                .order_by(User.name)).all()
+    return {"people": [u.name for u in people], "groups": tasks.groups()}
 
 
 def _to_fill(task, seen):
@@ -96,6 +106,23 @@ def task(task_id):
     except Invalid as exc:
         return _page(task, data, exc.details, 422)
     flash(f"Done: {task.name}.")
+    return redirect(url_for("work.inbox"))
+
+
+@bp.route("/tasks/<task_id>/reassign", methods=["POST"])
+@signed_in
+@require(Role.STAFF, Role.OWNER)
+def reassign(task_id):
+    tasks.visible(task_id, g.user)
+    to = request.form.get("to", "")
+    kind, _, name = to.partition(":")
+    try:
+        task = step.reassign_task(task_id, g.user, name if kind == "user" else None, name if kind == "group" else None,
+                                  request.form.get("reason", "").strip()[:2000] or None)
+    except (Invalid, Conflict) as exc:
+        flash(f"It was not handed on: {exc.message}.")
+        return redirect(url_for("work.task", task_id=task_id))
+    flash(f"{task.name} is with {task.assignee or ', '.join(task.candidate_names('group'))} now.")
     return redirect(url_for("work.inbox"))
 
 

@@ -8,6 +8,7 @@ resolves inside the form only (an empty registry: nothing is ever fetched).
 """
 import functools
 import json
+from datetime import date, timedelta
 
 import jsonschema
 import re2
@@ -16,8 +17,9 @@ from jsonschema import validators
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from . import canonical
+from . import canonical, clock
 from .errors import Invalid
+from .models import User, db
 
 MAX_TEXT = 20_000        # characters in one text of a submission
 MAX_KEY = 200            # characters in one field name
@@ -58,9 +60,44 @@ def _pattern_properties(validator, patterns, instance, schema):
                     yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
+def _future_date(text):
+    """A date after today (a corrective action's due date, say)."""
+    return not isinstance(text, str) or date.fromisoformat(text) > clock.now().date()
+
+
+def _user(name):
+    """Someone who has an account: what a task can be handed to."""
+    return not isinstance(name, str) or db.session.scalar(db.select(User.id).where(User.name == name)) is not None
+
+
+def _group(name):
+    return not isinstance(name, str) or any(name in (groups or []) for (groups,) in db.session.execute(
+        db.select(User.groups)))
+
+
 FORMATS = jsonschema.FormatChecker()
 FORMATS.checks("email", raises=ValueError)(email_address)
 FORMATS.checks("idn-email", raises=ValueError)(email_address)
+FORMATS.checks("future-date", raises=ValueError)(_future_date)
+FORMATS.checks("user")(_user)     # a10flow's own formats: a person or a group picked from the real ones
+FORMATS.checks("group")(_group)
+
+
+def _days_ahead(context):
+    """The ``x-days-ahead`` keyword: a date at least so many days from today, a number or the name of
+    a variable of the task's data (``"notice_days"``: the notice period a decision table set)."""
+    def check(validator, days, instance, schema):
+        days = context.get(days) if isinstance(days, str) else days
+        if not validator.is_type(instance, "string") or not isinstance(days, int) or isinstance(days, bool):
+            return
+        try:
+            when = date.fromisoformat(instance)
+        except ValueError:
+            return   # not a date: its format says so
+        earliest = clock.now().date() + timedelta(days=days)
+        if when < earliest:
+            yield jsonschema.ValidationError(f"at least {days} days from today: {earliest.isoformat()} or later")
+    return check
 
 
 @functools.cache
@@ -68,15 +105,18 @@ def _linear(base):
     return validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
 
-def _validator(schema):
-    return _linear(validators.validator_for(schema))(schema, format_checker=FORMATS, registry=Registry())
+def _validator(schema, context):
+    cls = validators.extend(_linear(validators.validator_for(schema)), {"x-days-ahead": _days_ahead(context)})
+    return cls(schema, format_checker=FORMATS, registry=Registry())
 
 
-def field_errors(schema, data):
-    """One ``{"field", "message"}`` per problem the form finds in ``data``; empty when it is valid."""
+def field_errors(schema, data, context=None):
+    """One ``{"field", "message"}`` per problem the form finds in ``data``; empty when it is valid.
+    ``context``: the data the task sees, which some keywords (``x-days-ahead``) read."""
     errors = []
     try:
-        found = sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        found = sorted(_validator(schema, context or {}).iter_errors(data),
+                       key=lambda e: list(map(str, e.absolute_path)))
     except Unresolvable as exc:   # refused at deploy; a form stored before that rule
         return [{"field": None, "message": f"the form refers to something outside it: {exc}"}]
     for error in found:
@@ -94,6 +134,8 @@ def field_errors(schema, data):
 _TYPES = {"number": "enter a number", "integer": "enter a whole number", "string": "enter text",
           "boolean": "choose yes or no", "array": "give a list", "object": "fill in its parts"}
 _FORMATS = {"email": "enter an e-mail address", "idn-email": "enter an e-mail address",
+            "future-date": "enter a date after today", "user": "choose someone who has an account",
+            "group": "choose a group people are in",
             "date": "enter a date such as 2026-12-31", "date-time": "enter a date and a time",
             "time": "enter a time such as 14:30", "uri": "enter a web address (https://…)"}
 _SAID = {
@@ -124,7 +166,7 @@ def said(error):
     return error.message
 
 
-def errors(schema, data):
+def errors(schema, data, context=None):
     """Every problem with ``data`` crossing into an instance through ``schema`` (None: a step
     that takes no data), as ``{"field", "message"}``; empty when it may cross."""
     if not isinstance(data, dict):
@@ -135,12 +177,12 @@ def errors(schema, data):
     if schema is None:
         return problems + [{"field": key, "message": "this step has no form, so it takes no data"} for key in data]
     problems += _undeclared(schema, data, "", schema)
-    return problems or field_errors(schema, data)
+    return problems or field_errors(schema, data, context)
 
 
-def check(schema, data):
+def check(schema, data, context=None):
     """:raises Invalid: unless ``data`` may cross through ``schema`` (see errors), naming each field."""
-    if problems := errors(schema, data):
+    if problems := errors(schema, data, context):
         raise Invalid("the form has errors", problems)
 
 

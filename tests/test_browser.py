@@ -106,7 +106,7 @@ def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
         "change_type": "model update or retraining", "predetermined": False,
         "customers": [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]}}).json
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
-        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2026-11-05"}}})
+        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}}})
     [approval] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
     as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
     [ask] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]

@@ -1,6 +1,7 @@
 """A.10.2 end to end: draft, a matrix with errors, sign-off by every party (a supplier by link),
 a rejection, a revised matrix accepted by everyone, and the register entry with its review date."""
 import json
+import re
 from datetime import datetime, timezone
 
 from a10flow import clock
@@ -116,3 +117,50 @@ def test_an_undrafted_matrix_is_reminded(app, as_):
             scheduler.sweep()
     assert [n["subject"] for n in as_["owner"].get("/api/v1/notifications").json["items"]] == \
         ["Responsibility matrix to draft: credit-scoring"] * 2
+
+
+def test_each_decision_is_its_signers_whatever_order_they_come_in(as_):
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "chatbot"}}).json
+    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"matrix": MATRIX}})
+    ours, acme = sorted((t for t in _open(as_, instance["id"])["open_tasks"] if t["element_id"] == "accept_matrix"),
+                        key=lambda t: t["assignee"] is None)
+    # The supplier answers first, for a version it never saw; then our own organisation accepts this one.
+    assert as_[None].post(_link(as_, acme), json={"data": {"decision": {
+        "verdict": "accept", "accepted_version": "0" * 64}}}).status_code == 200
+    as_["owner"].post(f"/api/v1/tasks/{ours['id']}/complete", json={"data": {"decision": {
+        "verdict": "accept", "accepted_version": sha256(MATRIX)}}})
+    assert _open(as_, instance["id"])["data"]["outdated"] == ["Acme"]   # not "Us"
+
+
+def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_button(app, as_):
+    from conftest import Visitor, signed_in
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "chatbot"}}).json
+    owner = signed_in(app, "owner")
+    url = f"/tasks/{instance['open_tasks'][0]['id']}"
+    parties = {"matrix/parties/0/name": "Us", "matrix/parties/0/kind": "organisation",
+               "matrix/parties/0/representative": "owner", "matrix/parties/1/name": "Acme",
+               "matrix/parties/1/kind": "supplier", "matrix/parties/1/representative": "anna@acme.example",
+               "matrix/rows/0/stage": "deployment", "matrix/rows/0/activity": "monitoring",
+               "matrix/rows/0/basis": "MSA 7.2"}
+    grown = owner.post(url, {**parties, "action": "add:matrix/rows/0/assignments"})
+    assert grown.status_code == 200 and 'name="matrix/rows/0/assignments/0/key"' in grown.text   # a party's share
+    shares = {"matrix/rows/0/assignments/0/key": "Acme", "matrix/rows/0/assignments/0/value": "R",
+              "matrix/rows/0/assignments/1/key": "Us", "matrix/rows/0/assignments/1/value": "A"}
+    assert owner.post(url, {**parties, **shares, "action": "complete"}).status_code == 302
+    matrix = _open(as_, instance["id"])["data"]["matrix"]
+    assert matrix["rows"][0]["assignments"] == {"Acme": "R", "Us": "A"}
+
+    acme = [t for t in _open(as_, instance["id"])["open_tasks"] if t["element_id"] == "accept_matrix"
+            and t["assignee"] is None][0]
+    link = _link(as_, acme).replace("/api/v1/external/", "/x/")
+    page = Visitor(app).get(link)
+    grid = page.text[page.text.index("Who does what"):]
+    assert re.search(r"<th scope=\"col\">Us</th>\s*<th scope=\"col\">Acme</th>", grid)   # parties as columns
+    assert f'value="{sha256(matrix)}"' in page.text and "you answer for exactly the version shown" in page.text
+    done = Visitor(app).post(link, {"decision/verdict": "accept", "decision/accepted_version": sha256(matrix)},
+                             csrf=False)
+    assert done.status_code == 200 and "Thank you" in done.text

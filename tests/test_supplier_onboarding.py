@@ -219,3 +219,31 @@ def test_open_corrective_actions_are_reminded_weekly(app, as_):
     _sweep_at(app, T0 + timedelta(days=7, minutes=1))
     assert _subjects(as_, "bob") == ["Corrective actions open: Acme Data"]
     assert _subjects(as_, "alice") == []   # only the owner of the action
+
+
+def test_missing_contract_clauses_become_corrective_actions_for_legal(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    half = {"clauses": dict(CLAUSES["clauses"], audit_rights=False, art_25_4_agreement=False,
+                            no_training_on_our_data=False)}
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], half)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "approved with conditions"   # never a plain pass with clauses missing
+    assert sorted(entry["data"]["contract_gaps"]) == ["art_25_4_agreement", "audit_rights", "no_training_on_our_data"]
+    actions = _open(as_, instance_id, "close_corrective_action")
+    assert len(actions) == 3 and all(a["candidate_groups"] == ["legal"] and a["due_at"] for a in actions)
+
+
+def test_a_corrective_action_goes_to_someone_real_by_a_day_to_come(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    [approval] = _open(as_, instance_id, "approve_supplier")
+    for owner, due, wrong in (("nobody-such-user", "2026-03-01", "owner"), ("bob", "2020-01-01", "due")):
+        refused = as_["bob"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approval": {
+            "decision": "approve with conditions", "conditions": [{"action": "Send the DPA", "owner": owner,
+                                                                     "due": due}]}}})
+        assert refused.status_code == 422
+        assert refused.json["error"]["details"] == [
+            {"field": f"approval/conditions/0/{wrong}", "message": {"owner": "choose someone who has an account",
+                                                                   "due": "enter a date after today"}[wrong]}]

@@ -53,7 +53,7 @@ def test_the_notice_approver_sees_the_notice_and_the_redraft_keeps_the_work(app,
     instance = as_["owner"].post("/api/v1/instances", json={
         "process": "customer_change_notification", "data": dict(CHANGE, materiality="high")}).json
     notice = {"notice": {"summary": "New model version 3.0", "impact": "Scores shift by up to 2 points",
-                         "actions_required": "Re-validate cut-offs", "effective_date": "2026-11-05"}}
+                         "actions_required": "Re-validate cut-offs", "effective_date": "2027-06-01"}}
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": notice})
     [approval] = _tasks(as_, instance["id"], "approve_notice")
     seen = _text(signed_in(app, "admin").get(f"/tasks/{approval['id']}"))
@@ -72,7 +72,7 @@ def test_a_customer_objection_names_the_customer_and_what_they_said(app, as_):
     instance = as_["owner"].post("/api/v1/instances", json={
         "process": "customer_change_notification", "data": dict(CHANGE, materiality="high")}).json
     notice = {"notice": {"summary": "New model", "impact": "none", "actions_required": "none",
-                         "effective_date": "2026-11-05"}}
+                         "effective_date": "2027-06-01"}}
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": notice})
     [approval] = _tasks(as_, instance["id"], "approve_notice")
     as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})

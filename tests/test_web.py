@@ -153,15 +153,17 @@ def test_notifications_show_their_count_and_can_be_marked_read(app, as_):
 
 def test_a_customer_answers_through_the_link_page(app, as_):
     deploy_bundled(as_, "customer_change_notification")
-    customers = [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]
+    customers = [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"},
+                 {"name": "Bank B", "contact": "risk@bank-b.example", "account_manager": "alice"}]
     instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
         "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
         "change_type": "model update or retraining", "predetermined": False, "customers": customers}}).json
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
-        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2026-11-05"}}})
+        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}}})
     approval = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]][0]
     as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
-    [ask] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    [ask] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+             if t["name"].endswith("Bank A")]
     path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
     page_path = path.replace("/api/v1/external/", "/x/")
 
@@ -169,7 +171,7 @@ def test_a_customer_answers_through_the_link_page(app, as_):
     page = visitor.get(page_path)
     assert page.status_code == 200 and "Customer acknowledges or objects" in page.text
     assert 'name="viewport"' in page.text and "Sign out" not in page.text
-    assert "New model" in page.text and "Bank A" not in page.text   # the notice; not the customer list
+    assert "New model" in page.text and "Bank B" not in page.text   # the notice; not the other customers
     bad = visitor.post(page_path, {"action": "submit"}, csrf=False)
     assert bad.status_code == 422 and "Please correct the fields" in bad.text
     done = visitor.post(page_path, {"action": "submit", "response": "acknowledge"}, csrf=False)

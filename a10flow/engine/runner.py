@@ -420,6 +420,7 @@ class Assignment:
     due_at: datetime | None
     external_party: str | None = None   # gets a link to the task by e-mail
     link_days: int = 14
+    subject: str | None = None          # which case it is, shown after the task's name
 
 
 def assign(workflow, task, settings, now):
@@ -451,9 +452,10 @@ def assign(workflow, task, settings, now):
     except Exception as exc:  # a due expression returning nonsense, or a bad ISO value
         raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
     party = evaluate(settings["external_party"]) if settings.get("external_party") else None
+    subject = evaluate(settings["subject"]) if settings.get("subject") else None
     return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(listed(settings.get("candidate_users")))),
                       assignee[0] if assignee else None, due_at, str(party) if party else None,
-                      int(settings.get("link_days") or 14))
+                      int(settings.get("link_days") or 14), str(subject) if subject not in (None, "") else None)
 
 
 def _due(settings, evaluate, now):

@@ -97,16 +97,19 @@ def task_settings(upload, node, filename, message=None):
         # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
         "external_party": props.get("externalParty"),
         "link_days": props.get("linkDays") or "14",
+        # Which case it is, after its name in the inbox: e.g. the customer of one of many tasks alike.
+        "subject": props.get("subject"),
         # What of the instance's data the task's page shows (the only data an external party sees).
         "show": [e.strip() for e in (props.get("show") or "").split(",") if e.strip()],
         # Separation of duties: whoever did one of these tasks may not do this one.
         "separate_from": [e.strip() for e in (props.get("separateFrom") or "").split(",") if e.strip()],
     }
-    if settings["external_party"]:
-        try:
-            settings["external_party"] = normalize.python_expression(settings["external_party"])
-        except ExpressionError as exc:
-            upload.problem(filename, element, f"externalParty: {exc}")
+    for name, prop in (("external_party", "externalParty"), ("subject", "subject")):
+        if settings[name]:
+            try:
+                settings[name] = normalize.python_expression(settings[name])
+            except ExpressionError as exc:
+                upload.problem(filename, element, f"{prop}: {exc}")
     if not settings["link_days"].isdigit() or not 1 <= int(settings["link_days"]) <= 90:
         upload.problem(filename, element, "linkDays must be a whole number of days, 1 to 90")
     for attr in ("candidate_groups", "candidate_users", "assignee"):

@@ -34,8 +34,9 @@ def complete_task(task_id, user, data, link_token=None):
         else:
             keep_duties_apart(instance, task, user)
         schema = forms.for_task(task)
-        forms.check(schema, data)   # only what the form declares: a task without one takes no data
         workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
+        # Only what the form declares: a task without one takes no data.
+        forms.check(schema, data, runner.task_data(workflow, task_id)[0])
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
         record = {"task_id": task.id, "submitted": submitted,

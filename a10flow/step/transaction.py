@@ -149,8 +149,10 @@ def _mirror(instance, workflow, by):
             continue
         settings = settings_of.get(task.element_id, {})
         offer = runner.assign(workflow, task, settings, now)
+        name = task.name or task.element_id
         row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
-                        name=task.name or task.element_id, lane=task.lane, form=settings.get("form"),
+                        name=f"{name}: {offer.subject}"[:255] if offer.subject else name, lane=task.lane,
+                        form=settings.get("form"),
                         documentation=settings.get("documentation"), message=settings.get("message"),
                         status=TaskStatus.OPEN, outside_party=bool(offer.external_party),
                         assignee=offer.assignee, due_at=offer.due_at, created_at=now)

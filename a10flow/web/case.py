@@ -36,6 +36,8 @@ def item(name, value, schema=None):
     """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or by its name."""
     schema = schema if isinstance(schema, dict) else {}
     label = _label(name, schema)
+    if schema.get("x-display") == "matrix" and isinstance(value, dict):
+        return _matrix(label, value, schema)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
         return Item(label, parts=[item(k, value[k], props.get(k)) for k in _ordered(value, props)
@@ -49,6 +51,22 @@ def item(name, value, schema=None):
                         rows=[[item(k, row.get(k), props.get(k)) for k in order] for row in value])
         return Item(label, values=[item("", v, inner) for v in value], kind="values")
     return Item(label, value=value)
+
+
+def _matrix(label, value, schema):
+    """An A.10.2 responsibility matrix as its readers need it: the parties, then a grid of life-cycle
+    stage and activity against party, each cell the party's R/A/C/I share, with the clause."""
+    props = schema.get("properties") or {}
+    parties = value.get("parties") or []
+    names = [p.get("name") for p in parties if isinstance(p, dict)]
+    rows = props.get("rows", {}).get("items", {}).get("properties", {})
+    grid = Item("Who does what", kind="table",
+                columns=[_label("stage", rows.get("stage")), _label("activity", rows.get("activity")), *names,
+                         _label("basis", rows.get("basis"))],
+                rows=[[Item("", value=r.get("stage")), Item("", value=r.get("activity")),
+                       *[Item("", value=(r.get("assignments") or {}).get(n, "")) for n in names],
+                       Item("", value=r.get("basis") or "")] for r in value.get("rows") or [] if isinstance(r, dict)])
+    return Item(label, kind="parts", parts=[item("parties", parties, props.get("parties")), grid])
 
 
 def fields_of(version):

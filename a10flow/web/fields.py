@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from .. import canonical
 from ..errors import Invalid
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
@@ -37,6 +38,8 @@ def _label(name, schema):
 
 def _kind(schema):
     kind = schema.get("type")
+    if schema.get("x-fingerprint-of"):
+        return "fingerprint"
     if "enum" in schema:
         return "radio" if len(schema["enum"]) <= RADIO_MAX else "select"
     if kind == "boolean":
@@ -44,7 +47,9 @@ def _kind(schema):
     if kind in ("number", "integer"):
         return kind
     if kind == "object":
-        return "group"
+        # An object that names no fields but says what each value is: a table of names and values.
+        return "map" if not schema.get("properties") and isinstance(schema.get("additionalProperties"), dict) \
+            else "group"
     if kind == "array":
         items = schema.get("items") or {}
         if items.get("type") == "object":
@@ -53,21 +58,26 @@ def _kind(schema):
     fmt = schema.get("format")
     if fmt in ("date", "email"):
         return fmt
+    if fmt == "future-date":
+        return "date"
     if fmt == "date-time":
         return "datetime"
     return "textarea" if schema.get("maxLength", 0) > 200 or schema.get("x-multiline") else "text"
 
 
-def build(schema, data=None, errors=(), prefix=""):
+def build(schema, data=None, errors=(), prefix="", context=None, choices=None):
     """The fields of an object schema, filled from ``data``, with ``errors`` (as the API
-    gives them: ``{"field", "message"}``) put on their fields."""
+    gives them: ``{"field", "message"}``) put on their fields. ``context``: the data the person
+    sees (a fingerprint field shows the fingerprint of its part); ``choices``: by format, the
+    values a field of that format offers (``{"user": [names], "group": [names]}``)."""
     by_path = {}
     for e in errors:
         by_path.setdefault(e.get("field") or "", e["message"])
-    return _object_fields(schema, data or {}, by_path, prefix)
+    return _object_fields(schema, data or {}, by_path, prefix, context or {}, choices or {})
 
 
-def _object_fields(schema, data, errors, prefix):
+def _object_fields(schema, data, errors, prefix, context=None, choices=None):
+    context, choices = context or {}, choices or {}
     required = set(schema.get("required") or [])
     fields = []
     for name, sub in (schema.get("properties") or {}).items():
@@ -81,17 +91,32 @@ def _object_fields(schema, data, errors, prefix):
             f.choices = list(sub["enum"])
         elif f.kind == "choices":
             f.choices = list(sub["items"]["enum"])
+        elif f.kind == "text" and sub.get("format") in choices:   # a person or group picked from the real ones
+            f.kind, f.choices = "select", list(choices[sub["format"]])
+        elif f.kind == "fingerprint":
+            f.value = canonical.sha256(context.get(sub["x-fingerprint-of"]))
         elif f.kind == "group":
-            f.children = _object_fields(sub, value or {}, errors, path + "/")
+            f.children = _object_fields(sub, value or {}, errors, path + "/", context, choices)
         elif f.kind == "table":
             columns = sub["items"]
             f.columns = [_label(n, s) for n, s in (columns.get("properties") or {}).items()]
-            f.children = [_object_fields(columns, row or {}, errors, f"{path}/{i}/")
+            f.children = [_object_fields(columns, row or {}, errors, f"{path}/{i}/", context, choices)
                           for i, row in enumerate(value if isinstance(value, list) else [])]
+        elif f.kind == "map":
+            f.columns = [sub.get("x-key-title") or "Name", _label("value", sub["additionalProperties"])]
+            f.children = [_map_row(sub, key, item, errors, f"{path}/{i}/", f"{path}/{key}")
+                          for i, (key, item) in enumerate((value if isinstance(value, dict) else {}).items())]
         if f.kind == "lines" and isinstance(value, list):
             f.value = "\n".join(str(v) for v in value)
         fields.append(f)
     return fields
+
+
+def _map_row(schema, key, value, errors, prefix, error_path):
+    """One name and value of a map, as two fields (a value's error is reported at the name)."""
+    return [Field(path=prefix + "key", label=schema.get("x-key-title") or "Name", kind="text", value=key),
+            Field(path=prefix + "value", label=_label("value", schema["additionalProperties"]),
+                  kind=_kind(schema["additionalProperties"]), value=value, error=errors.get(error_path))]
 
 
 def parse(schema, form, prefix=""):
@@ -110,12 +135,20 @@ def parse(schema, form, prefix=""):
             inner = parse(sub, form, path + "/")
             if inner:
                 data[name] = inner
-        elif kind == "table":
+        elif kind in ("table", "map"):
             rows = sorted({int(index) for index in (k[len(path) + 1:].split("/", 1)[0] for k in form
                                                     if k.startswith(path + "/")) if _ROW.fullmatch(index)})
-            data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_ROWS]]
+            if kind == "table":
+                data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_ROWS]]
+            else:   # names and values; a row left empty is dropped
+                pairs = [(form.get(f"{path}/{i}/key", "").strip(), form.get(f"{path}/{i}/value", "").strip())
+                         for i in rows[:MAX_ROWS]]
+                data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if k or v}
         elif kind == "choices":
             data[name] = form.getlist(path)
+        elif kind == "fingerprint":   # what the page showed, as the page computed it
+            if form.get(path):
+                data[name] = form.get(path)
         elif kind == "lines":
             data[name] = [line.strip() for line in form.get(path, "").splitlines() if line.strip()]
         else:
@@ -153,7 +186,12 @@ def change_rows(form, data, action):
     for part in parts[:-1]:
         node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
     rows = node.setdefault(parts[-1], []) if isinstance(node, dict) else node[int(parts[-1])]
-    if verb == "add" and len(rows) < MAX_ROWS:
+    if isinstance(rows, dict):   # a map: rows are its names; the one being added has none yet
+        if verb == "add":
+            rows.setdefault("", "")
+        else:
+            rows.pop(list(rows)[index])
+    elif verb == "add" and len(rows) < MAX_ROWS:
         rows.append({})
     elif verb == "remove":
         rows.pop(index)
@@ -163,7 +201,7 @@ def change_rows(form, data, action):
 def _buttons(form):
     """The row buttons a form's page shows: ``add:<table>``, ``remove:<table>/<row>``."""
     for f in form:
-        if f.kind == "table":
+        if f.kind in ("table", "map"):
             yield f"add:{f.path}"
             for index, row in enumerate(f.children):
                 yield f"remove:{f.path}/{index}"

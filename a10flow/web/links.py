@@ -20,9 +20,10 @@ def _page(link, data, errors=(), status=200):
     task = link.task
     schema = forms.for_task(task)
     show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
-    shown = case.summary(task.instance.version, instances.task_data(task)[0], show) if show else []   # what it names
+    seen = instances.task_data(task)[0]
+    shown = case.summary(task.instance.version, seen, show) if show else []   # what it names, nothing else
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown,
-                           form=fields.build(schema, data, errors) if schema else []), status
+                           form=fields.build(schema, data, errors, context=seen) if schema else []), status
 
 
 @bp.route("/x/<token>", methods=["GET", "POST"])

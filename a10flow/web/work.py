@@ -34,9 +34,9 @@ def inbox():
 
 def _page(task, data, errors=(), status=200, seen=None):
     schema = forms.for_task(task)
-    form = fields.build(schema, data, errors) if schema else []
-    loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
     seen, own = instances.task_data(task) if seen is None else seen
+    form = fields.build(schema, data, errors, context=seen, choices=_choices()) if schema else []
+    loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
     settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
     done, handed_out = case.decisions(task.instance), links.of_task(task.id)
     outside = bool(settings.get("external_party")) or bool(handed_out)
@@ -51,13 +51,16 @@ def _page(task, data, errors=(), status=200, seen=None):
                            now=clock.now()), status
 
 
+def _choices():
+    """The people (those who work on tasks) and the groups a form's ``user`` and ``group`` fields offer."""
+    people = db.session.scalars(db.select(User.name).where(User.role.in_((Role.STAFF, Role.OWNER, Role.ADMIN)))
+                                .order_by(User.name)).all()
+    return {"user": people, "group": tasks.groups()}
+
+
 def _hand_on(task):
     """Who the signed-in person may hand the task to (people and groups), or None if they may not."""
-    if task.status != TaskStatus.OPEN or not tasks.may_reassign(task, g.user):
-        return None
-    people = db.session.scalars(db.select(User).where(User.role.in_((Role.STAFF, Role.OWNER, Role.ADMIN)))
-                                .order_by(User.name)).all()
-    return {"people": [u.name for u in people], "groups": tasks.groups()}
+    return _choices() if task.status == TaskStatus.OPEN and tasks.may_reassign(task, g.user) else None
 
 
 def _to_fill(task, seen):

@@ -35,9 +35,14 @@ def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None,
     return link, token
 
 
+def find(token):
+    """The link a token names, whatever its state, or None."""
+    return db.session.scalar(db.select(ExternalLink).where(ExternalLink.token_hash == hash_token(token)))
+
+
 def usable(token):
     """The link a token opens. :raises NotFound: unknown token; Gone: expired, revoked or used."""
-    link = db.session.scalar(db.select(ExternalLink).where(ExternalLink.token_hash == hash_token(token)))
+    link = find(token)
     if link is None:
         raise NotFound("this link is not valid: check that it was copied whole")
     if link.revoked_at is not None:

@@ -61,10 +61,36 @@ def test_wrong_expired_and_withdrawn_links_touch_nothing(as_):
     page = as_[None].get(fresh["path"].replace("/api/v1/external/", "/x/"))
     assert page.status_code == 410 and page.mimetype == "text/html"
     assert "This link can no longer be used" in page.text and "withdrawn" in page.text
+    assert "Nothing was recorded" in page.text and "ask alice" in page.text   # who can send a new one
     page = as_[None].get("/x/not-a-token")
     assert page.status_code == 404 and "This link is not valid" in page.text
     types = [r["type"] for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]]
     assert types == ["instance.started", "link.issued", "link.issued", "link.revoked"]   # no task was done
+
+
+def test_the_supplier_saves_a_long_questionnaire_and_finishes_it_later(app, as_):
+    from conftest import Visitor
+    _, task = _questionnaire(as_)
+    made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
+    other = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "bob@acme.example"}).json
+    page = made["path"].replace("/api/v1/external/", "/x/")
+
+    anna = Visitor(app)
+    saved = anna.post(page, {"action": "save", "legal_name": "Acme Data"}, csrf=False)
+    assert saved.status_code == 200 and "Saved. Nothing is sent yet" in saved.text
+    assert as_["alice"].get(f"/api/v1/tasks/{task['id']}").json["status"] == "open"
+    back = Visitor(app).get(page)   # the next morning, from another browser: the link is the key
+    assert 'value="Acme Data"' in back.text
+    assert 'value="Acme Data"' not in Visitor(app).get(other["path"].replace("/api/v1/external/", "/x/")).text
+    assert "Acme Data" not in str(as_["alice"].get(f"/api/v1/tasks/{task['id']}").json)   # not staff's to see
+
+    assert anna.post(page, {"action": "submit", "legal_name": "Acme Data Ltd", "reviewer": "lee"},
+                     csrf=False).status_code == 200
+    after = anna.get(page)
+    assert after.status_code == 410 and "Your answer to" in after.text and "was recorded on" in after.text
+    assert "Nothing was recorded" not in after.text
+    done_elsewhere = Visitor(app).get(other["path"].replace("/api/v1/external/", "/x/"))
+    assert "needs nothing more from you" in done_elsewhere.text and "Nothing was recorded" not in done_elsewhere.text
 
 
 def test_who_may_make_links(as_):

@@ -1,7 +1,7 @@
 """The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
 from flask import g, render_template, request
 
-from .. import forms, instances, links, step
+from .. import forms, instances, links, step, tasks
 from ..errors import Gone, Invalid, NotFound
 from . import blueprint, case, fields
 
@@ -13,16 +13,23 @@ TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
 @bp.errorhandler(NotFound)
 @bp.errorhandler(Gone)
 def _dead_link(exc):
-    return render_template("link_problem.html", title=TITLES[exc.status], message=exc.message), exc.status
+    # Whether anything was recorded depends on the link: an answered link must never read as lost.
+    link = links.find(request.view_args.get("token", "")) if request.view_args else None
+    return render_template("web/link_problem.html", title=TITLES[exc.status], message=exc.message,
+                           link=link), exc.status
 
 
-def _page(link, data, errors=(), status=200):
+def _author(link):
+    return f"link:{link.id}"
+
+
+def _page(link, data, errors=(), status=200, saved=False):
     task = link.task
     schema = forms.for_task(task)
     show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show) if show else []   # what it names, nothing else
-    return render_template("web/external.html", link=link, task=task, errors=errors, case=shown,
+    return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
                            form=fields.build(schema, data, errors, context=seen) if schema else []), status
 
 
@@ -32,12 +39,18 @@ def task(token):
     link = links.usable(token)
     if request.method == "GET":
         links.opened(link)
-        return _page(link, {})
+        return _page(link, tasks.draft_of(link.task, _author(link)) or {})
     schema = forms.for_task(link.task) or {}
     data = fields.parse(schema, request.form)
     action = request.form.get("action", "submit")
     if action.startswith(("add:", "remove:")):
         return _page(link, fields.change_rows(fields.build(schema, data), data, action))
+    if action == "save":   # a long questionnaire, answered over several sittings
+        try:
+            tasks.save_draft(link.task, _author(link), data)
+        except Invalid as exc:
+            return _page(link, data, exc.details, 422)
+        return _page(link, data, saved=True)
     try:
         step.complete_task(link.task_id, None, data, link_token=token)
     except Invalid as exc:

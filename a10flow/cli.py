@@ -17,6 +17,7 @@ DEMO_USERS = [   # the groups the bundled processes offer their tasks to
     ("olivia", Role.OWNER, ["process-owners", "ai-system-owners"]),
     ("alice", Role.STAFF, ["procurement", "account-managers"]),
     ("sam", Role.STAFF, ["security", "compliance"]),
+    ("sofia", Role.STAFF, ["security"]),   # a second pair of eyes: who assessed a risk may not approve it
     ("lee", Role.STAFF, ["legal"]),
     ("morgan", Role.STAFF, ["procurement-leads", "security-leads", "legal-leads", "management"]),   # escalations
     ("audrey", Role.AUDITOR, []),

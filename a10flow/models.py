@@ -302,6 +302,7 @@ class RegisterEntry(db.Model):
     element_id = db.Column(db.String(255))
     recorded_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     superseded_at = db.Column(UTCDateTime)
+    instance = db.relationship("Instance")
 
 
 class ExternalLink(db.Model):

@@ -112,6 +112,14 @@ def groups():
     return sorted({g for (names,) in db.session.execute(db.select(User.groups)) for g in names or []})
 
 
+def pickable():
+    """The people (those who work on tasks) and the groups a task can go to, and so what a
+    form's ``format: user`` and ``format: group`` fields offer staff."""
+    people = db.session.scalars(db.select(User.name).where(User.role.in_((Role.STAFF, Role.OWNER, Role.ADMIN)))
+                                .order_by(User.name)).all()
+    return {"user": people, "group": groups()}
+
+
 def may_revoke(link, user):
     # Rule: who sent a link, or anyone who may do its task, or an owner, may withdraw it.
     return link.created_by == user.id or may_complete(link.task, user) or user.role in (Role.ADMIN, Role.OWNER)

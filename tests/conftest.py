@@ -15,6 +15,8 @@ from a10flow import auth, clock, create_app
 from a10flow.database import upgrade_schema
 from a10flow.models import Role, User, db
 
+pytest_plugins = ["pages"]   # the browser fixtures: a real HTTP port and headless Chromium
+
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 

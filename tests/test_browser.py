@@ -1,60 +1,11 @@
 """The web UI in a real browser: headless Chromium (Debian's package) driven by Playwright,
 against the service on a real HTTP port. Screenshots of each page go to tests/artifacts/."""
-import os
-import socket
-import threading
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from a10flow import auth
 from a10flow.models import User, db
 from conftest import deploy_bundled, probe
-
-ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
-CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def server(app):
-    """The app on a free loopback port, in a thread, for the browser to talk to."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    http.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser():
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-AXE = Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js"
-
-
-def _shot(page, name):
-    """Keep a screenshot of the page, and check it with axe-core: no serious accessibility problem."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    # Served as if from the site: the pages' policy allows no inline script, this check included.
-    origin = "/".join(page.url.split("/")[:3])
-    page.route(f"{origin}/axe-for-tests.js", lambda route: route.fulfill(path=str(AXE)))
-    page.add_script_tag(url=f"{origin}/axe-for-tests.js")
-    found = page.evaluate("""async () => (await axe.run(document, {exclude: [['.djs-container'], ['.tjs-container']]}))
-        .violations.filter(v => ['serious', 'critical'].includes(v.impact))
-        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
-    assert found == [], f"{name}: {found}"
+from pages import shot as _shot
 
 
 def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
@@ -71,7 +22,12 @@ def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
 
 
 def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, server, browser):
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "business_key": "PO-7"}).json
+    alice = _signed_in(app, browser, server, "alice", "/start")
+    alice.get_by_role("link", name="Tool purchase").click()
+    alice.get_by_label("Reference").fill("PO-7")
+    alice.get_by_role("button", name="Start").click()
+    expect(alice.get_by_role("status")).to_contain_text("Started Tool purchase")
+    [instance] = as_["owner"].get("/api/v1/instances").json["items"]
     page = browser.new_page()
     page.goto(f"{server}/inbox")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -97,37 +53,6 @@ def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, serv
     expect(page.get_by_role("status")).to_have_text("Done: Describe the tool.")
     _shot(page, "inbox-after")
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
-
-
-def test_a_customer_acknowledges_a_change_on_a_phone(app, as_, server, browser):
-    deploy_bundled(as_, "customer_change_notification")
-    instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": {
-        "ai_system": "credit-scoring", "version_from": "2.3", "version_to": "3.0", "materiality": "high",
-        "change_type": "model update or retraining", "predetermined": False,
-        "customers": [{"name": "Bank A", "contact": "ops@bank-a.example", "account_manager": "alice"}]}}).json
-    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
-        "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}}})
-    [approval] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
-    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
-    [ask] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
-    path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
-
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    link = server + path.replace("/api/v1/external/", "/x/")
-    phone.goto(link)
-    expect(phone.get_by_role("heading", name="Customer acknowledges or objects")).to_be_visible()
-    expect(phone.get_by_role("heading", name="Notice")).to_be_visible()   # the notice itself, to read first
-    expect(phone.get_by_text("New model")).to_be_visible()
-    _shot(phone, "external-acknowledgement")
-    phone.get_by_label("acknowledge", exact=True).check()
-    phone.get_by_role("button", name="Send").click()
-    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
-    _shot(phone, "external-thank-you")
-    phone.goto(link)
-    expect(phone.get_by_role("heading", name="This link can no longer be used")).to_be_visible()
-    _shot(phone, "external-used-link")
-    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
-    assert [r["data"]["submitted"]["response"] for r in chain if r["type"] == "message.received"] == ["acknowledge"]
 
 
 def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchase, server, browser, tmp_path):
@@ -172,8 +97,10 @@ def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, p
     expect(page.get_by_role("heading", name="Tool purchase, version 2")).to_be_visible()
     expect(page.get_by_role("status").first).to_contain_text("Deployed purchase version 2.")
     _shot(page, "new-version")
-    started = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
-    assert started["process"]["version"] == 2 and started["open_tasks"][0]["name"] == "Describe the tool you need"
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Start").click()
+    page.get_by_role("link", name="Tool purchase").click()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Describe the tool you need")   # version 2
 
 
 def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, server, browser):

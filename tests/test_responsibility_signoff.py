@@ -143,16 +143,22 @@ def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_but
     url = f"/tasks/{instance['open_tasks'][0]['id']}"
     parties = {"matrix/parties/0/name": "Us", "matrix/parties/0/kind": "organisation",
                "matrix/parties/0/representative": "owner", "matrix/parties/1/name": "Acme",
-               "matrix/parties/1/kind": "supplier", "matrix/parties/1/representative": "anna@acme.example",
-               "matrix/rows/0/stage": "deployment", "matrix/rows/0/activity": "monitoring",
-               "matrix/rows/0/basis": "MSA 7.2"}
-    grown = owner.post(url, {**parties, "action": "add:matrix/rows/0/assignments"})
-    assert grown.status_code == 200 and 'name="matrix/rows/0/assignments/0/key"' in grown.text   # a party's share
-    shares = {"matrix/rows/0/assignments/0/key": "Acme", "matrix/rows/0/assignments/0/value": "R",
-              "matrix/rows/0/assignments/1/key": "Us", "matrix/rows/0/assignments/1/value": "A"}
-    assert owner.post(url, {**parties, **shares, "action": "complete"}).status_code == 302
+               "matrix/parties/1/kind": "supplier", "matrix/parties/1/representative": "anna@acme.example"}
+    grown = owner.post(url, {**parties, "action": "add:matrix/rows"})
+    # The new row offers a share for each party already named, so nobody types a party twice.
+    assert grown.status_code == 200
+    assert re.search(r'name="matrix/rows/0/assignments/0/key"[^>]*value="Us"', grown.text)
+    assert re.search(r'name="matrix/rows/0/assignments/1/key"[^>]*value="Acme"', grown.text)
+    rows = {"matrix/rows/0/stage": "deployment", "matrix/rows/0/activity": "monitoring",
+            "matrix/rows/0/basis": "MSA 7.2",
+            "matrix/rows/0/assignments/0/key": "Us", "matrix/rows/0/assignments/0/value": "A",
+            "matrix/rows/0/assignments/1/key": "Acme", "matrix/rows/0/assignments/1/value": "R",
+            "matrix/rows/1/stage": "deployment", "matrix/rows/1/activity": "human oversight",
+            "matrix/rows/1/assignments/0/key": "Us", "matrix/rows/1/assignments/0/value": "RA",
+            "matrix/rows/1/assignments/1/key": "Acme", "matrix/rows/1/assignments/1/value": ""}
+    assert owner.post(url, {**parties, **rows, "action": "complete"}).status_code == 302
     matrix = _open(as_, instance["id"])["data"]["matrix"]
-    assert matrix["rows"][0]["assignments"] == {"Acme": "R", "Us": "A"}
+    assert [r["assignments"] for r in matrix["rows"]] == [{"Us": "A", "Acme": "R"}, {"Us": "RA"}]   # Acme: no share
 
     acme = [t for t in _open(as_, instance["id"])["open_tasks"] if t["element_id"] == "accept_matrix"
             and t["assignee"] is None][0]

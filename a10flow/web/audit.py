@@ -9,7 +9,7 @@ from ..auth import require
 from ..engine.services import REGISTERS
 from ..errors import Invalid
 from ..models import Role
-from . import blueprint, signed_in
+from . import blueprint, case, signed_in
 
 bp = blueprint("audit")
 
@@ -68,8 +68,14 @@ def register(name=REGISTERS[0]):
     history = request.args.get("history") == "on"
     key = request.args.get("key", "").strip() or None
     entries = registers.entries(name, key, history)
-    columns = []
-    for entry in entries:
-        columns += [k for k, v in entry.data.items() if isinstance(v, (str, int, bool)) and k not in columns]
-    return render_template("web/register.html", name=name, names=REGISTERS, entries=entries,
-                           columns=columns[:6], history=history, key=key or "", user=g.user)
+    declared, columns, details = {}, {}, {}
+    for entry in entries:   # labelled by the forms of the process version that recorded it
+        version = entry.instance.version
+        if version.id not in declared:
+            declared[version.id] = case.fields_of(version)
+        for k, v in entry.data.items():
+            if isinstance(v, (str, int, bool)) and k not in columns:
+                columns[k] = case.label(k, declared[version.id].get(k))
+        details[entry.id] = case.summary(version, entry.data)
+    return render_template("web/register.html", name=name, names=REGISTERS, entries=entries, details=details,
+                           columns=list(columns.items())[:6], history=history, key=key or "", user=g.user)

@@ -23,7 +23,8 @@ class Item:
     kind: str = "plain"   # plain, parts, values, table
 
 
-def _label(name, schema):
+def label(name, schema):
+    """What a data name is called: its form's title for it, else the name made readable."""
     return (schema or {}).get("title") or str(name).replace("_", " ").capitalize()
 
 
@@ -35,25 +36,25 @@ def _ordered(keys, props):
 def item(name, value, schema=None):
     """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or by its name."""
     schema = schema if isinstance(schema, dict) else {}
-    label = _label(name, schema)
+    title = label(name, schema)
     if schema.get("x-display") == "matrix" and isinstance(value, dict):
-        return _matrix(label, value, schema)
+        return _matrix(title, value, schema)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
-        return Item(label, parts=[item(k, value[k], props.get(k)) for k in _ordered(value, props)
+        return Item(title, parts=[item(k, value[k], props.get(k)) for k in _ordered(value, props)
                                   if value[k] is not None], kind="parts")
     if isinstance(value, list):
         inner = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         if value and all(isinstance(v, dict) for v in value):
             props = inner.get("properties") or {}
             order = _ordered(dict.fromkeys(k for row in value for k in row), props)
-            return Item(label, columns=[_label(k, props.get(k)) for k in order], kind="table",
+            return Item(title, columns=[label(k, props.get(k)) for k in order], kind="table",
                         rows=[[item(k, row.get(k), props.get(k)) for k in order] for row in value])
-        return Item(label, values=[item("", v, inner) for v in value], kind="values")
-    return Item(label, value=value)
+        return Item(title, values=[item("", v, inner) for v in value], kind="values")
+    return Item(title, value=value)
 
 
-def _matrix(label, value, schema):
+def _matrix(title, value, schema):
     """An A.10.2 responsibility matrix as its readers need it: the parties, then a grid of life-cycle
     stage and activity against party, each cell the party's R/A/C/I share, with the clause."""
     props = schema.get("properties") or {}
@@ -61,12 +62,12 @@ def _matrix(label, value, schema):
     names = [p.get("name") for p in parties if isinstance(p, dict)]
     rows = props.get("rows", {}).get("items", {}).get("properties", {})
     grid = Item("Who does what", kind="table",
-                columns=[_label("stage", rows.get("stage")), _label("activity", rows.get("activity")), *names,
-                         _label("basis", rows.get("basis"))],
+                columns=[label("stage", rows.get("stage")), label("activity", rows.get("activity")), *names,
+                         label("basis", rows.get("basis"))],
                 rows=[[Item("", value=r.get("stage")), Item("", value=r.get("activity")),
                        *[Item("", value=(r.get("assignments") or {}).get(n, "")) for n in names],
                        Item("", value=r.get("basis") or "")] for r in value.get("rows") or [] if isinstance(r, dict)])
-    return Item(label, kind="parts", parts=[item("parties", parties, props.get("parties")), grid])
+    return Item(title, kind="parts", parts=[item("parties", parties, props.get("parties")), grid])
 
 
 def fields_of(version):

@@ -65,19 +65,27 @@ def _kind(schema):
     return "textarea" if schema.get("maxLength", 0) > 200 or schema.get("x-multiline") else "text"
 
 
+@dataclass
+class _Scope:
+    """What every field of one form is built with."""
+    errors: dict
+    context: dict    # the data the person sees (a fingerprint field shows the fingerprint of its part)
+    choices: dict    # by format, the values a field of that format offers
+    root: dict       # the whole form's data, which x-keys-from reads
+
+
 def build(schema, data=None, errors=(), prefix="", context=None, choices=None):
     """The fields of an object schema, filled from ``data``, with ``errors`` (as the API
     gives them: ``{"field", "message"}``) put on their fields. ``context``: the data the person
-    sees (a fingerprint field shows the fingerprint of its part); ``choices``: by format, the
-    values a field of that format offers (``{"user": [names], "group": [names]}``)."""
+    sees; ``choices``: by format, the values a field of that format offers
+    (``{"user": [names], "group": [names]}``)."""
     by_path = {}
     for e in errors:
         by_path.setdefault(e.get("field") or "", e["message"])
-    return _object_fields(schema, data or {}, by_path, prefix, context or {}, choices or {})
+    return _object_fields(schema, data or {}, prefix, _Scope(by_path, context or {}, choices or {}, data or {}))
 
 
-def _object_fields(schema, data, errors, prefix, context=None, choices=None):
-    context, choices = context or {}, choices or {}
+def _object_fields(schema, data, prefix, scope):
     required = set(schema.get("required") or [])
     fields = []
     for name, sub in (schema.get("properties") or {}).items():
@@ -86,30 +94,44 @@ def _object_fields(schema, data, errors, prefix, context=None, choices=None):
         path = f"{prefix}{name}"
         value = data.get(name) if isinstance(data, dict) else None
         f = Field(path=path, label=_label(name, sub), kind=_kind(sub), required=name in required,
-                  help=sub.get("description"), value=value, error=errors.get(path))
+                  help=sub.get("description"), value=value, error=scope.errors.get(path))
         if f.kind in ("radio", "select"):
             f.choices = list(sub["enum"])
         elif f.kind == "choices":
             f.choices = list(sub["items"]["enum"])
-        elif f.kind == "text" and sub.get("format") in choices:   # a person or group picked from the real ones
-            f.kind, f.choices = "select", list(choices[sub["format"]])
+        elif f.kind == "text" and sub.get("format") in scope.choices:   # a person or group picked from the real ones
+            f.kind, f.choices = "select", list(scope.choices[sub["format"]])
         elif f.kind == "fingerprint":
-            f.value = canonical.sha256(context.get(sub["x-fingerprint-of"]))
+            f.value = canonical.sha256(scope.context.get(sub["x-fingerprint-of"]))
         elif f.kind == "group":
-            f.children = _object_fields(sub, value or {}, errors, path + "/", context, choices)
+            f.children = _object_fields(sub, value or {}, path + "/", scope)
         elif f.kind == "table":
             columns = sub["items"]
             f.columns = [_label(n, s) for n, s in (columns.get("properties") or {}).items()]
-            f.children = [_object_fields(columns, row or {}, errors, f"{path}/{i}/", context, choices)
+            f.children = [_object_fields(columns, row or {}, f"{path}/{i}/", scope)
                           for i, row in enumerate(value if isinstance(value, list) else [])]
         elif f.kind == "map":
             f.columns = [sub.get("x-key-title") or "Name", _label("value", sub["additionalProperties"])]
-            f.children = [_map_row(sub, key, item, errors, f"{path}/{i}/", f"{path}/{key}")
-                          for i, (key, item) in enumerate((value if isinstance(value, dict) else {}).items())]
+            given = value if isinstance(value, dict) else {}
+            # Names the form already holds elsewhere (the matrix's parties) get a row each, ready to fill.
+            names = dict.fromkeys(_names_at(scope.root, sub.get("x-keys-from")), "") | given
+            f.children = [_map_row(sub, key, item, scope.errors, f"{path}/{i}/", f"{path}/{key}")
+                          for i, (key, item) in enumerate(names.items())]
         if f.kind == "lines" and isinstance(value, list):
             f.value = "\n".join(str(v) for v in value)
         fields.append(f)
     return fields
+
+
+def _names_at(data, path):
+    """The texts at a ``/``-separated path of the form's data, ``*`` standing for every row."""
+    if not isinstance(path, str):
+        return []
+    nodes = [data]
+    for part in path.split("/"):
+        nodes = [n for node in nodes for n in (node if part == "*" and isinstance(node, list) else
+                                                [node[part]] if isinstance(node, dict) and part in node else [])]
+    return [n for n in nodes if isinstance(n, str) and n.strip()]
 
 
 def _map_row(schema, key, value, errors, prefix, error_path):
@@ -143,7 +165,9 @@ def parse(schema, form, prefix=""):
             else:   # names and values; a row left empty is dropped
                 pairs = [(form.get(f"{path}/{i}/key", "").strip(), form.get(f"{path}/{i}/value", "").strip())
                          for i in rows[:MAX_ROWS]]
-                data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if k or v}
+                # A name the page filled in itself (x-keys-from) and left without a value has nothing to say.
+                keep = (lambda k, v: v) if sub.get("x-keys-from") else (lambda k, v: k or v)
+                data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if keep(k, v)}
         elif kind == "choices":
             data[name] = form.getlist(path)
         elif kind == "fingerprint":   # what the page showed, as the page computed it
@@ -189,13 +213,25 @@ def change_rows(form, data, action):
     if isinstance(rows, dict):   # a map: rows are its names; the one being added has none yet
         if verb == "add":
             rows.setdefault("", "")
-        else:
-            rows.pop(list(rows)[index])
+        else:   # by the name the page showed in that row, which may be one the page filled in
+            rows.pop(_field(form, "/".join(parts)).children[index][0].value, None)
     elif verb == "add" and len(rows) < MAX_ROWS:
         rows.append({})
     elif verb == "remove":
         rows.pop(index)
     return data
+
+
+def _field(form, path):
+    """The field of a built form at ``path``."""
+    for f in form:
+        if f.path == path:
+            return f
+        for inner in ([f.children] if f.kind == "group" else f.children if f.kind == "table" else []):
+            found = _field(inner, path)
+            if found:
+                return found
+    return None
 
 
 def _buttons(form):

@@ -19,7 +19,7 @@ def processes():
 def _page(version, data, business_key, errors=(), status=200):
     schema = forms.for_start(version) or {}
     return render_template("web/start_form.html", version=version, business_key=business_key, errors=errors,
-                           form=fields.build(schema, data, errors)), status
+                           form=fields.build(schema, data, errors, choices=tasks.pickable())), status
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import clock, forms, instances, links, step, tasks
 from ..auth import require
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, User, db
+from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
 from . import blueprint, case, fields, signed_in
 
 bp = blueprint("work")
@@ -35,7 +35,7 @@ def inbox():
 def _page(task, data, errors=(), status=200, seen=None):
     schema = forms.for_task(task)
     seen, own = instances.task_data(task) if seen is None else seen
-    form = fields.build(schema, data, errors, context=seen, choices=_choices()) if schema else []
+    form = fields.build(schema, data, errors, context=seen, choices=tasks.pickable()) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
     settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
     done, handed_out = case.decisions(task.instance), links.of_task(task.id)
@@ -51,16 +51,9 @@ def _page(task, data, errors=(), status=200, seen=None):
                            now=clock.now()), status
 
 
-def _choices():
-    """The people (those who work on tasks) and the groups a form's ``user`` and ``group`` fields offer."""
-    people = db.session.scalars(db.select(User.name).where(User.role.in_((Role.STAFF, Role.OWNER, Role.ADMIN)))
-                                .order_by(User.name)).all()
-    return {"user": people, "group": tasks.groups()}
-
-
 def _hand_on(task):
     """Who the signed-in person may hand the task to (people and groups), or None if they may not."""
-    return _choices() if task.status == TaskStatus.OPEN and tasks.may_reassign(task, g.user) else None
+    return tasks.pickable() if task.status == TaskStatus.OPEN and tasks.may_reassign(task, g.user) else None
 
 
 def _to_fill(task, seen):

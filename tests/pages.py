@@ -1,0 +1,101 @@
+"""Playing people in a real browser: headless Chromium (Debian's package) driven by Playwright,
+against the service on a real HTTP port. Each person gets a browser context of their own, so
+nobody shares a cookie. Screenshots of each page go to tests/artifacts/, checked by axe-core."""
+import os
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
+CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
+AXE = Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+
+
+@pytest.fixture
+def server(app):
+    """The app on a free loopback port, in a thread, for the browser to talk to."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    app.config["A10FLOW_BASE_URL"] = f"http://127.0.0.1:{port}"   # what e-mails and the outbox link to
+    yield f"http://127.0.0.1:{port}"
+    http.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def browser():
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name):
+    """Keep a screenshot of the page, and check it with axe-core: no serious accessibility problem."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    # Served as if from the site: the pages' policy allows no inline script, this check included.
+    origin = "/".join(page.url.split("/")[:3])
+    page.route(f"{origin}/axe-for-tests.js", lambda route: route.fulfill(path=str(AXE)))
+    page.add_script_tag(url=f"{origin}/axe-for-tests.js")
+    found = page.evaluate("""async () => (await axe.run(document, {exclude: [['.djs-container'], ['.tjs-container']]}))
+        .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
+    assert found == [], f"{name}: {found}"
+
+
+def fits(page):
+    """The page needs no sideways scrolling (a wide table may scroll in its own box)."""
+    # Against the screen, not window.innerWidth: a phone's browser widens its viewport to fit the page.
+    width, screen = page.evaluate("() => document.documentElement.scrollWidth"), page.viewport_size["width"]
+    assert width <= screen, f"{page.url} is {width} px wide on a {screen} px screen"
+
+
+def _page(browser, context):
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(10_000)   # a page that needs longer is broken; say so soon
+    return page
+
+
+def person(browser, server, name, password=None, **context):
+    """A page, in a browser context of its own, signed in through the sign-in page."""
+    page = _page(browser, context)
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password or name)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Sign out").or_(page.get_by_role("button", name="Sign out")).wait_for()
+    return page
+
+
+def outside_party(browser, **context):
+    """Someone with no account: a supplier's or customer's contact, with only the e-mail we sent."""
+    return _page(browser, context)
+
+
+def go(page, place):
+    """Follow a link of the main navigation (Inbox, Start, Outbox, Registers...)."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=place, exact=True).click()
+
+
+def field(where, label):
+    """The form field labelled exactly ``label`` (a required one's label says so after it)."""
+    return where.get_by_label(re.compile(rf"^{re.escape(label)}( \(required\))?$"))
+
+
+def link_in_outbox(owner, address):
+    """The newest link e-mailed to ``address``, read off the Outbox page as that person would read their e-mail."""
+    go(owner, "Outbox")
+    mail = owner.locator("li", has_text=f"To {address}").first.locator("pre").inner_text()
+    return re.search(r"https?://\S+/x/\S+", mail).group(0)

@@ -1,0 +1,339 @@
+"""Every A.10 journey as the people in it live it: each in a browser of their own, through the
+pages only, from the first click on Start to the entry in the register. The service is set up
+as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo users); outside
+parties have no account and only the e-mail we sent them, read here off the Outbox page."""
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from a10flow.cli import main
+from pages import PHONE, field, fits, go, link_in_outbox, outside_party, person, shot
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def demo(app, server):
+    """The service as `make run` leaves it."""
+    app.config.update(A10FLOW_WORKFLOWS_DIR=str(ROOT / "workflows"), A10FLOW_FORMS_DIR=str(ROOT / "forms"))
+    result = app.test_cli_runner().invoke(main, ["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    return server
+
+
+def _start(page, process, **fields):
+    go(page, "Start")
+    page.get_by_role("link", name=process).click()
+    for label, value in fields.items():
+        page.get_by_label(label.replace("_", " "), exact=True).fill(value)
+
+
+def _open_task(page, name):
+    go(page, "Inbox")
+    page.get_by_role("link", name=name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def _done(page, name):
+    expect(page.get_by_role("status")).to_contain_text(f"Done: {name}")
+
+
+def _row(page, table, number):
+    """Row ``number`` (from 1) of the form table whose legend is ``table``."""
+    return page.locator("fieldset.group", has=page.locator(f"legend:text-is('{table}')")).locator(
+        ":scope > .scroll > table > tbody > tr").nth(number - 1)
+
+
+def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_party(demo, browser):
+    olivia = person(browser, demo, "olivia")   # AI system owner
+    _start(olivia, "Responsibility sign-off (A.10.2)")
+    olivia.get_by_label("AI system").fill("credit-scoring")
+    shot(olivia, "a10-2-start")
+    olivia.get_by_role("button", name="Start").click()
+    expect(olivia.get_by_role("heading", level=1)).to_have_text("Draft the responsibility matrix")
+
+    # The parties first; each new row of the matrix then offers a share for each of them.
+    for _ in range(2):
+        olivia.get_by_role("button", name="Add a row to parties").click()
+    for number, (name, kind, rep) in enumerate([("Us", "organisation", "lee"),
+                                                ("Acme", "supplier", "anna@acme.example")], start=1):
+        row = _row(olivia, "Parties", number)
+        row.get_by_label(f"Party, row {number}").fill(name)
+        row.get_by_label(f"Kind, row {number}").select_option(kind)
+        row.get_by_label(f"Representative, row {number}").fill(rep)
+    olivia.get_by_role("button", name="Add a row to who does what").click()
+    row = _row(olivia, "Who does what", 1)
+    row.get_by_label("Life-cycle stage, row 1").select_option("deployment")
+    row.get_by_label("Activity, row 1").select_option("monitoring")
+    expect(row.get_by_label("Party, row 1")).to_have_value("Us")
+    expect(row.get_by_label("Party, row 2")).to_have_value("Acme")
+    row.get_by_label("Share, row 1").fill("A")
+    row.get_by_label("Share, row 2").fill("R")
+    row.get_by_label("Contract or DPA clause, row 1").fill("MSA 7.2")
+    shot(olivia, "a10-2-draft")
+    olivia.get_by_role("button", name="Complete").click()
+    _done(olivia, "Draft the responsibility matrix")
+
+    # Acme's contact reads the matrix on a phone and objects.
+    anna = outside_party(browser, **PHONE)
+    anna.goto(link_in_outbox(olivia, "anna@acme.example"))
+    expect(anna.get_by_role("heading", level=1)).to_have_text("Accept the responsibility matrix")
+    grid = anna.locator("table.case", has_text="Life-cycle stage")
+    expect(grid.locator("thead th")).to_have_text(["Life-cycle stage", "Activity", "Us", "Acme", "Contract or DPA clause"])
+    fits(anna)
+    shot(anna, "a10-2-supplier-reads-the-matrix")
+    anna.get_by_label("reject").check()
+    anna.get_by_label("Comment or counter-proposal").fill("We monitor; you are accountable only for oversight.")
+    anna.get_by_role("button", name="Send").click()
+    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    # Our own signer accepts in the app, from the inbox.
+    lee = person(browser, demo, "lee")
+    _open_task(lee, "Accept the responsibility matrix")
+    expect(lee.locator("section.case")).to_contain_text("MSA 7.2")
+    lee.get_by_label("accept", exact=True).check()
+    shot(lee, "a10-2-our-signer")
+    lee.get_by_role("button", name="Complete").click()
+    _done(lee, "Accept the responsibility matrix")
+
+    # Not agreed: the matrix comes back to its author, as it was, with the objection beside it.
+    _open_task(olivia, "Draft the responsibility matrix")
+    expect(olivia.locator("section.case")).to_contain_text("We monitor; you are accountable")
+    row = _row(olivia, "Who does what", 1)
+    expect(row.get_by_label("Share, row 2")).to_have_value("R")
+    shot(olivia, "a10-2-redraft")
+    row.get_by_label("Contract or DPA clause, row 1").fill("MSA 7.2 and DPA 4")
+    olivia.get_by_role("button", name="Complete").click()
+    _done(olivia, "Draft the responsibility matrix")
+
+    _open_task(lee, "Accept the responsibility matrix")   # round 2: everyone decides afresh
+    lee.get_by_label("accept", exact=True).check()
+    lee.get_by_role("button", name="Complete").click()
+    _done(lee, "Accept the responsibility matrix")
+    anna = outside_party(browser, **PHONE)
+    anna.goto(link_in_outbox(olivia, "anna@acme.example"))   # a new link, for the new version
+    expect(anna.locator("main")).to_contain_text("MSA 7.2 and DPA 4")
+    anna.get_by_label("accept", exact=True).check()
+    anna.get_by_role("button", name="Send").click()
+    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    # The agreed version is the effective allocation, for anyone to read in the register.
+    audrey = person(browser, demo, "audrey")
+    go(audrey, "Registers")
+    audrey.get_by_role("link", name="Responsibilities").click()
+    expect(audrey.locator("tr", has_text="credit-scoring").first.locator("td").nth(2)).to_have_text("2")   # the round
+    audrey.get_by_text("All of credit-scoring").click()
+    expect(audrey.get_by_text("MSA 7.2 and DPA 4")).to_be_visible()
+    shot(audrey, "a10-2-register")
+
+
+def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered(demo, browser):
+    review_by = (date.today() + timedelta(days=30)).isoformat()
+    alice = person(browser, demo, "alice")   # procurement
+    _start(alice, "AI supplier onboarding (A.10.3)")
+    field(alice, "Supplier").fill("Acme Data")
+    alice.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
+    alice.get_by_label("Business owner").select_option("olivia")
+    alice.get_by_label("model or algorithm").check()
+    alice.get_by_label("AI systems it touches").fill("credit-scoring")
+    alice.get_by_label("Personal data involved").check()
+    alice.get_by_label("processor", exact=True).check()
+    shot(alice, "a10-3-start")
+    alice.get_by_role("button", name="Start").click()
+    # The process e-mails the supplier's contact; procurement sees the link on the task.
+    expect(alice.get_by_role("heading", level=1)).to_have_text("Supplier details and due diligence")
+    expect(alice.locator("section.links")).to_contain_text("anna@acme.example")
+    shot(alice, "a10-3-waiting-for-the-supplier")
+
+    # The supplier's contact starts on a phone, saves, and finishes later from another device.
+    olivia = person(browser, demo, "olivia")
+    link = link_in_outbox(olivia, "anna@acme.example")
+    anna = outside_party(browser, **PHONE)
+    anna.goto(link)
+    expect(anna.locator("main")).to_contain_text("Acme Data")   # what it is about
+    anna.get_by_label("Legal name").fill("Acme Data Ltd")
+    anna.get_by_label("Country").fill("IE")
+    anna.get_by_role("button", name="Add a row to certifications").click()
+    anna.get_by_label("Certificate, e.g. ISO/IEC 42001, row 1").fill("ISO/IEC 42001")
+    anna.get_by_label("Expires, row 1").fill((date.today() + timedelta(days=400)).isoformat())
+    fits(anna)
+    shot(anna, "a10-3-supplier-questionnaire")
+    anna.get_by_role("button", name="Save and finish later").click()
+    expect(anna.get_by_role("status")).to_contain_text("Saved")
+    anna = outside_party(browser, **PHONE)
+    anna.goto(link)
+    expect(anna.get_by_label("Legal name")).to_have_value("Acme Data Ltd")
+    expect(anna.get_by_label("Certificate, e.g. ISO/IEC 42001, row 1")).to_have_value("ISO/IEC 42001")
+    for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
+        anna.get_by_label(promise).check()
+    anna.get_by_role("button", name="Send").click()
+    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
+    anna.goto(link)
+    expect(anna.get_by_text("was recorded on")).to_be_visible()   # never "nothing was recorded"
+    shot(anna, "a10-3-link-after-the-answer")
+
+    # Security assesses what the supplier said.
+    sam = person(browser, demo, "sam")
+    _open_task(sam, "Assess the supplier's risk")
+    expect(sam.locator("section.done")).to_contain_text("Supplier details and due diligence")
+    sam.locator("section.done summary", has_text="Supplier details").click()
+    expect(sam.locator("section.done")).to_contain_text("ISO/IEC 42001")
+    for label, value in (("Data sensitivity", "high"), ("Business criticality", "high"),
+                         ("How easily replaced", "hard"), ("Regulatory exposure", "high")):
+        sam.get_by_role("group", name=label).get_by_label(value, exact=True).check()
+    shot(sam, "a10-3-risk-assessment")
+    sam.get_by_role("button", name="Complete").click()
+    _done(sam, "Assess the supplier's risk")
+
+    # High risk: procurement, security and legal approve; the assessor may not be security's approver.
+    _open_task(sam, "Approve the supplier")
+    expect(sam.get_by_role("note")).to_contain_text("Separation of duties")
+    expect(sam.get_by_role("button", name="Complete")).to_have_count(0)
+    expect(sam.get_by_role("button", name="Claim")).to_have_count(0)
+    shot(sam, "a10-3-separation-of-duties")
+
+    sofia = person(browser, demo, "sofia")
+    _open_task(sofia, "Approve the supplier")
+    expect(sofia.locator("section.case")).to_contain_text("high")   # the tier the decision table set
+    sofia.get_by_label("approve with conditions").check()
+    sofia.get_by_role("button", name="Add a row to conditions").click()
+    sofia.get_by_label("Action, row 1").fill("Deliver the model card")
+    sofia.get_by_label("Owner, row 1").select_option("sam")
+    sofia.get_by_label("Due, row 1").fill(review_by)
+    shot(sofia, "a10-3-approval-with-a-condition")
+    sofia.get_by_role("button", name="Complete").click()
+    _done(sofia, "Approve the supplier")
+    for name in ("alice", "lee"):
+        approver = alice if name == "alice" else person(browser, demo, "lee")
+        _open_task(approver, "Approve the supplier")
+        approver.get_by_label("approve", exact=True).check()
+        approver.get_by_role("button", name="Complete").click()
+        _done(approver, "Approve the supplier")
+
+    # Legal checks the contract: a missing clause is no pass, it becomes legal's corrective action.
+    lee = approver
+    _open_task(lee, "Complete the contract clause checklist")
+    for clause in ("AI responsibilities allocated (A.10.2)", "Audit rights", "Change and incident notification",
+                   "Documentation delivered and kept current", "Limits on training with our data"):
+        lee.get_by_label(clause).check()
+    shot(lee, "a10-3-contract-checklist")
+    lee.get_by_role("button", name="Complete").click()
+    _done(lee, "Complete the contract clause checklist")
+
+    go(lee, "Registers")
+    entry = lee.locator("tr", has_text="Acme Data").first
+    expect(entry).to_contain_text("approved with conditions")
+    expect(entry).to_contain_text("high")
+    lee.get_by_text("All of Acme Data").click()
+    expect(lee.locator("tr.details")).to_contain_text("art_25_4_agreement")   # the gap, on record
+    shot(lee, "a10-3-register")
+
+    # Each corrective action is someone's task, named for what it is, closed with what was done.
+    _open_task(sam, "Close the corrective action: Deliver the model card")
+    sam.get_by_label("What was done").fill("Model card v2 received and filed.")
+    sam.get_by_role("button", name="Complete").click()
+    _done(sam, "Close the corrective action")
+    _open_task(lee, "Close the corrective action: Get the contract clause agreed: art 25 4 agreement")
+    lee.get_by_label("What was done").fill("Art. 25(4) addendum signed.")
+    lee.get_by_label("Where the proof is").fill("DMS-4411")
+    lee.get_by_role("button", name="Complete").click()
+    _done(lee, "Close the corrective action")
+
+
+def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_customer(demo, browser):
+    olivia = person(browser, demo, "olivia")   # AI system owner
+    _start(olivia, "Customer change notification (A.10.4)")
+    field(olivia, "AI system").fill("credit-scoring")
+    field(olivia, "Version before the change").fill("2.3")
+    field(olivia, "Version after the change").fill("3.0")
+    field(olivia, "What changed").select_option("model update or retraining")
+    olivia.get_by_role("group", name="Materiality").get_by_label("high").check()
+    for number, (name, contact) in enumerate([("Bank A", "ops@bank-a.example"),
+                                              ("Bank B", "risk@bank-b.example")], start=1):
+        olivia.get_by_role("button", name="Add a row to affected customers").click()
+        field(olivia, f"Customer, row {number}").fill(name)
+        field(olivia, f"Contact's e-mail, row {number}").fill(contact)
+        field(olivia, f"Account manager, row {number}").select_option("alice")
+    shot(olivia, "a10-4-start")
+    olivia.get_by_role("button", name="Start").click()
+
+    # High materiality: 30 days' notice, which the effective date must respect.
+    expect(olivia.get_by_role("heading", level=1)).to_have_text("Draft the change notice")
+    field(olivia, "What changes").fill("Version 3.0 retrains the model on 2026 data.")
+    field(olivia, "How it affects the customer").fill("Scores shift by up to 2 points.")
+    field(olivia, "Effective from").fill((date.today() + timedelta(days=7)).isoformat())
+    olivia.get_by_role("button", name="Complete").click()
+    expect(olivia.locator("#f-notice-effective_date-error")).to_contain_text("at least 30 days from today")
+    field(olivia, "Effective from").fill((date.today() + timedelta(days=45)).isoformat())
+    olivia.get_by_role("button", name="Complete").click()
+    _done(olivia, "Draft the change notice")
+
+    # The drafter may not approve their own notice (an owner sees it, but may not take it);
+    # compliance sends it back, saying why.
+    go(olivia, "Inbox")
+    expect(olivia.locator("tr", has_text="Approve the change notice").get_by_role("button", name="Claim")).to_have_count(0)
+    sam = person(browser, demo, "sam")
+    _open_task(sam, "Approve the change notice")
+    case = sam.locator("section.case")
+    expect(case).to_contain_text("Version 3.0 retrains the model")
+    expect(case).to_contain_text("Bank B")
+    sam.get_by_role("button", name="Complete").click()   # "send it" left unticked, no reason given
+    expect(sam.locator("#f-approval_comment-error")).to_be_visible()
+    field(sam, "Comment (required to send it back)").fill("Tell them what they must do, and by when.")
+    shot(sam, "a10-4-send-back")
+    sam.get_by_role("button", name="Complete").click()
+    _done(sam, "Approve the change notice")
+
+    _open_task(olivia, "Draft the change notice")
+    expect(olivia.locator("main")).to_contain_text("Tell them what they must do, and by when.")
+    expect(field(olivia, "What changes")).to_have_value("Version 3.0 retrains the model on 2026 data.")
+    field(olivia, "What the customer must do").fill("Re-validate cut-offs before the effective date.")
+    shot(olivia, "a10-4-redraft")
+    olivia.get_by_role("button", name="Complete").click()
+    _done(olivia, "Draft the change notice")
+    _open_task(sam, "Approve the change notice")
+    field(sam, "Send it to the customers").check()
+    sam.get_by_role("button", name="Complete").click()
+    _done(sam, "Approve the change notice")
+
+    # The account manager sees each customer's answer pending, by name and by when.
+    alice = person(browser, demo, "alice")
+    go(alice, "Inbox")
+    for bank in ("Bank A", "Bank B"):
+        expect(alice.get_by_role("row", name=f"Customer acknowledges or objects: {bank}")).to_contain_text("UTC")
+    shot(alice, "a10-4-account-manager-inbox")
+
+    bank_a = outside_party(browser, **PHONE)
+    bank_a.goto(link_in_outbox(olivia, "ops@bank-a.example"))
+    expect(bank_a.locator("main")).to_contain_text("Re-validate cut-offs")
+    expect(bank_a.locator("main")).not_to_contain_text("Bank B")   # nobody sees the other customers
+    fits(bank_a)
+    shot(bank_a, "a10-4-customer-reads-the-notice")
+    bank_a.get_by_label("acknowledge").check()
+    bank_a.get_by_role("button", name="Send").click()
+    expect(bank_a.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    bank_b = outside_party(browser, **PHONE)
+    bank_b.goto(link_in_outbox(olivia, "risk@bank-b.example"))
+    bank_b.get_by_label("object", exact=True).check()
+    bank_b.get_by_role("button", name="Send").click()   # an objection without a reason is not enough
+    expect(bank_b.locator("#f-response_comment-error")).to_be_visible()
+    field(bank_b, "Comment (required with an objection)").fill("We need 60 days to re-validate.")
+    bank_b.get_by_role("button", name="Send").click()
+    expect(bank_b.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    _open_task(alice, "Address the customer's objection: Bank B")
+    expect(alice.locator("main")).to_contain_text("We need 60 days to re-validate.")
+    field(alice, "What was agreed with the customer").fill("Bank B keeps 2.3 for 30 more days.")
+    shot(alice, "a10-4-objection")
+    alice.get_by_role("button", name="Complete").click()
+    _done(alice, "Address the customer's objection")
+
+    go(alice, "Registers")
+    alice.get_by_role("link", name="Change notices").click()
+    alice.get_by_text("All of credit-scoring:3.0").click()
+    for outcome in ("acknowledged", "objected", "Bank B keeps 2.3 for 30 more days."):
+        expect(alice.get_by_text(outcome, exact=True)).to_be_visible()
+    shot(alice, "a10-4-register")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from . import clock, evidence, personal
 from .auth import hash_token
 from .errors import Gone, NotFound
-from .models import EvidenceType, ExternalLink, TaskStatus, db
+from .models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
 
 DEFAULT_LIFETIME = timedelta(days=14)
 
@@ -59,6 +59,12 @@ def opened(link):
     if link.opened_at is None:
         link.opened_at = clock.now()
         db.session.commit()
+
+
+def of_instance(instance_id):
+    """The links of all the instance's tasks, newest first."""
+    return db.session.scalars(db.select(ExternalLink).join(ExternalLink.task).where(
+        HumanTask.instance_id == instance_id).order_by(ExternalLink.id.desc())).all()
 
 
 def of_task(task_id, link_id=None):

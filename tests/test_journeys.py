@@ -173,9 +173,18 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     anna.goto(link)
     expect(anna.get_by_text("was recorded on")).to_be_visible()   # never "nothing was recorded"
     shot(anna, "a10-3-link-after-the-answer")
+    shot(olivia, "a10-3-outbox")
+    go(olivia, "Instances")
+    olivia.get_by_role("link", name="1", exact=True).click()
+    sent = olivia.get_by_role("region", name="Links sent").get_by_role("row", name="anna@acme.example")
+    expect(sent.get_by_role("cell").nth(4)).to_contain_text("UTC")   # answered, and when
+    shot(olivia, "a10-3-instance")
 
-    # Security assesses what the supplier said.
+    # Security hears of it, and assesses what the supplier said.
     sam = person(browser, demo, "sam")
+    go(sam, "Notifications")
+    expect(sam.get_by_role("heading", name="Assess the supplier's risk")).to_be_visible()
+    shot(sam, "a10-3-notifications")
     _open_task(sam, "Assess the supplier's risk")
     expect(sam.locator("section.done")).to_contain_text("Supplier details and due diligence")
     sam.locator("section.done summary", has_text="Supplier details").click()

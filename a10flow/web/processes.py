@@ -1,7 +1,7 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import definitions, evidence, incidents, instances, personal, step
+from .. import definitions, evidence, incidents, instances, links, personal, step
 from ..auth import require
 from ..errors import Conflict, Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
@@ -122,7 +122,8 @@ def instance(instance_id):
                            done=sorted(touched - waiting - failed - {None}), waiting=sorted(waiting - failed),
                            failed=sorted(failed - {None}), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
-                           latest=definitions.version_of(found.version.definition).version)
+                           latest=definitions.version_of(found.version.definition).version,
+                           links=links.of_instance(instance_id))
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])

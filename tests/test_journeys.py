@@ -53,6 +53,7 @@ def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_part
     shot(olivia, "a10-2-start")
     olivia.get_by_role("button", name="Start").click()
     expect(olivia.get_by_role("heading", level=1)).to_have_text("Draft the responsibility matrix")
+    expect(olivia).to_have_title("Draft the responsibility matrix · a10flow")   # the tab says which task
 
     # The parties first; each new row of the matrix then offers a share for each of them.
     for _ in range(2):

@@ -161,6 +161,11 @@ def said(error):
         return "this form has no such field"
     if error.validator == "minLength" and value == 1:
         return "this field is required"
+    if error.validator == "pattern":   # a regular expression says nothing to a person; the field's description may
+        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return f"write it as asked: {hint}" if hint else "this does not have the form asked for"
+    if error.validator == "minItems" and value == 1:
+        return "add at least one"
     if error.validator in _SAID:
         return _SAID[error.validator].format(value)
     return error.message

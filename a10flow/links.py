@@ -16,14 +16,15 @@ from .models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
 DEFAULT_LIFETIME = timedelta(days=14)
 
 
-def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None, by_process=False):
+def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None, by_process=False, contact=None):
     """A new link for an open task of the locked ``instance``, recorded as issued by ``actor``
     for ``creator``, the person it speaks for (None: nobody's, a timer's). ``by_process``: the
-    process sent it by itself (its task names an externalParty). Returns (link, token)."""
+    process sent it by itself (its task names an externalParty). ``contact``: whom the party is
+    told to ask, if not ``creator``. Returns (link, token)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     link = ExternalLink(token_hash=hash_token(token), task=task, party=party, created_at=now, sender=creator,
-                        sent_by_process=by_process, expires_at=now + lifetime)
+                        contact=contact or creator, sent_by_process=by_process, expires_at=now + lifetime)
     db.session.add(link)
     db.session.flush()
     private = []   # the party's address is personal: kept beside the record, like an x-pii field

@@ -256,6 +256,12 @@ class HumanTask(db.Model):
     def candidate_names(self, kind):
         return sorted(c.name for c in self.candidates if c.kind == kind)
 
+    @property
+    def held_by(self):
+        """Who has the task, as the pages say it."""
+        return self.assignee or ", ".join(self.candidate_names("group") + self.candidate_names("user")) or \
+            ("an outside party, by link" if self.outside_party else "anyone")
+
 
 class TaskDraft(db.Model):
     """Form data one person saved on a task but has not submitted: theirs alone, gone when the task is done."""
@@ -320,8 +326,10 @@ class ExternalLink(db.Model):
     revoked_at = db.Column(UTCDateTime)
     opened_at = db.Column(UTCDateTime)   # first opened by its holder
     used_at = db.Column(UTCDateTime)
+    contact_id = db.Column(db.ForeignKey("users.id"))   # whom the holder is told to ask
     task = db.relationship("HumanTask")
-    sender = db.relationship(User)
+    sender = db.relationship(User, foreign_keys=[created_by])
+    contact = db.relationship(User, foreign_keys=[contact_id])
 
 
 class Timer(db.Model):

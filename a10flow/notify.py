@@ -12,6 +12,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from . import clock, forms
+from .tasks import kept_apart
 from .models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,15 @@ def people_of(task):
 
 def queue_offer(instance, task, config, told="New task", skip=None):
     """Tell the people a task is offered or assigned to (in the app, and by e-mail where they have an
-    address), with the way to it; not ``skip``, who opened it themselves."""
+    address), with the way to it; not ``skip``, who opened it themselves, nor anyone separation of
+    duties keeps from it."""
     lines = [f"{told}: {task.name}", f"{instance.version.name}" + (f", {instance.business_key}"
                                                                   if instance.business_key else "")]
     if task.due_at:
         lines.append(f"Due {task.due_at:%Y-%m-%d %H:%M} UTC.")
     lines.append(f"Open it: {config['A10FLOW_BASE_URL'].rstrip('/')}/tasks/{task.id}")
-    _add(instance, task.element_id, task.id, [u for u in people_of(task) if skip is None or u.id != skip.id],
-         _subject(f"{told}: {task.name}"), "\n".join(lines))
+    told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and kept_apart(task, u) is None]
+    _add(instance, task.element_id, task.id, told_to, _subject(f"{told}: {task.name}"), "\n".join(lines))
 
 
 def _add(instance, element_id, task_id, people, subject, body):
@@ -110,8 +112,8 @@ def queue_link(instance, task, link, token, config):
         lines += [task.documentation, ""]
     lines += [f"Open it here: {config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}",
               f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
-    if link.sender is not None:
-        lines += ["", f"Your contact: {contact(link.sender)}"]
+    if link.contact is not None:
+        lines += ["", f"Your contact: {contact(link.contact)}"]
     now = clock.now()
     db.session.add(Notification(email=link.party, instance_id=instance.id, element_id=task.element_id,
                                 subject=_subject(f"{instance.version.name}: {task.name}"), body="\n".join(lines),

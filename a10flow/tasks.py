@@ -157,7 +157,8 @@ def visible(task_id, user):
 
 
 def find(user, scope="all", process=None, status=None, instance=None, overdue=None, business_key=None):
-    """The tasks ``user`` may see, filtered, overdue first, then by due date, then oldest."""
+    """The tasks ``user`` may see (``claimable``: may take now), filtered, overdue first, then by due
+    date, then oldest."""
     stmt = query(user, scope)
     if process or business_key:
         stmt = stmt.join(Instance, Instance.id == HumanTask.instance_id)
@@ -173,7 +174,9 @@ def find(user, scope="all", process=None, status=None, instance=None, overdue=No
         late = HumanTask.due_at < clock.now()
         stmt = stmt.where(HumanTask.status == TaskStatus.OPEN, late if overdue else ~late)
     stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    return db.session.scalars(stmt).all()
+    found = db.session.scalars(stmt).all()
+    # Offered to someone separation of duties keeps from it, a task is not theirs to take.
+    return [t for t in found if kept_apart(t, user) is None] if scope == "claimable" else found
 
 
 def draft_of(task, author):

@@ -60,6 +60,11 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     [draft] = _tasks(as_, instance["id"], "draft_notice")
     _complete(as_, "owner", draft, notice)
     [approval] = _tasks(as_, instance["id"], "approve_notice")
+    # The notice is judged afresh: the approver's form does not start from last round's comment.
+    from conftest import signed_in
+    page = signed_in(app, "admin").get(f"/tasks/{approval['id']}").text
+    answer = page[page.index('class="answer"'):]
+    assert "name the documents" in page and "name the documents" not in answer[:answer.index("</form>")]
     _complete(as_, "admin", approval, {"approved": True})
 
     asks = _tasks(as_, instance["id"], "acknowledge_change")
@@ -125,6 +130,8 @@ def test_each_customer_gets_a_link_by_email_and_answers_by_message(app, as_, smt
     mails = {m.rcpt_tos[0]: email.message_from_bytes(m.content, policy=email.policy.default).get_content()
              for m in smtp.inbox.messages}
     assert set(mails) == {"ops@bank-a.example", "risk@bank-b.example"}
+    # Each is told to ask their account manager, not whoever approved the notice.
+    assert all("Your contact: alice" in mail for mail in mails.values())
     path = "/api/v1/external/" + re.search(r"/x/(\S+)", mails["risk@bank-b.example"]).group(1)
     opened = as_[None].get(path).json
     assert opened["name"].startswith("Customer acknowledges or objects") and opened["form"]["properties"]["response"]

@@ -143,9 +143,10 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     alice.get_by_label("processor", exact=True).check()
     shot(alice, "a10-3-start")
     alice.get_by_role("button", name="Start").click()
-    # The process e-mails the supplier's contact; procurement sees the link on the task.
-    expect(alice.get_by_role("heading", level=1)).to_have_text("Supplier details and due diligence")
-    expect(alice.locator("section.links")).to_contain_text("anna@acme.example")
+    # The process e-mails the supplier's contact; procurement lands on the case, the link on it.
+    expect(alice.get_by_role("status")).to_contain_text(
+        "“Supplier details and due diligence” was sent to anna@acme.example by e-mail")
+    expect(alice.get_by_role("region", name="Links sent")).to_contain_text("anna@acme.example")
     shot(alice, "a10-3-waiting-for-the-supplier")
 
     # The supplier's contact starts on a phone, saves, and finishes later from another device.
@@ -245,7 +246,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     sam.get_by_label("What was done").fill("Model card v2 received and filed.")
     sam.get_by_role("button", name="Complete").click()
     _done(sam, "Close the corrective action")
-    _open_task(lee, "Close the corrective action: Get the contract clause agreed: art 25 4 agreement")
+    _open_task(lee, "Close the corrective action: Get the contract clause agreed: EU AI Act Art. 25(4) written agreement")
     lee.get_by_label("What was done").fill("Art. 25(4) addendum signed.")
     lee.get_by_label("Where the proof is").fill("DMS-4411")
     lee.get_by_role("button", name="Complete").click()

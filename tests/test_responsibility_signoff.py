@@ -70,6 +70,9 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
 
     # Acme rejected: back to drafting; the next round must be accepted again by everyone.
     state = _open(as_, instance["id"])
+    from conftest import signed_in
+    redraft_page = signed_in(app, "owner").get(f"/tasks/{state['open_tasks'][0]['id']}").text
+    assert 'value="Acme"' in redraft_page   # the matrix comes back as it was, to be changed
     assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
     assert state["data"]["objections"] == [{"party": "Acme", "verdict": "reject", "comment": "see clause 7.2"}]
     revised = dict(MATRIX, rows=MATRIX["rows"] + [{"stage": "retirement", "activity": "logging",
@@ -101,6 +104,19 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
     [recorded] = [r for r in chain if r["type"] == "service.run" and r["data"]["operator"] == "record"]
     assert "anna@acme.example" in recorded["personal"].values()
     assert as_["auditor"].get("/api/v1/evidence/verify").json["ok"]
+
+
+def test_a_party_that_does_not_accept_says_why(as_):
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "chatbot"}}).json
+    as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"matrix": MATRIX}})
+    acme = [t for t in _open(as_, instance["id"])["open_tasks"] if t["assignee"] is None][0]
+    for verdict in ("reject", "counter-proposal"):
+        refused = as_[None].post(_link(as_, acme), json={"data": {"decision": {
+            "verdict": verdict, "accepted_version": sha256(MATRIX)}}})
+        assert refused.status_code == 422
+        assert [d["field"] for d in refused.json["error"]["details"]] == ["decision/comment"]
 
 
 def test_an_undrafted_matrix_is_reminded(app, as_):

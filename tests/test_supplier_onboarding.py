@@ -80,6 +80,11 @@ def test_a_high_risk_supplier_needs_three_approvals_kept_apart_from_the_assessor
     refused = as_["sam"].post(f"/api/v1/tasks/{by_group['security']['id']}/complete",
                               json={"data": {"approval": {"decision": "approve"}}})
     assert refused.status_code == 403 and "separation of duties" in refused.json["error"]["message"]
+    # Nor is it offered to him: not among what he may take, and he was not told of it.
+    claimable = as_["sam"].get("/api/v1/tasks?scope=claimable").json["items"]
+    assert by_group["security"]["id"] not in {t["id"] for t in claimable}
+    told = [n["subject"] for n in as_["sam"].get("/api/v1/notifications").json["items"]]
+    assert "New task: Assess the supplier's risk" in told and "New task: Approve the supplier" not in told
     _do(as_, "alice", by_group["procurement"], {"approval": {"decision": "approve"}})
     _do(as_, "admin", by_group["security"], {"approval": {"decision": "approve with conditions", "conditions": [
         {"action": "Deliver the model card", "owner": "bob", "due": "2026-03-01"}]}})
@@ -247,6 +252,41 @@ def test_a_corrective_action_goes_to_someone_real_by_a_day_to_come(as_):
         assert refused.json["error"]["details"] == [
             {"field": f"approval/conditions/0/{wrong}", "message": {"owner": "choose someone who has an account",
                                                                    "due": "enter a date after today"}[wrong]}]
+
+
+def test_an_expired_certificate_is_an_action_for_procurement_not_an_instant_reassessment(as_):
+    _deploy(as_)
+    clock.set(T0)
+    instance_id = _request(as_)["id"]
+    [details] = _open(as_, instance_id, "due_diligence")
+    lapsed = dict(DETAILS, certifications=[{"name": "ISO/IEC 27001", "expires": "2025-06-30"},
+                                           {"name": "SOC 2", "expires": "2026-09-30"}])
+    _do(as_, "alice", details, lapsed)
+    _do(as_, "sam", _open(as_, instance_id, "assess_risk")[0], LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "approved with conditions"
+    assert entry["data"]["expiring_certificates"] == ["ISO/IEC 27001"]
+    assert entry["data"]["reassess_on"] == "2026-08-31"   # 30 days before SOC 2 expires, not in the past
+    assert entry["data"]["approvals"] == [{"decision": "approve", "approver": "procurement"}]
+    [action] = _open(as_, instance_id, "close_corrective_action")
+    assert action["name"] == "Close the corrective action: Get a current certificate: ISO/IEC 27001"
+    assert action["candidate_groups"] == ["procurement"]
+    assert _open(as_, instance_id, "due_diligence") == []
+
+
+def test_conditions_are_given_with_an_approval_with_conditions_and_a_reason_with_a_rejection(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    [approval] = _open(as_, instance_id, "approve_supplier")
+    for decision, field in (("approve with conditions", "approval/conditions"), ("reject", "approval/comment")):
+        refused = as_["bob"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approval": {
+            "decision": decision}}})
+        assert refused.status_code == 422 and [d["field"] for d in refused.json["error"]["details"]] == [field]
+    empty = as_["bob"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approval": {
+        "decision": "approve with conditions", "conditions": []}}})
+    assert empty.json["error"]["details"] == [{"field": "approval/conditions", "message": "add at least one"}]
 
 
 def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(app):

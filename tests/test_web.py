@@ -373,10 +373,20 @@ def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(ap
         "contact_email": "anna@acme.example", "supplied": "dataset", "ai_systems": "credit-scoring",
         "personal_data": "on", "pii_role": "processor"})
     [instance] = as_["owner"].get("/api/v1/instances").json["items"]
-    [task] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
-    assert started.status_code == 302 and started.headers["Location"] == f"/tasks/{task['id']}"   # hers to do
-    assert "Your first task: Supplier details and due diligence" in alice.get(started.headers["Location"]).text
+    # The first task went to the supplier's contact by link: procurement could answer for them, but
+    # lands on the case, told so, rather than on a questionnaire written for the supplier.
+    assert started.status_code == 302 and started.headers["Location"] == f"/instances/{instance['id']}"
+    assert "“Supplier details and due diligence” was sent to anna@acme.example by e-mail" in \
+        alice.get(started.headers["Location"]).text
     assert instance["business_key"] == "Acme Data"
+
+    # Whose first step is their own lands on it.
+    owner = signed_in(app, "owner")
+    drafted = owner.post("/start/responsibility_signoff", {"action": "start", "ai_system": "chatbot"})
+    [task] = [t for i in as_["owner"].get("/api/v1/instances").json["items"] if i["process"]["key"] ==
+              "responsibility_signoff" for t in as_["owner"].get(f"/api/v1/instances/{i['id']}").json["open_tasks"]]
+    assert drafted.headers["Location"] == f"/tasks/{task['id']}"
+    assert "Your first task: Draft the responsibility matrix" in owner.get(drafted.headers["Location"]).text
 
     # Someone whose first step is someone else's lands on the instance, told what happens next.
     from test_customer_change_notification import CUSTOMERS   # alice, an account manager, starts; owners draft

@@ -421,6 +421,7 @@ class Assignment:
     external_party: str | None = None   # gets a link to the task by e-mail
     link_days: int = 14
     subject: str | None = None          # which case it is, shown after the task's name
+    contact: str | None = None          # the user the outside party is told to ask
 
 
 def assign(workflow, task, settings, now):
@@ -453,9 +454,11 @@ def assign(workflow, task, settings, now):
         raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
     party = evaluate(settings["external_party"]) if settings.get("external_party") else None
     subject = evaluate(settings["subject"]) if settings.get("subject") else None
+    contact = evaluate(settings["contact"]) if settings.get("contact") else None
     return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(listed(settings.get("candidate_users")))),
                       assignee[0] if assignee else None, due_at, str(party) if party else None,
-                      int(settings.get("link_days") or 14), str(subject) if subject not in (None, "") else None)
+                      int(settings.get("link_days") or 14), str(subject) if subject not in (None, "") else None,
+                      str(contact) if contact else None)
 
 
 def _due(settings, evaluate, now):

@@ -97,6 +97,8 @@ def task_settings(upload, node, filename, message=None):
         # An external party (a supplier's or customer's contact) gets a link to this task by e-mail.
         "external_party": props.get("externalParty"),
         "link_days": props.get("linkDays") or "14",
+        # Whom the outside party is told to ask (a user name): e.g. the customer's account manager.
+        "contact": props.get("contact"),
         # Which case it is, after its name in the inbox: e.g. the customer of one of many tasks alike.
         "subject": props.get("subject"),
         # What of the instance's data the task's page shows (the only data an external party sees).
@@ -104,7 +106,7 @@ def task_settings(upload, node, filename, message=None):
         # Separation of duties: whoever did one of these tasks may not do this one.
         "separate_from": [e.strip() for e in (props.get("separateFrom") or "").split(",") if e.strip()],
     }
-    for name, prop in (("external_party", "externalParty"), ("subject", "subject")):
+    for name, prop in (("external_party", "externalParty"), ("subject", "subject"), ("contact", "contact")):
         if settings[name]:
             try:
                 settings[name] = normalize.python_expression(settings[name])

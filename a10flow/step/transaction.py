@@ -163,7 +163,8 @@ def _mirror(instance, workflow, by):
         notify.queue_offer(instance, row, current_app.config, skip=by)
         if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
-                                      timedelta(days=offer.link_days), creator=by, by_process=True)
+                                      timedelta(days=offer.link_days), creator=by, by_process=True,
+                                      contact=_user(offer.contact))
             notify.queue_link(instance, row, link, token, current_app.config)
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
@@ -193,6 +194,12 @@ def _address(value, task):
     except ValueError:
         raise runner.EngineError(task.element_id, task.name, f"externalParty gave {value[:80]!r}, which is not an "
                                  "e-mail address") from None
+
+
+def _user(name):
+    """The account a task's ``contact`` names; None if it names nobody who has one (the link then
+    gives the person whose step opened the task)."""
+    return db.session.scalar(db.select(User).where(User.name == name)) if name else None
 
 
 def withdraw(instance, status):

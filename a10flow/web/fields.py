@@ -8,8 +8,9 @@ Arrays of objects are tables whose rows are added and removed by submit buttons
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from .. import canonical
+from .. import canonical, clock
 from ..errors import Invalid
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
@@ -30,6 +31,7 @@ class Field:
     children: list = field(default_factory=list)   # group: its fields; table: one list of fields per row
     columns: list = field(default_factory=list)    # table: the column labels
     error: str | None = None
+    earliest: str | None = None   # date: the first day it may be (the page's date picker starts there)
 
 
 def _label(name, schema):
@@ -117,10 +119,25 @@ def _object_fields(schema, data, prefix, scope):
             names = dict.fromkeys(_names_at(scope.root, sub.get("x-keys-from")), "") | given
             f.children = [_map_row(sub, key, item, scope.errors, f"{path}/{i}/", f"{path}/{key}")
                           for i, (key, item) in enumerate(names.items())]
+        if f.kind == "date":
+            f.earliest = _earliest(sub, scope.context)
+            if f.earliest:
+                f.help = f"{f.help}; {f.earliest} or later" if f.help else f"{f.earliest} or later"
         if f.kind == "lines" and isinstance(value, list):
             f.value = "\n".join(str(v) for v in value)
         fields.append(f)
     return fields
+
+
+def _earliest(schema, context):
+    """The first day a date field accepts, as its keywords say (the server checks it again)."""
+    days = schema.get("x-days-ahead")
+    days = context.get(days) if isinstance(days, str) else days
+    if schema.get("format") == "future-date":
+        days = max(days if isinstance(days, int) else 0, 1)
+    if not isinstance(days, int) or isinstance(days, bool):
+        return None
+    return (clock.now().date() + timedelta(days=days)).isoformat()
 
 
 def _names_at(data, path):

@@ -1,7 +1,7 @@
 """Starting work: the processes a person may start, each with its start form."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import definitions, forms, step, tasks
+from .. import definitions, forms, links, step, tasks
 from ..errors import Forbidden, Invalid
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
 from . import blueprint, fields, signed_in
@@ -45,10 +45,12 @@ def start(key):
     waiting = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                             HumanTask.status == TaskStatus.OPEN)
                                  .order_by(HumanTask.created_at)).all()
-    mine = [t for t in waiting if tasks.may_complete(t, g.user)]
+    # A task the process sent to an outside party is theirs first, even when staff may answer for them.
+    sent = {link.task_id: link.party for link in links.of_instance(instance.id)}
+    mine = [t for t in waiting if tasks.may_complete(t, g.user) and t.id not in sent]
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))
-    flash(f"Started {version.name}. " + (f"Next: {', '.join(t.name for t in waiting)}." if waiting
-                                         else f"It is {instance.status.value}."))
+    said = [f"“{t.name}” was sent to {sent[t.id]} by e-mail" if t.id in sent else t.name for t in waiting]
+    flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else f"It is {instance.status.value}."))
     return redirect(url_for("processes.instance", instance_id=instance.id))

@@ -39,7 +39,8 @@ def _page(task, data, errors=(), status=200, seen=None):
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
     settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
     done, handed_out = case.decisions(task.instance), links.of_task(task.id)
-    outside = bool(settings.get("external_party")) or bool(handed_out)
+    # A task for one of our own people (its outside party evaluated to nobody) is not one to send out.
+    outside = (bool(settings.get("external_party")) and not task.assignee) or bool(handed_out)
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
                            links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
                            may_hand_out=task.status == TaskStatus.OPEN and not tasks.may_hand_out(task, settings, g.user),
@@ -58,12 +59,15 @@ def _hand_on(task):
 
 def _to_fill(task, seen):
     """What the form starts with: a redraft (the task done before in this instance, sent back to it)
-    keeps the work, the fields filled as the data has them now; a first time, nothing."""
+    of a form that says ``"x-keep-on-redraft": true`` keeps the work, the fields filled as the data
+    has them now; anything else starts empty, for a decision is made afresh each time."""
     schema = forms.for_task(task)
+    if not schema or schema.get("x-keep-on-redraft") is not True:
+        return {}
     again = db.session.scalar(db.select(HumanTask.id).where(
         HumanTask.instance_id == task.instance_id, HumanTask.element_id == task.element_id,
         HumanTask.status == TaskStatus.COMPLETED).limit(1))
-    if not schema or again is None:
+    if again is None:
         return {}
     return {k: seen[k] for k in schema.get("properties") or {} if k in seen}
 

@@ -21,6 +21,22 @@ def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
     return page
 
 
+def _starts(app, browser, server, name, process):
+    """``name`` starts ``process`` from the Start page; the page they land on."""
+    page = _signed_in(app, browser, server, name, "/start")
+    page.get_by_role("link", name=process).click()
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator(".flash")).to_contain_text(f"Started {process}")
+    return page
+
+
+def _owner_opens_instance(app, browser, server, **page_options):
+    """The owner opens the newest instance from the Instances page."""
+    page = _signed_in(app, browser, server, "owner", "/instances", **page_options)
+    page.locator("table tbody tr").first.get_by_role("link").first.click()
+    return page
+
+
 def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, server, browser):
     alice = _signed_in(app, browser, server, "alice", "/start")
     alice.get_by_role("link", name="Tool purchase").click()
@@ -57,7 +73,7 @@ def test_staff_find_a_task_fix_the_form_and_complete_it(app, as_, purchase, serv
 
 def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchase, server, browser, tmp_path):
     import zipfile
-    as_["alice"].post("/api/v1/instances", json={"process": "purchase"})
+    _starts(app, browser, server, "alice", "Tool purchase")
     page = _signed_in(app, browser, server, "auditor")
     page.get_by_role("link", name="Audit").click()
     page.get_by_role("link", name="Verify all evidence now").click()
@@ -104,9 +120,8 @@ def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, p
 
 
 def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, server, browser):
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
-    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}",
-                      viewport={"width": 1400, "height": 1000})
+    _starts(app, browser, server, "alice", "Tool purchase")
+    page = _owner_opens_instance(app, browser, server, viewport={"width": 1400, "height": 1000})
     expect(page.locator('.djs-element.a10-open[data-element-id="request"]')).to_have_count(1)
     expect(page.locator('.djs-element.a10-done[data-element-id="start"]')).to_have_count(1)
     _shot(page, "instance")
@@ -116,11 +131,12 @@ def test_the_step_that_failed_is_marked_on_the_diagram(app, as_, server, browser
     from conftest import DATA
     failing = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
     as_["owner"].deploy(("purchase.bpmn", failing), DATA / "request.json")
-    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
-    as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete",
-                      json={"data": {"tool": "Labeller", "amount": 10}})
-    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}",
-                      viewport={"width": 1400, "height": 1000})
+    alice = _starts(app, browser, server, "alice", "Tool purchase")   # lands on her first task
+    alice.get_by_label("Tool").fill("Labeller")
+    alice.get_by_label("Price (EUR)").fill("10")
+    alice.get_by_role("button", name="Complete").click()
+    expect(alice.get_by_role("status")).to_have_text("Done: Describe the tool.")   # her part; the next step fails
+    page = _owner_opens_instance(app, browser, server, viewport={"width": 1400, "height": 1000})
     expect(page.locator('.djs-element.a10-failed[data-element-id="record"]')).to_have_count(1)
     expect(page.locator('.djs-element.a10-done[data-element-id="request"]')).to_have_count(1)
     _shot(page, "instance-failed-step")
@@ -128,9 +144,9 @@ def test_the_step_that_failed_is_marked_on_the_diagram(app, as_, server, browser
 
 def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(app, as_, server, browser):
     as_["owner"].deploy(("probe.bpmn", probe("found = 1 / 0")))
-    instance = as_["owner"].post("/api/v1/instances", json={"process": "probe_process"}).json
-    as_["owner"].deploy(("probe.bpmn", probe("found = 42")))
-    page = _signed_in(app, browser, server, "owner", f"/instances/{instance['id']}")
+    _starts(app, browser, server, "owner", "probe_process")
+    as_["owner"].deploy(("probe.bpmn", probe("found = 42")))   # the owner's fix, deployed as they would
+    page = _owner_opens_instance(app, browser, server)
     expect(page.get_by_role("cell", name="ZeroDivisionError:division by zero")).to_be_visible()
     _shot(page, "instance-incident")   # the incident, its forms and the move to version 2, checked by axe
     page.get_by_label("What lies ahead comes from version 2").check()
@@ -138,7 +154,8 @@ def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(a
     expect(page.get_by_text("now runs version 2")).to_be_visible()
     page.get_by_role("button", name="run it again").click()
     expect(page.get_by_text("Probe went through; the instance runs on.")).to_be_visible()
-    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["found"] == 42
+    found = page.locator("dl.case dt", has_text="Found").locator("xpath=following-sibling::dd[1]")
+    expect(found).to_have_text("42")   # what the fixed step computed, in the instance's data
 
 
 def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, browser):

@@ -52,5 +52,7 @@ def start(key):
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))
     said = [f"“{t.name}” was sent to {sent[t.id]} by e-mail" if t.id in sent else t.name for t in waiting]
-    flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else f"It is {instance.status.value}."))
+    ended = {"completed": "It ran to its end.", "failed": "One of its steps failed: see the incident below."}
+    flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else
+                                         ended.get(instance.status.value, f"It is {instance.status.value}.")))
     return redirect(url_for("processes.instance", instance_id=instance.id))

@@ -221,7 +221,7 @@ def evidence_verify():
 @with_appcontext
 def evidence_checkpoint():
     """Sign a checkpoint of every chain that grew since the last one."""
-    from . import checkpoints
+    from .evidence import checkpoints
     made = checkpoints.make(_key_path())
     click.echo(f"checkpoint {made.seq} signed" if made else "no chain grew since the last checkpoint")
 
@@ -233,7 +233,7 @@ def evidence_checkpoint():
 def evidence_erase_subject(identifier, yes):
     """Erase a data subject's personal values (found by e.g. their e-mail address) from the
     evidence; the chains still verify. Their other fields in the same form go too."""
-    from . import personal
+    from .evidence import personal
     if not yes:
         click.confirm(f"Erase the personal data of {identifier!r} from the evidence? This cannot be undone",
                       abort=True)
@@ -251,7 +251,7 @@ def _scope_options(command):
 def _scope(control, start, end, instance):
     from datetime import timezone
 
-    from .packs import Scope
+    from .evidence.packs import Scope
     utc = (lambda d: d.replace(tzinfo=timezone.utc) if d else None)
     return Scope(control, utc(start), utc(end), instance)
 
@@ -262,7 +262,7 @@ def _scope(control, start, end, instance):
 @with_appcontext
 def evidence_export(control, start, end, instance, output):
     """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
-    from . import packs
+    from .evidence import packs
     with open(output, "wb") as f:
         f.write(packs.export(_scope(control, start, end, instance), _key_path()))
     click.echo(f"wrote {output}")
@@ -275,7 +275,7 @@ def evidence_export(control, start, end, instance, output):
 def evidence_verify_pack(pack, key, key_id):
     """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed or the pack's
     key is not the one you trust (without --key or --key-id, nothing says it is)."""
-    from . import verifier
+    from .evidence import verifier
     report = verifier.verify_pack(pack, key.read() if key else None, key_id)
     click.echo(json.dumps(report.as_dict(), indent=2))
     click.echo(verifier.summary(report), err=True)
@@ -287,7 +287,7 @@ def evidence_verify_pack(pack, key, key_id):
 @with_appcontext
 def evidence_public_key():
     """Print the key that signs checkpoints and packs, and its id: what auditors check packs against."""
-    from . import checkpoints
+    from .evidence import checkpoints
     click.echo(checkpoints.public_key_pem(_key_path()).decode("ascii"), nl=False)
     click.echo(f"key id (SHA-256): {checkpoints.key_id(_key_path())}")
 
@@ -297,5 +297,5 @@ def evidence_public_key():
 @with_appcontext
 def evidence_coverage(control, start, end, instance):
     """Per control: instances in the period, completed, on time, overdue, escalated."""
-    from . import packs
+    from .evidence import packs
     click.echo(json.dumps(packs.coverage(_scope(control, start, end, instance)), indent=2))

@@ -17,7 +17,8 @@ from jsonschema import validators
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from . import canonical, clock
+from . import clock
+from .evidence import canonical
 from .errors import Invalid
 from .models import User, db
 
@@ -326,7 +327,7 @@ def deploy_problems(schema):
 
 
 def _misplaced_pii(node, followed=True, path="(root)"):
-    """Where a form marks a field ``x-pii`` that a10flow.personal.split does not reach (under
+    """Where a form marks a field ``x-pii`` that a10flow.evidence.personal.split does not reach (under
     $ref, allOf, oneOf, additionalProperties, …): its value would enter a hashed record."""
     found = []
     if isinstance(node, dict):

@@ -8,7 +8,8 @@ revoked, or its task is done (by the link or otherwise). Issuing and revoking ar
 import secrets
 from datetime import timedelta
 
-from . import clock, evidence, personal
+from . import clock, evidence
+from .evidence import personal
 from .auth import hash_token
 from .errors import Gone, NotFound
 from .models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db

@@ -375,7 +375,7 @@ class Evidence(db.Model):
 
 class PersonalValue(db.Model):
     """A personal value (a form field marked ``x-pii``) of an evidence record, kept outside
-    the hashed record, which holds only its salted hash. Erasable (see a10flow.personal)."""
+    the hashed record, which holds only its salted hash. Erasable (see a10flow.evidence.personal)."""
     __tablename__ = "personal_data"
     id = db.Column(db.Integer, primary_key=True)
     instance_id = db.Column(db.Integer, nullable=False, index=True)
@@ -389,7 +389,7 @@ class PersonalValue(db.Model):
 
 class Checkpoint(db.Model):
     """A signed statement of the length and head of every chain that grew since the one
-    before. Written once, never changed (see a10flow.checkpoints)."""
+    before. Written once, never changed (see a10flow.evidence.checkpoints)."""
     __tablename__ = "checkpoints"
     seq = db.Column(db.Integer, primary_key=True, autoincrement=False)
     at = db.Column(db.String(40), nullable=False)

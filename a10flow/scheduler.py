@@ -14,7 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import checkpoints, clock, incidents, notify, step
+from . import clock, incidents, notify, step
+from .evidence import checkpoints
 from .errors import Conflict, StepFailed
 from .models import Instance, StartTimer, Timer, db
 

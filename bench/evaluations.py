@@ -26,7 +26,7 @@ def per_second(n, run):
 
 
 def main(n):
-    print(f"| case | in process | worker process | cost per evaluation |\n| --- | --- | --- | --- |")
+    print("| case | in process | worker process | cost per evaluation |\n| --- | --- | --- | --- |")
     for label, kind, source, data in CASES:
         here = per_second(n, lambda: scripting.run_here(kind, source, data, None, NOW))
         there = per_second(n, lambda: getattr(isolated, "evaluate" if kind == "eval" else "execute")(

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 def fill(url, records, chain, instance_path):
     os.environ["A10FLOW_INSTANCE_PATH"] = instance_path
-    from a10flow import checkpoints, clock, create_app, evidence
+    from a10flow import clock, create_app, evidence
+    from a10flow.evidence import checkpoints
     from a10flow.database import upgrade_schema
     from a10flow.models import Definition, DefinitionKind, DefinitionVersion, Instance, InstanceStatus, db
     app = create_app(SQLALCHEMY_DATABASE_URI=url)

@@ -53,7 +53,7 @@ def test_the_database_and_keys_are_the_services_alone(tmp_path, monkeypatch):
     app = create_app()
     with app.app_context():
         upgrade_schema()
-        from a10flow import checkpoints
+        from a10flow.evidence import checkpoints
         checkpoints.public_key_pem(app.config["A10FLOW_SIGNING_KEY"])
         from a10flow.models import db
         db.engine.dispose()

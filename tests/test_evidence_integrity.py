@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from a10flow.canonical import canonical
+from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
 from a10flow.models import db
 

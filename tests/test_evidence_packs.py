@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from a10flow import clock
-from a10flow.canonical import canonical
+from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
 from conftest import BUNDLED, deploy_bundled
 

@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from a10flow.canonical import canonical
+from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
 from a10flow.models import PersonalValue, db
 from conftest import DATA

@@ -49,7 +49,7 @@ matrix_sha256 = sha256(matrix)</bpmn:script></bpmn:scriptTask>
 
 
 def test_processes_check_and_fingerprint_a_matrix_in_a_script(as_):
-    from a10flow.canonical import sha256
+    from a10flow.evidence.canonical import sha256
     as_["owner"].deploy(("check.bpmn", MATRIX_CHECK), form("s", matrix={"type": "object"}))
     instance = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": GOOD}}).json
     assert instance["data"]["errors"] == [] and instance["data"]["matrix_sha256"] == sha256(GOOD)

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timezone
 
 from a10flow import clock
-from a10flow.canonical import sha256
+from a10flow.evidence.canonical import sha256
 from conftest import deploy_bundled
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -253,7 +253,7 @@ attempt("changing its root", lambda: os.chroot("/"))
 
 
 def test_code_that_escaped_the_sandbox_reaches_nothing_of_the_service(app, tmp_path):
-    from a10flow import checkpoints
+    from a10flow.evidence import checkpoints
     with app.app_context():
         checkpoints.public_key_pem(app.config["A10FLOW_SIGNING_KEY"])   # the key file exists
     victim = tmp_path / "victim.txt"

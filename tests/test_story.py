@@ -2,7 +2,7 @@
 import hashlib
 import json
 
-from a10flow.canonical import canonical
+from a10flow.evidence.canonical import canonical
 
 
 def test_purchase_runs_from_start_to_evidence(as_, purchase):

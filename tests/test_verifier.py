@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
-from a10flow.verifier import canonical, check_chain, verify, verify_pack
+from a10flow.evidence.verifier import canonical, check_chain, verify, verify_pack
 
 KEY = Ed25519PrivateKey.generate()
 PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -6,7 +6,8 @@ from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from .. import checkpoints, clock, evidence, packs
+from .. import clock, evidence
+from ..evidence import checkpoints, packs
 from ..auth import load_user, require
 from ..models import Role
 from . import Id

@@ -3,7 +3,8 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, incidents, instances, personal, step
+from .. import definitions, evidence, incidents, instances, step
+from ..evidence import personal
 from ..auth import load_user, require
 from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
 from . import Id

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from .. import canonical, clock, responsibilities
+from .. import clock, responsibilities
+from ..evidence import canonical
 from . import isolated, sandbox, services
 from .normalize import ExpressionError, iso_timer
 

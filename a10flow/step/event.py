@@ -1,5 +1,6 @@
 """Steps from outside time and people: due timers firing, BPMN messages arriving."""
-from .. import clock, forms, incidents, personal
+from .. import clock, forms, incidents
+from ..evidence import personal
 from ..engine import runner
 from ..errors import NotFound
 from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db

@@ -1,5 +1,6 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
-from .. import clock, forms, incidents, personal
+from .. import clock, forms, incidents
+from ..evidence import personal
 from ..engine import runner
 from ..errors import Conflict, Invalid
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db

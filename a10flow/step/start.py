@@ -1,7 +1,8 @@
 """Starting instances: by a person, or by a timer start event falling due."""
 from datetime import timedelta
 
-from .. import clock, definitions, evidence, forms, personal
+from .. import clock, definitions, evidence, forms
+from ..evidence import personal
 from ..engine import runner
 from ..errors import Forbidden
 from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db

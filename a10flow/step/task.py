@@ -1,7 +1,8 @@
 """People's steps on human tasks: complete (in person or through a link), claim, give back, hand on."""
 from flask import current_app
 
-from .. import clock, evidence, forms, incidents, links, notify, personal, tasks
+from .. import clock, evidence, forms, incidents, links, notify, tasks
+from ..evidence import personal
 from ..engine import runner
 from ..errors import Conflict, Forbidden, Invalid
 from ..models import EvidenceType, TaskCandidate, User, db

@@ -6,7 +6,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from .. import canonical, clock, evidence, forms, incidents, links, notify, personal, tasks
+from .. import clock, evidence, forms, incidents, links, notify, tasks
+from ..evidence import canonical, personal
 from ..engine import runner
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, render_template, request, send_file
 
-from .. import checkpoints, clock, evidence, packs, registers
+from .. import clock, evidence, registers
+from ..evidence import checkpoints, packs
 from ..auth import require
 from ..engine.services import REGISTERS
 from ..errors import Invalid

@@ -4,7 +4,8 @@ reading the evidence.
 """
 from dataclasses import dataclass, field
 
-from .. import evidence, personal
+from .. import evidence
+from ..evidence import personal
 from ..models import EvidenceType
 
 DONE = (EvidenceType.TASK_COMPLETED.value, EvidenceType.MESSAGE_RECEIVED.value)

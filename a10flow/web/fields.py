@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .. import canonical, clock
+from .. import clock
+from ..evidence import canonical
 from ..errors import Invalid
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select

@@ -1,7 +1,8 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import definitions, evidence, incidents, instances, links, personal, step
+from .. import definitions, evidence, incidents, instances, links, step
+from ..evidence import personal
 from ..auth import require
 from ..errors import Conflict, Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db

@@ -13,7 +13,7 @@ one, the report is not ok (``key_not_trusted``), whatever else holds. Use a veri
 obtained yourself too (a10flow's source, or `a10flow evidence verify-pack`): the copy in a pack
 can be swapped along with the rest (compare its SHA-256 with the one the service publishes).
 
-What is checked (FORMAT.md, a10flow/EVIDENCE_FORMAT.md, gives the formats):
+What is checked (FORMAT.md, a10flow/evidence/EVIDENCE_FORMAT.md, gives the formats):
 
 - each record's hash is the SHA-256 of its canonical JSON, and it names the hash of
   the record before it (``prev_hash``) and its own place (``instance_id``, ``seq``);

@@ -1,6 +1,6 @@
 """Evidence: one append-only hash chain of records per instance.
 
-Records are hashed in canonical JSON (see ``a10flow.canonical``).
+Records are hashed in canonical JSON (see ``a10flow.evidence.canonical``).
 
 ``hash = sha256(canonical(record))``, where the record holds ``prev_hash``
 (the previous record's hash, null for the first) and everything else shown by
@@ -10,10 +10,10 @@ import hashlib
 import itertools
 import json
 
-from . import checkpoints, clock, verifier
-from .canonical import canonical, plain
-from .engine.errors import EngineError
-from .models import Evidence, EvidenceType, Instance, db
+from .. import clock
+from ..engine.errors import EngineError
+from ..models import Evidence, EvidenceType, Instance, db
+from . import canonical, checkpoints, verifier   # the submodules: a name here would shadow one
 
 MAX_RECORD = 3 * 2**20   # bytes of one record: a submission, or a copy of the instance's data, fits
 
@@ -30,15 +30,15 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "seq": instance.evidence_seq + 1,
         "type": EvidenceType(type_).value,
         "at": clock.now().isoformat(),
-        "actor": plain(actor),
+        "actor": canonical.plain(actor),
         "process": {"key": version.definition.key, "version": version.version,
                     "bpmn_sha256": version.xml_sha256},
         "element": {"id": element[0], "name": element[1]},
         "control": (version.controls or {}).get(element[0]),
-        "data": plain(data or {}),
+        "data": canonical.plain(data or {}),
         "prev_hash": instance.evidence_head,
     }
-    body = canonical(record)
+    body = canonical.canonical(record)
     if len(body) > MAX_RECORD:   # evidence is for ever: what would make it grow without bound stops here
         raise EngineError(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
                                                   f"{MAX_RECORD}")

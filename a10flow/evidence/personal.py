@@ -10,9 +10,9 @@ import hashlib
 import json
 import secrets
 
-from . import clock, evidence
+from .. import clock, evidence
+from ..models import EvidenceType, Instance, PersonalValue, db
 from .canonical import canonical, plain
-from .models import EvidenceType, Instance, PersonalValue, db
 
 MARK = "x-pii"
 SUBMITTED_DEPTH = 2   # "/data/submitted": where a form's own fields are

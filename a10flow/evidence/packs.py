@@ -3,7 +3,7 @@
 A pack is a ZIP holding, for the instances in scope, their whole evidence chains
 (``records.jsonl``), every checkpoint with its signature, the public key, the exact
 BPMN/DMN/form versions the records name, a human-readable ``report.html``,
-``coverage.json``, ``verify.py`` (a10flow.verifier, standing alone) and ``FORMAT.md``
+``coverage.json``, ``verify.py`` (a10flow.evidence.verifier, standing alone) and ``FORMAT.md``
 (EVIDENCE_FORMAT.md). The
 ``manifest.json`` lists the SHA-256 of every file and is signed (``manifest.sig``).
 """
@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 
 from flask import render_template
 
-from . import checkpoints, clock, definitions, evidence, verifier
+from .. import clock, definitions, evidence
+from ..models import DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, InstanceStatus, TaskStatus, db
+from . import checkpoints, verifier
 from .canonical import canonical
-from .models import DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, InstanceStatus, TaskStatus, db
 
 
 @dataclass

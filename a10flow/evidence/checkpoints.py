@@ -5,7 +5,7 @@ A checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id}``:
 since the checkpoint before, ``prev_hash`` is that checkpoint's hash. It is signed
 with Ed25519 by a key kept in a file outside the database, so whoever can write to
 the database alone cannot rewrite a chain, delete an instance or forge a checkpoint
-without verification noticing (a10flow.verifier).
+without verification noticing (a10flow.evidence.verifier).
 """
 import base64
 import hashlib
@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError
 
-from . import clock
+from .. import clock
+from ..config import made_once
+from ..errors import Unavailable
+from ..models import Checkpoint, Instance, db
 from .canonical import canonical
-from .config import made_once
-from .errors import Unavailable
-from .models import Checkpoint, Instance, db
 
 
 def signing_key(path):

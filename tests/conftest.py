@@ -29,8 +29,8 @@ def _fresh_postgres(url):
     engine.dispose()
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
+def fresh_app(tmp_path, monkeypatch):
+    """The service on an empty, migrated database; yields it, then closes the database."""
     url = os.environ.get("A10FLOW_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
     if url.startswith("postgresql"):
         _fresh_postgres(url)
@@ -46,6 +46,11 @@ def app(tmp_path, monkeypatch):
         db.session.remove()
         db.engine.dispose()
     clock.set(None)
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    yield from fresh_app(tmp_path, monkeypatch)
 
 
 class Speaker:
@@ -150,14 +155,19 @@ USERS = {
 @pytest.fixture
 def as_(app):
     """as_["alice"] is a client speaking as alice; as_[None] sends no token."""
+    return speakers(app)
+
+
+def speakers(app):
+    """A client for each test user (created now), and one for nobody (None)."""
     client = app.test_client()
-    speakers = {None: Speaker(client, None, None)}
+    found = {None: Speaker(client, None, None)}
     with app.app_context():
         for name, (role, groups) in USERS.items():
             user = auth.add_user(name, role, groups)
-            speakers[name] = Speaker(client, auth.issue_token(user), name)
+            found[name] = Speaker(client, auth.issue_token(user), name)
         db.session.commit()
-    return speakers
+    return found
 
 
 @pytest.fixture

@@ -158,7 +158,7 @@ def advance(workflow, now, parked=()):
                 "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(),
                 "lateness_seconds": int((now - timer.due_at).total_seconds()),
                 "missed_periods": missed.get(timer.task_id, 0)}))
-    if workflow.completed:
+    if completed(workflow):
         happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
     else:
         timers.prune(workflow)
@@ -339,7 +339,7 @@ def waiting_messages(workflow):
         definition = getattr(task.task_spec, "event_definition", None)
         inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         for index, item in enumerate(inner):
-            if isinstance(item, MessageEventDefinition):
+            if isinstance(item, MessageEventDefinition) and item.name:  # unnamed: nothing can send it
                 # An event-based gateway waits for its events; each is caught by the element after it.
                 catcher = task.task_spec.outputs[index] if isinstance(task.task_spec, EventBasedGateway) \
                     else task.task_spec
@@ -398,12 +398,14 @@ def task_data(workflow, task_id):
 
 
 def completed(workflow):
-    return workflow.completed
+    """Whether the instance is done: it reached its end, or nothing in it is left to finish (a
+    process may simply stop, with no end event: SpiffWorkflow marks only the first as complete)."""
+    return workflow.is_completed()
 
 
 def data(workflow):
     """The instance's current data: what the last step left, as the next task sees it."""
-    if workflow.completed:
+    if completed(workflow):
         return dict(workflow.data) | (workflow.last_task.data if workflow.last_task else {})
     open_now = open_tasks(workflow)
     if open_now:

@@ -17,13 +17,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .. import forms
-from . import normalize, services, settings
-from .normalize import CAMUNDA_NS, NS
+from . import checks, normalize, services, settings
+from .normalize import NS
 from .state import dump_spec
 
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                            huge_tree=False, remove_blank_text=False)
-_CAMUNDA_SERVICE_ATTRS = ("class", "expression", "delegateExpression", "type")
 
 
 class DeployError(Exception):
@@ -106,37 +105,6 @@ def _kind(root):
     if tag.localname == "definitions" and "DMN" in (tag.namespace or "").upper():
         return "dmn"
     return None
-
-
-_ID_SPACES = ("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://www.omg.org/spec/BPMN/20100524/DI}")
-
-
-def _duplicate_ids(root):
-    """Ids used twice among BPMN elements, or by a BPMN element and an extension element
-    (the engine looks elements up by id). Extensions may repeat ids among themselves."""
-    seen, extension_ids, dups = set(), set(), []
-    for node in root.iter("*"):  # elements only, not comments
-        node_id = node.get("id")
-        if node_id is None:
-            continue
-        if not node.tag.startswith(_ID_SPACES):
-            extension_ids.add(node_id)
-        elif node_id in seen and node_id not in dups:
-            dups.append(node_id)
-        else:
-            seen.add(node_id)
-    return dups + sorted((seen & extension_ids) - set(dups))
-
-
-def _camunda_service_problems(root):
-    for task in root.iterfind(".//bpmn:serviceTask", NS):
-        used = [a for a in _CAMUNDA_SERVICE_ATTRS if task.get(f"{{{CAMUNDA_NS}}}{a}")]
-        if used and task.find(".//spiffworkflow:serviceTaskOperator", NS) is None:
-            attr = used[0]
-            yield task.get("id"), (
-                f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
-                f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
-                f"(spiffworkflow:serviceTaskOperator) or a script task instead")
 
 
 class _Upload:
@@ -236,11 +204,11 @@ def parse_upload(files, forms_dir=None, resolve=None):
     for name, root in upload.bpmn.items():
         before = len(upload.problems)
         normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
-        for dup in _duplicate_ids(root):
+        for dup in checks.duplicate_ids(root):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
-        for element, message in _camunda_service_problems(root):
-            upload.problems.append(_detail(name, element, message))
-        for element, message, is_error in services.deploy_problems(root):
+        for found in (checks.reserved_ids, checks.camunda_service_problems):
+            upload.problems.extend(_detail(name, element, message) for element, message in found(root))
+        for element, message, is_error in (*checks.unnamed_messages(root), *services.deploy_problems(root)):
             (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
         for node, message in settings.people_tasks(root, root):
             upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
@@ -269,6 +237,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
         raise DeployError(upload.problems)
 
     _add_called_processes(upload, parser, owner, resolve)
+    upload.problems.extend(_detail(*found) for found in checks.call_cycles(owner))
     result = [p for p in (_build(upload, parser, key, owner) for key in executable) if p]
     if upload.problems:
         raise DeployError(upload.problems)

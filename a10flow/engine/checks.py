@@ -1,0 +1,103 @@
+"""Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
+tell apart, messages nobody can send, calls that never end, Java service tasks. Each names the
+element and says what to change in the modeller."""
+from .normalize import CAMUNDA_NS, NS
+
+# SpiffWorkflow names its own start and end of every process so: an element with one of these
+# ids would be taken for them (and the instance would start, or end, in the wrong place).
+RESERVED_IDS = ("Start", "End", "Root")
+_ID_SPACES = ("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://www.omg.org/spec/BPMN/20100524/DI}")
+_CAMUNDA_SERVICE_ATTRS = ("class", "expression", "delegateExpression", "type")
+_CATCHING = ("startEvent", "intermediateCatchEvent", "receiveTask", "boundaryEvent")
+
+
+def duplicate_ids(root):
+    """Ids used twice among BPMN elements, or by a BPMN element and an extension element
+    (the engine looks elements up by id). Extensions may repeat ids among themselves."""
+    seen, extension_ids, dups = set(), set(), []
+    for node in root.iter("*"):  # elements only, not comments
+        node_id = node.get("id")
+        if node_id is None:
+            continue
+        if not node.tag.startswith(_ID_SPACES):
+            extension_ids.add(node_id)
+        elif node_id in seen and node_id not in dups:
+            dups.append(node_id)
+        else:
+            seen.add(node_id)
+    return dups + sorted((seen & extension_ids) - set(dups))
+
+
+def reserved_ids(root):
+    """(element, message) for each process element whose id the engine keeps for itself."""
+    for process in root.iterfind("bpmn:process", NS):
+        for node in process.iter("*"):
+            if node.get("id") in RESERVED_IDS and node.tag.startswith(_ID_SPACES[0]):
+                yield node.get("id"), (f"the id {node.get('id')!r} is one the engine uses for every process's own "
+                                       f"beginning and end: give the element another id (e.g. "
+                                       f"'{node.get('id')}Event_1') in the modeller's properties panel")
+
+
+def unnamed_messages(root):
+    """(element, message, is_error) for each element that catches a message with no name: nothing
+    could be sent to it. Where the instance would wait for it for ever (a start or catch event, a
+    receive task naming an unnamed message) it is refused; a boundary event that can never fire, or
+    a receive task naming no message (which the engine passes straight through), is a warning.
+    A throw without a named message sends nothing and is left alone."""
+    names = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
+    for tag in _CATCHING:
+        for node in root.iterfind(f".//bpmn:{tag}", NS):
+            definition = node.find("bpmn:messageEventDefinition", NS)
+            if tag != "receiveTask" and definition is None:
+                continue
+            ref = (definition if definition is not None else node).get("messageRef")
+            if not ref:
+                why = "the message event names no message: choose or create one under 'Message' in the " \
+                      "modeller's properties panel"
+            elif ref not in names:
+                why = f"the message event names message {ref!r}, which the file does not define"
+            elif not names[ref]:
+                why = f"message {ref!r} has no name, and a message is sent and caught by its name: give it " \
+                      f"one in the modeller's properties panel"
+            else:
+                continue
+            if tag == "boundaryEvent":
+                yield node.get("id"), why + " (until then it can never be triggered)", False
+            elif tag == "receiveTask" and not ref:   # the engine does not wait at it
+                yield node.get("id"), why + " (until then the process goes straight on past it)", False
+            else:
+                yield node.get("id"), why, True
+
+
+def call_cycles(processes):
+    """(file, call activity, message) for each call that leads back to the process it is in.
+
+    ``processes``: {process id: (file name, bpmn:process element)}. Such a call never ends: every
+    instance would start itself again before it could go on."""
+    calls = {key: [(c.get("id"), c.get("calledElement")) for c in proc.iterfind(".//bpmn:callActivity", NS)]
+             for key, (_, proc) in processes.items()}
+
+    def reaches(start, target, seen):
+        for _, called in calls.get(start, []):
+            if called == target or (called not in seen and reaches(called, target, seen | {called})):
+                return True
+        return False
+
+    for key, found in calls.items():
+        for call_id, called in found:
+            if called == key or (called in calls and reaches(called, key, {called})):
+                via = "itself" if called == key else f"{called!r}, which calls back into {key!r}"
+                yield processes[key][0], call_id, (f"call activity calls {via}: an instance would start itself "
+                                                   f"again before it could end. Call another process")
+
+
+def camunda_service_problems(root):
+    """(element, message) for service tasks that run Java inside Camunda."""
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        used = [a for a in _CAMUNDA_SERVICE_ATTRS if task.get(f"{{{CAMUNDA_NS}}}{a}")]
+        if used and task.find(".//spiffworkflow:serviceTaskOperator", NS) is None:
+            attr = used[0]
+            yield task.get("id"), (
+                f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
+                f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
+                f"(spiffworkflow:serviceTaskOperator) or a script task instead")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from a10flow import auth, clock, create_app
 from a10flow.database import upgrade_schema
@@ -71,8 +73,10 @@ class Speaker:
         parts = []
         for f in files:
             name, data = (f if isinstance(f, tuple) else (Path(f).name, Path(f).read_bytes()))
-            parts.append((io.BytesIO(data), name))
-        return self.post("/api/v1/definitions", data={"file": parts}, content_type="multipart/form-data")
+            parts.append(FileStorage(io.BytesIO(data), filename=name))
+        # Encoded in memory: the test client would spool a large upload to a file it never closes.
+        boundary, body = encode_multipart(MultiDict([("file", part) for part in parts]))
+        return self.post("/api/v1/definitions", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def wait_process(timer):

@@ -147,7 +147,7 @@ def test_an_owner_moves_a_failed_instance_to_a_fixed_version_and_runs_it_again(a
     _starts(app, browser, server, "owner", "probe_process")
     as_["owner"].deploy(("probe.bpmn", probe("found = 42")))   # the owner's fix, deployed as they would
     page = _owner_opens_instance(app, browser, server)
-    expect(page.get_by_role("cell", name="ZeroDivisionError:division by zero")).to_be_visible()
+    expect(page.get_by_role("cell", name="the script failed: division by zero")).to_be_visible()
     _shot(page, "instance-incident")   # the incident, its forms and the move to version 2, checked by axe
     page.get_by_label("What lies ahead comes from version 2").check()
     page.get_by_role("button", name="Move this instance to version 2").click()

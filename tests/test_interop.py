@@ -7,8 +7,8 @@ HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="h
         '20100524/MODEL" id="d" targetNamespace="x">')
 
 
-def _bpmn(body, process="p", extra=""):
-    return (f"{process}.bpmn", f'{HEAD}{extra}<bpmn:process id="{process}" isExecutable="true">{body}'
+def _bpmn(body, process="p", extra="", ns=""):
+    return (f"{process}.bpmn", f'{HEAD[:-1]}{ns}>{extra}<bpmn:process id="{process}" isExecutable="true">{body}'
                                f'</bpmn:process></bpmn:definitions>'.encode())
 
 
@@ -91,3 +91,134 @@ def test_a_message_that_could_only_be_missed_deploys_with_a_warning(as_):
     assert "can never be triggered" in warned["chased"] and "goes straight on" in warned["receive"]
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
     assert [t["element_id"] for t in instance["open_tasks"]] == ["review"]
+
+
+CAMUNDA = ' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+
+
+def _script(code, name="work"):
+    code = code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return ('<bpmn:startEvent id="s"/>' + _flow("s", name, 1) +
+            f'<bpmn:scriptTask id="{name}"><bpmn:script>{code}</bpmn:script></bpmn:scriptTask>')
+
+
+def _failure(as_, body):
+    response = as_["owner"].deploy(_bpmn(body))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed"
+    return instance["error"]["message"], {w["element"]: w["message"] for w in response.json["warnings"]}
+
+
+@pytest.mark.parametrize("code, says", [
+    ("total = price * 2", "the script failed: the variable 'price' is not set: no form, start data or earlier "
+                          "step gave it a value."),
+    ("x = 1 + 'a'", "the script failed: a value does not fit: unsupported operand type(s) for +: 'int' and 'str'."),
+    ("x = 1 / 0", "the script failed: division by zero."),
+    ("x = {}['tier']", "the script failed: the data has no entry 'tier'."),
+])
+def test_a_failing_script_says_why_in_words_not_in_python_exceptions(as_, code, says):
+    message, _ = _failure(as_, _script(code))
+    assert message == says
+
+
+def test_a_failing_condition_names_the_expression_and_the_missing_variable(as_):
+    body = ('<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/>' + _flow("s", "g", 1) +
+            '<bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e"><bpmn:conditionExpression>tier == "high"'
+            '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:endEvent id="e"/>')
+    response = as_["owner"].deploy(_bpmn(body))
+    assert response.status_code == 201, response.json
+    message = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["error"]["message"]
+    assert message.startswith("the expression 'tier == \"high\"' failed: the variable 'tier' is not set")
+
+
+def test_a_spiffarena_script_gets_time_and_random_and_is_told_of_what_a10flow_lacks(as_):
+    ok = _script("import random\nstarted = time.time()\nn = random.randint(1, 3)\ndata = get_current_task_data()")
+    assert as_["owner"].deploy(_bpmn(ok)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "completed" and 1 <= instance["data"]["n"] <= 3
+    assert float(instance["data"]["started"]) > 0
+
+    message, warned = _failure(as_, _script("key = get_secret('API_KEY')"))
+    assert "get_secret() is one of SpiffArena's script functions, which a10flow does not offer" in warned["work"]
+    assert message == "the script failed: get_secret() is one of SpiffArena's script functions, which a10flow " \
+                      "does not offer."
+    message, warned = _failure(as_, _script("time.sleep(5)"))
+    assert "Draw a timer event" in warned["work"] and "Draw a timer event" in message
+
+
+def test_what_camunda_7_runs_and_a10flow_does_not_is_a_warning_naming_the_element(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review">'
+            '<bpmn:extensionElements><camunda:taskListener event="create" class="x.Y"/>'
+            '<camunda:inputOutput><camunda:inputParameter name="a">1</camunda:inputParameter></camunda:inputOutput>'
+            '</bpmn:extensionElements></bpmn:userTask>')
+    response = as_["owner"].deploy(_bpmn(body, ns=CAMUNDA))
+    assert response.status_code == 201, response.json
+    said = [w["message"] for w in response.json["warnings"] if w["element"] == "review"]
+    assert any("task listener" in m for m in said) and any("input/output mappings" in m for m in said)
+
+
+def test_a_camunda_8_model_is_refused_once_saying_what_it_is(as_):
+    body = ('<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/>' + _flow("s", "g", 1) +
+            ''.join(f'<bpmn:sequenceFlow id="c{n}" sourceRef="g" targetRef="e"><bpmn:conditionExpression>'
+                    f'= amount &gt; {n}</bpmn:conditionExpression></bpmn:sequenceFlow>' for n in range(3)) +
+            '<bpmn:endEvent id="e"/>')
+    [(element, message)] = _refused(as_, _bpmn(body, ns=' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'))\
+        .items()
+    assert element == "p" and "Camunda 8 (Zeebe) model" in message and "3 FEEL condition(s)" in message
+
+
+def test_a_data_store_drawn_for_documentation_deploys_and_runs(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review">'
+            '<bpmn:dataOutputAssociation id="da"><bpmn:targetRef>ledger</bpmn:targetRef></bpmn:dataOutputAssociation>'
+            '</bpmn:userTask><bpmn:dataStoreReference id="ledger" name="Supplier ledger" dataStoreRef="store"/>')
+    response = as_["owner"].deploy(_bpmn(body, extra='<bpmn:dataStore id="store" name="Ledger"/>'))
+    assert response.status_code == 201, response.json
+    assert "drawn for documentation" in {w["element"]: w["message"] for w in response.json["warnings"]}["ledger"]
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert [t["element_id"] for t in instance["open_tasks"]] == ["review"]
+
+
+def test_a_spiffarena_key_value_store_is_refused_in_words(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "work", 1) + '<bpmn:scriptTask id="work">'
+            '<bpmn:dataInputAssociation id="da"><bpmn:sourceRef>kkv</bpmn:sourceRef></bpmn:dataInputAssociation>'
+            '<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:dataStoreReference id="kkv" name="settings" dataStoreRef="store" type="kkv"/>')
+    problems = _refused(as_, _bpmn(body, extra='<bpmn:dataStore id="store" name="KKVDataStore"/>'))
+    assert "SpiffArena kkv data store, which a10flow does not have" in problems["kkv"]
+
+
+DMN = ('<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+       'id="defs" name="d" namespace="x"><decision id="tier" name="Tier">{}</decision></definitions>')
+
+
+def test_a_decision_table_whose_inputs_have_no_ids_deploys(as_):
+    table = ('<decisionTable><input label="Spend"><inputExpression typeRef="number"><text>spend</text>'
+             '</inputExpression></input><output name="tier" typeRef="string"/><rule><inputEntry><text>&gt; 100'
+             '</text></inputEntry><outputEntry><text>"high"</text></outputEntry></rule></decisionTable>')
+    response = as_["owner"].deploy(("tier.dmn", DMN.format(table).encode()))
+    assert response.status_code == 201, response.json
+
+
+def test_a_decision_that_is_not_a_table_is_refused_saying_what_it_is(as_):
+    literal = '<literalExpression><text>spend * 2</text></literalExpression>'
+    problems = _refused(as_, ("tier.dmn", DMN.format(literal).encode()))
+    assert "decision 'Tier' is a literal expression, which a10flow does not evaluate" in problems["tier"]
+
+
+def test_broken_xml_is_refused_with_its_line_and_no_python(as_):
+    response = as_["owner"].deploy(("p.bpmn", HEAD.encode() + b"<bpmn:process></bpmn:definitions>"))
+    [detail] = response.json["error"]["details"]
+    assert detail["message"].startswith("not well-formed XML") and "line 2" in detail["message"]
+    assert "<string>" not in detail["message"]
+
+
+def test_a_decision_requirements_diagram_deploys_its_tables_and_says_what_it_left_out(as_):
+    table = ('<decisionTable><input label="Spend"><inputExpression typeRef="number"><text>spend</text>'
+             '</inputExpression></input><output name="tier" typeRef="string"/></decisionTable>')
+    both = DMN.format(table).replace('</definitions>', '<decision id="note" name="Note"><literalExpression>'
+                                     '<text>1</text></literalExpression></decision></definitions>')
+    response = as_["owner"].deploy(("tier.dmn", both.encode()))
+    assert response.status_code == 201, response.json
+    assert [d["key"] for d in response.json["decisions"]] == ["tier"]
+    assert "left out" in {w["element"]: w["message"] for w in response.json["warnings"]}["note"]

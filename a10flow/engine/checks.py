@@ -1,6 +1,6 @@
 """Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
-tell apart, messages nobody can send, calls that never end, Java service tasks. Each names the
-element and says what to change in the modeller."""
+tell apart, messages nobody can send, calls that never end, Java service tasks, data stores.
+Each names the element and says what to change in the modeller."""
 from .normalize import CAMUNDA_NS, NS
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
@@ -101,3 +101,31 @@ def camunda_service_problems(root):
                 f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
                 f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
                 f"(spiffworkflow:serviceTaskOperator) or a script task instead")
+
+
+def data_stores(root):
+    """(element, message, is_error) for each data store, taking out of ``root`` those drawn only
+    for documentation (a plain BPMN data store: the engine has nothing to read or write there).
+    SpiffArena's typed stores (``type="kkv"``, ``"json"``…) hold data its scripts rely on, which
+    a10flow does not have: refused."""
+    stores = {store.get("id"): store for store in root.iterfind("bpmn:dataStore", NS)}
+    references = list(root.iterfind(".//bpmn:dataStoreReference", NS))
+    drawn = set(stores)
+    for ref in references:
+        label = ref.get("name") or ref.get("id")
+        if ref.get("type"):
+            yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} data store, which "
+                                  f"a10flow does not have: keep what it holds in the instance data, or reach "
+                                  f"it through a service operator"), True
+            continue
+        drawn |= {ref.get("id")}
+        yield ref.get("id"), (f"data store {label!r} is drawn for documentation: a10flow does not read or write "
+                              f"it, and its data associations are left out of the run"), False
+        ref.getparent().remove(ref)
+    for tag in ("dataInputAssociation", "dataOutputAssociation"):
+        for assoc in list(root.iterfind(f".//bpmn:{tag}", NS)):
+            if {assoc.findtext(f"bpmn:{end}", "", NS).strip() for end in ("sourceRef", "targetRef")} & drawn:
+                assoc.getparent().remove(assoc)
+    for store in stores.values():
+        if not any(r.get("dataStoreRef") == store.get("id") and r.get("type") for r in references):
+            store.getparent().remove(store)

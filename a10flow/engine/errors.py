@@ -1,4 +1,9 @@
-"""How the engine fails: an EngineError naming the BPMN element at fault."""
+"""How the engine fails: an EngineError naming the BPMN element at fault, and saying why in words."""
+import ast
+import builtins
+import re
+
+from . import dialects
 
 
 class EngineError(Exception):
@@ -15,20 +20,78 @@ def element(task):
     return getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
 
 
-def explained(exc):
-    """The exception's message with its cause, which Spiff often wraps out of sight ("Error evaluating
-    expression 'x'." hides that x is not set)."""
-    message = " ".join(str(exc).replace(". .", ".").split())
+# What SpiffWorkflow says before the cause: "Error evaluating expression 'x > 1'." and, for a
+# script, "NameError:name 'x' is not defined." (the type glued to the message).
+_EXPRESSION = re.compile(r"^Error evaluating expression (?P<expr>'.*?')\.?\s*(?P<rest>.*)$", re.S)
+_TYPED = re.compile(r"^(?P<type>[A-Z]\w*(Error|Exception)):\s*(?P<text>.*)$", re.S)
+_NOTES = {"Error occurred in the Pre-Script": "pre-script", "Error occurred in the Post-Script": "post-script"}
+
+
+def _innermost(exc):
     cause = exc.__cause__ or exc.__context__
     while cause is not None and (cause.__cause__ or cause.__context__) is not None:
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, NameError) and getattr(cause, "name", None):
-        why = f"the variable {cause.name!r} is not set"
-    elif cause is not None and str(cause) and str(cause) not in message:
-        why = f"{type(cause).__name__}: {cause}"
-    else:
-        return message
-    return f"{message} ({why})" if message else why
+    return cause
+
+
+def why(exc):
+    """One failure of BPMN Python, in a modeller's words (no exception names)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, NameError) or text.startswith("name '"):
+        name = getattr(exc, "name", None) or (re.findall(r"name '([^']+)'", text) or ["?"])[0]
+        return dialects.unknown_name(name)
+    if isinstance(exc, SyntaxError):   # RestrictedPython's carry its findings as a tuple
+        found = exc.args[0] if exc.args else exc.msg or text
+        if isinstance(found, str) and found.startswith("("):   # the tuple, as text, from a worker
+            try:
+                found = ast.literal_eval(found)
+            except (ValueError, SyntaxError):
+                pass
+        while isinstance(found, tuple) and found:
+            found = found[0]
+        return "it is not valid Python (" + re.sub(r"^Line \d+: \w+: ", "", str(found)) + ")"
+    if isinstance(exc, ArithmeticError):
+        return text
+    if isinstance(exc, (TypeError, ValueError)):
+        return f"a value does not fit: {text}".replace("'NoneType'", "an empty value").replace("NoneType", "None")
+    if isinstance(exc, KeyError):
+        return f"the data has no entry {text.strip(chr(34))}"   # the key's repr, quoted again by a worker
+    if isinstance(exc, IndexError):
+        return f"a list is shorter than the code expects ({text})"
+    if isinstance(exc, AttributeError):
+        return text.replace("'NoneType' object", "an empty value")
+    return text.replace("'NoneType'", "an empty value")
+
+
+def explained(exc):
+    """What failed and why, in a modeller's words: SpiffWorkflow wraps the cause ("Error evaluating
+    expression 'x'." hides that x is not set) and glues Python's exception names to it."""
+    message = " ".join(str(exc).replace(". .", ".").split()).strip(" .")
+    part = next((label for note, label in _NOTES.items() if note in message), "script")
+    for note in _NOTES:
+        message = message.replace(note, "").strip(" .")
+    cause = _innermost(exc)
+    if found := _EXPRESSION.match(message):
+        rest = found["rest"].strip(" .")
+        reason = why(cause) if cause is not None else rest or "it could not be evaluated"
+        extra = f" ({rest})" if cause is not None and rest else ""
+        return f"the expression {found['expr']} failed: {reason}{extra}"
+    if found := _TYPED.match(message):
+        text, hint = found["text"], ""
+        if " Did you mean" in text:
+            text, hint = text.split(" Did you mean", 1)
+            hint = " Did you mean" + hint
+        kind = getattr(builtins, found["type"], None)
+        made = kind(text.strip(" .")) if isinstance(kind, type) and issubclass(kind, Exception) else None
+        line = getattr(exc, "line_number", None)
+        where = f"the {part}" + (f", line {line}," if line else "")
+        return f"{where} failed: {why(made) if made is not None else text.strip(' .')}.{hint}".replace("..", ".")
+    if cause is not None and str(cause) and str(cause) not in message:
+        return f"{message}: {why(cause)}" if message else why(cause)
+    return why(exc) if isinstance(exc, _PYTHON_FAILURES) else message
+
+
+_PYTHON_FAILURES = (NameError, SyntaxError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
 
 
 def guard(action, task=None):

@@ -6,8 +6,8 @@ DMN expressions. Process owners upload it; it must not reach the service.
 - At run time: attribute access (``x.y`` and ``getattr``) refuses, besides ``_…``, the frame
   and code walks (``gi_frame``, ``f_back``, ``f_globals``…), ``format``/``format_map`` (whose
   fields walk attributes), and anything of a module; ``import`` gives only vetted parts of
-  datetime, math, decimal, re and json, never the modules themselves; shared objects cannot
-  be changed.
+  datetime, math, decimal, re, json, time (the service's clock) and random, never the modules
+  themselves; shared objects cannot be changed.
 - Bounded: a wall-clock budget per evaluation (a watchdog throws into code past it, and
   scripts cannot catch that), and ``*``, ``**``, ``<<`` and ``range`` that refuse to build
   anything huge. One long call inside C (a catastrophic regular expression, a huge str.join)
@@ -21,6 +21,7 @@ import functools
 import json as _json
 import math as _math
 import operator
+import random as _random
 import re as _re
 import ctypes
 import threading
@@ -136,9 +137,28 @@ MODULES = {
 }
 
 
+RANDOM = _namespace(_random.SystemRandom(), ["random", "randint", "randrange", "uniform", "choice", "choices",
+                                             "sample", "shuffle"])
+SLEEP = ("time.sleep() does not pause a10flow: a step never waits. Draw a timer event where the process "
+         "should wait")
+
+
+def time_module(now):
+    """What ``time`` gives BPMN Python (SpiffArena scripts use it without an import): the
+    service's clock, which tests move, and no sleep."""
+    def sleep(seconds):
+        raise SandboxError(SLEEP)
+    return SimpleNamespace(time=lambda: now.timestamp(), time_ns=lambda: int(now.timestamp() * 10**9), sleep=sleep)
+
+
 def _import(name, globals=None, locals=None, fromlist=(), level=0):
+    if not level and name == "time" and isinstance((globals or {}).get("time"), SimpleNamespace):
+        return globals["time"]   # the environment's clock (a10flow.engine.scripting)
+    if not level and name == "random":
+        return RANDOM
     if level or name not in MODULES:
-        raise SandboxError(f"import {name!r} is not allowed in BPMN Python (allowed: {', '.join(sorted(MODULES))})")
+        allowed = ", ".join(sorted([*MODULES, "random", "time"]))
+        raise SandboxError(f"import {name!r} is not allowed in BPMN Python (allowed: {allowed})")
     return MODULES[name]
 
 

@@ -66,7 +66,9 @@ class Environment(TaskDataEnvironment):
 
 def run_here(kind, source, data, external, now):
     """Run one piece of BPMN Python in this process: the worker's side of a10flow.engine.isolated."""
-    helpers = {**HELPERS, "now": lambda: now, **(external or {}), "variable": _variable(data)}
+    helpers = {**HELPERS, "now": lambda: now, **(external or {}), "variable": _variable(data),
+               "time": sandbox.time_module(now), "random": sandbox.RANDOM,
+               "get_current_task_data": lambda: dict(data)}   # as SpiffArena's scripts call it
     if kind == "eval":
         return sandbox.evaluate(source, {**helpers, **data})
     left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items()

@@ -17,12 +17,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .. import forms
-from . import checks, normalize, services, settings
+from . import checks, dialects, normalize, services, settings
 from .normalize import NS
 from .state import dump_spec
 
+# Comments go: the engine's parser takes a comment inside an element for one of its children.
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
-                           huge_tree=False, remove_blank_text=False)
+                           huge_tree=False, remove_blank_text=False, remove_comments=True)
 
 
 class DeployError(Exception):
@@ -76,6 +77,10 @@ def _detail(file, element, message):
     return {"file": file, "element": element, "message": message}
 
 
+# What a DMN decision may be instead of a table (DMN 1.3 boxed expressions).
+_NOT_TABLES = {"literalExpression": "a literal expression", "context": "a boxed context",
+               "invocation": "an invocation", "relation": "a relation", "list": "a list",
+               "functionDefinition": "a function definition"}
 _NO_DTD = "DOCTYPE and ENTITY declarations are not allowed in BPMN/DMN files"
 
 
@@ -88,7 +93,8 @@ def parse_xml(data, filename):
     except etree.XMLSyntaxError as exc:
         if "entit" in str(exc).lower():   # libxml2 stopped at entities it would not expand
             raise DeployError([_detail(filename, None, _NO_DTD)]) from None
-        raise DeployError([_detail(filename, None, f"not well-formed XML: {exc}")]) from None
+        why = re.sub(r"\s*\(<string>, line \d+\)$", "", str(exc))
+        raise DeployError([_detail(filename, None, f"not well-formed XML: {why}")]) from None
     # Judged on the parsed document, so no encoding (UTF-7, UTF-16) or position hides a DTD.
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
@@ -208,13 +214,21 @@ def parse_upload(files, forms_dir=None, resolve=None):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
         for found in (checks.reserved_ids, checks.camunda_service_problems):
             upload.problems.extend(_detail(name, element, message) for element, message in found(root))
-        for element, message, is_error in (*checks.unnamed_messages(root), *services.deploy_problems(root)):
+        for element, message, is_error in (*checks.unnamed_messages(root), *checks.data_stores(root),
+                                           *services.deploy_problems(root)):
             (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
         for node, message in settings.people_tasks(root, root):
             upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
         problems, warnings = normalize.normalize_bpmn(root)
         upload.problems.extend(_detail(name, e, m) for e, m in problems)
-        upload.warnings.extend(_detail(name, e, m) for e, m in warnings)
+        upload.warnings.extend(_detail(name, e, m) for e, m in (*warnings, *dialects.warnings(root)))
+        if zeebe := dialects.camunda8(root):   # said once, instead of once per FEEL expression
+            first = root.find("bpmn:process", NS)
+            said = _detail(name, None if first is None else first.get("id"), zeebe)
+            if len(upload.problems) > before:
+                upload.problems[before:] = [said]
+            else:
+                upload.warnings.append(said)
         processes = root.findall("bpmn:process", NS)
         for proc in processes:
             if problem := _key_problem(proc.get("id"), "process"):
@@ -267,7 +281,7 @@ def _add_dmn(upload, parser, name, root):
     diagram is split into one document per decision.
     """
     text, digest = upload.raw[name].decode("utf-8"), hashlib.sha256(upload.raw[name]).hexdigest()
-    decisions = []
+    decisions, skipped = [], []
     for decision in root.findall("{*}decision"):
         decision_id = decision.get("id")
         if problem := _key_problem(decision_id, "decision"):
@@ -277,8 +291,18 @@ def _add_dmn(upload, parser, name, root):
         for other in single.findall("{*}decision"):
             if other.get("id") != decision_id:
                 single.remove(other)
-        for number, table in enumerate(single.iterfind("{*}decision/{*}decisionTable")):
-            table.set("id", table.get("id") or f"{decision_id}_table{number}")
+        if decision.find("{*}decisionTable") is None:
+            kinds = sorted({etree.QName(c).localname for c in decision if etree.QName(c).localname in _NOT_TABLES})
+            skipped.append(_detail(name, decision_id, (
+                f"decision {decision.get('name') or decision_id!r} is "
+                f"{' and '.join(_NOT_TABLES[k] for k in kinds) or 'not a decision table'}, which a10flow does "
+                f"not evaluate, so it is left out: a10flow runs DMN decision tables (or write the logic as a "
+                f"script task)")))
+            continue
+        for tag in ("decisionTable", "input", "output", "rule", "inputEntry", "outputEntry"):
+            # DMN lets these go without an id; the engine looks them up by one.
+            for number, node in enumerate(single.iterfind(f"{{*}}decision//{{*}}{tag}")):
+                node.set("id", node.get("id") or f"{decision_id}_{tag}{number}")
         for entry in single.iterfind(".//{*}inputEntry/{*}text"):
             # Spiff glues input and test together ("change_typein (...)"): name the input.
             if re.match(r"^\s*(not\s+in|in|is)\b", entry.text or ""):
@@ -287,8 +311,8 @@ def _add_dmn(upload, parser, name, root):
             parser.add_dmn_xml(single, name)
             parser.dmn_parsers[decision_id].parse()
         except Exception as exc:  # the DMN parser raises raw errors on tables it cannot read
-            upload.problems.append(_detail(name, decision_id, f"the decision table cannot be read: "
-                                           f"{type(exc).__name__}: {exc}"))
+            upload.problems.append(_detail(name, decision_id, f"the decision table cannot be read ({exc}): "
+                                           f"check it opens in the DMN editor and uses DMN 1.3 decision tables"))
             continue
         if decision.find("{*}informationRequirement/{*}requiredDecision") is not None:
             upload.warnings.append(_detail(name, decision_id, "this decision requires other decisions; "
@@ -296,7 +320,9 @@ def _add_dmn(upload, parser, name, root):
                 "(one business rule task each) and keep their results in the instance data"))
         decisions.append(Decision(decision_id, decision.get("name") or decision_id, name, text, digest))
     if not decisions and not upload.problems:
-        upload.problems.append(_detail(name, None, "the DMN file has no decision"))
+        upload.problems.extend(skipped or [_detail(name, None, "the DMN file has no decision")])
+    else:
+        upload.warnings.extend(skipped)
     return decisions
 
 
@@ -318,11 +344,16 @@ def _add_to_parser(upload, add, root, name):
         add(root, name)
         return True
     except ValidationException as exc:
-        upload.problems.append(_detail(name, exc.id or None, _engine_message(exc)))
+        upload.problems.append(_detail(name, exc.id or _named_in(str(exc), root), _engine_message(exc)))
     except Exception as exc:  # the engine's parser raises raw errors on files it cannot read
-        upload.problems.append(_detail(name, None, f"the engine cannot read this file: "
-                                       f"{type(exc).__name__}: {exc}"))
+        upload.problems.append(_detail(name, _named_in(str(exc), root), f"the engine cannot read this file: {exc}"))
     return False
+
+
+def _named_in(message, root):
+    """The id of an element the engine's message names without saying it is one, or None."""
+    ids = {node.get("id") for node in root.iter("*") if node.get("id")}
+    return next((word for word in (w.rstrip(".:") for w in re.findall(r"[\w.:-]+", message)) if word in ids), None)
 
 
 def _engine_message(exc):

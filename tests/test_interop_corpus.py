@@ -1,0 +1,39 @@
+"""Every file of the interop corpus, diagrams people really bring from other tools, through the
+service: it deploys, or is refused in words that name the element and say what to change; what
+deploys starts without a 500 or a hang; an instance with nothing left to wait for is completed."""
+import pytest
+
+from conftest import fresh_app, speakers
+from interop_run import FILE_LEVEL, PYTHON_TALK, entries, run
+
+ENTRIES = entries()
+START_SECONDS = 10   # generous for a 2-core CI machine; a hang is stopped by the engine's own bound
+
+
+@pytest.fixture(scope="module")
+def as_(tmp_path_factory):
+    # One database for the whole corpus: a fresh one per file would cost minutes on PostgreSQL.
+    # Each file deploys new versions, and starts the versions it deployed.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for app in fresh_app(tmp_path_factory.mktemp("interop"), monkeypatch):
+            yield speakers(app)
+
+
+@pytest.mark.skipif(not ENTRIES, reason="../shared/corpus/interop is not beside the repository")
+@pytest.mark.parametrize("name, files", ENTRIES, ids=[name for name, _ in ENTRIES])
+def test_a_file_from_elsewhere_deploys_or_is_refused_in_words_and_runs_to_a_rest(as_, name, files):
+    outcome = run(as_, files)
+    assert outcome.deploy in (201, 422)
+    for detail in outcome.details:   # the problems, or the warnings of a deployed file
+        assert not PYTHON_TALK.search(detail["message"]), detail
+        assert detail["element"] or FILE_LEVEL.match(detail["message"]), detail
+    for start in outcome.starts:
+        assert start.http in (201, 422), start.body
+        assert start.seconds < START_SECONDS
+        if start.http == 422:
+            assert not PYTHON_TALK.search(str(start.body)), start.body
+            continue
+        if start.incident or start.status == "failed":
+            assert not PYTHON_TALK.search(start.body["error"]["message"]), start.body["error"]
+        elif not start.waits:
+            assert start.status == "completed" and start.completed_record, start

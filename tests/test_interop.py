@@ -222,3 +222,43 @@ def test_a_decision_requirements_diagram_deploys_its_tables_and_says_what_it_lef
     assert response.status_code == 201, response.json
     assert [d["key"] for d in response.json["decisions"]] == ["tier"]
     assert "left out" in {w["element"]: w["message"] for w in response.json["warnings"]}["note"]
+
+
+def test_a_quartz_cron_timer_is_refused_saying_what_to_write_instead(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "daily", 1) + '<bpmn:intermediateCatchEvent id="daily">'
+            '<bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>'
+            '</bpmn:intermediateCatchEvent>')
+    assert "is a Quartz cron expression" in _refused(as_, _bpmn(body))["daily"]
+
+
+def test_a_loop_that_never_waits_is_stopped_as_an_incident_not_a_hang(as_, monkeypatch):
+    from a10flow.engine import runner
+    monkeypatch.setattr(runner, "MAX_STEP_TASKS", 40)
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "count", 1) +
+            '<bpmn:scriptTask id="count" name="Count"><bpmn:script>n = variable("n", 0) + 1</bpmn:script>'
+            '</bpmn:scriptTask>' + _flow("count", "again", 2) + '<bpmn:exclusiveGateway id="again" default="back"/>'
+            '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="count"/>'
+            '<bpmn:sequenceFlow id="out" sourceRef="again" targetRef="e"><bpmn:conditionExpression>n &lt; 0'
+            '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:endEvent id="e"/>')
+    assert as_["owner"].deploy(_bpmn(body)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed"
+    assert "ran 40 tasks without waiting for a person, a timer or a message" in instance["error"]["message"]
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={}).status_code == 200
+
+
+def test_processes_that_come_to_call_each_other_are_refused_and_nesting_is_bounded(as_, monkeypatch):
+    # b is deployed first; a calls b; then a new b would call a: deploy follows the deployed a.
+    def calling(process, called):
+        return _bpmn('<bpmn:startEvent id="s"/>' + _flow("s", "call", 1) +
+                     (f'<bpmn:callActivity id="call" calledElement="{called}"/>' if called else
+                      '<bpmn:userTask id="call"/>'), process=process)
+    assert as_["owner"].deploy(calling("b", None)).status_code == 201
+    assert as_["owner"].deploy(calling("a", "b")).status_code == 201
+    assert "which calls back into" in _refused(as_, calling("b", "a"))["call"]
+    # Should anything get past deploy, the run stops at a depth (here 0: a's call of b is one too many).
+    from a10flow.engine import runner
+    monkeypatch.setattr(runner, "MAX_CALL_DEPTH", 0)
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "a"}).json
+    assert instance["status"] == "failed"
+    assert "processes call each other more than 0 deep" in instance["error"]["message"]

@@ -1,9 +1,8 @@
 """What models written for other engines use that a10flow runs differently or not at all:
 SpiffArena's script functions, Camunda 7's listeners and input/output mappings, Camunda 8
-(Zeebe, FEEL), Quartz cron timers. Deploy names each use, once, so a modeller knows before an
+(Zeebe, FEEL). Deploy names each use, once, so a modeller knows before an
 instance fails; a run-time failure over one of them says the same."""
 import ast
-import re
 
 from .normalize import NS
 from .sandbox import SLEEP
@@ -71,14 +70,6 @@ def warnings(root):
         for node in root.iterfind(f".//camunda:{tag}", NS):
             yield _owner(node), (f"Camunda's {what} (camunda:{tag}) is not run by a10flow: what it does must "
                                  f"be drawn as a script or service task")
-    for node in root.iterfind(".//bpmn:timeCycle", NS):
-        if _QUARTZ.match((node.text or "").strip()):
-            yield _owner(node), (f"timer cycle {node.text.strip()!r} is a Quartz cron expression, which a10flow "
-                                 f"does not read: write it as ISO 8601, e.g. R/2026-01-05T09:00:00Z/P1W")
-
-
-# Quartz cron: six or seven fields of digits, *, ?, /, -, commas, L, W, # and names.
-_QUARTZ = re.compile(r"^([0-9*?/,\-LW#A-Z]+\s+){5,6}[0-9*?/,\-LW#A-Z]+$", re.I)
 
 
 def camunda8(root):

@@ -158,6 +158,10 @@ def _retry_cycles(root, report):
             etree.SubElement(props, f"{{{SPIFF_NS}}}property", name="retryCycle", value=text.strip())
 
 
+# Quartz cron: six or seven fields of digits, *, ?, /, -, commas, L, W, # and day or month names.
+_QUARTZ = re.compile(r"^([0-9*?/,\-LW#A-Z]+\s+){5,6}[0-9*?/,\-LW#A-Z]+$", re.I)
+
+
 def timer_to_python(text, kind, warn=None):
     """Turn a timer definition into a Python expression Spiff can evaluate.
 
@@ -172,6 +176,9 @@ def timer_to_python(text, kind, warn=None):
         return repr(_zoned(text, warn))
     if kind == "timeCycle" and text.startswith("R") and "/" in text:
         return repr(_cycle(text, warn))
+    if _QUARTZ.match(text):
+        raise ExpressionError(f"{text!r} is a Quartz cron expression (Camunda's), which a10flow does not read: "
+                              f"write the cycle as ISO 8601, e.g. R/2026-01-05T09:00:00Z/P1W")
     if _ISO_LIKE.match(text):
         raise ExpressionError(f"{text!r} is not a valid ISO 8601 {kind}: write e.g. P3D, PT2H, "
                               f"2026-12-01T09:00:00Z or R/P1D")

@@ -5,8 +5,8 @@ dataclasses and dicts, never Spiff tasks, and errors as EngineError naming the
 BPMN element at fault.
 """
 import json
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import StartEventSplit
@@ -26,7 +26,7 @@ from ..models import EvidenceType
 from . import names, state, timers
 from .errors import EngineError, element, guard
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
-from .normalize import ExpressionError, retry_delays
+from .normalize import retry_delays
 from .scripting import not_json
 from .state import MAX_DEPTH
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
@@ -127,7 +127,14 @@ def advance(workflow, now, parked=()):
     armed = {t.task_id: t.due_at for t in timers.waiting_timers(workflow) if t.task_id in due}
     happenings = []
 
+    began, ran = time.monotonic(), 0
+
     def run(task):
+        nonlocal ran
+        ran += 1
+        if overrun := _overrun(task, ran, time.monotonic() - began):
+            _attempt(workflow, lambda: _raise(overrun), task, happenings, parked)
+            return
         if _attempt(workflow, task.run, task, happenings, parked):
             happenings.extend(_happened(task, workflow.script_engine.calls))
 
@@ -163,6 +170,31 @@ def advance(workflow, now, parked=()):
     else:
         timers.prune(workflow)
     return happenings
+
+
+# One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox);
+# these stop a process that never waits: a loop of engine tasks, processes calling each other.
+MAX_STEP_TASKS = 5_000     # engine tasks one step may run
+MAX_STEP_SECONDS = 30.0    # wall-clock seconds one step may take
+MAX_CALL_DEPTH = 25        # call activities and subprocesses inside each other
+
+
+def _overrun(task, ran, seconds):
+    """The EngineError that stops ``task`` from running when the step is past a bound, else None."""
+    if ran > MAX_STEP_TASKS or seconds > MAX_STEP_SECONDS:
+        done = f"{ran - 1} tasks" if ran > MAX_STEP_TASKS else f"{seconds:.0f} seconds"
+        why = (f"the process ran {done} without waiting for a person, a timer or a message, and was stopped "
+               f"here: a loop that never ends? Give the loop an exit, or a wait")
+    elif getattr(task.workflow, "depth", 0) > MAX_CALL_DEPTH:
+        why = (f"processes call each other more than {MAX_CALL_DEPTH} deep, and the run was stopped here: "
+               f"does a called process call back into its caller?")
+    else:
+        return None
+    return EngineError(*element(task), why, task.id)
+
+
+def _raise(exc):
+    raise exc
 
 
 def _attempt(workflow, action, task, happenings, parked, running=True, person=False):
@@ -287,7 +319,8 @@ def _happened(task, calls):
     return []  # timers are recorded by advance(), which knows when they were due
 
 
-def _task(workflow, task_id):
+def find_task(workflow, task_id):
+    """The engine task with id ``task_id`` (text), or an EngineError saying it is not there."""
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None:
         raise EngineError(None, None, f"task {task_id} is not part of this instance")
@@ -296,7 +329,7 @@ def _task(workflow, task_id):
 
 def complete(workflow, task_id, data, now, parked=()):
     """Complete a READY human task with submitted ``data`` and run on."""
-    task = _task(workflow, task_id)
+    task = find_task(workflow, task_id)
     if task.state != TaskState.READY:
         raise EngineError(*element(task), "the task is not waiting to be completed")
     task.data.update(data)
@@ -359,7 +392,7 @@ def _message_definition(task, message):
 def message_variable(workflow, task_id, message):
     """The variable the waiting task puts the message's data into (its ``messageVariable``), or
     None: then the data becomes instance data, field by field."""
-    return getattr(_message_definition(_task(workflow, task_id), message), "message_var", None)
+    return getattr(_message_definition(find_task(workflow, task_id), message), "message_var", None)
 
 
 def deliver(workflow, task_id, message, payload, now, parked=()):
@@ -368,7 +401,7 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     The task, not just the name, is the target: of several tasks waiting for the same
     message (one per customer, say), only the one it was meant for moves.
     """
-    task = _task(workflow, task_id)
+    task = find_task(workflow, task_id)
     definition = _message_definition(task, message)
     if getattr(definition, "message_var", None) is None:
         task.data.update(payload)   # no messageVariable in the BPMN: the payload becomes instance data
@@ -411,73 +444,3 @@ def data(workflow):
     if open_now:
         return dict(open_now[0].data)
     return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.task_tree.data)
-
-
-@dataclass
-class Assignment:
-    """Who a human task is offered to and when it is due, evaluated on its data."""
-    groups: list
-    users: list
-    assignee: str | None
-    due_at: datetime | None
-    external_party: str | None = None   # gets a link to the task by e-mail
-    link_days: int = 14
-    subject: str | None = None          # which case it is, shown after the task's name
-    contact: str | None = None          # the user the outside party is told to ask
-
-
-def assign(workflow, task, settings, now):
-    """Evaluate a task's deployed settings (see specs._task_settings) for one open task.
-
-    The lane is the candidate group unless candidateGroups says otherwise.
-    """
-    spiff_task = _task(workflow, task.id)
-
-    def evaluate(expression):
-        return guard(lambda: workflow.script_engine.evaluate(spiff_task, expression), spiff_task)
-
-    def listed(setting):
-        if not isinstance(setting, dict):
-            return list(setting or [])
-        result = evaluate(setting["expr"])
-        if result is None:
-            return []
-        if isinstance(result, (list, tuple)):
-            return [str(v) for v in result]
-        return [v.strip() for v in str(result).split(",") if v.strip()]
-
-    groups = listed(settings.get("candidate_groups")) or ([task.lane] if task.lane else [])
-    assignee = listed(settings.get("assignee"))
-    try:
-        due_at = _due(settings.get("due"), evaluate, now)
-    except EngineError:
-        raise
-    except Exception as exc:  # a due expression returning nonsense, or a bad ISO value
-        raise EngineError(task.element_id, task.name, f"due date: {exc}") from exc
-    party = evaluate(settings["external_party"]) if settings.get("external_party") else None
-    subject = evaluate(settings["subject"]) if settings.get("subject") else None
-    contact = evaluate(settings["contact"]) if settings.get("contact") else None
-    return Assignment(list(dict.fromkeys(groups)), list(dict.fromkeys(listed(settings.get("candidate_users")))),
-                      assignee[0] if assignee else None, due_at, str(party) if party else None,
-                      int(settings.get("link_days") or 14), str(subject) if subject not in (None, "") else None,
-                      str(contact) if contact else None)
-
-
-def _due(settings, evaluate, now):
-    if not settings:
-        return None
-    if "duration" in settings:
-        parsed = TimerEventDefinition.parse_iso_duration(settings["duration"])
-        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-    if "date" in settings:
-        return timers.utc(settings["date"])
-    value = evaluate(settings["expr"])
-    if isinstance(value, timedelta):
-        return now + value
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ExpressionError("the due date expression returned a date-time without a time zone")
-        return value.astimezone(timezone.utc)
-    if isinstance(value, str):
-        return _due({"duration": value} if value.startswith("P") else {"date": value}, None, now)
-    raise ExpressionError(f"the due date expression returned {type(value).__name__}")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock, evidence, forms, incidents, links, notify, tasks
 from ..evidence import canonical, personal
-from ..engine import runner
+from ..engine import assignment, runner
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
@@ -149,7 +149,7 @@ def _mirror(instance, workflow, by):
         if task.id in open_rows:
             continue
         settings = settings_of.get(task.element_id, {})
-        offer = runner.assign(workflow, task, settings, now)
+        offer = assignment.assign(workflow, task, settings, now)
         name = task.name or task.element_id
         row = HumanTask(id=task.id, instance_id=instance.id, element_id=task.element_id,
                         name=f"{name}: {offer.subject}"[:255] if offer.subject else name, lane=task.lane,

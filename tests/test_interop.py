@@ -262,3 +262,65 @@ def test_processes_that_come_to_call_each_other_are_refused_and_nesting_is_bound
     instance = as_["alice"].post("/api/v1/instances", json={"process": "a"}).json
     assert instance["status"] == "failed"
     assert "processes call each other more than 0 deep" in instance["error"]["message"]
+
+
+SIGNAL = '<bpmn:signal id="go" name="Go"/>'
+
+
+def test_a_signal_nothing_can_send_is_refused_and_one_the_process_throws_runs(as_):
+    wait = ('<bpmn:startEvent id="s"/>' + _flow("s", "wait", 1) + '<bpmn:intermediateCatchEvent id="wait">'
+            '<bpmn:signalEventDefinition signalRef="go"/></bpmn:intermediateCatchEvent>')
+    assert "nothing in this file throws the signal 'Go'" in _refused(as_, _bpmn(wait, extra=SIGNAL))["wait"]
+
+    both = ('<bpmn:startEvent id="s"/><bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/>' +
+            _flow("s", "split", 1) + _flow("split", "wait", 2) + _flow("split", "review", 3) +
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:signalEventDefinition signalRef="go"/>'
+            '</bpmn:intermediateCatchEvent><bpmn:userTask id="review"/>' + _flow("review", "send", 4) +
+            '<bpmn:intermediateThrowEvent id="send"><bpmn:signalEventDefinition signalRef="go"/>'
+            '</bpmn:intermediateThrowEvent>' + _flow("send", "join", 5) + _flow("wait", "join", 6) +
+            '<bpmn:endEvent id="e"/>' + _flow("join", "e", 7))
+    assert as_["owner"].deploy(_bpmn(both, extra=SIGNAL)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    [task] = instance["open_tasks"]
+    as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={})
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+def test_a_signal_start_beside_a_plain_start_deploys_with_a_warning(as_):
+    body = ('<bpmn:startEvent id="s"/><bpmn:startEvent id="on_go"><bpmn:signalEventDefinition signalRef="go"/>'
+            '</bpmn:startEvent>' + _flow("s", "review", 1) + _flow("on_go", "review", 2) + '<bpmn:userTask id="review"/>')
+    response = as_["owner"].deploy(_bpmn(body, extra=SIGNAL))
+    assert response.status_code == 201, response.json
+    assert "never fires" in {w["element"]: w["message"] for w in response.json["warnings"]}["on_go"]
+
+
+def test_a_task_with_several_outgoing_flows_splits_as_bpmn_says(as_):
+    # No conditions: every flow is taken (an implicit parallel split), as the MIWG A.4.0 exports draw it.
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "triage", 1) + '<bpmn:userTask id="triage"/>' +
+            _flow("triage", "legal", 2) + _flow("triage", "security", 3) +
+            '<bpmn:userTask id="legal"/><bpmn:userTask id="security"/>')
+    assert as_["owner"].deploy(_bpmn(body)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    [task] = instance["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
+    opened = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+    assert sorted(t["element_id"] for t in opened) == ["legal", "security"]
+
+
+def test_conditional_flows_out_of_a_task_take_each_whose_condition_holds(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "rate", 1) +
+            '<bpmn:scriptTask id="rate"><bpmn:script>tier = "high"</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="high" sourceRef="rate" targetRef="audit"><bpmn:conditionExpression>'
+            'tier == "high"</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="low" sourceRef="rate" targetRef="skip"><bpmn:conditionExpression>'
+            'tier == "low"</bpmn:conditionExpression></bpmn:sequenceFlow>' + _flow("rate", "file", 9) +
+            '<bpmn:userTask id="audit"/><bpmn:userTask id="skip"/><bpmn:userTask id="file"/>')
+    assert as_["owner"].deploy(_bpmn(body)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert sorted(t["element_id"] for t in instance["open_tasks"]) == ["audit", "file"]
+
+
+def test_a_boundary_event_that_catches_nothing_is_refused_by_name(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review"/>'
+            '<bpmn:boundaryEvent id="b" name="Late" attachedToRef="review"/>')
+    assert "boundary event 'Late' catches nothing" in _refused(as_, _bpmn(body))["b"]

@@ -129,3 +129,40 @@ def data_stores(root):
     for store in stores.values():
         if not any(r.get("dataStoreRef") == store.get("id") and r.get("type") for r in references):
             store.getparent().remove(store)
+
+
+def unsendable_signals(root):
+    """(element, message, is_error) for each element that catches a signal nothing in the file
+    throws: a10flow sends signals only from one process element to another, so an instance would
+    wait for it for ever (refused); on a boundary event, or a start event beside a plain one, the
+    process goes on without it (a warning)."""
+    names = {s.get("id"): s.get("name") or s.get("id") for s in root.iterfind("bpmn:signal", NS)}
+
+    def signal(node):
+        definition = node.find("bpmn:signalEventDefinition", NS)
+        return None if definition is None else names.get(definition.get("signalRef"), definition.get("signalRef"))
+
+    thrown = {signal(n) for tag in ("intermediateThrowEvent", "endEvent") for n in root.iterfind(f".//bpmn:{tag}", NS)}
+    for tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
+        for node in root.iterfind(f".//bpmn:{tag}", NS):
+            if node.find("bpmn:signalEventDefinition", NS) is None or signal(node) in thrown - {None}:
+                continue
+            why = (f"nothing in this file throws the signal {signal(node) or '(unnamed)'!r}, and a10flow does not "
+                   f"take signals from outside: throw it from another element of the process, or use a message")
+            plain_start = tag == "startEvent" and any(
+                not any(c.tag.endswith("EventDefinition") for c in s)
+                for s in node.getparent().iterfind("bpmn:startEvent", NS) if s is not node)
+            if tag == "boundaryEvent" or plain_start:
+                yield node.get("id"), why + " (until then it never fires)", False
+            else:
+                yield node.get("id"), why, True
+
+
+def untyped_boundary_events(root):
+    """(element, message) for each boundary event that says nothing about what it catches."""
+    for node in root.iterfind(".//bpmn:boundaryEvent", NS):
+        if not any(child.tag.endswith("EventDefinition") or child.tag.endswith("eventDefinitionRef")
+                   for child in node):
+            yield node.get("id"), (f"boundary event {node.get('name') or node.get('id')!r} catches nothing: give "
+                                   f"it a timer, message, error, signal or escalation definition in the modeller, "
+                                   f"or remove it")

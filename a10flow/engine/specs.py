@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .. import forms
-from . import checks, dialects, normalize, services, settings
+from . import checks, dialects, errors, implicit, normalize, services, settings
 from .normalize import NS
 from .state import dump_spec
 
@@ -212,13 +212,15 @@ def parse_upload(files, forms_dir=None, resolve=None):
         normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
         for dup in checks.duplicate_ids(root):
             upload.problems.append(_detail(name, dup, f"the id {dup!r} is used by more than one element"))
-        for found in (checks.reserved_ids, checks.camunda_service_problems):
+        for found in (checks.reserved_ids, checks.untyped_boundary_events, checks.camunda_service_problems):
             upload.problems.extend(_detail(name, element, message) for element, message in found(root))
-        for element, message, is_error in (*checks.unnamed_messages(root), *checks.data_stores(root),
+        for element, message, is_error in (*checks.unnamed_messages(root), *checks.unsendable_signals(root),
+                                           *checks.data_stores(root),
                                            *services.deploy_problems(root)):
             (upload.problems if is_error else upload.warnings).append(_detail(name, element, message))
         for node, message in settings.people_tasks(root, root):
             upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
+        implicit.split_outgoing(root)
         problems, warnings = normalize.normalize_bpmn(root)
         upload.problems.extend(_detail(name, e, m) for e, m in problems)
         upload.warnings.extend(_detail(name, e, m) for e, m in (*warnings, *dialects.warnings(root)))
@@ -346,8 +348,16 @@ def _add_to_parser(upload, add, root, name):
     except ValidationException as exc:
         upload.problems.append(_detail(name, exc.id or _named_in(str(exc), root), _engine_message(exc)))
     except Exception as exc:  # the engine's parser raises raw errors on files it cannot read
-        upload.problems.append(_detail(name, _named_in(str(exc), root), f"the engine cannot read this file: {exc}"))
+        upload.problems.append(_detail(name, _named_in(str(exc), root), f"the engine cannot read this file: "
+                                                                         f"{_unexpected(exc)}"))
     return False
+
+
+def _unexpected(exc):
+    """An engine failure deploy has no check for, without Python's names for it."""
+    if isinstance(exc, NotImplementedError) and exc.args:   # e.g. ("Unsupported Catch Event: %r", xml)
+        return f"{str(exc.args[0]).replace(': %r', '').replace('%r', '')} (a10flow does not run this kind of element)"
+    return errors.why(exc)
 
 
 def _named_in(message, root):
@@ -402,7 +412,8 @@ def _build(upload, parser, key, owner):
         upload.problems.append(_detail(exc.file_name or filename, exc.id or key, _engine_message(exc)))
         return None
     except Exception as exc:
-        upload.problems.append(_detail(filename, key, f"the engine cannot read this process: {exc}"))
+        upload.problems.append(_detail(filename, _named_in(str(exc), proc) or key,
+                                       f"the engine cannot read this process: {_unexpected(exc)}"))
         return None
 
     lanes = {}

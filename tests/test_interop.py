@@ -324,3 +324,32 @@ def test_a_boundary_event_that_catches_nothing_is_refused_by_name(as_):
     body = ('<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review"/>'
             '<bpmn:boundaryEvent id="b" name="Late" attachedToRef="review"/>')
     assert "boundary event 'Late' catches nothing" in _refused(as_, _bpmn(body))["b"]
+
+
+def test_a_camunda_generated_form_becomes_the_task_form(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review" name="Review">'
+            '<bpmn:extensionElements><camunda:formData>'
+            '<camunda:formField id="supplier" label="Supplier name" type="string">'
+            '<camunda:validation><camunda:constraint name="required"/><camunda:constraint name="maxlength" '
+            'config="80"/></camunda:validation></camunda:formField>'
+            '<camunda:formField id="seats" label="Seats" type="long" defaultValue="5"/>'
+            '<camunda:formField id="tier" label="Tier" type="enum" defaultValue="low">'
+            '<camunda:value id="low" name="Low risk"/><camunda:value id="high" name="High risk"/></camunda:formField>'
+            '<camunda:formField id="signed" label="Contract signed" type="boolean"/>'
+            '</camunda:formData></bpmn:extensionElements></bpmn:userTask>')
+    response = as_["owner"].deploy(_bpmn(body, ns=CAMUNDA))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    [task] = instance["open_tasks"]
+    form = as_["alice"].get(f"/api/v1/tasks/{task['id']}").json["form"]["schema"]
+    print("FORM", form)
+    assert form["required"] == ["supplier"]
+    assert form["properties"]["supplier"] == {"type": "string", "title": "Supplier name", "maxLength": 80}
+    assert form["properties"]["seats"] == {"type": "integer", "title": "Seats", "default": 5}
+    assert form["properties"]["tier"]["enum"] == ["low", "high"]
+    assert form["properties"]["signed"]["type"] == "boolean"
+    refused = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"seats": 2}})
+    assert refused.status_code == 422 and "supplier" in str(refused.json)
+    done = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete",
+                             json={"data": {"supplier": "Acme", "seats": 2, "tier": "high", "signed": True}})
+    assert done.status_code == 200, done.json

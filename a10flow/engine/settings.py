@@ -5,7 +5,7 @@ process; the form of each element that catches a message. Camunda attributes and
 properties, and SpiffArena properties, alike. Problems go to the upload (see specs._Upload).
 """
 from .normalize import CAMUNDA_NS, NS, ExpressionError
-from . import normalize
+from . import camunda_forms, normalize
 
 HUMAN_TASKS = ("userTask", "manualTask")
 # A receive task names who sends its message (a customer's contact, say) with the
@@ -140,6 +140,11 @@ def form_setting(upload, node, filename):
         schema_ref = schema_ref or form_key
     ref = schema_ref or form_key
     found = upload.form(ref or f"{element}.schema.json")
+    generated, problems = camunda_forms.schema(node)
+    for problem in problems:
+        upload.problem(filename, element, problem)
+    if generated is not None and not found and not ref:   # Camunda's generated form, as a JSON Schema one
+        return upload.add_form(f"{element}.camunda-form.json", generated)
     if found and found[1] is None:
         return None  # the form file exists but is broken: reported where it was read
     if schema_ref and not found:

@@ -167,6 +167,15 @@ class _Upload:
             self.problems.append(_detail(name, None, f"not a valid JSON Schema at {where}: {exc.message}"))
         return None
 
+    def add_form(self, name, schema):
+        """Take a form a10flow made from the diagram (Camunda's generated form) as if uploaded;
+        its name, or None when it is no valid form (the problem recorded)."""
+        checked = self._schema(name, json.dumps(schema))
+        if checked is None:
+            return None
+        self.forms[name] = checked
+        return name
+
     def form(self, ref):
         """(name, JSON Schema) for a task's form reference: uploaded, else from forms/; or None.
 

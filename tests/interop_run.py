@@ -14,7 +14,7 @@ PYTHON_TALK = re.compile(r"\b(\w+Error|\w+Exception|NotImplemented)\b|Traceback|
                          r"NoneType|Error evaluating expression")
 # Problems with a whole file rather than one of its elements.
 FILE_LEVEL = re.compile(r"^(the file|the DMN file|not well-formed XML|not valid JSON|not a valid JSON Schema|"
-                        r"DOCTYPE)")
+                        r"the form |DOCTYPE)")
 
 
 def entries():

@@ -1,7 +1,11 @@
 """Diagrams people bring from elsewhere: what SpiffWorkflow would run wrongly or for ever is
 refused at deploy in words a modeller can act on, and an instance that has nothing left to do
 is completed, end event or not."""
+import json
+
 import pytest
+
+from conftest import form
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
         '20100524/MODEL" id="d" targetNamespace="x">')
@@ -353,3 +357,30 @@ def test_a_camunda_generated_form_becomes_the_task_form(as_):
     done = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete",
                              json={"data": {"supplier": "Acme", "seats": 2, "tier": "high", "signed": True}})
     assert done.status_code == 200, done.json
+
+
+def test_a_spiffarena_multi_instance_whose_input_and_output_items_share_an_id_runs(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "each", 1) + '<bpmn:userTask id="each" name="Review">'
+            '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopDataInputRef>suppliers'
+            '</bpmn:loopDataInputRef><bpmn:loopDataOutputRef>suppliers</bpmn:loopDataOutputRef>'
+            '<bpmn:inputDataItem id="supplier" name="supplier"/><bpmn:outputDataItem id="supplier" name="supplier"/>'
+            '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>')
+    assert as_["owner"].deploy(_bpmn(body), form("s", suppliers={"type": "array"})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"suppliers": ["a", "b"]}}).json
+    assert [t["element_id"] for t in instance["open_tasks"]] == ["each"]
+
+
+def test_a_spiffarena_form_with_choices_from_task_data_is_refused_saying_what_to_write(as_):
+    schema = {"type": "object", "properties": {"currency": {"type": "string", "anyOf": [
+        "options_from_task_data_var:currencies"]}}}
+    body = '<bpmn:startEvent id="s"/>' + _flow("s", "pick", 1) + '<bpmn:userTask id="pick"/>'
+    response = as_["owner"].deploy(_bpmn(body), ("pick.schema.json", json.dumps(schema).encode()))
+    [detail] = response.json["error"]["details"]
+    assert "takes its choices from the task data (options_from_task_data_var:currencies)" in detail["message"]
+
+
+def test_the_other_side_of_a_collaboration_drawn_only_to_show_it_does_not_need_named_messages(as_):
+    theirs = ('<bpmn:process id="supplier_side" isExecutable="false"><bpmn:startEvent id="their_start">'
+              '<bpmn:messageEventDefinition/></bpmn:startEvent></bpmn:process>')
+    body = '<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review"/>'
+    assert as_["owner"].deploy(_bpmn(body, extra=theirs)).status_code == 201

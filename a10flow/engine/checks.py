@@ -13,19 +13,23 @@ _CATCHING = ("startEvent", "intermediateCatchEvent", "receiveTask", "boundaryEve
 
 def duplicate_ids(root):
     """Ids used twice among BPMN elements, or by a BPMN element and an extension element
-    (the engine looks elements up by id). Extensions may repeat ids among themselves."""
-    seen, extension_ids, dups = set(), set(), []
+    (the engine looks elements up by id). Extensions may repeat ids among themselves, and so may
+    multi-instance data items (SpiffArena names an item's input and output alike, and loops'
+    items after the variable they set: the engine reads them by role, never looks them up)."""
+    seen, extension_ids, item_ids, dups = set(), set(), set(), []
     for node in root.iter("*"):  # elements only, not comments
         node_id = node.get("id")
         if node_id is None:
             continue
-        if not node.tag.startswith(_ID_SPACES):
+        if node.tag.endswith(("}inputDataItem", "}outputDataItem")):
+            item_ids.add(node_id)
+        elif not node.tag.startswith(_ID_SPACES):
             extension_ids.add(node_id)
         elif node_id in seen and node_id not in dups:
             dups.append(node_id)
         else:
             seen.add(node_id)
-    return dups + sorted((seen & extension_ids) - set(dups))
+    return dups + sorted(((seen & extension_ids) | (seen & item_ids)) - set(dups))
 
 
 def reserved_ids(root):
@@ -38,6 +42,15 @@ def reserved_ids(root):
                                        f"'{node.get('id')}Event_1') in the modeller's properties panel")
 
 
+def _in_runnable(root, tag):
+    """The ``tag`` elements of the processes that can run: executable ones and those a call
+    activity calls (a pool drawn for the other side of a collaboration never runs)."""
+    called = {c.get("calledElement") for c in root.iterfind(".//bpmn:callActivity", NS)}
+    for process in root.iterfind("bpmn:process", NS):
+        if process.get("isExecutable", "true") == "true" or process.get("id") in called:   # as Spiff reads it
+            yield from process.iterfind(f".//bpmn:{tag}", NS)
+
+
 def unnamed_messages(root):
     """(element, message, is_error) for each element that catches a message with no name: nothing
     could be sent to it. Where the instance would wait for it for ever (a start or catch event, a
@@ -46,7 +59,7 @@ def unnamed_messages(root):
     A throw without a named message sends nothing and is left alone."""
     names = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
     for tag in _CATCHING:
-        for node in root.iterfind(f".//bpmn:{tag}", NS):
+        for node in _in_runnable(root, tag):
             definition = node.find("bpmn:messageEventDefinition", NS)
             if tag != "receiveTask" and definition is None:
                 continue
@@ -144,7 +157,7 @@ def unsendable_signals(root):
 
     thrown = {signal(n) for tag in ("intermediateThrowEvent", "endEvent") for n in root.iterfind(f".//bpmn:{tag}", NS)}
     for tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent"):
-        for node in root.iterfind(f".//bpmn:{tag}", NS):
+        for node in _in_runnable(root, tag):
             if node.find("bpmn:signalEventDefinition", NS) is None or signal(node) in thrown - {None}:
                 continue
             why = (f"nothing in this file throws the signal {signal(node) or '(unnamed)'!r}, and a10flow does not "

@@ -53,14 +53,18 @@ def why(exc):
     if isinstance(exc, ArithmeticError):
         return text
     if isinstance(exc, (TypeError, ValueError)):
-        return f"a value does not fit: {text}".replace("'NoneType'", "an empty value").replace("NoneType", "None")
+        return f"a value does not fit: {_no_none_type(text)}"
     if isinstance(exc, KeyError):
         return f"the data has no entry {text.strip(chr(34))}"   # the key's repr, quoted again by a worker
     if isinstance(exc, IndexError):
         return f"a list is shorter than the code expects ({text})"
-    if isinstance(exc, AttributeError):
-        return text.replace("'NoneType' object", "an empty value")
-    return text.replace("'NoneType'", "an empty value")
+    return _no_none_type(text)
+
+
+def _no_none_type(text):
+    """Python's name for an unset value, in words."""
+    return text.replace("'NoneType' object", "an empty value").replace("'NoneType'", "an empty value") \
+        .replace("NoneType", "None")
 
 
 def explained(exc):

@@ -153,7 +153,12 @@ class _Upload:
             schema = json.loads(data)
             if not isinstance(schema, dict):
                 raise jsonschema.SchemaError("a form must be a JSON object")
-            if problems := forms.deploy_problems(schema):
+            if found := re.search(r'options_from_task_data_var:(\w+)', json.dumps(schema)):
+                self.problems.append(_detail(name, None, (
+                    f"the form takes its choices from the task data ({found[0]}), as SpiffArena's forms do; "
+                    f"a10flow's forms list their choices: write them as an enum, or let a script check the "
+                    f"value against {found[1]}")))
+            elif problems := forms.deploy_problems(schema):
                 self.problems.extend(_detail(name, None, message) for message in problems)
             else:
                 jsonschema.validators.validator_for(schema).check_schema(schema)

@@ -384,3 +384,46 @@ def test_the_other_side_of_a_collaboration_drawn_only_to_show_it_does_not_need_n
               '<bpmn:messageEventDefinition/></bpmn:startEvent></bpmn:process>')
     body = '<bpmn:startEvent id="s"/>' + _flow("s", "review", 1) + '<bpmn:userTask id="review"/>'
     assert as_["owner"].deploy(_bpmn(body, extra=theirs)).status_code == 201
+
+
+def test_a_camunda_multi_instance_over_a_collection_runs_once_per_item(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "each", 1) + '<bpmn:userTask id="each" name="Review">'
+            '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${suppliers}" '
+            'camunda:elementVariable="supplier"/></bpmn:userTask>')
+    assert as_["owner"].deploy(_bpmn(body, ns=CAMUNDA), form("s", suppliers={"type": "array"})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"suppliers": ["a", "b"]}}).json
+    assert len(instance["open_tasks"]) == 2
+    for task in instance["open_tasks"]:
+        assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
+
+
+def test_juel_in_a_loop_cardinality_is_read_like_a_condition_and_refused_where_it_cannot_run(as_):
+    def loop(cardinality):
+        return _bpmn('<bpmn:startEvent id="s"/>' + _flow("s", "each", 1) + '<bpmn:userTask id="each">'
+                     f'<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{cardinality}'
+                     '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>')
+    assert as_["owner"].deploy(loop("${reviewers}"), form("s", reviewers={"type": "integer"})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"reviewers": 3}}).json
+    assert len(instance["open_tasks"]) == 3
+    assert "cannot run in a10flow" in _refused(as_, loop("${reviewers.size()}"))["each"]
+
+
+def test_juel_in_a_conditional_event_is_read_like_a_condition(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "when", 1) + '<bpmn:intermediateCatchEvent id="when">'
+            '<bpmn:conditionalEventDefinition><bpmn:condition>${ready}</bpmn:condition>'
+            '</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>' + _flow("when", "review", 2) +
+            '<bpmn:userTask id="review"/>')
+    assert as_["owner"].deploy(_bpmn(body), form("s", ready={"type": "boolean"})).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"ready": True}}).json
+    assert [t["element_id"] for t in instance["open_tasks"]] == ["review"]
+
+
+def test_a_refusal_names_the_element_by_its_name_as_well_as_its_id(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "again", 1) +
+            '<bpmn:callActivity id="again" name="Call myself" calledElement="p"/>')
+    [detail] = as_["owner"].deploy(_bpmn(body)).json["error"]["details"]
+    assert (detail["element"], detail["name"]) == ("again", "Call myself")
+    warned = as_["owner"].deploy(_bpmn('<bpmn:startEvent id="s"/>' + _flow("s", "late", 1) +
+                                       '<bpmn:receiveTask id="late" name="Wait for the invoice"/>')).json
+    assert {(w["element"], w["name"]) for w in warned["warnings"]} == {("late", "Wait for the invoice")}

@@ -19,7 +19,8 @@ def Id(**kwargs):   # noqa: N802 - reads like the marshmallow field it is
 
 class ErrorDetailSchema(Schema):
     field = fields.String(metadata={"description": "the request field at fault"})
-    element = fields.String(allow_none=True, metadata={"description": "the BPMN element at fault"})
+    element = fields.String(allow_none=True, metadata={"description": "the BPMN element at fault (its id)"})
+    name = fields.String(allow_none=True, metadata={"description": "the element's name, where it has one"})
     file = fields.String(allow_none=True, metadata={"description": "the uploaded file at fault"})
     message = fields.String()
 

@@ -21,6 +21,7 @@ class DeployedSchema(Schema):
 class ProblemSchema(Schema):
     file = fields.String(allow_none=True)
     element = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
     message = fields.String()
 
 

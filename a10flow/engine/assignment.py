@@ -24,7 +24,7 @@ class Assignment:
 
 
 def assign(workflow, task, settings, now):
-    """Evaluate a task's deployed settings (see specs._task_settings) for one open task.
+    """Evaluate a task's deployed settings (see settings.task_settings) for one open task.
 
     The lane is the candidate group unless candidateGroups says otherwise.
     """

@@ -2,10 +2,10 @@
 
 A human task's assignment, due date, form, link and page settings; the start form of a
 process; the form of each element that catches a message. Camunda attributes and
-properties, and SpiffArena properties, alike. Problems go to the upload (see specs._Upload).
+properties, and SpiffArena properties, alike. Problems go to the upload (see upload.Upload).
 """
 from .normalize import CAMUNDA_NS, NS, ExpressionError
-from . import camunda_forms, normalize
+from . import camunda, normalize
 
 HUMAN_TASKS = ("userTask", "manualTask")
 # A receive task names who sends its message (a customer's contact, say) with the
@@ -140,7 +140,7 @@ def form_setting(upload, node, filename):
         schema_ref = schema_ref or form_key
     ref = schema_ref or form_key
     found = upload.form(ref or f"{element}.schema.json")
-    generated, problems = camunda_forms.schema(node)
+    generated, problems = camunda.form_schema(node)
     for problem in problems:
         upload.problem(filename, element, problem)
     if generated is not None and not found and not ref:   # Camunda's generated form, as a JSON Schema one

@@ -1,7 +1,10 @@
-"""Camunda 7's generated task forms (``camunda:formData`` with ``camunda:formField``s), read as
-the JSON Schema form a10flow shows: the same fields, labels, types, choices, defaults and
-constraints. Without this the fields would be dropped and the task would take no data."""
-from .normalize import NS
+"""What Camunda 7 writes, read as a10flow runs it: generated task forms (``camunda:formData``)
+as JSON Schema forms, and multi-instance over ``camunda:collection`` with JUEL cardinalities and
+conditions as the engine's own loops. Without this the fields would be dropped, and the loops
+refused or failing at run time."""
+from lxml import etree
+
+from .normalize import BPMN_NS, CAMUNDA_NS, NS, ExpressionError, python_expression
 
 _TYPES = {"string": {"type": "string"}, "textarea": {"type": "string", "x-multiline": True},
           "long": {"type": "integer"}, "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
@@ -9,7 +12,7 @@ _TYPES = {"string": {"type": "string"}, "textarea": {"type": "string", "x-multil
 _CONSTRAINTS = {"minlength": "minLength", "maxlength": "maxLength", "min": "minimum", "max": "maximum"}
 
 
-def schema(node):
+def form_schema(node):
     """(JSON Schema, [problems]) for the element's generated form, or (None, []) if it has none."""
     fields = node.findall("bpmn:extensionElements/camunda:formData/camunda:formField", NS)
     if not fields:
@@ -55,3 +58,42 @@ def _typed(text, kind):
         except ValueError:
             return text   # the schema check reports a default of the wrong type
     return text
+
+
+def loops(root):
+    """Rewrite Camunda's multi-instance and conditional-event expressions in place; returns
+    ``(element, message)`` for each that cannot be read."""
+    problems = []
+    for loop in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
+        owner = loop.getparent().get("id")
+        collection = loop.attrib.pop(f"{{{CAMUNDA_NS}}}collection", None)
+        item = loop.attrib.pop(f"{{{CAMUNDA_NS}}}elementVariable", None)
+        # Beside a cardinality the collection is where each instance's item is gathered;
+        # alone it is what the loop runs over.
+        counted = loop.find("bpmn:loopCardinality", NS) is not None
+        role = "Output" if counted else "Input"
+        if collection and loop.find(f"bpmn:loopData{role}Ref", NS) is None:
+            name = collection.strip().removeprefix("${").removesuffix("}").strip()
+            if not name.isidentifier():
+                problems.append((owner, f"camunda:collection {collection!r} must name one variable (a list) "
+                                        f"for a10flow: compute the list in a script task before the loop"))
+                continue
+            ref = etree.Element(f"{{{BPMN_NS}}}loopData{role}Ref")
+            ref.text = name
+            loop.insert(int(counted), ref)
+            if item:
+                ref.addnext(etree.Element(f"{{{BPMN_NS}}}{role.lower()}DataItem", id=item, name=item))
+        for tag in ("loopCardinality", "completionCondition"):
+            _translate(loop.find(f"bpmn:{tag}", NS), owner, tag, problems)
+    for condition in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
+        _translate(condition, condition.getparent().getparent().get("id"), "condition", problems)
+    return problems
+
+
+def _translate(node, owner, what, problems):
+    if node is None or not (node.text or "").strip():
+        return
+    try:
+        node.text = python_expression(node.text)
+    except ExpressionError as exc:
+        problems.append((owner, f"{what} {node.text.strip()!r}: {exc}"))

@@ -101,13 +101,37 @@ def _days_ahead(context):
     return check
 
 
+def options(value):
+    """The choices a task's data holds for an ``x-options-from`` field, as ``(value, label)``:
+    plain values, or SpiffArena's ``{"value": …, "label": …}`` records."""
+    found = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and "value" in item:
+            found.append((item["value"], str(item.get("label", item["value"]))))
+        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            found.append((item, str(item)))
+    return found
+
+
+def _options_from(context):
+    """The ``x-options-from`` keyword: the value is one of the choices the task's data holds in the
+    variable it names (a list a script set before the task, as SpiffArena's forms do)."""
+    def check(validator, name, instance, schema):
+        allowed = [value for value, _ in options(context.get(name))]
+        if instance not in allowed:
+            yield jsonschema.ValidationError(f"choose one of {', '.join(map(str, allowed))}" if allowed else
+                                             f"there is nothing to choose from yet: the process has not set {name}")
+    return check
+
+
 @functools.cache
 def _linear(base):
     return validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
 
 def _validator(schema, context):
-    cls = validators.extend(_linear(validators.validator_for(schema)), {"x-days-ahead": _days_ahead(context)})
+    cls = validators.extend(_linear(validators.validator_for(schema)), {"x-days-ahead": _days_ahead(context),
+                                                                        "x-options-from": _options_from(context)})
     return cls(schema, format_checker=FORMATS, registry=Registry())
 
 

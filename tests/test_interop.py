@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import form
+from conftest import form, signed_in
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
         '20100524/MODEL" id="d" targetNamespace="x">')
@@ -370,14 +370,22 @@ def test_a_spiffarena_multi_instance_whose_input_and_output_items_share_an_id_ru
     assert [t["element_id"] for t in instance["open_tasks"]] == ["each"]
 
 
-def test_a_spiffarena_form_with_choices_from_task_data_is_refused_saying_what_to_write(as_):
-    schema = {"type": "object", "properties": {"currency": {"type": "string", "anyOf": [
-        "options_from_task_data_var:currencies"]}}}
-    body = '<bpmn:startEvent id="s"/>' + _flow("s", "pick", 1) + '<bpmn:userTask id="pick"/>'
-    response = as_["owner"].deploy(_bpmn(body), ("pick.schema.json", json.dumps(schema).encode()))
-    [detail] = response.json["error"]["details"]
-    assert "takes its choices from the task data (options_from_task_data_var:currencies)" in detail["message"]
-
+def test_a_spiffarena_form_takes_its_choices_from_the_task_data(app, as_):
+    schema = {"type": "object", "required": ["currency"], "properties": {"currency": {
+        "title": "Currency", "type": "string", "anyOf": ["options_from_task_data_var:currencies"]}}}
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "pick", 1) + '<bpmn:userTask id="pick" name="Pick">'
+            '<bpmn:extensionElements><spiffworkflow:preScript>currencies = [{"value": "EUR", "label": "Euro"}, '
+            '"GBP"]</spiffworkflow:preScript></bpmn:extensionElements></bpmn:userTask>')
+    spiff = ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+    response = as_["owner"].deploy(_bpmn(body, ns=spiff), ("pick.schema.json", json.dumps(schema).encode()))
+    assert response.status_code == 201, response.json
+    [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
+    refused = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"currency": "USD"}})
+    assert refused.status_code == 422 and "choose one of EUR, GBP" in str(refused.json)
+    page = signed_in(app, "alice").get(f"/tasks/{task['id']}").text
+    assert '<option value="EUR"' in page and '<option value="GBP"' in page
+    done = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"currency": "EUR"}})
+    assert done.status_code == 200, done.json
 
 def test_the_other_side_of_a_collaboration_drawn_only_to_show_it_does_not_need_named_messages(as_):
     theirs = ('<bpmn:process id="supplier_side" isExecutable="false"><bpmn:startEvent id="their_start">'

@@ -52,7 +52,7 @@ def why(exc):
         return "it is not valid Python (" + re.sub(r"^Line \d+: \w+: ", "", str(found)) + ")"
     if isinstance(exc, ArithmeticError):
         return text
-    if isinstance(exc, (TypeError, ValueError)):
+    if isinstance(exc, TypeError):
         return f"a value does not fit: {_no_none_type(text)}"
     if isinstance(exc, KeyError):
         return f"the data has no entry {text.strip(chr(34))}"   # the key's repr, quoted again by a worker

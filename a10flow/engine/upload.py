@@ -112,12 +112,8 @@ class Upload:
             schema = json.loads(data)
             if not isinstance(schema, dict):
                 raise jsonschema.SchemaError("a form must be a JSON object")
-            if found := re.search(r'options_from_task_data_var:(\w+)', json.dumps(schema)):
-                self.problems.append(detail(name, None, (
-                    f"the form takes its choices from the task data ({found[0]}), as SpiffArena's forms do; "
-                    f"a10flow's forms list their choices: write them as an enum, or let a script check the "
-                    f"value against {found[1]}")))
-            elif problems := forms.deploy_problems(schema):
+            _read_spiffarena_options(schema)
+            if problems := forms.deploy_problems(schema):
                 self.problems.extend(detail(name, None, message) for message in problems)
             else:
                 jsonschema.validators.validator_for(schema).check_schema(schema)
@@ -172,3 +168,22 @@ def key_problem(key, kind):
         return (f"the {kind} id {key!r} may hold only letters, digits, '_', '-' and '.', starting with a "
                 "letter or '_' (at most 255 characters)")
     return None
+
+
+_SPIFF_OPTIONS = re.compile(r"^options_from_task_data_var:(\w+)$")
+
+
+def _read_spiffarena_options(node):
+    """SpiffArena's choices from task data (``"anyOf": ["options_from_task_data_var:name"]``, which
+    is no JSON Schema) become a10flow's ``"x-options-from": "name"``, in place."""
+    if isinstance(node, dict):
+        listed = node.get("anyOf")
+        if isinstance(listed, list) and len(listed) == 1 and isinstance(listed[0], str) \
+                and (found := _SPIFF_OPTIONS.match(listed[0])):
+            del node["anyOf"]
+            node["x-options-from"] = found[1]
+        for value in node.values():
+            _read_spiffarena_options(value)
+    elif isinstance(node, list):
+        for value in node:
+            _read_spiffarena_options(value)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .. import clock
+from .. import clock, forms
 from ..evidence import canonical
 from ..errors import Invalid
 
@@ -45,6 +45,8 @@ def _kind(schema):
         return "fingerprint"
     if "enum" in schema:
         return "radio" if len(schema["enum"]) <= RADIO_MAX else "select"
+    if schema.get("x-options-from"):
+        return "select"
     if kind == "boolean":
         return "checkbox"
     if kind in ("number", "integer"):
@@ -98,7 +100,9 @@ def _object_fields(schema, data, prefix, scope):
         value = data.get(name) if isinstance(data, dict) else None
         f = Field(path=path, label=_label(name, sub), kind=_kind(sub), required=name in required,
                   help=sub.get("description"), value=value, error=scope.errors.get(path))
-        if f.kind in ("radio", "select"):
+        if f.kind in ("radio", "select") and sub.get("x-options-from"):   # the choices the task's data holds
+            f.choices = [value for value, _ in forms.options(scope.context.get(sub["x-options-from"]))]
+        elif f.kind in ("radio", "select"):
             f.choices = list(sub["enum"])
         elif f.kind == "choices":
             f.choices = list(sub["items"]["enum"])

@@ -10,7 +10,7 @@ from pathlib import Path
 INTEROP = Path(__file__).parents[1].parent / "shared" / "corpus" / "interop"
 
 # What a modeller cannot act on: a Python exception's name, an object's repr, the engine's own words.
-PYTHON_TALK = re.compile(r"\b(\w+Error|\w+Exception|NotImplemented)\b|Traceback|object at 0x|<string>|"
+PYTHON_TALK = re.compile(r"\b(\w+Error|\w+Exception|NotImplemented)\b|Traceback| at 0x[0-9a-f]+|<string>|"
                          r"NoneType|Error evaluating expression")
 # Problems with a whole file rather than one of its elements.
 FILE_LEVEL = re.compile(r"^(the file|the DMN file|not well-formed XML|not valid JSON|not a valid JSON Schema|"

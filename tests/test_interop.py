@@ -435,3 +435,14 @@ def test_a_refusal_names_the_element_by_its_name_as_well_as_its_id(as_):
     warned = as_["owner"].deploy(_bpmn('<bpmn:startEvent id="s"/>' + _flow("s", "late", 1) +
                                        '<bpmn:receiveTask id="late" name="Wait for the invoice"/>')).json
     assert {(w["element"], w["name"]) for w in warned["warnings"]} == {("late", "Wait for the invoice")}
+
+
+@pytest.mark.parametrize("body, says", [
+    ('<bpmn:userTask id="review"/>', "the process has no start event: draw one where it begins"),
+    ('<bpmn:startEvent id="s"/>' + _flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g"/>' + _flow("g", "a", 2) +
+     _flow("g", "b", 3) + '<bpmn:userTask id="a"/><bpmn:userTask id="b"/>',
+     "a flow out of this exclusive gateway has neither a condition nor is it the default"),
+], ids=["no-start-event", "gateway-flow-without-condition"])
+def test_what_the_engine_refuses_is_said_in_a_modellers_words(as_, body, says):
+    problems = _refused(as_, _bpmn(body))
+    assert any(says in message for message in problems.values()), problems

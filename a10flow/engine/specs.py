@@ -144,8 +144,35 @@ def _named_in(message, root):
     return next((word for word in (w.rstrip(".:") for w in re.findall(r"[\w.:-]+", message)) if word in ids), None)
 
 
+# What SpiffWorkflow's parser says, in the words a modeller acts on.
+_SPIFF_SAYS = [
+    (r"^No start event found", "the process has no start event: draw one where it begins"),
+    (r"^A SubWorkflow Must contain an End event", "the subprocess has no end event: draw one where it finishes"),
+    (r"^Non-default exclusive outgoing sequence flow without condition",
+     "a flow out of this exclusive gateway has neither a condition nor is it the default: give it a condition "
+     "(or make it the gateway's default flow)"),
+    (r"^A multiinstance task must specify exactly one of",
+     "the multi-instance task gives both a loop cardinality and an input collection: keep one"),
+    (r"^A multiinstance task must specify",
+     "the multi-instance task says neither how many times it runs (loop cardinality) nor over which list "
+     "(input collection): set one in the modeller's properties panel"),
+    (r"^A Service Task must have an operator",
+     "the service task names no operator: choose an a10flow operator (notify, escalate, record) in the "
+     "element template, or make it a script task"),
+    (r"^Cannot resolve data(Input|Output)Association",
+     "a data association of this element leads to no data object or data store the engine can find: draw "
+     "the data object (or its reference) inside the process or subprocess that uses it"),
+    (r"^No DMN Diagram available with id \"None\"",
+     "the business rule task names no decision: choose the decision table it evaluates"),
+]
+
+
 def _engine_message(exc):
     message = str(exc).rstrip(". ")
+    for pattern, words in _SPIFF_SAYS:
+        if re.match(pattern, message):
+            message = words
+            break
     if exc.name and exc.name not in message:
         message += f" (element {exc.name!r})"
     return message

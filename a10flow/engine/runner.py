@@ -6,7 +6,7 @@ BPMN element at fault.
 """
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import StartEventSplit
@@ -14,8 +14,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -23,8 +21,9 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 from SpiffWorkflow.util.task import TaskState
 
 from ..models import EvidenceType
-from . import names, state, timers
+from . import names, observed, state, timers
 from .errors import EngineError, element, guard
+from .observed import Happening
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
 from .normalize import retry_delays
 from .scripting import not_json
@@ -39,15 +38,6 @@ class OpenTask:
     name: str
     lane: str | None
     data: dict
-
-
-@dataclass
-class Happening:
-    """Something the engine did that the evidence must show."""
-    type: str
-    element_id: str | None
-    element_name: str | None
-    data: dict = field(default_factory=dict)
 
 
 def start(specs, data, now, start_event=None):
@@ -135,8 +125,9 @@ def advance(workflow, now, parked=()):
         if overrun := _overrun(task, ran, time.monotonic() - began):
             _attempt(workflow, lambda: _raise(overrun), task, happenings, parked)
             return
+        kept = observed.before(task)
         if _attempt(workflow, task.run, task, happenings, parked):
-            happenings.extend(_happened(task, workflow.script_engine.calls))
+            happenings.extend(observed.after(task, kept, workflow.script_engine.calls))
 
     def ready(wf):
         return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
@@ -299,24 +290,6 @@ def waits_at(workflow, task_id):
         return stopped_at(workflow, task_id) is not None
     except EngineError:
         return False
-
-
-def _happened(task, calls):
-    element_id, name = element(task)
-    spec = task.task_spec
-    if isinstance(spec, (ExclusiveGateway, InclusiveGateway)):
-        taken = [element(c)[0] for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY,
-                                                                          TaskState.CANCELLED)]
-        return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {"to": taken})]
-    if isinstance(spec, BusinessRuleTask):
-        return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name)]
-    if isinstance(spec, ScriptTask):
-        return [Happening(EvidenceType.SCRIPT_RUN, element_id, name)]
-    if isinstance(spec, ServiceTask):
-        call = calls.pop()  # the one call_service just made for this task
-        return [Happening(EvidenceType.SERVICE_RUN, element_id, name,
-                          {"operator": call.operator, "params": call.params})]
-    return []  # timers are recorded by advance(), which knows when they were due
 
 
 def find_task(workflow, task_id):

@@ -1,0 +1,76 @@
+"""An auditor samples the records of steps no person took and asks what was decided, on which
+facts, under which rule, and what changed: the records answer without the diagram at hand."""
+from conftest import form
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
+        '20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">'
+        '<bpmn:process id="p" isExecutable="true">')
+TIER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="t" name="t" namespace="x">
+  <decision id="tier" name="Risk tier"><decisionTable id="tier_table" hitPolicy="UNIQUE">
+    <input id="in_spend" label="Annual spend"><inputExpression id="e1" typeRef="number"><text>spend</text>
+    </inputExpression></input>
+    <output id="out_tier" name="tier" typeRef="string"/>
+    <rule id="small"><description>Below the tender threshold</description><inputEntry id="i1"><text>&lt; 10000</text>
+      </inputEntry><outputEntry id="o1"><text>"low"</text></outputEntry></rule>
+    <rule id="large"><description>Tendered spend</description><inputEntry id="i2"><text>&gt;= 10000</text>
+      </inputEntry><outputEntry id="o2"><text>"high"</text></outputEntry></rule>
+  </decisionTable></decision>
+</definitions>"""
+
+
+def _flow(a, b, n):
+    return f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
+
+
+def _records(as_, body, data, *extra):
+    xml = (HEAD + body + '</bpmn:process></bpmn:definitions>').encode()
+    assert as_["owner"].deploy(("p.bpmn", xml), *extra).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": data}).json
+    return as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+
+
+def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "rate", 1) +
+            '<bpmn:businessRuleTask id="rate" name="Rate the risk" camunda:decisionRef="tier"/>' +
+            _flow("rate", "e", 2) + '<bpmn:endEvent id="e"/>')
+    chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", TIER), form("s", spend={"type": "integer"}))
+    [record] = [r for r in chain if r["type"] == "decision.evaluated"]
+    assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE"}
+    assert record["data"]["inputs"] == {"Annual spend": 25000}
+    assert record["data"]["rules"] == [{"row": 2, "id": "large", "annotation": "Tendered spend"}]
+    assert record["data"]["changes"]["added"] == {"tier": "high"}
+
+
+def test_a_script_record_says_what_it_changed_from_what_to_what(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "adjust", 1) + '<bpmn:scriptTask id="adjust" name="Adjust">'
+            '<bpmn:script>review_months = 12\nspend = spend * 2\ndel note</bpmn:script></bpmn:scriptTask>' +
+            _flow("adjust", "e", 2) + '<bpmn:endEvent id="e"/>')
+    chain = _records(as_, body, {"spend": 100, "note": "draft"},
+                     form("s", spend={"type": "integer"}, note={"type": "string"}))
+    [record] = [r for r in chain if r["type"] == "script.run"]
+    assert record["data"]["changes"] == {"added": {"review_months": 12},
+                                         "changed": {"spend": {"from": 100, "to": 200}}, "removed": ["note"]}
+
+
+def test_a_script_that_copies_a_personal_value_keeps_it_concealed_in_its_record(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "copy", 1) + '<bpmn:scriptTask id="copy">'
+            '<bpmn:script>contact_copy = contact</bpmn:script></bpmn:scriptTask>' + _flow("copy", "e", 2) +
+            '<bpmn:endEvent id="e"/>')
+    chain = _records(as_, body, {"contact": "ada@supplier.example"},
+                     form("s", contact={"type": "string", "x-pii": True}))
+    [record] = [r for r in chain if r["type"] == "script.run"]
+    assert "ada@supplier.example" not in str(record["data"])
+    assert "pii_sha256" in record["data"]["changes"]["added"]["contact_copy"]
+
+
+def test_a_default_flow_into_a_task_with_a_boundary_event_is_recorded_by_its_element(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="f3"/>' +
+            '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression>False'
+            '</bpmn:conditionExpression></bpmn:sequenceFlow>' + _flow("g", "review", 3) +
+            '<bpmn:userTask id="review"/><bpmn:boundaryEvent id="late" attachedToRef="review">'
+            '<bpmn:timerEventDefinition><bpmn:timeDuration>P3D</bpmn:timeDuration></bpmn:timerEventDefinition>'
+            '</bpmn:boundaryEvent><bpmn:endEvent id="e"/>')
+    chain = _records(as_, body, {})
+    [record] = [r for r in chain if r["type"] == "gateway.path_taken"]
+    assert record["data"]["to"] == ["review"]

@@ -90,10 +90,6 @@ def explained(exc):
         line = getattr(exc, "line_number", None)
         where = f"the {part}" + (f", line {line}," if line else "")
         return f"{where} failed: {why(made) if made is not None else text.strip(' .')}.{hint}".replace("..", ".")
-    kind = getattr(builtins, getattr(exc, "error_type", ""), None)   # what Spiff caught, named only
-    if isinstance(kind, type) and issubclass(kind, _PYTHON_FAILURES) and cause is None:
-        first, _, rest = message.partition(". ")
-        return f"{why(kind(first.strip(chr(39)) if kind is KeyError else first))}" + (f" ({rest})" if rest else "")
     if isinstance(cause, _PYTHON_FAILURES) and str(cause) in message:   # Spiff put the cause first
         rest = message.replace(str(cause), "", 1).strip(" .")
         return why(cause) + (f" ({rest})" if rest else "")

@@ -74,3 +74,12 @@ def test_a_default_flow_into_a_task_with_a_boundary_event_is_recorded_by_its_ele
     chain = _records(as_, body, {})
     [record] = [r for r in chain if r["type"] == "gateway.path_taken"]
     assert record["data"]["to"] == ["review"]
+
+
+def test_every_record_type_the_service_writes_is_specified_for_whoever_writes_another_verifier():
+    from pathlib import Path
+
+    from a10flow.models import EvidenceType
+    document = (Path(__file__).parents[1] / "a10flow" / "evidence" / "EVIDENCE_FORMAT.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`") for line in document.splitlines() if line.startswith("| `")}
+    assert {t.value for t in EvidenceType} <= rows

@@ -57,4 +57,5 @@ def test_a_deployed_corpus_file_runs(as_):
     assert as_["alice"].get(f"/api/v1/instances/{started['id']}").json["status"] == "completed"
     chain = as_["auditor"].get(f"/api/v1/instances/{started['id']}/evidence").json["items"]
     [path] = [r for r in chain if r["type"] == "gateway.path_taken"]
-    assert path["data"] == {"to": ["MessageEnd_TestID"]}  # ${continue == true} with continue unset
+    assert path["data"]["to"] == ["MessageEnd_TestID"]  # ${continue == true} with continue unset
+    assert path["data"]["flows"] == [{"id": "SequenceFlow_1pv5pmd", "name": "no", "to": "MessageEnd_TestID"}]

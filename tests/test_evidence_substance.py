@@ -83,3 +83,16 @@ def test_every_record_type_the_service_writes_is_specified_for_whoever_writes_an
     document = (Path(__file__).parents[1] / "a10flow" / "evidence" / "EVIDENCE_FORMAT.md").read_text()
     rows = {line.split("|")[1].strip().strip("`") for line in document.splitlines() if line.startswith("| `")}
     assert {t.value for t in EvidenceType} <= rows
+
+
+def test_a_gateway_record_names_the_flow_taken_and_where_it_leads(as_):
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="low"/>'
+            '<bpmn:sequenceFlow id="high" name="High risk" sourceRef="g" targetRef="assess">'
+            '<bpmn:conditionExpression>spend &gt; 10000</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="low" name="Low risk" sourceRef="g" targetRef="e"/>'
+            '<bpmn:userTask id="assess"/><bpmn:endEvent id="e"/>')
+    for spend, flow in ((25000, {"id": "high", "name": "High risk", "to": "assess"}),
+                        (500, {"id": "low", "name": "Low risk", "to": "e"})):
+        chain = _records(as_, body, {"spend": spend}, form("s", spend={"type": "integer"}))
+        [record] = [r for r in chain if r["type"] == "gateway.path_taken"]
+        assert record["data"]["flows"] == [flow]

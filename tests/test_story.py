@@ -41,7 +41,8 @@ def test_purchase_runs_from_start_to_evidence(as_, purchase):
         "instance.started", "task.completed", "gateway.path_taken", "task.claimed",
         "task.completed", "script.run", "instance.completed"]
     gateway = chain[2]
-    assert gateway["element"] == {"id": "expensive", "name": "Expensive?"} and gateway["data"] == {"to": ["approve"]}
+    assert gateway["element"] == {"id": "expensive", "name": "Expensive?"} and gateway["data"] == {
+        "to": ["approve"], "flows": [{"id": "costly", "name": "over 1000", "to": "approve"}]}
     completed = chain[1]
     assert completed["actor"]["name"] == "alice"
     assert completed["data"]["submitted"]["amount"] == 2500
@@ -64,7 +65,7 @@ def test_cheap_purchase_skips_approval(as_, purchase):
     final = as_["bob"].get(f"/api/v1/instances/{instance['id']}").json
     assert final["status"] == "completed"
     chain = as_["owner"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
-    assert chain[2]["data"] == {"to": ["record"]}
+    assert chain[2]["data"] == {"to": ["record"], "flows": [{"id": "cheap", "name": None, "to": "record"}]}
     # No floats in hashed content: 12.5 is recorded as the string "12.5".
     assert chain[1]["data"]["submitted"]["amount"] == "12.5"
     assert json.loads(json.dumps(chain))  # plain JSON throughout

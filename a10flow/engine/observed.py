@@ -39,7 +39,10 @@ def after(task, kept, calls):
     spec = task.task_spec
     if isinstance(spec, (ExclusiveGateway, InclusiveGateway)):
         taken = [c for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.CANCELLED)]
-        return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {"to": [_target(c) for c in taken]})]
+        flows = (getattr(spec, "extensions", None) or {}).get("flows", {})   # put there at deploy
+        targets = [_target(c) for c in taken]
+        return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {
+            "to": targets, "flows": [flows[t] | {"to": t} for t in targets if t in flows]})]
     changes = changed(kept.get("data", {}), task.data)
     if isinstance(spec, BusinessRuleTask):
         return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name, kept["decision"] | {"changes": changes})]

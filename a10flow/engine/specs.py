@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from . import camunda, checks, decisions, dialects, errors, implicit, normalize, services, settings
@@ -222,10 +224,17 @@ def _build(upload, parser, key, owner):
         return None
 
     lanes = {}
+    flows = {}   # gateway id -> {target element id: the flow's id and name}: the engine keeps neither
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for flow in proc_node.iterfind(".//bpmn:sequenceFlow", NS):
+            flows.setdefault(flow.get("sourceRef"), {})[flow.get("targetRef")] = {
+                "id": flow.get("id"), "name": flow.get("name")}
     for s in [spec, *subprocess_specs.values()]:
         for ts in s.task_specs.values():
             if getattr(ts, "bpmn_id", None):
                 lanes[ts.bpmn_id] = ts.lane
+            if isinstance(ts, (ExclusiveGateway, InclusiveGateway)) and hasattr(ts, "extensions"):
+                ts.extensions["flows"] = flows.get(ts.bpmn_id, {})   # for its gateway.path_taken record
     tasks, forms, messages = {}, {}, {}
     called_files = {owner[k][0] for k in subprocess_specs if k in owner}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:

@@ -3,13 +3,12 @@ against the service on a real HTTP port. Each person gets a browser context of t
 nobody shares a cookie. Screenshots of each page go to tests/artifacts/, checked by axe-core."""
 import os
 import re
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
@@ -19,16 +18,17 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 
 @pytest.fixture
 def server(app):
-    """The app on a free loopback port, in a thread, for the browser to talk to."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    """The app on a free loopback port, served by waitress (as `a10flow serve` does) in a thread,
+    for the browser to talk to. Werkzeug's development server would leave a response's file
+    open whenever the browser drops a connection mid-response."""
+    http = create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = http.effective_port
+    thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
     app.config["A10FLOW_BASE_URL"] = f"http://127.0.0.1:{port}"   # what e-mails and the outbox link to
     yield f"http://127.0.0.1:{port}"
-    http.shutdown()
+    http.close()
+    http.task_dispatcher.shutdown()
     thread.join()
 
 

@@ -1,5 +1,7 @@
 """An auditor samples the records of steps no person took and asks what was decided, on which
 facts, under which rule, and what changed: the records answer without the diagram at hand."""
+import hashlib
+
 from conftest import form
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
@@ -36,7 +38,8 @@ def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(a
             _flow("rate", "e", 2) + '<bpmn:endEvent id="e"/>')
     chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", TIER), form("s", spend={"type": "integer"}))
     [record] = [r for r in chain if r["type"] == "decision.evaluated"]
-    assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE"}
+    assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE", "decision": "tier",
+                                       "file": "tier.dmn", "sha256": hashlib.sha256(TIER).hexdigest()}
     assert record["data"]["inputs"] == {"Annual spend": 25000}
     assert record["data"]["rules"] == [{"row": 2, "id": "large", "annotation": "Tendered spend"}]
     assert record["data"]["changes"]["added"] == {"tier": "high"}

@@ -90,7 +90,9 @@ def _decision(task):
         matched = engine.decide(task)
     except Exception:
         matched = []
-    return {"table": {"id": table.id, "hit_policy": table.hit_policy} | ({"name": table.name} if table.name else {}),
+    ran = (getattr(task.task_spec, "extensions", None) or {}).get("table_file") or {}   # put there at deploy
+    return {"table": {"id": table.id, "hit_policy": table.hit_policy} | ({"name": table.name} if table.name else {})
+            | ran,
             "inputs": inputs,
             "rules": [{"row": rule.row_number, "id": rule.id, "annotation": rule.description or None}
                       for rule in matched]}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from . import camunda, checks, decisions, dialects, errors, implicit, normalize, services, settings
@@ -210,6 +211,18 @@ def _add_called_processes(upload, parser, owner, resolve):
         raise DeployError(upload.named(upload.problems))
 
 
+def _table_file(upload, owner, key, subprocess_specs, task_id):
+    """The DMN file (name and SHA-256) holding the decision a business rule task calls, for its
+    decision.evaluated record: the exact table that decided."""
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for ref in proc_node.iterfind(f".//bpmn:businessRuleTask[@id='{task_id}']//spiffworkflow:calledDecisionId", NS):
+            decision = (ref.text or "").strip()
+            for name, root in upload.dmn.items():
+                if root.find(f"{{*}}decision[@id='{decision}']") is not None:
+                    return {"decision": decision, "file": name, "sha256": hashlib.sha256(upload.raw[name]).hexdigest()}
+    return None
+
+
 def _build(upload, parser, key, owner):
     filename, proc = owner[key]
     try:
@@ -235,6 +248,8 @@ def _build(upload, parser, key, owner):
                 lanes[ts.bpmn_id] = ts.lane
             if isinstance(ts, (ExclusiveGateway, InclusiveGateway)) and hasattr(ts, "extensions"):
                 ts.extensions["flows"] = flows.get(ts.bpmn_id, {})   # for its gateway.path_taken record
+            if isinstance(ts, BusinessRuleTask) and hasattr(ts, "extensions"):
+                ts.extensions["table_file"] = _table_file(upload, owner, key, subprocess_specs, ts.bpmn_id)
     tasks, forms, messages = {}, {}, {}
     called_files = {owner[k][0] for k in subprocess_specs if k in owner}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:

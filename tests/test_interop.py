@@ -446,3 +446,13 @@ def test_a_refusal_names_the_element_by_its_name_as_well_as_its_id(as_):
 def test_what_the_engine_refuses_is_said_in_a_modellers_words(as_, body, says):
     problems = _refused(as_, _bpmn(body))
     assert any(says in message for message in problems.values()), problems
+
+
+def test_an_id_with_quotes_and_brackets_is_an_id_not_a_path(as_):
+    # A modeller may type any character into an id; deploy compares ids, it never builds a query of them.
+    tier = (DMN.format('<decisionTable><input label="Spend"><inputExpression typeRef="number"><text>spend</text>'
+                       '</inputExpression></input><output name="tier" typeRef="string"/></decisionTable>'))
+    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "rate&apos;]", 1) +
+            '<bpmn:businessRuleTask id="rate&apos;]" camunda:decisionRef="tier"/>')
+    response = as_["owner"].deploy(_bpmn(body, ns=CAMUNDA), ("tier.dmn", tier.encode()))
+    assert response.status_code == 201, response.json

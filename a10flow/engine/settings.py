@@ -33,7 +33,7 @@ def people_tasks(scope, root):
         props = properties(node)
         if any(props.get(p) or node.get(f"{{{CAMUNDA_NS}}}{p}") for p in _PERSON_PROPERTIES):
             ref = node.get("messageRef")
-            message = root.find(f"bpmn:message[@id='{ref}']", NS) if ref else None
+            message = next((m for m in root.iterfind("bpmn:message", NS) if m.get("id") == ref), None) if ref else None
             yield node, (message.get("name") or ref) if message is not None else ref
 
 

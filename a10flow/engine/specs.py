@@ -214,11 +214,14 @@ def _add_called_processes(upload, parser, owner, resolve):
 def _table_file(upload, owner, key, subprocess_specs, task_id):
     """The DMN file (name and SHA-256) holding the decision a business rule task calls, for its
     decision.evaluated record: the exact table that decided."""
+    # Ids are compared, never put into a path: a modeller's id may hold any character.
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
-        for ref in proc_node.iterfind(f".//bpmn:businessRuleTask[@id='{task_id}']//spiffworkflow:calledDecisionId", NS):
-            decision = (ref.text or "").strip()
+        for task in proc_node.iterfind(".//bpmn:businessRuleTask", NS):
+            decision = task.findtext(".//spiffworkflow:calledDecisionId", "", NS).strip()
+            if task.get("id") != task_id or not decision:
+                continue
             for name, root in upload.dmn.items():
-                if root.find(f"{{*}}decision[@id='{decision}']") is not None:
+                if any(d.get("id") == decision for d in root.iterfind("{*}decision")):
                     return {"decision": decision, "file": name, "sha256": hashlib.sha256(upload.raw[name]).hexdigest()}
     return None
 

@@ -114,6 +114,23 @@ BUNDLED = {   # the A.10 processes in workflows/, with their decision tables and
 }
 
 
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
+        '20100524/MODEL" id="d" targetNamespace="x">')
+CAMUNDA = ' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+
+
+def bpmn(body, process="p", extra="", ns=""):
+    """A BPMN file of one executable process ``process`` holding ``body``: ``extra`` goes beside
+    the process (messages, signals, other pools), ``ns`` into the root element (namespaces)."""
+    return (f"{process}.bpmn", f'{HEAD[:-1]}{ns}>{extra}<bpmn:process id="{process}" isExecutable="true">{body}'
+                               f'</bpmn:process></bpmn:definitions>'.encode())
+
+
+def flow(source, target, n):
+    """A sequence flow ``f<n>`` from ``source`` to ``target``."""
+    return f'<bpmn:sequenceFlow id="f{n}" sourceRef="{source}" targetRef="{target}"/>'
+
+
 def form(element, required=(), **fields):
     """A form for ``element``, which finds it by its name (``<element>.schema.json``), declaring
     ``fields`` (name: JSON Schema); e.g. the start data a test process takes."""

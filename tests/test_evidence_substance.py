@@ -2,11 +2,8 @@
 facts, under which rule, and what changed: the records answer without the diagram at hand."""
 import hashlib
 
-from conftest import form
+from conftest import CAMUNDA, bpmn, flow, form
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
-        '20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">'
-        '<bpmn:process id="p" isExecutable="true">')
 TIER = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="t" name="t" namespace="x">
   <decision id="tier" name="Risk tier"><decisionTable id="tier_table" hitPolicy="UNIQUE">
@@ -21,21 +18,16 @@ TIER = b"""<?xml version="1.0" encoding="UTF-8"?>
 </definitions>"""
 
 
-def _flow(a, b, n):
-    return f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
-
-
 def _records(as_, body, data, *extra):
-    xml = (HEAD + body + '</bpmn:process></bpmn:definitions>').encode()
-    assert as_["owner"].deploy(("p.bpmn", xml), *extra).status_code == 201
+    assert as_["owner"].deploy(bpmn(body, ns=CAMUNDA), *extra).status_code == 201
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": data}).json
     return as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
 
 
 def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(as_):
-    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "rate", 1) +
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "rate", 1) +
             '<bpmn:businessRuleTask id="rate" name="Rate the risk" camunda:decisionRef="tier"/>' +
-            _flow("rate", "e", 2) + '<bpmn:endEvent id="e"/>')
+            flow("rate", "e", 2) + '<bpmn:endEvent id="e"/>')
     chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", TIER), form("s", spend={"type": "integer"}))
     [record] = [r for r in chain if r["type"] == "decision.evaluated"]
     assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE", "decision": "tier",
@@ -46,9 +38,9 @@ def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(a
 
 
 def test_a_script_record_says_what_it_changed_from_what_to_what(as_):
-    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "adjust", 1) + '<bpmn:scriptTask id="adjust" name="Adjust">'
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "adjust", 1) + '<bpmn:scriptTask id="adjust" name="Adjust">'
             '<bpmn:script>review_months = 12\nspend = spend * 2\ndel note</bpmn:script></bpmn:scriptTask>' +
-            _flow("adjust", "e", 2) + '<bpmn:endEvent id="e"/>')
+            flow("adjust", "e", 2) + '<bpmn:endEvent id="e"/>')
     chain = _records(as_, body, {"spend": 100, "note": "draft"},
                      form("s", spend={"type": "integer"}, note={"type": "string"}))
     [record] = [r for r in chain if r["type"] == "script.run"]
@@ -57,8 +49,8 @@ def test_a_script_record_says_what_it_changed_from_what_to_what(as_):
 
 
 def test_a_script_that_copies_a_personal_value_keeps_it_concealed_in_its_record(as_):
-    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "copy", 1) + '<bpmn:scriptTask id="copy">'
-            '<bpmn:script>contact_copy = contact</bpmn:script></bpmn:scriptTask>' + _flow("copy", "e", 2) +
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "copy", 1) + '<bpmn:scriptTask id="copy">'
+            '<bpmn:script>contact_copy = contact</bpmn:script></bpmn:scriptTask>' + flow("copy", "e", 2) +
             '<bpmn:endEvent id="e"/>')
     chain = _records(as_, body, {"contact": "ada@supplier.example"},
                      form("s", contact={"type": "string", "x-pii": True}))
@@ -68,9 +60,9 @@ def test_a_script_that_copies_a_personal_value_keeps_it_concealed_in_its_record(
 
 
 def test_a_default_flow_into_a_task_with_a_boundary_event_is_recorded_by_its_element(as_):
-    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="f3"/>' +
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="f3"/>' +
             '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression>False'
-            '</bpmn:conditionExpression></bpmn:sequenceFlow>' + _flow("g", "review", 3) +
+            '</bpmn:conditionExpression></bpmn:sequenceFlow>' + flow("g", "review", 3) +
             '<bpmn:userTask id="review"/><bpmn:boundaryEvent id="late" attachedToRef="review">'
             '<bpmn:timerEventDefinition><bpmn:timeDuration>P3D</bpmn:timeDuration></bpmn:timerEventDefinition>'
             '</bpmn:boundaryEvent><bpmn:endEvent id="e"/>')
@@ -89,13 +81,13 @@ def test_every_record_type_the_service_writes_is_specified_for_whoever_writes_an
 
 
 def test_a_gateway_record_names_the_flow_taken_and_where_it_leads(as_):
-    body = ('<bpmn:startEvent id="s"/>' + _flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="low"/>'
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "g", 1) + '<bpmn:exclusiveGateway id="g" default="low"/>'
             '<bpmn:sequenceFlow id="high" name="High risk" sourceRef="g" targetRef="assess">'
             '<bpmn:conditionExpression>spend &gt; 10000</bpmn:conditionExpression></bpmn:sequenceFlow>'
             '<bpmn:sequenceFlow id="low" name="Low risk" sourceRef="g" targetRef="e"/>'
             '<bpmn:userTask id="assess"/><bpmn:endEvent id="e"/>')
-    for spend, flow in ((25000, {"id": "high", "name": "High risk", "to": "assess"}),
+    for spend, taken in ((25000, {"id": "high", "name": "High risk", "to": "assess"}),
                         (500, {"id": "low", "name": "Low risk", "to": "e"})):
         chain = _records(as_, body, {"spend": spend}, form("s", spend={"type": "integer"}))
         [record] = [r for r in chain if r["type"] == "gateway.path_taken"]
-        assert record["data"]["flows"] == [flow]
+        assert record["data"]["flows"] == [taken]

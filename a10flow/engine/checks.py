@@ -42,12 +42,18 @@ def reserved_ids(root):
                                        f"'{node.get('id')}Event_1') in the modeller's properties panel")
 
 
+def executable(process):
+    """Whether a process may be started. Spiff, like the BPMN spec, reads a missing isExecutable
+    as executable."""
+    return process.get("isExecutable", "true") == "true"
+
+
 def _in_runnable(root, tag):
     """The ``tag`` elements of the processes that can run: executable ones and those a call
     activity calls (a pool drawn for the other side of a collaboration never runs)."""
     called = {c.get("calledElement") for c in root.iterfind(".//bpmn:callActivity", NS)}
     for process in root.iterfind("bpmn:process", NS):
-        if process.get("isExecutable", "true") == "true" or process.get("id") in called:   # as Spiff reads it
+        if executable(process) or process.get("id") in called:
             yield from process.iterfind(f".//bpmn:{tag}", NS)
 
 

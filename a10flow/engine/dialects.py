@@ -4,7 +4,7 @@ SpiffArena's script functions, Camunda 7's listeners and input/output mappings, 
 instance fails; a run-time failure over one of them says the same."""
 import ast
 
-from .normalize import NS
+from .normalize import NS, owner_id
 from .sandbox import SLEEP
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
@@ -48,12 +48,6 @@ def _called(source):
     return names
 
 
-def _owner(node):
-    while node is not None and not node.get("id"):
-        node = node.getparent()
-    return None if node is None else node.get("id")
-
-
 def warnings(root):
     """(element, message) for each use of something another engine offers and a10flow does not."""
     sources = [(n, n.text) for n in root.iterfind(".//bpmn:script", NS)]
@@ -62,13 +56,13 @@ def warnings(root):
     for node, source in sources:
         called = _called(source)
         for name in sorted(called & SPIFFARENA_FUNCTIONS):
-            yield _owner(node), f"{unknown_name(name)}: the step will fail there until it is replaced"
+            yield owner_id(node), f"{unknown_name(name)}: the step will fail there until it is replaced"
         if "time.sleep" in called:
-            yield _owner(node), SLEEP
+            yield owner_id(node), SLEEP
     for tag, what in (("executionListener", "an execution listener"), ("taskListener", "a task listener"),
                       ("inputOutput", "input/output mappings")):
         for node in root.iterfind(f".//camunda:{tag}", NS):
-            yield _owner(node), (f"Camunda's {what} (camunda:{tag}) is not run by a10flow: what it does must "
+            yield owner_id(node), (f"Camunda's {what} (camunda:{tag}) is not run by a10flow: what it does must "
                                  f"be drawn as a script or service task")
 
 

@@ -293,7 +293,7 @@ def _compiles(text, mode, syntax):
         raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 
-def _owner_id(node):
+def owner_id(node):
     """The id of the nearest ancestor with an id: the element a modeller clicks."""
     while node is not None:
         if node.get("id"):
@@ -335,13 +335,13 @@ def normalize_bpmn(root):
     problems, warnings = [], []
 
     def report(node, message):
-        problems.append((_owner_id(node), message))
+        problems.append((owner_id(node), message))
 
     for kind in ("timeDuration", "timeDate", "timeCycle"):
         for node in root.iterfind(f".//bpmn:{kind}", NS):
             try:
                 node.text = timer_to_python(
-                    node.text, kind, lambda msg, n=node: warnings.append((_owner_id(n), msg)))
+                    node.text, kind, lambda msg, n=node: warnings.append((owner_id(n), msg)))
             except ExpressionError as exc:
                 report(node, str(exc))
     for node in root.iterfind(".//bpmn:timerEventDefinition", NS):

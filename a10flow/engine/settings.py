@@ -140,11 +140,12 @@ def form_setting(upload, node, filename):
         schema_ref = schema_ref or form_key
     ref = schema_ref or form_key
     found = upload.form(ref or f"{element}.schema.json")
-    generated, problems = camunda.form_schema(node)
-    for problem in problems:
-        upload.problem(filename, element, problem)
-    if generated is not None and not found and not ref:   # Camunda's generated form, as a JSON Schema one
-        return upload.add_form(f"{element}.camunda-form.json", generated)
+    if not found and not ref:   # Camunda's generated form, if it has one, as a JSON Schema form
+        generated, problems = camunda.form_schema(node)
+        for problem in problems:
+            upload.problem(filename, element, problem)
+        if generated is not None:
+            return upload.add_form(f"{element}.camunda-form.json", generated)
     if found and found[1] is None:
         return None  # the form file exists but is broken: reported where it was read
     if schema_ref and not found:

@@ -94,7 +94,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
                 upload.problems.append(detail(name, proc.get("id"), problem))
         if not processes:
             upload.problems.append(detail(name, None, "the file has no bpmn:process"))
-        elif not any(_executable(p) for p in processes):
+        elif not any(checks.executable(p) for p in processes):
             ids = ", ".join(p.get("id") for p in processes)
             upload.problems.append(detail(name, processes[0].get("id"),
                 f"no executable process ({ids}): tick 'Executable' in the modeller's properties panel "
@@ -104,7 +104,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
             if _add_to_parser(upload, parser.add_bpmn_xml, root, name):
                 for proc in processes:
                     owner[proc.get("id")] = (name, proc)
-                    if _executable(proc):
+                    if checks.executable(proc):
                         executable.append(proc.get("id"))
     if upload.problems:
         raise DeployError(upload.named(upload.problems))
@@ -115,11 +115,6 @@ def parse_upload(files, forms_dir=None, resolve=None):
     if upload.problems:
         raise DeployError(upload.named(upload.problems))
     return Deployment(result, tables, upload.named(upload.warnings))
-
-
-def _executable(process):
-    # Spiff, like the BPMN spec, treats a missing isExecutable as executable.
-    return process.get("isExecutable", "true") == "true"
 
 
 def _add_to_parser(upload, add, root, name):

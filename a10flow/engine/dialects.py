@@ -59,11 +59,11 @@ def warnings(root):
             yield owner_id(node), f"{unknown_name(name)}: the step will fail there until it is replaced"
         if "time.sleep" in called:
             yield owner_id(node), SLEEP
-    for tag, what in (("executionListener", "an execution listener"), ("taskListener", "a task listener"),
+    for tag, what in (("executionListener", "execution listeners"), ("taskListener", "task listeners"),
                       ("inputOutput", "input/output mappings")):
         for node in root.iterfind(f".//camunda:{tag}", NS):
-            yield owner_id(node), (f"Camunda's {what} (camunda:{tag}) is not run by a10flow: what it does must "
-                                 f"be drawn as a script or service task")
+            yield owner_id(node), (f"a10flow does not run Camunda's {what} (camunda:{tag}): draw what this one "
+                                   f"does as a script or service task")
 
 
 def camunda8(root):

@@ -171,3 +171,56 @@ def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, b
     expect(page.get_by_role("heading", name="version 2")).to_be_visible()
     deployed = as_["owner"].get("/api/v1/definitions/supplier_risk_tier").json
     assert [v["version"] for v in deployed["versions"]] == [1, 2]
+
+
+CAMUNDA_FORM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x" exporter="Camunda Modeler">
+  <bpmn:process id="vendor_check" name="Vendor check" isExecutable="true">
+    <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check"/>
+    <bpmn:userTask id="check" name="Check the vendor" camunda:candidateGroups="procurement">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="vendor" label="Vendor name" type="string">
+          <camunda:validation><camunda:constraint name="required"/></camunda:validation></camunda:formField>
+        <camunda:formField id="tier" label="Risk tier" type="enum" defaultValue="low">
+          <camunda:value id="low" name="Low"/><camunda:value id="high" name="High"/></camunda:formField>
+        <camunda:formField id="signed" label="Contract signed" type="boolean"/>
+      </camunda:formData>
+      <camunda:taskListener event="create" class="com.example.Notify"/></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e"/><bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_diagram_from_camunda_modeler_is_deployed_and_worked_through_the_pages(app, as_, server, browser, tmp_path):
+    # The owner uploads a file another tool made: a self-calling draft is refused saying why,
+    # the fixed one deploys with a warning about the listener it will not run.
+    owner = _signed_in(app, browser, server, "owner", "/definitions")
+    looping = tmp_path / "looping.bpmn"
+    looping.write_bytes(CAMUNDA_FORM.replace(b'<bpmn:endEvent id="e"/>', b'<bpmn:callActivity id="e" '
+                                             b'name="Check again" calledElement="vendor_check"/>'))
+    owner.get_by_label("BPMN, DMN and form files").set_input_files(str(looping))
+    owner.get_by_role("button", name="Deploy").click()
+    expect(owner.locator("#deploy-problems")).to_contain_text("call activity calls itself")
+    checked = tmp_path / "vendor-check.bpmn"
+    checked.write_bytes(CAMUNDA_FORM)
+    owner.get_by_label("BPMN, DMN and form files").set_input_files(str(checked))
+    owner.get_by_role("button", name="Deploy").click()
+    expect(owner.locator("#deployed")).to_have_text("Deployed: vendor_check version 1.")
+    expect(owner.get_by_text("check: a10flow does not run Camunda's task listeners")).to_be_visible()
+    _shot(owner, "deploy-camunda-file")
+
+    alice = _starts(app, browser, server, "alice", "Vendor check")
+    alice.goto(f"{server}/inbox")
+    alice.get_by_role("link", name="Check the vendor").click()
+    alice.get_by_role("button", name="Complete").click()
+    expect(alice.get_by_role("alert")).to_contain_text("1 problem")   # the vendor's name is required
+    alice.get_by_label("Vendor name").fill("Acme Models")
+    alice.get_by_label("High").check()
+    alice.get_by_label("Contract signed").check()
+    _shot(alice, "camunda-generated-form")
+    alice.get_by_role("button", name="Complete").click()
+    expect(alice.get_by_role("status")).to_have_text("Done: Check the vendor.")
+    [instance] = as_["owner"].get("/api/v1/instances").json["items"]
+    assert instance["status"] == "completed"

@@ -253,7 +253,10 @@ def _scope(control, start, end, instance):
 
     from .evidence.packs import Scope
     utc = (lambda d: d.replace(tzinfo=timezone.utc) if d else None)
-    return Scope(control, utc(start), utc(end), instance)
+    try:
+        return Scope(control, utc(start), utc(end), instance)
+    except ServiceError as exc:
+        _fail(exc)
 
 
 @evidence_group.command("export")

@@ -79,8 +79,8 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     received = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "message.received"]
     assert [(r["actor"]["id"].split(":")[0], r["personal"]["/data/party"], r["data"]["message"], r["data"]["task_id"],
-             r["control"]) for r in received] == [("link", "ops@bank-a.example", "change_acknowledgement", bank_a["id"],
-                                                   "A.10.4")]
+             r["controls"]) for r in received] == [("link", "ops@bank-a.example", "change_acknowledgement", bank_a["id"],
+                                                    ["A.10.4"])]
     assert set(received[0]["data"]["party"]) == {"pii_sha256"}   # who it was stays outside the hashed record
     assert {t["id"] for t in _tasks(as_, instance["id"], "acknowledge_change")} == {bank_b["id"], insurer["id"]}
     assert as_[None].post(links[bank_b["id"]], json={"data": {"response": "object",

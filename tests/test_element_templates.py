@@ -73,4 +73,4 @@ def test_what_the_templates_write_deploys_and_runs(as_):
     assert [n["subject"] for n in as_["sam"].get("/api/v1/notifications").json["items"]] == ["Checked"]
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
     [run] = [r for r in chain if r["type"] == "service.run"]
-    assert run["data"]["operator"] == "notify" and run["control"] == "A.10.3"
+    assert run["data"]["operator"] == "notify" and run["controls"] == ["A.10.3"]

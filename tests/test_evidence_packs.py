@@ -87,8 +87,8 @@ def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase,
     assert [r["seq"] for r in records if r["instance_id"] == ids[0]][0] == 1   # whole chains
 
     coverage = json.loads(pack.read("coverage.json"))
-    assert coverage == [{"control": "A.10.4", "instances": 3, "completed": 2, "completed_on_time": 2,
-                         "overdue": 1, "escalated": 0}]
+    assert coverage == [{"control": "A.10.4", "framework": "ISO/IEC 42001 Annex A", "instances": 3, "completed": 2,
+                         "completed_on_time": 2, "overdue": 1, "escalated": 0}]
     report = pack.read("report.html").decode()
     assert "Instance %d" % ids[2] in report and "Draft the change notice" in report and "(overdue)" in report
     assert "instance.started" in report and "decision.evaluated" in report

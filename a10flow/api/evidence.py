@@ -125,7 +125,8 @@ def _scope(args):
 
 
 class CoverageRowSchema(Schema):
-    control = fields.String()
+    control = fields.String(metadata={"description": "a canonical control id: A.10.3, ISO/IEC 27001 A.5.19, …"})
+    framework = fields.String(metadata={"description": "ISO/IEC 42001 Annex A, ISO/IEC 27001 Annex A or EU AI Act"})
     instances = fields.Integer()
     completed = fields.Integer()
     completed_on_time = fields.Integer()

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from ..controls import parse as parse_controls
 from . import camunda, checks, decisions, dialects, errors, implicit, normalize, services, settings
 from .normalize import NS
 from .state import dump_spec
@@ -38,7 +39,7 @@ class Process:
     bpmn_sha256: str
     spec: dict
     tasks: dict          # element id -> assignment, form and due-date settings of a human task
-    controls: dict       # element id -> the control it evidences (its ``control`` property), e.g. "A.10.3"
+    controls: dict       # element id -> the control ids it evidences, read from its ``control`` property
     forms: dict          # form name -> JSON Schema
     inputs: dict         # {"start": settings.start_form, "messages": settings.message_forms}
     description: str | None   # the process's documentation: what it is for
@@ -270,11 +271,16 @@ def _build(upload, parser, key, owner):
     for n in sorted(files):
         digest.update(n.encode() + b"\0" + files[n].encode())
     controls = {}
-    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+    for file_name, proc_node in [owner[k] for k in [key, *subprocess_specs] if k in owner]:
         for node in proc_node.iter("*"):
-            control = settings.properties(node).get("control") if node.get("id") else None
-            if control:
-                controls[node.get("id")] = control
+            written = settings.properties(node).get("control") if node.get("id") else None
+            try:
+                if written and (ids := parse_controls(written)):
+                    controls[node.get("id")] = ids
+            except ValueError as exc:
+                said = detail(file_name, node.get("id"), f"its control property: {exc}")
+                if said not in upload.problems:   # a process two others call is built twice
+                    upload.problems.append(said)
     return Process(
         key=key, name=proc.get("name") or key, filename=filename, controls=controls,
         description=(proc.findtext("bpmn:documentation", None, NS) or "").strip() or None,

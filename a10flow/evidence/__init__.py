@@ -34,7 +34,7 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "process": {"key": version.definition.key, "version": version.version,
                     "bpmn_sha256": version.xml_sha256},
         "element": {"id": element[0], "name": element[1]},
-        "control": (version.controls or {}).get(element[0]),
+        "controls": (version.controls or {}).get(element[0], []),
         "data": canonical.plain(data or {}),
         "prev_hash": instance.evidence_head,
     }

@@ -9,6 +9,7 @@ BPMN/DMN/form versions the records name, a human-readable ``report.html``,
 """
 import hashlib
 import io
+import itertools
 import json
 import os
 import zipfile
@@ -17,7 +18,8 @@ from datetime import datetime, timezone
 
 from flask import render_template
 
-from .. import clock, definitions, evidence
+from .. import clock, controls, definitions, evidence
+from ..errors import Invalid
 from ..models import DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, InstanceStatus, TaskStatus, db
 from . import checkpoints, verifier
 from .canonical import canonical
@@ -32,6 +34,14 @@ class Scope:
     instance_id: int | None = None
 
     def __post_init__(self):
+        if self.control is not None:   # as the control property is read: "ISO 27001 A.5.19" is the canonical id
+            try:
+                named = controls.parse(self.control)
+            except ValueError as exc:
+                raise Invalid(f"not a control id: {exc}", [{"field": "control", "message": str(exc)}]) from None
+            if len(named) != 1:
+                raise Invalid("name one control", [{"field": "control", "message": f"names {len(named)} controls"}])
+            self.control = named[0]
         # Records are compared as UTC ISO strings: an offset given by the caller is converted.
         self.start = self.start and self.start.astimezone(timezone.utc)
         self.end = self.end and self.end.astimezone(timezone.utc)
@@ -42,8 +52,9 @@ class Scope:
 
 
 def known_controls():
-    """Every control id some deployed process version carries."""
-    return sorted({c for v in db.session.scalars(db.select(DefinitionVersion)) for c in definitions.controls_of(v)})
+    """Every control id some deployed process version carries, grouped by framework (a10flow.controls.grouped)."""
+    return controls.grouped(c for v in db.session.scalars(db.select(DefinitionVersion))
+                            for c in definitions.controls_of(v))
 
 
 def instances(scope):
@@ -108,14 +119,20 @@ def _coverage(scope, chosen, tasks_of):
         late = any(_late(t, now) for t in tasks_of.get(instance.id, []))
         done = instance.status == InstanceStatus.COMPLETED
         for control in _controls_in_scope(instance, scope):
-            row = result.setdefault(control, {"control": control, "instances": 0, "completed": 0,
+            row = result.setdefault(control, {"control": control, "framework": controls.framework_of(control).name,
+                                              "instances": 0, "completed": 0,
                                               "completed_on_time": 0, "overdue": 0, "escalated": 0})
             row["instances"] += 1
             row["completed"] += done
             row["completed_on_time"] += done and not late
             row["overdue"] += late
             row["escalated"] += instance.id in escalated
-    return [result[c] for c in sorted(result)]
+    return [result[c] for c in sorted(result, key=controls.order)]
+
+
+def by_framework(rows):
+    """Coverage rows (in coverage order) as ``[(framework, [rows…]), …]``."""
+    return [(framework, list(group)) for framework, group in itertools.groupby(rows, key=lambda r: r["framework"])]
 
 
 def export(scope, key_path):
@@ -198,8 +215,9 @@ def _report(scope, chosen, chains, covered, tasks_of, key_id):
                          "data": _summary(r["data"])}
                         for r in chains[instance.id] if _in_period(r, scope)]
             items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
-        sections.append({"coverage": row, "instances": items})
+        sections.append({"coverage": row, "framework": row["framework"], "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
+                           groups=by_framework(sections),
                            total=len(chosen), key_id=key_id, verifier_sha256=verifier_sha256())
 
 

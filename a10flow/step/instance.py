@@ -1,5 +1,5 @@
 """The owner's steps on a whole instance: cancel it, move it to a newer version."""
-from .. import clock, definitions, evidence, incidents
+from .. import clock, controls, definitions, evidence, incidents
 from ..engine import runner
 from ..errors import Conflict
 from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
@@ -50,7 +50,7 @@ def migrate_instance(instance_id, user, target):
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {exc}",
                            [{"element": e, "message": m} for e, m in exc.problems]) from None
         instance.version = target
-        instance.controls = sorted(set(instance.controls) | set(definitions.controls_of(target)))
+        instance.controls = sorted(set(instance.controls) | set(definitions.controls_of(target)), key=controls.order)
         evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
             "from": {"version": before.version, "content_hash": before.content_hash},
             "to": {"version": target.version, "content_hash": target.content_hash}})

@@ -40,7 +40,7 @@ def audit():
     if not args:   # this year so far, unless asked otherwise
         args["from"] = f"{clock.now().year}-01-01"
     scope = _scope(args)
-    return render_template("web/audit.html", coverage=packs.coverage(scope), args=args,
+    return render_template("web/audit.html", coverage=packs.by_framework(packs.coverage(scope)), args=args, scope=scope,
                            controls=packs.known_controls(), verifier_sha256=packs.verifier_sha256(),
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]))
 

@@ -206,14 +206,19 @@ def _key_path():
     return current_app.config["A10FLOW_SIGNING_KEY"]
 
 
+TEXT = click.option("--text", "as_text", is_flag=True, help="A report for people instead of JSON")
+
+
 @evidence_group.command("verify")
+@TEXT
 @with_appcontext
-def evidence_verify():
+def evidence_verify(as_text):
     """Recompute every chain and checkpoint; exit 1 if anything was tampered with."""
     from . import evidence
-    report = evidence.verify(_key_path()).as_dict()
-    click.echo(json.dumps(report, indent=2))
-    if not report["ok"]:
+    from .evidence import verifier
+    report = evidence.verify(_key_path())
+    click.echo(verifier.text(report) if as_text else json.dumps(report.as_dict(), indent=2))
+    if not report.ok:
         sys.exit(1)
 
 
@@ -275,12 +280,13 @@ def evidence_export(control, start, end, instance, output):
 @click.argument("pack", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", type=click.File("rb"), help="The service's public key, as you obtained it from the service")
 @click.option("--key-id", help="Or the key's id (SHA-256), as the service shows it")
-def evidence_verify_pack(pack, key, key_id):
+@TEXT
+def evidence_verify_pack(pack, key, key_id, as_text):
     """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed or the pack's
     key is not the one you trust (without --key or --key-id, nothing says it is)."""
     from .evidence import verifier
     report = verifier.verify_pack(pack, key.read() if key else None, key_id)
-    click.echo(json.dumps(report.as_dict(), indent=2))
+    click.echo(verifier.text(report) if as_text else json.dumps(report.as_dict(), indent=2))
     click.echo(verifier.summary(report), err=True)
     if not report.ok:
         sys.exit(1)

@@ -2,6 +2,7 @@
 import os
 import secrets
 import tempfile
+from urllib.parse import urlsplit
 
 
 def made_once(path, make):
@@ -78,6 +79,9 @@ class Config:
         # The Ed25519 key that signs evidence checkpoints: a file, kept apart from the database.
         self.A10FLOW_SIGNING_KEY = env.get("A10FLOW_SIGNING_KEY",
                                            os.path.join(instance_path, "evidence-signing-key.pem"))
+        # The log's name in its signed checkpoints (C2SP tlog-checkpoint origin): set it once, and keep it.
+        self.A10FLOW_EVIDENCE_ORIGIN = env.get("A10FLOW_EVIDENCE_ORIGIN",
+                                               urlsplit(self.A10FLOW_BASE_URL).netloc + "/a10flow-evidence")
         # The scheduler signs a checkpoint this often (when any chain grew).
         self.A10FLOW_CHECKPOINT_MINUTES = float(env.get("A10FLOW_CHECKPOINT_MINUTES", 60))
         # Sign-in attempts allowed per address and per account name; where the counts are kept

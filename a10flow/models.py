@@ -397,6 +397,8 @@ class Checkpoint(db.Model):
     prev_hash = db.Column(db.String(64))
     hash = db.Column(db.String(64), nullable=False)
     signature = db.Column(db.String(100), nullable=False)  # Ed25519 over the record, base64
+    note = db.Column(db.Text)         # the same tree size and root as a C2SP signed note (null before there were)
+    frontier = db.Column(db.JSON)     # the Merkle tree's frontier after it: the next one extends it, nothing checks it
 
 
 class Notification(db.Model):

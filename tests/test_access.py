@@ -37,7 +37,7 @@ TABLE = [
     ("GET", "/api/v1/registers/suppliers", None, EVERYONE),
     ("GET", "/api/v1/evidence/public-key", None, {**EVERYONE, ANON: "ok"}),
     ("GET", "/api/v1/evidence/checkpoints", None, READERS),
-    ("POST", "/api/v1/evidence/checkpoints", None, READERS),
+    ("POST", "/api/v1/evidence/checkpoints", None, OWNERS),   # auditors read; signing is the service's
     ("GET", "/api/v1/evidence/verify", None, READERS),
     ("GET", "/api/v1/evidence/coverage", None, READERS),
     ("GET", "/api/v1/evidence/export", None, READERS),

@@ -35,7 +35,7 @@ def _verify(as_):
 
 
 def _checkpoint(as_):
-    made = as_["auditor"].post("/api/v1/evidence/checkpoints")
+    made = as_["owner"].post("/api/v1/evidence/checkpoints")
     assert made.status_code == 200, made.json
     return made.json
 

@@ -68,12 +68,13 @@ def _rezip(pack_bytes, changes):
 
 def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase, tmp_path):
     ids, other = _change_notices(as_, purchase)
-    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    as_["owner"].post("/api/v1/evidence/checkpoints")
     data = _pack(as_, "?control=A.10.4&from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z")
     pack = zipfile.ZipFile(io.BytesIO(data))
     names = set(pack.namelist())
-    assert {"records.jsonl", "checkpoints.json", "public-key.pem", "report.html", "coverage.json", "verify.py",
-            "FORMAT.md", "manifest.json", "manifest.sig"} <= names
+    assert {"records.jsonl", "checkpoint.txt", "proofs.json", "public-key.pem", "report.html", "coverage.json",
+            "verify.py", "FORMAT.md", "manifest.json", "manifest.sig"} <= names
+    assert "checkpoints.json" not in names   # a scoped pack proves its chains; it does not list everyone's
     folder = "definitions/customer_change_notification/v1/"
     assert {folder + "customer-change-notification.bpmn", folder + "customer-notice-decision.dmn",
             folder + "change-notice.schema.json"} <= names
@@ -116,7 +117,7 @@ def test_the_verifier_in_the_pack_needs_only_the_standard_library_and_cryptograp
 
 def test_any_change_to_a_pack_is_found(as_, purchase, tmp_path):
     _change_notices(as_, purchase)
-    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    as_["owner"].post("/api/v1/evidence/checkpoints")
     data = _pack(as_, "?control=A.10.4")
     pack = zipfile.ZipFile(io.BytesIO(data))
 
@@ -232,7 +233,7 @@ def test_a_file_that_is_no_pack_gets_a_clear_answer(tmp_path, monkeypatch):
 def test_a_pack_shows_an_instance_whose_evidence_was_deleted(app, as_, purchase, tmp_path):
     from a10flow.models import db
     ids, other = _change_notices(as_, purchase)
-    as_["auditor"].post("/api/v1/evidence/checkpoints")
+    as_["owner"].post("/api/v1/evidence/checkpoints")
     with app.app_context():
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

@@ -61,7 +61,7 @@ def test_personal_values_stay_out_of_the_hashed_record(app, as_):
 def test_erasing_a_subject_keeps_the_chain_verifiable(app, as_, monkeypatch):
     monkeypatch.setenv("A10FLOW_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     instance_id = _answered(as_)
-    assert as_["auditor"].post("/api/v1/evidence/checkpoints").json["created"]
+    assert as_["owner"].post("/api/v1/evidence/checkpoints").json["created"]
     before, _ = _completed(as_, instance_id)
 
     erased = CliRunner().invoke(main, ["evidence", "erase-subject", "anna@acme.example", "--yes"])

@@ -48,6 +48,7 @@ TABLE = [
     ("GET", "/audit", None, READERS),
     ("GET", "/audit/verify", None, READERS),
     ("GET", "/audit/pack", None, READERS),
+    ("POST", "/audit/checkpoint", None, OWNERS),
     ("GET", "/registers", None, EVERYONE),
     ("GET", "/registers/suppliers", None, EVERYONE),
     ("GET", "/x/{token}", None, PUBLIC),   # the link is the credential

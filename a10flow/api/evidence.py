@@ -29,6 +29,9 @@ def _key_path():
 class PublicKeySchema(Schema):
     algorithm = fields.String()
     key_id = fields.String(metadata={"description": "SHA-256 of the raw public key; checkpoints name it"})
+    origin = fields.String(metadata={"description": "the log's name: the first line of every checkpoint note"})
+    note_verifier_key = fields.String(metadata={
+        "description": "the key as signed-note verifiers take it: name+key ID (hex)+base64(0x01 || key)"})
     pem = fields.String(metadata={"description": "the public key, PEM (SubjectPublicKeyInfo)"})
     verifier_sha256 = fields.String(metadata={"description": "SHA-256 of the verify.py every pack carries: "
                                                              "compare it before running a pack's copy"})
@@ -41,6 +44,8 @@ class CheckpointSchema(Schema):
     prev_hash = fields.String(allow_none=True)
     signature = fields.String(metadata={"description": "Ed25519 over `record`, base64"})
     record = fields.String(metadata={"description": "the canonical JSON that was hashed and signed"})
+    note = fields.String(allow_none=True, metadata={
+        "description": "the tree size and root hash as a C2SP tlog-checkpoint signed note (c2sp.org/tlog-checkpoint)"})
 
 
 class CheckpointListSchema(Schema):
@@ -65,7 +70,7 @@ class ReportSchema(Schema):
     records = fields.Integer()
     instances = fields.Integer()
     checkpoints = fields.Integer()
-    unprotected_records = fields.Integer(metadata={"description": "records newer than the last checkpoint"})
+    unprotected_records = fields.Integer(metadata={"description": "records no signed checkpoint covers yet"})
     problem_count = fields.Integer()
     key_id = fields.String(metadata={"description": "the key the checkpoints were checked against"})
     first_problem = fields.Nested(ChainProblemSchema, allow_none=True)
@@ -77,7 +82,8 @@ class ReportSchema(Schema):
 def public_key():
     """The key that signs checkpoints and packs. Public: no sign-in needed."""
     return {"algorithm": "Ed25519", "key_id": checkpoints.key_id(_key_path()),
-            "pem": checkpoints.public_key_pem(_key_path()).decode("ascii"), "verifier_sha256": packs.verifier_sha256()}
+            "pem": checkpoints.public_key_pem(_key_path()).decode("ascii"), "verifier_sha256": packs.verifier_sha256(),
+            "origin": checkpoints.origin(), "note_verifier_key": checkpoints.verifier_key(_key_path())}
 
 
 @blp.route("/checkpoints")
@@ -90,7 +96,7 @@ def list_checkpoints():
 
 @blp.route("/checkpoints", methods=["POST"])
 @blp.response(200, MadeSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@require(Role.OWNER)
 def make_checkpoint():
     """Sign a checkpoint now (the scheduler also makes one every A10FLOW_CHECKPOINT_MINUTES)."""
     made = checkpoints.make(_key_path())

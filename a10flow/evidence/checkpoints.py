@@ -1,17 +1,23 @@
 """Checkpoints: now and then, the head of every chain that grew, chained and signed.
 
-A checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id}``:
-``chains`` lists ``{instance_id, length, head}`` for each instance whose chain grew
-since the checkpoint before, ``prev_hash`` is that checkpoint's hash. It is signed
-with Ed25519 by a key kept in a file outside the database, so whoever can write to
-the database alone cannot rewrite a chain, delete an instance or forge a checkpoint
-without verification noticing (a10flow.evidence.verifier).
+A checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id, tree_size,
+root_hash}``: ``chains`` lists ``{instance_id, length, head}`` for each instance whose chain
+grew since the checkpoint before, ``prev_hash`` is that checkpoint's hash. Every ``chains``
+entry of every checkpoint, in order, is also a leaf of one RFC 6962 Merkle tree; the
+checkpoint states its size and root, and says so again as a C2SP ``tlog-checkpoint`` signed
+note, which tools outside a10flow can check, and against which a pack proves its chains'
+heads with inclusion proofs. Both are signed with Ed25519 by a key kept in a file outside the
+database, so whoever can write to the database alone cannot rewrite a chain, delete an
+instance or forge a checkpoint without verification noticing (a10flow.evidence.verifier).
 """
 import base64
 import hashlib
+import json
+import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -19,6 +25,7 @@ from ..config import made_once
 from ..errors import Unavailable
 from ..models import Checkpoint, Instance, db
 from .canonical import canonical
+from .verifier import Tree, leaf_hash, node_hash, note_key_id
 
 
 def signing_key(path):
@@ -64,13 +71,19 @@ def make(key_path):
         db.session.commit()
         return None
     last = latest()
-    record = {"seq": last.seq + 1 if last else 1, "at": clock.now().isoformat(),
-              "chains": [{"instance_id": i, "length": n, "head": h} for i, n, h in grown],
-              "prev_hash": last.hash if last else None, "key_id": key_id(key_path)}
+    chains = [{"instance_id": i, "length": n, "head": h} for i, n, h in grown]
+    tree = _tree_after(last)
+    for chain in chains:
+        tree.append(leaf_hash(chain))
+    root = base64.b64encode(tree.root()).decode("ascii")
+    record = {"seq": last.seq + 1 if last else 1, "at": clock.now().isoformat(), "chains": chains,
+              "prev_hash": last.hash if last else None, "key_id": key_id(key_path),
+              "tree_size": tree.size, "root_hash": root}
     body = canonical(record)
     checkpoint = Checkpoint(seq=record["seq"], at=record["at"], record=body.decode("utf-8"),
                             prev_hash=record["prev_hash"], hash=hashlib.sha256(body).hexdigest(),
-                            signature=sign(key_path, body))
+                            signature=sign(key_path, body), note=note(key_path, tree.size, root),
+                            frontier=[[height, digest.hex()] for height, digest in tree.frontier])
     try:
         db.session.add(checkpoint)
         db.session.flush()
@@ -80,6 +93,74 @@ def make(key_path):
         db.session.rollback()
         return None
     return checkpoint
+
+
+def origin():
+    """The log's name in its notes (A10FLOW_EVIDENCE_ORIGIN). :raises Unavailable: not a valid one."""
+    name = current_app.config["A10FLOW_EVIDENCE_ORIGIN"]
+    if not re.fullmatch(r"[^\s+\u2014]+", name or ""):
+        raise Unavailable(f"A10FLOW_EVIDENCE_ORIGIN {name!r} cannot name a log: give a schema-less URL without "
+                          "spaces or '+', such as a10flow.example.org/evidence")
+    return name
+
+
+def note(key_path, size, root):
+    """The C2SP tlog-checkpoint for a tree of ``size`` leaves with ``root`` (base64), signed."""
+    name = origin()
+    text = f"{name}\n{size}\n{root}\n".encode("utf-8")
+    blob = note_key_id(name, signing_key(key_path).public_key().public_bytes_raw()) + \
+        signing_key(key_path).sign(text)
+    return f"{text.decode('utf-8')}\n\u2014 {name} {base64.b64encode(blob).decode('ascii')}\n"
+
+
+def verifier_key(key_path):
+    """The key as note verifiers take it (``name+key ID+base64(0x01 || key)``, as Go's
+    golang.org/x/mod/sumdb/note reads it)."""
+    name, raw = origin(), signing_key(key_path).public_key().public_bytes_raw()
+    typed = base64.b64encode(b"\x01" + raw).decode("ascii")   # 0x01: Ed25519
+    return f"{name}+{note_key_id(name, raw).hex()}+{typed}"
+
+
+def _tree_after(last):
+    """The Merkle tree as the checkpoint ``last`` left it: from its frontier, or rebuilt from
+    every checkpoint's chains when it was made before checkpoints had one."""
+    if last is None:
+        return Tree()
+    if last.frontier is not None:
+        return Tree(json.loads(last.record)["tree_size"], [(h, bytes.fromhex(d)) for h, d in last.frontier])
+    tree = Tree()
+    for row in all_checkpoints():
+        for chain in json.loads(row.record)["chains"]:
+            tree.append(leaf_hash(chain))
+    return tree
+
+
+def proofs(signed, instance_ids):
+    """Inclusion proofs, in the tree of the last checkpoint of ``signed`` (rows as ``rows()``
+    gives them), of the last head of each chain in ``instance_ids`` a checkpoint saw."""
+    digests, last_leaf = [], {}
+    for row in signed:
+        for chain in json.loads(row["record"])["chains"]:
+            last_leaf[chain["instance_id"]] = (len(digests), chain)
+            digests.append(leaf_hash(chain))
+    levels = [digests]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        # A last node without a sibling goes up as it is: RFC 6962's tree, built from the leaves up.
+        levels.append([below[i] if i + 1 == len(below) else node_hash(below[i], below[i + 1])
+                       for i in range(0, len(below), 2)])
+    found = []
+    for instance_id in instance_ids:
+        if instance_id not in last_leaf:
+            continue
+        index, chain = last_leaf[instance_id]
+        path, at = [], index
+        for level in levels[:-1]:
+            if at ^ 1 < len(level):
+                path.append(base64.b64encode(level[at ^ 1]).decode("ascii"))
+            at //= 2
+        found.append(dict(chain, leaf_index=index, path=path))
+    return {"tree_size": len(digests), "chains": found}
 
 
 def latest():
@@ -92,5 +173,5 @@ def all_checkpoints():
 
 def rows():
     """Every checkpoint, oldest first, as the verifier reads them."""
-    return [{"seq": c.seq, "record": c.record, "hash": c.hash, "signature": c.signature}
+    return [{"seq": c.seq, "record": c.record, "hash": c.hash, "signature": c.signature, "note": c.note}
             for c in all_checkpoints()]

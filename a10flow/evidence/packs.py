@@ -144,7 +144,15 @@ def export(scope, key_path):
     files["records.jsonl"] = b"".join(
         canonical({"instance_id": r["instance_id"], "seq": r["seq"], "record": _unhashed(r), "hash": r["hash"]})
         + b"\n" for i in chosen for r in chains[i.id])
-    files["checkpoints.json"] = json.dumps(signed, indent=1).encode()
+    covered = {}
+    if signed and signed[-1]["note"]:   # the chains' heads, proven in the last checkpoint's tree
+        proofs = checkpoints.proofs(signed, [i.id for i in chosen])
+        covered = {p["instance_id"]: p["length"] for p in proofs["chains"]}
+        files["checkpoint.txt"] = signed[-1]["note"].encode("utf-8")
+        files["proofs.json"] = json.dumps(proofs, indent=1).encode()
+    uncovered = sum(len(chains[i.id]) - covered.get(i.id, 0) for i in chosen)
+    if not any(scope.as_dict().values()):   # all evidence: every checkpoint too, which names every chain
+        files["checkpoints.json"] = json.dumps(signed, indent=1).encode()
     files["public-key.pem"] = checkpoints.public_key_pem(key_path)
     versions = {i.version.id: i.version for i in chosen}
     for instance in chosen:   # and the versions a migrated instance ran before
@@ -158,15 +166,16 @@ def export(scope, key_path):
         for name, text in sorted((version.files or {}).items()):
             files[_entry(*folder, name)] = text.encode("utf-8")
     tasks_of = _tasks([i.id for i in chosen])   # the same instances and tasks for coverage and report
-    covered = _coverage(scope, chosen, tasks_of)
-    files["coverage.json"] = json.dumps(covered, indent=1).encode()
-    files["report.html"] = _report(scope, chosen, chains, covered, tasks_of, checkpoints.key_id(key_path)) \
+    rows = _coverage(scope, chosen, tasks_of)
+    files["coverage.json"] = json.dumps(rows, indent=1).encode()
+    files["report.html"] = _report(scope, chosen, chains, rows, tasks_of, checkpoints.key_id(key_path), uncovered) \
         .encode("utf-8")
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
                           "instances": [i.id for i in chosen], "key_id": checkpoints.key_id(key_path),
+                          "uncovered_records": uncovered,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:
@@ -198,7 +207,7 @@ def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
 
 
-def _report(scope, chosen, chains, covered, tasks_of, key_id):
+def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered):
     now = clock.now()
     by_control = {}
     for instance in chosen:
@@ -217,7 +226,7 @@ def _report(scope, chosen, chains, covered, tasks_of, key_id):
             items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
         sections.append({"coverage": row, "framework": row["framework"], "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
-                           groups=by_framework(sections),
+                           groups=by_framework(sections), uncovered=uncovered,
                            total=len(chosen), key_id=key_id, verifier_sha256=verifier_sha256())
 
 

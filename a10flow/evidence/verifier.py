@@ -50,6 +50,85 @@ def digest(value):
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
+# RFC 6962 / RFC 9162 Merkle tree over the chain heads the checkpoints saw, and C2SP notes.
+
+def leaf(chain):
+    """The leaf a checkpoint adds for one chain it saw: ``{instance_id, length, head}``."""
+    return {"instance_id": chain["instance_id"], "length": chain["length"], "head": chain["head"]}
+
+
+def leaf_hash(chain):
+    return hashlib.sha256(b"\x00" + canonical(leaf(chain))).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class Tree:
+    """An append-only Merkle tree held as its frontier: the roots of its perfect subtrees, left to right."""
+
+    def __init__(self, size=0, frontier=()):
+        self.size, self.frontier = size, list(frontier)   # [(height, hash)]
+
+    def append(self, leaf_digest):
+        self.size += 1
+        self.frontier.append((0, leaf_digest))
+        while len(self.frontier) > 1 and self.frontier[-1][0] == self.frontier[-2][0]:
+            (height, left), (_, right) = self.frontier[-2:]
+            self.frontier[-2:] = [(height + 1, node_hash(left, right))]
+
+    def root(self):
+        if not self.frontier:
+            return hashlib.sha256(b"").digest()
+        digest = self.frontier[-1][1]
+        for _, left in reversed(self.frontier[:-1]):
+            digest = node_hash(left, digest)
+        return digest
+
+
+def note_key_id(name, raw_public_key):
+    """C2SP signed-note key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + raw_public_key).digest()[:4]
+
+
+def read_checkpoint_note(note, key):
+    """``(origin, tree size, root hash)`` of a C2SP tlog-checkpoint signed by ``key``.
+    :raises ValueError: not such a note, or no valid signature by the key."""
+    text, separator, signatures = note.rpartition("\n\n")
+    if not separator or not signatures.endswith("\n"):
+        raise ValueError("not a signed note")
+    lines = (text + "\n").split("\n")[:-1]
+    if len(lines) < 3 or not lines[1].isdigit() or (lines[1] != "0" and lines[1].startswith("0")):
+        raise ValueError("not a checkpoint: it needs an origin, a tree size and a root hash")
+    raw = key.public_bytes_raw()
+    for line in signatures[:-1].split("\n"):
+        name, _, signature = line.removeprefix("\u2014 ").partition(" ")
+        blob = base64.b64decode(signature, validate=True)
+        if line.startswith("\u2014 ") and blob[:4] == note_key_id(name, raw):
+            key.verify(blob[4:], (text + "\n").encode("utf-8"))   # raises InvalidSignature
+            return lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    raise ValueError("the note carries no signature by the trusted key")
+
+
+def included(leaf_digest, index, size, path, root):
+    """Whether ``path`` proves the leaf at ``index`` in the tree of ``size`` with ``root`` (RFC 9162 2.1.3.2)."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, digest = index, size - 1, leaf_digest
+    for sibling in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            digest = node_hash(sibling, digest)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            digest = node_hash(digest, sibling)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and digest == root
+
+
 @dataclass
 class Problem:
     kind: str
@@ -106,7 +185,7 @@ def check_checkpoints(checkpoints, key, report):
     """Check the checkpoint chain and signatures; return what they saw of each chain:
     ``{instance_id: [(length, head, "checkpoint N"), ...]}``. Forged ones are left out."""
     key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
-    seen, prev_seq, prev_hash = {}, 0, None
+    seen, prev_seq, prev_hash, tree = {}, 0, None, Tree()
     for row in checkpoints:
         report.checkpoints += 1
         record = _object(row.get("record"))
@@ -132,7 +211,28 @@ def check_checkpoints(checkpoints, key, report):
             if isinstance(chain, dict) and _count(chain.get("length")) and _count(chain.get("instance_id")):
                 seen.setdefault(chain["instance_id"], []).append((chain["length"], str(chain.get("head")),
                                                                   f"checkpoint {record['seq']}"))
+                tree.append(leaf_hash(chain))
+        problem = _tree_problem(row.get("note"), record, tree, key)
+        if problem:
+            report.add(Problem("checkpoint_forged", problem, checkpoint=record["seq"]))
     return seen
+
+
+def _tree_problem(note, record, tree, key):
+    """What is wrong with a checkpoint's Merkle tree head and its signed note, or None.
+    Checkpoints made before there were notes have neither."""
+    if note is None and "tree_size" not in record:
+        return None
+    root = base64.b64encode(tree.root()).decode("ascii")
+    if (record.get("tree_size"), record.get("root_hash")) != (tree.size, root):
+        return f"its tree head is not the Merkle tree of the chain heads the checkpoints saw ({tree.size} leaves)"
+    try:
+        _, size, signed_root = read_checkpoint_note(note if isinstance(note, str) else "", key)
+    except (InvalidSignature, ValueError) as exc:
+        return f"its signed note does not verify with the trusted key: {exc or 'bad signature'}"
+    if (size, signed_root) != (tree.size, tree.root()):
+        return "its signed note states another tree than the checkpoint"
+    return None
 
 
 def check_chain(instance_id, rows, saw=()):
@@ -192,7 +292,7 @@ def _ed25519(pem):
     return key
 
 
-def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None, in_scope=None):
+def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None, in_scope=None, proven=None):
     """Check everything; returns a Report.
 
     ``chains``: ``(instance_id, rows)`` for each instance, rows as check_chain takes
@@ -200,12 +300,15 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
     record, hash and signature, in seq order. ``instance_heads``: optionally the
     service's own ``{instance_id: (length, head)}``, checked like a checkpoint.
     ``in_scope(instance_id)``: whether a chain that is gone should be there (a pack
-    holds only some chains); all should, by default.
+    holds only some chains); all should, by default. ``proven``: ``{instance_id: (length,
+    head)}`` that inclusion proofs showed a signed checkpoint saw.
     """
     report = report or Report()
     key = _ed25519(public_key_pem)
     report.key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
     seen = check_checkpoints(checkpoints, key, report) if checkpoints else {}
+    for instance_id, (length, head) in (proven or {}).items():
+        seen.setdefault(instance_id, []).append((length, head, "the signed checkpoint"))
     signed = {i: max(n for n, _, _ in saws) for i, saws in seen.items()}
     for instance_id, (length, head) in (instance_heads or {}).items():
         seen.setdefault(instance_id, []).append((length, str(head), "the instance row"))
@@ -274,7 +377,8 @@ def _check_pack(files, key, report):
         report.add(Problem("file_changed", f"{name} was added to the pack after it was made"))
     if not report.ok:
         return
-    checkpoints = json.loads(files["checkpoints.json"])
+    checkpoints = json.loads(files["checkpoints.json"]) if "checkpoints.json" in files else []
+    proven = _proven(files, key, report)
     chains = {}
     for line in files["records.jsonl"].decode("utf-8").splitlines():
         row = json.loads(line)
@@ -283,14 +387,39 @@ def _check_pack(files, key, report):
     everything = not any(manifest["scope"].values())
     wanted = set(manifest["instances"])
     verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
-           in_scope=lambda i: everything or i in wanted)
+           in_scope=lambda i: everything or i in wanted, proven=proven)
 
 
-USAGE = "usage: python verify.py pack.zip (--key service-public-key.pem | --key-id KEY_ID)"
+def _proven(files, key, report):
+    """What ``proofs.json`` proves in the tree ``checkpoint.txt`` signs: ``{instance_id: (length, head)}``."""
+    if "checkpoint.txt" not in files:
+        return {}
+    try:
+        _, size, root = read_checkpoint_note(files["checkpoint.txt"].decode("utf-8"), key)
+    except (InvalidSignature, ValueError) as exc:
+        report.add(Problem("checkpoint_forged",
+                           f"checkpoint.txt does not verify with the key: {exc or 'bad signature'}"))
+        return {}
+    proofs, proven = json.loads(files["proofs.json"]), {}
+    for proof in proofs["chains"] if proofs.get("tree_size") == size else []:
+        path = [base64.b64decode(p, validate=True) for p in proof["path"]]
+        if included(leaf_hash(proof), proof["leaf_index"], size, path, root):
+            proven[proof["instance_id"]] = (proof["length"], str(proof["head"]))
+        else:
+            report.add(Problem("checkpoint_forged", "its inclusion proof does not lead to the signed checkpoint",
+                               proof.get("instance_id")))
+    if proofs.get("tree_size") != size:
+        report.add(Problem("checkpoint_forged", "proofs.json proves against another tree than checkpoint.txt signs"))
+    return proven
+
+
+USAGE = "usage: python verify.py pack.zip (--key service-public-key.pem | --key-id KEY_ID) [--text]"
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    as_text = "--text" in argv
+    argv = [a for a in argv if a != "--text"]
     if len(argv) != 3 or argv[1] not in ("--key", "--key-id"):
         print(USAGE, file=sys.stderr)
         return 2
@@ -301,9 +430,32 @@ def main(argv=None):
     else:
         trusted_id = argv[2]
     report = verify_pack(argv[0], trusted_pem, trusted_id)
-    print(json.dumps(report.as_dict(), indent=2))
+    print(text(report) if as_text else json.dumps(report.as_dict(), indent=2))
     print(summary(report), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def text(report):
+    """The report for people: the verdict, what was checked, what no checkpoint covers yet, each problem."""
+    lines = [summary(report), "",
+             f"Checked: {report.records} records in {report.instances} chains and {report.checkpoints} signed "
+             f"checkpoint(s), against the key {report.key_id}."]
+    if report.unprotected:
+        lines.append(f"Not yet covered by a signed checkpoint: {report.unprotected} record(s). They are chained, "
+                     "but nothing signed vouches for them yet: whoever can write to the database could still "
+                     "rewrite them unseen.")
+    else:
+        lines.append("Every record is covered by a signed checkpoint.")
+    if report.problems:
+        lines += ["", f"Problems ({report.problem_count}, the first of each chain):"]
+        for n, p in enumerate(report.problems, 1):
+            where = ", ".join(part for part in (p.instance_id and f"instance {p.instance_id}",
+                                                p.seq and f"record {p.seq}",
+                                                p.checkpoint and f"checkpoint {p.checkpoint}") if part)
+            lines.append(f"  {n}. {where + ': ' if where else ''}{p.kind}: {p.message}")
+        if report.problem_count > len(report.problems):
+            lines.append(f"  … and {report.problem_count - len(report.problems)} more")
+    return "\n".join(lines)
 
 
 def summary(report):

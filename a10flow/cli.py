@@ -266,13 +266,16 @@ def _scope(control, start, end, instance):
 
 @evidence_group.command("export")
 @_scope_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the ZIP")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write the ZIP (by default here, named for its control and period)")
 @with_appcontext
 def evidence_export(control, start, end, instance, output):
     """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
     from .evidence import packs
+    scope = _scope(control, start, end, instance)
+    output = output or scope.filename()
     with open(output, "wb") as f:
-        f.write(packs.export(_scope(control, start, end, instance), _key_path()))
+        f.write(packs.export(scope, _key_path()))
     click.echo(f"wrote {output}")
 
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from a10flow import clock
 from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
-from conftest import BUNDLED, deploy_bundled
+from conftest import BUNDLED, deploy_bundled, signed_in
 
 ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
@@ -78,6 +78,7 @@ def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase,
     folder = "definitions/customer_change_notification/v1/"
     assert {folder + "customer-change-notification.bpmn", folder + "customer-notice-decision.dmn",
             folder + "change-notice.schema.json"} <= names
+    assert {n.split("/")[1] for n in names if n.startswith("definitions/")} == {"customer_change_notification"}
     assert pack.read(folder + "customer-change-notification.bpmn") == \
         (ROOT / "workflows/customer-change-notification.bpmn").read_bytes()
     manifest = json.loads(pack.read("manifest.json"))
@@ -272,3 +273,20 @@ def test_an_owner_cannot_take_an_instance_out_of_a_controls_evidence(as_, purcha
     assert row["instances"] == 3 and row["overdue"] == 1
     pack = zipfile.ZipFile(io.BytesIO(_pack(as_, "?control=A.10.4")))
     assert late in json.loads(pack.read("manifest.json"))["instances"]
+
+
+def test_a_pack_is_named_for_its_control_and_period(app, as_, purchase, tmp_path, monkeypatch):
+    _change_notices(as_, purchase)
+    clock.set(datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc))
+    response = as_["auditor"].get("/api/v1/evidence/export?control=ISO 27001 A.5.19&from=2026-10-01T00:00:00Z"
+                                  "&to=2026-11-01T00:00:00Z")
+    assert response.headers["Content-Disposition"] == ("attachment; filename=a10flow-evidence_ISO_IEC_27001_A.5.19_"
+                                                       "2026-10-01_to_2026-11-01_made_20261201-153000.zip")
+    page = signed_in(app, "auditor").get("/audit/pack?control=A.10.4")
+    assert "filename=a10flow-evidence_A.10.4_beginning_to_now_made_20261201-153000.zip" in \
+        page.headers["Content-Disposition"]
+    monkeypatch.chdir(tmp_path)
+    with app.app_context():
+        made = CliRunner().invoke(main, ["evidence", "export", "--instance", "1"])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "a10flow-evidence_all-controls_beginning_to_now_instance-1_made_20261201-153000.zip").exists()

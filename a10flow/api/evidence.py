@@ -6,7 +6,7 @@ from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from .. import clock, evidence
+from .. import evidence
 from ..evidence import checkpoints, packs
 from ..auth import load_user, require
 from ..models import Role
@@ -160,6 +160,6 @@ def coverage(args):
 def export(args):
     """An evidence pack of the instances in scope: records, checkpoints, public key, process
     versions, report.html, coverage.json, verify.py and a signed manifest."""
-    data = packs.export(_scope(args), _key_path())
-    name = f"a10flow-evidence-{clock.now():%Y%m%d-%H%M%S}.zip"
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name)
+    scope = _scope(args)
+    return send_file(io.BytesIO(packs.export(scope, _key_path())), mimetype="application/zip", as_attachment=True,
+                     download_name=scope.filename())

@@ -46,6 +46,16 @@ class Scope:
         self.start = self.start and self.start.astimezone(timezone.utc)
         self.end = self.end and self.end.astimezone(timezone.utc)
 
+    def filename(self):
+        """What a pack of this scope is called: its control and period, then when it was made, e.g.
+        ``a10flow-evidence_A.10.4_2026-10-01_to_2026-11-01_made_20261201-1530.zip``."""
+        parts = [self.control or "all-controls",
+                 f"{self.start:%Y-%m-%d}" if self.start else "beginning", "to",
+                 f"{self.end:%Y-%m-%d}" if self.end else "now"]
+        if self.instance_id is not None:
+            parts.append(f"instance-{self.instance_id}")
+        return _entry("_".join(["a10flow-evidence", *parts, f"made_{clock.now():%Y%m%d-%H%M%S}"])) + ".zip"
+
     def as_dict(self):
         return {"control": self.control, "from": self.start and self.start.isoformat(),
                 "to": self.end and self.end.isoformat(), "instance": self.instance_id}

@@ -68,9 +68,9 @@ def verify():
 @signed_in
 @require(Role.AUDITOR, Role.OWNER)
 def pack():
-    data = packs.export(_scope(request.args), current_app.config["A10FLOW_SIGNING_KEY"])
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                     download_name=f"a10flow-evidence-{clock.now():%Y%m%d-%H%M%S}.zip")
+    scope = _scope(request.args)
+    data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=scope.filename())
 
 
 @bp.route("/registers")

@@ -256,7 +256,7 @@ def _scope_options(command):
 def _scope(control, start, end, instance):
     from datetime import timezone
 
-    from .evidence.packs import Scope
+    from .evidence.scope import Scope
     utc = (lambda d: d.replace(tzinfo=timezone.utc) if d else None)
     try:
         return Scope(control, utc(start), utc(end), instance)
@@ -273,7 +273,7 @@ def evidence_export(control, start, end, instance, output):
     """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
     from .evidence import packs
     scope = _scope(control, start, end, instance)
-    output = output or scope.filename()
+    output = output or packs.filename(scope)
     with open(output, "wb") as f:
         f.write(packs.export(scope, _key_path()))
     click.echo(f"wrote {output}")
@@ -309,5 +309,5 @@ def evidence_public_key():
 @with_appcontext
 def evidence_coverage(control, start, end, instance):
     """Per control: instances in the period, completed, on time, overdue, escalated."""
-    from .evidence import packs
-    click.echo(json.dumps(packs.coverage(_scope(control, start, end, instance)), indent=2))
+    from .evidence.scope import coverage
+    click.echo(json.dumps(coverage(_scope(control, start, end, instance)), indent=2))

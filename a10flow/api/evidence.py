@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .. import evidence
-from ..evidence import checkpoints, packs
+from ..evidence import checkpoints, packs, scope
 from ..auth import load_user, require
 from ..models import Role
 from . import Id
@@ -127,7 +127,7 @@ class ScopeSchema(Schema):
 
 
 def _scope(args):
-    return packs.Scope(args.get("control"), args.get("from_"), args.get("to"), args.get("instance"))
+    return scope.Scope(args.get("control"), args.get("from_"), args.get("to"), args.get("instance"))
 
 
 class CoverageRowSchema(Schema):
@@ -150,7 +150,7 @@ class CoverageSchema(Schema):
 @require(Role.OWNER, Role.AUDITOR)
 def coverage(args):
     """Per control: instances with evidence in the period, completed, on time, overdue, escalated."""
-    return {"items": packs.coverage(_scope(args))}
+    return {"items": scope.coverage(_scope(args))}
 
 
 @blp.route("/export")
@@ -160,6 +160,6 @@ def coverage(args):
 def export(args):
     """An evidence pack of the instances in scope: records, checkpoints, public key, process
     versions, report.html, coverage.json, verify.py and a signed manifest."""
-    scope = _scope(args)
-    return send_file(io.BytesIO(packs.export(scope, _key_path())), mimetype="application/zip", as_attachment=True,
-                     download_name=scope.filename())
+    chosen = _scope(args)
+    return send_file(io.BytesIO(packs.export(chosen, _key_path())), mimetype="application/zip", as_attachment=True,
+                     download_name=packs.filename(chosen))

@@ -1,4 +1,4 @@
-"""Evidence packs: what an auditor takes away, and the coverage of each control.
+"""Evidence packs: what an auditor takes away.
 
 A pack is a ZIP holding, for the instances in scope, their whole evidence chains
 (``records.jsonl``), every checkpoint with its signature, the public key, the exact
@@ -9,140 +9,28 @@ BPMN/DMN/form versions the records name, a human-readable ``report.html``,
 """
 import hashlib
 import io
-import itertools
 import json
 import os
 import zipfile
-from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import render_template
 
-from .. import clock, controls, definitions, evidence
-from ..errors import Invalid
-from ..models import DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, InstanceStatus, TaskStatus, db
+from .. import clock, definitions, evidence
+from ..models import EvidenceType, TaskStatus
 from . import checkpoints, verifier
 from .canonical import canonical
+from .scope import by_framework, controls_in_scope, coverage_of, in_period, instances, is_late, tasks_by_instance
 
 
-@dataclass
-class Scope:
-    """Which evidence: instances with a record in [start, end) for ``control`` (or all)."""
-    control: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    instance_id: int | None = None
-
-    def __post_init__(self):
-        if self.control is not None:   # as the control property is read: "ISO 27001 A.5.19" is the canonical id
-            try:
-                named = controls.parse(self.control)
-            except ValueError as exc:
-                raise Invalid(f"not a control id: {exc}", [{"field": "control", "message": str(exc)}]) from None
-            if len(named) != 1:
-                raise Invalid("name one control", [{"field": "control", "message": f"names {len(named)} controls"}])
-            self.control = named[0]
-        # Records are compared as UTC ISO strings: an offset given by the caller is converted.
-        self.start = self.start and self.start.astimezone(timezone.utc)
-        self.end = self.end and self.end.astimezone(timezone.utc)
-
-    def filename(self):
-        """What a pack of this scope is called: its control and period, then when it was made, e.g.
-        ``a10flow-evidence_A.10.4_2026-10-01_to_2026-11-01_made_20261201-1530.zip``."""
-        parts = [self.control or "all-controls",
-                 f"{self.start:%Y-%m-%d}" if self.start else "beginning", "to",
-                 f"{self.end:%Y-%m-%d}" if self.end else "now"]
-        if self.instance_id is not None:
-            parts.append(f"instance-{self.instance_id}")
-        return _entry("_".join(["a10flow-evidence", *parts, f"made_{clock.now():%Y%m%d-%H%M%S}"])) + ".zip"
-
-    def as_dict(self):
-        return {"control": self.control, "from": self.start and self.start.isoformat(),
-                "to": self.end and self.end.isoformat(), "instance": self.instance_id}
-
-
-def known_controls():
-    """Every control id some deployed process version carries, grouped by framework (a10flow.controls.grouped)."""
-    return controls.grouped(c for v in db.session.scalars(db.select(DefinitionVersion))
-                            for c in definitions.controls_of(v))
-
-
-def instances(scope):
-    """The instances in scope, oldest first: alive in the period, having run a version that carries
-    the control (a move to a version without it does not take an instance out). Chosen from the
-    instances themselves, not their evidence, so one whose records were deleted is still in scope
-    and its pack shows the loss."""
-    stmt = db.select(Instance)
+def filename(scope):
+    """What a pack of ``scope`` is called: its control and period, then when it was made, e.g.
+    ``a10flow-evidence_A.10.4_2026-10-01_to_2026-11-01_made_20261201-1530.zip``."""
+    parts = [scope.control or "all-controls",
+             f"{scope.start:%Y-%m-%d}" if scope.start else "beginning", "to",
+             f"{scope.end:%Y-%m-%d}" if scope.end else "now"]
     if scope.instance_id is not None:
-        stmt = stmt.where(Instance.id == scope.instance_id)
-    if scope.start is not None:
-        stmt = stmt.where(Instance.updated_at >= scope.start)
-    if scope.end is not None:
-        stmt = stmt.where(Instance.created_at < scope.end)
-    found = db.session.scalars(stmt.order_by(Instance.id)).all()
-    return [i for i in found if scope.control is None or scope.control in i.controls]
-
-
-def _in_period(record, scope):
-    return (scope.start is None or record["at"] >= scope.start.isoformat()) and \
-        (scope.end is None or record["at"] < scope.end.isoformat())
-
-
-def _tasks(instance_ids):
-    rows = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id.in_(instance_ids))) \
-        if instance_ids else []
-    by_instance = {}
-    for task in rows:
-        by_instance.setdefault(task.instance_id, []).append(task)
-    return by_instance
-
-
-def _late(task, now):
-    """Open past its due date, or done or withdrawn after it: cancelling late work does not make it on time."""
-    if task.due_at is None:
-        return False
-    ended = {TaskStatus.OPEN: now, TaskStatus.COMPLETED: task.completed_at, TaskStatus.CANCELLED: task.cancelled_at}
-    return (ended[task.status] or now) > task.due_at
-
-
-def _controls_in_scope(instance, scope):
-    return [c for c in instance.controls if scope.control is None or c == scope.control]
-
-
-def coverage(scope):
-    """Per control: instances in the period, completed, completed on time, overdue, escalated.
-
-    Overdue: a task done after its due date, or open past it. Escalated: a task moved
-    to others by the ``escalate`` operator (evidence ``task.reassigned``).
-    """
-    chosen = instances(scope)
-    return _coverage(scope, chosen, _tasks([i.id for i in chosen]))
-
-
-def _coverage(scope, chosen, tasks_of):
-    now = clock.now()
-    escalated = set(db.session.scalars(db.select(Evidence.instance_id).where(
-        Evidence.type == "task.reassigned", Evidence.instance_id.in_([i.id for i in chosen])).distinct())) \
-        if chosen else set()
-    result = {}
-    for instance in chosen:
-        late = any(_late(t, now) for t in tasks_of.get(instance.id, []))
-        done = instance.status == InstanceStatus.COMPLETED
-        for control in _controls_in_scope(instance, scope):
-            row = result.setdefault(control, {"control": control, "framework": controls.framework_of(control).name,
-                                              "instances": 0, "completed": 0,
-                                              "completed_on_time": 0, "overdue": 0, "escalated": 0})
-            row["instances"] += 1
-            row["completed"] += done
-            row["completed_on_time"] += done and not late
-            row["overdue"] += late
-            row["escalated"] += instance.id in escalated
-    return [result[c] for c in sorted(result, key=controls.order)]
-
-
-def by_framework(rows):
-    """Coverage rows (in coverage order) as ``[(framework, [rows…]), …]``."""
-    return [(framework, list(group)) for framework, group in itertools.groupby(rows, key=lambda r: r["framework"])]
+        parts.append(f"instance-{scope.instance_id}")
+    return _entry("_".join(["a10flow-evidence", *parts, f"made_{clock.now():%Y%m%d-%H%M%S}"])) + ".zip"
 
 
 def export(scope, key_path):
@@ -175,8 +63,8 @@ def export(scope, key_path):
         files[_entry(*folder, version.filename)] = version.xml.encode("utf-8")
         for name, text in sorted((version.files or {}).items()):
             files[_entry(*folder, name)] = text.encode("utf-8")
-    tasks_of = _tasks([i.id for i in chosen])   # the same instances and tasks for coverage and report
-    rows = _coverage(scope, chosen, tasks_of)
+    tasks_of = tasks_by_instance([i.id for i in chosen])   # the same instances and tasks for coverage and report
+    rows = coverage_of(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(rows, indent=1).encode()
     files["report.html"] = _report(scope, chosen, chains, rows, tasks_of, checkpoints.key_id(key_path), uncovered) \
         .encode("utf-8")
@@ -221,18 +109,18 @@ def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered):
     now = clock.now()
     by_control = {}
     for instance in chosen:
-        for control in _controls_in_scope(instance, scope):
+        for control in controls_in_scope(instance, scope):
             by_control.setdefault(control, []).append(instance)
     sections = []
     for row in covered:
         items = []
         for instance in by_control.get(row["control"], []):
-            open_items = [{"name": t.name, "assignee": t.assignee, "due_at": t.due_at, "overdue": _late(t, now)}
+            open_items = [{"name": t.name, "assignee": t.assignee, "due_at": t.due_at, "overdue": is_late(t, now)}
                           for t in tasks_of.get(instance.id, []) if t.status == TaskStatus.OPEN]
             timeline = [{"at": r["at"], "who": r["actor"].get("name") or r["actor"].get("id"), "what": r["type"],
                          "element": r["element"].get("name") or r["element"].get("id") or "",
                          "data": _summary(r["data"])}
-                        for r in chains[instance.id] if _in_period(r, scope)]
+                        for r in chains[instance.id] if in_period(r, scope)]
             items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
         sections.append({"coverage": row, "framework": row["framework"], "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,

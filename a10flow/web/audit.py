@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, sen
 
 from .. import clock, evidence, registers
 from ..evidence import checkpoints, packs
+from ..evidence.scope import Scope, by_framework, coverage, known_controls
 from ..auth import require
 from ..engine.services import REGISTERS
 from ..errors import Invalid
@@ -29,7 +30,7 @@ def _scope(args):
     if start and end and start >= end:
         raise Invalid("the period must end after it starts", [{"field": "to", "message": "before 'from'"}])
     instance = args.get("instance", "").strip()
-    return packs.Scope(args.get("control", "").strip() or None, start, end, int(instance) if instance.isdigit() else None)
+    return Scope(args.get("control", "").strip() or None, start, end, int(instance) if instance.isdigit() else None)
 
 
 @bp.route("/audit")
@@ -40,8 +41,8 @@ def audit():
     if not args:   # this year so far, unless asked otherwise
         args["from"] = f"{clock.now().year}-01-01"
     scope = _scope(args)
-    return render_template("web/audit.html", coverage=packs.by_framework(packs.coverage(scope)), args=args, scope=scope,
-                           controls=packs.known_controls(), verifier_sha256=packs.verifier_sha256(),
+    return render_template("web/audit.html", coverage=by_framework(coverage(scope)), args=args, scope=scope,
+                           controls=known_controls(), verifier_sha256=packs.verifier_sha256(),
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]))
 
 
@@ -70,7 +71,7 @@ def verify():
 def pack():
     scope = _scope(request.args)
     data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=scope.filename())
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=packs.filename(scope))
 
 
 @bp.route("/registers")

@@ -290,3 +290,31 @@ def test_a_pack_is_named_for_its_control_and_period(app, as_, purchase, tmp_path
         made = CliRunner().invoke(main, ["evidence", "export", "--instance", "1"])
     assert made.exit_code == 0, made.output
     assert (tmp_path / "a10flow-evidence_all-controls_beginning_to_now_instance-1_made_20261201-153000.zip").exists()
+
+
+def test_each_pack_holds_a_statement_of_applicability_extract_for_a10(app, as_, purchase):
+    clock.set(T0 - timedelta(days=1))
+    ids, _ = _change_notices(as_, purchase)
+    clock.set(T0 + timedelta(days=40))
+    deploy_bundled(as_, "responsibility_signoff")   # A.10.2: deployed after the period below
+    changed = (ROOT / "workflows/customer-change-notification.bpmn").read_bytes() + b"<!-- v2 -->"
+    files = [changed if p.name == "customer-change-notification.bpmn" else p
+             for p in (ROOT / name for name in BUNDLED["customer_change_notification"])]
+    assert as_["owner"].deploy(*[("customer-change-notification.bpmn", f) if isinstance(f, bytes) else f
+                                 for f in files]).status_code == 201   # v2, in force from November on
+    pack = zipfile.ZipFile(io.BytesIO(_pack(as_, "?control=A.10.4&from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z")))
+    soa = {row["control"]: row for row in json.loads(pack.read("statement-of-applicability.json"))}
+    assert list(soa) == ["A.10.2", "A.10.3", "A.10.4"]
+    notices = soa["A.10.4"]
+    assert notices["title"] == "Customers" and notices["applicable"] is True
+    [process] = notices["implemented_by"]
+    assert process["process"] == "customer_change_notification"
+    assert [v["version"] for v in process["versions"]] == [1]   # v2 came after the period
+    assert process["versions"][0]["folder"] in {n.rsplit("/", 1)[0] + "/" for n in pack.namelist()}
+    assert notices["coverage"] == json.loads(pack.read("coverage.json"))[0]
+    assert notices["evidence"] == {"report": "report.html#control-A.10.4", "instances": ids}
+    assert soa["A.10.3"]["applicable"] is False and soa["A.10.3"]["evidence"] is None
+    assert soa["A.10.2"]["applicable"] is False   # deployed after the period: not in force in it
+    report = pack.read("report.html").decode()
+    assert "Statement of Applicability (extract)" in report and 'id="control-A.10.4"' in report
+    assert "No process in force implements it" in report

@@ -17,7 +17,7 @@ from flask import render_template
 
 from .. import clock, definitions, evidence
 from ..models import EvidenceType, TaskStatus
-from . import checkpoints, verifier
+from . import applicability, checkpoints, verifier
 from .canonical import canonical
 from .scope import by_framework, controls_in_scope, coverage_of, in_period, instances, is_late, tasks_by_instance
 
@@ -66,8 +66,14 @@ def export(scope, key_path):
     tasks_of = tasks_by_instance([i.id for i in chosen])   # the same instances and tasks for coverage and report
     rows = coverage_of(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(rows, indent=1).encode()
-    files["report.html"] = _report(scope, chosen, chains, rows, tasks_of, checkpoints.key_id(key_path), uncovered) \
-        .encode("utf-8")
+    in_pack = {}
+    for instance in chosen:
+        for control in controls_in_scope(instance, scope):
+            in_pack.setdefault(control, []).append(instance.id)
+    soa = applicability.extract(scope, in_pack, set(versions))
+    files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
+    files["report.html"] = _report(scope, chosen, chains, rows, tasks_of, checkpoints.key_id(key_path), uncovered,
+                                   soa).encode("utf-8")
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
@@ -105,7 +111,7 @@ def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
 
 
-def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered):
+def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered, soa):
     now = clock.now()
     by_control = {}
     for instance in chosen:
@@ -124,7 +130,7 @@ def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered):
             items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
         sections.append({"coverage": row, "framework": row["framework"], "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
-                           groups=by_framework(sections), uncovered=uncovered,
+                           groups=by_framework(sections), uncovered=uncovered, soa=soa,
                            total=len(chosen), key_id=key_id, verifier_sha256=verifier_sha256())
 
 

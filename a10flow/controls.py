@@ -8,6 +8,16 @@ before ids holds for the ids after it up to the next ``;`` (or the next framewor
 """
 import re
 from dataclasses import dataclass
+from typing import Callable
+
+
+def _annex_a(text):
+    return text.upper()   # a.5.19 is A.5.19
+
+
+def _article(text):
+    """Art. 25(4), Article 25 (4) and ART 25(4) are one article: Art. 25(4)."""
+    return "Art. " + re.sub(r"(?i)^art(?:icle|\.)?|\s+", "", text)
 
 
 @dataclass(frozen=True)
@@ -15,26 +25,21 @@ class Framework:
     name: str        # as grouped in coverage and packs
     prefix: str      # how a canonical id of it begins ("" for ISO/IEC 42001)
     named: str       # a regular expression for the ways people name it
-    id: str          # a regular expression for one of its ids
+    id: str          # a regular expression for one of its ids (matched ignoring case)
+    tidy: Callable   # one of its ids as people write it -> as canonical ids write it
 
 
 ISO_42001 = Framework("ISO/IEC 42001 Annex A", "", r"ISO(?:/IEC)?\s*42001(?::\d{4})?(?:\s+Annex\s+A)?",
-                      r"A\.\d+(?:\.\d+)*")
+                      r"A\.\d+(?:\.\d+)*", _annex_a)
 FRAMEWORKS = (
     ISO_42001,
     Framework("ISO/IEC 27001 Annex A", "ISO/IEC 27001 ", r"ISO(?:/IEC)?\s*27001(?::\d{4})?(?:\s+Annex\s+A)?",
-              r"A\.\d+(?:\.\d+)*"),
-    Framework("EU AI Act", "EU AI Act ", r"(?:EU\s+)?AI\s+Act", r"Art(?:icle|\.)?\s*\d+[a-z]?(?:\s*\(\w+\))*"),
+              r"A\.\d+(?:\.\d+)*", _annex_a),
+    Framework("EU AI Act", "EU AI Act ", r"(?:EU\s+)?AI\s+Act", r"Art(?:icle|\.)?\s*\d+[a-z]?(?:\s*\(\w+\))*",
+              _article),
 )
 HOW = ("write ISO/IEC 42001 controls as A.10.3, and name any other framework before its ids: "
        "\"A.10.3, ISO 27001 A.5.19; EU AI Act Art. 25(4)\"")
-
-
-def _canonical(framework, text):
-    if framework.prefix == "EU AI Act ":   # Art. 25(4), Article 25 (4) and Art 25(4) are one article
-        number = re.sub(r"^Art(?:icle|\.)?|\s+", "", text)
-        return f"EU AI Act Art. {number}"
-    return framework.prefix + text
 
 
 def parse(text):
@@ -53,7 +58,7 @@ def parse(text):
                     break
             if not re.fullmatch(framework.id, token, re.IGNORECASE):
                 raise ValueError(f"{token!r} is not a control id of {framework.name}; {HOW}")
-            canonical = _canonical(framework, token[0].upper() + token[1:])
+            canonical = framework.prefix + framework.tidy(token)
             if canonical not in found:
                 found.append(canonical)
     return found

@@ -25,6 +25,7 @@ def _one_task(control, process="vetting"):
     ("ISO/IEC 42001 A.10.4", ["A.10.4"]),                              # the default framework, named
     ("ISO 27001:2022 Annex A A.5.21; A.10.3", ["ISO/IEC 27001 A.5.21", "A.10.3"]),   # ";" ends a framework's list
     ("EU AI Act Article 26 (1)(a), Art. 25(4)", ["EU AI Act Art. 26(1)(a)", "EU AI Act Art. 25(4)"]),
+    ("eu ai act ARTICLE 25(4), art 25 (4)", ["EU AI Act Art. 25(4)"]),   # one article, however written
     ("A.10.3, A.10.3,, ", ["A.10.3"]),
 ])
 def test_control_lists_are_read_into_one_canonical_id_per_control(written, ids):

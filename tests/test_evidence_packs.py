@@ -318,3 +318,10 @@ def test_each_pack_holds_a_statement_of_applicability_extract_for_a10(app, as_, 
     report = pack.read("report.html").decode()
     assert "Statement of Applicability (extract)" in report and 'id="control-A.10.4"' in report
     assert "No process in force implements it" in report
+
+    # Up to now: both versions were in force, but the pack holds only the files of the one that ran.
+    pack = zipfile.ZipFile(io.BytesIO(_pack(as_, "?control=A.10.4&from=2026-10-01T00:00:00Z")))
+    soa = {row["control"]: row for row in json.loads(pack.read("statement-of-applicability.json"))}
+    assert [(v["version"], v["folder"]) for v in soa["A.10.4"]["implemented_by"][0]["versions"]] == [
+        (1, "definitions/customer_change_notification/v1/"), (2, None)]
+    assert soa["A.10.2"]["applicable"] is True and soa["A.10.2"]["evidence"] is None

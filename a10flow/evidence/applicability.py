@@ -16,24 +16,27 @@ def _in_force(version, scope):
         (until is None or scope.start is None or until > scope.start)
 
 
-def extract(scope, in_pack, ran):
-    """One row per A.10 control. ``in_pack``: ``{control: [instance ids]}`` whose evidence the pack
-    holds; ``ran``: the ids of the versions its instances ran, in force whenever they were deployed."""
+def extract(scope, in_pack, ran, folder_of):
+    """One row per A.10 control, its coverage counted over the scope's period.
+
+    ``in_pack``: ``{control: [instance ids]}`` whose evidence the pack holds; ``ran``: the ids
+    of the versions its instances ran (in force whenever they were deployed), the ones whose
+    files the pack holds, at ``folder_of(version)``.
+    """
     versions = db.session.scalars(db.select(DefinitionVersion).order_by(DefinitionVersion.id)).all()
+    carried = {v.id: definitions.controls_of(v) for v in versions}
+    counted = {row["control"]: row for row in coverage(Scope(None, scope.start, scope.end))}
     rows = []
     for control, title in A10.items():
-        implementing = [v for v in versions if control in definitions.controls_of(v)
-                        and (v.id in ran or _in_force(v, scope))]
         processes = {}
-        for v in implementing:
-            processes.setdefault(v.definition.key, {"process": v.definition.key, "name": v.name, "versions": []})
-            processes[v.definition.key]["versions"].append(
-                {"version": v.version, "deployed_at": v.created_at.isoformat(), "folder":
-                 f"definitions/{v.definition.key}/v{v.version}/"})
-        counted = coverage(Scope(control, scope.start, scope.end))
+        for v in versions:
+            if control in carried[v.id] and (v.id in ran or _in_force(v, scope)):
+                processes.setdefault(v.definition.key, {"process": v.definition.key, "name": v.name,
+                                                        "versions": []})["versions"].append(
+                    {"version": v.version, "deployed_at": v.created_at.isoformat(),
+                     "folder": folder_of(v) + "/" if v.id in ran else None})
         held = in_pack.get(control, [])
         rows.append({"control": control, "title": title, "applicable": bool(processes),
-                     "implemented_by": list(processes.values()),
-                     "coverage": counted[0] if counted else None,
+                     "implemented_by": list(processes.values()), "coverage": counted.get(control),
                      "evidence": {"report": f"report.html#control-{control}", "instances": held} if held else None})
     return rows

@@ -1,11 +1,12 @@
 """Evidence packs: what an auditor takes away.
 
 A pack is a ZIP holding, for the instances in scope, their whole evidence chains
-(``records.jsonl``), every checkpoint with its signature, the public key, the exact
-BPMN/DMN/form versions the records name, a human-readable ``report.html``,
-``coverage.json``, ``verify.py`` (a10flow.evidence.verifier, standing alone) and ``FORMAT.md``
-(EVIDENCE_FORMAT.md). The
-``manifest.json`` lists the SHA-256 of every file and is signed (``manifest.sig``).
+(``records.jsonl``), the last checkpoint's signed note with an inclusion proof of each chain's
+head (every checkpoint too in a pack of all evidence), the public key, the exact BPMN/DMN/form
+versions the instances ran, a human-readable ``report.html``, ``coverage.json``, the Statement
+of Applicability extract, ``verify.py`` (a10flow.evidence.verifier, standing alone) and
+``FORMAT.md`` (EVIDENCE_FORMAT.md). The ``manifest.json`` lists the SHA-256 of every file and
+is signed (``manifest.sig``).
 """
 import hashlib
 import io
@@ -59,26 +60,27 @@ def export(scope, key_path):
                 earlier = definitions.version_of(instance.version.definition, r["data"]["from"]["version"])
                 versions[earlier.id] = earlier
     for version in versions.values():
-        folder = ("definitions", version.definition.key, f"v{version.version}")
-        files[_entry(*folder, version.filename)] = version.xml.encode("utf-8")
+        files[f"{_folder(version)}/{_entry(version.filename)}"] = version.xml.encode("utf-8")
         for name, text in sorted((version.files or {}).items()):
-            files[_entry(*folder, name)] = text.encode("utf-8")
+            files[f"{_folder(version)}/{_entry(name)}"] = text.encode("utf-8")
     tasks_of = tasks_by_instance([i.id for i in chosen])   # the same instances and tasks for coverage and report
     rows = coverage_of(scope, chosen, tasks_of)
     files["coverage.json"] = json.dumps(rows, indent=1).encode()
-    in_pack = {}
+    by_control = {}
     for instance in chosen:
         for control in controls_in_scope(instance, scope):
-            in_pack.setdefault(control, []).append(instance.id)
-    soa = applicability.extract(scope, in_pack, set(versions))
+            by_control.setdefault(control, []).append(instance)
+    soa = applicability.extract(scope, {c: [i.id for i in found] for c, found in by_control.items()}, set(versions),
+                                _folder)
     files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
-    files["report.html"] = _report(scope, chosen, chains, rows, tasks_of, checkpoints.key_id(key_path), uncovered,
-                                   soa).encode("utf-8")
+    key_id = checkpoints.key_id(key_path)
+    files["report.html"] = _report(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa,
+                                   len(chosen)).encode("utf-8")
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
-                          "instances": [i.id for i in chosen], "key_id": checkpoints.key_id(key_path),
+                          "instances": [i.id for i in chosen], "key_id": key_id,
                           "uncovered_records": uncovered,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()
@@ -100,6 +102,11 @@ def verifier_sha256():
     return hashlib.sha256(_verifier()).hexdigest()
 
 
+def _folder(version):
+    """Where a process version's files are in the pack."""
+    return _entry("definitions", version.definition.key, f"v{version.version}")
+
+
 def _entry(*parts):
     """A name inside the ZIP built from safe parts only: no part can climb out of its folder."""
     safe = ["".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in p).strip(".") or "_"
@@ -111,12 +118,8 @@ def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
 
 
-def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered, soa):
+def _report(scope, by_control, chains, covered, tasks_of, key_id, uncovered, soa, total):
     now = clock.now()
-    by_control = {}
-    for instance in chosen:
-        for control in controls_in_scope(instance, scope):
-            by_control.setdefault(control, []).append(instance)
     sections = []
     for row in covered:
         items = []
@@ -131,7 +134,7 @@ def _report(scope, chosen, chains, covered, tasks_of, key_id, uncovered, soa):
         sections.append({"coverage": row, "framework": row["framework"], "instances": items})
     return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
                            groups=by_framework(sections), uncovered=uncovered, soa=soa,
-                           total=len(chosen), key_id=key_id, verifier_sha256=verifier_sha256())
+                           total=total, key_id=key_id, verifier_sha256=verifier_sha256())
 
 
 def _summary(data, limit=300):

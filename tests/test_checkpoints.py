@@ -9,6 +9,7 @@ import io
 import json
 import zipfile
 
+import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -173,32 +174,53 @@ def test_checkpoints_signed_before_there_were_notes_stay_leaves_of_the_tree(app,
     assert json.loads(pack.read("proofs.json"))["chains"][0]["leaf_index"] == 1
 
 
-def test_a_proof_that_leads_nowhere_is_not_verified_even_under_a_good_manifest(app, as_, purchase, tmp_path):
+def _forge(proofs, note):
+    """What someone holding a pack might try on its proofs (a dict) and note (text)."""
+    return {
+        "a path that leads nowhere": lambda: proofs["chains"][0].update(path=[base64.b64encode(b"y" * 32).decode()]),
+        "a path that is not base64": lambda: proofs["chains"][0].update(path=["not base64!"]),
+        "a leaf beyond the tree": lambda: proofs["chains"][0].update(leaf_index=10**12),
+        "a head of someone's choosing": lambda: proofs["chains"][0].update(head="0" * 64),
+        "another tree size": lambda: proofs.update(tree_size="5"),
+        "no chains at all": lambda: proofs.update(chains="everything"),
+    }, {
+        "a note that is not one": "hello\n",
+        "a note with a control character": note.replace("\n", "\r\n", 1),
+        "a signature line without its dash": note.replace("\u2014 ", "- "),
+    }
+
+
+@pytest.mark.parametrize("forgery", [*_forge({}, "")[0], *_forge({}, "")[1]])
+def test_a_forged_proof_or_note_is_not_verified_even_under_a_good_manifest(app, as_, purchase, tmp_path, forgery):
     from a10flow.evidence import checkpoints, verifier
     instance = _purchase(as_)
     _purchase(as_)
     _checkpoint(as_)
-    data = as_["auditor"].get(f"/api/v1/evidence/export?instance={instance}").data
-    pack = zipfile.ZipFile(io.BytesIO(data))
-    proofs = json.loads(pack.read("proofs.json"))
-    proofs["chains"][0]["path"] = [base64.b64encode(b"y" * 32).decode()]
+    pack = zipfile.ZipFile(io.BytesIO(as_["auditor"].get(f"/api/v1/evidence/export?instance={instance}").data))
     files = {n: pack.read(n) for n in pack.namelist()}
-    files["proofs.json"] = json.dumps(proofs).encode()
+    proofs = json.loads(files["proofs.json"])
+    on_proofs, notes = _forge(proofs, files["checkpoint.txt"].decode())
+    if forgery in on_proofs:
+        on_proofs[forgery]()
+        files["proofs.json"] = json.dumps(proofs).encode()
+    else:
+        files["checkpoint.txt"] = notes[forgery].encode()
     manifest = json.loads(files["manifest.json"])
-    manifest["files"]["proofs.json"] = hashlib.sha256(files["proofs.json"]).hexdigest()
-    files["manifest.json"] = canonical_bytes = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    for name in ("proofs.json", "checkpoint.txt"):
+        manifest["files"][name] = hashlib.sha256(files[name]).hexdigest()
+    files["manifest.json"] = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
     with app.app_context():   # whoever holds the key can sign a manifest, not a tree the log never had
-        files["manifest.sig"] = checkpoints.sign(app.config["A10FLOW_SIGNING_KEY"], canonical_bytes).encode()
+        files["manifest.sig"] = checkpoints.sign(app.config["A10FLOW_SIGNING_KEY"], files["manifest.json"]).encode()
     path = tmp_path / "pack.zip"
     with zipfile.ZipFile(path, "w") as out:
         for name, body in files.items():
             out.writestr(name, body)
-    report = verifier.verify_pack(path, trusted_key_id=checkpoints_key_id(as_))
-    assert report.problems[0].kind == "checkpoint_forged" and "inclusion proof" in report.problems[0].message
-
-
-def checkpoints_key_id(as_):
-    return as_[None].get("/api/v1/evidence/public-key").json["key_id"]
+    report = verifier.verify_pack(path, trusted_key_id=as_[None].get("/api/v1/evidence/public-key").json["key_id"])
+    [problem] = report.problems   # in words, not Python's
+    assert problem.kind == "checkpoint_forged" and "Error" not in problem.message
+    if forgery in on_proofs and forgery not in ("another tree size", "no chains at all"):
+        assert problem.message == "its inclusion proof does not lead to the signed checkpoint"
+        assert problem.instance_id == instance
 
 
 def test_people_read_what_is_not_yet_covered_and_owners_sign_a_checkpoint_from_the_page(app, as_, purchase):

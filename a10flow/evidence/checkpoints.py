@@ -106,10 +106,9 @@ def origin():
 
 def note(key_path, size, root):
     """The C2SP tlog-checkpoint for a tree of ``size`` leaves with ``root`` (base64), signed."""
-    name = origin()
+    name, key = origin(), signing_key(key_path)
     text = f"{name}\n{size}\n{root}\n".encode("utf-8")
-    blob = note_key_id(name, signing_key(key_path).public_key().public_bytes_raw()) + \
-        signing_key(key_path).sign(text)
+    blob = note_key_id(name, key.public_key().public_bytes_raw()) + key.sign(text)
     return f"{text.decode('utf-8')}\n\u2014 {name} {base64.b64encode(blob).decode('ascii')}\n"
 
 
@@ -129,20 +128,24 @@ def _tree_after(last):
     if last.frontier is not None:
         return Tree(json.loads(last.record)["tree_size"], [(h, bytes.fromhex(d)) for h, d in last.frontier])
     tree = Tree()
-    for row in all_checkpoints():
-        for chain in json.loads(row.record)["chains"]:
-            tree.append(leaf_hash(chain))
+    for chain in _leaves(rows()):
+        tree.append(leaf_hash(chain))
     return tree
+
+
+def _leaves(signed):
+    """The tree's leaves, in order: every chain head of every checkpoint (rows as ``rows()`` gives them)."""
+    for row in signed:
+        yield from json.loads(row["record"])["chains"]
 
 
 def proofs(signed, instance_ids):
     """Inclusion proofs, in the tree of the last checkpoint of ``signed`` (rows as ``rows()``
     gives them), of the last head of each chain in ``instance_ids`` a checkpoint saw."""
     digests, last_leaf = [], {}
-    for row in signed:
-        for chain in json.loads(row["record"])["chains"]:
-            last_leaf[chain["instance_id"]] = (len(digests), chain)
-            digests.append(leaf_hash(chain))
+    for chain in _leaves(signed):
+        last_leaf[chain["instance_id"]] = (len(digests), chain)
+        digests.append(leaf_hash(chain))
     levels = [digests]
     while len(levels[-1]) > 1:
         below = levels[-1]

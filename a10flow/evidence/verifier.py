@@ -17,9 +17,12 @@ What is checked (FORMAT.md, a10flow/evidence/EVIDENCE_FORMAT.md, gives the forma
 
 - each record's hash is the SHA-256 of its canonical JSON, and it names the hash of
   the record before it (``prev_hash``) and its own place (``instance_id``, ``seq``);
-- each checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id}``,
-  hashed the same way, chained to the one before, and signed with Ed25519; its
+- each checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id, tree_size,
+  root_hash}``, hashed the same way, chained to the one before, and signed with Ed25519; its
   ``chains`` give, for every chain that grew, its length and head hash then;
+- those chain heads, checkpoint after checkpoint, are the leaves of one RFC 6962 Merkle tree,
+  whose size and root each checkpoint states, again as a C2SP signed note (``tlog-checkpoint``);
+- a pack's ``proofs.json`` proves its chains' heads in the tree its ``checkpoint.txt`` signs;
 - every chain still has at least the records a checkpoint saw, ending in that head.
 
 The first problem of each chain is reported, named by instance and seq, with a kind:
@@ -96,16 +99,18 @@ def read_checkpoint_note(note, key):
     """``(origin, tree size, root hash)`` of a C2SP tlog-checkpoint signed by ``key``.
     :raises ValueError: not such a note, or no valid signature by the key."""
     text, separator, signatures = note.rpartition("\n\n")
-    if not separator or not signatures.endswith("\n"):
+    if not separator or not signatures.endswith("\n") or any(c < " " and c != "\n" for c in note):
         raise ValueError("not a signed note")
     lines = (text + "\n").split("\n")[:-1]
     if len(lines) < 3 or not lines[1].isdigit() or (lines[1] != "0" and lines[1].startswith("0")):
         raise ValueError("not a checkpoint: it needs an origin, a tree size and a root hash")
     raw = key.public_bytes_raw()
     for line in signatures[:-1].split("\n"):
-        name, _, signature = line.removeprefix("\u2014 ").partition(" ")
+        if not line.startswith("\u2014 "):
+            raise ValueError("a signature line does not begin with an em dash")
+        name, _, signature = line[2:].partition(" ")
         blob = base64.b64decode(signature, validate=True)
-        if line.startswith("\u2014 ") and blob[:4] == note_key_id(name, raw):
+        if blob[:4] == note_key_id(name, raw):
             key.verify(blob[4:], (text + "\n").encode("utf-8"))   # raises InvalidSignature
             return lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
     raise ValueError("the note carries no signature by the trusted key")
@@ -400,16 +405,21 @@ def _proven(files, key, report):
         report.add(Problem("checkpoint_forged",
                            f"checkpoint.txt does not verify with the key: {exc or 'bad signature'}"))
         return {}
-    proofs, proven = json.loads(files["proofs.json"]), {}
-    for proof in proofs["chains"] if proofs.get("tree_size") == size else []:
-        path = [base64.b64decode(p, validate=True) for p in proof["path"]]
-        if included(leaf_hash(proof), proof["leaf_index"], size, path, root):
+    proofs, proven = _object(files["proofs.json"]) or {}, {}
+    if proofs.get("tree_size") != size or not isinstance(proofs.get("chains"), list):
+        report.add(Problem("checkpoint_forged", "proofs.json proves against another tree than checkpoint.txt signs"))
+        return {}
+    for proof in proofs["chains"]:
+        try:
+            path = [base64.b64decode(p, validate=True) for p in proof["path"]]
+            proves = _count(proof["leaf_index"]) and included(leaf_hash(proof), proof["leaf_index"], size, path, root)
+        except (KeyError, TypeError, ValueError):   # not a proof at all: it proves nothing either
+            proves = False
+        if proves:
             proven[proof["instance_id"]] = (proof["length"], str(proof["head"]))
         else:
             report.add(Problem("checkpoint_forged", "its inclusion proof does not lead to the signed checkpoint",
-                               proof.get("instance_id")))
-    if proofs.get("tree_size") != size:
-        report.add(Problem("checkpoint_forged", "proofs.json proves against another tree than checkpoint.txt signs"))
+                               proof.get("instance_id") if isinstance(proof, dict) else None))
     return proven
 
 

@@ -78,15 +78,34 @@ def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchas
     page.get_by_role("link", name="Audit").click()
     page.get_by_role("link", name="Verify all evidence now").click()
     expect(page.locator("#verdict")).to_have_text("The evidence is intact.")
+    expect(page.locator("#uncovered")).not_to_have_text("0 records")   # nothing signed yet, and said so
+    expect(page.get_by_role("button", name="Sign a checkpoint now")).to_have_count(0)   # auditors only read
     _shot(page, "audit-verify")
+
+    owner = _signed_in(app, browser, server, "owner", "/audit/verify")
+    owner.get_by_role("button", name="Sign a checkpoint now").click()
+    expect(owner.locator(".flash")).to_contain_text("Checkpoint 1 signed: every record so far is covered.")
+    expect(owner.locator("#uncovered")).to_have_text("0 records")
+    _shot(owner, "audit-checkpoint-signed")
+
+    page.reload()
+    expect(page.locator("#uncovered")).to_have_text("0 records")
     page.get_by_role("link", name="← Audit").click()
     page.get_by_label("From").fill("2020-01-01")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the evidence pack").click()
+    assert download.value.suggested_filename.startswith("a10flow-evidence_all-controls_2020-01-01_to_now_made_")
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
-    assert {"records.jsonl", "verify.py", "manifest.sig"} <= set(zipfile.ZipFile(path).namelist())
+    pack = zipfile.ZipFile(path)
+    assert {"records.jsonl", "verify.py", "manifest.sig", "checkpoint.txt", "proofs.json",
+            "statement-of-applicability.json"} <= set(pack.namelist())
     _shot(page, "audit")
+    (tmp_path / "report.html").write_bytes(pack.read("report.html"))   # as the auditor opens it from the pack
+    page.goto((tmp_path / "report.html").as_uri())
+    expect(page.get_by_role("heading", name="Statement of Applicability (extract): ISO/IEC 42001 A.10")).to_be_visible()
+    expect(page.locator("#uncovered")).to_contain_text("Every record in this pack is covered by the signed checkpoint")
+    _shot(page, "pack-report")
 
 
 def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, purchase, server, browser):

@@ -77,9 +77,20 @@ def test_coverage_lists_each_control_once_grouped_by_framework(as_, app):
         page.index("<td>ISO/IEC 27001 A.5.19</td>") < page.index('colspan="6">EU AI Act</th>')
 
 
-@pytest.mark.parametrize("asked", ["SOC 2 CC1.1", "A.10.3, A.10.4"])
+@pytest.mark.parametrize("asked", ["SOC 2 CC1.1", "A.10.3, A.10.4", "A.10.3' OR '1'='1", "A." * 3000 + "x", "A.10.3%00",
+                                   ";;;", "EU AI Act Art. 25(" + "(" * 500])
 def test_a_scope_that_is_not_one_control_gets_a_clear_422(as_, app, asked):
     response = as_["auditor"].get(f"/api/v1/evidence/coverage?control={asked}")
-    assert response.status_code == 422 and response.json["error"]["details"][0]["field"] == "control"
+    assert response.status_code == 422 and response.json["error"]["details"][0]["field"].startswith("control")
     page = signed_in(app, "auditor").get(f"/audit?control={asked}")
     assert page.status_code == 422
+
+
+def test_the_command_line_says_which_control_it_cannot_read(app):
+    from click.testing import CliRunner
+
+    from a10flow.cli import main
+    with app.app_context():
+        said = CliRunner().invoke(main, ["evidence", "coverage", "--control", "SOC 2 CC1.1"])
+    assert said.exit_code == 1 and "control: 'SOC 2 CC1.1' is not a control id" in said.output
+    assert "Traceback" not in said.output

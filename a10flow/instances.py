@@ -1,8 +1,9 @@
 """Who may see which process instances; finding them; how far they have come."""
+from . import incidents
 from .engine import runner
 from .errors import NotFound
 from .step import specs_of
-from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, db
+from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
 from .tasks import visible_filter
 
 
@@ -48,6 +49,15 @@ def task_data(task):
     return task.instance.data or {}, []
 
 
-def done_elements(instance):
-    """Ids of the elements of ``instance`` that have run."""
-    return runner.done_elements(runner.load(specs_of(instance.version), instance.state))
+def progress(instance):
+    """How far ``instance`` has come, for drawing it: ``{element id: "done" | "waiting" | "failed"}``,
+    failing over waiting over done (an element run before may wait again in a loop)."""
+    open_tasks = db.session.scalars(db.select(HumanTask.element_id).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
+    timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
+    marks = dict.fromkeys(runner.done_elements(runner.load(specs_of(instance.version), instance.state)), "done")
+    marks.update(dict.fromkeys([*open_tasks, *timers], "waiting"))
+    marks.update(dict.fromkeys((i.element_id for i in incidents.of_instance(instance.id)
+                                if i.status in incidents.UNRESOLVED), "failed"))
+    marks.pop(None, None)
+    return marks

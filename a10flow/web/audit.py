@@ -4,14 +4,14 @@ from datetime import datetime, timezone
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import clock, evidence, registers
+from .. import case, clock, evidence, registers
 from ..evidence import checkpoints, packs
 from ..evidence.scope import Scope, by_framework, coverage, known_controls
 from ..auth import require
 from ..engine.services import REGISTERS
 from ..errors import Invalid
 from ..models import Role
-from . import blueprint, case, signed_in
+from . import blueprint, signed_in
 
 bp = blueprint("audit")
 

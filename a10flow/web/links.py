@@ -1,9 +1,9 @@
 """The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
 from flask import g, render_template, request
 
-from .. import forms, instances, links, step, tasks
+from .. import case, forms, instances, links, step, tasks
 from ..errors import Gone, Invalid, NotFound
-from . import blueprint, case, fields
+from . import blueprint, fields
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
 bp = blueprint("links", check_csrf=False)

@@ -1,12 +1,12 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import definitions, evidence, incidents, instances, links, step
+from .. import case, definitions, evidence, incidents, instances, links, step
 from ..evidence import personal
 from ..auth import require
 from ..errors import Conflict, Forbidden, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
-from . import blueprint, case, signed_in
+from . import blueprint, signed_in
 
 bp = blueprint("processes")
 
@@ -116,15 +116,17 @@ def instance(instance_id):
         HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)).all()
     timers = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).all()
     chain = personal.attach(evidence.records(instance_id)) if g.user.role != Role.STAFF else []
-    waiting = {t.element_id for t in open_tasks} | {t.element_id for t in timers}
-    touched = instances.done_elements(found)
-    failed = {i.element_id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED}
+    marks = instances.progress(found)
     return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
-                           done=sorted(touched - waiting - failed - {None}), waiting=sorted(waiting - failed),
-                           failed=sorted(failed - {None}), case=case.summary(found.version, found.data or {}),
+                           done=_marked(marks, "done"), waiting=_marked(marks, "waiting"),
+                           failed=_marked(marks, "failed"), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
                            latest=definitions.version_of(found.version.definition).version,
                            links=links.of_instance(instance_id))
+
+
+def _marked(marks, mark):
+    return sorted(element for element, m in marks.items() if m == mark)
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])

@@ -1,11 +1,11 @@
 """Staff pages: the inbox, a task with its form, notifications."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import clock, forms, instances, links, step, tasks
+from .. import case, clock, forms, instances, links, step, tasks
 from ..auth import require
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
-from . import blueprint, case, fields, signed_in
+from . import blueprint, fields, signed_in
 
 bp = blueprint("work")
 

@@ -4,9 +4,9 @@ reading the evidence.
 """
 from dataclasses import dataclass, field
 
-from .. import evidence
-from ..evidence import personal
-from ..models import EvidenceType
+from . import evidence
+from .evidence import personal
+from .models import EvidenceType
 
 DONE = (EvidenceType.TASK_COMPLETED.value, EvidenceType.MESSAGE_RECEIVED.value)
 
@@ -29,7 +29,7 @@ def label(name, schema):
     return (schema or {}).get("title") or str(name).replace("_", " ").capitalize()
 
 
-def _ordered(keys, props):
+def ordered(keys, props):
     """``keys`` as the form lists them, the ones it does not after (records keep keys sorted)."""
     return [k for k in props if k in keys] + [k for k in keys if k not in props]
 
@@ -42,13 +42,13 @@ def item(name, value, schema=None):
         return _matrix(title, value, schema)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
-        return Item(title, parts=[item(k, value[k], props.get(k)) for k in _ordered(value, props)
+        return Item(title, parts=[item(k, value[k], props.get(k)) for k in ordered(value, props)
                                   if value[k] is not None], kind="parts")
     if isinstance(value, list):
         inner = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         if value and all(isinstance(v, dict) for v in value):
             props = inner.get("properties") or {}
-            order = _ordered(dict.fromkeys(k for row in value for k in row), props)
+            order = ordered(dict.fromkeys(k for row in value for k in row), props)
             return Item(title, columns=[label(k, props.get(k)) for k in order], kind="table",
                         rows=[[item(k, row.get(k), props.get(k)) for k in order] for row in value])
         return Item(title, values=[item("", v, inner) for v in value], kind="values")
@@ -121,7 +121,7 @@ def decisions(instance):
         if data.get("on_behalf_of") and data.get("party"):
             by = f"{data['party']}, through a link for {data['on_behalf_of']['name']}"
         done.append(Done(record["element"].get("name") or record["element"].get("id"), by, record["at"],
-                         [item(k, submitted[k], props.get(k)) for k in _ordered(submitted, props)
+                         [item(k, submitted[k], props.get(k)) for k in ordered(submitted, props)
                           if submitted[k] is not None], data.get("task_id")))
     return done
 

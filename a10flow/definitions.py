@@ -57,6 +57,14 @@ def version_of(definition, number=None):
     return version
 
 
+def decision_version(key, sha256):
+    """The version number under which decision ``key`` was deployed from the DMN file hashing to
+    ``sha256``, or None (a decision deployed before decisions were versions of their own)."""
+    return db.session.scalar(db.select(DefinitionVersion.version).join(Definition).where(
+        Definition.key == key, Definition.kind == DefinitionKind.DECISION,
+        DefinitionVersion.content_hash == sha256).order_by(DefinitionVersion.version))
+
+
 def _latest_xml(kind, key):
     definition = db.session.scalar(db.select(Definition).where(Definition.key == key))
     if definition is None or definition.kind != DefinitionKind(kind):

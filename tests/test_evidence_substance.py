@@ -30,11 +30,19 @@ def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(a
             flow("rate", "e", 2) + '<bpmn:endEvent id="e"/>')
     chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", TIER), form("s", spend={"type": "integer"}))
     [record] = [r for r in chain if r["type"] == "decision.evaluated"]
-    assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE", "decision": "tier",
+    assert record["data"]["table"] == {"id": "tier_table", "hit_policy": "UNIQUE", "decision": "tier", "version": 1,
                                        "file": "tier.dmn", "sha256": hashlib.sha256(TIER).hexdigest()}
     assert record["data"]["inputs"] == {"Annual spend": 25000}
     assert record["data"]["rules"] == [{"row": 2, "id": "large", "annotation": "Tendered spend"}]
     assert record["data"]["changes"]["added"] == {"tier": "high"}
+
+    # The table is changed and deployed again: the next decision names version 2, with its own hash.
+    changed = TIER.replace(b"Tendered spend", b"Tendered spend, two quotes")
+    chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", changed), form("s", spend={"type": "integer"}))
+    [record] = [r for r in chain if r["type"] == "decision.evaluated"]
+    assert (record["data"]["table"]["version"], record["data"]["table"]["sha256"]) == \
+        (2, hashlib.sha256(changed).hexdigest())
+    assert record["data"]["rules"][0]["annotation"] == "Tendered spend, two quotes"
 
 
 def test_a_script_record_says_what_it_changed_from_what_to_what(as_):

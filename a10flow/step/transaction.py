@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from .. import clock, evidence, forms, incidents, links, notify, tasks
+from .. import clock, definitions, evidence, forms, incidents, links, notify, tasks
 from ..evidence import canonical, personal
 from ..engine import assignment, runner
 from ..engine.state import specs_for
@@ -93,6 +93,9 @@ def conclude(instance, workflow, happenings, status=None, by=None):
             h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
         if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
             h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
+        if h.type == EvidenceType.DECISION_EVALUATED and h.data["table"].get("sha256"):
+            table = h.data["table"]
+            table["version"] = definitions.decision_version(table["decision"], table["sha256"])
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
         append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)

@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The browser tests drive Debian's chromium.
 CHROMIUM := /usr/bin/chromium
+# The pack's PDF report: WeasyPrint draws with Debian's Pango and HarfBuzz, in DejaVu.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild.
 BUILD := a10flow/static/build/modeler.js
 
-.PHONY: run test setup clean
+.PHONY: run test setup clean pdf-libs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,17 +23,21 @@ $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium || \
 	  { echo "the browser tests need Debian's chromium: run 'apt-get install chromium' as root"; exit 1; }
 
+pdf-libs:
+	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_LIBS); } || \
+	  { echo "the PDF report needs $(PDF_LIBS): run 'apt-get install $(PDF_LIBS)' as root"; exit 1; }
+
 $(BUILD): package.json package-lock.json $(wildcard a10flow/web/js/*.js)
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run build
 
-setup: $(STAMP) $(BUILD)
+setup: $(STAMP) $(BUILD) pdf-libs
 
-run: $(STAMP) $(BUILD)
+run: $(STAMP) $(BUILD) pdf-libs
 	$(BIN)/a10flow init --demo
 	A10FLOW_BASE_URL=$${A10FLOW_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/a10flow serve --port $(PORT)
 
-test: $(STAMP) $(BUILD) $(CHROMIUM)
+test: $(STAMP) $(BUILD) pdf-libs $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

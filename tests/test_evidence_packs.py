@@ -93,7 +93,7 @@ def test_a_pack_for_one_control_holds_everything_an_auditor_needs(as_, purchase,
                          "completed_on_time": 2, "overdue": 1, "escalated": 0}]
     report = pack.read("report.html").decode()
     assert "Instance %d" % ids[2] in report and "Draft the change notice" in report and "(overdue)" in report
-    assert "instance.started" in report and "decision.evaluated" in report
+    assert "Started the instance" in report and "Decided by a decision table" in report
 
     published = as_[None].get("/api/v1/evidence/public-key").json
     code, result = _run_verifier(tmp_path, data, "--key-id", published["key_id"])

@@ -14,13 +14,11 @@ import json
 import os
 import zipfile
 
-from flask import render_template
-
 from .. import clock, definitions, evidence
-from ..models import EvidenceType, TaskStatus
-from . import applicability, checkpoints, verifier
+from ..models import EvidenceType
+from . import applicability, checkpoints, report, verifier
 from .canonical import canonical
-from .scope import by_framework, controls_in_scope, coverage_of, in_period, instances, is_late, tasks_by_instance
+from .scope import controls_in_scope, coverage_of, instances, tasks_by_instance
 
 
 def filename(scope):
@@ -74,8 +72,9 @@ def export(scope, key_path):
                                 _folder)
     files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
     key_id = checkpoints.key_id(key_path)
-    files["report.html"] = _report(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa,
-                                   len(chosen)).encode("utf-8")
+    html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256())
+    files["report.html"] = html.encode("utf-8")
+    files["report.pdf"] = report.pdf(html)
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
@@ -116,27 +115,3 @@ def _entry(*parts):
 
 def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
-
-
-def _report(scope, by_control, chains, covered, tasks_of, key_id, uncovered, soa, total):
-    now = clock.now()
-    sections = []
-    for row in covered:
-        items = []
-        for instance in by_control.get(row["control"], []):
-            open_items = [{"name": t.name, "assignee": t.assignee, "due_at": t.due_at, "overdue": is_late(t, now)}
-                          for t in tasks_of.get(instance.id, []) if t.status == TaskStatus.OPEN]
-            timeline = [{"at": r["at"], "who": r["actor"].get("name") or r["actor"].get("id"), "what": r["type"],
-                         "element": r["element"].get("name") or r["element"].get("id") or "",
-                         "data": _summary(r["data"])}
-                        for r in chains[instance.id] if in_period(r, scope)]
-            items.append({"instance": instance, "timeline": timeline, "open_items": open_items})
-        sections.append({"coverage": row, "framework": row["framework"], "instances": items})
-    return render_template("evidence_report.html", scope=scope.as_dict(), made_at=now, sections=sections,
-                           groups=by_framework(sections), uncovered=uncovered, soa=soa,
-                           total=total, key_id=key_id, verifier_sha256=verifier_sha256())
-
-
-def _summary(data, limit=300):
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,183 @@
+"""The pack's report: what an auditor reads first, on screen, on paper (``report.html``) or filed
+(``report.pdf``). Per control its coverage; for each instance the diagram of the version it ran
+with the path it took, every record in words under the labels of the forms that collected it, and
+what is still open.
+"""
+import re
+from datetime import datetime
+
+import weasyprint
+from flask import render_template
+
+from .. import case, clock, instances, links
+from ..models import EvidenceType as T, TaskStatus
+from . import diagram
+from .scope import by_framework, in_period, is_late
+
+CONCEALED = "personal data, concealed (its salted hash is in the record)"
+WHAT = {T.INSTANCE_STARTED: "Started the instance", T.INSTANCE_COMPLETED: "The instance completed",
+        T.INSTANCE_CANCELLED: "Cancelled the instance", T.INSTANCE_FAILED: "A step failed",
+        T.INSTANCE_MIGRATED: "Moved the instance to another version", T.INCIDENT_RETRIED: "Retried the failed step",
+        T.INCIDENT_RESOLVED: "Resolved the incident", T.TASK_CLAIMED: "Claimed the task",
+        T.TASK_UNCLAIMED: "Gave the task back", T.TASK_COMPLETED: "Completed the task",
+        T.GATEWAY_PATH_TAKEN: "Took a path", T.DECISION_EVALUATED: "Decided by a decision table",
+        T.SCRIPT_RUN: "Ran a script", T.SERVICE_RUN: "Ran a service step", T.TIMER_FIRED: "A timer fired",
+        T.TASK_REASSIGNED: "Reassigned the task", T.LINK_ISSUED: "Sent the task to an outside party",
+        T.LINK_REVOKED: "Revoked an outside party's link", T.MESSAGE_RECEIVED: "A message was received",
+        T.PERSONAL_DATA_ERASED: "Erased personal data"}
+_SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of"}
+_TABLE = {"name": "Name", "id": "Table", "decision": "Decision", "version": "Version deployed", "file": "DMN file",
+          "sha256": "SHA-256 of the DMN file", "hit_policy": "Hit policy"}
+_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
+
+
+def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256):
+    """The report as HTML text: each instance once, in ``chosen``'s order, and each control's
+    coverage with its instances. ``by_control``: ``{control: [instances]}``; ``rows``: coverage."""
+    now = clock.now()
+    names = {}
+    for instance in chosen:
+        if instance.version.id not in names:
+            names[instance.version.id] = diagram.element_names(instance.version.xml)
+    described = [_instance(i, chains[i.id], tasks_of.get(i.id, []), names[i.version.id], scope, now) for i in chosen]
+    sections = [{"coverage": row, "framework": row["framework"], "instances": by_control.get(row["control"], [])}
+                for row in rows]
+    return render_template("evidence_report.html", scope=scope, made_at=now, sections=sections,
+                           described=described, without=[i for i in chosen if not i.controls],
+                           groups=by_framework(sections), uncovered=uncovered, soa=soa, total=len(chosen),
+                           key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS)
+
+
+def _instance(instance, chain, tasks, names, scope, now):
+    version = instance.version
+    chosen = {}
+    for r in chain:
+        if r["type"] == T.GATEWAY_PATH_TAKEN:
+            chosen.setdefault(r["element"]["id"], set()).update(f["id"] for f in r["data"].get("flows") or [])
+    drawn = diagram.svg(version.xml, instances.progress(instance), chosen,
+                        title=f"{version.name}, version {version.version}: the path instance {instance.id} took",
+                        key=f"instance-{instance.id}")
+    return {"instance": instance, "diagram": drawn, "open_items": _open_items(tasks, now),
+            "timeline": [_entry(r, version, names) for r in chain if in_period(r, scope)]}
+
+
+def _open_items(tasks, now):
+    """Open tasks, overdue first; a task with an outside party says whether they have answered."""
+    items = []
+    for t in tasks:
+        if t.status != TaskStatus.OPEN:
+            continue
+        sent = links.of_task(t.id)
+        waiting = None
+        if sent:
+            last = sent[0]
+            waiting = f"link sent {_moment(last.created_at)}, " + (
+                f"opened {_moment(last.opened_at)}, not yet answered" if last.opened_at else "not yet opened")
+        elif t.outside_party:
+            waiting = "for an outside party; no link sent yet"
+        items.append({"name": t.name, "with": t.assignee or ", ".join(c.name for c in t.candidates) or None,
+                      "due_at": t.due_at and _moment(t.due_at), "overdue": is_late(t, now), "waiting": waiting})
+    return sorted(items, key=lambda i: (not i["overdue"], i["name"]))
+
+
+def _entry(record, version, names):
+    data, kind = record["data"], record["type"]
+    actor = record["actor"]
+    who = actor.get("name") or actor.get("id")
+    for_whom = (data.get("on_behalf_of") or data.get("for") or {}).get("name")
+    details = {T.INSTANCE_STARTED: lambda: _labelled(data.get("data") or {}, case.fields_of(version)),
+               T.TASK_COMPLETED: lambda: _submitted(data, version),
+               T.MESSAGE_RECEIVED: lambda: _submitted(data, version),
+               T.DECISION_EVALUATED: lambda: _decision(data, version),
+               T.GATEWAY_PATH_TAKEN: lambda: _paths(data, names),
+               T.SCRIPT_RUN: lambda: _changes(data.get("changes"), version),
+               T.SERVICE_RUN: lambda: [case.item("operator", data.get("operator")),
+                                       case.item("parameters", _shown(data.get("params")))]
+                                      + _changes(data.get("changes"), version),
+               }.get(kind, lambda: _labelled(data, {}))()
+    return {"at": _moment(record["at"]), "seq": record["seq"], "who": who, "for": for_whom,
+            "what": WHAT.get(kind, kind), "type": kind,
+            "where": record["element"].get("name") or record["element"].get("id") or "", "details": details}
+
+
+def _labelled(values, declared):
+    """``values`` under their labels in ``declared`` (a form's properties), in the form's order; the
+    task's id and the person acted for, shown elsewhere in the row, left out."""
+    return [case.item(k, _shown(values[k]), declared.get(k)) for k in case.ordered(values, declared)
+            if values[k] is not None and k not in _SHOWN_ELSEWHERE]
+
+
+def _submitted(data, version):
+    """What a person gave, under the labels of the form they were shown."""
+    form = (version.forms or {}).get((data.get("form") or {}).get("name")) or {}
+    given = data.get("submitted") if "submitted" in data else data.get("payload") or {}
+    items = _labelled(given or {}, form.get("properties") or {})
+    if data.get("message"):
+        items.insert(0, case.item("message", data["message"]))
+    if not items:
+        items = [case.Item("Submitted", value="nothing: the task has no form, or its form was left empty")]
+    return items
+
+
+def _decision(data, version):
+    """Which table, on which facts, under which rule, with what result."""
+    table = data.get("table") or {}
+    items = [case.Item("Decision table", kind="parts", parts=[case.Item(label, value=table[k])
+                                                              for k, label in _TABLE.items() if table.get(k) is not None])]
+    items.append(case.item("facts it read", _shown(data.get("inputs") or {})))
+    rules = [{"row": r.get("row"), "rule": r.get("id"), "annotation": r.get("annotation") or "–"}
+             for r in data.get("rules") or []]
+    items.append(case.item("rules that matched", rules) if rules else case.Item("Rules that matched", value="none"))
+    return items + _changes(data.get("changes"), version, "result")
+
+
+def _paths(data, names):
+    return [case.item("flows taken", [{"flow": f.get("name") or f.get("id"), "leads to": names.get(f.get("to"),
+                                       f.get("to"))} for f in data.get("flows") or []])]
+
+
+def _changes(changes, version, label="data changed"):
+    """``changes`` (added, changed, removed) as one table: each name, before and after."""
+    if not changes:
+        return []
+    declared = case.fields_of(version)
+    rows = [{"data": case.label(k, declared.get(k)), "before": "–", "after": _shown(v)}
+            for k, v in (changes.get("added") or {}).items()]
+    rows += [{"data": case.label(k, declared.get(k)), "before": _shown(v.get("from")), "after": _shown(v.get("to"))}
+             for k, v in (changes.get("changed") or {}).items()]
+    rows += [{"data": case.label(k, declared.get(k)), "before": "(removed)", "after": "–"}
+             for k in changes.get("removed") or []]
+    return [case.item(label, rows)] if rows else [case.Item(label.capitalize(), value="nothing")]
+
+
+def _shown(value):
+    """``value`` as it reads in the report: concealed personal values said so, moments in UTC."""
+    if isinstance(value, dict):
+        if set(value) == {"pii_sha256"}:
+            return CONCEALED
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, str) and _MOMENT.match(value):
+        return _moment(value)
+    return value
+
+
+def pdf(html):
+    """The report as a PDF, for filing with the auditor's workpapers. Nothing is fetched: the
+    report carries all it shows."""
+    return weasyprint.HTML(string=html, url_fetcher=_nothing).write_pdf()
+
+
+def _nothing(url, *args, **kwargs):
+    raise ValueError(f"the report fetches nothing ({url[:40]!r})")
+
+
+def _moment(value):
+    """A time as people read it: ``2026-01-26 09:00 UTC``."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return f"{value:%Y-%m-%d %H:%M} UTC"

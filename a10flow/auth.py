@@ -107,6 +107,8 @@ def load_user():
     user = user_for_token(token.strip())
     if user is None:
         raise Unauthorized("the API token is unknown, revoked or expired")
+    if user.role == Role.EXTERNAL_AUDITOR:   # they read their engagements on its pages, and nothing else
+        raise Forbidden("an external auditor's account reads only its engagements, on the engagement pages")
     g.user = user
 
 

@@ -37,6 +37,7 @@ class Role(str, Enum):
     OWNER = "owner"          # deploys definitions, manages instances
     STAFF = "staff"          # works on tasks
     AUDITOR = "auditor"      # reads instances and evidence
+    EXTERNAL_AUDITOR = "external_auditor"   # reads only what an engagement grants them (a10flow.engagements)
 
 
 class InstanceStatus(str, Enum):
@@ -330,6 +331,38 @@ class ExternalLink(db.Model):
     task = db.relationship("HumanTask")
     sender = db.relationship(User, foreign_keys=[created_by])
     contact = db.relationship(User, foreign_keys=[contact_id])
+
+
+class Engagement(db.Model):
+    """Read-only access for an external auditor to chosen controls over a period, until it
+    expires or is revoked: by their account, or by a link whose token's hash only is kept."""
+    __tablename__ = "engagements"
+    id = db.Column(db.Integer, primary_key=True)
+    auditor = db.Column(db.String(255), nullable=False)   # who, as the owner named them
+    user_id = db.Column(db.ForeignKey("users.id"))        # by account; None: by link
+    token_hash = db.Column(db.String(64), unique=True)    # by link
+    controls = db.Column(db.JSON, nullable=False)          # canonical control ids
+    period_start = db.Column(UTCDateTime, nullable=False)
+    period_end = db.Column(UTCDateTime, nullable=False)    # not included
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    created_by = db.Column(db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    revoked_at = db.Column(UTCDateTime)
+    revoked_by = db.Column(db.String(120))
+    user = db.relationship(User, foreign_keys=[user_id])
+    granter = db.relationship(User, foreign_keys=[created_by])
+    accesses = db.relationship("EngagementAccess", order_by="EngagementAccess.id", lazy="selectin")
+
+
+class EngagementAccess(db.Model):
+    """One thing an engagement's auditor opened or downloaded: the service's own access log."""
+    __tablename__ = "engagement_access"
+    id = db.Column(db.Integer, primary_key=True)
+    engagement_id = db.Column(db.ForeignKey("engagements.id"), nullable=False, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    who = db.Column(db.String(120), nullable=False)      # the account's name, or "link"
+    action = db.Column(db.String(500), nullable=False)   # what, in words
+    address = db.Column(db.String(64))
 
 
 class Timer(db.Model):

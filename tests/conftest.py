@@ -245,7 +245,7 @@ def signed_in(app, name):
     set_passwords(app, name)
     visitor = Visitor(app)
     assert visitor.sign_in(name).status_code == 302
-    visitor.get("/inbox")   # signing in starts a new session: the forms of its pages carry its token
+    visitor.get("/inbox", follow_redirects=True)   # signing in starts a new session: the forms of its pages carry its token
     return visitor
 
 

@@ -2,13 +2,15 @@
 the thing exists. A route missing from the table fails the test, so a new one must be placed."""
 import pytest
 
-ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN = None, "sam", "alice", "owner", "auditor", "admin"
-ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN]
+ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
+ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]
 
 # What each role gets: "ok" (let in: any answer but 401, 403 and 404), or the refusal's status.
 # "404" means refused without saying the thing exists: staff of another group see no trace of
 # instances and tasks outside their groups. Mutating routes come late, in an order that keeps
-# the earlier ones meaningful.
+# the earlier ones meaningful. An external auditor reads her engagements on their pages and
+# nothing through the API: she is refused every route that needs a token (403), and public
+# routes answer her as anyone.
 EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}       # staff and owners, on a task
 READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}        # owners and auditors
@@ -76,6 +78,16 @@ def test_the_table_covers_every_route(app):
     assert _operations(app) == covered
 
 
+def _external_auditor(app, as_):
+    from a10flow import auth
+    from a10flow.models import Role, db
+    from conftest import Speaker
+    with app.app_context():
+        token = auth.issue_token(auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR))
+        db.session.commit()
+    return Speaker(as_[None].client, token, EXTERNAL)
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
     from conftest import DATA, probe, purchase_for_outsiders
@@ -88,7 +100,7 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
            "api_token": spare, "incident": incident["id"]}
-    speaker = as_[role]
+    speaker = as_[role] if role != EXTERNAL else _external_auditor(app, as_)
     for method, path, body, expected in TABLE:
         url = path.format(**ids)
         if body == "upload":
@@ -97,7 +109,7 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
             response = speaker.get(url)
         else:
             response = speaker.post(url, json=body if body is not None else {})
-        want = expected.get(role, "401")
+        want = expected.get(role, "401") if role != EXTERNAL else expected.get(ANON, "403")
         got = response.status_code
         assert got != 500, (method, url, role, response.json)
         if want == "ok":

@@ -1,20 +1,27 @@
 """Every web page and form against every role, as tests/test_access.py does for the API: who is
 let in, who is refused, who is sent to sign in, and who is not told the thing exists. A route
 missing from the table fails the test, so a new page must be placed."""
+from datetime import date
+
 import pytest
 
+from a10flow import auth, engagements
+from a10flow.models import Role, User, db
 from conftest import DATA, Visitor, probe, purchase_for_outsiders, signed_in
 
-ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN = None, "sam", "alice", "owner", "auditor", "admin"
-ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN]
+ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
+ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]
 
 # "ok": let in (any answer but 401/403/404 and no sign-in redirect); "sign-in": sent to sign in;
-# a number: refused with that status. Anonymous visitors are sent to sign in unless a row says.
+# "engagements": sent to their engagements; a number: refused with that status. Unless a row says,
+# anonymous visitors are sent to sign in, and an external auditor (who reads only the engagements
+# granted to her) is sent to her engagements from any page and refused any form.
 EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
 READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
-PUBLIC = {**EVERYONE, ANON: "ok"}
+PUBLIC = {**EVERYONE, ANON: "ok", EXTERNAL: "ok"}
+AUDITED = {**{r: "403" for r in EVERYONE}, EXTERNAL: "ok", ADMIN: "ok"}   # her own engagement
 VERSION = "/definitions/purchase/versions/1"
 TABLE = [
     ("GET", "/", None, EVERYONE),
@@ -57,7 +64,16 @@ TABLE = [
     ("POST", "/incidents/{incident}/resolve", {"comment": "done by hand"}, OWNERS),
     ("POST", "/instances/{instance}/migrate", None, OWNERS),   # it runs the latest version: told so
     ("POST", "/instances/{instance}/cancel", None, OWNERS),
-    ("POST", "/sign-out", None, {r: "sign-in" for r in EVERYONE}),   # signed out: back to the sign-in page
+    ("GET", "/audit/engagements", None, {**OWNERS, EXTERNAL: "403"}),
+    ("POST", "/audit/engagements", {"auditor": "Rita Roe"}, OWNERS),   # 422: no controls, no period
+    ("GET", "/audit/engagements/{engagement}", None, {**OWNERS, EXTERNAL: "403"}),
+    ("GET", "/engagements", None, AUDITED),
+    ("GET", "/engagements/{engagement}", None, {**AUDITED, ADMIN: "404"}),   # rita's, not the admin's
+    ("GET", "/engagements/{engagement}/pack?control=A.10.3", None, {**AUDITED, ADMIN: "404"}),
+    ("GET", "/e/{engagement_link}", None, PUBLIC),   # the link is the credential
+    ("GET", "/e/{engagement_link}/pack?control=A.10.3", None, PUBLIC),
+    ("POST", "/audit/engagements/{engagement}/revoke", None, OWNERS),
+    ("POST", "/sign-out", None, {r: "sign-in" for r in [*EVERYONE, EXTERNAL]}),   # signed out: back to sign in
 ]
 
 
@@ -66,7 +82,8 @@ def test_the_table_covers_every_page(app):
              if not rule.rule.startswith(("/api/", "/static/"))
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     placed = {(method, path.replace("{task}", "<task_id>").replace("{instance}", "<int:instance_id>")
-               .replace("{token}", "<token>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
+               .replace("{token}", "<token>").replace("{engagement_link}", "<token>").replace("?control=A.10.3", "")
+               .replace("{engagement}", "<int:engagement_id>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
                .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
                .replace("/links/999999/", "/links/<int:link_id>/").replace("/999999/", "/<int:notification_id>/")
                .replace("/suppliers", "/<name>")
@@ -84,19 +101,29 @@ def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role
     link = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
     as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
-    ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
-           "incident": incident["id"]}
+    with app.app_context():
+        rita = auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR)
+        db.session.commit()
+        owner = db.session.scalar(db.select(User).where(User.name == OWNER))
+        by_account, _ = engagements.grant(owner, "Rita Roe", ["A.10.3"], date(2026, 1, 1), date(2027, 1, 1),
+                                          date(2099, 1, 1), rita.name)
+        _, token = engagements.grant(owner, "Rita Roe", ["A.10.3"], date(2026, 1, 1), date(2027, 1, 1),
+                                     date(2099, 1, 1))
+        ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
+               "incident": incident["id"], "engagement": by_account.id, "engagement_link": token}
     visitor = signed_in(app, role) if role else Visitor(app)
     if role is None:
         visitor.get("/sign-in")   # a form token, so that what refuses is the missing sign-in, not CSRF
     for method, path, body, expected in TABLE:
         url = path.format(**ids)
         response = visitor.get(url) if method == "GET" else visitor.post(url, body)
-        want = expected.get(role, "sign-in")
+        want = expected.get(role, "sign-in" if role != EXTERNAL else "engagements" if method == "GET" else "403")
         got, where = response.status_code, response.headers.get("Location", "")
         assert got != 500, (method, url, role)
         if want == "sign-in":
             assert got == 302 and where.startswith("/sign-in"), (method, url, got, where)
+        elif want == "engagements":
+            assert got == 302 and where == "/engagements", (method, url, got, where)
         elif want == "ok":
             assert got not in (401, 403, 404) and not where.startswith("/sign-in"), (method, url, role, got, where)
         else:

@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from .. import auth, security
-from ..errors import ServiceError
-from ..models import Notification, db
+from ..errors import Forbidden, ServiceError
+from ..models import Notification, Role, db
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, default_limits=[])   # only what a route asks for is limited
@@ -32,6 +32,12 @@ def signed_in(view):
         g.user = current_user()
         if g.user is None:
             return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
+        if g.user.role == Role.EXTERNAL_AUDITOR and request.blueprint not in ("engagements", "account"):
+            # An external auditor reads what an engagement grants and nothing else: any other page
+            # takes them back to their engagements.
+            if request.method != "GET":
+                raise Forbidden("an external auditor's account reads only its engagements")
+            return redirect(url_for("engagements.mine"))
         return view(*args, **kwargs)
     return wrapped
 
@@ -108,11 +114,11 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, links, outreach, processes, start, work
+    from . import account, audit, engagements, links, outreach, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     limiter.init_app(app)
-    for module in (account, work, start, outreach, processes, audit, links):
+    for module in (account, work, start, outreach, processes, audit, engagements, links):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
     app.add_template_filter(when)

@@ -6,6 +6,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from flask_limiter.util import get_remote_address
 
 from .. import auth, security
+from ..models import Role
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -43,7 +44,8 @@ def sign_in():
                                error="That name and password do not match an account."), 401
     session.clear()
     session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-    return redirect(_safe_next(request.form.get("next")) or url_for("work.inbox"))
+    home = url_for("engagements.mine") if user.role == Role.EXTERNAL_AUDITOR else url_for("work.inbox")
+    return redirect(_safe_next(request.form.get("next")) or home)
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -1,0 +1,140 @@
+"""Auditor engagements: an owner or admin lets an external auditor read the evidence of chosen
+controls over a period, until a date, by the auditor's account (role ``external_auditor``, which
+reaches nothing else) or by a link (a 256-bit token shown once; its hash is kept). Revocable.
+Everything the auditor opens or downloads is kept in the engagement's access log.
+"""
+import secrets
+from datetime import datetime, timezone
+
+from . import clock, controls
+from .auth import hash_token
+from .errors import Forbidden, Gone, Invalid, NotFound
+from .evidence.scope import Scope, coverage
+from .models import Engagement, EngagementAccess, Role, User, db
+
+LINK = "link"   # who opened an engagement by its link, in the access log
+
+
+def grant(by, auditor, named, start, end, expires_at, account=None):
+    """A new engagement; returns (engagement, token), the token None when it is by ``account``
+    (a user name). :raises Invalid: naming the field at fault; nothing is stored."""
+    problems = []
+    auditor = (auditor or "").strip()
+    if not auditor or len(auditor) > 255:
+        problems.append({"field": "auditor", "message": "name the auditor (and their firm), in at most 255 characters"})
+    chosen = []
+    for raw in named or []:
+        try:
+            chosen.extend(c for c in controls.parse(raw) if c not in chosen)
+        except ValueError as exc:
+            problems.append({"field": "controls", "message": str(exc)})
+    if not chosen and not any(p["field"] == "controls" for p in problems):
+        problems.append({"field": "controls", "message": "choose at least one control"})
+    start, end, expires_at = (_utc(d) for d in (start, end, expires_at))
+    if start is None or end is None:
+        problems.append({"field": "from" if start is None else "to", "message": "give the period's first and last day"})
+    elif start >= end:
+        problems.append({"field": "to", "message": "the period must end after it starts"})
+    if expires_at is None or expires_at <= clock.now():
+        problems.append({"field": "expires", "message": "give a day to come on which the access ends"})
+    user = None
+    if account:
+        user = db.session.scalar(db.select(User).where(User.name == account))
+        if user is None or user.role != Role.EXTERNAL_AUDITOR:
+            problems.append({"field": "account", "message": "choose an account with the role external_auditor, "
+                                                            "or grant the access by link"})
+    if problems:
+        raise Invalid("the engagement cannot be granted", problems)
+    token = None if user else secrets.token_urlsafe(32)
+    engagement = Engagement(auditor=auditor, user=user, token_hash=token and hash_token(token), controls=chosen,
+                            period_start=start, period_end=end, expires_at=expires_at, created_by=by.id)
+    db.session.add(engagement)
+    db.session.commit()
+    return engagement, token
+
+
+def _utc(day):
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        return day.astimezone(timezone.utc) if day.tzinfo else day.replace(tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def every():
+    """All engagements, newest first, for the owners' list."""
+    return db.session.scalars(db.select(Engagement).order_by(Engagement.id.desc())).all()
+
+
+def get(engagement_id):
+    """:raises NotFound:"""
+    engagement = db.session.get(Engagement, engagement_id)
+    if engagement is None:
+        raise NotFound(f"engagement {engagement_id} not found")
+    return engagement
+
+
+def revoke(engagement, by):
+    """End the engagement now: its link and its account's access open nothing from now on."""
+    if engagement.revoked_at is None:
+        engagement.revoked_at, engagement.revoked_by = clock.now(), by.name
+        db.session.commit()
+
+
+def state(engagement):
+    """``active``, ``expired`` or ``revoked``."""
+    if engagement.revoked_at is not None:
+        return "revoked"
+    return "expired" if engagement.expires_at <= clock.now() else "active"
+
+
+def _open(engagement):
+    """:raises Gone: revoked or expired."""
+    if state(engagement) == "revoked":
+        raise Gone("this engagement was revoked; ask the organisation that granted it")
+    if state(engagement) == "expired":
+        raise Gone(f"this engagement ended on {engagement.expires_at:%Y-%m-%d}; ask for it to be extended")
+    return engagement
+
+
+def by_link(token):
+    """The engagement a link opens. :raises NotFound: unknown token; Gone: revoked or expired."""
+    engagement = db.session.scalar(db.select(Engagement).where(Engagement.token_hash == hash_token(token or "")))
+    if engagement is None:
+        raise NotFound("this link is not valid: check that it was copied whole")
+    return _open(engagement)
+
+
+def of_account(user, engagement_id=None):
+    """The engagements open to ``user``'s account; or, with ``engagement_id``, that one.
+    :raises NotFound: not theirs (or no such); Gone: revoked or expired."""
+    if engagement_id is None:
+        found = db.session.scalars(db.select(Engagement).where(Engagement.user_id == user.id)
+                                   .order_by(Engagement.id.desc())).all()
+        return [e for e in found if state(e) == "active"]
+    engagement = db.session.get(Engagement, engagement_id)
+    if engagement is None or engagement.user_id != user.id:
+        raise NotFound(f"engagement {engagement_id} not found")
+    return _open(engagement)
+
+
+def scope(engagement, control):
+    """The evidence scope of one of the engagement's controls over its period.
+    :raises Forbidden: a control the engagement does not cover."""
+    chosen = Scope(control, engagement.period_start, engagement.period_end)   # canonical, or Invalid
+    if chosen.control not in engagement.controls:
+        raise Forbidden(f"this engagement does not cover {chosen.control}")
+    return chosen
+
+
+def covered(engagement):
+    """Coverage over the engagement's period, for its controls only."""
+    return [row for row in coverage(Scope(None, engagement.period_start, engagement.period_end))
+            if row["control"] in engagement.controls]
+
+
+def log(engagement, who, action, address):
+    """Keep one access in the engagement's log, committed."""
+    db.session.add(EngagementAccess(engagement_id=engagement.id, who=who[:120], action=action[:500],
+                                    address=(address or "")[:64] or None))
+    db.session.commit()

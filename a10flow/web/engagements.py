@@ -1,0 +1,125 @@
+"""Auditor engagements on the web: owners and admins grant, watch and revoke them; the external
+auditor reads what one covers (coverage, packs per control) by their account or by its link,
+and each page they open and pack they download goes into its access log."""
+import io
+from datetime import date
+
+from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+
+from .. import clock, engagements
+from ..auth import require
+from ..errors import Invalid
+from ..evidence import checkpoints, packs
+from ..evidence.scope import known_controls
+from ..models import Role, User, db
+from . import blueprint, signed_in
+
+bp = blueprint("engagements")
+
+
+def _day(name):
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
+
+
+@bp.route("/audit/engagements")
+@signed_in
+@require(Role.OWNER)
+def listed():
+    accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
+    return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
+                           controls=known_controls(), accounts=accounts.all(), form=request.form, problems={})
+
+
+@bp.route("/audit/engagements", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def grant():
+    try:
+        granted, token = engagements.grant(
+            g.user, request.form.get("auditor"), request.form.getlist("controls"), _day("from"), _day("to"),
+            _day("expires"), request.form.get("account") or None)
+    except Invalid as exc:
+        accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
+        return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
+                               controls=known_controls(), accounts=accounts.all(), form=request.form,
+                               problems={d["field"]: d["message"] for d in exc.details}, error=exc.message), 422
+    if token:   # shown this once: only its hash is kept
+        flash("Send this link to the auditor; it is shown only now: "
+              f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}{url_for('engagements.by_link', token=token)}")
+    return redirect(url_for("engagements.detail", engagement_id=granted.id))
+
+
+@bp.route("/audit/engagements/<int:engagement_id>")
+@signed_in
+@require(Role.OWNER)
+def detail(engagement_id):
+    engagement = engagements.get(engagement_id)
+    return render_template("web/engagement.html", engagement=engagement, state=engagements.state(engagement))
+
+
+@bp.route("/audit/engagements/<int:engagement_id>/revoke", methods=["POST"])
+@signed_in
+@require(Role.OWNER)
+def revoke(engagement_id):
+    engagements.revoke(engagements.get(engagement_id), g.user)
+    flash("The engagement is revoked: its link and its account open nothing from now on.")
+    return redirect(url_for("engagements.detail", engagement_id=engagement_id))
+
+
+# The auditor's side. Their pages show the engagement only: nothing links elsewhere in the service.
+
+@bp.route("/engagements")
+@signed_in
+@require(Role.EXTERNAL_AUDITOR)
+def mine():
+    return render_template("web/engagements_mine.html", engagements=engagements.of_account(g.user))
+
+
+@bp.route("/engagements/<int:engagement_id>")
+@signed_in
+@require(Role.EXTERNAL_AUDITOR)
+def by_account(engagement_id):
+    engagement = engagements.of_account(g.user, engagement_id)
+    return _view(engagement, g.user.name, url_for("engagements.pack_by_account", engagement_id=engagement_id))
+
+
+@bp.route("/engagements/<int:engagement_id>/pack")
+@signed_in
+@require(Role.EXTERNAL_AUDITOR)
+def pack_by_account(engagement_id):
+    return _pack(engagements.of_account(g.user, engagement_id), g.user.name)
+
+
+@bp.route("/e/<token>")
+def by_link(token):
+    g.user = None
+    return _view(engagements.by_link(token), engagements.LINK, url_for("engagements.pack_by_link", token=token))
+
+
+@bp.route("/e/<token>/pack")
+def pack_by_link(token):
+    g.user = None
+    return _pack(engagements.by_link(token), engagements.LINK)
+
+
+def _view(engagement, who, pack_url):
+    engagements.log(engagement, who, "opened the engagement", request.remote_addr)
+    rows = {row["control"]: row for row in engagements.covered(engagement)}
+    return render_template("web/engagement_view.html", engagement=engagement, pack_url=pack_url,
+                           coverage=[rows.get(c) or {"control": c} for c in engagement.controls], now=clock.now(),
+                           key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
+                           verifier_sha256=packs.verifier_sha256())
+
+
+def _pack(engagement, who):
+    scope = engagements.scope(engagement, request.args.get("control", ""))
+    data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
+    name = packs.filename(scope)
+    engagements.log(engagement, who, f"downloaded the evidence pack {name}", request.remote_addr)
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name)

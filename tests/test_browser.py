@@ -108,6 +108,63 @@ def test_an_auditor_verifies_the_evidence_and_downloads_a_pack(app, as_, purchas
     _shot(page, "pack-report")
 
 
+def test_an_owner_grants_an_external_auditor_a_link_and_sees_what_they_read(app, as_, server, browser, tmp_path):
+    """The owner grants an engagement for A.10.3 by link; the auditor, in a browser of their own,
+    opens it, downloads the pack and reads its report and PDF; the owner sees both in the access
+    log, and revokes it."""
+    import re
+    import zipfile
+    import pypdfium2
+    from pages import ARTIFACTS
+    from test_supplier_onboarding import LOW, _through_risk
+    deploy_bundled(as_, "supplier_onboarding")
+    _through_risk(as_, LOW)   # a supplier assessed and tiered, waiting for approval
+
+    owner = _signed_in(app, browser, server, "owner", "/audit")
+    owner.get_by_role("link", name="Auditor engagements").click()
+    owner.get_by_label("Auditor and firm").fill("Rita Roe, Example Audit LLP")
+    owner.get_by_label("A.10.3").check()
+    owner.get_by_label("Period from").fill("2026-01-01")
+    owner.get_by_label("to (not included)").fill("2027-01-01")
+    owner.get_by_label("Access ends on").fill("2026-03-31")
+    owner.get_by_role("button", name="Grant the engagement").click()
+    expect(owner.locator("#state")).to_have_text("active")
+    link = re.search(r"http://\S+/e/[A-Za-z0-9_-]+", owner.locator(".flash").inner_text()).group(0)
+    _shot(owner, "engagement-granted")
+
+    auditor = browser.new_page()   # a context of their own, with nothing but the link
+    auditor.goto(link)
+    expect(auditor.get_by_role("heading", level=1)).to_have_text("Evidence for Rita Roe, Example Audit LLP")
+    expect(auditor.get_by_role("navigation")).to_have_count(0)   # nothing else of the service to go to
+    _shot(auditor, "engagement-auditor")
+    with auditor.expect_download() as download:
+        auditor.get_by_role("link", name="Download the evidence pack for A.10.3").click()
+    assert download.value.suggested_filename.startswith("a10flow-evidence_A.10.3_2026-01-01_to_2027-01-01_made_")
+    download.value.save_as(tmp_path / "pack.zip")
+    pack = zipfile.ZipFile(tmp_path / "pack.zip")
+    (tmp_path / "report.html").write_bytes(pack.read("report.html"))
+    auditor.goto((tmp_path / "report.html").as_uri())
+    expect(auditor.get_by_role("heading", name="Evidence report: A.10.3")).to_be_visible()
+    diagram = auditor.get_by_role("img", name=re.compile("the path instance 1 took"))
+    expect(diagram).to_be_visible()
+    expect(auditor.locator("tr.decision-evaluated")).to_contain_text("rule_low")
+    _shot(auditor, "pack-report-instance")
+    diagram.screenshot(path=str(ARTIFACTS / "pack-report-diagram.png"))
+    pdf = pypdfium2.PdfDocument(pack.read("report.pdf"))
+    for number in range(min(len(pdf), 4)):   # the pages as filed: looked at, as the rest
+        pdf[number].render(scale=1.5).to_pil().save(ARTIFACTS / f"pack-report-pdf-{number + 1}.png")
+
+    owner.reload()
+    log = owner.locator("#access-log")
+    expect(log).to_contain_text("opened the engagement")
+    expect(log).to_contain_text("downloaded the evidence pack a10flow-evidence_A.10.3_2026-01-01")
+    _shot(owner, "engagement-access-log")
+    owner.get_by_role("button", name="Revoke the engagement now").click()
+    expect(owner.locator("#state")).to_contain_text("revoked, by owner")
+    auditor.goto(link)
+    expect(auditor.get_by_role("main")).to_contain_text("this engagement was revoked")
+
+
 def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, purchase, server, browser):
     page = _signed_in(app, browser, server, "owner", "/definitions/purchase/versions/1/edit",
                       viewport={"width": 1400, "height": 900})

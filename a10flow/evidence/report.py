@@ -85,6 +85,7 @@ def _entry(record, version, names):
     actor = record["actor"]
     who = actor.get("name") or actor.get("id")
     for_whom = (data.get("on_behalf_of") or data.get("for") or {}).get("name")
+    for_whom = None if for_whom == who else for_whom   # one's own link speaks for oneself
     details = {T.INSTANCE_STARTED: lambda: _labelled(data.get("data") or {}, case.fields_of(version)),
                T.TASK_COMPLETED: lambda: _submitted(data, version),
                T.MESSAGE_RECEIVED: lambda: _submitted(data, version),

@@ -1,6 +1,11 @@
 """An auditor samples the records of steps no person took and asks what was decided, on which
 facts, under which rule, and what changed: the records answer without the diagram at hand."""
 import hashlib
+import io
+import zipfile
+
+from a10flow import evidence
+from a10flow.evidence import personal
 
 from conftest import CAMUNDA, bpmn, flow, form
 
@@ -99,3 +104,38 @@ def test_a_gateway_record_names_the_flow_taken_and_where_it_leads(as_):
         chain = _records(as_, body, {"spend": spend}, form("s", spend={"type": "integer"}))
         [record] = [r for r in chain if r["type"] == "gateway.path_taken"]
         assert record["data"]["flows"] == [taken]
+
+
+def test_a_step_without_a_form_records_what_the_person_confirmed_they_did(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "t", 1) +
+            '<bpmn:userTask id="t" name="Brief the supplier"><bpmn:documentation>Walk the supplier through our '
+            'responsible-AI policy and note any objection.</bpmn:documentation></bpmn:userTask>' +
+            flow("t", "e", 2) + '<bpmn:endEvent id="e"/>')
+    assert as_["owner"].deploy(bpmn(body)).status_code == 201
+    [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}).status_code == 200
+    chain = as_["auditor"].get(f"/api/v1/instances/{task['instance_id']}/evidence").json["items"]
+    [done] = [r for r in chain if r["type"] == "task.completed"]
+    assert done["actor"]["name"] == "alice" and done["data"]["form"] is None and done["data"]["submitted"] == {}
+    assert done["data"]["instructions"] == ("Walk the supplier through our responsible-AI policy and note any "
+                                            "objection.")
+    pack = zipfile.ZipFile(io.BytesIO(as_["auditor"].get("/api/v1/evidence/export").data))
+    assert "No form: confirmed done as asked" in pack.read("report.html").decode()
+
+
+def test_a_person_recording_an_outside_partys_answer_is_recorded_as_acting_for_that_party(app, as_):
+    from conftest import deploy_bundled
+    from test_supplier_onboarding import DETAILS, REQUEST
+    deploy_bundled(as_, "supplier_onboarding")
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}).json
+    [details] = [t for t in instance["open_tasks"] if t["element_id"] == "due_diligence"]
+    # The supplier answered by e-mail; the owner enters it for them, without their link.
+    assert as_["owner"].post(f"/api/v1/tasks/{details['id']}/complete", json={"data": DETAILS}).status_code == 200
+    chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+    [done] = [r for r in chain if r["type"] == "task.completed"]
+    [sent] = [r for r in chain if r["type"] == "link.issued"]
+    assert done["actor"]["name"] == "owner" and done["data"]["recorded_for_party"] is True
+    assert "pii_sha256" in done["data"]["party"]   # the supplier's contact, concealed as in the link's record
+    with app.app_context():
+        kept = {r["seq"]: r.get("personal") for r in personal.attach(evidence.records(instance["id"]))}
+    assert kept[done["seq"]]["/data/party"] == kept[sent["seq"]]["/data/party"] == "anna@acme.example"

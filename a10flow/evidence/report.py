@@ -25,7 +25,7 @@ WHAT = {T.INSTANCE_STARTED: "Started the instance", T.INSTANCE_COMPLETED: "The i
         T.TASK_REASSIGNED: "Reassigned the task", T.LINK_ISSUED: "Sent the task to an outside party",
         T.LINK_REVOKED: "Revoked an outside party's link", T.MESSAGE_RECEIVED: "A message was received",
         T.PERSONAL_DATA_ERASED: "Erased personal data"}
-_SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of"}
+_SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of", "recorded_for_party"}
 _TABLE = {"name": "Name", "id": "Table", "decision": "Decision", "version": "Version deployed", "file": "DMN file",
           "sha256": "SHA-256 of the DMN file", "hit_policy": "Hit policy"}
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
@@ -86,6 +86,8 @@ def _entry(record, version, names):
     who = actor.get("name") or actor.get("id")
     for_whom = (data.get("on_behalf_of") or data.get("for") or {}).get("name")
     for_whom = None if for_whom == who else for_whom   # one's own link speaks for oneself
+    if data.get("recorded_for_party"):
+        for_whom = "the outside party, whose answer they recorded"
     details = {T.INSTANCE_STARTED: lambda: _labelled(data.get("data") or {}, case.fields_of(version)),
                T.TASK_COMPLETED: lambda: _submitted(data, version),
                T.MESSAGE_RECEIVED: lambda: _submitted(data, version),
@@ -115,6 +117,10 @@ def _submitted(data, version):
     items = _labelled(given or {}, form.get("properties") or {})
     if data.get("message"):
         items.insert(0, case.item("message", data["message"]))
+    if "party" in data:
+        items.append(case.Item("Outside party", value=_shown(data["party"]) or "not known"))
+    if data.get("instructions"):
+        items.append(case.Item("No form: confirmed done as asked", value=data["instructions"]))
     if not items:
         items = [case.Item("Submitted", value="nothing: the task has no form, or its form was left empty")]
     return items

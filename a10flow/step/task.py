@@ -42,10 +42,16 @@ def complete_task(task_id, user, data, link_token=None):
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
         record = {"task_id": task.id, "submitted": submitted,
                   "form": {"name": task.form, "sha256": forms.fingerprint(schema)} if schema else None}
+        if schema is None:   # what the person confirmed they did: the step's own instructions
+            record["instructions"] = task.documentation
         if party:
             record["party"] = personal.conceal("/party", party, private)
             record["on_behalf_of"] = actor_of(sender) if sender else PROCESS_SENDER
             record["sent_by_process"] = link.sent_by_process
+        elif task.outside_party:   # a person records the outside party's answer, received some other way
+            sent = links.of_task(task.id)
+            record["recorded_for_party"] = True
+            record["party"] = personal.conceal("/party", sent[0].party, private) if sent else None
         if task.message:   # a receive task: the form's data is the message it waits for
             happenings = runner.deliver(workflow, task_id, task.message, data, now, parked)[1:]
             record["message"] = task.message

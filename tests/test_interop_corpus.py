@@ -37,3 +37,20 @@ def test_a_file_from_elsewhere_deploys_or_is_refused_in_words_and_runs_to_a_rest
             assert not PYTHON_TALK.search(start.body["error"]["message"]), start.body["error"]
         elif not start.waits:
             assert start.status == "completed" and start.completed_record, start
+
+
+@pytest.mark.skipif(not ENTRIES, reason="../shared/corpus/interop is not beside the repository")
+def test_every_instance_of_the_corpus_is_drawn_for_its_report_with_its_path_marked(as_):
+    """The pack's report draws each instance's diagram from the file's own layout: every file that
+    deployed (run after the files above, in their database) draws, or has no layout to draw."""
+    from a10flow import instances
+    from a10flow.evidence import diagram
+    from a10flow.models import Instance, db
+    drawn = 0
+    with as_[None].client.application.app_context():
+        for instance in db.session.scalars(db.select(Instance)):
+            svg = diagram.svg(instance.version.xml, instances.progress(instance), key=f"instance-{instance.id}")
+            assert svg is not None or "BPMNShape" not in instance.version.xml, instance.version.filename
+            drawn += svg is not None
+            assert diagram.element_names(instance.version.xml)
+    assert drawn > 200

@@ -50,16 +50,20 @@ def svg(xml, marks=None, chosen=None, title="Process diagram", key="diagram"):
              and marks.get(e.get("sourceRef")) == "done" and e.get("targetRef") in marks
              and (e.get("sourceRef") not in chosen or i in chosen[e.get("sourceRef")])}
     drawing = _Drawing(marks, taken, key)
+    def drawn(node):
+        # bpmnElement is a QName: "bpmn2:Task_1" names Task_1 too.
+        ref = node.get("bpmnElement") or ""
+        return elements.get(ref) if ref in elements else elements.get(ref.rpartition(":")[2])
     for shape in plane.iter("{*}BPMNShape"):   # pools and lanes first: they lie under the rest
-        element = elements.get(shape.get("bpmnElement"))
+        element = drawn(shape)
         if element is not None and _kind(element) in ("participant", "lane"):
             drawing.shape(shape, element)
     for shape in plane.iter("{*}BPMNShape"):
-        element = elements.get(shape.get("bpmnElement"))
+        element = drawn(shape)
         if element is not None and _kind(element) not in ("participant", "lane"):
             drawing.shape(shape, element)
     for edge in plane.iter("{*}BPMNEdge"):
-        element = elements.get(edge.get("bpmnElement"))
+        element = drawn(edge)
         if element is not None:
             drawing.edge(edge, element)
     return drawing.finish(title)

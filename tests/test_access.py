@@ -49,6 +49,11 @@ TABLE = [
     ("POST", "/api/v1/tokens", {"days": 7}, EVERYONE),
     ("POST", "/api/v1/tokens/{api_token}/revoke", None, {r: "404" for r in EVERYONE} | {ADMIN: "ok"}),  # one's own
     ("GET", "/api/v1/security-events", None, {**OWNERS, OWNER: "403"}),   # admins only
+    ("GET", "/api/v1/engagements", None, OWNERS),
+    ("POST", "/api/v1/engagements", {"auditor": "Rita Roe", "controls": ["A.10.3"], "from": "2026-01-01",
+                                     "to": "2027-01-01", "expires": "2099-01-01"}, OWNERS),
+    ("GET", "/api/v1/engagements/{engagement}", None, OWNERS),
+    ("POST", "/api/v1/engagements/{engagement}/revoke", None, OWNERS),
     ("POST", "/api/v1/tasks/{task}/links/{link}/revoke", None, WORKERS),
     ("GET", "/api/v1/incidents", None, READERS),
     ("GET", "/api/v1/incidents/{incident}", None, READERS),
@@ -73,7 +78,7 @@ def test_the_table_covers_every_route(app):
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
             .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \
-            .replace("{incident}", "{incident_id}")
+            .replace("{incident}", "{incident_id}").replace("{engagement}", "{engagement_id}")
         covered.add((method, template))
     assert _operations(app) == covered
 
@@ -98,8 +103,11 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     spare = as_["admin"].post("/api/v1/tokens", json={}).json["id"]   # revoked by the table, not the fixture's
     as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
+    engagement = as_["owner"].post("/api/v1/engagements", json={
+        "auditor": "Rita Roe", "controls": ["A.10.3"], "from": "2026-01-01", "to": "2027-01-01",
+        "expires": "2099-01-01"}).json["id"]
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
-           "api_token": spare, "incident": incident["id"]}
+           "api_token": spare, "incident": incident["id"], "engagement": engagement}
     speaker = as_[role] if role != EXTERNAL else _external_auditor(app, as_)
     for method, path, body, expected in TABLE:
         url = path.format(**ids)

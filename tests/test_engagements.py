@@ -153,3 +153,29 @@ def test_only_owners_and_admins_grant_and_watch_engagements(app, as_):
         assert person.post("/audit/engagements", GRANT).status_code == 403
     admin = signed_in(app, "admin")
     assert _grant(admin)[1].status_code == 200
+
+
+def test_owners_grant_list_and_revoke_engagements_through_the_api_with_clear_refusals(app, as_):
+    _two_controls(as_)
+    grant = {"auditor": "Rita Roe, Example Audit LLP", "controls": ["A.10.3", "ISO 27001 A.5.19"],
+             "from": "2026-01-01", "to": "2027-01-01", "expires": "2026-03-31"}
+    made = as_["owner"].post("/api/v1/engagements", json=grant)
+    assert made.status_code == 201, made.json
+    assert made.json["controls"] == ["A.10.3", "ISO/IEC 27001 A.5.19"] and made.json["state"] == "active"
+    assert made.json["link"].startswith("http") and "/e/" in made.json["link"] and made.json["account"] is None
+    path = made.json["link"].split("localhost", 1)[-1]
+    assert Visitor(app).get(path).status_code == 200
+    [listed] = as_["admin"].get("/api/v1/engagements").json["items"]
+    assert "link" not in listed and listed["accesses"][0]["who"] == "link"   # shown once, and logged
+    for changes, field in (({"controls": ["SOC 2 CC1.1"]}, "controls"), ({"to": "2025-01-01"}, "to"),
+                           ({"expires": "2020-01-01"}, "expires"), ({"account": "alice"}, "account")):
+        refused = as_["owner"].post("/api/v1/engagements", json=dict(grant, **changes))
+        assert refused.status_code == 422 and refused.json["error"]["details"][0]["field"] == field, refused.json
+    for broken in ({**grant, "from": "soon"}, {**grant, "controls": "A.10.3"}, {k: v for k, v in grant.items()
+                                                                               if k != "auditor"}):
+        assert as_["owner"].post("/api/v1/engagements", json=broken).status_code == 422
+    revoked = as_["owner"].post(f"/api/v1/engagements/{made.json['id']}/revoke")
+    assert revoked.json["state"] == "revoked" and revoked.json["revoked_by"] == "owner"
+    assert Visitor(app).get(path).status_code == 410
+    assert as_["owner"].get("/api/v1/engagements/999999").status_code == 404
+    assert as_["auditor"].get("/api/v1/engagements").status_code == 403

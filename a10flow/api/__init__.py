@@ -123,10 +123,10 @@ def init_app(app):
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
-    from . import (definitions, evidence, external, incidents, instances, messages, notifications, registers,
-                   security_events, tasks, timers, tokens)
+    from . import (definitions, engagements, evidence, external, incidents, instances, messages, notifications,
+                   registers, security_events, tasks, timers, tokens)
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers, evidence,
-                   external, tokens, security_events):
+                   engagements, external, tokens, security_events):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     def service_error(exc):

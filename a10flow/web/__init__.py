@@ -32,12 +32,12 @@ def signed_in(view):
         g.user = current_user()
         if g.user is None:
             return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
-        if g.user.role == Role.EXTERNAL_AUDITOR and request.blueprint not in ("engagements", "account"):
+        if g.user.role == Role.EXTERNAL_AUDITOR and request.blueprint not in ("auditors", "account"):
             # An external auditor reads what an engagement grants and nothing else: any other page
             # takes them back to their engagements.
             if request.method != "GET":
                 raise Forbidden("an external auditor's account reads only its engagements")
-            return redirect(url_for("engagements.mine"))
+            return redirect(url_for("auditors.mine"))
         return view(*args, **kwargs)
     return wrapped
 

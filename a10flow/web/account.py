@@ -44,7 +44,7 @@ def sign_in():
                                error="That name and password do not match an account."), 401
     session.clear()
     session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-    home = url_for("engagements.mine") if user.role == Role.EXTERNAL_AUDITOR else url_for("work.inbox")
+    home = url_for("auditors.mine") if user.role == Role.EXTERNAL_AUDITOR else url_for("work.inbox")
     return redirect(_safe_next(request.form.get("next")) or home)
 
 

@@ -14,7 +14,7 @@ from ..evidence.scope import known_controls
 from ..models import Role, User, db
 from . import blueprint, signed_in
 
-bp = blueprint("engagements")
+bp = blueprint("auditors")   # not "engagements": the API's blueprint has that name
 
 
 def _day(name):
@@ -27,13 +27,19 @@ def _day(name):
         raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
 
 
+def _listing(form, problems=None, error=None, status=200):
+    """The owners' page: every engagement, and the form to grant one (as filled, with its problems)."""
+    accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
+    return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
+                           controls=known_controls(), accounts=accounts.all(), form=form, problems=problems or {},
+                           error=error), status
+
+
 @bp.route("/audit/engagements")
 @signed_in
 @require(Role.OWNER)
 def listed():
-    accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
-    return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
-                           controls=known_controls(), accounts=accounts.all(), form=request.form, problems={})
+    return _listing(request.form)
 
 
 @bp.route("/audit/engagements", methods=["POST"])
@@ -45,14 +51,11 @@ def grant():
             g.user, request.form.get("auditor"), request.form.getlist("controls"), _day("from"), _day("to"),
             _day("expires"), request.form.get("account") or None)
     except Invalid as exc:
-        accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
-        return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
-                               controls=known_controls(), accounts=accounts.all(), form=request.form,
-                               problems={d["field"]: d["message"] for d in exc.details}, error=exc.message), 422
+        return _listing(request.form, {d["field"]: d["message"] for d in exc.details}, exc.message, 422)
     if token:   # shown this once: only its hash is kept
         flash("Send this link to the auditor; it is shown only now: "
-              f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}{url_for('engagements.by_link', token=token)}")
-    return redirect(url_for("engagements.detail", engagement_id=granted.id))
+              f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}{url_for('auditors.by_link', token=token)}")
+    return redirect(url_for("auditors.detail", engagement_id=granted.id))
 
 
 @bp.route("/audit/engagements/<int:engagement_id>")
@@ -69,7 +72,7 @@ def detail(engagement_id):
 def revoke(engagement_id):
     engagements.revoke(engagements.get(engagement_id), g.user)
     flash("The engagement is revoked: its link and its account open nothing from now on.")
-    return redirect(url_for("engagements.detail", engagement_id=engagement_id))
+    return redirect(url_for("auditors.detail", engagement_id=engagement_id))
 
 
 # The auditor's side. Their pages show the engagement only: nothing links elsewhere in the service.
@@ -86,7 +89,7 @@ def mine():
 @require(Role.EXTERNAL_AUDITOR)
 def by_account(engagement_id):
     engagement = engagements.of_account(g.user, engagement_id)
-    return _view(engagement, g.user.name, url_for("engagements.pack_by_account", engagement_id=engagement_id))
+    return _view(engagement, g.user.name, url_for("auditors.pack_by_account", engagement_id=engagement_id))
 
 
 @bp.route("/engagements/<int:engagement_id>/pack")
@@ -99,7 +102,7 @@ def pack_by_account(engagement_id):
 @bp.route("/e/<token>")
 def by_link(token):
     g.user = None
-    return _view(engagements.by_link(token), engagements.LINK, url_for("engagements.pack_by_link", token=token))
+    return _view(engagements.by_link(token), engagements.LINK, url_for("auditors.pack_by_link", token=token))
 
 
 @bp.route("/e/<token>/pack")

@@ -55,7 +55,11 @@ def progress(instance):
     open_tasks = db.session.scalars(db.select(HumanTask.element_id).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
     timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
-    marks = dict.fromkeys(runner.done_elements(runner.load(specs_of(instance.version), instance.state)), "done")
+    try:
+        done = runner.done_elements(runner.load(specs_of(instance.version), instance.state))
+    except runner.EngineError:   # a state no longer readable: what waits and failed is still known
+        done = ()
+    marks = dict.fromkeys(done, "done")
     marks.update(dict.fromkeys([*open_tasks, *timers], "waiting"))
     marks.update(dict.fromkeys((i.element_id for i in incidents.of_instance(instance.id)
                                 if i.status in incidents.UNRESOLVED), "failed"))

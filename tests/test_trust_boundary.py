@@ -2,7 +2,9 @@
 
 Each test plays someone trying to misuse an entry point (a form, a link, a raw request) and
 checks that the service refuses it, says why, and changes nothing it should not."""
+import io
 import json
+import zipfile
 
 from a10flow.models import Instance, db
 from conftest import DATA, deploy_bundled, form, probe
@@ -46,6 +48,11 @@ def test_an_instance_whose_state_does_not_load_can_still_be_cancelled(app, as_, 
     [record] = [r for r in as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
                 if r["type"] == "instance.cancelled"]
     assert record["data"]["reason"] == "broken" and record["data"]["state_unreadable"]
+    # Its evidence is still an auditor's: the pack's report draws it, with nothing marked done.
+    pack = as_["auditor"].get(f"/api/v1/evidence/export?instance={instance['id']}")
+    assert pack.status_code == 200, pack.json
+    report = zipfile.ZipFile(io.BytesIO(pack.data)).read("report.html").decode()
+    assert "Cancelled the instance" in report and "broken" in report
 
 
 def _evidence(as_, instance_id, kind=None):

@@ -56,6 +56,9 @@ def test_an_auditor_with_a_link_reads_one_control_over_the_period_and_the_owner_
     manifest = json.loads(pack.read("manifest.json"))
     assert manifest["scope"]["control"] == "A.10.3" and manifest["instances"] == [supplier]
     assert manifest["scope"]["from"].startswith("2026-01-01") and manifest["scope"]["to"].startswith("2027-01-01")
+    # A wider period asked for in the address is not given: the engagement's period holds.
+    widened = _zip(auditor.get(link.split("localhost", 1)[-1] + "/pack?control=A.10.3&from=2000-01-01&to=2100-01-01"))
+    assert json.loads(widened.read("manifest.json"))["scope"]["from"].startswith("2026-01-01")
     # The other control, or every control, stays closed however the address is written.
     for query in ("?control=A.10.4", "?control=ISO/IEC%2042001%20A.10.4", "", "?control=", "?control=A.10.3;A.10.4"):
         refused = auditor.get(link.split("localhost", 1)[-1] + "/pack" + query)

@@ -23,10 +23,19 @@ def server(app):
     open whenever the browser drops a connection mid-response."""
     http = create_server(app, host="127.0.0.1", port=0, threads=4)
     port = http.effective_port
-    thread = threading.Thread(target=http.run, daemon=True)
+    stop = threading.Event()
+
+    def serve():
+        # One poll at a time, so that the loop has ended before the sockets close: closing them
+        # under a running select() fails the thread (EBADF).
+        while not stop.is_set():
+            http.asyncore.loop(timeout=0.05, map=http._map, count=1)
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     app.config["A10FLOW_BASE_URL"] = f"http://127.0.0.1:{port}"   # what e-mails and the outbox link to
     yield f"http://127.0.0.1:{port}"
+    stop.set()
+    thread.join()
     http.close()
     http.task_dispatcher.shutdown()
     thread.join()

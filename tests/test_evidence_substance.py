@@ -39,7 +39,7 @@ def test_a_decision_record_names_the_table_the_facts_and_the_rule_that_matched(a
                                        "file": "tier.dmn", "sha256": hashlib.sha256(TIER).hexdigest()}
     assert record["data"]["inputs"] == {"Annual spend": 25000}
     assert record["data"]["rules"] == [{"row": 2, "id": "large", "annotation": "Tendered spend"}]
-    assert record["data"]["changes"]["added"] == {"tier": "high"}
+    assert record["data"]["outputs"] == {"tier": "high"} and record["data"]["changes"]["added"] == {"tier": "high"}
 
     # The table is changed and deployed again: the next decision names version 2, with its own hash.
     changed = TIER.replace(b"Tendered spend", b"Tendered spend, two quotes")
@@ -139,3 +139,16 @@ def test_a_person_recording_an_outside_partys_answer_is_recorded_as_acting_for_t
     with app.app_context():
         kept = {r["seq"]: r.get("personal") for r in personal.attach(evidence.records(instance["id"]))}
     assert kept[done["seq"]]["/data/party"] == kept[sent["seq"]]["/data/party"] == "anna@acme.example"
+
+
+def test_a_decision_that_keeps_the_value_it_finds_still_records_its_result(as_):
+    # A re-assessment that comes out as before changes nothing, and must still say what it decided.
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "was", 1) +
+            '<bpmn:scriptTask id="was" name="Last tier"><bpmn:script>tier = "high"</bpmn:script></bpmn:scriptTask>' +
+            flow("was", "rate", 2) +
+            '<bpmn:businessRuleTask id="rate" name="Rate the risk" camunda:decisionRef="tier"/>' +
+            flow("rate", "e", 3) + '<bpmn:endEvent id="e"/>')
+    chain = _records(as_, body, {"spend": 25000}, ("tier.dmn", TIER), form("s", spend={"type": "integer"}))
+    [record] = [r for r in chain if r["type"] == "decision.evaluated"]
+    assert record["data"]["changes"] == {"added": {}, "changed": {}, "removed": []}
+    assert record["data"]["outputs"] == {"tier": "high"}

@@ -45,7 +45,8 @@ def after(task, kept, calls):
             "to": targets, "flows": [flows[t] | {"to": t} for t in targets if t in flows]})]
     changes = changed(kept.get("data", {}), task.data)
     if isinstance(spec, BusinessRuleTask):
-        return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name, kept["decision"] | {"changes": changes})]
+        return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name,
+                          kept["decision"] | {"outputs": _outputs(task), "changes": changes})]
     if isinstance(spec, ScriptTask):
         return [Happening(EvidenceType.SCRIPT_RUN, element_id, name, {"changes": changes})]
     if isinstance(spec, ServiceTask):
@@ -53,6 +54,19 @@ def after(task, kept, calls):
         return [Happening(EvidenceType.SERVICE_RUN, element_id, name,
                           {"operator": call.operator, "params": call.params, "changes": changes})]
     return []  # timers are recorded by advance(), which knows when they were due
+
+
+def _outputs(task):
+    """Each output of the table and the value it now has: the decision's result, also where it
+    changed nothing (a re-assessment that keeps the tier)."""
+    engine = getattr(task.task_spec, "dmnEngine", None)
+    result = {}
+    for output in engine.decision_table.outputs if engine else []:
+        value = task.data
+        for part in (output.name or "").split("."):   # "supplier.tier" is nested, as the engine writes it
+            value = value.get(part) if isinstance(value, dict) else None
+        result[output.name or output.label or output.id] = plain(value)
+    return result
 
 
 def changed(old, new):

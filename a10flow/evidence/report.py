@@ -135,7 +135,11 @@ def _decision(data, version):
     rules = [{"row": r.get("row"), "rule": r.get("id"), "annotation": r.get("annotation") or "–"}
              for r in data.get("rules") or []]
     items.append(case.item("rules that matched", rules) if rules else case.Item("Rules that matched", value="none"))
-    return items + _changes(data.get("changes"), version, "result")
+    if "outputs" in data:
+        declared = case.fields_of(version)
+        items.append(case.Item("Result", kind="parts", parts=[
+            case.item(k, _shown(v), declared.get(k)) for k, v in data["outputs"].items()]))
+    return items + _changes(data.get("changes"), version)
 
 
 def _paths(data, names):

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import clock, engagements
+from .. import engagements
 from ..auth import require
 from ..errors import Invalid
 from ..evidence import checkpoints, packs
@@ -115,7 +115,7 @@ def _view(engagement, who, pack_url):
     engagements.log(engagement, who, "opened the engagement", request.remote_addr)
     rows = {row["control"]: row for row in engagements.covered(engagement)}
     return render_template("web/engagement_view.html", engagement=engagement, pack_url=pack_url,
-                           coverage=[rows.get(c) or {"control": c} for c in engagement.controls], now=clock.now(),
+                           coverage=[rows.get(c) or {"control": c} for c in engagement.controls],
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
                            verifier_sha256=packs.verifier_sha256())
 

@@ -62,6 +62,8 @@ def test_each_record_reads_in_words_under_the_forms_labels_and_nothing_is_cut(as
     [sent, _] = rows["Sent the task to an outside party"]
     assert "2026-01-26 09:00 UTC" in sent and "T09:00:00" not in sent   # moments as people read them
     assert "Made 2026-01-12 09:00 UTC" in page.text_content()
+    # A table inside a table's cell becomes a list of its rows: nested tables squeeze off a printed page.
+    assert page.xpath('//table[@class="timeline"]//td//table') and not page.xpath('//td//table//td//table')
 
 
 def test_a_decision_shows_the_table_and_its_version_the_facts_it_read_and_the_rule_that_matched(as_):

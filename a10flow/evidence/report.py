@@ -100,7 +100,27 @@ def _entry(record, version, names):
                }.get(kind, lambda: _labelled(data, {}))()
     return {"at": _moment(record["at"]), "seq": record["seq"], "who": who, "for": for_whom,
             "what": WHAT.get(kind, kind), "type": kind,
-            "where": record["element"].get("name") or record["element"].get("id") or "", "details": details}
+            "where": record["element"].get("name") or record["element"].get("id") or "",
+            "details": [_unnested(i) for i in details]}
+
+
+def _unnested(item, in_table=False):
+    """``item`` with each table inside a table cell turned into a list of its rows, each row its
+    columns' labelled values: nested tables squeeze to nothing on a printed page."""
+    if item.kind == "table" and in_table:
+        return case.Item(item.label, kind="values", values=[
+            case.Item("", kind="parts", parts=[_relabelled(_unnested(cell, True), column)
+                                               for column, cell in zip(item.columns, row)]) for row in item.rows])
+    inner = in_table or item.kind == "table"
+    item.parts = [_unnested(p, inner) for p in item.parts]
+    item.values = [_unnested(v, inner) for v in item.values]
+    item.rows = [[_unnested(cell, inner) for cell in row] for row in item.rows]
+    return item
+
+
+def _relabelled(item, label):
+    item.label = label
+    return item
 
 
 def _labelled(values, declared):

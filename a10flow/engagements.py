@@ -3,26 +3,31 @@ controls over a period, until a date, by the auditor's account (role ``external_
 reaches nothing else) or by a link (a 256-bit token shown once; its hash is kept). Revocable.
 Everything the auditor opens or downloads is kept in the engagement's access log.
 """
+import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from . import clock, controls
 from .auth import hash_token
 from .errors import Forbidden, Gone, Invalid, NotFound
-from .evidence.scope import Scope, coverage
+from .evidence.scope import Scope, coverage, known_controls
 from .models import Engagement, EngagementAccess, Role, User, db
 
 LINK = "link"   # who opened an engagement by its link, in the access log
+MAX_ACCESS = timedelta(days=366)   # an audit's year; a longer one is a new engagement, granted again
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def grant(by, auditor, named, start, end, expires_at, account=None):
     """A new engagement; returns (engagement, token), the token None when it is by ``account``
-    (a user name). :raises Invalid: naming the field at fault; nothing is stored."""
+    (a user name). ``expires_at``: the last day of access, through its end. :raises Invalid:
+    naming each field at fault; nothing is stored."""
     problems = []
     auditor = (auditor or "").strip()
-    if not auditor or len(auditor) > 255:
-        problems.append({"field": "auditor", "message": "name the auditor (and their firm), in at most 255 characters"})
-    chosen = []
+    if not auditor or len(auditor) > 255 or _CONTROL_CHARACTERS.search(auditor):
+        problems.append({"field": "auditor", "message": "name the auditor (and their firm) on one line, in at most "
+                                                        "255 characters"})
+    chosen, known = [], {c for _, ids in known_controls() for c in ids}
     for raw in named or []:
         try:
             chosen.extend(c for c in controls.parse(raw) if c not in chosen)
@@ -30,13 +35,23 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
             problems.append({"field": "controls", "message": str(exc)})
     if not chosen and not any(p["field"] == "controls" for p in problems):
         problems.append({"field": "controls", "message": "choose at least one control"})
+    for control in chosen:
+        if control not in known:
+            problems.append({"field": "controls", "message": f"no deployed process names {control[:40]}: an "
+                                                             f"engagement covers controls that have evidence"})
     start, end, expires_at = (_utc(d) for d in (start, end, expires_at))
+    today = _utc(clock.now().date())
     if start is None or end is None:
-        problems.append({"field": "from" if start is None else "to", "message": "give the period's first and last day"})
+        problems.append({"field": "from" if start is None else "to",
+                         "message": "give the period's first day and the day after its last"})
     elif start >= end:
         problems.append({"field": "to", "message": "the period must end after it starts"})
-    if expires_at is None or expires_at <= clock.now():
-        problems.append({"field": "expires", "message": "give a day to come on which the access ends"})
+    elif start > today:
+        problems.append({"field": "from", "message": "the period must start by today: days to come have no evidence"})
+    if expires_at is None or expires_at < today or expires_at > today + MAX_ACCESS:
+        problems.append({"field": "expires", "message": f"give the last day of access, from today to at most "
+                                                        f"{MAX_ACCESS.days} days ahead; grant a new engagement to "
+                                                        f"go on after that"})
     user = None
     if account:
         user = db.session.scalar(db.select(User).where(User.name == account))
@@ -85,11 +100,12 @@ def state(engagement):
     """``active``, ``expired`` or ``revoked``."""
     if engagement.revoked_at is not None:
         return "revoked"
-    return "expired" if engagement.expires_at <= clock.now() else "active"
+    # Access runs through the whole of its last day.
+    return "expired" if engagement.expires_at + timedelta(days=1) <= clock.now() else "active"
 
 
-def _open(engagement):
-    """:raises Gone: revoked or expired."""
+def usable(engagement):
+    """The engagement, if it still opens. :raises Gone: revoked or ended."""
     if state(engagement) == "revoked":
         raise Gone("this engagement was revoked; ask the organisation that granted it")
     if state(engagement) == "expired":
@@ -98,16 +114,16 @@ def _open(engagement):
 
 
 def by_link(token):
-    """The engagement a link opens. :raises NotFound: unknown token; Gone: revoked or expired."""
+    """The engagement a link names, whatever its state (see ``usable``). :raises NotFound:"""
     engagement = db.session.scalar(db.select(Engagement).where(Engagement.token_hash == hash_token(token or "")))
     if engagement is None:
         raise NotFound("this link is not valid: check that it was copied whole")
-    return _open(engagement)
+    return engagement
 
 
 def of_account(user, engagement_id=None):
-    """The engagements open to ``user``'s account; or, with ``engagement_id``, that one.
-    :raises NotFound: not theirs (or no such); Gone: revoked or expired."""
+    """The engagements open to ``user``'s account; or, with ``engagement_id``, that one of theirs,
+    whatever its state (see ``usable``). :raises NotFound: not theirs, or no such."""
     if engagement_id is None:
         found = db.session.scalars(db.select(Engagement).where(Engagement.user_id == user.id)
                                    .order_by(Engagement.id.desc())).all()
@@ -115,7 +131,7 @@ def of_account(user, engagement_id=None):
     engagement = db.session.get(Engagement, engagement_id)
     if engagement is None or engagement.user_id != user.id:
         raise NotFound(f"engagement {engagement_id} not found")
-    return _open(engagement)
+    return engagement
 
 
 def scope(engagement, control):

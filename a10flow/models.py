@@ -344,7 +344,7 @@ class Engagement(db.Model):
     controls = db.Column(db.JSON, nullable=False)          # canonical control ids
     period_start = db.Column(UTCDateTime, nullable=False)
     period_end = db.Column(UTCDateTime, nullable=False)    # not included
-    expires_at = db.Column(UTCDateTime, nullable=False)
+    expires_at = db.Column(UTCDateTime, nullable=False)    # the last day of access, through its end
     created_by = db.Column(db.ForeignKey("users.id"), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     revoked_at = db.Column(UTCDateTime)

@@ -1,6 +1,10 @@
 """Every API route against every role: who is let in, who is refused, and who is not even told
 the thing exists. A route missing from the table fails the test, so a new one must be placed."""
+from datetime import timedelta
+
 import pytest
+
+from a10flow import clock
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]
@@ -15,6 +19,9 @@ EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}       # staff and owners, on a task
 READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}        # owners and auditors
 OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+_TODAY = clock.now().date()
+GRANT = {"auditor": "Rita Roe", "controls": ["A.10.3"], "from": str(_TODAY - timedelta(days=90)),
+         "to": str(_TODAY + timedelta(days=1)), "expires": str(_TODAY + timedelta(days=30))}
 TABLE = [
     ("GET", "/api/v1/definitions", None, EVERYONE),
     ("GET", "/api/v1/definitions/purchase", None, EVERYONE),
@@ -50,8 +57,7 @@ TABLE = [
     ("POST", "/api/v1/tokens/{api_token}/revoke", None, {r: "404" for r in EVERYONE} | {ADMIN: "ok"}),  # one's own
     ("GET", "/api/v1/security-events", None, {**OWNERS, OWNER: "403"}),   # admins only
     ("GET", "/api/v1/engagements", None, OWNERS),
-    ("POST", "/api/v1/engagements", {"auditor": "Rita Roe", "controls": ["A.10.3"], "from": "2026-01-01",
-                                     "to": "2027-01-01", "expires": "2099-01-01"}, OWNERS),
+    ("POST", "/api/v1/engagements", "engagement", OWNERS),
     ("GET", "/api/v1/engagements/{engagement}", None, OWNERS),
     ("POST", "/api/v1/engagements/{engagement}/revoke", None, OWNERS),
     ("POST", "/api/v1/tasks/{task}/links/{link}/revoke", None, WORKERS),
@@ -95,7 +101,7 @@ def _external_auditor(app, as_):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
-    from conftest import DATA, probe, purchase_for_outsiders
+    from conftest import DATA, deploy_bundled, probe, purchase_for_outsiders
     purchase_for_outsiders(as_)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
@@ -103,15 +109,16 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     spare = as_["admin"].post("/api/v1/tokens", json={}).json["id"]   # revoked by the table, not the fixture's
     as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
-    engagement = as_["owner"].post("/api/v1/engagements", json={
-        "auditor": "Rita Roe", "controls": ["A.10.3"], "from": "2026-01-01", "to": "2027-01-01",
-        "expires": "2099-01-01"}).json["id"]
+    deploy_bundled(as_, "supplier_onboarding")   # A.10.3 has evidence to grant
+    engagement = as_["owner"].post("/api/v1/engagements", json=GRANT).json["id"]
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
            "api_token": spare, "incident": incident["id"], "engagement": engagement}
     speaker = as_[role] if role != EXTERNAL else _external_auditor(app, as_)
     for method, path, body, expected in TABLE:
         url = path.format(**ids)
-        if body == "upload":
+        if body == "engagement":
+            response = speaker.post(url, json=GRANT)
+        elif body == "upload":
             response = speaker.deploy(DATA / "purchase.bpmn", DATA / "request.json")
         elif method == "GET":
             response = speaker.get(url)

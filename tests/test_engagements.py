@@ -5,7 +5,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timezone
 
 from a10flow import auth, clock
 from a10flow.models import Engagement, Role, User, db
@@ -56,9 +56,13 @@ def test_an_auditor_with_a_link_reads_one_control_over_the_period_and_the_owner_
     manifest = json.loads(pack.read("manifest.json"))
     assert manifest["scope"]["control"] == "A.10.3" and manifest["instances"] == [supplier]
     assert manifest["scope"]["from"].startswith("2026-01-01") and manifest["scope"]["to"].startswith("2027-01-01")
-    # A wider period asked for in the address is not given: the engagement's period holds.
-    widened = _zip(auditor.get(link.split("localhost", 1)[-1] + "/pack?control=A.10.3&from=2000-01-01&to=2100-01-01"))
-    assert json.loads(widened.read("manifest.json"))["scope"]["from"].startswith("2026-01-01")
+    # A wider period asked for in the address is refused, saying why: the engagement's period holds.
+    widened = auditor.get(link.split("localhost", 1)[-1] + "/pack?control=A.10.3&from=2000-01-01&to=2100-01-01")
+    assert widened.status_code == 422 and "the engagement&#39;s period" in widened.text
+    # The pack's Statement of Applicability says nothing of the controls outside the engagement.
+    soa = {row["control"]: row for row in json.loads(pack.read("statement-of-applicability.json"))}
+    assert soa["A.10.4"] == {"control": "A.10.4", "title": "Customers", "outside_engagement": True}
+    assert soa["A.10.3"]["implemented_by"] and "Outside this engagement" in pack.read("report.html").decode()
     # The other control, or every control, stays closed however the address is written.
     for query in ("?control=A.10.4", "?control=ISO/IEC%2042001%20A.10.4", "", "?control=", "?control=A.10.3;A.10.4"):
         refused = auditor.get(link.split("localhost", 1)[-1] + "/pack" + query)
@@ -67,6 +71,7 @@ def test_an_auditor_with_a_link_reads_one_control_over_the_period_and_the_owner_
 
     log = owner.get(engagement_page).text
     assert log.count("opened the engagement") == 1 and "downloaded the evidence pack a10flow-evidence_A.10.3_2026-01-01" in log
+    assert "was refused the evidence pack for &#39;A.10.4&#39;: this engagement does not cover A.10.4" in log
 
 
 def test_a_revoked_or_ended_engagement_opens_nothing(app, as_):
@@ -76,7 +81,9 @@ def test_a_revoked_or_ended_engagement_opens_nothing(app, as_):
     [path] = re.findall(r"/e/[A-Za-z0-9_-]+", page.text)
     auditor = Visitor(app)
     assert auditor.get(path).status_code == 200
-    clock.set(clock.now() + timedelta(days=90))   # past 31 March
+    clock.set(datetime(2026, 3, 31, 23, 59, tzinfo=timezone.utc))   # the last day of access, to its end
+    assert auditor.get(path).status_code == 200
+    clock.set(datetime(2026, 4, 1, tzinfo=timezone.utc))
     ended = auditor.get(path)
     assert ended.status_code == 410 and "ended on 2026-03-31" in ended.text
     clock.set(T0)
@@ -86,6 +93,7 @@ def test_a_revoked_or_ended_engagement_opens_nothing(app, as_):
     for gone in (path, path + "/pack?control=A.10.3"):
         answer = auditor.get(gone)
         assert answer.status_code == 410 and "revoked" in answer.text
+    assert "was refused the engagement&#39;s page: this engagement was revoked" in owner.get(engagement_page).text
     for wrong in ("/e/" + "x" * 43, "/e/" + "a" * 5000, path[:-1]):
         assert auditor.get(wrong).status_code == 404, wrong
     assert auditor.get("/e/%00").status_code == 422   # refused before it reaches the database
@@ -140,7 +148,10 @@ def test_a_grant_that_cannot_work_is_refused_naming_the_field_and_nothing_is_kep
                            ({"controls": []}, "controls"), ({"controls": ["SOC 2 CC1.1"]}, "controls"),
                            ({"from": ""}, "from"), ({"to": "2025-12-31"}, "to"), ({"from": "2026-13-45"}, "from"),
                            ({"expires": "2026-01-01"}, "expires"), ({"expires": ""}, "expires"),
-                           ({"account": "alice"}, "account"), ({"account": "nobody"}, "account")):
+                           ({"account": "alice"}, "account"), ({"account": "nobody"}, "account"),
+                           ({"expires": "9999-12-31"}, "expires"), ({"from": "2026-06-01"}, "from"),
+                           ({"auditor": "Rita Roe\r\nX-Injected: 1"}, "auditor"),
+                           ({"controls": ["A.10.9"]}, "controls"), ({"controls": ["A." + "1" * 3000]}, "controls")):
         answer = owner.post("/audit/engagements", dict(GRANT, **changes))
         assert answer.status_code == 422, changes
         assert f'id="f-{field}-error"' in answer.text or "not a date" in answer.text, (changes, answer.text[:500])

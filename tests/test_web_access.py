@@ -1,13 +1,13 @@
 """Every web page and form against every role, as tests/test_access.py does for the API: who is
 let in, who is refused, who is sent to sign in, and who is not told the thing exists. A route
 missing from the table fails the test, so a new page must be placed."""
-from datetime import date
+from datetime import timedelta
 
 import pytest
 
-from a10flow import auth, engagements
+from a10flow import auth, clock, engagements
 from a10flow.models import Role, User, db
-from conftest import DATA, Visitor, probe, purchase_for_outsiders, signed_in
+from conftest import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders, signed_in
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]
@@ -101,14 +101,15 @@ def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role
     link = as_["admin"].post(f"/api/v1/tasks/{task}/links", json={"party": "anna@acme.example"}).json
     as_["admin"].deploy(("probe.bpmn", probe("found = 1 / 0")))
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
+    deploy_bundled(as_, "supplier_onboarding")   # A.10.3 has evidence to grant
     with app.app_context():
         rita = auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR)
         db.session.commit()
         owner = db.session.scalar(db.select(User).where(User.name == OWNER))
-        by_account, _ = engagements.grant(owner, "Rita Roe", ["A.10.3"], date(2026, 1, 1), date(2027, 1, 1),
-                                          date(2099, 1, 1), rita.name)
-        _, token = engagements.grant(owner, "Rita Roe", ["A.10.3"], date(2026, 1, 1), date(2027, 1, 1),
-                                     date(2099, 1, 1))
+        today = clock.now().date()
+        period = (today - timedelta(days=90), today + timedelta(days=1), today + timedelta(days=30))
+        by_account, _ = engagements.grant(owner, "Rita Roe", ["A.10.3"], *period, rita.name)
+        _, token = engagements.grant(owner, "Rita Roe", ["A.10.3"], *period)
         ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
                "incident": incident["id"], "engagement": by_account.id, "engagement_link": token}
     visitor = signed_in(app, role) if role else Visitor(app)

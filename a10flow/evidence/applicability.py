@@ -16,18 +16,22 @@ def _in_force(version, scope):
         (until is None or scope.start is None or until > scope.start)
 
 
-def extract(scope, in_pack, ran, folder_of):
+def extract(scope, in_pack, ran, folder_of, within=None):
     """One row per A.10 control, its coverage counted over the scope's period.
 
     ``in_pack``: ``{control: [instance ids]}`` whose evidence the pack holds; ``ran``: the ids
     of the versions its instances ran (in force whenever they were deployed), the ones whose
-    files the pack holds, at ``folder_of(version)``.
+    files the pack holds, at ``folder_of(version)``. A control not ``within`` (an engagement's
+    controls) is a row that says only that: its reader may not see more of it.
     """
     versions = db.session.scalars(db.select(DefinitionVersion).order_by(DefinitionVersion.id)).all()
     carried = {v.id: definitions.controls_of(v) for v in versions}
     counted = {row["control"]: row for row in coverage(Scope(None, scope.start, scope.end))}
     rows = []
     for control, title in A10.items():
+        if within is not None and control not in within:
+            rows.append({"control": control, "title": title, "outside_engagement": True})
+            continue
         processes = {}
         for v in versions:
             if control in carried[v.id] and (v.id in ran or _in_force(v, scope)):

@@ -32,8 +32,10 @@ def filename(scope):
     return _entry("_".join(["a10flow-evidence", *parts, f"made_{clock.now():%Y%m%d-%H%M%S}"])) + ".zip"
 
 
-def export(scope, key_path):
-    """The pack, as bytes. Chains are whole: a pack proves its records by itself."""
+def export(scope, key_path, within=None):
+    """The pack, as bytes. Chains are whole: a pack proves its records by itself. ``within``: the
+    controls an engagement lets its reader see (None: all); the Statement of Applicability says
+    nothing of the others."""
     signed = checkpoints.rows()   # before the records: every chain then has at least what they saw
     chosen = instances(scope)
     chains = {i.id: evidence.records(i.id) for i in chosen}
@@ -69,7 +71,7 @@ def export(scope, key_path):
         for control in controls_in_scope(instance, scope):
             by_control.setdefault(control, []).append(instance)
     soa = applicability.extract(scope, {c: [i.id for i in found] for c, found in by_control.items()}, set(versions),
-                                _folder)
+                                _folder, within)
     files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
     key_id = checkpoints.key_id(key_path)
     html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256())

@@ -2,19 +2,23 @@
 auditor reads what one covers (coverage, packs per control) by their account or by its link,
 and each page they open and pack they download goes into its access log."""
 import io
+from contextlib import contextmanager
 from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
 from .. import engagements
 from ..auth import require
-from ..errors import Invalid
+from ..errors import Invalid, ServiceError
 from ..evidence import checkpoints, packs
 from ..evidence.scope import known_controls
 from ..models import Role, User, db
 from . import blueprint, signed_in
 
 bp = blueprint("auditors")   # not "engagements": the API's blueprint has that name
+
+
+LABELS = {"from": "Period from", "to": "Period to", "expires": "Access ends on"}   # as the form shows them
 
 
 def _day(name):
@@ -24,7 +28,8 @@ def _day(name):
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
+        raise Invalid(f"{LABELS[name]} must be a date such as 2026-01-31",
+                      [{"field": name, "message": "not a date such as 2026-01-31"}])
 
 
 def _listing(form, problems=None, error=None, status=200):
@@ -88,8 +93,8 @@ def mine():
 @signed_in
 @require(Role.EXTERNAL_AUDITOR)
 def by_account(engagement_id):
-    engagement = engagements.of_account(g.user, engagement_id)
-    return _view(engagement, g.user.name, url_for("auditors.pack_by_account", engagement_id=engagement_id))
+    return _view(engagements.of_account(g.user, engagement_id), g.user.name,
+                 url_for("auditors.pack_by_account", engagement_id=engagement_id))
 
 
 @bp.route("/engagements/<int:engagement_id>/pack")
@@ -111,8 +116,23 @@ def pack_by_link(token):
     return _pack(engagements.by_link(token), engagements.LINK)
 
 
+@contextmanager
+def _logged(engagement, who, asked):
+    """Keep in the engagement's access log what the auditor ``asked`` for: what they got (the
+    body says it in ``outcome["got"]``), or that it was refused, and why."""
+    outcome = {"got": asked}
+    try:
+        yield outcome
+    except ServiceError as exc:
+        engagements.log(engagement, who, f"was refused {asked}: {exc.message}", request.remote_addr)
+        raise
+    engagements.log(engagement, who, outcome["got"], request.remote_addr)
+
+
 def _view(engagement, who, pack_url):
-    engagements.log(engagement, who, "opened the engagement", request.remote_addr)
+    with _logged(engagement, who, "the engagement's page") as outcome:
+        engagements.usable(engagement)
+        outcome["got"] = "opened the engagement"
     rows = {row["control"]: row for row in engagements.covered(engagement)}
     return render_template("web/engagement_view.html", engagement=engagement, pack_url=pack_url,
                            coverage=[rows.get(c) or {"control": c} for c in engagement.controls],
@@ -121,8 +141,14 @@ def _view(engagement, who, pack_url):
 
 
 def _pack(engagement, who):
-    scope = engagements.scope(engagement, request.args.get("control", ""))
-    data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
-    name = packs.filename(scope)
-    engagements.log(engagement, who, f"downloaded the evidence pack {name}", request.remote_addr)
+    asked = request.args.get("control", "")
+    with _logged(engagement, who, f"the evidence pack for {asked[:60]!r}") as outcome:
+        engagements.usable(engagement)
+        if set(request.args) - {"control"}:   # the period is the engagement's: a wider one is not given
+            raise Invalid("an engagement's pack covers the engagement's period; ask only for its control",
+                          [{"field": sorted(set(request.args) - {"control"})[0], "message": "not asked here"}])
+        scope = engagements.scope(engagement, asked)
+        data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"], within=engagement.controls)
+        name = packs.filename(scope)
+        outcome["got"] = f"downloaded the evidence pack {name}"
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name)

@@ -101,6 +101,8 @@ def test_open_items_name_overdue_work_corrective_actions_and_customers_who_have_
 
     def open_items(iid):
         return [li.text_content() for li in page.xpath(f'//h3[@id="instance-{iid}"]/following-sibling::ul[1]/li')]
+    [recorded] = _rows(page, instance_id)["Recorded in a register"]   # a service step, in words
+    assert "Acme Data" in recorded and "Operator" not in recorded
     [action] = open_items(instance_id)
     assert action.startswith("Close the corrective action: Deliver the model card") and "overdue" in action
     answers = open_items(customers["id"])

@@ -25,6 +25,7 @@ WHAT = {T.INSTANCE_STARTED: "Started the instance", T.INSTANCE_COMPLETED: "The i
         T.TASK_REASSIGNED: "Reassigned the task", T.LINK_ISSUED: "Sent the task to an outside party",
         T.LINK_REVOKED: "Revoked an outside party's link", T.MESSAGE_RECEIVED: "A message was received",
         T.PERSONAL_DATA_ERASED: "Erased personal data"}
+SERVICES = {"notify": "Sent a notice", "escalate": "Escalated a task", "record": "Recorded in a register"}
 _SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of", "recorded_for_party"}
 _TABLE = {"name": "Name", "id": "Table", "decision": "Decision", "version": "Version deployed", "file": "DMN file",
           "sha256": "SHA-256 of the DMN file", "hit_policy": "Hit policy"}
@@ -94,12 +95,12 @@ def _entry(record, version, names):
                T.DECISION_EVALUATED: lambda: _decision(data, version),
                T.GATEWAY_PATH_TAKEN: lambda: _paths(data, names),
                T.SCRIPT_RUN: lambda: _changes(data.get("changes"), version),
-               T.SERVICE_RUN: lambda: [case.item("operator", data.get("operator")),
-                                       case.item("parameters", _shown(data.get("params")))]
+               T.SERVICE_RUN: lambda: [case.item("what it was given", _shown(data.get("params")))]
                                       + _changes(data.get("changes"), version),
                }.get(kind, lambda: _labelled(data, {}))()
     return {"at": _moment(record["at"]), "seq": record["seq"], "who": who, "for": for_whom,
-            "what": WHAT.get(kind, kind), "type": kind,
+            "what": SERVICES.get(data.get("operator"), WHAT[kind]) if kind == T.SERVICE_RUN else WHAT.get(kind, kind),
+            "type": kind,
             "where": record["element"].get("name") or record["element"].get("id") or "",
             "details": [_unnested(i) for i in details]}
 

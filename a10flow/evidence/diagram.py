@@ -4,6 +4,7 @@ with what one instance did marked on it: elements done, waiting or failed, and t
 For the pack's report, which must read without JavaScript and print (bpmn-js draws the live
 pages). The drawing is plain shapes and names, not bpmn-js's look: enough to follow the path.
 """
+import functools
 import math
 import textwrap
 
@@ -69,7 +70,9 @@ def svg(xml, marks=None, chosen=None, title="Process diagram", key="diagram"):
     return drawing.finish(title)
 
 
+@functools.lru_cache(maxsize=8)
 def _parse(xml):
+    # A pack draws each instance of a version from the same file: parse it once. Only ever read.
     try:
         return parse_xml(xml.encode("utf-8"), "diagram")   # stored as deployed, still read as untrusted
     except DeployError:

@@ -1,5 +1,7 @@
 """The web UI in a real browser: headless Chromium (Debian's package) driven by Playwright,
 against the service on a real HTTP port. Screenshots of each page go to tests/artifacts/."""
+import re
+
 from playwright.sync_api import expect
 
 from a10flow import auth
@@ -163,6 +165,44 @@ def test_an_owner_grants_an_external_auditor_a_link_and_sees_what_they_read(app,
     expect(owner.locator("#state")).to_contain_text("revoked, by owner")
     auditor.goto(link)
     expect(auditor.get_by_role("main")).to_contain_text("this engagement was revoked")
+
+
+def test_an_external_auditor_with_an_account_sees_only_her_engagement(app, as_, server, browser, tmp_path):
+    """The owner grants rita's account A.10.3; rita signs in, in a browser of her own, lands on her
+    engagement, downloads its pack, and finds nothing else of the service opens to her."""
+    from a10flow.models import Role
+    from test_supplier_onboarding import LOW, _through_risk
+    deploy_bundled(as_, "supplier_onboarding")
+    _through_risk(as_, LOW)
+    with app.app_context():
+        auth.add_user("rita", Role.EXTERNAL_AUDITOR)
+        db.session.commit()
+
+    owner = _signed_in(app, browser, server, "owner", "/audit/engagements")
+    owner.get_by_label("Auditor and firm").fill("Rita Roe, Example Audit LLP")
+    owner.get_by_label("A.10.3").check()
+    owner.get_by_label("Period from").fill("2026-01-01")
+    owner.get_by_label("to (not included)").fill("2027-01-01")
+    owner.get_by_label("Access ends on").fill("2026-03-31")
+    owner.get_by_label("How they sign in").select_option(label="Their account: rita")
+    owner.get_by_role("button", name="Grant the engagement").click()
+    expect(owner.locator("#state")).to_have_text("active")
+    expect(owner.locator(".flash")).to_have_count(0)   # no link to send: she signs in
+
+    rita = _signed_in(app, browser, server, "rita", "/inbox")
+    expect(rita.get_by_role("heading", level=1)).to_have_text("Your engagements")   # not the inbox
+    expect(rita.get_by_role("navigation", name="Main").get_by_role("link")).to_have_count(2)
+    rita.get_by_role("link", name=re.compile("A.10.3")).click()
+    with rita.expect_download() as download:
+        rita.get_by_role("link", name="Download the evidence pack for A.10.3").click()
+    assert download.value.suggested_filename.startswith("a10flow-evidence_A.10.3_2026-01-01_to_2027-01-01_")
+    _shot(rita, "engagement-by-account")
+    rita.goto(f"{server}/instances")
+    expect(rita.get_by_role("heading", level=1)).to_have_text("Your engagements")
+
+    owner.reload()
+    expect(owner.locator("#access-log")).to_contain_text("downloaded the evidence pack")
+    expect(owner.locator("#access-log")).to_contain_text("rita")
 
 
 def test_a_process_owner_edits_a_task_in_the_modeller_and_deploys_it(app, as_, purchase, server, browser):

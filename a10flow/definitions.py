@@ -1,7 +1,7 @@
 """Deploying definitions: versions are created only when content changes."""
 from sqlalchemy.exc import IntegrityError
 
-from . import clock, controls
+from . import clock, controls, datastores
 from .engine import runner, state
 from .engine.specs import DeployError, parse_upload
 from .errors import Conflict, Invalid, NotFound
@@ -89,6 +89,7 @@ def deploy(files, user, forms_dir=None):
                 name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
                 spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files,
                 description=p.description))
+            datastores.declare(p.stores, p.filename)
             result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
         for d in upload.decisions:
             version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(

@@ -81,6 +81,8 @@ class EvidenceType(str, Enum):
     LINK_REVOKED = "link.revoked"
     MESSAGE_RECEIVED = "message.received"
     PERSONAL_DATA_ERASED = "personal_data.erased"
+    DATA_STORE_READ = "data_store.read"
+    DATA_STORE_WRITTEN = "data_store.written"
 
 
 class EmailStatus(str, Enum):
@@ -294,6 +296,20 @@ class MessageWait(db.Model):
     task_id = db.Column(db.String(36), nullable=False)
     element_id = db.Column(db.String(255), nullable=False)
     message = db.Column(db.String(255), nullable=False)
+
+
+class DataStore(db.Model):
+    """A data store processes read and write through data associations (a10flow.engine.stores): its
+    current content and revision; each revision's writer and content are in that instance's evidence."""
+    __tablename__ = "data_stores"
+    id = db.Column(db.String(255), primary_key=True)   # the BPMN dataStore id, which scripts name
+    kind = db.Column(db.String(10), nullable=False)    # "json" or "kkv"
+    content = db.Column(db.JSON)                        # None until first written
+    revision = db.Column(db.Integer, nullable=False, default=0)
+    written_by = db.Column(db.ForeignKey("instances.id"))   # the instance that wrote the current revision
+    written_element = db.Column(db.String(255))
+    written_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
 
 
 class RegisterEntry(db.Model):

@@ -44,6 +44,9 @@ TABLE = [
     ("GET", "/api/v1/notifications", None, EVERYONE),
     ("POST", "/api/v1/notifications/999999/read", None, {r: "404" for r in EVERYONE}),   # only one's own
     ("GET", "/api/v1/registers/suppliers", None, EVERYONE),
+    ("GET", "/api/v1/data-stores", None, READERS),
+    ("GET", "/api/v1/data-stores/ledger", None,
+     {**READERS, OWNER: "404", AUDITOR: "404", ADMIN: "404"}),   # let in; no process keeps a ledger here
     ("GET", "/api/v1/evidence/public-key", None, {**EVERYONE, ANON: "ok"}),
     ("GET", "/api/v1/evidence/checkpoints", None, READERS),
     ("POST", "/api/v1/evidence/checkpoints", None, OWNERS),   # auditors read; signing is the service's
@@ -84,7 +87,8 @@ def test_the_table_covers_every_route(app):
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
             .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \
-            .replace("{incident}", "{incident_id}").replace("{engagement}", "{engagement_id}")
+            .replace("{incident}", "{incident_id}").replace("{engagement}", "{engagement_id}") \
+                .replace("/data-stores/ledger", "/data-stores/{store_id}")
         covered.add((method, template))
     assert _operations(app) == covered
 

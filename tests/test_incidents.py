@@ -358,3 +358,32 @@ def test_moving_to_a_fixed_version_ends_the_incident_of_a_timer_that_could_not_f
     assert moved["status"] == "running" and [t["element_id"] for t in moved["open_tasks"]] == ["review"]
     [ended] = moved["incidents"]
     assert ended["id"] == incident["id"] and ended["status"] == "resolved" and ended["resolved_by"] == "owner"
+
+
+POST_SCRIPT = _process("""
+    <bpmn:serviceTask id="put_in_register" name="Put the supplier in the register">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="record"><spiffworkflow:parameters>
+          <spiffworkflow:parameter id="register" type="str" value="'suppliers'" />
+          <spiffworkflow:parameter id="key" type="str" value="'acme'" />
+          <spiffworkflow:parameter id="data" type="str" value="{'tier': 'low'}" />
+        </spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>
+        <spiffworkflow:postScript>band = bands[3]</spiffworkflow:postScript>
+      </bpmn:extensionElements></bpmn:serviceTask>""", [("s", "put_in_register", ""), ("put_in_register", "e", "")]
+                       ).replace(b'id="d"', b'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"')
+
+
+def test_a_service_task_whose_post_script_fails_stops_there_and_does_its_work_once_on_retry(as_):
+    # The operator ran, then the post-script failed while the task completed: it has not finished,
+    # so the register entry waits for the retry.
+    assert as_["owner"].deploy(("post.bpmn", POST_SCRIPT)).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed", instance
+    [incident] = instance["incidents"]
+    assert incident["element_id"] == "put_in_register" and "bands" in incident["error"]
+    assert as_["owner"].get("/api/v1/registers/suppliers").json["items"] == []
+    retried = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": {"bands": [1, 2, 3, "low"]}})
+    assert retried.status_code == 200, retried.json
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert after["status"] == "completed" and after["data"]["band"] == "low"
+    assert [e["key"] for e in as_["owner"].get("/api/v1/registers/suppliers").json["items"]] == ["acme"]

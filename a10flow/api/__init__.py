@@ -123,10 +123,10 @@ def init_app(app):
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
-    from . import (definitions, engagements, evidence, external, incidents, instances, messages, notifications,
-                   registers, security_events, tasks, timers, tokens)
-    for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers, evidence,
-                   engagements, external, tokens, security_events):
+    from . import (data_stores, definitions, engagements, evidence, external, incidents, instances, messages,
+                   notifications, registers, security_events, tasks, timers, tokens)
+    for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
+                   data_stores, evidence, engagements, external, tokens, security_events):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     def service_error(exc):

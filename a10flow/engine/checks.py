@@ -1,7 +1,10 @@
 """Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
 tell apart, messages nobody can send, calls that never end, Java service tasks, data stores.
 Each names the element and says what to change in the modeller."""
+import keyword
+
 from .normalize import CAMUNDA_NS, NS
+from .stores import KINDS
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
 # ids would be taken for them (and the instance would start, or end, in the wrong place).
@@ -123,31 +126,41 @@ def camunda_service_problems(root):
 
 
 def data_stores(root):
-    """(element, message, is_error) for each data store, taking out of ``root`` those drawn only
-    for documentation (a plain BPMN data store: the engine has nothing to read or write there).
-    SpiffArena's typed stores (``type="kkv"``, ``"json"``…) hold data its scripts rely on, which
-    a10flow does not have: refused."""
+    """(element, message, is_error) for each data store reference. A store a10flow keeps (its
+    ``<dataStore>`` named KKVDataStore, JSONDataStore or JSONFileDataStore, as SpiffArena names
+    them: see a10flow.engine.stores) stays. Any other (a plain BPMN store, SpiffArena's typeahead
+    store) has nothing a10flow reads or writes: it is taken out of ``root`` with its data
+    associations."""
     stores = {store.get("id"): store for store in root.iterfind("bpmn:dataStore", NS)}
-    references = list(root.iterfind(".//bpmn:dataStoreReference", NS))
-    drawn = set(stores)
-    for ref in references:
-        label = ref.get("name") or ref.get("id")
-        if ref.get("type"):
-            yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} data store, which "
-                                  f"a10flow does not have: keep what it holds in the instance data, or reach "
-                                  f"it through a service operator"), True
-            continue
-        drawn |= {ref.get("id")}
-        yield ref.get("id"), (f"data store {label!r} is drawn for documentation: a10flow does not read or write "
-                              f"it, and its data associations are left out of the run"), False
-        ref.getparent().remove(ref)
+    kept = {i for i, store in stores.items() if store.get("name") in KINDS}
+    drawn = set(stores) - kept
+    for ref in list(root.iterfind(".//bpmn:dataStoreReference", NS)):
+        label, store_id = ref.get("name") or ref.get("id"), ref.get("dataStoreRef")
+        said = {"kkv": "KKVDataStore", "json": "JSONDataStore"}.get(ref.get("type"))
+        if store_id in kept:
+            if not store_id.isidentifier() or store_id.startswith("_") or keyword.iskeyword(store_id):
+                yield ref.get("id"), (f"data store {label!r} has the id {store_id!r}, which scripts cannot name: "
+                                      f"give its dataStore an id of letters, digits and _ (not first)"), True
+        elif said:
+            yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} store, but its dataStore "
+                                  f"{store_id!r} is not named {said}, which is how the engine knows it: name it "
+                                  f"so"), True
+        else:
+            drawn.add(ref.get("id"))
+            typeahead = ref.get("type") == "typeahead" or (store_id in stores and
+                                                            stores[store_id].get("name") == "TypeaheadDataStore")
+            what = ("a SpiffArena typeahead store, which feeds SpiffArena's typeahead form fields; a10flow has none"
+                    if typeahead else "drawn for documentation")
+            yield ref.get("id"), (f"data store {label!r} is {what}: a10flow does not read or write it, and its data "
+                                  f"associations are left out of the run (what a task sets for it stays in the "
+                                  f"instance data)"), False
+            ref.getparent().remove(ref)
     for tag in ("dataInputAssociation", "dataOutputAssociation"):
         for assoc in list(root.iterfind(f".//bpmn:{tag}", NS)):
             if {assoc.findtext(f"bpmn:{end}", "", NS).strip() for end in ("sourceRef", "targetRef")} & drawn:
                 assoc.getparent().remove(assoc)
-    for store in stores.values():
-        if not any(r.get("dataStoreRef") == store.get("id") and r.get("type") for r in references):
-            store.getparent().remove(store)
+    for store_id in set(stores) - kept:
+        stores[store_id].getparent().remove(stores[store_id])
 
 
 def unsendable_signals(root):

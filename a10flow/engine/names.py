@@ -2,8 +2,8 @@
 
 An owner who retries a failed element with data, or resolves it by hand with what it would
 have given, may supply these and nothing else (see a10flow.step.incident): the element's
-script, pre- and post-script, conditions, timer expression, service parameters, and a
-decision table's inputs and outputs.
+script, pre- and post-script, conditions, timer expression, service parameters, a decision
+table's inputs and outputs, and the data stores it writes (each in the variable of its id).
 """
 import ast
 
@@ -17,6 +17,7 @@ def _sources(spec):
     texts.append(getattr(getattr(spec, "event_definition", None), "expression", None))
     texts += [p.get("value") for p in (getattr(spec, "operation_params", None) or {}).values() if isinstance(p, dict)]
     outputs = [getattr(getattr(spec, attr, None), "bpmn_id", None) for attr in ("data_input", "data_output")]
+    outputs += [store.bpmn_id for store in getattr(spec, "data_output_associations", [])]
     table = getattr(getattr(spec, "dmnEngine", None), "decision_table", None)
     if table is not None:
         texts += [item.expression for item in table.inputs]

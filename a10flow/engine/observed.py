@@ -5,6 +5,7 @@ facts, under which rule; these records answer for the steps no person took."""
 import copy
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -43,7 +44,10 @@ def after(task, kept, calls):
         targets = [_target(c) for c in taken]
         return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {
             "to": targets, "flows": [flows[t] | {"to": t} for t in targets if t in flows]})]
-    changes = changed(kept.get("data", {}), task.data)
+    stores = {s.bpmn_id for s in (*getattr(spec, "data_input_associations", []),
+                                  *getattr(spec, "data_output_associations", []))
+              if isinstance(s, BpmnDataStoreSpecification)}   # what comes and goes with a store is its own record
+    changes = changed(kept.get("data", {}), task.data, stores)
     if isinstance(spec, BusinessRuleTask):
         return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name,
                           kept["decision"] | {"outputs": _outputs(task), "changes": changes})]
@@ -69,11 +73,11 @@ def _outputs(task):
     return result
 
 
-def changed(old, new):
+def changed(old, new, leave_out=()):
     """What went from ``old`` data to ``new``: variables added and removed, and changed ones with
-    their old and new values (the engine's own ``_…`` variables left out)."""
+    their old and new values (the engine's own ``_…`` variables and those in ``leave_out`` left out)."""
     def shown(data):
-        return {k: v for k, v in data.items() if not str(k).startswith("_")}
+        return {k: v for k, v in data.items() if not str(k).startswith("_") and k not in leave_out}
     old, new = shown(old), shown(new)
     return {"added": {k: plain(new[k]) for k in new if k not in old},
             "changed": {k: {"from": plain(old[k]), "to": plain(new[k])} for k in new if k in old and old[k] != new[k]},

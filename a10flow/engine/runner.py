@@ -21,7 +21,7 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 from SpiffWorkflow.util.task import TaskState
 
 from ..models import EvidenceType
-from . import names, observed, state, timers
+from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
 from .observed import Happening
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
@@ -115,7 +115,7 @@ def advance(workflow, now, parked=()):
     due = {t.task_id: t for t in timers.waiting_timers(workflow) if t.due_at < now}
     missed = timers.coalesce(workflow, due.values(), now)
     armed = {t.task_id: t.due_at for t in timers.waiting_timers(workflow) if t.task_id in due}
-    happenings = []
+    happenings = stores.drain()   # what the step did before: a person's task, a message, a start
 
     began, ran = time.monotonic(), 0
 
@@ -126,8 +126,9 @@ def advance(workflow, now, parked=()):
             _attempt(workflow, lambda: _raise(overrun), task, happenings, parked)
             return
         kept = observed.before(task)
-        if _attempt(workflow, task.run, task, happenings, parked):
+        if _attempt(workflow, task.run, task, happenings, parked, before=kept.get("data")):
             happenings.extend(observed.after(task, kept, workflow.script_engine.calls))
+        happenings.extend(stores.drain())   # after what the task did: it read, ran, then wrote
 
     def ready(wf):
         return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
@@ -156,6 +157,7 @@ def advance(workflow, now, parked=()):
                 "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(),
                 "lateness_seconds": int((now - timer.due_at).total_seconds()),
                 "missed_periods": missed.get(timer.task_id, 0)}))
+    happenings.extend(stores.drain())
     if completed(workflow):
         happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
     else:
@@ -188,7 +190,7 @@ def _raise(exc):
     raise exc
 
 
-def _attempt(workflow, action, task, happenings, parked, running=True, person=False):
+def _attempt(workflow, action, task, happenings, parked, running=True, person=False, before=None):
     """Run ``action`` for ``task`` (``running`` it, else readying it); True if it went through.
 
     When an engine task fails (a script, a condition, a service call, a timer expression)
@@ -198,12 +200,18 @@ def _attempt(workflow, action, task, happenings, parked, running=True, person=Fa
     the step keeps everything up to it, and the rest of the instance moves on. A failure
     no task can hold (nothing names one, or it had already finished) is raised, and so is the
     failure of a ``person``'s own task (completed, or answered by a message): that step is theirs.
+    A script, service or decision task that fails while completing (a post-script, a data store
+    it writes) goes back to READY, with the data it had ``before`` it ran.
     """
     try:
         guard(action, task)
         return True
     except EngineError as exc:
         failing = workflow.get_task_from_id(exc.task_id) if exc.task_id else None
+        if failing is task and before is not None and failing.state == TaskState.COMPLETED:
+            # Its completion broke off before its successors moved: it has not finished after all.
+            failing._set_state(TaskState.READY)
+            failing.data = before
         if failing is None or failing.has_state(TaskState.COMPLETED | TaskState.CANCELLED) or \
                 (person and failing is task):
             raise
@@ -211,6 +219,7 @@ def _attempt(workflow, action, task, happenings, parked, running=True, person=Fa
             # Spiff's ERROR counts as finished: joins and multi-instance tasks would go on without it.
             failing._set_state(TaskState.READY if failing is task and running else TaskState.FUTURE)
         parked.add(str(failing.id))
+        happenings.extend(stores.drain())
         happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *element(failing), {
             "task_id": str(failing.id), "error": exc.message, "retry_delays": _retry_delays(failing)}))
         if failing is not task:

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 
 from .. import clock, responsibilities
 from ..evidence import canonical
-from . import isolated, sandbox, services
+from . import isolated, sandbox, services, stores
 from .normalize import ExpressionError, iso_timer
 
 
@@ -66,7 +66,9 @@ class Environment(TaskDataEnvironment):
 
 def run_here(kind, source, data, external, now):
     """Run one piece of BPMN Python in this process: the worker's side of a10flow.engine.isolated."""
-    helpers = {**HELPERS, "now": lambda: now, **(external or {}), "variable": _variable(data),
+    external = dict(external or {})
+    kkv = {name: stores.lookup(content) for name, content in external.pop(KKV, {}).items()}
+    helpers = {**HELPERS, "now": lambda: now, **external, **kkv, "variable": _variable(data),
                "time": sandbox.time_module(now), "random": sandbox.RANDOM,
                "get_current_task_data": lambda: dict(data)}   # as SpiffArena's scripts call it
     if kind == "eval":
@@ -97,8 +99,12 @@ def _variable(context):
     return variable
 
 
+KKV = "_kkv"   # where the KKV stores a task reads cross to the worker; no script can name it
+
+
 class ScriptEngine(PythonScriptEngine):
-    """Spiff's engine, with service tasks handed back to the step as plain calls.
+    """Spiff's engine, with service tasks handed back to the step as plain calls, and the KKV
+    stores a task reads offered to its scripts as lookup functions (a10flow.engine.stores).
 
     SpiffWorkflow's own call_service hides errors behind a NameError; here a bad
     call fails the task with its own message.
@@ -108,9 +114,20 @@ class ScriptEngine(PythonScriptEngine):
         super().__init__(environment=Environment())
         self.calls = []
 
+    def evaluate(self, task, expression, external_context=None):
+        return super().evaluate(task, expression, _with_stores(task, external_context))
+
+    def execute(self, task, script, external_context=None):
+        return super().execute(task, script, _with_stores(task, external_context))
+
     def call_service(self, task, operation_name=None, operation_params=None, **_):
         self.calls.append(services.call(operation_name, operation_params or {}))
         return json.dumps({"status": "done"})
+
+
+def _with_stores(task, external):
+    found = stores.lookups(task)
+    return {**(external or {}), KKV: found} if found else external
 
 
 def script_engine():

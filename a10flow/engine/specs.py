@@ -13,13 +13,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..controls import parse as parse_controls
-from . import camunda, checks, decisions, dialects, errors, implicit, normalize, services, settings
+from . import checks, decisions, errors, prepare, settings, stores
 from .normalize import NS
 from .state import dump_spec
-from .upload import DeployError, Upload, detail, key_problem, parse_xml
+from .upload import DeployError, Upload, detail, parse_xml
 
 
 @dataclass
@@ -44,6 +43,7 @@ class Process:
     inputs: dict         # {"start": settings.start_form, "messages": settings.message_forms}
     description: str | None   # the process's documentation: what it is for
     files: dict          # supporting files (DMN, called BPMN, forms): name -> text
+    stores: dict         # data store id -> kind ("json", "kkv"): the stores it reads or writes
     content_hash: str
 
 
@@ -58,7 +58,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
     resolve = resolve or (lambda kind, key: None)
     if not upload.bpmn and not upload.dmn and not upload.problems:
         upload.problems.append(detail(None, None, "the upload has no BPMN or DMN file"))
-    parser = SpiffBpmnParser()
+    parser = stores.Parser()
     tables = []
     for name, root in upload.dmn.items():
         tables.extend(decisions.add_dmn(upload, parser, name, root))
@@ -66,47 +66,13 @@ def parse_upload(files, forms_dir=None, resolve=None):
     executable, owner = [], {}
     for name, root in upload.bpmn.items():
         before = len(upload.problems)
-        normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
-        for dup in checks.duplicate_ids(root):
-            upload.problems.append(detail(name, dup, f"the id {dup!r} is used by more than one element"))
-        for found in (checks.reserved_ids, checks.untyped_boundary_events, checks.camunda_service_problems):
-            upload.problems.extend(detail(name, element, message) for element, message in found(root))
-        for element, message, is_error in (*checks.unnamed_messages(root), *checks.unsendable_signals(root),
-                                           *checks.data_stores(root),
-                                           *services.deploy_problems(root)):
-            (upload.problems if is_error else upload.warnings).append(detail(name, element, message))
-        for node, message in settings.people_tasks(root, root):
-            upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
-        implicit.split_outgoing(root)
-        upload.problems.extend(detail(name, e, m) for e, m in camunda.loops(root))
-        problems, warnings = normalize.normalize_bpmn(root)
-        upload.problems.extend(detail(name, e, m) for e, m in problems)
-        upload.warnings.extend(detail(name, e, m) for e, m in (*warnings, *dialects.warnings(root)))
-        if zeebe := dialects.camunda8(root):   # said once, instead of once per FEEL expression
-            first = root.find("bpmn:process", NS)
-            said = detail(name, None if first is None else first.get("id"), zeebe)
-            if len(upload.problems) > before:
-                upload.problems[before:] = [said]
-            else:
-                upload.warnings.append(said)
-        processes = root.findall("bpmn:process", NS)
-        for proc in processes:
-            if problem := key_problem(proc.get("id"), "process"):
-                upload.problems.append(detail(name, proc.get("id"), problem))
-        if not processes:
-            upload.problems.append(detail(name, None, "the file has no bpmn:process"))
-        elif not any(checks.executable(p) for p in processes):
-            ids = ", ".join(p.get("id") for p in processes)
-            upload.problems.append(detail(name, processes[0].get("id"),
-                f"no executable process ({ids}): tick 'Executable' in the modeller's properties panel "
-                f"(bpmn.io sets isExecutable=\"false\" by default)"))
+        processes = prepare.bpmn_file(upload, name, root)
         decisions.add_deployed(upload, parser, root, name, resolve)
-        if len(upload.problems) == before:
-            if _add_to_parser(upload, parser.add_bpmn_xml, root, name):
-                for proc in processes:
-                    owner[proc.get("id")] = (name, proc)
-                    if checks.executable(proc):
-                        executable.append(proc.get("id"))
+        if len(upload.problems) == before and _add_to_parser(upload, parser.add_bpmn_xml, root, name):
+            for proc in processes:
+                owner[proc.get("id")] = (name, proc)
+                if checks.executable(proc):
+                    executable.append(proc.get("id"))
     if upload.problems:
         raise DeployError(upload.named(upload.problems))
 
@@ -194,8 +160,7 @@ def _add_called_processes(upload, parser, owner, resolve):
                             f"call activity calls process {called!r}, which is neither in this upload "
                             f"nor deployed"))
                         continue
-                    root = parse_xml(data, f"{called}.bpmn")
-                    normalize.normalize_bpmn(root)  # it passed these checks when it was deployed
+                    root = prepare.rewritten(parse_xml(data, f"{called}.bpmn"))
                     parser.add_bpmn_xml(root, f"{called}.bpmn")
                     upload.raw[f"{called}.bpmn"] = data
                     for form_name, schema in forms.items():
@@ -286,4 +251,4 @@ def _build(upload, parser, key, owner):
         description=(proc.findtext("bpmn:documentation", None, NS) or "").strip() or None,
         bpmn_xml=raw.decode("utf-8"), bpmn_sha256=hashlib.sha256(raw).hexdigest(),
         spec=dump_spec(spec, subprocess_specs), tasks=tasks, forms=forms, inputs=inputs, files=files,
-        content_hash=digest.hexdigest())
+        stores=stores.used([spec, *subprocess_specs.values()]), content_hash=digest.hexdigest())

@@ -15,6 +15,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
 from .scripting import script_engine
+from .stores import CONVERTERS as STORE_CONVERTERS
 
 # Deep enough for long-running loops (the library's default of 1000 silently stops them).
 MAX_DEPTH = 1_000_000
@@ -59,7 +60,7 @@ class DataTaskConverter(TaskConverter):
 
 
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
-    SPIFF_CONFIG | {Task: DataTaskConverter}, DataRegistry()))
+    SPIFF_CONFIG | STORE_CONVERTERS | {Task: DataTaskConverter}, DataRegistry()))
 _cache = OrderedDict()
 _cache_lock = Lock()
 CACHE_SIZE = 128

@@ -24,7 +24,8 @@ WHAT = {T.INSTANCE_STARTED: "Started the instance", T.INSTANCE_COMPLETED: "The i
         T.SCRIPT_RUN: "Ran a script", T.SERVICE_RUN: "Ran a service step", T.TIMER_FIRED: "A timer fired",
         T.TASK_REASSIGNED: "Reassigned the task", T.LINK_ISSUED: "Sent the task to an outside party",
         T.LINK_REVOKED: "Revoked an outside party's link", T.MESSAGE_RECEIVED: "A message was received",
-        T.PERSONAL_DATA_ERASED: "Erased personal data"}
+        T.PERSONAL_DATA_ERASED: "Erased personal data", T.DATA_STORE_READ: "Read a data store",
+        T.DATA_STORE_WRITTEN: "Wrote to a data store"}
 SERVICES = {"notify": "Sent a notice", "escalate": "Escalated a task", "record": "Recorded in a register"}
 _SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of", "recorded_for_party"}
 _TABLE = {"name": "Name", "id": "Table", "decision": "Decision", "version": "Version deployed", "file": "DMN file",

@@ -6,9 +6,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from .. import clock, definitions, evidence, forms, incidents, links, notify, tasks
+from .. import clock, datastores, definitions, evidence, forms, incidents, links, notify, tasks
 from ..evidence import canonical, personal
-from ..engine import assignment, runner
+from ..engine import assignment, runner, stores
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
@@ -37,7 +37,8 @@ def transaction():
     # transaction so the row lock is its first statement.
     db.session.commit()
     try:
-        yield
+        with stores.kept_by(datastores.Backend()):   # what the engine reads and writes, in this transaction
+            yield
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -98,6 +99,8 @@ def conclude(instance, workflow, happenings, status=None, by=None):
             table["version"] = definitions.decision_version(table["decision"], table["sha256"])
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
+        if h.type == EvidenceType.DATA_STORE_WRITTEN:
+            datastores.written(instance, h.element_id, h.data["store"])
         append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
             _escalate(instance, h, h.data["params"])

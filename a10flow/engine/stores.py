@@ -1,0 +1,204 @@
+"""Data stores: what processes keep beside their instances (SpiffArena's JSON and KKV stores),
+read and written through a task's data associations.
+
+- A JSON store holds one JSON document. A task that reads it (a data input association) finds
+  the document in the variable named for the store; a task that writes it (a data output
+  association) sets that variable, and the store takes the document whole.
+- A KKV store holds values under two keys. A script reads one with ``store(top, secondary)``
+  (or all of a top key's with ``store(top)``); a task writes by setting the variable to
+  ``{top: {secondary: value}}``, where a None value deletes the entry and a None top key all
+  of its entries.
+
+Every read and write is a happening, so an instance's evidence says which revision of a store
+its steps saw and what they changed. The engine does not keep stores: the step runs inside
+``kept_by(backend)``, and the backend (a10flow.datastores) reads and writes them in the
+step's own transaction.
+"""
+import copy
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
+from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from ..evidence.canonical import sha256
+from ..models import EvidenceType
+from .errors import element
+from .observed import Happening
+
+MAX_STORE = 2 * 2**20   # bytes of one store's content as JSON
+_session = ContextVar("data stores", default=None)
+
+
+class StoreProblem(Exception):
+    """A task cannot read or write a data store as its diagram says; the message says why."""
+
+    def __init__(self, message, task=None):
+        super().__init__(message)
+        self.task = task   # the failing task, which a10flow.engine.errors.guard names
+
+
+class _Session:
+    def __init__(self, backend):
+        self.backend, self.happened = backend, []
+
+
+@contextmanager
+def kept_by(backend):
+    """Run the engine with ``backend`` keeping the stores: ``read(store, kind)`` gives
+    ``(revision, content)`` (content None until written), ``write(store, kind, change)`` applies
+    ``change(content)`` to the stored content and gives the new revision."""
+    token = _session.set(_Session(backend))
+    try:
+        yield
+    finally:
+        _session.reset(token)
+
+
+def drain():
+    """The reads and writes since the last drain, as happenings."""
+    session = _session.get()
+    if session is None:
+        return []
+    happened, session.happened = session.happened, []
+    return happened
+
+
+def _current():
+    if (session := _session.get()) is None:
+        raise StoreProblem("data stores are read and written only inside a step")
+    return session
+
+
+class _Store(BpmnDataStoreSpecification):
+    kind = None
+
+    def read(self, task):
+        """The store's content, a copy, recording the read."""
+        try:
+            session = _current()
+            revision, content = session.backend.read(self.bpmn_id, self.kind)
+        except StoreProblem as exc:
+            exc.task = task
+            raise
+        session.happened.append(Happening(EvidenceType.DATA_STORE_READ, *element(task), {
+            "store": self.bpmn_id, "kind": self.kind, "revision": revision,
+            "sha256": None if content is None else sha256(content)}))
+        return copy.deepcopy(content)
+
+    def set(self, my_task):
+        if self.bpmn_id not in my_task.data:
+            raise StoreProblem(f"the task writes the data store {self.bpmn_id!r}, but nothing set the variable "
+                               f"{self.bpmn_id!r}: set it in a script (or a form field of that name), or remove the "
+                               f"data output association", my_task)
+        value = my_task.data[self.bpmn_id]
+        try:
+            self._check(value)
+            session = _current()
+            revision = session.backend.write(self.bpmn_id, self.kind,
+                                             lambda content: _bounded(self, self._apply(content, value)))
+        except StoreProblem as exc:
+            exc.task = my_task
+            raise
+        del my_task.data[self.bpmn_id]   # it is the store's now, as SpiffArena has it
+        session.happened.append(Happening(EvidenceType.DATA_STORE_WRITTEN, *element(my_task), {
+            "store": self.bpmn_id, "kind": self.kind, "revision": revision, self._written: value}))
+
+
+class JSONStore(_Store):
+    kind, _written = "json", "document"
+
+    def get(self, my_task):
+        content = self.read(my_task)
+        if content is None:
+            raise StoreProblem(f"the data store {self.bpmn_id!r} holds nothing yet: a task must write it (a data "
+                               f"output association, with the variable {self.bpmn_id!r} set) before one reads it",
+                               my_task)
+        my_task.data[self.bpmn_id] = content
+
+    def _check(self, value):
+        pass   # any JSON: what a script or a form set is JSON already
+
+    @staticmethod
+    def _apply(content, value):
+        return value
+
+
+class KKVStore(_Store):
+    kind, _written = "kkv", "changes"
+
+    def get(self, my_task):
+        pass   # its lookup function cannot be task data: scripts get it beside the data (see lookups)
+
+    def _check(self, value):
+        where = f"the variable {self.bpmn_id!r} written to the data store"
+        if not isinstance(value, dict):
+            raise StoreProblem(f"{where} must be {{top key: {{secondary key: value}}}}, not {_kind(value)}")
+        for top, entries in value.items():
+            if entries is not None and not isinstance(entries, dict):
+                raise StoreProblem(f"{where}: {top!r} must map secondary keys to values (or be None, which "
+                                   f"deletes it), not {_kind(entries)}")
+
+    @staticmethod
+    def _apply(content, changes):
+        content = copy.deepcopy(content) or {}
+        for top, entries in changes.items():
+            if entries is None:
+                content.pop(top, None)
+                continue
+            kept = content.setdefault(top, {})
+            for secondary, value in entries.items():
+                if value is None:
+                    kept.pop(secondary, None)
+                else:
+                    kept[secondary] = value
+            if not kept:
+                del content[top]
+        return content
+
+
+def _kind(value):
+    return {list: "a list", str: "text", type(None): "None"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _bounded(store, content):
+    if (size := len(json.dumps(content, separators=(",", ":")))) > MAX_STORE:
+        raise StoreProblem(f"the data store {store.bpmn_id!r} would hold {size} bytes; at most {MAX_STORE}")
+    return content
+
+
+KINDS = {"JSONDataStore": JSONStore, "JSONFileDataStore": JSONStore, "KKVDataStore": KKVStore}
+
+
+class Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser, with the stores a10flow keeps: SpiffWorkflow chooses a store's class
+    by the ``<dataStore>`` element's name, as SpiffArena writes it."""
+    DATA_STORE_CLASSES = KINDS
+
+
+CONVERTERS = {JSONStore: BpmnDataSpecificationConverter, KKVStore: BpmnDataSpecificationConverter}
+
+
+def used(specs):
+    """``{store id: kind}`` of the stores the task specs of ``specs`` (process specs) read or write."""
+    return {store.bpmn_id: store.kind for spec in specs for task in spec.task_specs.values()
+            for store in (*getattr(task, "data_input_associations", []),
+                          *getattr(task, "data_output_associations", [])) if isinstance(store, _Store)}
+
+
+def lookups(task):
+    """``{store id: content}`` of the KKV stores ``task`` reads, for the sandbox to offer as lookup
+    functions (see lookup); each read is recorded."""
+    return {store.bpmn_id: store.read(task) or {} for store in getattr(task.task_spec, "data_input_associations", [])
+            if isinstance(store, KKVStore)}
+
+
+def lookup(content):
+    """A KKV store's lookup, as a script calls it: ``store(top)`` gives all of a top key's values,
+    ``store(top, secondary)`` one value (None where nothing is kept)."""
+    def store(top, secondary=None):
+        entries = content.get(top, {})
+        return copy.deepcopy(entries if secondary is None else entries.get(secondary))
+    return store

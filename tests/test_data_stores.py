@@ -1,0 +1,227 @@
+"""SpiffArena's data stores, as a process owner brings them: one process keeps a supplier ledger
+(a JSON store) or tier settings (a KKV store), others read them, and every read and write is in
+the evidence. A script that misuses a store fails at its element, saying why, and keeps nothing."""
+from xml.sax.saxutils import escape
+
+import pytest
+
+from conftest import bpmn, flow, form
+
+CLASSES = {"json": "JSONDataStore", "kkv": "KKVDataStore"}
+
+
+def script(task_id, code, reads=(), writes=()):
+    """A script task running ``code``, reading the stores ``reads`` and writing ``writes``."""
+    inputs = "".join(f'<bpmn:dataInputAssociation id="{task_id}_in_{s}"><bpmn:sourceRef>{s}_ref</bpmn:sourceRef>'
+                     f'</bpmn:dataInputAssociation>' for s in reads)
+    outputs = "".join(f'<bpmn:dataOutputAssociation id="{task_id}_out_{s}"><bpmn:targetRef>{s}_ref'
+                      f'</bpmn:targetRef></bpmn:dataOutputAssociation>' for s in writes)
+    return (f'<bpmn:scriptTask id="{task_id}" name="{task_id.replace("_", " ").capitalize()}">{inputs}{outputs}'
+            f'<bpmn:script>{escape(code)}</bpmn:script></bpmn:scriptTask>')
+
+
+def process(key, stores, *tasks):
+    """Process ``key``: a start, ``tasks`` one after the other, an end; ``stores`` is {id: kind}."""
+    ids = ["s", *(t.split('id="', 1)[1].split('"', 1)[0] for t in tasks), "e"]
+    body = ('<bpmn:startEvent id="s"/>' + "".join(tasks) + '<bpmn:endEvent id="e"/>' +
+            "".join(flow(a, b, n) for n, (a, b) in enumerate(zip(ids, ids[1:]))) +
+            "".join(f'<bpmn:dataStoreReference id="{s}_ref" name="{s}" dataStoreRef="{s}"/>' for s in stores))
+    extra = "".join(f'<bpmn:dataStore id="{s}" name="{CLASSES.get(kind, kind)}"/>' for s, kind in stores.items())
+    return bpmn(body, process=key, extra=extra)
+
+
+SUPPLIER = form("s", supplier={"type": "string"})   # the start form: who the supplier is
+
+
+def deploy(as_, *files):
+    response = as_["owner"].deploy(*files, SUPPLIER)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def start(as_, key, data=None):
+    response = as_["alice"].post("/api/v1/instances", json={"process": key, "data": data or {}})
+    assert response.status_code == 201, response.json
+    return as_["owner"].get(f"/api/v1/instances/{response.json['id']}").json
+
+
+def chain(as_, instance):
+    return as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
+
+
+def of_type(records, type_):
+    return [r for r in records if r["type"] == type_]
+
+
+REGISTER = process("register", {"ledger": "json"}, script(
+    "add_supplier", 'ledger = {"suppliers": [supplier]}', writes=["ledger"]))
+APPEND = process("append", {"ledger": "json"}, script(
+    "append_supplier", 'ledger["suppliers"].append(supplier)', reads=["ledger"], writes=["ledger"]))
+COUNT = process("count", {"ledger": "json"}, script(
+    "count_suppliers", 'count = len(ledger["suppliers"])\nfirst = ledger["suppliers"][0]', reads=["ledger"]))
+
+
+def test_one_process_keeps_a_ledger_that_others_read_and_extend(as_):
+    deploy(as_, REGISTER, APPEND, COUNT)
+    assert as_["auditor"].get("/api/v1/data-stores/ledger").json["revision"] == 0   # made at deploy, empty
+
+    written = start(as_, "register", {"supplier": "Acme"})
+    assert written["status"] == "completed"
+    [record] = of_type(chain(as_, written), "data_store.written")
+    assert record["element"]["id"] == "add_supplier"
+    assert record["data"] == {"store": "ledger", "kind": "json", "revision": 1,
+                              "document": {"suppliers": ["Acme"]}}
+    # What goes into the store is the store's: not a variable the script added to the instance.
+    [ran] = of_type(chain(as_, written), "script.run")
+    assert ran["data"]["changes"]["added"] == {}
+    assert "ledger" not in written["data"]
+
+    extended = start(as_, "append", {"supplier": "Globex"})
+    records = chain(as_, extended)
+    [read], [wrote] = of_type(records, "data_store.read"), of_type(records, "data_store.written")
+    assert read["data"]["revision"] == 1 and read["data"]["sha256"]
+    assert wrote["data"]["revision"] == 2 and wrote["data"]["document"] == {"suppliers": ["Acme", "Globex"]}
+    assert [r["type"] for r in records].index("data_store.read") < [r["type"] for r in records].index("script.run") \
+        < [r["type"] for r in records].index("data_store.written")
+
+    counted = start(as_, "count")
+    assert counted["status"] == "completed"
+    assert counted["data"]["count"] == 2 and counted["data"]["first"] == "Acme"
+    assert "ledger" not in counted["data"]   # read for the task, gone after it
+    store = as_["owner"].get("/api/v1/data-stores/ledger").json
+    assert store["content"] == {"suppliers": ["Acme", "Globex"]} and store["revision"] == 2
+    assert store["written_by"] == extended["id"] and store["written_element"] == "append_supplier"
+    assert store["evidence"] == f"/api/v1/instances/{extended['id']}/evidence"
+    assert [s["id"] for s in as_["auditor"].get("/api/v1/data-stores").json["items"]] == ["ledger"]
+
+
+SETTINGS = process("settings", {"tiers": "kkv"}, script(
+    "set_tiers", 'tiers = {"acme": {"tier": "high", "reviewed": "2026-11"}, "globex": {"tier": "low"}}',
+    writes=["tiers"]))
+LOOKUP = process("lookup", {"tiers": "kkv"}, script(
+    "look_up", 'tier = tiers(supplier, "tier")\neverything = tiers(supplier)\nnothing = tiers("initech", "tier")',
+    reads=["tiers"]))
+FORGET = process("forget", {"tiers": "kkv"}, script(
+    "forget_some", 'tiers = {"acme": {"reviewed": None}, "globex": None}', writes=["tiers"]))
+
+
+def test_a_key_key_value_store_is_read_one_value_at_a_time(as_):
+    deploy(as_, SETTINGS, LOOKUP, FORGET)
+    written = start(as_, "settings")
+    [record] = of_type(chain(as_, written), "data_store.written")
+    assert record["data"]["kind"] == "kkv" and record["data"]["changes"]["globex"] == {"tier": "low"}
+
+    looked = start(as_, "lookup", {"supplier": "acme"})
+    assert looked["status"] == "completed", looked
+    assert looked["data"]["tier"] == "high"
+    assert looked["data"]["everything"] == {"tier": "high", "reviewed": "2026-11"}
+    assert looked["data"]["nothing"] is None
+    assert "tiers" not in looked["data"]   # the lookup is offered to the script, never kept
+    [read] = of_type(chain(as_, looked), "data_store.read")
+    assert read["data"]["store"] == "tiers" and read["data"]["revision"] == 1
+
+    start(as_, "forget")   # None deletes an entry; a None top key, all of its entries
+    assert as_["owner"].get("/api/v1/data-stores/tiers").json["content"] == {"acme": {"tier": "high"}}
+
+
+def failure(as_, instance):
+    """The incident an instance stopped at: (element, error)."""
+    assert instance["status"] == "failed", instance
+    [incident] = [i for i in instance["incidents"] if i["status"] == "open"]
+    return incident["element_id"], incident["error"]
+
+
+def retry(as_, instance, data=None):
+    [incident] = [i for i in instance["incidents"] if i["status"] == "open"]
+    response = as_["owner"].post(f"/api/v1/incidents/{incident['id']}/retry", json={"data": data})
+    assert response.status_code == 200, response.json
+    return as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+
+
+def test_reading_a_store_nothing_has_written_stops_at_the_reader_until_one_has(as_):
+    deploy(as_, COUNT, REGISTER)
+    waiting = start(as_, "count")
+    element, error = failure(as_, waiting)
+    assert element == "count_suppliers" and "holds nothing yet" in error and "'ledger'" in error
+    start(as_, "register", {"supplier": "Acme"})
+    done = retry(as_, waiting)
+    assert done["status"] == "completed" and done["data"]["count"] == 1
+
+
+@pytest.mark.parametrize("code, says", [
+    ('other = 1', "nothing set the variable 'tiers'"),
+    ('tiers = ["acme", "high"]', "must be {top key: {secondary key: value}}, not a list"),
+    ('tiers = {"acme": "high"}', "'acme' must map secondary keys to values"),
+    ('tiers = {"acme": {str(n): "x" * 900000 for n in range(3)}}', "at most 2097152"),
+], ids=["not-set", "a-list", "flat", "too-large"])
+def test_a_script_that_writes_a_store_wrongly_stops_there_and_the_store_keeps_what_it_had(as_, code, says):
+    deploy(as_, SETTINGS, process("bad", {"tiers": "kkv"}, script("write_badly", code, writes=["tiers"])))
+    start(as_, "settings")
+    element, error = failure(as_, start(as_, "bad"))
+    assert element == "write_badly" and says in error, error
+    assert as_["owner"].get("/api/v1/data-stores/tiers").json["revision"] == 1
+    assert not of_type(chain(as_, as_["owner"].get("/api/v1/instances/2").json), "data_store.written")
+
+
+def test_an_owner_retries_a_failed_write_with_the_value_it_should_have_had(as_):
+    deploy(as_, process("bad", {"tiers": "kkv"}, script("write_badly", "other = 1", writes=["tiers"])))
+    failed = start(as_, "bad")
+    done = retry(as_, failed, {"tiers": {"acme": {"tier": "high"}}})
+    assert done["status"] == "completed", done
+    assert done["data"] == {"other": 1}
+    assert as_["owner"].get("/api/v1/data-stores/tiers").json["content"] == {"acme": {"tier": "high"}}
+
+
+def test_the_lookup_function_stays_in_the_script(as_):
+    # SpiffArena's own test does this: the function is not data, so it goes with the script.
+    deploy(as_, SETTINGS, process("keep", {"tiers": "kkv"}, script("keep_it", "hey = tiers", reads=["tiers"])))
+    start(as_, "settings")
+    kept = start(as_, "keep")
+    assert kept["status"] == "completed" and kept["data"] == {}
+
+
+def test_a_store_kept_as_one_kind_cannot_be_deployed_as_the_other(as_):
+    deploy(as_, REGISTER)
+    response = as_["owner"].deploy(process("clash", {"ledger": "kkv"}, script("w", "ledger = {}", writes=["ledger"])))
+    assert response.status_code == 422
+    [problem] = response.json["error"]["details"]
+    assert problem["element"] == "ledger" and "kept as a JSON store" in problem["message"]
+    assert "clash" not in [d["key"] for d in as_["owner"].get("/api/v1/definitions").json["items"]]
+
+
+def test_a_store_id_scripts_cannot_name_is_refused_at_deploy(as_):
+    response = as_["owner"].deploy(process("p", {"not-a-name": "json"}, script("w", "x = 1", writes=["not-a-name"])))
+    assert response.status_code == 422, response.json
+    [problem] = response.json["error"]["details"]
+    assert problem["element"] == "not-a-name_ref" and "which scripts cannot name" in problem["message"]
+
+
+def test_a_typeahead_store_is_left_out_and_what_it_would_hold_stays_with_the_instance(as_):
+    # SpiffArena's typeahead store feeds its typeahead form fields, which a10flow does not have.
+    file = process("p", {"albums": "TypeaheadDataStore"}, script("w", 'albums = {"a": [1]}', writes=["albums"]))
+    warnings = {w["element"]: w["message"] for w in deploy(as_, file)["warnings"]}
+    assert "typeahead store" in warnings["albums_ref"] and "stays in the instance data" in warnings["albums_ref"]
+    done = start(as_, "p")
+    assert done["status"] == "completed" and done["data"]["albums"] == {"a": [1]}
+    assert as_["owner"].get("/api/v1/data-stores").json["items"] == []
+
+
+def test_staff_cannot_read_what_the_stores_hold(as_):
+    deploy(as_, REGISTER)
+    assert as_["alice"].get("/api/v1/data-stores/ledger").status_code == 403
+    assert as_["owner"].get("/api/v1/data-stores/nothing-here").status_code == 404
+
+
+def test_a_process_deployed_earlier_and_called_later_reads_the_store_as_its_own(as_):
+    # The callee was deployed on its own, with a store drawn for documentation beside its ledger.
+    callee = process("count", {"ledger": "json", "archive": "Archive"}, script(
+        "count_suppliers", 'count = len(ledger["suppliers"])', reads=["ledger", "archive"]))
+    deploy(as_, callee, REGISTER)
+    caller = bpmn('<bpmn:startEvent id="s"/><bpmn:callActivity id="call" calledElement="count"/>'
+                  '<bpmn:endEvent id="e"/>' + flow("s", "call", 1) + flow("call", "e", 2), process="caller")
+    deploy(as_, caller)
+    start(as_, "register", {"supplier": "Acme"})
+    done = start(as_, "caller")
+    assert done["status"] == "completed", done
+    [read] = of_type(chain(as_, done), "data_store.read")
+    assert read["element"]["id"] == "count_suppliers" and read["data"]["revision"] == 1

@@ -340,3 +340,54 @@ def test_a_diagram_from_camunda_modeler_is_deployed_and_worked_through_the_pages
     expect(alice.get_by_role("status")).to_have_text("Done: Check the vendor.")
     [instance] = as_["owner"].get("/api/v1/instances").json["items"]
     assert instance["status"] == "completed"
+
+
+LEDGER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:dataStore id="ledger" name="JSONDataStore"/>
+  <bpmn:process id="register_supplier" name="Register a supplier" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:scriptTask id="add" name="Add to the ledger">
+      <bpmn:dataOutputAssociation id="out"><bpmn:targetRef>ledger_ref</bpmn:targetRef></bpmn:dataOutputAssociation>
+      <bpmn:script>ledger = {"suppliers": [supplier]}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:dataStoreReference id="ledger_ref" name="Supplier ledger" dataStoreRef="ledger"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="add"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="add" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+SUPPLIER_FORM = b'{"type": "object", "properties": {"supplier": {"type": "string", "title": "Supplier"}}}'
+
+
+def test_an_owner_and_an_auditor_read_what_a_process_keeps_in_its_data_store(app, as_, server, browser, tmp_path):
+    # The owner deploys a SpiffArena-style process keeping a supplier ledger; alice starts it; the
+    # owner and the auditor each read the ledger and find who wrote it; staff are shown no way there.
+    owner = _signed_in(app, browser, server, "owner", "/definitions")
+    (tmp_path / "ledger.bpmn").write_bytes(LEDGER)
+    (tmp_path / "s.schema.json").write_bytes(SUPPLIER_FORM)
+    owner.get_by_label("BPMN, DMN and form files").set_input_files([str(tmp_path / "ledger.bpmn"),
+                                                                    str(tmp_path / "s.schema.json")])
+    owner.get_by_role("button", name="Deploy").click()
+    expect(owner.locator("#deployed")).to_have_text("Deployed: register_supplier version 1.")
+
+    alice = _signed_in(app, browser, server, "alice", "/start")
+    alice.get_by_role("link", name="Register a supplier").click()
+    alice.get_by_label("Supplier").fill("Acme Models")
+    alice.get_by_role("button", name="Start").click()
+    expect(alice.locator(".flash")).to_contain_text("Started Register a supplier. It ran to its end.")
+    alice.get_by_role("navigation", name="Main").get_by_role("link", name="Registers").click()
+    expect(alice.get_by_role("link", name="Data stores")).to_have_count(0)
+
+    owner.get_by_role("navigation", name="Main").get_by_role("link", name="Registers").click()
+    owner.get_by_role("link", name="Data stores").click()
+    expect(owner.get_by_role("heading", name="ledger, revision 1")).to_be_visible()
+    expect(owner.locator("pre.document")).to_contain_text('"Acme Models"')
+    _shot(owner, "data-store-ledger")
+    owner.get_by_role("link", name=re.compile(r"^instance \d+$")).click()
+    expect(owner.get_by_role("row", name=re.compile("data_store.written Add to the ledger"))).to_be_visible()
+
+    auditor = _signed_in(app, browser, server, "auditor", "/registers")
+    auditor.get_by_role("link", name="Data stores").click()
+    auditor.get_by_role("link", name="ledger").click()
+    expect(auditor.locator("pre.document")).to_contain_text('"suppliers"')

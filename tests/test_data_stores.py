@@ -5,7 +5,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import bpmn, flow, form
+from conftest import bpmn, flow, form, signed_in
 
 CLASSES = {"json": "JSONDataStore", "kkv": "KKVDataStore"}
 
@@ -225,3 +225,16 @@ def test_a_process_deployed_earlier_and_called_later_reads_the_store_as_its_own(
     assert done["status"] == "completed", done
     [read] = of_type(chain(as_, done), "data_store.read")
     assert read["element"]["id"] == "count_suppliers" and read["data"]["revision"] == 1
+
+
+def test_the_owner_reads_a_key_value_store_one_entry_a_row_and_what_a_script_wrote_stays_text(app, as_):
+    hostile = process("hostile", {"tiers": "kkv"}, script(
+        "set_tiers", 'tiers = {"<script>alert(1)</script>": {"tier": "<b>high</b>"}, "acme": {"tier": "low"}}',
+        writes=["tiers"]))
+    deploy(as_, hostile)
+    start(as_, "hostile")
+    page = signed_in(app, "owner").get("/data-stores/tiers")
+    assert page.status_code == 200
+    assert page.text.count("<tr><td>") == 2   # one row per top key and secondary key
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<b>high</b>" not in page.text

@@ -58,6 +58,8 @@ TABLE = [
     ("POST", "/audit/checkpoint", None, OWNERS),
     ("GET", "/registers", None, EVERYONE),
     ("GET", "/registers/suppliers", None, EVERYONE),
+    ("GET", "/data-stores", None, READERS),
+    ("GET", "/data-stores/ledger", None, {**READERS, OWNER: "404", AUDITOR: "404", ADMIN: "404"}),   # none kept
     ("GET", "/x/{token}", None, PUBLIC),   # the link is the credential
     ("POST", "/x/{token}", {}, PUBLIC),    # the form wants more
     ("POST", "/incidents/{incident}/retry", None, OWNERS),
@@ -86,7 +88,7 @@ def test_the_table_covers_every_page(app):
                .replace("{engagement}", "<int:engagement_id>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
                .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
                .replace("/links/999999/", "/links/<int:link_id>/").replace("/999999/", "/<int:notification_id>/")
-               .replace("/suppliers", "/<name>")
+               .replace("/suppliers", "/<name>").replace("/data-stores/ledger", "/data-stores/<store_id>")
                .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
                .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))
               for method, path, _, _ in TABLE}

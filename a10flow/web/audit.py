@@ -1,10 +1,12 @@
-"""The auditor's pages: verify the evidence, coverage per control, download a pack; the registers."""
+"""The auditor's pages: verify the evidence, coverage per control, download a pack; the registers
+and data stores processes keep."""
 import io
+import json
 from datetime import datetime, timezone
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import case, clock, evidence, registers
+from .. import case, clock, datastores, evidence, registers
 from ..evidence import checkpoints, packs
 from ..evidence.scope import Scope, by_framework, coverage, known_controls
 from ..auth import require
@@ -92,3 +94,21 @@ def register(name=REGISTERS[0]):
         details[entry.id] = case.summary(version, entry.data)
     return render_template("web/register.html", name=name, names=REGISTERS, entries=entries, details=details,
                            columns=list(columns.items())[:6], history=history, key=key or "", user=g.user)
+
+
+@bp.route("/data-stores")
+@bp.route("/data-stores/<store_id>")
+@signed_in
+@require(Role.AUDITOR, Role.OWNER)
+def data_stores(store_id=None):
+    """Every store with its last writer; one store's content, exactly as kept (JSON), or a KKV
+    store's entries, one row each."""
+    stores = datastores.listing()
+    shown = datastores.get(store_id) if store_id else (stores[0] if stores else None)
+    entries = [(top, secondary, json.dumps(value, ensure_ascii=False))
+               for top, values in sorted((shown.content or {}).items()) for secondary, value in sorted(values.items())
+               ] if shown is not None and shown.kind == "kkv" else []
+    document = json.dumps(shown.content, indent=2, ensure_ascii=False) \
+        if shown is not None and shown.kind == "json" and shown.content is not None else None
+    return render_template("web/data_stores.html", stores=stores, shown=shown, entries=entries, document=document,
+                           kinds=datastores.KIND_NAMES)

@@ -1,7 +1,7 @@
 """The data stores processes keep (a10flow.engine.stores), on the database: made at deploy, read
 and written in a step's own transaction, and shown to the people who look after them."""
 from . import clock
-from .engine.stores import StoreProblem
+from .engine.stores import NAMED, StoreProblem
 from .errors import Invalid, NotFound
 from .models import DataStore, db
 
@@ -19,8 +19,8 @@ def declare(stores, filename):
         elif row.kind != kind:
             raise Invalid("the upload cannot be deployed", [{"file": filename, "element": store_id, "message": (
                 f"the data store {store_id!r} is kept as a {KIND_NAMES[row.kind]} store, and this process uses "
-                f"it as a {KIND_NAMES[kind]} store: give the dataStore another id, or make it a "
-                f"{row.kind == 'kkv' and 'KKVDataStore' or 'JSONDataStore'}")}])
+                f"it as a {KIND_NAMES[kind]} store: give the dataStore another id, or name it "
+                f"{NAMED[row.kind]}")}])
 
 
 class Backend:

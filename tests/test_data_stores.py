@@ -1,6 +1,8 @@
 """SpiffArena's data stores, as a process owner brings them: one process keeps a supplier ledger
 (a JSON store) or tier settings (a KKV store), others read them, and every read and write is in
 the evidence. A script that misuses a store fails at its element, saying why, and keeps nothing."""
+import threading
+import time
 from xml.sax.saxutils import escape
 
 import pytest
@@ -238,3 +240,44 @@ def test_the_owner_reads_a_key_value_store_one_entry_a_row_and_what_a_script_wro
     assert page.text.count("<tr><td>") == 2   # one row per top key and secondary key
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<b>high</b>" not in page.text
+
+
+def test_two_steps_writing_one_ledger_at_once_lose_neither_write(app, as_):
+    # Another step has read the ledger and will write it back; an instance appending to it meanwhile
+    # must wait for it, not write over it. (SQLite runs one step at a time: its BEGIN IMMEDIATE.)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite serializes every step; the row lock is PostgreSQL's")
+    from a10flow.datastores import Backend
+    from a10flow.models import db
+    from a10flow.step.transaction import transaction
+    deploy(as_, REGISTER, APPEND)
+    start(as_, "register", {"supplier": "Acme"})
+    holding, go, appended = threading.Event(), threading.Event(), []
+
+    def other_step():
+        with app.app_context(), transaction():
+            Backend().read("ledger", "json")
+            holding.set()
+            go.wait(30)
+            Backend().write("ledger", "json", lambda kept: {"suppliers": kept["suppliers"] + ["Initech"]})
+
+    held = threading.Thread(target=other_step)
+    held.start()
+    assert holding.wait(30)
+    appending = threading.Thread(target=lambda: appended.append(start(as_, "append", {"supplier": "Globex"})))
+    appending.start()
+    with app.app_context():
+        for _ in range(3000):   # until the append waits for the ledger's lock (or, wrongly, ends)
+            waiting = db.session.scalar(db.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                                                "'Lock' AND datname = current_database()"))
+            db.session.rollback()
+            if waiting or not appending.is_alive():
+                break
+            time.sleep(0.01)
+    assert appending.is_alive(), "the append did not wait for the step holding the ledger"
+    go.set()
+    held.join()
+    appending.join()
+    assert appended[0]["status"] == "completed"
+    assert as_["owner"].get("/api/v1/data-stores/ledger").json["content"] == {
+        "suppliers": ["Acme", "Initech", "Globex"]}

@@ -4,7 +4,7 @@ Each names the element and says what to change in the modeller."""
 import keyword
 
 from .normalize import CAMUNDA_NS, NS
-from .stores import KINDS
+from .stores import KINDS, NAMED
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
 # ids would be taken for them (and the instance would start, or end, in the wrong place).
@@ -136,7 +136,7 @@ def data_stores(root):
     drawn = set(stores) - kept
     for ref in list(root.iterfind(".//bpmn:dataStoreReference", NS)):
         label, store_id = ref.get("name") or ref.get("id"), ref.get("dataStoreRef")
-        said = {"kkv": "KKVDataStore", "json": "JSONDataStore"}.get(ref.get("type"))
+        said = NAMED.get(ref.get("type"))
         if store_id in kept:
             if not store_id.isidentifier() or store_id.startswith("_") or keyword.iskeyword(store_id):
                 yield ref.get("id"), (f"data store {label!r} has the id {store_id!r}, which scripts cannot name: "

@@ -170,6 +170,7 @@ def _bounded(store, content):
 
 
 KINDS = {"JSONDataStore": JSONStore, "JSONFileDataStore": JSONStore, "KKVDataStore": KKVStore}
+NAMED = {"json": "JSONDataStore", "kkv": "KKVDataStore"}   # how a modeller names a store of each kind
 
 
 class Parser(SpiffBpmnParser):

@@ -281,3 +281,15 @@ def test_two_steps_writing_one_ledger_at_once_lose_neither_write(app, as_):
     assert appended[0]["status"] == "completed"
     assert as_["owner"].get("/api/v1/data-stores/ledger").json["content"] == {
         "suppliers": ["Acme", "Initech", "Globex"]}
+
+
+def test_the_pack_report_says_what_each_step_read_from_a_store_and_wrote_to_it(as_):
+    from test_evidence_report import _pack, _report, _rows
+    deploy(as_, REGISTER, APPEND)
+    start(as_, "register", {"supplier": "Acme"})
+    appended = start(as_, "append", {"supplier": "Globex"})
+    rows = _rows(_report(_pack(as_)), appended["id"])
+    [read], [wrote] = rows["Read a data store"], rows["Wrote to a data store"]
+    assert "Append supplier" in read and "Data store\nledger" in read and "Revision\n1" in read
+    assert "SHA-256 of what it read" in read
+    assert "The document written" in wrote and "Globex" in wrote and "Revision\n2" in wrote

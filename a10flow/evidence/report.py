@@ -30,6 +30,10 @@ SERVICES = {"notify": "Sent a notice", "escalate": "Escalated a task", "record":
 _SHOWN_ELSEWHERE = {"task_id", "for", "on_behalf_of", "recorded_for_party"}
 _TABLE = {"name": "Name", "id": "Table", "decision": "Decision", "version": "Version deployed", "file": "DMN file",
           "sha256": "SHA-256 of the DMN file", "hit_policy": "Hit policy"}
+_STORE = {"store": {"title": "Data store"}, "kind": {"title": "Kind (json: one document; kkv: keyed values)"},
+          "revision": {"title": "Revision"}, "sha256": {"title": "SHA-256 of what it read"},
+          "document": {"title": "The document written"},
+          "changes": {"title": "Entries written (one shown as – is deleted)"}}
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -98,6 +102,8 @@ def _entry(record, version, names):
                T.SCRIPT_RUN: lambda: _changes(data.get("changes"), version),
                T.SERVICE_RUN: lambda: [case.item("what it was given", _shown(data.get("params")))]
                                       + _changes(data.get("changes"), version),
+               T.DATA_STORE_READ: lambda: _labelled(data, _STORE),
+               T.DATA_STORE_WRITTEN: lambda: _labelled(data, _STORE),
                }.get(kind, lambda: _labelled(data, {}))()
     return {"at": _moment(record["at"]), "seq": record["seq"], "who": who, "for": for_whom,
             "what": SERVICES.get(data.get("operator"), WHAT[kind]) if kind == T.SERVICE_RUN else WHAT.get(kind, kind),

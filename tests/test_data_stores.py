@@ -191,11 +191,13 @@ def test_a_store_kept_as_one_kind_cannot_be_deployed_as_the_other(as_):
     assert "clash" not in [d["key"] for d in as_["owner"].get("/api/v1/definitions").json["items"]]
 
 
-def test_a_store_id_scripts_cannot_name_is_refused_at_deploy(as_):
-    response = as_["owner"].deploy(process("p", {"not-a-name": "json"}, script("w", "x = 1", writes=["not-a-name"])))
+@pytest.mark.parametrize("store_id", ["not-a-name", "_kkv", "None", "x" * 300], ids=["dash", "underscore",
+                                                                                     "keyword", "too-long"])
+def test_a_store_id_scripts_cannot_name_is_refused_at_deploy(as_, store_id):
+    response = as_["owner"].deploy(process("p", {store_id: "json"}, script("w", "x = 1", writes=[store_id])))
     assert response.status_code == 422, response.json
     [problem] = response.json["error"]["details"]
-    assert problem["element"] == "not-a-name_ref" and "which scripts cannot name" in problem["message"]
+    assert problem["element"] == f"{store_id}_ref" and "which scripts cannot name" in problem["message"]
 
 
 def test_a_typeahead_store_is_left_out_and_what_it_would_hold_stays_with_the_instance(as_):
@@ -293,3 +295,12 @@ def test_the_pack_report_says_what_each_step_read_from_a_store_and_wrote_to_it(a
     assert "Append supplier" in read and "Data store\nledger" in read and "Revision\n1" in read
     assert "SHA-256 of what it read" in read
     assert "The document written" in wrote and "Globex" in wrote and "Revision\n2" in wrote
+
+
+def test_a_data_association_to_nothing_in_the_file_is_refused_naming_its_task(as_):
+    # Hand-edited XML: the reference names no element (a quote in it once reached the engine's XPath).
+    body = script("w", "x = 1", reads=["gone"]).replace("gone_ref", "it's gone")
+    response = as_["owner"].deploy(process("p", {"ledger": "json"}, body))
+    assert response.status_code == 422
+    [problem] = response.json["error"]["details"]
+    assert problem["element"] == "w" and """"it's gone", which is no element of this file""" in problem["message"]

@@ -4,7 +4,7 @@ Each names the element and says what to change in the modeller."""
 import keyword
 
 from .normalize import CAMUNDA_NS, NS
-from .stores import KINDS, NAMED
+from .stores import KINDS, MAX_ID, NAMED
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
 # ids would be taken for them (and the instance would start, or end, in the wrong place).
@@ -138,9 +138,11 @@ def data_stores(root):
         label, store_id = ref.get("name") or ref.get("id"), ref.get("dataStoreRef")
         said = NAMED.get(ref.get("type"))
         if store_id in kept:
-            if not store_id.isidentifier() or store_id.startswith("_") or keyword.iskeyword(store_id):
-                yield ref.get("id"), (f"data store {label!r} has the id {store_id!r}, which scripts cannot name: "
-                                      f"give its dataStore an id of letters, digits and _ (not first)"), True
+            if not store_id.isidentifier() or store_id.startswith("_") or keyword.iskeyword(store_id) \
+                    or len(store_id) > MAX_ID:
+                yield ref.get("id"), (f"data store {label!r} has the id {store_id[:80]!r}, which scripts cannot "
+                                      f"name: give its dataStore an id of letters, digits and _ (not first), at "
+                                      f"most {MAX_ID} long"), True
         elif said:
             yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} store, but its dataStore "
                                   f"{store_id!r} is not named {said}, which is how the engine knows it: name it "
@@ -155,10 +157,15 @@ def data_stores(root):
                                   f"associations are left out of the run (what a task sets for it stays in the "
                                   f"instance data)"), False
             ref.getparent().remove(ref)
-    for tag in ("dataInputAssociation", "dataOutputAssociation"):
+    ids = {node.get("id") for node in root.iter("*") if node.get("id")}
+    for tag, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
         for assoc in list(root.iterfind(f".//bpmn:{tag}", NS)):
-            if {assoc.findtext(f"bpmn:{end}", "", NS).strip() for end in ("sourceRef", "targetRef")} & drawn:
+            if {assoc.findtext(f"bpmn:{e}", "", NS).strip() for e in ("sourceRef", "targetRef")} & drawn:
                 assoc.getparent().remove(assoc)
+            elif (named := assoc.findtext(f"bpmn:{end}", "", NS).strip()) and named not in ids:
+                yield assoc.getparent().get("id"), (
+                    f"a data association of this element leads to {named[:80]!r}, which is no element of this file: "
+                    f"draw it to a data object or data store of the process"), True
     for store_id in set(stores) - kept:
         stores[store_id].getparent().remove(stores[store_id])
 

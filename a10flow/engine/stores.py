@@ -29,6 +29,7 @@ from .errors import element
 from .observed import Happening
 
 MAX_STORE = 2 * 2**20   # bytes of one store's content as JSON
+MAX_ID = 255            # characters of a store's id (its row's key)
 _session = ContextVar("data stores", default=None)
 
 

@@ -36,9 +36,7 @@ _session = ContextVar("data stores", default=None)
 class StoreProblem(Exception):
     """A task cannot read or write a data store as its diagram says; the message says why."""
 
-    def __init__(self, message, task=None):
-        super().__init__(message)
-        self.task = task   # the failing task, which a10flow.engine.errors.guard names
+    task = None   # the task that failed, which a10flow.engine.errors.guard names (see _failing_at)
 
 
 class _Session:
@@ -78,34 +76,38 @@ class _Store(BpmnDataStoreSpecification):
 
     def read(self, task):
         """The store's content, a copy, recording the read."""
-        try:
+        with _failing_at(task):
             session = _current()
             revision, content = session.backend.read(self.bpmn_id, self.kind)
-        except StoreProblem as exc:
-            exc.task = task
-            raise
         session.happened.append(Happening(EvidenceType.DATA_STORE_READ, *element(task), {
             "store": self.bpmn_id, "kind": self.kind, "revision": revision,
             "sha256": None if content is None else sha256(content)}))
         return copy.deepcopy(content)
 
     def set(self, my_task):
-        if self.bpmn_id not in my_task.data:
-            raise StoreProblem(f"the task writes the data store {self.bpmn_id!r}, but nothing set the variable "
-                               f"{self.bpmn_id!r}: set it in a script (or a form field of that name), or remove the "
-                               f"data output association", my_task)
-        value = my_task.data[self.bpmn_id]
-        try:
+        with _failing_at(my_task):
+            if self.bpmn_id not in my_task.data:
+                raise StoreProblem(f"the task writes the data store {self.bpmn_id!r}, but nothing set the variable "
+                                   f"{self.bpmn_id!r}: set it in a script (or a form field of that name), or remove "
+                                   f"the data output association")
+            value = my_task.data[self.bpmn_id]
             self._check(value)
             session = _current()
             revision = session.backend.write(self.bpmn_id, self.kind,
                                              lambda content: _bounded(self, self._apply(content, value)))
-        except StoreProblem as exc:
-            exc.task = my_task
-            raise
         del my_task.data[self.bpmn_id]   # it is the store's now, as SpiffArena has it
         session.happened.append(Happening(EvidenceType.DATA_STORE_WRITTEN, *element(my_task), {
             "store": self.bpmn_id, "kind": self.kind, "revision": revision, self._written: value}))
+
+
+@contextmanager
+def _failing_at(task):
+    """A StoreProblem inside names ``task``, so the incident is at the element that read or wrote."""
+    try:
+        yield
+    except StoreProblem as exc:
+        exc.task = task
+        raise
 
 
 class JSONStore(_Store):
@@ -113,10 +115,11 @@ class JSONStore(_Store):
 
     def get(self, my_task):
         content = self.read(my_task)
-        if content is None:
-            raise StoreProblem(f"the data store {self.bpmn_id!r} holds nothing yet: a task must write it (a data "
-                               f"output association, with the variable {self.bpmn_id!r} set) before one reads it",
-                               my_task)
+        with _failing_at(my_task):
+            if content is None:
+                raise StoreProblem(f"the data store {self.bpmn_id!r} holds nothing yet: a task must write it (a "
+                                   f"data output association, with the variable {self.bpmn_id!r} set) before one "
+                                   f"reads it")
         my_task.data[self.bpmn_id] = content
 
     def _check(self, value):

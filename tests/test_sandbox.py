@@ -95,7 +95,8 @@ BEYOND_THE_GUARDS = {
 
 @pytest.mark.parametrize("script, reason", BEYOND_THE_GUARDS.values(), ids=BEYOND_THE_GUARDS.keys())
 def test_long_calls_inside_c_are_bounded_in_time_and_memory(as_, monkeypatch, script, reason):
-    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.5)
+    # Where memory is what must stop it, the time limit is far: a busy machine copies slowly.
+    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.5 if "longer" in reason else 5.0)
     started = time.monotonic()
     assert reason in _incident(as_, script)["error"]
     assert time.monotonic() - started < 10

@@ -32,12 +32,12 @@ class Backend:
         row = self._row(store_id, kind)
         return (0, None) if row is None else (row.revision, row.content)
 
-    def write(self, store_id, kind, change):
+    def write(self, store_id, kind, content):
         row = self._row(store_id, kind)
         if row is None:   # a store deployed before stores were kept
             row = DataStore(id=store_id, kind=kind, revision=0, created_at=clock.now())
             db.session.add(row)
-        row.content, row.revision, row.written_at = change(row.content), row.revision + 1, clock.now()
+        row.content, row.revision, row.written_at = content, row.revision + 1, clock.now()
         db.session.flush()
         return row.revision
 

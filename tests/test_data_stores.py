@@ -14,12 +14,17 @@ CLASSES = {"json": "JSONDataStore", "kkv": "KKVDataStore"}
 
 def script(task_id, code, reads=(), writes=()):
     """A script task running ``code``, reading the stores ``reads`` and writing ``writes``."""
+    return task("scriptTask", task_id, f"<bpmn:script>{escape(code)}</bpmn:script>", reads, writes)
+
+
+def task(kind, task_id, inside="", reads=(), writes=()):
+    """A task of ``kind`` (scriptTask, userTask…) holding ``inside``, with its data associations."""
     inputs = "".join(f'<bpmn:dataInputAssociation id="{task_id}_in_{s}"><bpmn:sourceRef>{s}_ref</bpmn:sourceRef>'
                      f'</bpmn:dataInputAssociation>' for s in reads)
     outputs = "".join(f'<bpmn:dataOutputAssociation id="{task_id}_out_{s}"><bpmn:targetRef>{s}_ref'
                       f'</bpmn:targetRef></bpmn:dataOutputAssociation>' for s in writes)
-    return (f'<bpmn:scriptTask id="{task_id}" name="{task_id.replace("_", " ").capitalize()}">{inputs}{outputs}'
-            f'<bpmn:script>{escape(code)}</bpmn:script></bpmn:scriptTask>')
+    return (f'<bpmn:{kind} id="{task_id}" name="{task_id.replace("_", " ").capitalize()}">{inputs}{outputs}'
+            f'{inside}</bpmn:{kind}>')
 
 
 def process(key, stores, *tasks):
@@ -304,3 +309,50 @@ def test_a_data_association_to_nothing_in_the_file_is_refused_naming_its_task(as
     assert response.status_code == 422
     [problem] = response.json["error"]["details"]
     assert problem["element"] == "w" and """"it's gone", which is no element of this file""" in problem["message"]
+
+
+def test_a_person_who_reviews_the_ledger_while_another_instance_extends_it_keeps_both(as_):
+    # The review task opened at revision 1; by the time alice completes it, Globex was appended.
+    review = process("review", {"ledger": "json"}, task("userTask", "review_ledger", reads=["ledger"],
+                                                        writes=["ledger"]))
+    deploy(as_, REGISTER, APPEND, review)
+    start(as_, "register", {"supplier": "Acme"})
+    opened = start(as_, "review")
+    start(as_, "append", {"supplier": "Globex"})
+    [open_task] = opened["open_tasks"]
+    done = as_["alice"].post(f"/api/v1/tasks/{open_task['id']}/complete", json={"data": {}})
+    assert done.status_code == 200, done.json
+    assert as_["owner"].get("/api/v1/data-stores/ledger").json["content"] == {"suppliers": ["Acme", "Globex"]}
+    [read] = of_type(chain(as_, opened), "data_store.read")
+    assert read["data"]["revision"] == 2   # read as it was when she completed it
+
+
+def test_parallel_branches_each_add_to_the_ledger_and_neither_is_lost(as_):
+    body = ('<bpmn:startEvent id="s"/>' + script("begin", 'ledger = {"items": []}', writes=["ledger"]) +
+            '<bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="e"/>' +
+            script("add_a", 'ledger["items"].append("A")', reads=["ledger"], writes=["ledger"]) +
+            script("add_b", 'ledger["items"].append("B")', reads=["ledger"], writes=["ledger"]) +
+            flow("s", "begin", 1) + flow("begin", "split", 2) + flow("split", "add_a", 3) + flow("split", "add_b", 4) +
+            flow("add_a", "join", 5) + flow("add_b", "join", 6) + flow("join", "e", 7) +
+            '<bpmn:dataStoreReference id="ledger_ref" dataStoreRef="ledger"/>')
+    deploy(as_, bpmn(body, extra='<bpmn:dataStore id="ledger" name="JSONDataStore"/>'))
+    assert start(as_, "p")["status"] == "completed"
+    kept = as_["owner"].get("/api/v1/data-stores/ledger").json
+    assert sorted(kept["content"]["items"]) == ["A", "B"] and kept["revision"] == 3
+
+
+def test_a_task_that_fails_writes_no_store_and_its_retry_reads_the_store_afresh(as_):
+    both = process("both", {"ledger": "json", "tiers": "kkv"}, script(
+        "write_both", 'ledger["suppliers"].append("Zeta")\ntiers = variable("given_tiers", ["not", "keyed"])',
+        reads=["ledger"], writes=["ledger", "tiers"]))
+    deploy(as_, REGISTER, APPEND, both)
+    start(as_, "register", {"supplier": "Acme"})
+    failed = start(as_, "both")
+    element, error = failure(as_, failed)
+    assert element == "write_both" and "must be {top key" in error
+    assert as_["owner"].get("/api/v1/data-stores/ledger").json["revision"] == 1   # Zeta was not written
+    start(as_, "append", {"supplier": "Epsilon"})
+    done = retry(as_, failed, {"given_tiers": {"zeta": {"tier": "low"}}})
+    assert done["status"] == "completed", done
+    assert as_["owner"].get("/api/v1/data-stores/ledger").json["content"] == {
+        "suppliers": ["Acme", "Epsilon", "Zeta"]}

@@ -126,9 +126,11 @@ def advance(workflow, now, parked=()):
             _attempt(workflow, lambda: _raise(overrun), task, happenings, parked)
             return
         kept = observed.before(task)
-        if _attempt(workflow, task.run, task, happenings, parked, before=kept.get("data")):
+        if _attempt(workflow, lambda: (stores.read_inputs(task), task.run()), task, happenings, parked,
+                    before=kept.get("data")):
+            happenings.extend(stores.drain(writes=False))   # it read, ran, then wrote
             happenings.extend(observed.after(task, kept, workflow.script_engine.calls))
-        happenings.extend(stores.drain())   # after what the task did: it read, ran, then wrote
+        happenings.extend(stores.drain())
 
     def ready(wf):
         return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
@@ -314,6 +316,7 @@ def complete(workflow, task_id, data, now, parked=()):
     task = find_task(workflow, task_id)
     if task.state != TaskState.READY:
         raise EngineError(*element(task), "the task is not waiting to be completed")
+    guard(lambda: stores.read_inputs(task), task)   # as they are now, not as when the task opened
     task.data.update(data)
     parked, happenings = set(parked), []
     _attempt(workflow, task.run, task, happenings, parked, person=True)   # what comes next may fail and park

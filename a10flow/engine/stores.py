@@ -12,7 +12,9 @@ read and written through a task's data associations.
 Every read and write is a happening, so an instance's evidence says which revision of a store
 its steps saw and what they changed. The engine does not keep stores: the step runs inside
 ``kept_by(backend)``, and the backend (a10flow.datastores) reads and writes them in the
-step's own transaction.
+step's own transaction. A JSON store is read right before its task runs (``read_inputs``, not
+when the task became ready, which may have been steps ago), and a task's writes are held until
+it has completed (``settle``): a task that fails changes no store, and its retry reads afresh.
 """
 import copy
 import json
@@ -22,6 +24,7 @@ from contextvars import ContextVar
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
 from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
 
 from ..evidence.canonical import sha256
 from ..models import EvidenceType
@@ -41,14 +44,14 @@ class StoreProblem(Exception):
 
 class _Session:
     def __init__(self, backend):
-        self.backend, self.happened = backend, []
+        self.backend, self.happened, self.held = backend, [], []   # held: (task, store, kind, content, happening)
 
 
 @contextmanager
 def kept_by(backend):
     """Run the engine with ``backend`` keeping the stores: ``read(store, kind)`` gives
-    ``(revision, content)`` (content None until written), ``write(store, kind, change)`` applies
-    ``change(content)`` to the stored content and gives the new revision."""
+    ``(revision, content)`` (content None until written) and keeps the store for this step,
+    ``write(store, kind, content)`` stores ``content`` and gives the new revision."""
     token = _session.set(_Session(backend))
     try:
         yield
@@ -56,13 +59,34 @@ def kept_by(backend):
         _session.reset(token)
 
 
-def drain():
-    """The reads and writes since the last drain, as happenings."""
+def drain(writes=True):
+    """The reads and writes since the last drain, as happenings; the writes held are made first
+    (or, without ``writes``, kept for the next drain)."""
     session = _session.get()
     if session is None:
         return []
+    if writes:
+        settle()
     happened, session.happened = session.happened, []
     return happened
+
+
+def settle():
+    """Make the writes held for tasks that have completed; drop those of a task whose completion
+    broke off (a10flow.engine.runner puts it back to READY)."""
+    session = _session.get()
+    held, session.held = session.held, []
+    for task, store, kind, content, happening in held:
+        if task.has_state(TaskState.COMPLETED):
+            happening.data["revision"] = session.backend.write(store, kind, content)
+            session.happened.append(happening)
+
+
+def read_inputs(task):
+    """Read the JSON stores ``task`` reads into its data, now, right before it runs."""
+    for store in getattr(task.task_spec, "data_input_associations", []):
+        if isinstance(store, JSONStore):
+            store.read_into(task)
 
 
 def _current():
@@ -85,6 +109,8 @@ class _Store(BpmnDataStoreSpecification):
         return copy.deepcopy(content)
 
     def set(self, my_task):
+        """Hold what the task writes, checked against the store as it is now (its row locked until
+        the step commits), for ``settle`` to write once the task has completed."""
         with _failing_at(my_task):
             if self.bpmn_id not in my_task.data:
                 raise StoreProblem(f"the task writes the data store {self.bpmn_id!r}, but nothing set the variable "
@@ -93,11 +119,11 @@ class _Store(BpmnDataStoreSpecification):
             value = my_task.data[self.bpmn_id]
             self._check(value)
             session = _current()
-            revision = session.backend.write(self.bpmn_id, self.kind,
-                                             lambda content: _bounded(self, self._apply(content, value)))
+            content = _bounded(self, self._apply(session.backend.read(self.bpmn_id, self.kind)[1], value))
         del my_task.data[self.bpmn_id]   # it is the store's now, as SpiffArena has it
-        session.happened.append(Happening(EvidenceType.DATA_STORE_WRITTEN, *element(my_task), {
-            "store": self.bpmn_id, "kind": self.kind, "revision": revision, self._written: value}))
+        session.held.append((my_task, self.bpmn_id, self.kind, content, Happening(
+            EvidenceType.DATA_STORE_WRITTEN, *element(my_task),
+            {"store": self.bpmn_id, "kind": self.kind, "revision": None, self._written: value})))
 
 
 @contextmanager
@@ -114,6 +140,9 @@ class JSONStore(_Store):
     kind, _written = "json", "document"
 
     def get(self, my_task):
+        pass   # read when the task runs (read_inputs): a task may wait steps between ready and done
+
+    def read_into(self, my_task):
         content = self.read(my_task)
         with _failing_at(my_task):
             if content is None:
@@ -123,7 +152,9 @@ class JSONStore(_Store):
         my_task.data[self.bpmn_id] = content
 
     def _check(self, value):
-        pass   # any JSON: what a script or a form set is JSON already
+        if value is None:   # what a script or a form set is JSON already; None would read as never written
+            raise StoreProblem(f"the variable {self.bpmn_id!r} written to the data store is None: write a document "
+                               f"(an empty one is {{}} or [])")
 
     @staticmethod
     def _apply(content, value):
@@ -164,11 +195,12 @@ class KKVStore(_Store):
 
 
 def _kind(value):
-    return {list: "a list", str: "text", type(None): "None"}.get(type(value), f"a {type(value).__name__}")
+    return {list: "a list", str: "text", type(None): "None", bool: "true or false", int: "a number",
+            float: "a number"}.get(type(value), "something else")
 
 
 def _bounded(store, content):
-    if (size := len(json.dumps(content, separators=(",", ":")))) > MAX_STORE:
+    if (size := len(json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode())) > MAX_STORE:
         raise StoreProblem(f"the data store {store.bpmn_id!r} would hold {size} bytes; at most {MAX_STORE}")
     return content
 
@@ -204,6 +236,11 @@ def lookup(content):
     """A KKV store's lookup, as a script calls it: ``store(top)`` gives all of a top key's values,
     ``store(top, secondary)`` one value (None where nothing is kept)."""
     def store(top, secondary=None):
-        entries = content.get(top, {})
-        return copy.deepcopy(entries if secondary is None else entries.get(secondary))
+        entries = content.get(_key(top), {})
+        return copy.deepcopy(entries if secondary is None else entries.get(_key(secondary)))
     return store
+
+
+def _key(key):
+    """A key as the store keeps it: JSON's object keys are text (a script's 1 was written as "1")."""
+    return key if isinstance(key, str) else json.dumps(key)

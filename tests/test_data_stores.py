@@ -196,8 +196,8 @@ def test_a_store_kept_as_one_kind_cannot_be_deployed_as_the_other(as_):
     assert "clash" not in [d["key"] for d in as_["owner"].get("/api/v1/definitions").json["items"]]
 
 
-@pytest.mark.parametrize("store_id", ["not-a-name", "_kkv", "None", "x" * 300], ids=["dash", "underscore",
-                                                                                     "keyword", "too-long"])
+@pytest.mark.parametrize("store_id", ["not-a-name", "_kkv", "None", "x" * 300, "\ufb01le", "l\u0435dger"],
+                         ids=["dash", "underscore", "keyword", "too-long", "ligature", "cyrillic-look-alike"])
 def test_a_store_id_scripts_cannot_name_is_refused_at_deploy(as_, store_id):
     response = as_["owner"].deploy(process("p", {store_id: "json"}, script("w", "x = 1", writes=[store_id])))
     assert response.status_code == 422, response.json
@@ -356,3 +356,59 @@ def test_a_task_that_fails_writes_no_store_and_its_retry_reads_the_store_afresh(
     assert done["status"] == "completed", done
     assert as_["owner"].get("/api/v1/data-stores/ledger").json["content"] == {
         "suppliers": ["Acme", "Epsilon", "Zeta"]}
+
+
+def test_one_upload_cannot_use_one_store_id_as_both_kinds(as_):
+    kkv = process("k1", {"fresh": "kkv"}, script("w1", 'fresh = {"a": {"b": 1}}', writes=["fresh"]))
+    json_ = process("k2", {"fresh": "json"}, script("w2", "fresh = {}", writes=["fresh"]))
+    response = as_["owner"].deploy(kkv, json_)
+    assert response.status_code == 422, response.json
+    [problem] = response.json["error"]["details"]
+    assert problem["element"] == "fresh" and "a JSONDataStore here and a KKVDataStore in k1.bpmn" in problem["message"]
+
+
+def test_none_is_not_a_document_and_a_number_key_is_found_as_the_store_keeps_it(as_):
+    deploy(as_, process("blank", {"ledger": "json"}, script("blank_it", "ledger = None", writes=["ledger"])),
+           process("numbers", {"tiers": "kkv"}, script("by_number", "tiers = {1: {2: 3}}", writes=["tiers"])),
+           process("look", {"tiers": "kkv"}, script("look_up", "found = tiers(1, 2)", reads=["tiers"])))
+    element, error = failure(as_, start(as_, "blank"))
+    assert element == "blank_it" and "is None: write a document" in error
+    start(as_, "numbers")
+    assert start(as_, "look")["data"]["found"] == 3
+
+
+def test_a_big_store_is_shown_in_part_on_its_page_and_in_the_report_whole_in_the_api_and_records(app, as_):
+    deploy(as_, process("many", {"tiers": "kkv"}, script(
+               "fill", 'tiers = {"s" + str(n): {"tier": "low"} for n in range(700)}', writes=["tiers"])),
+           process("long", {"ledger": "json"}, script(
+               "fill_ledger", 'ledger = {"suppliers": ["supplier " + str(n) for n in range(20000)]}', writes=["ledger"])))
+    start(as_, "many")
+    filled = start(as_, "long")
+    owner = signed_in(app, "owner")
+    page = owner.get("/data-stores/tiers").text
+    assert page.count("<tr><td>") == 500 and "And 200 more entries" in page
+    page = owner.get("/data-stores/ledger").text
+    assert "supplier 19999" not in page and "The document goes on" in page
+    assert len(as_["owner"].get("/api/v1/data-stores/ledger").json["content"]["suppliers"]) == 20000
+    from test_evidence_report import _pack, _report, _rows
+    pack = _pack(as_)
+    [wrote] = _rows(_report(pack), filled["id"])["Wrote to a data store"]
+    assert "bytes as canonical JSON, SHA-256" in wrote and "supplier 19999" not in wrote
+    assert b"supplier 19999" in pack.read("records.jsonl")
+
+
+def test_a_pack_is_drawn_after_its_reads_end_so_steps_go_on_meanwhile(app, as_, monkeypatch):
+    # On SQLite the reads hold the write lock until their transaction ends; the PDF takes a second
+    # an instance, and every step waiting that long would fail.
+    from a10flow.evidence import report
+    from a10flow.models import db
+    deploy(as_, REGISTER)
+    start(as_, "register", {"supplier": "Acme"})
+    drawn, seen = report.pdf, []
+
+    def pdf(html):
+        seen.append(db.session().in_transaction())
+        return drawn(html)
+    monkeypatch.setattr(report, "pdf", pdf)
+    assert as_["auditor"].get("/api/v1/evidence/export").status_code == 200
+    assert seen == [False]

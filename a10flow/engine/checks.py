@@ -132,17 +132,17 @@ def data_stores(root):
     store) has nothing a10flow reads or writes: it is taken out of ``root`` with its data
     associations."""
     stores = {store.get("id"): store for store in root.iterfind("bpmn:dataStore", NS)}
-    kept = {i for i, store in stores.items() if store.get("name") in KINDS}
+    kept = set(stores_kept(root))
     drawn = set(stores) - kept
     for ref in list(root.iterfind(".//bpmn:dataStoreReference", NS)):
-        label, store_id = ref.get("name") or ref.get("id"), ref.get("dataStoreRef")
+        label, store_id = " ".join((ref.get("name") or ref.get("id") or "").split()), ref.get("dataStoreRef")
         said = NAMED.get(ref.get("type"))
         if store_id in kept:
-            if not store_id.isidentifier() or store_id.startswith("_") or keyword.iskeyword(store_id) \
-                    or len(store_id) > MAX_ID:
+            if not (store_id.isascii() and store_id.isidentifier()) or store_id.startswith("_") \
+                    or keyword.iskeyword(store_id) or len(store_id) > MAX_ID:   # ASCII: Python rewrites "ﬁ" to "fi"
                 yield ref.get("id"), (f"data store {label!r} has the id {store_id[:80]!r}, which scripts cannot "
-                                      f"name: give its dataStore an id of letters, digits and _ (not first), at "
-                                      f"most {MAX_ID} long"), True
+                                      f"name: give its dataStore an id of ASCII letters, digits and _ (not "
+                                      f"first), at most {MAX_ID} long"), True
         elif said:
             yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} store, but its dataStore "
                                   f"{store_id!r} is not named {said}, which is how the engine knows it: name it "
@@ -168,6 +168,12 @@ def data_stores(root):
                     f"draw it to a data object or data store of the process"), True
     for store_id in set(stores) - kept:
         stores[store_id].getparent().remove(stores[store_id])
+
+
+def stores_kept(root):
+    """``{store id: kind}`` of the data stores a10flow keeps that ``root`` declares."""
+    return {store.get("id"): KINDS[store.get("name")].kind for store in root.iterfind("bpmn:dataStore", NS)
+            if store.get("name") in KINDS}
 
 
 def unsendable_signals(root):

@@ -4,6 +4,7 @@ rewritten into what the engine runs (Camunda operators and loops, implicit split
 drawn for documentation, expressions)."""
 from . import camunda, checks, dialects, implicit, normalize, services, settings
 from .normalize import NS
+from .stores import NAMED
 from .upload import detail, key_problem
 
 
@@ -20,6 +21,12 @@ def bpmn_file(upload, name, root):
                                        *checks.data_stores(root),
                                        *services.deploy_problems(root)):
         (upload.problems if is_error else upload.warnings).append(detail(name, element, message))
+    for store_id, kind in checks.stores_kept(root).items():
+        other, where = upload.stores.setdefault(store_id, (kind, name))
+        if other != kind:
+            upload.problems.append(detail(name, store_id, f"the data store {store_id!r} is a {NAMED[kind]} here and "
+                                                          f"a {NAMED[other]} in {where}: one id is one store, so "
+                                                          f"give one of them another id"))
     for node, message in settings.people_tasks(root, root):
         upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
     implicit.split_outgoing(root)

@@ -70,6 +70,7 @@ class Upload:
         self.problems, self.warnings = [], []
         self.bpmn, self.dmn, self.forms, self.raw = {}, {}, {}, {}
         self.task_settings = {}   # human task element id -> settings (see settings.task_settings)
+        self.stores = {}          # data store id -> (kind, file): one id is one store, across files
         self.forms_dir = forms_dir
         for name, data in files:
             self._add(os.path.basename(name or "unnamed"), data)

@@ -15,7 +15,7 @@ import os
 import zipfile
 
 from .. import clock, definitions, evidence
-from ..models import EvidenceType
+from ..models import EvidenceType, db
 from . import applicability, checkpoints, report, verifier
 from .canonical import canonical
 from .scope import controls_in_scope, coverage_of, instances, tasks_by_instance
@@ -76,12 +76,14 @@ def export(scope, key_path, within=None):
     key_id = checkpoints.key_id(key_path)
     html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256())
     files["report.html"] = html.encode("utf-8")
+    ids = [i.id for i in chosen]
+    db.session.commit()   # the reads are done: on SQLite they hold the write lock, and the PDF takes its time
     files["report.pdf"] = report.pdf(html)
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
-                          "instances": [i.id for i in chosen], "key_id": key_id,
+                          "instances": ids, "key_id": key_id,
                           "uncovered_records": uncovered,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()

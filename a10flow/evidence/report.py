@@ -12,6 +12,7 @@ from flask import render_template
 from .. import case, clock, instances, links
 from ..models import EvidenceType as T, TaskStatus
 from . import diagram
+from .canonical import canonical, sha256
 from .scope import by_framework, in_period, is_late
 
 CONCEALED = "personal data, concealed (its salted hash is in the record)"
@@ -103,13 +104,26 @@ def _entry(record, version, names):
                T.SERVICE_RUN: lambda: [case.item("what it was given", _shown(data.get("params")))]
                                       + _changes(data.get("changes"), version),
                T.DATA_STORE_READ: lambda: _labelled(data, _STORE),
-               T.DATA_STORE_WRITTEN: lambda: _labelled(data, _STORE),
+               T.DATA_STORE_WRITTEN: lambda: _labelled(_written(data), _STORE),
                }.get(kind, lambda: _labelled(data, {}))()
     return {"at": _moment(record["at"]), "seq": record["seq"], "who": who, "for": for_whom,
             "what": SERVICES.get(data.get("operator"), WHAT[kind]) if kind == T.SERVICE_RUN else WHAT.get(kind, kind),
             "type": kind,
             "where": record["element"].get("name") or record["element"].get("id") or "",
             "details": [_unnested(i) for i in details]}
+
+
+SHOWN_WRITE = 2_000   # characters of a store's document or changes the report shows; the rest is in records.jsonl
+
+
+def _written(data):
+    """A data store write as the report shows it: a document too long to read on paper by its
+    size and hash, the whole of it being in records.jsonl (what a person gave is never cut)."""
+    shown = dict(data)
+    for name in ("document", "changes"):
+        if name in shown and len(text := canonical(shown[name])) > SHOWN_WRITE:
+            shown[name] = f"{len(text):,} bytes as canonical JSON, SHA-256 {sha256(shown[name])}: in records.jsonl"
+    return shown
 
 
 def _unnested(item, in_table=False):

@@ -110,5 +110,10 @@ def data_stores(store_id=None):
                ] if shown is not None and shown.kind == "kkv" else []
     document = json.dumps(shown.content, indent=2, ensure_ascii=False) \
         if shown is not None and shown.kind == "json" and shown.content is not None else None
-    return render_template("web/data_stores.html", stores=stores, shown=shown, entries=entries, document=document,
-                           kinds=datastores.KIND_NAMES)
+    return render_template("web/data_stores.html", stores=stores, shown=shown, entries=entries[:SHOWN_ENTRIES],
+                           more=len(entries) - SHOWN_ENTRIES, document=document and document[:SHOWN_CHARACTERS],
+                           cut=document is not None and len(document) > SHOWN_CHARACTERS, kinds=datastores.KIND_NAMES)
+
+
+# What a page shows of a big store (a browser lays out a 200,000-row table for minutes): the API has all.
+SHOWN_ENTRIES, SHOWN_CHARACTERS = 500, 100_000

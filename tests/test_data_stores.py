@@ -412,3 +412,13 @@ def test_a_pack_is_drawn_after_its_reads_end_so_steps_go_on_meanwhile(app, as_, 
     monkeypatch.setattr(report, "pdf", pdf)
     assert as_["auditor"].get("/api/v1/evidence/export").status_code == 200
     assert seen == [False]
+
+
+def test_deploy_warns_of_a_form_field_a_store_read_would_overwrite_and_of_a_near_miss_store_name(as_):
+    shadowed = process("count", {"ledger": "json", "archive": "jsondatastore "}, script(
+        "count_suppliers", 'count = len(ledger["suppliers"])', reads=["ledger", "archive"]))
+    warnings = {w["element"]: w["message"] for w in as_["owner"].deploy(
+        shadowed, form("s", ledger={"type": "string", "title": "Ledger name"})).json["warnings"]}
+    assert "the form 's.schema.json' has a field 'ledger', the id of a data store this process reads" in \
+        warnings["ledger"]
+    assert "named 'jsondatastore ', not 'JSONDataStore'" in warnings["archive_ref"]

@@ -227,6 +227,14 @@ def _build(upload, parser, key, owner):
                                                         *messages.values()]:
         if name:
             forms[name] = upload.form(name)[1]
+    read = stores.used([spec, *subprocess_specs.values()], writes=False)
+    for name, schema in forms.items():   # a field that shares a store's id is overwritten by each read
+        for field in sorted(set((schema or {}).get("properties") or {}) & set(read)):
+            said = detail(filename, field, f"the form {name!r} has a field {field!r}, the id of a data store this "
+                                           f"process reads: a task that reads the store replaces the field's value "
+                                           f"(or hides a KKV store's lookup); rename one")
+            if said not in upload.warnings:
+                upload.warnings.append(said)
     supporting = sorted(called_files - {filename}) + sorted(upload.dmn) + sorted(forms)
     files = {n: upload.raw[n].decode("utf-8") for n in supporting if n in upload.raw}
     for n in forms:

@@ -218,11 +218,12 @@ class Parser(SpiffBpmnParser):
 CONVERTERS = {JSONStore: BpmnDataSpecificationConverter, KKVStore: BpmnDataSpecificationConverter}
 
 
-def used(specs):
+def used(specs, reads=True, writes=True):
     """``{store id: kind}`` of the stores the task specs of ``specs`` (process specs) read or write."""
     return {store.bpmn_id: store.kind for spec in specs for task in spec.task_specs.values()
-            for store in (*getattr(task, "data_input_associations", []),
-                          *getattr(task, "data_output_associations", [])) if isinstance(store, _Store)}
+            for store in (*(getattr(task, "data_input_associations", []) if reads else []),
+                          *(getattr(task, "data_output_associations", []) if writes else []))
+            if isinstance(store, _Store)}
 
 
 def lookups(task):

@@ -263,10 +263,10 @@ def test_two_steps_writing_one_ledger_at_once_lose_neither_write(app, as_):
 
     def other_step():
         with app.app_context(), transaction():
-            Backend().read("ledger", "json")
+            kept = Backend().read("ledger", "json")[1]
             holding.set()
             go.wait(30)
-            Backend().write("ledger", "json", lambda kept: {"suppliers": kept["suppliers"] + ["Initech"]})
+            Backend().write("ledger", "json", {"suppliers": kept["suppliers"] + ["Initech"]})
 
     held = threading.Thread(target=other_step)
     held.start()

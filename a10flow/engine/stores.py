@@ -14,7 +14,7 @@ its steps saw and what they changed. The engine does not keep stores: the step r
 ``kept_by(backend)``, and the backend (a10flow.datastores) reads and writes them in the
 step's own transaction. A JSON store is read right before its task runs (``read_inputs``, not
 when the task became ready, which may have been steps ago), and a task's writes are held until
-it has completed (``settle``): a task that fails changes no store, and its retry reads afresh.
+it has completed (``_settle``): a task that fails changes no store, and its retry reads afresh.
 """
 import copy
 import json
@@ -66,12 +66,12 @@ def drain(writes=True):
     if session is None:
         return []
     if writes:
-        settle()
+        _settle()
     happened, session.happened = session.happened, []
     return happened
 
 
-def settle():
+def _settle():
     """Make the writes held for tasks that have completed; drop those of a task whose completion
     broke off (a10flow.engine.runner puts it back to READY)."""
     session = _session.get()
@@ -110,7 +110,7 @@ class _Store(BpmnDataStoreSpecification):
 
     def set(self, my_task):
         """Hold what the task writes, checked against the store as it is now (its row locked until
-        the step commits), for ``settle`` to write once the task has completed."""
+        the step commits), for ``_settle`` to write once the task has completed."""
         with _failing_at(my_task):
             if self.bpmn_id not in my_task.data:
                 raise StoreProblem(f"the task writes the data store {self.bpmn_id!r}, but nothing set the variable "

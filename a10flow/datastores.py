@@ -5,21 +5,18 @@ from .engine.stores import NAMED, StoreProblem
 from .errors import Invalid, NotFound
 from .models import DataStore, db
 
-KIND_NAMES = {"json": "JSON", "kkv": "KKV"}
-
-
 def declare(stores, filename):
     """Make the stores a deployed process uses ({id: kind}), empty. :raises Invalid: a store of the
     same id is already kept as another kind (the process would read what it does not expect)."""
     for store_id, kind in sorted(stores.items()):
         row = db.session.get(DataStore, store_id)
         if row is None:
-            db.session.add(DataStore(id=store_id, kind=kind, revision=0, created_at=clock.now()))
+            db.session.add(DataStore(id=store_id, kind=kind, revision=0))
             db.session.flush()
         elif row.kind != kind:
             raise Invalid("the upload cannot be deployed", [{"file": filename, "element": store_id, "message": (
-                f"the data store {store_id!r} is kept as a {KIND_NAMES[row.kind]} store, and this process uses "
-                f"it as a {KIND_NAMES[kind]} store: give the dataStore another id, or name it "
+                f"the data store {store_id!r} is kept as a {row.kind.upper()} store, and this process uses "
+                f"it as a {kind.upper()} store: give the dataStore another id, or name it "
                 f"{NAMED[row.kind]}")}])
 
 
@@ -30,13 +27,10 @@ class Backend:
 
     def read(self, store_id, kind):
         row = self._row(store_id, kind)
-        return (0, None) if row is None else (row.revision, row.content)
+        return row.revision, row.content
 
     def write(self, store_id, kind, content):
         row = self._row(store_id, kind)
-        if row is None:   # a store deployed before stores were kept
-            row = DataStore(id=store_id, kind=kind, revision=0, created_at=clock.now())
-            db.session.add(row)
         row.content, row.revision, row.written_at = content, row.revision + 1, clock.now()
         db.session.flush()
         return row.revision
@@ -45,9 +39,11 @@ class Backend:
     def _row(store_id, kind):
         row = db.session.execute(db.select(DataStore).where(DataStore.id == store_id).with_for_update()
                                  .execution_options(populate_existing=True)).scalar_one_or_none()
-        if row is not None and row.kind != kind:
-            raise StoreProblem(f"the data store {store_id!r} is a {KIND_NAMES[row.kind]} store, not a "
-                               f"{KIND_NAMES[kind]} store")
+        if row is None:   # made at deploy, so only a database changed by hand lacks it
+            raise StoreProblem(f"the data store {store_id!r} is not kept here: deploy its process again")
+        if row.kind != kind:
+            raise StoreProblem(f"the data store {store_id!r} is a {row.kind.upper()} store, not a "
+                               f"{kind.upper()} store")
         return row
 
 

@@ -1,6 +1,7 @@
 """The auditor's pages: verify the evidence, coverage per control, download a pack; the registers
 and data stores processes keep."""
 import io
+import itertools
 import json
 from datetime import datetime, timezone
 
@@ -105,14 +106,19 @@ def data_stores(store_id=None):
     store's entries, one row each."""
     stores = datastores.listing()
     shown = datastores.get(store_id) if store_id else (stores[0] if stores else None)
-    entries = [(top, secondary, json.dumps(value, ensure_ascii=False))
-               for top, values in sorted((shown.content or {}).items()) for secondary, value in sorted(values.items())
-               ] if shown is not None and shown.kind == "kkv" else []
-    document = json.dumps(shown.content, indent=2, ensure_ascii=False) \
-        if shown is not None and shown.kind == "json" and shown.content is not None else None
-    return render_template("web/data_stores.html", stores=stores, shown=shown, entries=entries[:SHOWN_ENTRIES],
-                           more=len(entries) - SHOWN_ENTRIES, document=document and document[:SHOWN_CHARACTERS],
-                           cut=document is not None and len(document) > SHOWN_CHARACTERS, kinds=datastores.KIND_NAMES)
+    content = shown.content if shown is not None else None
+    entries, more, document = [], 0, None
+    if content is not None and shown.kind == "kkv":
+        every = ((top, secondary, value) for top, values in sorted(content.items())
+                 for secondary, value in sorted(values.items()))
+        entries = [(top, secondary, json.dumps(value, ensure_ascii=False))
+                   for top, secondary, value in itertools.islice(every, SHOWN_ENTRIES)]
+        more = sum(len(values) for values in content.values()) - len(entries)
+    elif content is not None:
+        document = json.dumps(content, indent=2, ensure_ascii=False)
+    return render_template("web/data_stores.html", stores=stores, shown=shown, entries=entries, more=more,
+                           document=document and document[:SHOWN_CHARACTERS],
+                           cut=document is not None and len(document) > SHOWN_CHARACTERS)
 
 
 # What a page shows of a big store (a browser lays out a 200,000-row table for minutes): the API has all.

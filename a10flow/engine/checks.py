@@ -149,12 +149,11 @@ def data_stores(root):
                                   f"so"), True
         else:
             drawn.add(ref.get("id"))
-            typeahead = ref.get("type") == "typeahead" or (store_id in stores and
-                                                            stores[store_id].get("name") == "TypeaheadDataStore")
-            named = (stores[store_id].get("name") or "") if store_id in stores else ""
+            named = stores[store_id].get("name") or "" if store_id in stores else ""
             near = next((k for k in KINDS if k.lower() == named.strip().lower() and k != named), None)
             what = ("a SpiffArena typeahead store, which feeds SpiffArena's typeahead form fields; a10flow has none"
-                    if typeahead else f"named {named!r}, not {near!r}, so it is drawn for documentation" if near
+                    if "typeahead" in (ref.get("type"), named.removesuffix("DataStore").lower()) else
+                    f"named {named!r}, not {near!r}, so it is drawn for documentation" if near
                     else "drawn for documentation")
             yield ref.get("id"), (f"data store {label!r} is {what}: a10flow does not read or write it, and its data "
                                   f"associations are left out of the run (what a task sets for it stays in the "

@@ -3,6 +3,7 @@
 with the path it took, every record in words under the labels of the forms that collected it, and
 what is still open.
 """
+import hashlib
 import re
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from flask import render_template
 from .. import case, clock, instances, links
 from ..models import EvidenceType as T, TaskStatus
 from . import diagram
-from .canonical import canonical, sha256
+from .canonical import canonical
 from .scope import by_framework, in_period, is_late
 
 CONCEALED = "personal data, concealed (its salted hash is in the record)"
@@ -113,7 +114,7 @@ def _entry(record, version, names):
             "details": [_unnested(i) for i in details]}
 
 
-SHOWN_WRITE = 2_000   # characters of a store's document or changes the report shows; the rest is in records.jsonl
+SHOWN_WRITE = 2_000   # bytes of a store's document or changes the report shows; the rest is in records.jsonl
 
 
 def _written(data):
@@ -122,7 +123,8 @@ def _written(data):
     shown = dict(data)
     for name in ("document", "changes"):
         if name in shown and len(text := canonical(shown[name])) > SHOWN_WRITE:
-            shown[name] = f"{len(text):,} bytes as canonical JSON, SHA-256 {sha256(shown[name])}: in records.jsonl"
+            shown[name] = (f"{len(text):,} bytes as canonical JSON, SHA-256 {hashlib.sha256(text).hexdigest()}: "
+                           f"in records.jsonl")
     return shown
 
 

@@ -422,3 +422,16 @@ def test_deploy_warns_of_a_form_field_a_store_read_would_overwrite_and_of_a_near
     assert "the form 's.schema.json' has a field 'ledger', the id of a data store this process reads" in \
         warnings["ledger"]
     assert "named 'jsondatastore ', not 'JSONDataStore'" in warnings["archive_ref"]
+
+
+@pytest.mark.parametrize("path", ["a%00b", "x" * 5000, "..%2F..%2Fetc", "ledger%0A"],
+                         ids=["nul", "huge", "traversal", "line-break"])
+def test_a_store_address_made_up_by_anyone_is_refused_in_words(app, as_, path):
+    deploy(as_, REGISTER)
+    for url in (f"/api/v1/data-stores/{path}", f"/data-stores/{path}"):   # refused before any store is looked up
+        assert as_[None].get(url).status_code in (401, 302, 404, 422)
+        assert as_["alice"].get(url).status_code in (302, 403, 404, 422)
+    api = as_["owner"].get(f"/api/v1/data-stores/{path}")
+    page = signed_in(app, "owner").get(f"/data-stores/{path}")
+    assert api.status_code in (404, 422) and api.json["error"]["message"]
+    assert page.status_code in (404, 422) and "Traceback" not in page.text

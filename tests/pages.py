@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from waitress.server import create_server
 
+from a10flow.cli import main
+
 ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js"
@@ -39,6 +41,17 @@ def server(app):
     http.close()
     http.task_dispatcher.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def demo(app, server):
+    """The service as `make run` leaves it (`a10flow init --demo`: the bundled processes, the demo
+    users), on a real HTTP port: its address."""
+    root = Path(__file__).parents[1]
+    app.config.update(A10FLOW_WORKFLOWS_DIR=str(root / "workflows"), A10FLOW_FORMS_DIR=str(root / "forms"))
+    result = app.test_cli_runner().invoke(main, ["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    return server
 
 
 @pytest.fixture

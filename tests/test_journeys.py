@@ -3,24 +3,10 @@ pages only, from the first click on Start to the entry in the register. The serv
 as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo users); outside
 parties have no account and only the e-mail we sent them, read here off the Outbox page."""
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from a10flow.cli import main
 from pages import PHONE, field, fits, go, link_in_outbox, outside_party, person, shot
-
-ROOT = Path(__file__).parents[1]
-
-
-@pytest.fixture
-def demo(app, server):
-    """The service as `make run` leaves it."""
-    app.config.update(A10FLOW_WORKFLOWS_DIR=str(ROOT / "workflows"), A10FLOW_FORMS_DIR=str(ROOT / "forms"))
-    result = app.test_cli_runner().invoke(main, ["init", "--demo"])
-    assert result.exit_code == 0, result.output
-    return server
 
 
 def _start(page, process, **fields):

@@ -35,7 +35,7 @@ def definitions_page():
 @signed_in
 @require(Role.OWNER, Role.AUDITOR)
 def definition(key):
-    return render_template("web/definition.html", definition=definitions.find(key))
+    return render_template("web/definition.html", definition=definitions.find(key), controls_of=definitions.controls_of)
 
 
 def _version(key, number):

@@ -5,6 +5,7 @@ A link delegates its task: whoever sent it (or the process, for a task naming
 is 256 random bits, shown once; only its hash is stored. A link works until it expires, is
 revoked, or its task is done (by the link or otherwise). Issuing and revoking are evidence.
 """
+import re
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from .errors import Gone, NotFound
 from .models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
 
 DEFAULT_LIFETIME = timedelta(days=14)
+# A link's token as it appears in a message: the address's last part.
+TOKEN_IN_TEXT = re.compile(r"(/x/)([A-Za-z0-9_-]{20,})")
 
 
 def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None, by_process=False, contact=None):
@@ -54,6 +57,29 @@ def usable(token):
     if link.expires_at <= clock.now():
         raise Gone("this link has expired; ask your contact for a new one")
     return link
+
+
+def state(link):
+    """Where a link stands, for people to read: ``(words, moment)``, e.g. ("works until", its
+    expiry), ("answered", when), ("withdrawn", when), ("closed: its task was done", when),
+    ("expired", when). Only "works until" means its holder can still use it."""
+    if link.used_at is not None:
+        return "answered", link.used_at
+    if link.revoked_at is not None:
+        return "withdrawn", link.revoked_at
+    if link.task.status == TaskStatus.COMPLETED:
+        return "closed: its task was done", link.task.completed_at
+    if link.task.status == TaskStatus.CANCELLED:
+        return "closed: its task was withdrawn", link.task.cancelled_at
+    if link.expires_at <= clock.now():
+        return "expired", link.expires_at
+    return "works until", link.expires_at
+
+
+def in_message(text):
+    """The link whose address a message carries, or None (no address, or it was taken out once sent)."""
+    found = TOKEN_IN_TEXT.search(text or "")
+    return find(found.group(2)) if found else None
 
 
 def opened(link):

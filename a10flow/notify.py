@@ -5,13 +5,12 @@ when the step that made it does. Delivery runs later, from the scheduler: a
 failed send stays pending and is retried with back-off; nothing is dropped.
 """
 import logging
-import re
 import smtplib
 import string
 from datetime import timedelta
 from email.message import EmailMessage
 
-from . import clock, forms
+from . import clock, forms, links
 from .tasks import kept_apart
 from .models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
 
@@ -101,17 +100,13 @@ def _subject(text):
     return " ".join(text.split())[:255]
 
 
-# A link's token may sit in the outbox only until the e-mail carrying it is out.
-_LINK_TOKEN = re.compile(r"(/x/)[A-Za-z0-9_-]{20,}")
-
-
 def queue_link(instance, task, link, token, config):
     """E-mail an external party the link to their task (in the step's transaction), saying who asks."""
     lines = [f"{config['A10FLOW_ORGANISATION']} asks you to complete a task: {task.name}.", ""]
     if task.documentation:
         lines += [task.documentation, ""]
     lines += [f"Open it here: {config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}",
-              f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC."]
+              f"The link works until {link.expires_at:%Y-%m-%d %H:%M} UTC, or until you send your answer."]
     if link.contact is not None:
         lines += ["", f"Your contact: {contact(link.contact)}"]
     now = clock.now()
@@ -145,7 +140,8 @@ def deliver(smtp, limit=100):
         try:
             _send(smtp, row)
             row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
-            row.body = _LINK_TOKEN.sub(r"\1[sent by e-mail]", row.body)
+            # A link's token may sit in the outbox only until the e-mail carrying it is out.
+            row.body = links.TOKEN_IN_TEXT.sub(r"\1[sent by e-mail]", row.body)
             sent += 1
         except _Undeliverable as exc:   # trying again cannot help: kept, marked, never blocking the rest
             row.email_status, row.next_attempt_at, row.last_error = EmailStatus.FAILED, None, str(exc)

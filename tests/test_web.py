@@ -376,7 +376,8 @@ def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(ap
     # The first task went to the supplier's contact by link: procurement could answer for them, but
     # lands on the case, told so, rather than on a questionnaire written for the supplier.
     assert started.status_code == 302 and started.headers["Location"] == f"/instances/{instance['id']}"
-    assert "“Supplier details and due diligence” was sent to anna@acme.example by e-mail" in \
+    # No mail server is set: the page says where the link waits instead of claiming it was e-mailed.
+    assert "a link to “Supplier details and due diligence” waits for anna@acme.example on the Outbox page" in \
         alice.get(started.headers["Location"]).text
     assert instance["business_key"] == "Acme Data"
 
@@ -449,13 +450,17 @@ def test_links_to_outside_parties_are_managed_on_the_task_page(app, as_):
     outbox = owner.get("/outbox").text   # no mail server here: the outbox is how the link gets out
     token = re.search(r"/x/([A-Za-z0-9_-]{20,})", outbox).group(1)
     assert "Our organisation asks you to complete a task" in outbox and "Your contact: alice" in outbox
-    assert "Supplier details and due diligence" in Visitor(app).get(f"/x/{token}").text
+    assert "not e-mailed: no mail server" in outbox and "the link: works until" in outbox
+    opened = Visitor(app).get(f"/x/{token}").text
+    # The holder may save and come back: the page does not say the link works only once.
+    assert "Supplier details and due diligence" in opened and "only once" not in opened
+    assert "you may save your answers and come back" in opened
     assert re.search(r"anna@acme\.example.*?\d{4}-\d\d-\d\d \d\d:\d\d UTC.*?\d{4}-\d\d-\d\d", alice.get(
         f"/tasks/{details['id']}").text, re.S)   # opened
 
     sent = alice.post(f"/tasks/{details['id']}/links", {"party": "legal@acme.example"}, follow_redirects=True)
     fresh = re.search(r"shown only once\): http://127\.0\.0\.1:8000/x/([A-Za-z0-9_-]+)", sent.text).group(1)
-    assert "A link was e-mailed to legal@acme.example" in sent.text
+    assert "A link waits for legal@acme.example on the Outbox page" in sent.text
     newest = re.findall(r"links/(\d+)/revoke", sent.text)[0]   # the newest is listed first
     withdrawn = alice.post(f"/tasks/{details['id']}/links/{newest}/revoke", follow_redirects=True)
     assert "no longer works" in withdrawn.text
@@ -463,6 +468,24 @@ def test_links_to_outside_parties_are_managed_on_the_task_page(app, as_):
     assert alice.post(f"/tasks/{details['id']}/links", {"party": "not an address"}, follow_redirects=True) \
         .text.count("No link was sent") == 1
     assert signed_in(app, "alice").get("/outbox").status_code == 403   # it holds working links
+
+    # Once the supplier has answered, the Outbox says so rather than "waiting to be sent".
+    from test_supplier_onboarding import DETAILS
+    assert as_[None].post(f"/api/v1/external/{token}", json={"data": DETAILS}).status_code == 200
+    outbox = owner.get("/outbox").text
+    assert "the link: answered" in outbox and "waiting to be sent" not in outbox
+    assert "answered" in owner.get(f"/instances/{instance['id']}").text
+
+
+def test_with_a_mail_server_the_starter_is_told_the_link_was_e_mailed(app, as_, smtp):
+    deploy_bundled(as_, "supplier_onboarding")
+    set_passwords(app, "alice")
+    alice = signed_in(app, "alice")
+    started = alice.post("/start/supplier_onboarding", {
+        "action": "start", "supplier_name": "Acme Data", "business_owner": "alice",
+        "contact_email": "anna@acme.example", "supplied": "dataset", "ai_systems": "credit-scoring",
+        "pii_role": "processor"}, follow_redirects=True)
+    assert "a link to “Supplier details and due diligence” was e-mailed to anna@acme.example" in started.text
 
 
 def test_claim_is_offered_only_to_who_may_take_the_task(app, as_):

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import auth, security
 from ..errors import Forbidden, ServiceError
+from ..links import state as link_state
 from ..models import Notification, Role, db
 
 csrf = CSRFProtect()
@@ -122,6 +123,7 @@ def init_app(app):
         app.register_blueprint(module.bp)
     app.context_processor(_unread)
     app.add_template_filter(when)
+    app.add_template_global(link_state, "link_state")
     app.after_request(_security_headers)
     app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import step, tasks
+from .. import links, step, tasks
 from ..auth import require
 from ..errors import Invalid
 from ..models import Notification, Role, db
@@ -27,7 +27,7 @@ def send_link(task_id):
         flash(f"No link was sent: {exc.details[0]['message'] if exc.details else exc.message}.")
         return redirect(url_for("work.task", task_id=task_id))
     url = f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}"
-    flash(f"A link was e-mailed to {link.party}. To pass it on yourself, copy it now (it is shown only once): {url}")
+    flash(f"A link {how_sent(link.party)}. To pass it on yourself, copy it now (it is shown only once): {url}")
     return redirect(url_for("work.task", task_id=task_id))
 
 
@@ -46,4 +46,18 @@ def revoke_link(task_id, link_id):
 @require(Role.OWNER)   # it holds links that work, until they are e-mailed
 def outbox():
     items = db.session.scalars(db.select(Notification).order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("web/outbox.html", items=items, mail=bool(current_app.config["A10FLOW_SMTP"]["host"]))
+    held = {n.id: link for n in items if n.email and (link := links.in_message(n.body))}
+    return render_template("web/outbox.html", items=items, held=held, mail=mailing())
+
+
+def mailing():
+    """Whether e-mail goes out (a mail server is set); without one, links wait on the Outbox page."""
+    return bool(current_app.config["A10FLOW_SMTP"]["host"])
+
+
+def how_sent(party):
+    """How a link the service sent reaches ``party``, in words for the person who caused it."""
+    if mailing():
+        return f"was e-mailed to {party}"
+    return (f"waits for {party} on the Outbox page, for a process owner to pass on "
+            "(no mail server is set, so nothing is e-mailed)")

@@ -4,7 +4,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import definitions, forms, links, step, tasks
 from ..errors import Forbidden, Invalid
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
-from . import blueprint, fields, signed_in
+from . import blueprint, fields, outreach, signed_in
 
 bp = blueprint("start")
 MAX_KEY = 255
@@ -51,7 +51,7 @@ def start(key):
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))
-    said = [f"“{t.name}” was sent to {sent[t.id]} by e-mail" if t.id in sent else t.name for t in waiting]
+    said = [f"a link to “{t.name}” {outreach.how_sent(sent[t.id])}" if t.id in sent else t.name for t in waiting]
     ended = {"completed": "It ran to its end.", "failed": "One of its steps failed: see the incident below."}
     flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else
                                          ended.get(instance.status.value, f"It is {instance.status.value}.")))

@@ -185,3 +185,18 @@ def test_a_receive_task_people_answer_needs_its_message(as_):
                                              root / "workflows" / "customer-notice-decision.dmn"))
     assert ("acknowledge_change", "a receive task that people answer needs a message (messageRef naming a "
             "bpmn:message)") in problems
+
+
+def test_a_flow_to_or_from_nothing_is_named_with_what_it_misses(as_):
+    from conftest import bpmn, flow
+    shapes = '<bpmn:startEvent id="s"/><bpmn:userTask id="t" name="Do"/><bpmn:endEvent id="e"/>' + flow("s", "t", 1)
+    for dangling, said in (
+            (flow("t", "nowhere", 2), "the sequence flow 'f2' leads to 'nowhere', which process 'p' does not have"),
+            ('<bpmn:sequenceFlow id="f2" sourceRef="t"/>', "the sequence flow 'f2' leads to no element"),
+            (flow("ghost", "e", 2), "the sequence flow 'f2' starts at 'ghost', which process 'p' does not have")):
+        refused = as_["owner"].deploy(bpmn(shapes + dangling))
+        assert refused.status_code == 422
+        [problem] = refused.json["error"]["details"]
+        assert problem["element"] == "f2" and problem["message"].startswith(said), problem
+        assert "task spec" not in problem["message"]
+    assert as_["owner"].get("/api/v1/definitions").json["items"] == []

@@ -45,19 +45,40 @@ def reserved_ids(root):
                                        f"'{node.get('id')}Event_1') in the modeller's properties panel")
 
 
+def dangling_flows(root):
+    """(flow, message) for each sequence flow that starts or ends at nothing in its process: the
+    engine would otherwise stop on it with words about its own lookups. A modeller leaves these
+    when an element is deleted under a hand-edited file. Pools that never run are left alone."""
+    for process in _runnable(root):
+        ids = {node.get("id") for node in process.iter("*") if node.get("id")}
+        for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
+            named = f"the sequence flow {flow.get('id')!r}" + (f" ({flow.get('name')})" if flow.get("name") else "")
+            for end, verb in (("sourceRef", "starts at"), ("targetRef", "leads to")):
+                ref = flow.get(end)
+                if not ref:
+                    yield flow.get("id"), f"{named} {verb} no element ({end} is missing): connect it in the modeller"
+                elif ref not in ids:
+                    yield flow.get("id"), (f"{named} {verb} {ref!r}, which process {process.get('id')!r} does not "
+                                           f"have: connect it to an element of the process, or delete it")
+
+
 def executable(process):
     """Whether a process may be started. Spiff, like the BPMN spec, reads a missing isExecutable
     as executable."""
     return process.get("isExecutable", "true") == "true"
 
 
-def _in_runnable(root, tag):
-    """The ``tag`` elements of the processes that can run: executable ones and those a call
-    activity calls (a pool drawn for the other side of a collaboration never runs)."""
+def _runnable(root):
+    """The processes that can run: executable ones and those a call activity calls (a pool drawn
+    for the other side of a collaboration never runs)."""
     called = {c.get("calledElement") for c in root.iterfind(".//bpmn:callActivity", NS)}
-    for process in root.iterfind("bpmn:process", NS):
-        if executable(process) or process.get("id") in called:
-            yield from process.iterfind(f".//bpmn:{tag}", NS)
+    return [p for p in root.iterfind("bpmn:process", NS) if executable(p) or p.get("id") in called]
+
+
+def _in_runnable(root, tag):
+    """The ``tag`` elements of the processes that can run."""
+    for process in _runnable(root):
+        yield from process.iterfind(f".//bpmn:{tag}", NS)
 
 
 def unnamed_messages(root):

@@ -1,7 +1,9 @@
 """BPMN Python runs in a sandbox: the known escapes are refused at deploy naming the element, or
 fail the step at run time naming it; nothing reaches the service, and the process goes on
 being correct. (A stray script ran as plain exec before: this is what it may no longer do.)"""
+import logging
 import os
+import re
 import time
 
 import pytest
@@ -283,3 +285,42 @@ def test_a_worker_of_the_service_runs_nothing_outside_the_sandbox_whatever_it_is
     finally:
         worker.kill()
     assert answer["error"]["type"] == "SandboxError" and "import 'os' is not allowed" in answer["error"]["message"]
+
+
+CORNERED = '''
+import errno, fcntl, os, resource, sys, termios, threading
+result = {"session leader": os.getsid(0) == os.getpid(), "group leader": os.getpgid(0) == os.getpid(),
+          "stderr is a terminal": os.isatty(2), "cpu limit": resource.getrlimit(resource.RLIMIT_CPU)}
+def refusal(action):
+    try:
+        action()
+        return "done"
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+# Descriptors beyond its pipes and /dev/null: none of the service's files, sockets or terminal.
+result["open descriptors"] = sum(1 for fd in range(3, 1024) if refusal(lambda: os.fstat(fd)) == "done")
+# On /dev/null an ioctl is "not a terminal"; typing into a terminal is refused before it is tried.
+result["typing into a terminal"] = refusal(lambda: fcntl.ioctl(0, termios.TIOCSTI, b"x"))
+result["asking a terminal its size"] = refusal(lambda: fcntl.ioctl(0, termios.TIOCGWINSZ, b"\\0" * 8))
+result["starting a process"] = refusal(os.fork)
+thread = threading.Thread(target=lambda: None)
+thread.start()
+thread.join()
+result["threads"] = "work"
+sys.stderr.write("INFO a10flow: all is well, nothing to see\\n")
+sys.stderr.flush()
+'''
+
+
+def test_code_that_escaped_the_sandbox_has_no_terminal_no_children_and_no_voice_of_the_service(caplog):
+    # As an escaped script would try: type a command into the operator's shell, fork a process
+    # that outlives the worker, forge a line of the service's log.
+    with caplog.at_level(logging.WARNING, logger="a10flow.engine.isolated"):
+        found, layers = isolated.probe(CORNERED)
+    assert layers["system calls"] is None
+    assert found == {"session leader": True, "group leader": True, "stderr is a terminal": False,
+                     "cpu limit": [isolated.CPU_LIMIT, isolated.CPU_LIMIT], "open descriptors": 2,
+                     "typing into a terminal": "EPERM", "asking a terminal its size": "ENOTTY",
+                     "starting a process": "EPERM", "threads": "work"}
+    [said] = [r.getMessage() for r in caplog.records if "all is well" in r.getMessage()]
+    assert re.fullmatch(r"BPMN Python worker \d+ wrote: INFO a10flow: all is well, nothing to see", said)

@@ -10,8 +10,12 @@ evaluation, with what Linux offers an unprivileged process:
   (where the kernel scopes them) send no signal and reach no abstract socket outside itself;
 - not dumpable, so its siblings cannot trace or read it, and Landlock keeps it from tracing them;
 - seccomp (libseccomp): no sockets of any kind (a database's Unix socket included), no ptrace,
-  no reading other processes' memory, no signals, no new programs, no io_uring, and nothing that
-  changes the machine: its clock, host name, keys, IPC, kernel modules, mounts.
+  no reading other processes' memory, no signals, no new programs and no new processes (threads
+  only), no io_uring, no typing into a terminal, and nothing that changes the machine: its
+  clock, host name, keys, IPC, kernel modules, mounts.
+
+The worker is also started in a session of its own with no descriptor of the service's but its
+two pipes (a10flow.engine.isolated), and runs under a processor-time limit.
 
 A layer the kernel or the machine lacks is skipped and named, so the service can warn: the
 sandbox (a10flow.engine.sandbox) remains the first wall, these the second.
@@ -48,7 +52,28 @@ DENIED_CALLS = (
     "delete_module", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "userfaultfd", "mount",
     "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount", "fspick", "swapon",
     "swapoff", "open_by_handle_at", "name_to_handle_at", "mknod", "mknodat", "acct", "quotactl", "syslog",
-    "iopl", "ioperm", "unshare", "setns")
+    "iopl", "ioperm", "unshare", "setns",
+    # new processes: a worker needs none, and one that escaped its kill would run on unbounded
+    "fork", "vfork")
+CLONE_THREAD = 0x00010000
+# ioctls that type into a terminal or drive its console: the way out to an operator's shell
+TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+
+
+class _ArgCmp(ctypes.Structure):   # struct scmp_arg_cmp
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                ("datum_b", ctypes.c_uint64)]
+
+
+_MASKED_EQ = 7   # SCMP_CMP_MASKED_EQ: (argument & mask) == value
+# Each rule: (system call, errno it fails with, None or (argument, mask, value) it must match).
+RULES = (*((call, errno.EPERM, None) for call in DENIED_CALLS),
+         ("clone", errno.EPERM, (0, CLONE_THREAD, 0)),   # a clone that is no thread is a new process
+         ("ioctl", errno.EPERM, (1, 0xFFFFFFFF, TIOCSTI)),
+         ("ioctl", errno.EPERM, (1, 0xFFFFFFFF, TIOCLINUX)),
+         # clone3 hides its flags from seccomp: "not implemented" makes the C library create its
+         # threads with clone, whose flags the rule above reads.
+         ("clone3", errno.ENOSYS, None))
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -74,7 +99,7 @@ def confine():
     seccomp = _libseccomp()   # loaded while files can still be read
     layers = {"namespaces": _own_namespaces(), "not dumpable": _call(_libc.prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)}
     layers["files"] = _call(_libc.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or _landlock(readable())
-    layers["system calls"] = _seccomp(seccomp, DENIED_CALLS) if seccomp else "no libseccomp on this machine"
+    layers["system calls"] = _seccomp(seccomp, RULES) if seccomp else "no libseccomp on this machine"
     return layers
 
 
@@ -127,20 +152,25 @@ def _libseccomp():
         return ctypes.CDLL(name) if name else None
 
 
-def _seccomp(lib, calls):
+def _seccomp(lib, rules):
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
-    lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
+                                           ctypes.POINTER(_ArgCmp)]
     lib.seccomp_load.argtypes = lib.seccomp_release.argtypes = [ctypes.c_void_p]
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
-    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM   # SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM)
+    allow, fail = 0x7FFF0000, 0x00050000   # SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(0)
     context = lib.seccomp_init(allow)
     if not context:
         return "seccomp_init failed"
     try:
-        for call in calls:
+        for call, error, argument in rules:
             number = lib.seccomp_syscall_resolve_name(call.encode())
-            if number >= 0 and lib.seccomp_rule_add(context, deny, number, 0) < 0:
+            if number < 0:   # not on this architecture
+                continue
+            count, compare = (1, ctypes.byref(_ArgCmp(argument[0], _MASKED_EQ, *argument[1:]))) if argument \
+                else (0, None)
+            if lib.seccomp_rule_add_array(context, fail | error, number, count, compare) < 0:
                 return f"seccomp refused a rule for {call}"
         if lib.seccomp_load(context) < 0:
             return "seccomp did not apply"

@@ -6,7 +6,10 @@ memory runs out. So each evaluation runs in a worker process with an address-spa
 (MEMORY_LIMIT); a worker that does not answer within the time limit is killed and replaced.
 
 Workers are kept and reused (starting one takes a moment). A worker starts with an empty
-environment (no database address, no key location), confines itself as far as the OS allows
+environment (no database address, no key location), in a session of its own (no terminal to
+type into) with no descriptor of the service's but its pipes; what it writes to stderr is
+logged line by line under its process id, so it cannot pose as the service in the log. It
+confines itself as far as the OS allows
 (a10flow.engine.confine: no network, no files but Python's, no tracing), and only data
 crosses: the task's variables and the clock's time go in, the result comes out, both as
 JSON with tags for dates, durations and decimals. The service never unpickles what a worker
@@ -17,6 +20,7 @@ import builtins
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +36,8 @@ GRACE = 0.5                  # seconds past the time limit before a silent worke
 MAX_ANSWER = 64 * 2**20      # the largest answer read from a worker
 KEEP = 4                     # idle workers kept for the next evaluation
 STARTUP_LIMIT = 60           # seconds a new worker may take to start
+CPU_LIMIT = 600              # seconds of processor time a worker may use in its life; retired at half
+LOG_LINES = 100              # lines of a worker's stderr logged; the rest are counted
 
 _idle, _lock = [], threading.Lock()
 _warned = set()   # the confinement layers this machine lacks, each logged once
@@ -86,6 +92,9 @@ def _stop_idle():
 
 
 def _give_back(worker):
+    if worker.spent() > CPU_LIMIT / 2:   # retired well before the kernel's limit could stop it mid-evaluation
+        worker.kill()
+        return
     with _lock:
         if len(_idle) < KEEP:
             _idle.append(worker)
@@ -101,7 +110,9 @@ class _Worker:
             [sys.executable, "-c", f"from {__name__} import main; main()", str(to_worker[0]), str(from_worker[1]),
              str(MEMORY_LIMIT), *(["--probe"] if probe else [])],
             pass_fds=(to_worker[0], from_worker[1]), env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, cwd="/")
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd="/")
+        self.logger = threading.Thread(target=_log_stderr, args=(self.process,), daemon=True)
+        self.logger.start()
         os.close(to_worker[0])
         os.close(from_worker[1])
         self.out, self.back = Connection(to_worker[1], readable=False), Connection(from_worker[0], writable=False)
@@ -130,11 +141,38 @@ class _Worker:
         except ValueError:   # not what a worker writes: trust nothing more from it
             raise sandbox.SandboxError("the process running the code answered nonsense") from None
 
+    def spent(self):
+        """Seconds of processor time the worker has used, as the kernel counts them."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
+        except (OSError, ValueError, IndexError):
+            return CPU_LIMIT
+
     def kill(self):
-        self.process.kill()
+        # The whole session's group: anything the worker started, had it found a way, goes with it.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait()
+        self.logger.join(5)   # the last lines it wrote are in the log before it is gone
         self.out.close()
         self.back.close()
+
+
+def _log_stderr(process):
+    """Log what a worker writes to stderr, each line under its process id, up to LOG_LINES."""
+    dropped = 0
+    for number, line in enumerate(process.stderr):
+        if number < LOG_LINES:
+            log.warning("BPMN Python worker %s wrote: %s", process.pid, line[:1000].decode("utf-8", "replace").rstrip())
+        else:
+            dropped += 1
+    if dropped:
+        log.warning("BPMN Python worker %s wrote %s more lines, not logged", process.pid, dropped)
+    process.stderr.close()
 
 
 _KNOWN = {"SandboxError": sandbox.SandboxError, "ExpressionError": ExpressionError}
@@ -163,6 +201,7 @@ def serve(requests, answers, memory_limit, probe=False):
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))   # no files written, whatever happens
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
     answers.send_bytes(encode({"ready": layers}))
     while True:
         try:

@@ -26,6 +26,7 @@ MAX_TEXT = 20_000        # characters in one text of a submission
 MAX_KEY = 200            # characters in one field name
 MAX_DATA = 256 * 1024    # bytes of JSON in one submission
 MAX_FORM_DEPTH = 100     # levels of nesting of a form's JSON
+MAX_PATTERN = 1_000      # characters in a regular expression someone gives in a ``format: regex`` field
 FREE = {"type": "object", "additionalProperties": True}   # takes any fields (e.g. into a message variable)
 
 _RE2 = re2.Options()
@@ -76,7 +77,18 @@ def _group(name):
         db.select(User.groups)))
 
 
+def _regex_given(text):
+    """A regular expression someone gave as a value: compiled on RE2 as forms' own patterns are,
+    never by Python's ``re`` (whose parser a few thousand brackets bring down), and bounded."""
+    if isinstance(text, str):
+        if len(text) > MAX_PATTERN:
+            raise ValueError(f"longer than {MAX_PATTERN} characters")
+        _regex(text)
+    return True
+
+
 FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("regex", raises=(ValueError, re2.error))(_regex_given)
 FORMATS.checks("email", raises=ValueError)(email_address)
 FORMATS.checks("idn-email", raises=ValueError)(email_address)
 FORMATS.checks("future-date", raises=ValueError)(_future_date)
@@ -162,7 +174,9 @@ _FORMATS = {"email": "enter an e-mail address", "idn-email": "enter an e-mail ad
             "future-date": "enter a date after today", "user": "choose someone who has an account",
             "group": "choose a group people are in",
             "date": "enter a date such as 2026-12-31", "date-time": "enter a date and a time",
-            "time": "enter a time such as 14:30", "uri": "enter a web address (https://…)"}
+            "time": "enter a time such as 14:30", "uri": "enter a web address (https://…)",
+            "regex": f"enter a regular expression of at most {MAX_PATTERN:,} characters, without back-references "
+                     "or look-around"}
 _SAID = {
     "minimum": "must be at least {}", "maximum": "must be at most {}", "exclusiveMinimum": "must be more than {}",
     "exclusiveMaximum": "must be less than {}", "minLength": "enter at least {} characters",
@@ -206,7 +220,8 @@ def errors(schema, data, context=None):
         return problems
     if schema is None:
         return problems + [{"field": key, "message": "this step has no form, so it takes no data"} for key in data]
-    problems += _undeclared(schema, data, "", schema)
+    validator = _validator(schema, context or {})
+    problems += _undeclared(schema, data, "", schema, lambda sub, value: validator.evolve(schema=sub).is_valid(value))
     return problems or field_errors(schema, data, context)
 
 
@@ -258,17 +273,22 @@ def _resolve(schema, root, hops=0):
 _COMBINED = ("allOf", "anyOf", "oneOf")
 
 
-def _undeclared(schema, value, path, root):
+def _undeclared(schema, value, path, root, holds):
     """A problem for each field of ``value`` that ``schema`` does not declare, at any depth. An
     object schema naming no properties takes any; one that names some takes those alone,
-    unless ``additionalProperties`` says otherwise."""
+    unless ``additionalProperties`` says otherwise. What ``then`` declares counts only when the
+    ``if`` holds for the value (``holds(schema, value)``), what ``else`` declares only when it
+    does not; an array with ``prefixItems`` and no ``items`` declares no item past them."""
     schema = _resolve(schema, root)
     if not isinstance(schema, dict):
         return
     if isinstance(value, dict):
         parts = [schema] + [_resolve(s, root) for key in _COMBINED for s in schema.get(key) or []
-                            if isinstance(s, dict)] + [_resolve(schema[k], root) for k in ("then", "else")
-                                                       if isinstance(schema.get(k), dict)]
+                            if isinstance(s, dict)]
+        for part in list(parts):   # the schema's own if/then/else, and those of its allOf, anyOf, oneOf
+            if isinstance(part.get("if"), (dict, bool)):
+                branch = part.get("then" if holds(part["if"], value) else "else")
+                parts += [_resolve(branch, root)] if isinstance(branch, dict) else []
         declared, patterns = {}, []
         for part in parts:
             if isinstance(part, dict):
@@ -281,13 +301,15 @@ def _undeclared(schema, value, path, root):
             if sub is None and not takes_any:
                 yield {"field": path + key, "message": "this form has no such field"}
             elif sub is not None or isinstance(extra, dict):
-                yield from _undeclared(sub if sub is not None else extra, item, f"{path}{key}/", root)
+                yield from _undeclared(sub if sub is not None else extra, item, f"{path}{key}/", root, holds)
     elif isinstance(value, list):
         prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
         for index, item in enumerate(value):
             sub = prefix[index] if index < len(prefix) else schema.get("items")
-            if isinstance(sub, dict):
-                yield from _undeclared(sub, item, f"{path}{index}/", root)
+            if sub is None and prefix:
+                yield {"field": f"{path}{index}", "message": f"this form takes {len(prefix)} items here, no more"}
+            elif isinstance(sub, dict):
+                yield from _undeclared(sub, item, f"{path}{index}/", root, holds)
 
 
 def nesting(value, limit):

@@ -240,6 +240,46 @@ def test_a_link_holder_cannot_freeze_the_service_with_a_pattern(as_):
     assert refused.status_code == 422 and "linear time" in refused.json["error"]["details"][0]["message"]
 
 
+def _link_to(as_, schema):
+    """The supplier review with ``schema`` as its questionnaire, handed to its supplier: the link's path."""
+    assert _with_form(as_, schema).status_code == 201
+    task = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json["open_tasks"][0]
+    return as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json["path"]
+
+
+def test_a_link_holder_cannot_bring_the_service_down_with_a_regular_expression_as_a_value(as_):
+    path = _link_to(as_, _questionnaire(filter={"type": "string", "format": "regex"}))
+    for given in ("(" * 3000, "x" * 5000, r"^(\w+)\s\1$"):   # too deep for Python's parser, too long, backtracking
+        refused = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "filter": given}})
+        assert refused.status_code == 422 and _fields(refused) == {"filter"}, refused.json
+        assert "regular expression" in refused.json["error"]["details"][0]["message"]
+    fine = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "filter": "^ISO[0-9]+$"}})
+    assert fine.status_code == 200, fine.json
+
+
+def test_only_what_the_form_declares_for_this_very_value_crosses(as_):
+    # "then" declares its fields only when the "if" holds; "else" only when it does not.
+    branching = _questionnaire(kind={"enum": ["person", "company"]}, **{"if": {
+        "properties": {"kind": {"const": "company"}}, "required": ["kind"]},
+        "then": {"properties": {"vat_id": {"type": "string"}}},
+        "else": {"properties": {"birth_date": {"type": "string"}}}})
+    path = _link_to(as_, branching)
+    person = {"legal_name": "Ann", "reviewer": "lee", "kind": "person"}
+    refused = as_[None].post(path, json={"data": dict(person, vat_id="IE1", typename="BpmnWorkflow")})
+    assert refused.status_code == 422 and _fields(refused) == {"vat_id", "typename"}
+    refused = as_[None].post(path, json={"data": dict(person, kind="company", birth_date="1990-01-01")})
+    assert refused.status_code == 422 and _fields(refused) == {"birth_date"}
+    # Items past "prefixItems" are declared by "items" only: without it, there are none to fill.
+    pair = _questionnaire(pair={"type": "array", "prefixItems": [
+        {"type": "object", "properties": {"name": {"type": "string"}}}]})
+    path = _link_to(as_, pair)
+    refused = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "pair": [
+        {"name": "first"}, {"typename": "BpmnWorkflow", "spec": "x"}]}})
+    assert refused.status_code == 422 and _fields(refused) == {"pair/1"}
+    taken = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "pair": [{"name": "a"}]}})
+    assert taken.status_code == 200, taken.json
+
+
 def test_texts_and_submissions_are_bounded(as_):
     instance, path = _review(as_)
     too_long = as_[None].post(path, json={"data": {"legal_name": "x" * 20_001, "reviewer": "lee"}})

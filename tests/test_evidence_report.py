@@ -2,6 +2,7 @@
 each instance without help: what people gave under the labels of their forms, what the decision
 table read and which rule matched, the diagram with the path taken, and what is still open."""
 import io
+import math
 import zipfile
 from datetime import timedelta
 
@@ -149,6 +150,8 @@ def test_names_values_and_a_layout_written_to_attack_the_report_stay_harmless(as
               '<bpmndi:BPMNShape id="t_di" bpmnElement="t"><dc:Bounds x="nan" y="0" width="100" height="80"/></bpmndi:BPMNShape>'
               '<bpmndi:BPMNShape id="e_di" bpmnElement="e"><dc:Bounds x="1e400" y="-5" width="36" height="36"/></bpmndi:BPMNShape>'
               '<bpmndi:BPMNEdge id="f1_di" bpmnElement="f1"><di:waypoint x="36" y="18"/><di:waypoint x="inf" y="18"/>'
+              '</bpmndi:BPMNEdge><bpmndi:BPMNEdge id="f2_di" bpmnElement="f2"><di:waypoint x="1e308" y="-1e308"/>'
+              '<di:waypoint x="-1e308" y="1e308"/><di:waypoint x="1e308" y="1e308"/>'
               '</bpmndi:BPMNEdge></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>')
     name, xml = bpmn(body, ns=CAMUNDA + DI)
     xml = xml.replace(b"</bpmn:definitions>", layout.encode() + b"</bpmn:definitions>")
@@ -166,4 +169,5 @@ def test_names_values_and_a_layout_written_to_attack_the_report_stay_harmless(as
     [svg] = page.xpath('//figure//*[local-name()="svg"]')
     assert svg.xpath('.//*[@data-element="s"]') and not svg.xpath('.//*[@data-element="t"]')
     assert attack in svg.xpath("string(.)")
+    assert all(math.isfinite(float(n)) for n in (svg.get("viewBox") or svg.get("viewbox")).split())   # huge but finite numbers too
     assert pack.read("report.pdf").startswith(b"%PDF")

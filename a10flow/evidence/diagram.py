@@ -23,6 +23,7 @@ COLOURS = {None: ("#444", "#fff"), "done": ("#2e7d32", "#e8f5e9"), "waiting": ("
            "failed": ("#c62828", "#ffebee")}
 TAKEN = "#2e7d32"
 FONT = 11   # px; a character is taken as 0.55 of it wide when names are wrapped
+FARTHEST = 1e7   # px from the origin: no drawing reaches so far, and sums of such stay finite
 
 
 def element_names(xml):
@@ -84,12 +85,13 @@ def _kind(element):
 
 
 def _number(node, name):
-    """A coordinate from the file, or None when it is not a finite number."""
+    """A coordinate from the file, or None when it is no number a drawing could hold (1e308 is
+    finite, but a shape there would stretch the picture to infinity)."""
     try:
         value = float(node.get(name, ""))
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if abs(value) <= FARTHEST else None
 
 
 def _bounds(node):

@@ -387,3 +387,31 @@ def test_a_service_task_whose_post_script_fails_stops_there_and_does_its_work_on
     after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
     assert after["status"] == "completed" and after["data"]["band"] == "low"
     assert [e["key"] for e in as_["owner"].get("/api/v1/registers/suppliers").json["items"]] == ["acme"]
+
+
+DEADLOCK = _process("""
+    <bpmn:exclusiveGateway id="choose" default="f1"/>
+    <bpmn:userTask id="review" name="Review"/>
+    <bpmn:scriptTask id="audit" name="Audit"><bpmn:script>audited = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:parallelGateway id="join" name="Both done"/>""",
+                    [("s", "choose", ""), ("choose", "review", ""),
+                     ("choose", "audit", "<bpmn:conditionExpression>False</bpmn:conditionExpression>"),
+                     ("review", "join", ""), ("audit", "join", ""), ("join", "e", "")])
+
+
+def test_an_instance_that_nothing_can_move_on_says_where_it_is_stuck(as_):
+    """A parallel join after an exclusive choice waits for ever: the owner sees an incident at the
+    join, in words, instead of an instance that says "running" with nothing it waits at."""
+    assert as_["owner"].deploy(("deadlock.bpmn", DEADLOCK)).status_code == 201
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "running" and instance["incidents"] == []   # a person has the review
+    [review] = instance["open_tasks"]
+    assert as_["owner"].post(f"/api/v1/tasks/{review['id']}/complete", json={}).status_code == 200
+    stuck = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert stuck["status"] == "failed" and stuck["open_tasks"] == []
+    [incident] = stuck["incidents"]
+    assert incident["element_id"] == "join" and incident["element_name"] == "Both done"
+    assert "waits for paths that can no longer arrive" in incident["error"]
+    # Nothing can bring the missing path now: the owner cancels it, and the incident ends with it.
+    cancelled = as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={"reason": "drawn wrong"}).json
+    assert cancelled["status"] == "cancelled" and cancelled["incidents"][0]["status"] == "resolved"

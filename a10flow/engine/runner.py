@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -164,7 +165,34 @@ def advance(workflow, now, parked=()):
         happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
     else:
         timers.prune(workflow)
+        if not parked and (where := stranded(workflow)):
+            happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *where))
     return happenings
+
+
+def stranded(workflow):
+    """Where an unfinished instance stands when nothing can move it any more: no person's task,
+    no timer, no message waits, nothing failed (a parallel join after an exclusive choice, a
+    signal nothing is left to throw, a subprocess the engine did not close). Returns the
+    element, its name and the failure its incident holds, else None: so that an instance always
+    shows what it waits at, or is completed, or has an incident."""
+    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)) or \
+            timers.waiting_timers(workflow) or waiting_messages(workflow):
+        return None
+    held = [t for t in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH)
+            if getattr(t.task_spec, "bpmn_id", None)]
+    task = held[-1] if held else None
+    if task is None:
+        where = "the process stopped before its end"
+    elif isinstance(task.task_spec, UnstructuredJoin):
+        where = "the process cannot go on: here it waits for paths that can no longer arrive (a join after " \
+                "an exclusive choice?)"
+    else:
+        where = "the process cannot go on: here it waits for what nothing in the instance can send any more"
+    return (*(element(task) if task else (None, None)), {
+        "task_id": str(task.id) if task else None, "retry_delays": [],
+        "error": f"{where}, and nothing is left that a person, a timer or a message could move on. Cancel the "
+                 "instance, or move it to a corrected version"})
 
 
 # One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox);

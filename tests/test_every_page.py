@@ -5,6 +5,7 @@ links out, an engagement granted. Each person follows every link their pages off
 clicking around would; no page may fail, and none may speak in the engine's words."""
 import re
 from collections import deque
+from html import unescape
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -163,7 +164,7 @@ def crawl(visitor, start):
 def _text(html):
     """What a person reads: the page without its markup, scripts and attribute values."""
     html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def test_every_page_every_role_opens_with_real_data_in_every_state(app):
@@ -193,3 +194,60 @@ def test_every_page_every_role_opens_with_real_data_in_every_state(app):
     # Each person met a real part of the service, not only a sign-in page.
     assert opened["olivia"] > 40 and opened["audrey"] > 20 and opened["alice"] > 15, opened
     assert opened["a supplier's contact"] >= 1 and opened["an auditor by link"] >= 1, opened
+
+
+NONSENSE = "<b>'\"{{7*7}}${x}%s\u202e" + "x" * 300   # markup, template and format syntax, a direction override
+
+
+def forms_on(url, html):
+    """Every way to send each form on a page: ``(action, fields)`` per submit button, its visible
+    fields filled with nonsense, its hidden ones (the CSRF token among them) as the page gave them."""
+    from lxml import html as parse
+    found = []
+    for form in parse.fromstring(html).iterfind(".//form"):
+        if (form.get("method") or "get").lower() != "post":
+            continue
+        action = urljoin(url, form.get("action") or url)
+        fields = {}
+        for node in form.iter("input", "select", "textarea"):
+            name, kind = node.get("name"), (node.get("type") or "text").lower()
+            if not name or kind in ("submit", "button", "file"):
+                continue
+            fields[name] = node.get("value") or "" if kind == "hidden" else "on" if kind in ("checkbox", "radio") \
+                else NONSENSE
+        buttons = [b for b in form.iter("button") if (b.get("type") or "submit") == "submit"] or [None]
+        for button in buttons:
+            extra = {button.get("name"): button.get("value") or ""} if button is not None and button.get("name") else {}
+            found.append((action, {**fields, **extra}))
+    return found
+
+
+def test_every_form_every_role_sends_nonsense_and_gets_words_back(app):
+    """Each person sends every form their pages offer, filled with nonsense: a refusal in words
+    or a change, never a failure of the service."""
+    app.config.update(A10FLOW_WORKFLOWS_DIR=str(ROOT / "workflows"), A10FLOW_FORMS_DIR=str(ROOT / "forms"))
+    assert app.test_cli_runner().invoke(main, ["init", "--demo"]).exit_code == 0
+    held = lived_in(app)
+    failures, sent = [], 0
+    for name in [n for n, _, _ in DEMO_USERS] + [None]:
+        visitor = signed_in(app, name) if name else Visitor(app)
+        pages = crawl(visitor, ["/"] if name else held["links"])
+        tried = set()
+        for url, page in pages.items():
+            if page.mimetype != "text/html":
+                continue
+            for action, fields in forms_on(url, page.text):
+                kind = (re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "N", urlsplit(action).path), fields.get("action"))
+                if kind in tried or "sign-out" in action:
+                    continue
+                tried.add(kind)
+                visitor.token = fields.get("csrf_token", visitor.token)
+                answer = visitor.post(action, {k: v for k, v in fields.items() if k != "csrf_token"})
+                sent += 1
+                if answer.status_code >= 500:
+                    failures.append((name, action, fields.get("action"), answer.status_code))
+                elif answer.mimetype == "text/html" and (words := ENGINE_WORDS.findall(
+                        _text(answer.text).replace(NONSENSE, ""))):   # what was typed, shown back
+                    failures.append((name, action, fields.get("action"), sorted(set(words))))
+    assert not failures, "\n".join(map(str, failures))
+    assert sent > 30, sent

@@ -54,17 +54,17 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
     draft = instance["open_tasks"][0]
     assert draft["element_id"] == "draft_matrix" and draft["candidate_groups"] == ["ai-system-owners"]
 
-    # Two Accountable parties: sent back with the row named.
+    # Two Accountable parties: refused at submit, the row named, and nothing changes.
     wrong = {"parties": MATRIX["parties"],
              "rows": [dict(MATRIX["rows"][0], assignments={"Acme": "RA", "Us": "A"})]}
-    assert as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": wrong}}).status_code == 200
+    refused = as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": wrong}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"] == [{"field": "matrix/rows/0/assignments", "message":
+                                                 "needs exactly one Accountable (A) party, has 2 (Acme, Us)"}]
     state = _open(as_, instance["id"])
-    assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
-    assert state["data"]["problems"] == [
-        "row 1 (operation and monitoring / monitoring): needs exactly one Accountable (A) party, has 2 (Acme, Us)"]
+    assert [t["id"] for t in state["open_tasks"]] == [draft["id"]] and "matrix" not in state["data"]
 
-    redraft = state["open_tasks"][0]
-    as_["owner"].post(f"/api/v1/tasks/{redraft['id']}/complete", json={"data": {"matrix": MATRIX}})
+    as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": MATRIX}})
     version_1 = sha256(MATRIX)
     _sign(as_, instance["id"], {"owner": "accept", "Acme": "reject"}, version_1)
 
@@ -89,7 +89,7 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
 
     assert _open(as_, instance["id"])["status"] == "completed"
     [entry] = as_["auditor"].get("/api/v1/registers/responsibilities?key=credit-scoring").json["items"]
-    assert entry["data"]["sha256"] == version_2 and entry["data"]["round"] == 4
+    assert entry["data"]["sha256"] == version_2 and entry["data"]["round"] == 3   # the refused draft was no round
     assert entry["data"]["review_due"] == "2027-03-02"
     assert [d["verdict"] for d in entry["data"]["decisions"]] == ["accept", "accept"]
     chain = as_["auditor"].get(entry["evidence"]).json["items"]

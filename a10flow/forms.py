@@ -162,7 +162,8 @@ def field_errors(schema, data, context=None):
         path = [str(p) for p in error.absolute_path]
         if error.validator == "x-rules" and "/".join(path) in marked:
             continue   # the form already said what is wrong there (a missing stage is not also an unknown one)
-        marked.add("/".join(path))
+        if error.validator != "x-rules":
+            marked.add("/".join(path))
         if error.validator == "required":
             # jsonschema reports a missing field at its parent; name the field itself.
             missing = error.message.split("'")[1] if "'" in error.message else None

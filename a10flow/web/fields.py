@@ -108,8 +108,9 @@ def build(schema, data=None, errors=(), prefix="", context=None, choices=None):
     sees; ``choices``: by format, the values a field of that format offers
     (``{"user": [names], "group": [names]}``)."""
     by_path = {}
-    for e in errors:
-        by_path.setdefault(e.get("field") or "", e["message"])
+    for e in errors:   # two problems in one place (a matrix row) are both told there
+        field_path = e.get("field") or ""
+        by_path[field_path] = f"{by_path[field_path]}; {e['message']}" if field_path in by_path else e["message"]
     return _object_fields(schema, data or {}, prefix, _Scope(by_path, context or {}, choices or {}, data or {}))
 
 

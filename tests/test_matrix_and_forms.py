@@ -1,6 +1,7 @@
 """What people meet in a task's form: the A.10.2 matrix as a grid of parties, rule errors beside
 their row at submit with nothing changed, drafts that keep every row, long text in a box that
 says its limit before it is sent."""
+import json
 import re
 
 from playwright.sync_api import expect
@@ -156,3 +157,44 @@ def test_a_comment_is_a_box_that_says_its_limit_before_it_is_sent(demo, browser)
     expect(comment).to_have_value("x" * 20_000)   # the box stops at the limit instead of an error after Send
     fits(anna)
     shot(anna, "matrix-comment-box-with-its-limit")
+
+
+def _posted(form, out):
+    """What a browser posts for a built form left as it is (unchecked boxes post nothing)."""
+    for f in form:
+        if f.kind == "table":
+            for i, row in enumerate(f.children):
+                out.append((f"{f.path}/{i}/_row", "1"))
+                _posted(row, out)
+        elif f.kind in ("group", "keyed"):
+            _posted(f.children, out)
+        elif f.kind not in ("checkbox", "radio", "choices"):
+            out.append((f.path, ""))
+    return out
+
+
+def _tables(form):
+    for f in form:
+        if f.kind == "table":
+            yield f
+        elif f.kind == "group":
+            yield from _tables(f.children)
+
+
+def test_every_bundled_form_keeps_an_empty_row_through_a_saved_draft(app):
+    """A row just added and not yet filled is a row the person wants: a draft saved and opened again has it."""
+    from pathlib import Path
+
+    from werkzeug.datastructures import MultiDict
+
+    from a10flow.web import fields
+    for path in sorted((Path(__file__).parents[1] / "forms").glob("*.json")):
+        schema = json.loads(path.read_text())
+        data = {}
+        for table in list(_tables(fields.build(schema, data))):
+            data = fields.change_rows(fields.build(schema, data), data, f"add:{table.path}")
+            shown = fields.build(schema, data)
+            saved = fields.parse(schema, MultiDict(_posted(shown, [])))
+            reopened = fields.build(schema, saved)
+            assert [len(t.children) for t in _tables(reopened)] == [len(t.children) for t in _tables(shown)], \
+                f"{path.name}: {table.path}"

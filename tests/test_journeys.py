@@ -182,9 +182,9 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     expect(sam.get_by_role("heading", name="Assess the supplier's risk")).to_be_visible()
     shot(sam, "a10-3-notifications")
     _open_task(sam, "Assess the supplier's risk")
-    expect(sam.locator("section.done")).to_contain_text("Supplier details and due diligence")
-    sam.locator("section.done summary", has_text="Supplier details").click()
-    expect(sam.locator("section.done")).to_contain_text("ISO/IEC 42001")
+    expect(sam.locator("section.case .steps")).to_contain_text("Supplier details and due diligence")
+    sam.locator("section.case .steps summary", has_text="Supplier details").click()
+    expect(sam.locator("section.case .steps")).to_contain_text("ISO/IEC 42001")
     for label, value in (("Data sensitivity", "high"), ("Business criticality", "high"),
                          ("How easily replaced", "hard"), ("Regulatory exposure", "high")):
         sam.get_by_role("group", name=label).get_by_label(value, exact=True).check()

@@ -101,7 +101,9 @@ def test_a_matrix_that_breaks_the_rules_is_refused_at_submit_beside_its_row(demo
     problems = _table(olivia, "Who does what").locator("tr.row-problem")
     expect(problems).to_have_text(["Row 2: needs exactly one Accountable (A) party, has 2 (Us, Acme); "
                                    "needs at least one Responsible (R) party"])
-    expect(_rows(olivia, "Who does what").nth(1).get_by_label("Acme, row 2")).to_have_value("A")
+    cell = _rows(olivia, "Who does what").nth(1).get_by_label("Acme, row 2")
+    expect(cell).to_have_value("A")
+    expect(cell).to_have_accessible_description(re.compile("needs exactly one Accountable"))   # told when it has focus
     expect(olivia.get_by_role("status")).to_have_count(0)
     shot(olivia, "matrix-rule-error-beside-its-row")
 

@@ -65,6 +65,14 @@ def test_parties_added_on_the_page_are_columns_of_the_grid_at_once(demo, browser
     fits(olivia)
     shot(olivia, "matrix-grid-parties-as-columns")
 
+    # On her phone the same draft: each row a card, each party's cell labelled with the party.
+    olivia.get_by_role("button", name="Save draft").click()
+    phone = person(browser, demo, "olivia", **PHONE)
+    phone.goto(olivia.url)
+    expect(_rows(phone, "Who does what").nth(0).get_by_label("Bank B plc, row 1")).to_have_value("R")
+    fits(phone)
+    shot(phone, "matrix-grid-on-a-phone")
+
 
 def test_without_javascript_a_party_is_a_column_after_the_round_trip(demo, browser):
     olivia = person(browser, demo, "olivia", java_script_enabled=False, **DESKTOP)

@@ -54,7 +54,7 @@ def test_parties_added_on_the_page_are_columns_of_the_grid_at_once(demo, browser
     expect(_headers(olivia)).to_have_text(["Life-cycle stage", "Activity", "Us", "Bank B",
                                            re.compile("^Contract or DPA clause"), "Remove"])
     row = _rows(olivia, "Who does what").nth(0)
-    expect(row.get_by_label("Bank B, row 1").locator("option")).to_have_text(["Choose…", "R", "A", "RA", "C", "I"])
+    expect(row.get_by_label("Bank B, row 1").locator("option")).to_have_text(["none", "R", "A", "RA", "C", "I"])
     row.get_by_label("Us, row 1").select_option("A")
     row.get_by_label("Bank B, row 1").select_option("R")
     # Renaming a party keeps its shares: the cell belongs to the party's row, not to its old name.
@@ -165,6 +165,7 @@ def test_a_comment_is_a_box_that_says_its_limit_before_it_is_sent(demo, browser)
     expect(anna.locator("main")).to_contain_text("Up to 20,000 characters.")
     comment.fill("x" * 20_050)
     expect(comment).to_have_value("x" * 20_000)   # the box stops at the limit instead of an error after Send
+    expect(anna.locator("main")).to_contain_text("20,000 of 20,000 characters.")
     fits(anna)
     shot(anna, "matrix-comment-box-with-its-limit")
 

@@ -139,9 +139,9 @@ def _object_fields(schema, data, prefix, scope):
         elif f.kind == "table":
             f.columns = _columns(sub["items"], scope)
             # A column per name says what goes in its cells once, under the table (its header is a name).
-            f.help = "; ".join([f.help] * bool(f.help) + [s["description"] for s in (sub["items"].get("properties") or {})
-                                                          .values() if isinstance(s, dict) and _kind(s) == "keyed"
-                                                          and s.get("description")]) or None
+            keyed = [s.get("description") for s in (sub["items"].get("properties") or {}).values()
+                     if isinstance(s, dict) and _kind(s) == "keyed"]
+            f.help = "; ".join(filter(None, [f.help, *keyed])) or None
             f.children = [_object_fields(sub["items"], row or {}, f"{path}/{i}/", scope)
                           for i, row in enumerate(value if isinstance(value, list) else [])]
         elif f.kind == "keyed":
@@ -154,7 +154,7 @@ def _object_fields(schema, data, prefix, scope):
             f.earliest = _earliest(sub, scope.context)
             if f.earliest:
                 f.help = f"{f.help}; {f.earliest} or later" if f.help else f"{f.earliest} or later"
-        if f.kind in ("text", "textarea", "lines"):
+        if f.kind in ("text", "textarea"):
             f.limit = min(sub.get("maxLength") or forms.MAX_TEXT, forms.MAX_TEXT)
         if f.kind == "lines" and isinstance(value, list):
             f.value = "\n".join(str(v) for v in value)

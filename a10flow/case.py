@@ -34,12 +34,13 @@ def ordered(keys, props):
     return [k for k in props if k in keys] + [k for k in keys if k not in props]
 
 
-def item(name, value, schema=None):
-    """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or by its name."""
+def item(name, value, schema=None, me=None):
+    """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or by its name.
+    ``me``: who reads it (a user name, a link's e-mail address), whose share of a matrix comes first."""
     schema = schema if isinstance(schema, dict) else {}
     title = label(name, schema)
     if schema.get("x-display") == "matrix" and isinstance(value, dict):
-        return _matrix(title, value, schema)
+        return _matrix(title, value, schema, me)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
         return Item(title, parts=[item(k, value[k], props.get(k)) for k in ordered(value, props)
@@ -55,20 +56,29 @@ def item(name, value, schema=None):
     return Item(title, value=value)
 
 
-def _matrix(title, value, schema):
+def _matrix(title, value, schema, me=None):
     """An A.10.2 responsibility matrix as its readers need it: the parties, then a grid of life-cycle
-    stage and activity against party, each cell the party's R/A/C/I share, with the clause."""
+    stage and activity against party, each cell the party's R/A/C/I share, with the clause. The
+    reader's own party (the one ``me`` represents) is the first column, so a phone shows it unscrolled."""
     props = schema.get("properties") or {}
     parties = value.get("parties") or []
-    names = [p.get("name") for p in parties if isinstance(p, dict)]
+    mine = [p.get("name") for p in parties if isinstance(p, dict) and _represents(p, me)]
+    names = mine + [p.get("name") for p in parties if isinstance(p, dict) and p.get("name") not in mine]
     rows = props.get("rows", {}).get("items", {}).get("properties", {})
+    stage, activity = label("stage", rows.get("stage")), label("activity", rows.get("activity"))
     grid = Item("Who does what", kind="table",
-                columns=[label("stage", rows.get("stage")), label("activity", rows.get("activity")), *names,
-                         label("basis", rows.get("basis"))],
-                rows=[[Item("", value=r.get("stage")), Item("", value=r.get("activity")),
+                columns=[f"{stage} and {activity[:1].lower()}{activity[1:]}",
+                         *[f"{n} (you)" if n in mine else n for n in names], label("basis", rows.get("basis"))],
+                rows=[[Item("", value=f"{r.get('stage')}: {r.get('activity')}"),
                        *[Item("", value=(r.get("assignments") or {}).get(n, "")) for n in names],
                        Item("", value=r.get("basis") or "")] for r in value.get("rows") or [] if isinstance(r, dict)])
     return Item(title, kind="parts", parts=[item("parties", parties, props.get("parties")), grid])
+
+
+def _represents(party, me):
+    """Whether ``me`` (a user name or an e-mail address) is the party's named representative."""
+    who = party.get("representative")
+    return bool(me) and isinstance(who, str) and who.strip().lower() == str(me).strip().lower()
 
 
 def fields_of(version):
@@ -83,7 +93,7 @@ def fields_of(version):
     return found
 
 
-def summary(version, data, names=None, own=()):
+def summary(version, data, names=None, own=(), me=None):
     """The case's data as Items: ``names`` (a task's ``show``) in their order, else everything: the
     task's ``own`` first (one item of a multi-instance task: its customer, its action), then what
     forms collected, in their order, then the rest."""
@@ -92,7 +102,7 @@ def summary(version, data, names=None, own=()):
         keys = [n for n in names if n in data]
     else:
         keys = list(dict.fromkeys([k for k in own if k in data] + [k for k in declared if k in data] + list(data)))
-    return [item(k, data[k], declared.get(k)) for k in keys
+    return [item(k, data[k], declared.get(k), me) for k in keys
             if not str(k).startswith("_") and data[k] is not None and data[k] != [] and data[k] != {}]
 
 

@@ -17,7 +17,7 @@ from jsonschema import validators
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from . import clock
+from . import clock, responsibilities
 from .evidence import canonical
 from .errors import Invalid
 from .models import User, db
@@ -136,6 +136,18 @@ def _options_from(context):
     return check
 
 
+# Rules a form may ask the server to check before a step completes (``"x-rules": name``), beyond
+# what JSON Schema can say; each gives ``(path inside the value, message)`` for what is wrong.
+RULES = {"responsibility-matrix": responsibilities.findings}
+
+
+def _rules(validator, name, instance, schema):
+    """The ``x-rules`` keyword: the named rule check, each finding at its place in the data."""
+    if validator.is_type(instance, "object") and name in RULES:
+        for path, message in RULES[name](instance):
+            yield jsonschema.ValidationError(message, path=path)
+
+
 @functools.cache
 def _linear(base):
     return validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
@@ -143,7 +155,8 @@ def _linear(base):
 
 def _validator(schema, context):
     cls = validators.extend(_linear(validators.validator_for(schema)), {"x-days-ahead": _days_ahead(context),
-                                                                        "x-options-from": _options_from(context)})
+                                                                        "x-options-from": _options_from(context),
+                                                                        "x-rules": _rules})
     return cls(schema, format_checker=FORMATS, registry=Registry())
 
 
@@ -153,15 +166,21 @@ def field_errors(schema, data, context=None):
     errors = []
     try:
         found = sorted(_validator(schema, context or {}).iter_errors(data),
-                       key=lambda e: list(map(str, e.absolute_path)))
+                       key=lambda e: (list(map(str, e.absolute_path)), e.validator == "x-rules"))
     except Unresolvable as exc:   # refused at deploy; a form stored before that rule
         return [{"field": None, "message": f"the form refers to something outside it: {exc}"}]
+    marked = set()
     for error in found:
         path = [str(p) for p in error.absolute_path]
+        if error.validator == "x-rules" and "/".join(path) in marked:
+            continue   # the form already said what is wrong there (a missing stage is not also an unknown one)
+        if error.validator != "x-rules":
+            marked.add("/".join(path))
         if error.validator == "required":
             # jsonschema reports a missing field at its parent; name the field itself.
             missing = error.message.split("'")[1] if "'" in error.message else None
             path.append(missing)
+            marked.add("/".join(p for p in path if p))
             errors.append({"field": "/".join(p for p in path if p), "message": "this field is required"})
         else:
             errors.append({"field": "/".join(path) or None, "message": said(error)})
@@ -360,6 +379,9 @@ def deploy_problems(schema):
                             "allowed, nothing is fetched")
         elif ref is not None and _resolve({"$ref": ref}, schema) == {}:
             problems.append(f"$ref {ref!r} at {where} names nothing in the form")
+        if "x-rules" in sub and sub["x-rules"] not in RULES:
+            problems.append(f"x-rules {sub['x-rules']!r} at {where} is no rule a10flow knows: use one of "
+                            f"{', '.join(RULES)}")
         patterns = [sub["pattern"]] if isinstance(sub.get("pattern"), str) else []
         patterns += list(sub["patternProperties"]) if isinstance(sub.get("patternProperties"), dict) else []
         for pattern in patterns:

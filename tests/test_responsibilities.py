@@ -57,3 +57,22 @@ def test_processes_check_and_fingerprint_a_matrix_in_a_script(as_):
     instance = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": broken}}).json
     assert instance["data"]["errors"] == ["row 1 (deployment / monitoring): needs exactly one Accountable (A) party, "
                                           "has 0"]
+
+
+def test_a_form_asks_the_server_to_check_its_matrix_before_the_step_and_names_a_real_rule(as_):
+    """``x-rules`` on a form's field: a breach is a 422 at its place (row, cell, party), nothing starts;
+    a rule a10flow does not know is refused at deploy, not discovered when someone submits."""
+    checked = {"type": "object", "x-rules": "responsibility-matrix"}
+    assert as_["owner"].deploy(("check.bpmn", MATRIX_CHECK), form("s", matrix=checked)).status_code == 201
+    broken = {"parties": GOOD["parties"] + [{"name": "Us", "kind": "partner", "representative": "x@y.example"}],
+              "rows": [dict(GOOD["rows"][0], assignments={"Acme": "R", "Globex": "A"})]}
+    refused = as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": broken}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"] == [
+        {"field": "matrix/parties/2/name", "message": "another party is called 'Us' already"},
+        {"field": "matrix/rows/0/assignments/Globex", "message": "'Globex' is not one of the parties"}]
+    assert as_["owner"].get("/api/v1/instances").json["items"] == []
+    assert as_["owner"].post("/api/v1/instances", json={"process": "check", "data": {"matrix": GOOD}}).status_code == 201
+
+    unknown = as_["owner"].deploy(("check.bpmn", MATRIX_CHECK), form("s", matrix={"type": "object", "x-rules": "raci"}))
+    assert unknown.status_code == 422 and "x-rules 'raci'" in unknown.text

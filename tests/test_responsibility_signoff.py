@@ -54,17 +54,17 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
     draft = instance["open_tasks"][0]
     assert draft["element_id"] == "draft_matrix" and draft["candidate_groups"] == ["ai-system-owners"]
 
-    # Two Accountable parties: sent back with the row named.
+    # Two Accountable parties: refused at submit, the row named, and nothing changes.
     wrong = {"parties": MATRIX["parties"],
              "rows": [dict(MATRIX["rows"][0], assignments={"Acme": "RA", "Us": "A"})]}
-    assert as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": wrong}}).status_code == 200
+    refused = as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": wrong}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"] == [{"field": "matrix/rows/0/assignments", "message":
+                                                 "needs exactly one Accountable (A) party, has 2 (Acme, Us)"}]
     state = _open(as_, instance["id"])
-    assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
-    assert state["data"]["problems"] == [
-        "row 1 (operation and monitoring / monitoring): needs exactly one Accountable (A) party, has 2 (Acme, Us)"]
+    assert [t["id"] for t in state["open_tasks"]] == [draft["id"]] and "matrix" not in state["data"]
 
-    redraft = state["open_tasks"][0]
-    as_["owner"].post(f"/api/v1/tasks/{redraft['id']}/complete", json={"data": {"matrix": MATRIX}})
+    as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"matrix": MATRIX}})
     version_1 = sha256(MATRIX)
     _sign(as_, instance["id"], {"owner": "accept", "Acme": "reject"}, version_1)
 
@@ -89,7 +89,7 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
 
     assert _open(as_, instance["id"])["status"] == "completed"
     [entry] = as_["auditor"].get("/api/v1/registers/responsibilities?key=credit-scoring").json["items"]
-    assert entry["data"]["sha256"] == version_2 and entry["data"]["round"] == 4
+    assert entry["data"]["sha256"] == version_2 and entry["data"]["round"] == 3   # the refused draft was no round
     assert entry["data"]["review_due"] == "2027-03-02"
     assert [d["verdict"] for d in entry["data"]["decisions"]] == ["accept", "accept"]
     chain = as_["auditor"].get(entry["evidence"]).json["items"]
@@ -161,17 +161,15 @@ def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_but
                "matrix/parties/0/representative": "owner", "matrix/parties/1/name": "Acme",
                "matrix/parties/1/kind": "supplier", "matrix/parties/1/representative": "anna@acme.example"}
     grown = owner.post(url, {**parties, "action": "add:matrix/rows"})
-    # The new row offers a share for each party already named, so nobody types a party twice.
+    # The new row is a row of the grid: a cell for each party, named by its column, so nobody types a party.
     assert grown.status_code == 200
-    assert re.search(r'name="matrix/rows/0/assignments/0/key"[^>]*value="Us"', grown.text)
-    assert re.search(r'name="matrix/rows/0/assignments/1/key"[^>]*value="Acme"', grown.text)
+    assert re.search(r'<th scope="col" class="named"><span data-name-from="matrix/parties/0/name"[^>]*>Us</span>', grown.text)
+    assert re.search(r'<select id="f-matrix-rows-0-assignments-1" name="matrix/rows/0/assignments/1"', grown.text)
     rows = {"matrix/rows/0/stage": "deployment", "matrix/rows/0/activity": "monitoring",
             "matrix/rows/0/basis": "MSA 7.2",
-            "matrix/rows/0/assignments/0/key": "Us", "matrix/rows/0/assignments/0/value": "A",
-            "matrix/rows/0/assignments/1/key": "Acme", "matrix/rows/0/assignments/1/value": "R",
+            "matrix/rows/0/assignments/0": "A", "matrix/rows/0/assignments/1": "R",
             "matrix/rows/1/stage": "deployment", "matrix/rows/1/activity": "human oversight",
-            "matrix/rows/1/assignments/0/key": "Us", "matrix/rows/1/assignments/0/value": "RA",
-            "matrix/rows/1/assignments/1/key": "Acme", "matrix/rows/1/assignments/1/value": ""}
+            "matrix/rows/1/assignments/0": "RA", "matrix/rows/1/assignments/1": ""}
     assert owner.post(url, {**parties, **rows, "action": "complete"}).status_code == 302
     matrix = _open(as_, instance["id"])["data"]["matrix"]
     assert [r["assignments"] for r in matrix["rows"]] == [{"Us": "A", "Acme": "R"}, {"Us": "RA"}]   # Acme: no share
@@ -181,7 +179,8 @@ def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_but
     link = _link(as_, acme).replace("/api/v1/external/", "/x/")
     page = Visitor(app).get(link)
     grid = page.text[page.text.index("Who does what"):]
-    assert re.search(r"<th scope=\"col\">Us</th>\s*<th scope=\"col\">Acme</th>", grid)   # parties as columns
+    # Parties as columns, the reader's own first: the link is Acme's.
+    assert re.search(r"<th scope=\"col\">Acme \(you\)</th>\s*<th scope=\"col\">Us</th>", grid)
     assert f'value="{sha256(matrix)}"' in page.text and "you answer for exactly the version shown" in page.text
     done = Visitor(app).post(link, {"decision/verdict": "accept", "decision/accepted_version": sha256(matrix)},
                              csrf=False)

@@ -62,7 +62,7 @@ def test_the_notice_approver_sees_the_notice_and_the_redraft_keeps_the_work(app,
                       json={"data": {"approved": False, "approval_comment": "name the documents"}})
     [redraft] = _tasks(as_, instance["id"], "draft_notice")
     page = signed_in(app, "owner").get(f"/tasks/{redraft['id']}")
-    assert 'value="New model version 3.0"' in page.text   # the previous version, to change
+    assert re.search(r'<textarea[^>]*name="notice/summary"[^>]*>New model version 3.0</textarea>', page.text)   # the previous version, to change
     assert "name the documents" in _text(page)            # and what the reviewer said
 
 

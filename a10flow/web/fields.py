@@ -3,7 +3,9 @@
 Each field's HTML name is its path in the data, ``/``-separated (``approval/conditions/0/due``),
 the same path the server's field errors name, so an error lands beside its field.
 Arrays of objects are tables whose rows are added and removed by submit buttons
-(``add:<path>``, ``remove:<path>/<i>``): the pages work without JavaScript.
+(``add:<path>``, ``remove:<path>/<i>``): the pages work without JavaScript. An object holding one
+value per name the form lists elsewhere (``x-keys-from``: a share per party) is a field per name,
+columns of its table: a grid, such as the A.10.2 matrix.
 """
 import math
 import re
@@ -24,15 +26,29 @@ class Field:
     path: str
     label: str
     kind: str                 # text, email, date, datetime, number, integer, checkbox, radio, select,
-    #                           textarea, choices (array of enum), lines (array of text), group, table
+    #                           textarea, choices (array of enum), lines (array of text), group, table,
+    #                           map (names and values), keyed (a value per name listed elsewhere)
     required: bool = False
     help: str | None = None
     value: object = None
     choices: list = field(default_factory=list)
     children: list = field(default_factory=list)   # group: its fields; table: one list of fields per row
-    columns: list = field(default_factory=list)    # table: the column labels
+    columns: list = field(default_factory=list)    # table: its Columns
     error: str | None = None
     earliest: str | None = None   # date: the first day it may be (the page's date picker starts there)
+    limit: int | None = None      # text: the most characters it takes
+    at: str | None = None         # where in the data it is, when not its HTML name (a party's share: by name)
+    name_from: str | None = None  # the field whose value names this one (the page follows it as it is typed)
+    unnamed: str | None = None    # what it is called while that field is empty ("Party 3")
+
+
+@dataclass
+class Column:
+    """A table's column: its title, the hint for every cell of it, the field that names it (a party)."""
+    label: str
+    help: str | None = None
+    name_from: str | None = None
+    unnamed: str | None = None
 
 
 def _label(name, schema):
@@ -53,8 +69,9 @@ def _kind(schema):
         return kind
     if kind == "object":
         # An object that names no fields but says what each value is: a table of names and values.
-        return "map" if not schema.get("properties") and isinstance(schema.get("additionalProperties"), dict) \
-            else "group"
+        if schema.get("properties") or not isinstance(schema.get("additionalProperties"), dict):
+            return "group"
+        return "keyed" if isinstance(schema.get("x-keys-from"), str) else "map"
     if kind == "array":
         items = schema.get("items") or {}
         if items.get("type") == "object":
@@ -67,7 +84,13 @@ def _kind(schema):
         return "date"
     if fmt == "date-time":
         return "datetime"
-    return "textarea" if schema.get("maxLength", 0) > 200 or schema.get("x-multiline") else "text"
+    return "textarea" if _long(schema) else "text"
+
+
+def _long(schema):
+    """A text to write in a box, not on a line: declared so (``x-multiline``, as Camunda's textarea
+    becomes), or allowed to be long."""
+    return schema.get("x-multiline") is True or (schema.get("maxLength") or 0) > 200
 
 
 @dataclass
@@ -85,8 +108,9 @@ def build(schema, data=None, errors=(), prefix="", context=None, choices=None):
     sees; ``choices``: by format, the values a field of that format offers
     (``{"user": [names], "group": [names]}``)."""
     by_path = {}
-    for e in errors:
-        by_path.setdefault(e.get("field") or "", e["message"])
+    for e in errors:   # two problems in one place (a matrix row) are both told there
+        field_path = e.get("field") or ""
+        by_path[field_path] = f"{by_path[field_path]}; {e['message']}" if field_path in by_path else e["message"]
     return _object_fields(schema, data or {}, prefix, _Scope(by_path, context or {}, choices or {}, data or {}))
 
 
@@ -113,21 +137,25 @@ def _object_fields(schema, data, prefix, scope):
         elif f.kind == "group":
             f.children = _object_fields(sub, value or {}, path + "/", scope)
         elif f.kind == "table":
-            columns = sub["items"]
-            f.columns = [_label(n, s) for n, s in (columns.get("properties") or {}).items()]
-            f.children = [_object_fields(columns, row or {}, f"{path}/{i}/", scope)
+            f.columns = _columns(sub["items"], scope)
+            # A column per name says what goes in its cells once, under the table (its header is a name).
+            keyed = [s.get("description") for s in (sub["items"].get("properties") or {}).values()
+                     if isinstance(s, dict) and _kind(s) == "keyed"]
+            f.help = "; ".join(filter(None, [f.help, *keyed])) or None
+            f.children = [_object_fields(sub["items"], row or {}, f"{path}/{i}/", scope)
                           for i, row in enumerate(value if isinstance(value, list) else [])]
+        elif f.kind == "keyed":
+            f.children = _keyed(sub, value, path, scope)
         elif f.kind == "map":
-            f.columns = [sub.get("x-key-title") or "Name", _label("value", sub["additionalProperties"])]
-            given = value if isinstance(value, dict) else {}
-            # Names the form already holds elsewhere (the matrix's parties) get a row each, ready to fill.
-            names = dict.fromkeys(_names_at(scope.root, sub.get("x-keys-from")), "") | given
+            f.columns = [Column(sub.get("x-key-title") or "Name"), Column(_label("value", sub["additionalProperties"]))]
             f.children = [_map_row(sub, key, item, scope.errors, f"{path}/{i}/", f"{path}/{key}")
-                          for i, (key, item) in enumerate(names.items())]
+                          for i, (key, item) in enumerate((value if isinstance(value, dict) else {}).items())]
         if f.kind == "date":
             f.earliest = _earliest(sub, scope.context)
             if f.earliest:
                 f.help = f"{f.help}; {f.earliest} or later" if f.help else f"{f.earliest} or later"
+        if f.kind in ("text", "textarea"):
+            f.limit = min(sub.get("maxLength") or forms.MAX_TEXT, forms.MAX_TEXT)
         if f.kind == "lines" and isinstance(value, list):
             f.value = "\n".join(str(v) for v in value)
         fields.append(f)
@@ -145,15 +173,44 @@ def _earliest(schema, context):
     return (clock.now().date() + timedelta(days=days)).isoformat()
 
 
-def _names_at(data, path):
-    """The texts at a ``/``-separated path of the form's data, ``*`` standing for every row."""
-    if not isinstance(path, str):
-        return []
-    nodes = [data]
-    for part in path.split("/"):
-        nodes = [n for node in nodes for n in (node if part == "*" and isinstance(node, list) else
-                                                [node[part]] if isinstance(node, dict) and part in node else [])]
-    return [n for n in nodes if isinstance(n, str) and n.strip()]
+def _columns(items, scope):
+    """A table's columns: a field's title, its description as the hint; a keyed field a column per name."""
+    columns = []
+    for name, sub in (items.get("properties") or {}).items():
+        if isinstance(sub, dict) and _kind(sub) == "keyed":
+            columns += [Column(f.label, name_from=f.name_from, unnamed=f.unnamed) for f in _keyed(sub, {}, "", scope)]
+        elif isinstance(sub, dict):
+            columns.append(Column(_label(name, sub), sub.get("description")))
+    return columns
+
+
+def _named_rows(data, source):
+    """``(row number, name)`` for each row of the table ``source`` points into (``"a/b/*/name"``):
+    every row, named yet or not (its column is there before its name is)."""
+    table, _, key = source.partition("/*/")
+    node = data
+    for part in table.split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    rows = node if isinstance(node, list) else []
+    return [(i, (row.get(key) if isinstance(row, dict) and isinstance(row.get(key), str) else "").strip())
+            for i, row in enumerate(rows[:MAX_ROWS])]
+
+
+def _keyed(schema, given, path, scope):
+    """A keyed object's fields: one per name its ``x-keys-from`` lists, in that order. Each is posted
+    under the row number of its name (``…/assignments/1``), so renaming a party keeps its shares."""
+    given = given if isinstance(given, dict) else {}
+    value = schema["additionalProperties"]
+    source, noun = schema["x-keys-from"], schema.get("x-key-title") or "Name"
+    fields = []
+    for i, name in _named_rows(scope.root, source):
+        f = Field(path=f"{path}/{i}", label=name or f"{noun} {i + 1}", kind=_kind(value), value=given.get(name),
+                  at=f"{path}/{name}", name_from=source.replace("*", str(i), 1), unnamed=f"{noun} {i + 1}",
+                  error=scope.errors.get(f"{path}/{name}"))
+        if f.kind in ("radio", "select") and "enum" in value:
+            f.kind, f.choices = "select", list(value["enum"])   # a cell of a grid: compact
+        fields.append(f)
+    return fields
 
 
 def _map_row(schema, key, value, errors, prefix, error_path):
@@ -179,17 +236,19 @@ def parse(schema, form, prefix=""):
             inner = parse(sub, form, path + "/")
             if inner:
                 data[name] = inner
+        elif kind == "keyed":   # each value under its name's row number; the names are posted beside it
+            source, cells = sub["x-keys-from"], _numbers(form, path)
+            values = {form.get(source.replace("*", str(i), 1), "").strip(): form.get(f"{path}/{i}", "").strip()
+                      for i in cells[:MAX_ROWS]}
+            data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in values.items() if v}
         elif kind in ("table", "map"):
-            rows = sorted({int(index) for index in (k[len(path) + 1:].split("/", 1)[0] for k in form
-                                                    if k.startswith(path + "/")) if _ROW.fullmatch(index)})
+            rows = _numbers(form, path)
             if kind == "table":
                 data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_ROWS]]
             else:   # names and values; a row left empty is dropped
                 pairs = [(form.get(f"{path}/{i}/key", "").strip(), form.get(f"{path}/{i}/value", "").strip())
                          for i in rows[:MAX_ROWS]]
-                # A name the page filled in itself (x-keys-from) and left without a value has nothing to say.
-                keep = (lambda k, v: v) if sub.get("x-keys-from") else (lambda k, v: k or v)
-                data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if keep(k, v)}
+                data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if k or v}
         elif kind == "choices":
             data[name] = form.getlist(path)
         elif kind == "fingerprint":   # what the page showed, as the page computed it
@@ -202,6 +261,12 @@ def parse(schema, form, prefix=""):
             if raw != "":
                 data[name] = _typed(raw, sub.get("type"))
     return data
+
+
+def _numbers(form, path):
+    """The row numbers posted under ``path`` (``path/0/…``, ``path/3``), in order."""
+    return sorted({int(index) for index in (k[len(path) + 1:].split("/", 1)[0] for k in form
+                                            if k.startswith(path + "/")) if _ROW.fullmatch(index)})
 
 
 def _typed(raw, kind):

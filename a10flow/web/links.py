@@ -28,7 +28,7 @@ def _page(link, data, errors=(), status=200, saved=False):
     schema = forms.for_task(task)
     show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
     seen = instances.task_data(task)[0]
-    shown = case.summary(task.instance.version, seen, show) if show else []   # what it names, nothing else
+    shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
                            form=fields.build(schema, data, errors, context=seen) if schema else []), status
 

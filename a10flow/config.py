@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 from limits import parse_many
 
 
+UNNAMED_ORGANISATION = "Our organisation"
+
+
 def made_once(path, make):
     """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
 
@@ -80,8 +83,8 @@ class Config:
         self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
         # Where people reach the service: links in e-mails start with it.
         self.A10FLOW_BASE_URL = env.get("A10FLOW_BASE_URL", "http://127.0.0.1:8000")
-        # Who asks, in what outside parties read (e-mails, link pages).
-        self.A10FLOW_ORGANISATION = env.get("A10FLOW_ORGANISATION", "Our organisation")
+        # Who asks, in what outside parties read (e-mails, link pages): set it, or they read the default.
+        self.A10FLOW_ORGANISATION = env.get("A10FLOW_ORGANISATION", UNNAMED_ORGANISATION)
         # E-mail for notifications; without a host, notifications stay in the app only.
         self.A10FLOW_SMTP = {
             "host": env.get("A10FLOW_SMTP_HOST"),

@@ -68,3 +68,22 @@ def test_a_limit_that_is_no_limit_stops_the_service_at_start(tmp_path, monkeypat
     with pytest.raises(ValueError, match="A10FLOW_SIGN_IN_LIMIT=.* is not a rate limit such as '5 per 5 minutes'"):
         Config(str(tmp_path), A10FLOW_SECRET_KEY="x")
 
+
+
+def test_in_the_browser_the_held_back_name_is_told_how_long(app, as_, server, browser):
+    from playwright.sync_api import expect
+
+    from pages import shot
+    set_passwords(app, "alice")
+    page = browser.new_page()
+    page.goto(f"{server}/sign-in")
+    for _ in range(5):
+        page.get_by_label("Name").fill("alice")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("That name and password do not match an account.")
+    page.get_by_label("Password").fill("alice-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Too many attempts with this name: try again in 5 minutes.")
+    expect(page.get_by_label("Name")).to_have_value("alice")
+    shot(page, "sign-in-held-back")

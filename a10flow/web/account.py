@@ -48,7 +48,7 @@ def _too_many(exc):
     """The sign-in page again, saying which limit holds and for how long (also as Retry-After)."""
     g.user = None
     breached = [limit for limit in limiter.current_limits if limit.breached]
-    wait = max(limit.window.reset_time for limit in breached) - time.time()
+    wait = max((limit.window.reset_time for limit in breached), default=time.time() + 60) - time.time()
     by_account = any(_account() in limit.request_args for limit in breached)
     name = request.form.get("name", "").strip()
     security.record(429, "too many failed sign-ins " + ("for this name" if by_account else "from this address"),

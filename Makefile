@@ -1,9 +1,14 @@
-# Two commands for a fresh clone (Python 3.11+):  make run [PORT=8000]   |   make test
+# Two commands for a fresh clone (Python 3.11+):  make run [PORT=8000]   |   make test [PYTEST_ARGS=…]
 PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
+# What serving needs (`run`), and beside it what only the tests need (`test`: a browser driver, an API
+# fuzzer, a mail server, PDF readers), so that serving never installs them.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# Who asks, in what outside parties read (e-mails, link pages), unless A10FLOW_ORGANISATION says.
+DEMO_ORGANISATION := Example AI Ltd (a10flow demo)
 # The browser tests drive Debian's chromium.
 CHROMIUM := /usr/bin/chromium
 # The pack's PDF report: WeasyPrint draws with Debian's Pango and HarfBuzz, in DejaVu.
@@ -16,8 +21,12 @@ BUILD := a10flow/static/build/modeler.js
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium || \
@@ -35,9 +44,10 @@ setup: $(STAMP) $(BUILD) pdf-libs
 
 run: $(STAMP) $(BUILD) pdf-libs
 	$(BIN)/a10flow init --demo
-	A10FLOW_BASE_URL=$${A10FLOW_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/a10flow serve --port $(PORT)
+	A10FLOW_BASE_URL="$${A10FLOW_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+	A10FLOW_ORGANISATION="$${A10FLOW_ORGANISATION:-$(DEMO_ORGANISATION)}" $(BIN)/a10flow serve --port $(PORT)
 
-test: $(STAMP) $(BUILD) pdf-libs $(CHROMIUM)
+test: $(TEST_STAMP) $(BUILD) pdf-libs $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import auth, definitions
+from .config import UNNAMED_ORGANISATION
 from .errors import ServiceError
 from .models import Role, User, db
 
@@ -114,6 +115,9 @@ def serve(host, port, threads):
         scheduler.start()
     click.echo(f"a10flow: sign in at {app.config['A10FLOW_BASE_URL'].rstrip('/')}/sign-in "
                f"(listening on {host}:{port}; the API is described at /api/v1/openapi.json)")
+    if app.config["A10FLOW_ORGANISATION"] == UNNAMED_ORGANISATION:
+        click.echo(f"warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "
+                   f"“{UNNAMED_ORGANISATION} asks you…” in e-mails and on link pages", err=True)
     limits = app.config["A10FLOW_SERVER"]
     proxy = {"trusted_proxy": limits["trusted_proxy"], "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
              "clear_untrusted_proxy_headers": True} if limits["trusted_proxy"] else {}

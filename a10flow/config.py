@@ -4,6 +4,11 @@ import secrets
 import tempfile
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
+
+UNNAMED_ORGANISATION = "Our organisation"
+
 
 def made_once(path, make):
     """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
@@ -33,6 +38,19 @@ def made_once(path, make):
         os.unlink(temporary)
     with open(path, "rb") as f:
         return f.read()
+
+
+def rate_limit(env, name, default):
+    """A limit such as "5 per 5 minutes" (several separated by ";"), checked now: a typo must stop
+    the service at start, not switch the limit off."""
+    value = env.get(name, default)
+    try:
+        usable = all(limit.amount >= 1 for limit in parse_many(value))
+    except ValueError:
+        usable = False
+    if not usable:
+        raise ValueError(f"{name}={value!r} is not a rate limit such as '5 per 5 minutes'")
+    return value
 
 
 def instance_path():
@@ -65,8 +83,8 @@ class Config:
         self.A10FLOW_SCHEDULER = env.get("A10FLOW_SCHEDULER", "on")
         # Where people reach the service: links in e-mails start with it.
         self.A10FLOW_BASE_URL = env.get("A10FLOW_BASE_URL", "http://127.0.0.1:8000")
-        # Who asks, in what outside parties read (e-mails, link pages).
-        self.A10FLOW_ORGANISATION = env.get("A10FLOW_ORGANISATION", "Our organisation")
+        # Who asks, in what outside parties read (e-mails, link pages): set it, or they read the default.
+        self.A10FLOW_ORGANISATION = env.get("A10FLOW_ORGANISATION", UNNAMED_ORGANISATION)
         # E-mail for notifications; without a host, notifications stay in the app only.
         self.A10FLOW_SMTP = {
             "host": env.get("A10FLOW_SMTP_HOST"),
@@ -84,11 +102,16 @@ class Config:
                                                urlsplit(self.A10FLOW_BASE_URL).netloc + "/a10flow-evidence")
         # The scheduler signs a checkpoint this often (when any chain grew).
         self.A10FLOW_CHECKPOINT_MINUTES = float(env.get("A10FLOW_CHECKPOINT_MINUTES", 60))
-        # Sign-in attempts allowed per address and per account name; where the counts are kept
-        # ("memory://" is per process; e.g. "redis://host:6379" shares them between processes).
-        self.A10FLOW_SIGN_IN_LIMIT = env.get("A10FLOW_SIGN_IN_LIMIT", "5 per minute")
+        # Failed sign-ins allowed per account name, and per address. Only failures count. The account's
+        # limit stops guessing one password; the address's only stops a spray over many names, so it is
+        # far higher: a whole office shares one address behind its NAT, and must not wait for one typist.
+        self.A10FLOW_SIGN_IN_LIMIT = rate_limit(env, "A10FLOW_SIGN_IN_LIMIT", "5 per 5 minutes")
+        self.A10FLOW_SIGN_IN_ADDRESS_LIMIT = rate_limit(env, "A10FLOW_SIGN_IN_ADDRESS_LIMIT",
+                                                        "100 per minute; 1000 per hour")
         # A browser stays signed in this long at most (signing out or a new password ends it sooner).
         self.A10FLOW_SESSION_HOURS = float(env.get("A10FLOW_SESSION_HOURS", 12))
+        # Where those counts are kept: "memory://" is per process; "redis://host:6379" shares them between
+        # processes (the store must keep moving windows: Redis, Valkey or MongoDB, not memcached).
         self.A10FLOW_RATE_LIMIT_STORAGE = env.get("A10FLOW_RATE_LIMIT_STORAGE", "memory://")
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"

@@ -5,7 +5,7 @@ from . import clock, controls, datastores
 from .engine import runner, state
 from .engine.specs import DeployError, parse_upload
 from .errors import Conflict, Invalid, NotFound
-from .models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, db
+from .models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
 
 
 def find(key, kind=None):
@@ -34,11 +34,24 @@ def may_start(version, user):
     return bool(set(start.get("groups") or []) & set(user.groups or [])) or user.name in (start.get("users") or [])
 
 
+def _latest_processes():
+    return [d.versions[-1] for d in db.session.scalars(db.select(Definition).where(
+        Definition.kind == DefinitionKind.PROCESS).order_by(Definition.name)) if d.versions]
+
+
 def startable(user):
     """The latest version of every process ``user`` may start, by name."""
-    latest = [d.versions[-1] for d in db.session.scalars(db.select(Definition).where(
-        Definition.kind == DefinitionKind.PROCESS).order_by(Definition.name)) if d.versions]
-    return [v for v in latest if may_start(v, user)]
+    return [v for v in _latest_processes() if may_start(v, user)]
+
+
+def starters():
+    """Who may start each process, by name: ``[(version, groups, users)]`` of its latest version
+    (both empty: anyone who works on tasks), and the names of the owners and admins, who start
+    anything and are whom to ask: ``(processes, {"owner": [...], "admin": [...]})``."""
+    processes = [(v, start_of(v).get("groups") or [], start_of(v).get("users") or []) for v in _latest_processes()]
+    ask = {role.value: db.session.scalars(db.select(User.name).where(User.role == role).order_by(User.name)).all()
+           for role in (Role.OWNER, Role.ADMIN)}
+    return processes, ask
 
 
 def controls_of(version):

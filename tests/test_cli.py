@@ -1,5 +1,11 @@
-"""The `a10flow` command: init, users add, deploy."""
+"""The `a10flow` command: init, users add, deploy, serve."""
+import os
+import select
 import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -61,3 +67,23 @@ def test_the_database_and_keys_are_the_services_alone(tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     for made in folder.iterdir():   # the database, its journal files, the secret and signing keys
         assert stat.S_IMODE(os.stat(made).st_mode) & 0o077 == 0, made.name
+
+
+def test_serve_says_when_outside_parties_would_read_no_organisation_name(app, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "A10FLOW_ORGANISATION"}
+    env.update(A10FLOW_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], A10FLOW_SCHEDULER="off",
+               A10FLOW_INSTANCE_PATH=str(tmp_path / "instance"))
+    # This checkout's a10flow (run from its root), whichever one the venv's `a10flow` script was installed from.
+    with subprocess.Popen([sys.executable, "-c", "from a10flow.cli import main; main()", "serve", "--port", str(port)],
+                          cwd=Path(__file__).parents[1], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True) as server:
+        try:
+            ready, _, _ = select.select([server.stderr], [], [], 60)
+            warning = server.stderr.readline() if ready else ""
+        finally:
+            server.terminate()
+    assert warning.startswith("warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "
+                              "“Our organisation asks you…”"), warning

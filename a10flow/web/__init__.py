@@ -67,9 +67,6 @@ def _http_error(exc):
     if isinstance(exc, CSRFError):
         security.record(400, f"form without a valid CSRF token: {exc.description}")
         return error_page(400, "This form has expired", "Go back, reload the page and try again")
-    if exc.code == 429:
-        security.record(429, "too many failed sign-ins", request.form.get("name"))
-        return error_page(429, "Too many attempts", "Wait a minute, then try again")
     return error_page(exc.code or 500, exc.name, exc.description)
 
 
@@ -118,6 +115,10 @@ def init_app(app):
     from . import account, audit, engagements, links, outreach, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
+    # A moving window: the wait said is exact (until the oldest counted failure ages out), and every
+    # limit is checked, so the wait said is the longest of those breached.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("RATELIMIT_FAIL_ON_FIRST_BREACH", False)
     limiter.init_app(app)
     for module in (account, work, start, outreach, processes, audit, engagements, links):
         app.register_blueprint(module.bp)

@@ -13,7 +13,10 @@ MAX_KEY = 255
 @bp.route("/start")
 @signed_in
 def processes():
-    return render_template("web/start.html", items=definitions.startable(g.user))
+    items = definitions.startable(g.user)
+    # Nothing to start: say who may start what, and whom to ask, rather than show an empty page.
+    others, ask = definitions.starters() if not items else ([], {})
+    return render_template("web/start.html", items=items, others=others, ask=ask)
 
 
 def _page(version, data, business_key, errors=(), status=200):

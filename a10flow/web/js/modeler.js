@@ -1,6 +1,7 @@
 // The modeller: open a version, edit it (forms, candidate groups, assignee, due dates and
-// extension properties such as the control id in the properties panel), deploy it as the next
-// version, and see the service's validation problems on the diagram.
+// extension properties such as the control id in the properties panel, which offers only what
+// a10flow runs: panel.js), deploy it as the next version, and see the service's validation
+// problems on the diagram.
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import {
   BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule
@@ -14,6 +15,7 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 
 import { loadInto, say } from './shared.js';
 import { deployFrom } from './deploy.js';
+import A10flowPanelModule from './panel.js';
 
 const el = document.getElementById('modeler');
 if (el) {
@@ -22,7 +24,7 @@ if (el) {
     propertiesPanel: { parent: el.querySelector('.properties') },
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule,
-      CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule
+      CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule, A10flowPanelModule
     ],
     moddleExtensions: { camunda }
   });

@@ -393,3 +393,20 @@ def for_message(version, element_id):
 
 def _named(version, name):
     return (version.forms or {}).get(name) if name else None
+
+
+def stamp(schema, data, who):
+    """``data`` with each field its form marks ``"x-completed-by": true`` set to ``who``, the person
+    completing the task, whatever was sent for it: the record then names the person, not a group.
+    Fields of nested objects are filled where the object was given."""
+    if not isinstance(schema, dict) or not isinstance(data, dict):
+        return data
+    filled = dict(data)
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if sub.get("x-completed-by") is True:
+            filled[name] = who
+        elif isinstance(filled.get(name), dict):
+            filled[name] = stamp(sub, filled[name], who)
+    return filled

@@ -223,8 +223,18 @@ def _build(upload, parser, key, owner):
             tasks[element] = found | {"lane": lanes.get(element)}
         messages.update(settings.message_forms(upload, proc_node, filename, tasks))
     inputs = {"start": settings.start_form(upload, proc, filename), "messages": messages}
+    described = []   # a service task's form describes what it writes (a register entry): labels, no input
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for node in proc_node.iterfind(".//bpmn:serviceTask", NS):
+            if ref := (settings.properties(node).get("form") or "").strip():
+                found = upload.form(ref)
+                if found is None:
+                    upload.problems.append(detail(filename, node.get("id"), f"its form {ref!r} is neither uploaded "
+                                                                            "nor in forms/"))
+                else:
+                    described.append(found[0])
     for name in [t["form"] for t in tasks.values()] + [inputs["start"] and inputs["start"]["form"],
-                                                        *messages.values()]:
+                                                        *messages.values(), *described]:
         if name:
             forms[name] = upload.form(name)[1]
     read = stores.used([spec, *subprocess_specs.values()], writes=False)

@@ -93,3 +93,14 @@ def test_a_process_that_declares_no_milestone_completes_with_its_instance(as_):
     [before] = as_["auditor"].get("/api/v1/evidence/coverage?control=A.10.4&to=2026-01-12T08:00:00Z").json["items"] \
         or [{"completed": 0}]
     assert before["completed"] == 0
+
+
+def test_a_milestone_where_no_record_is_kept_is_warned_of_at_deploy(as_):
+    from conftest import CAMUNDA, bpmn, flow
+    ended = ('<bpmn:startEvent id="s"/><bpmn:endEvent id="e"><bpmn:extensionElements><camunda:properties>'
+             '<camunda:property name="milestone" value="Done"/></camunda:properties></bpmn:extensionElements>'
+             '</bpmn:endEvent>' + flow("s", "e", 1))
+    response = as_["owner"].deploy(bpmn(ended, ns=CAMUNDA))
+    assert response.status_code == 201
+    [warned] = [w for w in response.json["warnings"] if w["element"] == "e"]
+    assert "never counted" in warned["message"]

@@ -19,3 +19,20 @@ def test_the_fingerprint_is_short_with_the_whole_on_hover_and_the_review_date_ex
     assert f">{whole}<" not in page   # never the 64 characters as text
     assert "Fingerprint of the agreed matrix" in page and "Sha256" not in page
     assert "Review due" in page and "A year after every party accepted it" in page
+
+
+def test_a_record_task_naming_a_form_that_is_not_there_is_refused(as_):
+    from conftest import CAMUNDA, bpmn, flow
+    spiff = ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+    body = ('<bpmn:startEvent id="s"/><bpmn:serviceTask id="keep"><bpmn:extensionElements><camunda:properties>'
+            '<camunda:property name="form" value="nope.schema.json"/></camunda:properties>'
+            '<spiffworkflow:serviceTaskOperator id="record"><spiffworkflow:parameters>'
+            '<spiffworkflow:parameter id="register" type="str" value="\'suppliers\'"/>'
+            '<spiffworkflow:parameter id="key" type="str" value="\'x\'"/>'
+            '<spiffworkflow:parameter id="data" type="str" value="{}"/>'
+            '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>'
+            '<bpmn:endEvent id="e"/>' + flow("s", "keep", 1) + flow("keep", "e", 2))
+    response = as_["owner"].deploy(bpmn(body, ns=CAMUNDA + spiff))
+    assert response.status_code == 422
+    assert any("nope.schema.json" in d["message"] and d["element"] == "keep"
+               for d in response.json["error"]["details"])

@@ -44,6 +44,12 @@ def test_closing_a_contract_gap_moves_the_register(as_):
     assert not {"corrective_action", "done", "evidence_reference", "approver", "approval"} & set(data), " ".join(sorted(data))
 
 
+def test_an_approvers_group_is_the_approval_tasks_own_not_the_instances_data(as_):
+    deploy_bundled(as_, "supplier_onboarding")
+    instance_id = _through_risk(as_, LOW)   # the approval waits
+    assert "approver" not in as_["owner"].get(f"/api/v1/instances/{instance_id}").json["data"]
+
+
 def test_a_supplier_without_actions_gets_no_second_entry(as_):
     deploy_bundled(as_, "supplier_onboarding")
     instance_id = _through_risk(as_, LOW)

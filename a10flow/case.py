@@ -60,7 +60,17 @@ def item(name, value, schema=None, known=None):
     if isinstance(value, dict):
         props = schema.get("properties") or {}
         each = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else None
-        return Item(title, parts=[item(k, value[k], props.get(k) or each or known.get(k), known)
+        if each and each.get("type") == "object" and value and all(isinstance(v, dict) for v in value.values()):
+            # Records by name (corrective actions by action): a table, the name its first column, as written.
+            table = item(title, list(value.values()), {"items": each}, known)
+            table.columns.insert(0, schema.get("x-key-title") or "Name")
+            for row, name in zip(table.rows, value):
+                row.insert(0, Item("", value=name))
+            table.help = said
+            return table
+        # A name of another form's field (a contract clause) keeps that form's title; ``each`` says its values.
+        return Item(title, parts=[item(k, value[k], props.get(k) or ({**(known.get(k) or {}), **each} if each
+                                                                      else known.get(k)), known)
                                   for k in ordered(value, props) if value[k] is not None], kind="parts", help=said)
     if isinstance(value, list):
         inner = schema.get("items") if isinstance(schema.get("items"), dict) else {}

@@ -225,6 +225,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     expect(entry).to_contain_text("high")
     lee.get_by_text("All of Acme Data").click()
     expect(lee.locator("tr.details")).to_contain_text("EU AI Act Art. 25(4) written agreement")   # the gap, in words
+    expect(lee.locator("tr.details")).not_to_contain_text("Art 25 4 agreement")   # never the field's name
     shot(lee, "a10-3-register")
 
     # Each corrective action is someone's task, named for what it is, closed with what was done.

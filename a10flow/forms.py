@@ -346,6 +346,10 @@ def deploy_problems(schema):
             except re2.error:
                 problems.append(f"pattern {pattern!r} at {where} cannot be matched in linear time: write it "
                                 "without back-references and look-around")
+        if sub.get("x-completed-by") is not None and (sub.get("x-completed-by") is not True
+                                                      or sub.get("type") != "string"):
+            problems.append(f"\"x-completed-by\" at {where} must be true, on a field of type string: the person's "
+                            "name is filled in there")
     return problems + [f"\"x-pii\" at {where} would not be kept out of the evidence: mark fields under "
                        "\"properties\" and \"items\" only" for where in _misplaced_pii(schema)]
 

@@ -1,5 +1,7 @@
 """The responsibilities register as a reader sees it: the agreed matrix's fingerprint shortened,
 the whole of it on hover, and the review date explained in words."""
+import json
+
 from a10flow import clock
 from conftest import signed_in
 from test_responsibility_signoff import MATRIX, T0, _deploy, _open, _sign, sha256
@@ -39,3 +41,23 @@ def test_a_record_task_naming_a_form_that_is_not_there_is_refused(as_):
     assert response.status_code == 422
     assert any("nope.schema.json" in d["message"] and d["element"] == "keep"
                for d in response.json["error"]["details"])
+
+
+def test_the_person_who_approved_is_who_completed_the_task_whatever_was_sent(as_):
+    from test_supplier_onboarding import LOW, _do, _open, _through_risk
+    from conftest import deploy_bundled as bundled
+    bundled(as_, "supplier_onboarding")
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0],
+        {"approval": {"decision": "reject", "comment": "no DPA", "by": "someone else"}})
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["approvals"][0]["by"] == "bob"
+
+
+def test_a_form_that_would_fill_a_persons_name_where_it_cannot_go_is_refused(as_):
+    from conftest import CAMUNDA, bpmn, flow, form
+    body = ('<bpmn:startEvent id="s"/><bpmn:userTask id="t" camunda:formKey="t.schema.json"/>'
+            '<bpmn:endEvent id="e"/>' + flow("s", "t", 1) + flow("t", "e", 2))
+    response = as_["owner"].deploy(bpmn(body, ns=CAMUNDA), form("t", by={"type": "integer", "x-completed-by": True}))
+    assert response.status_code == 422
+    assert "x-completed-by" in json.dumps(response.json["error"]["details"])

@@ -104,3 +104,16 @@ def test_a_milestone_where_no_record_is_kept_is_warned_of_at_deploy(as_):
     assert response.status_code == 201
     [warned] = [w for w in response.json["warnings"] if w["element"] == "e"]
     assert "never counted" in warned["message"]
+
+
+def test_an_instance_from_before_milestones_counts_once_moved_to_a_version_with_them(as_):
+    from pathlib import Path
+    from conftest import BUNDLED, ROOT
+    files = [(Path(n).name, (ROOT / n).read_bytes()) for n in BUNDLED["supplier_onboarding"]]
+    files[0] = (files[0][0], files[0][1].replace(b'name="milestone"', b'name="note"'))   # as deployed before
+    assert as_["owner"].deploy(*files).status_code == 201
+    instance_id = _approve(as_)
+    assert _row(as_)["completed"] == 0   # its process marks no milestone, and it has not ended
+    deploy_bundled(as_, "supplier_onboarding")   # version 2 marks them
+    assert as_["owner"].post(f"/api/v1/instances/{instance_id}/migrate", json={}).status_code == 200
+    assert _row(as_)["completed"] == 1

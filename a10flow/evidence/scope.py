@@ -106,8 +106,8 @@ _REACHED = [t.value for t in (EvidenceType.TASK_COMPLETED, EvidenceType.MESSAGE_
 
 def cycles(chosen, end=None):
     """``{instance id: [moment each cycle completed, …]}`` before ``end`` (None: to now), from the evidence: the
-    records of a milestone of the version that wrote them, or the instance's completion where the
-    version it runs declares no milestone."""
+    records of a milestone of the version that wrote them or of the one the instance runs now, or the
+    instance's completion where the version it runs declares no milestone."""
     milestones = {}   # (process key, version) -> element ids
 
     def of(key, number):
@@ -117,7 +117,8 @@ def cycles(chosen, end=None):
             milestones[key, number] = set(definitions.milestones_of(version)) if version else set()
         return milestones[key, number]
 
-    declares = {i.id for i in chosen if of(i.version.definition.key, i.version.version)}
+    now_runs = {i.id: of(i.version.definition.key, i.version.version) for i in chosen}
+    declares = {i for i, marked in now_runs.items() if marked}
     found = {i.id: [] for i in chosen}
     plain = [i for i in found if i not in declares]
     for ids, types in ((plain, [EvidenceType.INSTANCE_COMPLETED.value]), (list(declares), _REACHED)):
@@ -128,8 +129,10 @@ def cycles(chosen, end=None):
         rows = db.session.execute(stmt.order_by(Evidence.instance_id, Evidence.seq)) if ids else []
         for instance_id, text in rows:
             record = json.loads(text)
-            if instance_id in declares and record["element"]["id"] not in of(record["process"]["key"],
-                                                                              record["process"]["version"]):
+            # The version that wrote it, or the one the instance was moved to: moving an instance that ran
+            # before its process marked milestones to a version that does counts what it did.
+            if instance_id in declares and record["element"]["id"] not in \
+                    of(record["process"]["key"], record["process"]["version"]) | now_runs[instance_id]:
                 continue
             found[instance_id].append(datetime.fromisoformat(record["at"]))
     return found

@@ -2,6 +2,7 @@
 that collected it, and what earlier steps decided, by whom and when. Pure functions but for
 reading the evidence.
 """
+import re
 from dataclasses import dataclass, field
 
 from . import evidence
@@ -14,14 +15,19 @@ DONE = (EvidenceType.TASK_COMPLETED.value, EvidenceType.MESSAGE_RECEIVED.value)
 @dataclass
 class Item:
     """One labelled value: plain (``value``), an object (``parts``), a list of plain values
-    (``values``) or a table (``columns`` and ``rows`` of Items)."""
+    (``values``), a table (``columns`` and ``rows`` of Items) or a fingerprint (``value``, shown
+    shortened, whole on hover)."""
     label: str
     value: object = None
     parts: list = field(default_factory=list)
     values: list = field(default_factory=list)
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
-    kind: str = "plain"   # plain, parts, values, table
+    kind: str = "plain"   # plain, parts, values, table, fingerprint
+    help: str | None = None   # what the form says the value is
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def label(name, schema):
@@ -34,26 +40,51 @@ def ordered(keys, props):
     return [k for k in props if k in keys] + [k for k in keys if k not in props]
 
 
-def item(name, value, schema=None, me=None):
-    """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or by its name.
-    ``me``: who reads it (a user name, a link's e-mail address), whose share of a matrix comes first."""
+def _titled(value, schema):
+    """A choice as its form titles it (``oneOf``/``anyOf`` of ``const`` and ``title``), else itself."""
+    for choice in (schema.get("oneOf") or schema.get("anyOf") or []):
+        if isinstance(choice, dict) and choice.get("const") == value and choice.get("title"):
+            return choice["title"]
+    return value
+
+
+def item(name, value, schema=None, known=None, me=None):
+    """``value`` as an Item labelled by ``schema`` (a form's JSON Schema of it), or, for a name its
+    own schema does not declare, by ``known`` (every name the version's forms declare, at any
+    depth), or by its name. ``me``: who reads it (a user name, a link's e-mail address), whose
+    share of a matrix comes first."""
     schema = schema if isinstance(schema, dict) else {}
-    title = label(name, schema)
+    known = known or {}
+    title, said = label(name, schema), schema.get("description")
     if schema.get("x-display") == "matrix" and isinstance(value, dict):
         return _matrix(title, value, schema, me)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
-        return Item(title, parts=[item(k, value[k], props.get(k)) for k in ordered(value, props)
-                                  if value[k] is not None], kind="parts")
+        each = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else None
+        if each and each.get("type") == "object" and value and all(isinstance(v, dict) for v in value.values()):
+            # Records by name (corrective actions by action): a table, the name its first column, as written.
+            table = item(title, list(value.values()), {"items": each}, known)
+            table.columns.insert(0, schema.get("x-key-title") or "Name")
+            for row, name in zip(table.rows, value):
+                row.insert(0, Item("", value=name))
+            table.help = said
+            return table
+        # A name of another form's field (a contract clause) keeps that form's title; ``each`` says its values.
+        return Item(title, parts=[item(k, value[k], props.get(k) or ({**(known.get(k) or {}), **each} if each
+                                                                      else known.get(k)), known)
+                                  for k in ordered(value, props) if value[k] is not None], kind="parts", help=said)
     if isinstance(value, list):
         inner = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         if value and all(isinstance(v, dict) for v in value):
             props = inner.get("properties") or {}
             order = ordered(dict.fromkeys(k for row in value for k in row), props)
-            return Item(title, columns=[label(k, props.get(k)) for k in order], kind="table",
-                        rows=[[item(k, row.get(k), props.get(k)) for k in order] for row in value])
-        return Item(title, values=[item("", v, inner) for v in value], kind="values")
-    return Item(title, value=value)
+            return Item(title, columns=[label(k, props.get(k) or known.get(k)) for k in order], kind="table",
+                        rows=[[item(k, row.get(k), props.get(k) or known.get(k), known) for k in order]
+                              for row in value], help=said)
+        return Item(title, values=[item("", v, inner, known) for v in value], kind="values", help=said)
+    if isinstance(value, str) and (schema.get("x-fingerprint-of") or SHA256.fullmatch(value)):
+        return Item(title, value=value, kind="fingerprint", help=said)
+    return Item(title, value=_titled(value, schema), help=said)
 
 
 def _matrix(title, value, schema, me=None):
@@ -81,28 +112,44 @@ def _represents(party, me):
     return bool(me) and isinstance(who, str) and who.strip().lower() == str(me).strip().lower()
 
 
-def fields_of(version):
+def fields_of(version, nested=False):
     """Every data name a form of ``version`` declares at its top level, with that schema, in the order
-    the start form and the task forms list them."""
+    the start form and the task forms list them; with ``nested``, then the names declared inside
+    them too (a contract clause inside the checklist), for data that copies them elsewhere."""
     found = {}
     start = ((version.inputs or {}).get("start") or {}).get("form")
     forms = version.forms or {}
-    for name in [start, *forms]:
-        for key, schema in ((forms.get(name) or {}).get("properties") or {}).items():
-            found.setdefault(key, schema)
+    schemas = [forms.get(name) or {} for name in [start, *forms]]
+    for schema in schemas:
+        for key, sub in (schema.get("properties") or {}).items():
+            found.setdefault(key, sub)
+    while nested and schemas:
+        inner = []
+        for schema in schemas:
+            for sub in (schema.get("properties") or {}).values():
+                if not isinstance(sub, dict):
+                    continue
+                for part in (sub, sub.get("items"), sub.get("additionalProperties")):
+                    if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+                        for key, deeper in part["properties"].items():
+                            found.setdefault(key, deeper)
+                        inner.append(part)
+        schemas = inner
     return found
 
 
-def summary(version, data, names=None, own=(), me=None):
+def summary(version, data, names=None, own=(), nested=False, me=None):
     """The case's data as Items: ``names`` (a task's ``show``) in their order, else everything: the
     task's ``own`` first (one item of a multi-instance task: its customer, its action), then what
-    forms collected, in their order, then the rest."""
+    forms collected, in their order, then the rest. ``nested``: label names no schema around them
+    declares by any form's (a register entry copies fields out of their forms)."""
     declared = fields_of(version)
+    known = fields_of(version, nested=True) if nested else {}
     if names:
         keys = [n for n in names if n in data]
     else:
         keys = list(dict.fromkeys([k for k in own if k in data] + [k for k in declared if k in data] + list(data)))
-    return [item(k, data[k], declared.get(k), me) for k in keys
+    return [item(k, data[k], declared.get(k), known, me) for k in keys
             if not str(k).startswith("_") and data[k] is not None and data[k] != [] and data[k] != {}]
 
 

@@ -2,8 +2,9 @@
 from sqlalchemy.exc import IntegrityError
 
 from . import clock, controls, datastores
-from .engine import runner, state
+from .engine import runner, settings, state
 from .engine.specs import DeployError, parse_upload
+from .engine.upload import parse_xml
 from .errors import Conflict, Invalid, NotFound
 from .models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
 
@@ -57,6 +58,21 @@ def starters():
 def controls_of(version):
     """The control ids a version's elements carry, each once, in a10flow.controls order."""
     return sorted({c for ids in (version.controls or {}).values() for c in ids}, key=controls.order)
+
+
+_MILESTONES = {}   # (version id, BPMN hash) -> milestones: a version never changes
+
+
+def milestones_of(version):
+    """``{element id: words}``: the elements whose ``milestone`` property says that reaching them
+    completes one cycle of the controls the process evidences (see README, "Coverage")."""
+    key = (version.id, version.xml_sha256)
+    if key not in _MILESTONES:
+        root = parse_xml(version.xml.encode("utf-8"), version.filename)
+        _MILESTONES[key] = {node.get("id"): said.strip() for node in root.iter("*")
+                            if node.get("id") and (said := settings.properties(node).get("milestone"))
+                            and said.strip()}
+    return _MILESTONES[key]
 
 
 def version_of(definition, number=None):

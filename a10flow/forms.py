@@ -390,6 +390,10 @@ def deploy_problems(schema):
             except re2.error:
                 problems.append(f"pattern {pattern!r} at {where} cannot be matched in linear time: write it "
                                 "without back-references and look-around")
+        if sub.get("x-completed-by") is not None and (sub.get("x-completed-by") is not True
+                                                      or sub.get("type") != "string"):
+            problems.append(f"\"x-completed-by\" at {where} must be true, on a field of type string: the person's "
+                            "name is filled in there")
     return problems + [f"\"x-pii\" at {where} would not be kept out of the evidence: mark fields under "
                        "\"properties\" and \"items\" only" for where in _misplaced_pii(schema)]
 
@@ -437,3 +441,20 @@ def for_message(version, element_id):
 
 def _named(version, name):
     return (version.forms or {}).get(name) if name else None
+
+
+def stamp(schema, data, who):
+    """``data`` with each field its form marks ``"x-completed-by": true`` set to ``who``, the person
+    completing the task, whatever was sent for it: the record then names the person, not a group.
+    Fields of nested objects are filled where the object was given."""
+    if not isinstance(schema, dict) or not isinstance(data, dict):
+        return data
+    filled = dict(data)
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if sub.get("x-completed-by") is True:
+            filled[name] = who
+        elif isinstance(filled.get(name), dict):
+            filled[name] = stamp(sub, filled[name], who)
+    return filled

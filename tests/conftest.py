@@ -106,11 +106,12 @@ BUNDLED = {   # the A.10 processes in workflows/, with their decision tables and
         "workflows/supplier-onboarding.bpmn", "workflows/supplier-risk-tier.dmn",
         "forms/supplier-request.schema.json", "forms/supplier-details.schema.json", "forms/supplier-risk.schema.json",
         "forms/supplier-approval.schema.json", "forms/contract-checklist.schema.json",
-        "forms/corrective-action-closure.schema.json", "forms/supplier-incident.schema.json"],
+        "forms/corrective-action-closure.schema.json", "forms/supplier-incident.schema.json",
+        "forms/supplier-register.schema.json"],
     "responsibility_signoff": [
         "workflows/responsibility-signoff.bpmn", "forms/matrix-request.schema.json",
         "forms/responsibility-matrix.schema.json",
-        "forms/matrix-acceptance.schema.json"],
+        "forms/matrix-acceptance.schema.json", "forms/responsibility-register.schema.json"],
 }
 
 

@@ -71,7 +71,7 @@ def test_a_decision_shows_the_table_and_its_version_the_facts_it_read_and_the_ru
     instance_id = _onboarded_with_a_condition(as_)
     [decided] = _rows(_report(_pack(as_)), instance_id)["Decided by a decision table"]
     for words in ("supplier_risk_tier_table", "Version deployed1", "DMN filesupplier-risk-tier.dmn",
-                  "Data sensitivitylow", "Substitutabilityeasy", "rule_low", "ResultTierlow", "Tier–low"):
+                  "Data sensitivitylow", "Substitutabilityeasy", "rule_low", "ResultRisk tierlow", "Risk tier–low"):
         assert words in decided.replace("\n", "").replace("  ", ""), words
     [took] = _rows(_report(_pack(as_)), instance_id)["Took a path"]
     assert "no" in took and "Complete the contract clause checklist" in took

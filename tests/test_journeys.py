@@ -230,10 +230,11 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
 
     go(lee, "Registers")
     entry = lee.locator("tr", has_text="Acme Data").first
-    expect(entry).to_contain_text("approved with conditions")
+    expect(entry).to_contain_text("Approved with conditions")
     expect(entry).to_contain_text("high")
     lee.get_by_text("All of Acme Data").click()
-    expect(lee.locator("tr.details")).to_contain_text("art_25_4_agreement")   # the gap, on record
+    expect(lee.locator("tr.details")).to_contain_text("EU AI Act Art. 25(4) written agreement")   # the gap, in words
+    expect(lee.locator("tr.details")).not_to_contain_text("Art 25 4 agreement")   # never the field's name
     shot(lee, "a10-3-register")
 
     # Each corrective action is someone's task, named for what it is, closed with what was done.
@@ -246,6 +247,10 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     lee.get_by_label("Where the proof is").fill("DMS-4411")
     lee.get_by_role("button", name="Complete").click()
     _done(lee, "Close the corrective action")
+    # Every action closed: the register moves to approved, the actions closed on record.
+    go(lee, "Registers")
+    entry = lee.locator("table.register tbody tr", has_text="Acme Data").first
+    expect(entry.get_by_role("cell").nth(1)).to_have_text("Approved")
 
 
 def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_customer(demo, browser):

@@ -270,7 +270,7 @@ def test_an_expired_certificate_is_an_action_for_procurement_not_an_instant_reas
     assert entry["data"]["status"] == "approved with conditions"
     assert entry["data"]["expiring_certificates"] == ["ISO/IEC 27001"]
     assert entry["data"]["reassess_on"] == "2026-08-31"   # 30 days before SOC 2 expires, not in the past
-    assert entry["data"]["approvals"] == [{"decision": "approve", "approver": "procurement"}]
+    assert entry["data"]["approvals"] == [{"decision": "approve", "by": "bob", "approver": "procurement"}]   # the person, and the group asked
     [action] = _open(as_, instance_id, "close_corrective_action")
     assert action["name"] == "Close the corrective action: Get a current certificate: ISO/IEC 27001"
     assert action["candidate_groups"] == ["procurement"]

@@ -24,7 +24,7 @@ def test_the_assessor_and_the_approvers_see_what_they_judge(app, as_):
     as_["sam"].post(f"/api/v1/tasks/{assess['id']}/complete", json={"data": HIGH})
     [legal] = [a for a in _open(as_, instance["id"], "approve_supplier") if a["candidate_groups"] == ["legal"]]
     seen = _text(signed_in(app, "lee").get(f"/tasks/{legal['id']}"))
-    assert "Tier high" in seen and "Data sensitivity high" in seen and "Assess the supplier's risk: sam" in seen
+    assert "Risk tier high" in seen and "Data sensitivity high" in seen and "Assess the supplier's risk: sam" in seen
     assert "Supplier's contact's e-mail anna@acme.example" not in seen or "Supplier contact's e-mail" in seen
     assert REQUEST["supplier_name"] in seen
 

@@ -432,6 +432,11 @@ def task_data(workflow, task_id):
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None:
         return {}, []
+    return dict(task.data), _items(workflow, task)
+
+
+def _items(workflow, task):
+    """The names of the items of the multi-instance activities ``task`` is one of (its approver, its customer)."""
     items, step = [], task
     while step is not None:
         item = getattr(getattr(step.task_spec, "input_item", None), "bpmn_id", None)
@@ -440,7 +445,7 @@ def task_data(workflow, task_id):
         parent_id = step.workflow.parent_task_id if step.parent is None else None
         step = step.parent if step.parent is not None else \
             (workflow.get_task_from_id(parent_id) if parent_id is not None else None)
-    return dict(task.data), items
+    return items
 
 
 def completed(workflow):
@@ -454,6 +459,7 @@ def data(workflow):
     if completed(workflow):
         return dict(workflow.data) | (workflow.last_task.data if workflow.last_task else {})
     open_now = open_tasks(workflow)
-    if open_now:
-        return dict(open_now[0].data)
+    if open_now:   # one item of a multi-instance task is that task's, not the instance's
+        own = set(_items(workflow, workflow.get_task_from_id(UUID(open_now[0].id))))
+        return {k: v for k, v in open_now[0].data.items() if k not in own}
     return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.task_tree.data)

@@ -16,8 +16,9 @@ OPERATORS = {
     "notify": {"required": {"message"}, "optional": {"subject", "to", "task", "users", "groups"}},
     # move an open task to other groups/users (and optionally one assignee)
     "escalate": {"required": {"task"}, "optional": {"groups", "users", "assignee", "reason"}},
-    # write the current entry of a register (suppliers, responsibilities, change-notices)
-    "record": {"required": {"register", "key", "data"}, "optional": set()},
+    # write the current entry of a register (suppliers, responsibilities, change-notices); with
+    # merge, data is a JSON Merge Patch (RFC 7386) onto the key's current entry
+    "record": {"required": {"register", "key", "data"}, "optional": {"merge"}},
 }
 REGISTERS = ("suppliers", "responsibilities", "change-notices")
 NOTIFY_TO = ("assignee", "candidates", "named")
@@ -91,7 +92,11 @@ def call(operator, params):
             raise ServiceError(f"record: register must be one of {', '.join(REGISTERS)}, not {values['register']!r}")
         if not isinstance(values["data"], dict):
             raise ServiceError(f"record: data must be a dict, not {type(values['data']).__name__}")
+        if not isinstance(values.get("merge", False), bool):
+            raise ServiceError(f"record: merge must be True or False, not {values['merge']!r}")
         clean = {"register": values["register"], "key": str(values["key"]), "data": values["data"]}
+        if values.get("merge"):   # said only when used: records of plain writes stay as they were
+            clean["merge"] = True
     else:
         clean = {"task": str(values["task"]), "groups": _names(values.get("groups")),
                  "users": _names(values.get("users")), "assignee": values.get("assignee"),

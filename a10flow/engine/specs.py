@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -187,6 +188,11 @@ def _table_file(upload, owner, key, subprocess_specs, task_id):
     return None
 
 
+# Elements whose reaching leaves no record of their own (coverage counts a milestone by its record).
+_UNRECORDED = {"startEvent", "endEvent", "intermediateThrowEvent", "subProcess", "callActivity", "transaction",
+               "parallelGateway", "eventBasedGateway", "complexGateway", "sendTask", "task"}
+
+
 def _build(upload, parser, key, owner):
     filename, proc = owner[key]
     try:
@@ -223,8 +229,18 @@ def _build(upload, parser, key, owner):
             tasks[element] = found | {"lane": lanes.get(element)}
         messages.update(settings.message_forms(upload, proc_node, filename, tasks))
     inputs = {"start": settings.start_form(upload, proc, filename), "messages": messages}
+    described = []   # a service task's form describes what it writes (a register entry): labels, no input
+    for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
+        for node in proc_node.iterfind(".//bpmn:serviceTask", NS):
+            if ref := (settings.properties(node).get("form") or "").strip():
+                found = upload.form(ref)
+                if found is None:
+                    upload.problems.append(detail(filename, node.get("id"), f"its form {ref!r} is neither uploaded "
+                                                                            "nor in forms/"))
+                else:
+                    described.append(found[0])
     for name in [t["form"] for t in tasks.values()] + [inputs["start"] and inputs["start"]["form"],
-                                                        *messages.values()]:
+                                                        *messages.values(), *described]:
         if name:
             forms[name] = upload.form(name)[1]
     read = stores.used([spec, *subprocess_specs.values()], writes=False)
@@ -246,6 +262,12 @@ def _build(upload, parser, key, owner):
     controls = {}
     for file_name, proc_node in [owner[k] for k in [key, *subprocess_specs] if k in owner]:
         for node in proc_node.iter("*"):
+            if node.get("id") and settings.properties(node).get("milestone") and \
+                    etree.QName(node).localname in _UNRECORDED:
+                said = detail(file_name, node.get("id"), "its milestone is never counted: reaching this element leaves "
+                                                         "no evidence record; put it on the task that completes the cycle")
+                if said not in upload.warnings:
+                    upload.warnings.append(said)
             written = settings.properties(node).get("control") if node.get("id") else None
             try:
                 if written and (ids := parse_controls(written)):

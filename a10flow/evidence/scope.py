@@ -1,12 +1,13 @@
 """Which evidence: the scope an auditor asks for (control, period, instance), the instances in it,
 and how each control is covered."""
 import itertools
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import clock, controls, definitions
 from ..errors import Invalid
-from ..models import DefinitionVersion, Evidence, HumanTask, Instance, InstanceStatus, TaskStatus, db
+from ..models import Definition, DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, db
 
 
 @dataclass
@@ -72,11 +73,12 @@ def tasks_by_instance(instance_ids):
 
 
 def is_late(task, now):
-    """Open past its due date, or done or withdrawn after it: cancelling late work does not make it on time."""
-    if task.due_at is None:
+    """Open past its due date at ``now``, or done or withdrawn after it: cancelling late work does not
+    make it on time. A task that came after ``now`` is not late at ``now``."""
+    if task.due_at is None or task.created_at > now:
         return False
-    ended = {TaskStatus.OPEN: now, TaskStatus.COMPLETED: task.completed_at, TaskStatus.CANCELLED: task.cancelled_at}
-    return (ended[task.status] or now) > task.due_at
+    ended = task.completed_at or task.cancelled_at
+    return min(ended or now, now) > task.due_at
 
 
 def controls_in_scope(instance, scope):
@@ -84,31 +86,85 @@ def controls_in_scope(instance, scope):
 
 
 def coverage(scope):
-    """Per control: instances in the period, completed, completed on time, overdue, escalated.
+    """Per control: instances in the period, cycles completed in it, completed on time, overdue, escalated.
 
-    Overdue: a task done after its due date, or open past it. Escalated: a task moved
-    to others by the ``escalate`` operator (evidence ``task.reassigned``).
+    A cycle is completed when the instance reaches one of its process's milestones (an element
+    with a ``milestone`` property; each time it does), or, for a process that declares none, when
+    the instance completes. It counts in the period its milestone falls in, and on time when no task
+    of the cycle (begun since the cycle before) was late when it completed. Overdue: an instance
+    with a task done after its due date, or open past it, at the period's end (or now). Escalated:
+    a task moved to others by the ``escalate`` operator (evidence ``task.reassigned``).
     """
     chosen = instances(scope)
     return coverage_of(scope, chosen, tasks_by_instance([i.id for i in chosen]))
 
 
+_REACHED = [t.value for t in (EvidenceType.TASK_COMPLETED, EvidenceType.MESSAGE_RECEIVED, EvidenceType.SERVICE_RUN,
+                              EvidenceType.SCRIPT_RUN, EvidenceType.DECISION_EVALUATED, EvidenceType.TIMER_FIRED,
+                              EvidenceType.GATEWAY_PATH_TAKEN, EvidenceType.DATA_STORE_WRITTEN)]
+
+
+def cycles(chosen, end=None):
+    """``{instance id: [moment each cycle completed, …]}`` before ``end`` (None: to now), from the evidence: the
+    records of a milestone of the version that wrote them or of the one the instance runs now, or the
+    instance's completion where the version it runs declares no milestone."""
+    milestones = {}   # (process key, version) -> element ids
+
+    def of(key, number):
+        if (key, number) not in milestones:
+            version = db.session.scalar(db.select(DefinitionVersion).join(Definition).where(
+                Definition.key == key, DefinitionVersion.version == number))
+            milestones[key, number] = set(definitions.milestones_of(version)) if version else set()
+        return milestones[key, number]
+
+    now_runs = {i.id: of(i.version.definition.key, i.version.version) for i in chosen}
+    declares = {i for i, marked in now_runs.items() if marked}
+    found = {i.id: [] for i in chosen}
+    plain = [i for i in found if i not in declares]
+    for ids, types in ((plain, [EvidenceType.INSTANCE_COMPLETED.value]), (list(declares), _REACHED)):
+        stmt = db.select(Evidence.instance_id, Evidence.record).where(Evidence.instance_id.in_(ids),
+                                                                      Evidence.type.in_(types))
+        if end is not None:
+            stmt = stmt.where(Evidence.at < end.isoformat())
+        rows = db.session.execute(stmt.order_by(Evidence.instance_id, Evidence.seq)) if ids else []
+        for instance_id, text in rows:
+            record = json.loads(text)
+            # The version that wrote it, or the one the instance was moved to: moving an instance that ran
+            # before its process marked milestones to a version that does counts what it did.
+            if instance_id in declares and record["element"]["id"] not in \
+                    of(record["process"]["key"], record["process"]["version"]) | now_runs[instance_id]:
+                continue
+            found[instance_id].append(datetime.fromisoformat(record["at"]))
+    return found
+
+
 def coverage_of(scope, chosen, tasks_of):
     now = clock.now()
-    escalated = set(db.session.scalars(db.select(Evidence.instance_id).where(
-        Evidence.type == "task.reassigned", Evidence.instance_id.in_([i.id for i in chosen])).distinct())) \
-        if chosen else set()
+    as_of = min(now, scope.end) if scope.end else now
+    moved = db.select(Evidence.instance_id).where(Evidence.type == "task.reassigned",
+                                                  Evidence.instance_id.in_([i.id for i in chosen]))
+    if scope.end is not None:
+        moved = moved.where(Evidence.at < scope.end.isoformat())
+    escalated = set(db.session.scalars(moved.distinct())) if chosen else set()
+    done = cycles(chosen, scope.end)
     result = {}
     for instance in chosen:
-        late = any(is_late(t, now) for t in tasks_of.get(instance.id, []))
-        done = instance.status == InstanceStatus.COMPLETED
+        tasks = tasks_of.get(instance.id, [])
+        late = any(is_late(t, as_of) for t in tasks)
+        completed = on_time = 0
+        begun = None
+        for end in done[instance.id]:
+            if scope.start is None or end >= scope.start:
+                completed += 1
+                on_time += not any(is_late(t, end) for t in tasks if begun is None or t.created_at > begun)
+            begun = end
         for control in controls_in_scope(instance, scope):
             row = result.setdefault(control, {"control": control, "framework": controls.framework_of(control).name,
                                               "instances": 0, "completed": 0,
                                               "completed_on_time": 0, "overdue": 0, "escalated": 0})
             row["instances"] += 1
-            row["completed"] += done
-            row["completed_on_time"] += done and not late
+            row["completed"] += completed
+            row["completed_on_time"] += on_time
             row["overdue"] += late
             row["escalated"] += instance.id in escalated
     return [result[c] for c in sorted(result, key=controls.order)]

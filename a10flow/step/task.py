@@ -37,6 +37,7 @@ def complete_task(task_id, user, data, link_token=None):
         schema = forms.for_task(task)
         workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
         # Only what the form declares: a task without one takes no data.
+        data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record

@@ -117,13 +117,36 @@ def append_concealed(instance, known, type_, actor, element, data):
 
 
 def _record_entry(instance, element_id, params):
-    """Make ``params`` the register's current entry for its key; the previous one is kept, superseded."""
+    """Make ``params`` the register's current entry for its key; the previous one is kept, superseded.
+    With ``merge``, the data is a patch onto the current entry, and a patch that changes nothing
+    makes no new entry."""
     now = clock.now()
+    data = canonical.plain(params["data"])
+    if params.get("merge"):
+        current = db.session.scalar(db.select(RegisterEntry.data).where(
+            RegisterEntry.register == params["register"], RegisterEntry.key == params["key"],
+            RegisterEntry.superseded_at.is_(None)))
+        data = merge_patch(current or {}, data)
+        if data == current:
+            return
     db.session.execute(db.update(RegisterEntry).where(
         RegisterEntry.register == params["register"], RegisterEntry.key == params["key"],
         RegisterEntry.superseded_at.is_(None)).values(superseded_at=now))
-    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=canonical.plain(params["data"]),
+    db.session.add(RegisterEntry(register=params["register"], key=params["key"], data=data,
                                  instance_id=instance.id, element_id=element_id, recorded_at=now))
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON Merge Patch: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
 
 
 def _escalate(instance, happening, params):

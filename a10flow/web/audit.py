@@ -84,17 +84,22 @@ def register(name=REGISTERS[0]):
     history = request.args.get("history") == "on"
     key = request.args.get("key", "").strip() or None
     entries = registers.entries(name, key, history)
-    declared, columns, details = {}, {}, {}
+    known, columns, cells, details = {}, {}, {}, {}
     for entry in entries:   # labelled by the forms of the process version that recorded it
         version = entry.instance.version
-        if version.id not in declared:
-            declared[version.id] = case.fields_of(version)
+        if version.id not in known:
+            known[version.id] = case.fields_of(version, nested=True)
+        schemas = known[version.id]
         for k, v in entry.data.items():
             if isinstance(v, (str, int, bool)) and k not in columns:
-                columns[k] = case.label(k, declared[version.id].get(k))
-        details[entry.id] = case.summary(version, entry.data)
+                columns[k] = (case.label(k, schemas.get(k)), (schemas.get(k) or {}).get("description"))
+        cells[entry.id] = {k: case.item(k, v, schemas.get(k), schemas) for k, v in entry.data.items()}
+        details[entry.id] = case.summary(version, entry.data, nested=True)
+    shown = list(columns.items())[:6]
     return render_template("web/register.html", name=name, names=REGISTERS, entries=entries, details=details,
-                           columns=list(columns.items())[:6], history=history, key=key or "", user=g.user)
+                           cells=cells, columns=[(k, label) for k, (label, _) in shown],
+                           explained=[(label, said) for _, (label, said) in shown if said],
+                           history=history, key=key or "", user=g.user)
 
 
 @bp.route("/data-stores")

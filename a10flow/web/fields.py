@@ -118,7 +118,7 @@ def _object_fields(schema, data, prefix, scope):
     required = set(schema.get("required") or [])
     fields = []
     for name, sub in (schema.get("properties") or {}).items():
-        if not isinstance(sub, dict):
+        if not isinstance(sub, dict) or sub.get("x-completed-by"):   # the server fills it in: nothing to ask
             continue
         path = f"{prefix}{name}"
         value = data.get(name) if isinstance(data, dict) else None

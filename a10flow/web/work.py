@@ -44,7 +44,7 @@ def _page(task, data, errors=(), status=200, seen=None):
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
                            links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
                            may_hand_out=task.status == TaskStatus.OPEN and not tasks.may_hand_out(task, settings, g.user),
-                           case=case.summary(task.instance.version, seen, settings.get("show"), own, g.user.name), done=done,
+                           case=case.summary(task.instance.version, seen, settings.get("show"), own, me=g.user.name), done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
                            may_act=tasks.may_complete(task, g.user), apart=tasks.kept_apart(task, g.user),
                            hand_on=_hand_on(task),

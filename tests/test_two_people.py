@@ -142,6 +142,13 @@ def test_a_task_completed_meanwhile_says_by_whom_and_shows_what_was_typed(demo, 
     expect(sam.locator("section.submitted")).to_contain_text("By sofia")
     shot(sam, "two-people-completed-meanwhile")
 
+    # What told him of the task asks nothing of him any more: it no longer counts as unread.
+    expect(sam.get_by_role("navigation", name="Main")).not_to_contain_text("unread")
+    go(sam, "Notifications")
+    expect(sam.locator("li", has_text="Assess the supplier's risk")).to_contain_text(
+        "Nothing to do any more: the task was done by sofia")
+    shot(sam, "two-people-notification-of-a-done-task")
+
 
 def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(demo, browser):
     alice = person(browser, demo, "alice")

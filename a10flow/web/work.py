@@ -213,7 +213,10 @@ def _mine():
 @signed_in
 def notifications():
     items = db.session.scalars(_mine().order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("web/notifications.html", items=items)
+    ids = {n.task_id for n in items if n.task_id}
+    ended = {t.id: t for t in db.session.scalars(db.select(HumanTask).where(
+        HumanTask.id.in_(ids), HumanTask.status != TaskStatus.OPEN))} if ids else {}
+    return render_template("web/notifications.html", items=items, ended=ended)
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])

@@ -4,7 +4,7 @@ reading the evidence.
 """
 from dataclasses import dataclass, field
 
-from . import evidence
+from . import evidence, forms
 from .evidence import personal
 from .models import EvidenceType
 
@@ -52,7 +52,8 @@ def item(name, value, schema=None):
             return Item(title, columns=[label(k, props.get(k)) for k in order], kind="table",
                         rows=[[item(k, row.get(k), props.get(k)) for k in order] for row in value])
         return Item(title, values=[item("", v, inner) for v in value], kind="values")
-    return Item(title, value=value)
+    named = dict(forms.named_choices(schema) or [])
+    return Item(title, value=named.get(value, value) if isinstance(value, (str, int, float)) else value)
 
 
 def _matrix(title, value, schema):

@@ -194,7 +194,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     sofia = person(browser, demo, "sofia")
     _open_task(sofia, "Approve the supplier")
     expect(sofia.locator("section.case")).to_contain_text("high")   # the tier the decision table set
-    sofia.get_by_label("approve with conditions").check()
+    sofia.get_by_label("Approve with conditions").check()
     sofia.get_by_role("button", name="Add a row to conditions").click()
     sofia.get_by_label("Action, row 1").fill("Deliver the model card")
     sofia.get_by_label("Owner, row 1").select_option("sam")
@@ -205,16 +205,20 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     for name in ("alice", "lee"):
         approver = alice if name == "alice" else person(browser, demo, "lee")
         _open_task(approver, "Approve the supplier")
-        approver.get_by_label("approve", exact=True).check()
+        approver.get_by_label("Approve", exact=True).check()
         approver.get_by_role("button", name="Complete").click()
         _done(approver, "Approve the supplier")
 
     # Legal checks the contract: a missing clause is no pass, it becomes legal's corrective action.
+    # Each clause is answered: one left unanswered is asked for, never taken as missing.
     lee = approver
     _open_task(lee, "Complete the contract clause checklist")
     for clause in ("AI responsibilities allocated (A.10.2)", "Audit rights", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data"):
-        lee.get_by_label(clause).check()
+        lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
+    lee.get_by_role("button", name="Complete").click()
+    expect(lee.locator("#f-clauses-art_25_4_agreement-error")).to_have_text("this field is required")
+    lee.get_by_role("group", name="EU AI Act Art. 25(4) written agreement").get_by_label("Missing").check()
     shot(lee, "a10-3-contract-checklist")
     lee.get_by_role("button", name="Complete").click()
     _done(lee, "Complete the contract clause checklist")
@@ -276,7 +280,10 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     case = sam.locator("section.case")
     expect(case).to_contain_text("Version 3.0 retrains the model")
     expect(case).to_contain_text("Bank B")
-    sam.get_by_role("button", name="Complete").click()   # "send it" left unticked, no reason given
+    sam.get_by_role("button", name="Complete").click()   # a decision is a choice made, never a default
+    expect(sam.locator("#f-notice_decision-error")).to_have_text("this field is required")
+    sam.get_by_role("group", name="Decision").get_by_label("Send it back with changes").check()
+    sam.get_by_role("button", name="Complete").click()   # sent back without saying why: not enough
     expect(sam.locator("#f-approval_comment-error")).to_be_visible()
     field(sam, "Comment (required to send it back)").fill("Tell them what they must do, and by when.")
     shot(sam, "a10-4-send-back")
@@ -291,7 +298,7 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     olivia.get_by_role("button", name="Complete").click()
     _done(olivia, "Draft the change notice")
     _open_task(sam, "Approve the change notice")
-    field(sam, "Send it to the customers").check()
+    sam.get_by_role("group", name="Decision").get_by_label("Approve: send it to the customers").check()
     sam.get_by_role("button", name="Complete").click()
     _done(sam, "Approve the change notice")
 
@@ -308,13 +315,13 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     expect(bank_a.locator("main")).not_to_contain_text("Bank B")   # nobody sees the other customers
     fits(bank_a)
     shot(bank_a, "a10-4-customer-reads-the-notice")
-    bank_a.get_by_label("acknowledge").check()
+    bank_a.get_by_label("We acknowledge the change").check()
     bank_a.get_by_role("button", name="Send").click()
     expect(bank_a.get_by_role("heading", name="Thank you")).to_be_visible()
 
     bank_b = outside_party(browser, **PHONE)
     bank_b.goto(link_in_outbox(olivia, "risk@bank-b.example"))
-    bank_b.get_by_label("object", exact=True).check()
+    bank_b.get_by_label("We object to it").check()
     bank_b.get_by_role("button", name="Send").click()   # an objection without a reason is not enough
     expect(bank_b.locator("#f-response_comment-error")).to_be_visible()
     field(bank_b, "Comment (required with an objection)").fill("We need 60 days to re-validate.")

@@ -161,7 +161,7 @@ def test_a_customer_answers_through_the_link_page(app, as_):
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
         "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}}})
     approval = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]][0]
-    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
+    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"notice_decision": "approve"}})
     [ask] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
              if t["name"].endswith("Bank A")]
     path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]

@@ -33,6 +33,7 @@ class Field:
     columns: list = field(default_factory=list)    # table: the column labels
     error: str | None = None
     earliest: str | None = None   # date: the first day it may be (the page's date picker starts there)
+    titles: dict = field(default_factory=dict)   # radio, select: what each choice is called, if not its value
 
 
 def _label(name, schema):
@@ -43,8 +44,8 @@ def _kind(schema):
     kind = schema.get("type")
     if schema.get("x-fingerprint-of"):
         return "fingerprint"
-    if "enum" in schema:
-        return "radio" if len(schema["enum"]) <= RADIO_MAX else "select"
+    if "enum" in schema or forms.named_choices(schema):
+        return "radio" if len(schema.get("enum") or schema.get("oneOf")) <= RADIO_MAX else "select"
     if schema.get("x-options-from"):
         return "select"
     if kind == "boolean":
@@ -102,6 +103,8 @@ def _object_fields(schema, data, prefix, scope):
                   help=sub.get("description"), value=value, error=scope.errors.get(path))
         if f.kind in ("radio", "select") and sub.get("x-options-from"):   # the choices the task's data holds
             f.choices = [value for value, _ in forms.options(scope.context.get(sub["x-options-from"]))]
+        elif f.kind in ("radio", "select") and "enum" not in sub:   # named outcomes (a decision)
+            f.choices, f.titles = [v for v, _ in forms.named_choices(sub)], dict(forms.named_choices(sub))
         elif f.kind in ("radio", "select"):
             f.choices = list(sub["enum"])
         elif f.kind == "choices":

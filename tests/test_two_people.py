@@ -117,7 +117,7 @@ def test_someone_handed_out_of_sight_of_a_task_still_sees_what_they_typed(demo, 
     morgan.get_by_label("To").select_option("group:legal")
     morgan.get_by_role("button", name="Hand on").click()
     sam.get_by_role("button", name="Complete").click()
-    expect(sam.get_by_role("alert")).to_contain_text("no longer one you can see")
+    expect(sam.locator("main")).to_contain_text("no longer one you can see")
     expect(sam.locator("section.unsent")).to_contain_text(NOTE)
     shot(sam, "two-people-handed-out-of-sight")
 
@@ -177,3 +177,38 @@ def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(dem
     expect(anna.get_by_role("heading", level=1)).to_have_text("This link can no longer be used")
     expect(anna.locator("section.unsent")).to_contain_text("Licensed credit bureau data, 2019-2025")
     shot(anna, "two-people-link-withdrawn")
+
+
+def test_signed_out_in_another_tab_sam_still_sees_what_he_typed(demo, browser):
+    _risk_task_waits(browser, demo)
+    sam = person(browser, demo, "sam")
+    _open(sam, "Assess the supplier's risk")
+    _assess(sam)
+    other_tab = sam.context.new_page()
+    other_tab.goto(demo)
+    other_tab.get_by_role("button", name="Sign out").click()
+
+    sam.get_by_role("button", name="Complete").click()
+    expect(sam.get_by_role("heading", level=1)).to_have_text("This form has expired")
+    expect(sam.locator("main")).to_contain_text("you were signed out")
+    expect(sam.locator("section.unsent")).to_contain_text(NOTE)
+    expect(sam.locator("section.unsent")).not_to_contain_text("csrf")
+    shot(sam, "two-people-signed-out-meanwhile")
+
+
+def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase):
+    """alice's session ends on the server (a new password, set on another device) while she fills
+    in a task: the page she sends it from answers with what she typed, not a bare sign-in page."""
+    from a10flow import auth
+    from a10flow.models import User, db
+    from conftest import signed_in
+    alice = signed_in(app, "alice")
+    task = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
+    alice.get(f"/tasks/{task}")
+    with app.app_context():
+        auth.set_password(db.session.scalar(db.select(User).where(User.name == "alice")), "a-new-secret")
+        db.session.commit()
+    sent = alice.post(f"/tasks/{task}", {"action": "complete", "tool": "Label Studio", "amount": "1200"})
+    assert sent.status_code == 401 and "You are signed out" in sent.text
+    assert "Label Studio" in sent.text and "1200" in sent.text and "csrf" not in sent.text.lower().split("<main")[1]
+    assert as_["alice"].get(f"/api/v1/tasks/{task}").json["status"] == "open"   # nothing was done

@@ -4,7 +4,7 @@ from flask import g, render_template, request
 from .. import case, forms, instances, links, step, tasks
 from ..errors import Gone, Invalid, NotFound, ServiceError
 from ..models import db
-from . import blueprint, fields
+from . import blueprint, fields, typed_back
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
 bp = blueprint("links", check_csrf=False)
@@ -17,10 +17,8 @@ def _dead_link(exc):
     # Whether anything was recorded depends on the link: an answered link must never read as lost.
     link = links.find(request.view_args.get("token", "")) if request.view_args else None
     # An answer sent as the link died (its task done or withdrawn meanwhile) is shown back, not lost.
-    typed = [(name.replace("/", " › ").replace("_", " "), value) for name, value in request.form.items(multi=True)
-             if name != "action" and not name.endswith("/_row") and value.strip()] if request.method == "POST" else []
     return render_template("web/link_problem.html", title=TITLES[exc.status], message=exc.message,
-                           link=link, typed=typed), exc.status
+                           link=link, typed=typed_back()), exc.status
 
 
 def _author(link):

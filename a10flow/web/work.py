@@ -5,7 +5,7 @@ from .. import case, clock, forms, instances, links, security, step, tasks
 from ..auth import require
 from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
-from . import blueprint, fields, signed_in, when
+from . import blueprint, error_page, fields, signed_in, when
 
 bp = blueprint("work")
 
@@ -154,10 +154,10 @@ def _refused(task, author, data, exc):
 
 def _unsent():
     """A task the person may no longer see (handed on out of their sight): nothing about it is shown,
-    but what they posted is, as they typed it, so it is not lost."""
-    typed = [(name.replace("/", " › ").replace("_", " "), value) for name, value in request.form.items(multi=True)
-             if name not in ("csrf_token", "action") and not name.endswith("/_row") and value.strip()]
-    return render_template("web/unsent.html", typed=typed), 404
+    but what they posted is (the error page shows it back), so it is not lost."""
+    return error_page(404, "Not submitted", "This task is no longer one you can see: it was handed on to someone "
+                      "else, or it does not exist. Nothing was submitted. Ask the lead of its group or a process "
+                      "owner who has it now")
 
 
 @bp.route("/tasks/<task_id>/reassign", methods=["POST"])

@@ -125,7 +125,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     alice.get_by_label("Business owner").select_option("olivia")
     alice.get_by_label("model or algorithm").check()
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_label("Personal data involved").check()
+    alice.get_by_role("group", name="Personal data involved").get_by_label("Yes").check()
     alice.get_by_label("processor", exact=True).check()
     shot(alice, "a10-3-start")
     alice.get_by_role("button", name="Start").click()
@@ -155,7 +155,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     expect(anna.get_by_label("Legal name")).to_have_value("Acme Data Ltd")
     expect(anna.get_by_label("Certificate, e.g. ISO/IEC 42001, row 1")).to_have_value("ISO/IEC 42001")
     for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
-        anna.get_by_label(promise).check()
+        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
     anna.goto(link)
@@ -251,6 +251,7 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     field(olivia, "Version after the change").fill("3.0")
     field(olivia, "What changed").select_option("model update or retraining")
     olivia.get_by_role("group", name="Materiality").get_by_label("high").check()
+    olivia.get_by_role("group", name="A pre-determined change, already disclosed to customers").get_by_label("No").check()
     for number, (name, contact) in enumerate([("Bank A", "ops@bank-a.example"),
                                               ("Bank B", "risk@bank-b.example")], start=1):
         olivia.get_by_role("button", name="Add a row to affected customers").click()

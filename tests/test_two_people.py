@@ -20,12 +20,15 @@ def _risk_task_waits(browser, demo):
     alice.get_by_label("Business owner").select_option("olivia")
     alice.get_by_label("model or algorithm").check()
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
+    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
     alice.get_by_role("button", name="Start").click()
     expect(alice.get_by_role("status")).to_contain_text("was sent to anna@acme.example")
     anna = outside_party(browser)
     anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))
     anna.get_by_label("Legal name").fill("Acme Data Ltd")
     anna.get_by_label("Country").fill("IE")
+    for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
+        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
 
@@ -159,6 +162,7 @@ def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(dem
     alice.get_by_label("Business owner").select_option("olivia")
     alice.get_by_label("model or algorithm").check()
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
+    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
     alice.get_by_role("button", name="Start").click()
     olivia = person(browser, demo, "olivia")
     anna = outside_party(browser)

@@ -208,6 +208,8 @@ def parse(schema, form, prefix=""):
 
 
 def _typed(raw, kind):
+    if kind == "boolean":   # a yes/no choice (named outcomes of a boolean): its radio sends True or False
+        return {"true": True, "false": False}.get(raw.lower(), raw)
     try:
         if kind == "integer":
             return int(raw)

@@ -216,3 +216,21 @@ def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase)
     assert sent.status_code == 401 and "You are signed out" in sent.text
     assert "Label Studio" in sent.text and "1200" in sent.text and "csrf" not in sent.text.lower().split("<main")[1]
     assert as_["alice"].get(f"/api/v1/tasks/{task}").json["status"] == "open"   # nothing was done
+
+
+def test_a_link_whose_sender_lost_the_task_keeps_the_answer_on_its_page(app, as_):
+    """alice hands the questionnaire to anna by link; bob claims the task before anna sends it: anna's
+    answer is refused (alice may no longer have it done) and stays on her page, told why."""
+    from conftest import DATA, Visitor
+    as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
+    task = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json["open_tasks"][0]
+    made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
+    page = made["path"].replace("/api/v1/external/", "/x/")
+    anna = Visitor(app)
+    anna.get(page)
+    assert as_["bob"].post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
+    sent = anna.post(page, {"action": "submit", "legal_name": "Acme Data Ltd", "reviewer": "lee"}, csrf=False)
+    assert sent.status_code == 403
+    assert "Not sent: the person who sent you this link may no longer have this task done" in sent.text
+    assert 'value="Acme Data Ltd"' in sent.text   # still in its field, to send again through a new link
+    assert as_["bob"].get(f"/api/v1/tasks/{task['id']}").json["status"] == "open"

@@ -234,3 +234,16 @@ def test_a_link_whose_sender_lost_the_task_keeps_the_answer_on_its_page(app, as_
     assert "Not sent: the person who sent you this link may no longer have this task done" in sent.text
     assert 'value="Acme Data Ltd"' in sent.text   # still in its field, to send again through a new link
     assert as_["bob"].get(f"/api/v1/tasks/{task['id']}").json["status"] == "open"
+
+
+def test_an_auditor_posting_to_a_task_keeps_nothing_and_is_on_record(app, as_, purchase):
+    from conftest import signed_in
+    task = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
+    auditor = signed_in(app, "auditor")
+    auditor.get(f"/tasks/{task}")
+    for action in ("complete", "save", "claim"):
+        refused = auditor.post(f"/tasks/{task}", {"action": action, "tool": "Label Studio", "amount": "1"})
+        assert refused.status_code == 403 and "saved as your draft" not in refused.text
+    assert "Label Studio" not in auditor.get(f"/tasks/{task}").text   # no draft of theirs was kept
+    events = as_["admin"].get("/api/v1/security-events").json["items"]
+    assert len([e for e in events if e["path"] == f"/tasks/{task}"]) == 3

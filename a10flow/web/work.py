@@ -137,11 +137,12 @@ def _refused(task, author, data, exc):
     person's draft too, so it is back whenever the task is theirs again."""
     db.session.rollback()
     db.session.refresh(task)
-    why = tasks.why_not(task, g.user)
+    offered = tasks.may_claim(task, g.user)   # lost a race for the task, rather than tried what is not theirs
+    why = tasks.why_not(task, g.user) if offered else None
     if why is None:   # not a matter of who has the task: say what the step said
         if exc.status in (401, 403):
             security.record(exc.status, exc.message)
-        why = tasks.Refusal(exc.message[:1].upper() + exc.message[1:])
+        why = tasks.Refusal(exc.message[:1].upper() + exc.message[1:], open=offered and task.status == TaskStatus.OPEN)
     kept = False
     if why.open:
         try:

@@ -174,7 +174,8 @@ def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(dem
     # Meanwhile procurement withdraws the link (the answer came by phone).
     go(olivia, "Instances")
     olivia.get_by_role("link", name="1", exact=True).click()
-    olivia.get_by_role("region", name="Links sent").get_by_role("link", name="Supplier details and due diligence").click()
+    sent = olivia.get_by_role("region", name="Links sent")
+    sent.get_by_role("link", name="Supplier details and due diligence").click()
     olivia.get_by_role("region", name="Links sent").get_by_role("button", name="Withdraw").click()
 
     anna.get_by_role("button", name="Send").click()
@@ -247,3 +248,14 @@ def test_an_auditor_posting_to_a_task_keeps_nothing_and_is_on_record(app, as_, p
     assert "Label Studio" not in auditor.get(f"/tasks/{task}").text   # no draft of theirs was kept
     events = as_["admin"].get("/api/v1/security-events").json["items"]
     assert len([e for e in events if e["path"] == f"/tasks/{task}"]) == 3
+
+
+def test_claiming_from_the_inbox_after_someone_else_says_who_has_it(app, as_, purchase):
+    from conftest import signed_in
+    task = as_["owner"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
+    alice = signed_in(app, "alice")
+    alice.get("/inbox")
+    assert as_["bob"].post(f"/api/v1/tasks/{task}/claim").status_code == 200
+    late = alice.post(f"/tasks/{task}/claim")
+    assert late.status_code == 302 and late.headers["Location"] == f"/tasks/{task}"
+    assert "It is not yours: bob claimed this task at" in alice.get(late.headers["Location"]).text

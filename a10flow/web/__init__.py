@@ -82,8 +82,9 @@ def error_page(status, title, message):
 def _http_error(exc):
     if isinstance(exc, CSRFError):
         security.record(400, f"form without a valid CSRF token: {exc.description}")
+        below = ": what you typed is below" if typed_back() else ""
         return error_page(400, "This form has expired", "Nothing was done: you were signed out, or the page is old. "
-                          "Open the page again and send it once more" + (": what you typed is below" if typed_back() else ""))
+                          f"Open the page again and send it once more{below}")
     if exc.code == 429:
         security.record(429, "too many failed sign-ins", request.form.get("name"))
         return error_page(429, "Too many attempts", "Wait a minute, then try again")

@@ -5,7 +5,7 @@ reading the evidence.
 import re
 from dataclasses import dataclass, field
 
-from . import evidence
+from . import evidence, forms
 from .evidence import personal
 from .models import EvidenceType
 
@@ -38,14 +38,6 @@ def label(name, schema):
 def ordered(keys, props):
     """``keys`` as the form lists them, the ones it does not after (records keep keys sorted)."""
     return [k for k in props if k in keys] + [k for k in keys if k not in props]
-
-
-def _titled(value, schema):
-    """A choice as its form titles it (``oneOf``/``anyOf`` of ``const`` and ``title``), else itself."""
-    for choice in (schema.get("oneOf") or schema.get("anyOf") or []):
-        if isinstance(choice, dict) and choice.get("const") == value and choice.get("title"):
-            return choice["title"]
-    return value
 
 
 def item(name, value, schema=None, known=None, me=None):
@@ -84,7 +76,9 @@ def item(name, value, schema=None, known=None, me=None):
         return Item(title, values=[item("", v, inner, known) for v in value], kind="values", help=said)
     if isinstance(value, str) and (schema.get("x-fingerprint-of") or SHA256.fullmatch(value)):
         return Item(title, value=value, kind="fingerprint", help=said)
-    return Item(title, value=_titled(value, schema), help=said)
+    named = dict(forms.named_choices(schema) or [])
+    return Item(title, value=named.get(value, value) if isinstance(value, (str, int, float)) else value,
+                help=said)
 
 
 def _matrix(title, value, schema, me=None):

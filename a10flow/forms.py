@@ -113,6 +113,16 @@ def _days_ahead(context):
     return check
 
 
+def named_choices(schema):
+    """A field offering named outcomes, ``oneOf`` of ``{"const", "title"}`` (how a decision is
+    written: "approve" titled "Approve: send it to the customers"), as ``[(value, title)]``; else None."""
+    one_of = schema.get("oneOf") if isinstance(schema, dict) else None
+    if not isinstance(one_of, list) or not one_of or \
+            not all(isinstance(c, dict) and "const" in c for c in one_of):
+        return None
+    return [(c["const"], str(c.get("title", c["const"]))) for c in one_of]
+
+
 def options(value):
     """The choices a task's data holds for an ``x-options-from`` field, as ``(value, label)``:
     plain values, or SpiffArena's ``{"value": …, "label": …}`` records."""
@@ -211,6 +221,8 @@ def said(error):
         return _TYPES.get(value if isinstance(value, str) else "", error.message)
     if error.validator == "format":
         return _FORMATS.get(value, error.message)
+    if error.validator == "oneOf" and (named := named_choices(error.schema)):
+        return "choose one of: " + ", ".join(title for _, title in named)
     if error.validator == "enum":
         return "choose one of: " + ", ".join(map(str, value[:12])) + (", …" if len(value) > 12 else "")
     if error.validator == "uniqueItems":

@@ -63,6 +63,14 @@ def queue_offer(instance, task, config, told="New task", skip=None):
     _add(instance, task.element_id, task.id, told_to, _subject(f"{told}: {task.name}"), "\n".join(lines))
 
 
+def settle(task_ids):
+    """Tasks that ended need nobody any more: what told people of them stops counting as unread
+    (the Notifications page says the task is done)."""
+    db.session.execute(db.update(Notification).where(
+        Notification.task_id.in_(task_ids), Notification.user_id.is_not(None), Notification.read_at.is_(None))
+        .values(read_at=clock.now()))
+
+
 def _add(instance, element_id, task_id, people, subject, body):
     now = clock.now()
     for user in people:

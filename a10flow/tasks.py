@@ -1,10 +1,13 @@
 """Who may see, claim and complete a human task; finding the tasks a person may see."""
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from sqlalchemy import and_, exists, or_, true
 
-from . import clock, forms
+from . import clock, evidence, forms
 from .errors import NotFound
-from .models import (Definition, DefinitionVersion, HumanTask, Instance, Role, TaskCandidate, TaskDraft, TaskStatus,
-                     User, db)
+from .models import (Definition, DefinitionVersion, EvidenceType, HumanTask, Instance, Role, TaskCandidate, TaskDraft,
+                     TaskStatus, User, db)
 
 
 def _offered_to_nobody():
@@ -195,3 +198,62 @@ def save_draft(task, author, data):
         db.session.add(row)
     row.data, row.saved_at = data, clock.now()
     db.session.commit()
+
+
+@dataclass
+class Refusal:
+    """Why someone may not do a task now, as its page tells them: what happened, by whom, since
+    when, and what they can do about it."""
+    what: str
+    since: datetime | None = None
+    do: list = field(default_factory=list)
+    open: bool = True   # the task still waits: what they typed is worth keeping as their draft
+
+
+def why_not(task, user):
+    """Why ``user`` may not complete ``task`` as it stands now, or None when they may."""
+    if task.status == TaskStatus.COMPLETED:
+        return Refusal(f"{task.completed_by} completed this task", task.completed_at, [
+            "Compare what they submitted with what you typed, shown below; if something of yours is missing, "
+            f"tell {task.completed_by}."], open=False)
+    if task.status == TaskStatus.CANCELLED:
+        return Refusal("The process withdrew this task (it moved on, or the case was ended)", task.cancelled_at,
+                       ["Nothing more is needed here; what you typed is shown below should you need it elsewhere."],
+                       open=False)
+    if (earlier := kept_apart(task, user)) is not None:
+        return Refusal(f"Separation of duties: you did “{earlier.name}” in this case, so someone else must do "
+                       "this task", earlier.completed_at)
+    if may_complete(task, user):
+        return None
+    move = _last_move(task)
+    if task.assignee:
+        by = move.get("by") if move else None
+        what = f"{task.assignee} claimed this task" if by in (None, task.assignee) else \
+            f"{by} handed this task to {task.assignee}"
+        do = [f"Ask {task.assignee} to give it back (“Give it back” on this page) or to take over what you typed."]
+    else:
+        what = f"{move['by']} handed this task to {task.held_by}" if move else f"This task is with {task.held_by}"
+        do = []
+    if may_reassign(task, user):
+        do.append("As a lead or owner, you can hand it to whoever should have it: “Hand this task on”, below.")
+    else:
+        leads = [u for g in task.candidate_names("group") for u in members(g + LEADS)]
+        do.append(f"Ask {' or '.join(dict.fromkeys(leads)) if leads else 'a process owner'} to hand it to you.")
+    return Refusal(what, move["at"] if move else None, do)
+
+
+def _last_move(task):
+    """The latest claim or hand-over of ``task``, as ``{"by", "at"}``, from its instance's evidence."""
+    moves = (EvidenceType.TASK_CLAIMED.value, EvidenceType.TASK_REASSIGNED.value)
+    for record in reversed(evidence.records(task.instance_id)):
+        if record["type"] in moves and (record.get("data") or {}).get("task_id") == task.id:
+            actor = record["actor"]
+            by = "the process" if str(actor.get("id")).startswith("system:") else actor.get("name")
+            return {"by": by, "at": datetime.fromisoformat(record["at"])}
+    return None
+
+
+def members(group):
+    """The names of the people in ``group``."""
+    return sorted(name for name, groups in db.session.execute(db.select(User.name, User.groups))
+                  if group in (groups or []))

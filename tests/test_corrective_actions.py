@@ -15,10 +15,10 @@ def test_closing_a_contract_gap_moves_the_register(as_):
     instance_id = _through_risk(as_, LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0],
-        {"clauses": dict(CLAUSES["clauses"], audit_rights=False, art_25_4_agreement=False)})
+        {"clauses": dict(CLAUSES["clauses"], audit_rights="missing", art_25_4_agreement="missing")})
     [entry] = _entry(as_)
     assert entry["data"]["status"] == "approved with conditions"
-    assert entry["data"]["contract_clauses"]["audit_rights"] is False
+    assert entry["data"]["contract_clauses"]["audit_rights"] == "missing"
     assert entry["data"]["contract_gaps"] == {"art_25_4_agreement": "open", "audit_rights": "open"}
     assert {a["status"] for a in entry["data"]["corrective_actions"].values()} == {"open"}
 
@@ -26,7 +26,7 @@ def test_closing_a_contract_gap_moves_the_register(as_):
     _do(as_, "lee", audit, {"done": "Audit clause signed.", "evidence_reference": "DMS-4410"})
     [entry] = _entry(as_)
     assert entry["data"]["status"] == "approved with conditions"   # one gap is still open
-    assert entry["data"]["contract_clauses"]["audit_rights"] is True
+    assert entry["data"]["contract_clauses"]["audit_rights"] == "in the contract"
     assert entry["data"]["contract_gaps"] == {"art_25_4_agreement": "open", "audit_rights": "closed"}
     closed = entry["data"]["corrective_actions"]["Get the contract clause agreed: audit rights"]
     assert (closed["status"], closed["done"], closed["evidence_reference"]) == \

@@ -55,8 +55,8 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     # The drafter may not approve their own notice; a second person sends it back once, then approves.
     [approval] = _tasks(as_, instance["id"], "approve_notice")
     assert as_["owner"].post(f"/api/v1/tasks/{approval['id']}/complete",
-                             json={"data": {"approved": True}}).status_code == 403
-    _complete(as_, "admin", approval, {"approved": False, "approval_comment": "name the documents"})
+                             json={"data": {"notice_decision": "approve"}}).status_code == 403
+    _complete(as_, "admin", approval, {"notice_decision": "send back", "approval_comment": "name the documents"})
     [draft] = _tasks(as_, instance["id"], "draft_notice")
     _complete(as_, "owner", draft, notice)
     [approval] = _tasks(as_, instance["id"], "approve_notice")
@@ -65,7 +65,7 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     page = signed_in(app, "admin").get(f"/tasks/{approval['id']}").text
     answer = page[page.index('class="answer"'):]
     assert "name the documents" in page and "name the documents" not in answer[:answer.index("</form>")]
-    _complete(as_, "admin", approval, {"approved": True})
+    _complete(as_, "admin", approval, {"notice_decision": "approve"})
 
     asks = _tasks(as_, instance["id"], "acknowledge_change")
     assert len(asks) == 3 and {a["message"] for a in asks} == {"change_acknowledgement"}
@@ -119,7 +119,7 @@ def _told(as_, customers):
         "data": dict(CHANGE, materiality="high", customers=customers)}).json
     _complete(as_, "owner", instance["open_tasks"][0], {"notice": {
         "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}})
-    _complete(as_, "admin", _tasks(as_, instance["id"], "approve_notice")[0], {"approved": True})
+    _complete(as_, "admin", _tasks(as_, instance["id"], "approve_notice")[0], {"notice_decision": "approve"})
     return instance
 
 
@@ -170,3 +170,33 @@ def test_an_undrafted_notice_is_reminded(app, as_):
         scheduler.sweep()
     assert [n["subject"] for n in as_["owner"].get("/api/v1/notifications").json["items"]] == \
         ["Change notice to draft: credit-scoring 3.0"]
+
+
+def test_approving_a_notice_is_a_choice_between_named_outcomes(app, as_):
+    from conftest import signed_in
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={
+        "process": "customer_change_notification", "data": dict(CHANGE, materiality="high")}).json
+    _complete(as_, "owner", instance["open_tasks"][0], {"notice": {
+        "summary": "New model", "impact": "none", "effective_date": "2027-06-01"}})
+    [approval] = _tasks(as_, instance["id"], "approve_notice")
+
+    # Nothing chosen is no decision (an unticked box used to mean "send back"); nor is a guess.
+    url = f"/api/v1/tasks/{approval['id']}/complete"
+    for data, said in (({}, "this field is required"),
+                       ({"notice_decision": "maybe"},
+                        "choose one of: Approve: send it to the customers, Send it back with changes"),
+                       ({"notice_decision": "send back"}, None)):
+        refused = as_["admin"].post(url, json={"data": data})
+        assert refused.status_code == 422
+        fields = {d["field"]: d["message"] for d in refused.json["error"]["details"]}
+        assert fields == ({"approval_comment": "this field is required"} if said is None else {"notice_decision": said})
+    assert _tasks(as_, instance["id"], "approve_notice") == [approval]   # nothing moved
+
+    # The page offers the two outcomes by name, as radio buttons.
+    page = signed_in(app, "admin").get(f"/tasks/{approval['id']}").text
+    assert re.search(r'type="radio" name="notice_decision" value="approve"\s*> Approve: send it to the customers', page)
+    assert re.search(r'type="radio" name="notice_decision" value="send back"\s*> Send it back with changes', page)
+
+    _complete(as_, "admin", approval, {"notice_decision": "approve"})
+    assert len(_tasks(as_, instance["id"], "acknowledge_change")) == 3   # each customer is told

@@ -25,7 +25,7 @@ def test_cancel_withdraws_tasks_and_is_evidence(as_, purchase):
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert cancelled.json["open_tasks"] == []
     assert as_["owner"].get(f"/api/v1/tasks/{task_id}").json["status"] == "cancelled"
-    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={}).status_code == 409
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={"reason": "again"}).status_code == 409
     done = as_["alice"].post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"tool": "x", "amount": 1}})
     assert done.status_code == 409
     last = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"][-1]
@@ -94,3 +94,26 @@ def test_staff_start_the_latest_version_only(as_, purchase):
     assert refused.status_code == 403 and "start version 2" in refused.json["error"]["message"]
     assert as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 2}).status_code == 201
     assert as_["owner"].post("/api/v1/instances", json={"process": "purchase", "version": 1}).status_code == 201
+
+
+def test_an_instance_is_not_cancelled_without_a_reason(app, as_, purchase):
+    from conftest import set_passwords, signed_in
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    url = f"/api/v1/instances/{instance['id']}/cancel"
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": None}):
+        refused = as_["owner"].post(url, json=body)
+        assert refused.status_code == 422, body
+        assert refused.json["error"]["details"][0]["field"] == "reason"
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "running"
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"][-1]["type"] != \
+        "instance.cancelled"
+
+    set_passwords(app, "owner")
+    page = signed_in(app, "owner")
+    told = page.post(f"/instances/{instance['id']}/cancel", {"reason": "  ", "confirm": "yes"}, follow_redirects=True)
+    assert "Nothing was done to instance" in told.text and "say why the instance is cancelled" in told.text
+    assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "running"
+    assert page.post(f"/instances/{instance['id']}/cancel", {"reason": "ordered twice", "confirm": "yes"}) \
+        .status_code == 302
+    last = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"][-1]
+    assert last["type"] == "instance.cancelled" and last["data"] == {"reason": "ordered twice"}

@@ -234,7 +234,7 @@ def test_a_loop_that_never_waits_is_stopped_as_an_incident_not_a_hang(as_, monke
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
     assert instance["status"] == "failed"
     assert "ran 40 tasks without waiting for a person, a timer or a message" in instance["error"]["message"]
-    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={}).status_code == 200
+    assert as_["owner"].post(f"/api/v1/instances/{instance['id']}/cancel", json={"reason": "loops"}).status_code == 200
 
 
 def test_processes_that_come_to_call_each_other_are_refused_and_nesting_is_bounded(as_, monkeypatch):

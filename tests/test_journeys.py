@@ -133,7 +133,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     alice.get_by_label("Business owner").select_option("olivia")
     alice.get_by_label("model or algorithm").check()
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_label("Personal data involved").check()
+    alice.get_by_role("group", name="Personal data involved").get_by_label("Yes").check()
     alice.get_by_label("processor", exact=True).check()
     shot(alice, "a10-3-start")
     alice.get_by_role("button", name="Start").click()
@@ -164,7 +164,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     expect(anna.get_by_label("Legal name")).to_have_value("Acme Data Ltd")
     expect(anna.get_by_label("Certificate, row 1")).to_have_value("ISO/IEC 42001")
     for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
-        anna.get_by_label(promise).check()
+        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
     anna.goto(link)
@@ -203,7 +203,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     sofia = person(browser, demo, "sofia")
     _open_task(sofia, "Approve the supplier")
     expect(sofia.locator("section.case")).to_contain_text("high")   # the tier the decision table set
-    sofia.get_by_label("approve with conditions").check()
+    sofia.get_by_label("Approve with conditions").check()
     sofia.get_by_role("button", name="Add a row to conditions").click()
     sofia.get_by_label("Action, row 1").fill("Deliver the model card")
     sofia.get_by_label("Owner, row 1").select_option("sam")
@@ -214,16 +214,20 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     for name in ("alice", "lee"):
         approver = alice if name == "alice" else person(browser, demo, "lee")
         _open_task(approver, "Approve the supplier")
-        approver.get_by_label("approve", exact=True).check()
+        approver.get_by_label("Approve", exact=True).check()
         approver.get_by_role("button", name="Complete").click()
         _done(approver, "Approve the supplier")
 
     # Legal checks the contract: a missing clause is no pass, it becomes legal's corrective action.
+    # Each clause is answered: one left unanswered is asked for, never taken as missing.
     lee = approver
     _open_task(lee, "Complete the contract clause checklist")
     for clause in ("AI responsibilities allocated (A.10.2)", "Audit rights", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data"):
-        lee.get_by_label(clause).check()
+        lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
+    lee.get_by_role("button", name="Complete").click()
+    expect(lee.locator("#f-clauses-art_25_4_agreement-error")).to_have_text("this field is required")
+    lee.get_by_role("group", name="EU AI Act Art. 25(4) written agreement").get_by_label("Missing").check()
     shot(lee, "a10-3-contract-checklist")
     lee.get_by_role("button", name="Complete").click()
     _done(lee, "Complete the contract clause checklist")
@@ -261,6 +265,7 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     field(olivia, "Version after the change").fill("3.0")
     field(olivia, "What changed").select_option("model update or retraining")
     olivia.get_by_role("group", name="Materiality").get_by_label("high").check()
+    olivia.get_by_role("group", name="A pre-determined change, already disclosed to customers").get_by_label("No").check()
     for number, (name, contact) in enumerate([("Bank A", "ops@bank-a.example"),
                                               ("Bank B", "risk@bank-b.example")], start=1):
         olivia.get_by_role("button", name="Add a row to affected customers").click()
@@ -290,7 +295,10 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     case = sam.locator("section.case")
     expect(case).to_contain_text("Version 3.0 retrains the model")
     expect(case).to_contain_text("Bank B")
-    sam.get_by_role("button", name="Complete").click()   # "send it" left unticked, no reason given
+    sam.get_by_role("button", name="Complete").click()   # a decision is a choice made, never a default
+    expect(sam.locator("#f-notice_decision-error")).to_have_text("this field is required")
+    sam.get_by_role("group", name="Decision").get_by_label("Send it back with changes").check()
+    sam.get_by_role("button", name="Complete").click()   # sent back without saying why: not enough
     expect(sam.locator("#f-approval_comment-error")).to_be_visible()
     field(sam, "Comment (required to send it back)").fill("Tell them what they must do, and by when.")
     shot(sam, "a10-4-send-back")
@@ -305,7 +313,7 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     olivia.get_by_role("button", name="Complete").click()
     _done(olivia, "Draft the change notice")
     _open_task(sam, "Approve the change notice")
-    field(sam, "Send it to the customers").check()
+    sam.get_by_role("group", name="Decision").get_by_label("Approve: send it to the customers").check()
     sam.get_by_role("button", name="Complete").click()
     _done(sam, "Approve the change notice")
 
@@ -322,13 +330,13 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     expect(bank_a.locator("main")).not_to_contain_text("Bank B")   # nobody sees the other customers
     fits(bank_a)
     shot(bank_a, "a10-4-customer-reads-the-notice")
-    bank_a.get_by_label("acknowledge").check()
+    bank_a.get_by_label("We acknowledge the change").check()
     bank_a.get_by_role("button", name="Send").click()
     expect(bank_a.get_by_role("heading", name="Thank you")).to_be_visible()
 
     bank_b = outside_party(browser, **PHONE)
     bank_b.goto(link_in_outbox(olivia, "risk@bank-b.example"))
-    bank_b.get_by_label("object", exact=True).check()
+    bank_b.get_by_label("We object to it").check()
     bank_b.get_by_role("button", name="Send").click()   # an objection without a reason is not enough
     expect(bank_b.locator("#f-response_comment-error")).to_be_visible()
     field(bank_b, "Comment (required with an objection)").fill("We need 60 days to re-validate.")

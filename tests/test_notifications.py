@@ -151,3 +151,30 @@ def test_users_have_real_addresses(app, monkeypatch):
     monkeypatch.setenv("A10FLOW_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     added = CliRunner().invoke(main, ["users", "add", "carol", "--email", "carol@example.org\nBcc: x@y.example"])
     assert added.exit_code == 1 and "not an e-mail address" in added.output
+
+
+def test_a_task_that_ended_stops_counting_as_unread(app, as_, purchase):
+    from conftest import signed_in
+
+    def unread(name):
+        return as_[name].get("/api/v1/notifications?unread=true").json["unread"]
+
+    # alice starts two purchases; bob, in procurement too, is told of each first task.
+    done = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    dropped = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    assert unread("bob") == 2 and unread("alice") == 0   # she opened them herself
+
+    # alice does one herself: bob has nothing to do there any more.
+    task = done["open_tasks"][0]["id"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task}/complete", json={"data": {"tool": "x", "amount": 1}}) \
+        .status_code == 200
+    assert unread("bob") == 1
+    # The other is cancelled: withdrawn, it asks nobody any more.
+    assert as_["owner"].post(f"/api/v1/instances/{dropped['id']}/cancel", json={"reason": "ordered twice"}) \
+        .status_code == 200
+    assert unread("bob") == 0
+    # The page says why, and still leads to the task.
+    page = signed_in(app, "bob").get("/notifications").text
+    assert "Nothing to do any more: the task was done by alice" in page
+    assert "Nothing to do any more: the task was withdrawn" in page
+    assert "Mark all as read" not in page and "· unread" not in page

@@ -24,13 +24,14 @@ def _supplier_approved_with_a_gap(browser, demo):
     alice.get_by_label("Business owner").select_option("olivia")
     alice.get_by_label("model or algorithm").check()
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
+    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
     alice.get_by_role("button", name="Start").click()
     anna = outside_party(browser)
     anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))   # the e-mail she got
     anna.get_by_label("Legal name").fill("Acme Data Ltd")
     anna.get_by_label("Country").fill("IE")
     for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
-        anna.get_by_label(promise).check()
+        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
 
@@ -53,7 +54,8 @@ def _supplier_approved_with_a_gap(browser, demo):
     for clause in ("AI responsibilities allocated (A.10.2)", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data",
                    "EU AI Act Art. 25(4) written agreement"):
-        lee.get_by_label(clause).check()   # audit rights left out
+        lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
+    lee.get_by_role("group", name="Audit rights").get_by_label("Missing").check()
     lee.get_by_role("button", name="Complete").click()
     _done(lee, "Complete the contract clause checklist")
     return alice, lee

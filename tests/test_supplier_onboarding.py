@@ -12,7 +12,7 @@ REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "
            "pii_role": "processor"}
 DETAILS = {"legal_name": "Acme Data Ltd", "country": "IE", "dpa_signed": True, "incident_notification": True,
            "change_notification": True, "certifications": [{"name": "ISO/IEC 27001", "expires": "2027-12-31"}]}
-CLAUSES = {"clauses": {k: True for k in ("ai_responsibilities", "audit_rights", "change_and_incident_notification",
+CLAUSES = {"clauses": {k: "in the contract" for k in ("ai_responsibilities", "audit_rights", "change_and_incident_notification",
                                          "documentation_delivery", "no_training_on_our_data", "art_25_4_agreement")}}
 
 
@@ -231,8 +231,8 @@ def test_missing_contract_clauses_become_corrective_actions_for_legal(as_):
     _deploy(as_)
     instance_id = _through_risk(as_, LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
-    half = {"clauses": dict(CLAUSES["clauses"], audit_rights=False, art_25_4_agreement=False,
-                            no_training_on_our_data=False)}
+    half = {"clauses": dict(CLAUSES["clauses"], audit_rights="missing", art_25_4_agreement="missing",
+                            no_training_on_our_data="missing")}
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], half)
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
     assert entry["data"]["status"] == "approved with conditions"   # never a plain pass with clauses missing
@@ -319,3 +319,22 @@ def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(
                 assert doers, f"nobody of the staff may do {task['name']} ({tier})"
         register = people["audrey"].get(f"/api/v1/registers/suppliers?key={tier}%20supplier").json["items"]
         assert [(e["data"]["status"], e["data"]["tier"]) for e in register] == [("approved", tier)]
+
+
+def test_each_contract_clause_is_answered_never_taken_as_missing(as_):
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    [checklist] = _open(as_, instance_id, "check_contract")
+    unanswered = {"clauses": {k: v for k, v in CLAUSES["clauses"].items() if k != "audit_rights"}}
+    refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": unanswered})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"] == [{"field": "clauses/audit_rights", "message": "this field is required"}]
+    ticked = {"clauses": dict(CLAUSES["clauses"], audit_rights=True)}   # the old checkbox's value is no answer
+    refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": ticked})
+    assert refused.status_code == 422
+    assert {d["field"] for d in refused.json["error"]["details"]} == {"clauses/audit_rights"}
+    assert _open(as_, instance_id, "check_contract") == [checklist]
+    _do(as_, "lee", checklist, CLAUSES)
+    [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
+    assert entry["data"]["status"] == "approved" and entry["data"]["contract_gaps"] == []

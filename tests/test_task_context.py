@@ -59,7 +59,7 @@ def test_the_notice_approver_sees_the_notice_and_the_redraft_keeps_the_work(app,
     seen = _text(signed_in(app, "admin").get(f"/tasks/{approval['id']}"))
     assert "Scores shift by up to 2 points" in seen and "Bank A" in seen and "ops@bank-a.example" in seen
     as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete",
-                      json={"data": {"approved": False, "approval_comment": "name the documents"}})
+                      json={"data": {"notice_decision": "send back", "approval_comment": "name the documents"}})
     [redraft] = _tasks(as_, instance["id"], "draft_notice")
     page = signed_in(app, "owner").get(f"/tasks/{redraft['id']}")
     assert re.search(r'<textarea[^>]*name="notice/summary"[^>]*>New model version 3.0</textarea>', page.text)   # the previous version, to change
@@ -75,7 +75,7 @@ def test_a_customer_objection_names_the_customer_and_what_they_said(app, as_):
                          "effective_date": "2027-06-01"}}
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": notice})
     [approval] = _tasks(as_, instance["id"], "approve_notice")
-    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
+    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"notice_decision": "approve"}})
     bank_b = _tasks(as_, instance["id"], "acknowledge_change")[1]
     path = as_["owner"].post(f"/api/v1/tasks/{bank_b['id']}/links", json={"party": "risk@bank-b.example"}).json["path"]
     assert as_[None].post(path, json={"data": {"response": "object", "response_comment": "too short notice"}}) \

@@ -80,11 +80,11 @@ def test_drafts_claims_and_table_rows(app, as_):
 
     assert visitor.post(f"/tasks/{task_id}/claim").status_code == 302
     assert as_["alice"].get(f"/api/v1/tasks/{task_id}").json["assignee"] == "alice"
-    saved = visitor.post(f"/tasks/{task_id}", {"action": "save", "legal_name": "Acme Data Ltd", "dpa_signed": "on"})
+    saved = visitor.post(f"/tasks/{task_id}", {"action": "save", "legal_name": "Acme Data Ltd", "dpa_signed": "True"})
     assert saved.status_code == 302
     page = visitor.get(f"/tasks/{task_id}").text
     assert "Draft saved" in page and 'value="Acme Data Ltd"' in page
-    assert re.search(r'name="dpa_signed" value="on"\s*checked', page)
+    assert re.search(r'name="dpa_signed" value="True"\s*checked', page)   # a yes/no choice, kept as chosen
 
     # Certifications are a table of rows, added and removed by buttons.
     added = visitor.post(f"/tasks/{task_id}", {"action": "add:certifications", "legal_name": "Acme Data Ltd"})
@@ -161,7 +161,7 @@ def test_a_customer_answers_through_the_link_page(app, as_):
     as_["owner"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/complete", json={"data": {"notice": {
         "summary": "New model", "impact": "none", "actions_required": "none", "effective_date": "2027-06-01"}}})
     approval = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]][0]
-    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"approved": True}})
+    as_["admin"].post(f"/api/v1/tasks/{approval['id']}/complete", json={"data": {"notice_decision": "approve"}})
     [ask] = [t for t in as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
              if t["name"].endswith("Bank A")]
     path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
@@ -355,7 +355,7 @@ def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(ap
     started = alice.post("/start/supplier_onboarding", {
         "action": "start", "business_key": "Acme Data", "supplier_name": "Acme Data", "business_owner": "alice",
         "contact_email": "anna@acme.example", "supplied": "dataset", "ai_systems": "credit-scoring",
-        "personal_data": "on", "pii_role": "processor"})
+        "personal_data": "True", "pii_role": "processor"})
     [instance] = as_["owner"].get("/api/v1/instances").json["items"]
     # The first task went to the supplier's contact by link: procurement could answer for them, but
     # lands on the case, told so, rather than on a questionnaire written for the supplier.
@@ -376,7 +376,7 @@ def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(ap
     # Someone whose first step is someone else's lands on the instance, told what happens next.
     from test_customer_change_notification import CUSTOMERS   # alice, an account manager, starts; owners draft
     fields = {"action": "start", "ai_system": "credit-scoring", "version_to": "3.0",
-              "change_type": "model update or retraining", "materiality": "high",
+              "change_type": "model update or retraining", "materiality": "high", "predetermined": "False",
               **{f"customers/{i}/{k}": v for i, c in enumerate(CUSTOMERS[:1]) for k, v in c.items()}}
     landed = alice.post("/start/customer_change_notification", fields)
     assert landed.status_code == 302 and landed.headers["Location"].startswith("/instances/")

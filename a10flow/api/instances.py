@@ -78,7 +78,9 @@ class InstanceQuerySchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    # Required, but checked by the step (422 naming it), after who may cancel: a refused caller learns nothing.
+    reason = fields.String(validate=validate.Length(max=2000), allow_none=True,
+                           metadata={"description": "why it is cancelled (required): kept as evidence"})
 
 
 class MigrateSchema(Schema):

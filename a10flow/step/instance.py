@@ -1,17 +1,22 @@
 """The owner's steps on a whole instance: cancel it, move it to a newer version."""
 from .. import clock, controls, definitions, evidence, incidents
 from ..engine import runner
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
 from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
 
 
-def cancel_instance(instance_id, user, reason=None):
-    """Cancel a running or failed instance; its open tasks are withdrawn. An instance whose
-    stored state no longer loads can be cancelled too: that is how an owner stops it.
+def cancel_instance(instance_id, user, reason):
+    """Cancel a running or failed instance, for ``reason``; its open tasks are withdrawn. An
+    instance whose stored state no longer loads can be cancelled too: that is how an owner stops it.
 
-    :raises Conflict: it has ended already.
+    :raises Invalid: no reason given (the evidence must say why work stopped); Conflict: it has
+        ended already.
     """
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("say why the instance is cancelled: the reason is kept as evidence",
+                      [{"field": "reason", "message": "this field is required"}])
+    reason = reason.strip()
     with transaction():
         instance = lock(instance_id)
         if instance.status not in LIVE:

@@ -31,7 +31,8 @@ def complete_task(task_id, user, data, link_token=None):
             link.used_at = clock.now()
             party, sender = link.party, _sender(instance, task, link)
         elif not tasks.may_complete(task, user):
-            raise Forbidden("this task is claimed by someone else or not offered to you")
+            raise Forbidden(f"{task.assignee} has claimed this task" if task.assignee else
+                            "this task is not offered to you or your groups")
         else:
             keep_duties_apart(instance, task, user)
         schema = forms.for_task(task)

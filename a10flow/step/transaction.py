@@ -200,7 +200,7 @@ def _mirror(instance, workflow, by):
     for task_id, row in open_rows.items():
         if task_id not in still_open:
             row.status, row.cancelled_at = TaskStatus.CANCELLED, now
-            _end_drafts([task_id])
+            _ended([task_id])
     db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
     for timer in runner.waiting_timers(workflow):
         db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, element_id=timer.element_id,
@@ -211,10 +211,12 @@ def _mirror(instance, workflow, by):
                                    message=wait.message))
 
 
-def _end_drafts(task_ids):
-    # What people saved on a task ends with it: done or cancelled, nobody needs it any more.
+def _ended(task_ids):
+    """What hangs on tasks that ended (done or withdrawn) ends with them: nobody needs what they
+    saved on them any more, and their notifications stop asking to be read."""
     if task_ids:
         db.session.execute(db.delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids)))
+        notify.settle(task_ids)
 
 
 def _address(value, task):
@@ -238,7 +240,7 @@ def withdraw(instance, status):
     now = clock.now()
     waiting = db.session.scalars(db.select(HumanTask.id).where(HumanTask.instance_id == instance.id,
                                                                HumanTask.status == TaskStatus.OPEN)).all()
-    _end_drafts(waiting)
+    _ended(waiting)
     if waiting:
         db.session.execute(db.update(HumanTask).where(HumanTask.id.in_(waiting))
                            .values(status=TaskStatus.CANCELLED, cancelled_at=now))
@@ -288,7 +290,7 @@ def _record_failure(instance_id, exc, user):
 def mark_done(task, name, now):
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
     task.assignee = task.assignee or name
-    _end_drafts([task.id])
+    _ended([task.id])
 
 
 def keep_duties_apart(instance, task, user):

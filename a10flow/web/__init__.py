@@ -26,11 +26,18 @@ def current_user():
     return auth.user_for_session(token) if isinstance(token, str) else None
 
 
+TYPED_INTO = ("work.task", "start.start")   # the pages whose forms people fill in at length
+
+
 def signed_in(view):
     """Page decorator: sets ``g.user``; a visitor without a session goes to the sign-in page."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         g.user = current_user()
+        if g.user is None and request.endpoint in TYPED_INTO and typed_back():   # signed out meanwhile: show
+            # back what they typed, rather than lose it on the way to the sign-in page
+            return error_page(401, "You are signed out", "Nothing was done. Sign in again, then do it once more: "
+                                                          "what you typed is below")
         if g.user is None:
             return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
         if g.user.role == Role.EXTERNAL_AUDITOR and request.blueprint not in ("auditors", "account"):
@@ -57,16 +64,28 @@ def when(moment):
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
+def typed_back():
+    """What a refused form carried, as ``(name, value)`` to show back, so that nothing typed is lost
+    (never a password or a token)."""
+    if request.method != "POST":
+        return []
+    return [(name.replace("/", " › ").replace("_", " "), value) for name, value in request.form.items(multi=True)
+            if not any(secret in name.lower() for secret in ("password", "token", "csrf"))
+            and name != "action" and not name.endswith("/_row") and value.strip()]
+
+
 def error_page(status, title, message):
     if "user" not in g:   # an address no page has: still say who is signed in, and offer the way back
         g.user = current_user()
-    return render_template("web/error.html", title=title, message=message), status
+    return render_template("web/error.html", title=title, message=message, typed=typed_back()), status
 
 
 def _http_error(exc):
     if isinstance(exc, CSRFError):
         security.record(400, f"form without a valid CSRF token: {exc.description}")
-        return error_page(400, "This form has expired", "Go back, reload the page and try again")
+        below = ": what you typed is below" if typed_back() else ""
+        return error_page(400, "This form has expired", "Nothing was done: you were signed out, or the page is old. "
+                          f"Open the page again and send it once more{below}")
     return error_page(exc.code or 500, exc.name, exc.description)
 
 

@@ -40,6 +40,7 @@ class Field:
     at: str | None = None         # where in the data it is, when not its HTML name (a party's share: by name)
     name_from: str | None = None  # the field whose value names this one (the page follows it as it is typed)
     unnamed: str | None = None    # what it is called while that field is empty ("Party 3")
+    titles: dict = field(default_factory=dict)   # radio, select: what each choice is called, if not its value
 
 
 @dataclass
@@ -59,8 +60,8 @@ def _kind(schema):
     kind = schema.get("type")
     if schema.get("x-fingerprint-of"):
         return "fingerprint"
-    if "enum" in schema:
-        return "radio" if len(schema["enum"]) <= RADIO_MAX else "select"
+    if "enum" in schema or forms.named_choices(schema):
+        return "radio" if len(schema.get("enum") or schema.get("oneOf")) <= RADIO_MAX else "select"
     if schema.get("x-options-from"):
         return "select"
     if kind == "boolean":
@@ -126,6 +127,8 @@ def _object_fields(schema, data, prefix, scope):
                   help=sub.get("description"), value=value, error=scope.errors.get(path))
         if f.kind in ("radio", "select") and sub.get("x-options-from"):   # the choices the task's data holds
             f.choices = [value for value, _ in forms.options(scope.context.get(sub["x-options-from"]))]
+        elif f.kind in ("radio", "select") and "enum" not in sub:   # named outcomes (a decision)
+            f.choices, f.titles = [v for v, _ in forms.named_choices(sub)], dict(forms.named_choices(sub))
         elif f.kind in ("radio", "select"):
             f.choices = list(sub["enum"])
         elif f.kind == "choices":
@@ -270,6 +273,8 @@ def _numbers(form, path):
 
 
 def _typed(raw, kind):
+    if kind == "boolean":   # a yes/no choice (named outcomes of a boolean): its radio sends True or False
+        return {"true": True, "false": False}.get(raw.lower(), raw)
     try:
         if kind == "integer":
             return int(raw)

@@ -2,8 +2,9 @@
 from flask import g, render_template, request
 
 from .. import case, forms, instances, links, step, tasks
-from ..errors import Gone, Invalid, NotFound
-from . import blueprint, fields
+from ..errors import Gone, Invalid, NotFound, ServiceError
+from ..models import db
+from . import blueprint, fields, typed_back
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
 bp = blueprint("links", check_csrf=False)
@@ -15,21 +16,23 @@ TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
 def _dead_link(exc):
     # Whether anything was recorded depends on the link: an answered link must never read as lost.
     link = links.find(request.view_args.get("token", "")) if request.view_args else None
+    # An answer sent as the link died (its task done or withdrawn meanwhile) is shown back, not lost.
     return render_template("web/link_problem.html", title=TITLES[exc.status], message=exc.message,
-                           link=link), exc.status
+                           link=link, typed=typed_back()), exc.status
 
 
 def _author(link):
     return f"link:{link.id}"
 
 
-def _page(link, data, errors=(), status=200, saved=False):
+def _page(link, data, errors=(), status=200, saved=False, refused=None):
     task = link.task
     schema = forms.for_task(task)
     show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
+                           refused=refused,
                            form=fields.build(schema, data, errors, context=seen) if schema else []), status
 
 
@@ -55,5 +58,10 @@ def task(token):
         step.complete_task(link.task_id, None, data, link_token=token)
     except Invalid as exc:
         return _page(link, data, exc.details, 422)
+    except (Gone, NotFound):
+        raise   # the link died meanwhile: its page says so, with what was typed
+    except ServiceError as exc:   # its sender may no longer have it done: the answer stays on the page
+        db.session.rollback()
+        return _page(link, data, status=exc.status, refused=exc.message)
     return render_template("web/external_done.html", task=link.task)
 

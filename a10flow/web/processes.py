@@ -4,7 +4,7 @@ from flask import Response, current_app, flash, g, jsonify, redirect, render_tem
 from .. import case, definitions, evidence, incidents, instances, links, step
 from ..evidence import personal
 from ..auth import require
-from ..errors import Conflict, Forbidden, ServiceError, StepFailed
+from ..errors import Conflict, Forbidden, Invalid, ServiceError, StepFailed
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
 from . import blueprint, signed_in
 
@@ -135,8 +135,12 @@ def _marked(marks, mark):
 def cancel(instance_id):
     instances.visible(instance_id, g.user)
     if _confirmed(instance_id):
-        step.cancel_instance(instance_id, g.user, request.form.get("reason", "").strip()[:2000] or None)
-        flash(f"Instance {instance_id} was cancelled.")
+        try:
+            step.cancel_instance(instance_id, g.user, request.form.get("reason", "")[:2000])
+        except Invalid as exc:
+            flash(f"Nothing was done to instance {instance_id}: {exc.message}.")
+        else:
+            flash(f"Instance {instance_id} was cancelled.")
     return redirect(url_for("processes.instance", instance_id=instance_id))
 
 

@@ -1,11 +1,11 @@
 """Staff pages: the inbox, a task with its form, notifications."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import case, clock, forms, instances, links, step, tasks
+from .. import case, clock, forms, instances, links, security, step, tasks
 from ..auth import require
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
-from . import blueprint, fields, signed_in
+from . import blueprint, error_page, fields, signed_in, when
 
 bp = blueprint("work")
 
@@ -32,7 +32,7 @@ def inbox():
                            processes=processes, now=clock.now(), takes={t.id for t in items if tasks.may_take(t, g.user)})
 
 
-def _page(task, data, errors=(), status=200, seen=None):
+def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False):
     schema = forms.for_task(task)
     seen, own = instances.task_data(task) if seen is None else seen
     form = fields.build(schema, data, errors, context=seen, choices=tasks.pickable()) if schema else []
@@ -48,8 +48,16 @@ def _page(task, data, errors=(), status=200, seen=None):
                            submitted=next((d for d in done if d.task_id == task.id), None),
                            may_act=tasks.may_complete(task, g.user), apart=tasks.kept_apart(task, g.user),
                            hand_on=_hand_on(task),
-                           may_claim=tasks.may_take(task, g.user),
+                           may_claim=tasks.may_take(task, g.user), refused=refused, kept=kept,
+                           typed=_typed(schema, data) if refused and task.status != TaskStatus.OPEN else None,
                            now=clock.now()), status
+
+
+def _typed(schema, data):
+    """What someone typed into a task that closed meanwhile, under the form's labels, to show it."""
+    props = (schema or {}).get("properties") or {}
+    return [case.item(k, data[k], props.get(k)) for k in case.ordered(data, props)
+            if data[k] not in (None, "", [], {}, False)]
 
 
 def _hand_on(task):
@@ -82,31 +90,75 @@ def _paths(form):
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @signed_in
 def task(task_id):
-    task = tasks.visible(task_id, g.user)
     mine = f"user:{g.user.id}"   # drafts are per person
     if request.method == "GET":
-        seen = instances.task_data(task)
-        return _page(task, tasks.draft_of(task, mine) or _to_fill(task, seen[0]), seen=seen)
-    if task.status != TaskStatus.OPEN:
-        flash(f"This task is already {task.status.value}.")
-        return redirect(url_for("work.task", task_id=task.id))
+        task = tasks.visible(task_id, g.user)
+        seen, draft = instances.task_data(task), tasks.draft_of(task, mine)
+        # A draft of theirs on a task someone else holds now: shown, with who has it and why.
+        why = tasks.why_not(task, g.user) if draft and task.status == TaskStatus.OPEN else None
+        return _page(task, draft or _to_fill(task, seen[0]), seen=seen, refused=why, kept=why is not None)
+    try:
+        task = tasks.visible(task_id, g.user)
+    except NotFound:   # handed out of their sight meanwhile: still, what they typed is not lost
+        return _unsent()
     action = request.form.get("action", "complete")
     schema = forms.for_task(task) or {}
     data = fields.parse(schema, request.form)
     if action.startswith(("add:", "remove:")):
         return _page(task, fields.change_rows(fields.build(schema, data), data, action))
-    if action == "save":
-        if not tasks.may_complete(task, g.user):
-            raise Forbidden("this task is claimed by someone else or not offered to you")
-        tasks.save_draft(task, mine, data)
-        flash("Draft saved. Nobody else sees it, and it is gone once the task is done.")
-        return redirect(url_for("work.task", task_id=task.id))
+    # Every step this page asks for keeps what was typed: refused, the page comes back with it.
     try:
+        if task.status != TaskStatus.OPEN:
+            raise Conflict(f"this task is already {task.status.value}")
+        if action in ("claim", "unclaim"):
+            (step.claim_task if action == "claim" else step.unclaim_task)(task.id, g.user)
+            tasks.save_draft(task, mine, data)   # what they typed before stays theirs
+            flash("The task is yours now." if action == "claim" else
+                  "The task is back with everyone it is offered to; what you typed is kept as your draft.")
+            return redirect(url_for("work.task", task_id=task.id) if action == "claim" else url_for("work.inbox"))
+        if action == "save":
+            if not tasks.may_complete(task, g.user):
+                raise Forbidden("this task is claimed by someone else or not offered to you")
+            tasks.save_draft(task, mine, data)
+            flash("Draft saved. Nobody else sees it, and it is gone once the task is done.")
+            return redirect(url_for("work.task", task_id=task.id))
         step.complete_task(task.id, g.user, data)
     except Invalid as exc:
         return _page(task, data, exc.details, 422)
+    except ServiceError as exc:
+        return _refused(task, mine, data, exc)
     flash(f"Done: {task.name}.")
     return redirect(url_for("work.inbox"))
+
+
+def _refused(task, author, data, exc):
+    """The task page again after a refused step: what was typed, why it was refused (who has the
+    task, since when) and what can be done; while the task waits, what was typed is kept as the
+    person's draft too, so it is back whenever the task is theirs again."""
+    db.session.rollback()
+    db.session.refresh(task)
+    offered = tasks.may_claim(task, g.user)   # lost a race for the task, rather than tried what is not theirs
+    why = tasks.why_not(task, g.user) if offered else None
+    if why is None:   # not a matter of who has the task: say what the step said
+        if exc.status in (401, 403):
+            security.record(exc.status, exc.message)
+        why = tasks.Refusal(exc.message[:1].upper() + exc.message[1:], open=offered and task.status == TaskStatus.OPEN)
+    kept = False
+    if why.open:
+        try:
+            tasks.save_draft(task, author, data)
+            kept = True
+        except Invalid:   # too large to keep: still shown below
+            pass
+    return _page(task, data, status=exc.status, refused=why, kept=kept)
+
+
+def _unsent():
+    """A task the person may no longer see (handed on out of their sight): nothing about it is shown,
+    but what they posted is (the error page shows it back), so it is not lost."""
+    return error_page(404, "Not submitted", "This task is no longer one you can see: it was handed on to someone "
+                      "else, or it does not exist. Nothing was submitted. Ask the lead of its group or a process "
+                      "owner who has it now")
 
 
 @bp.route("/tasks/<task_id>/reassign", methods=["POST"])
@@ -130,8 +182,16 @@ def reassign(task_id):
 @signed_in
 @require(Role.STAFF, Role.OWNER)   # as the API: people who work on tasks; auditors only read
 def claim(task_id):
-    tasks.visible(task_id, g.user)
-    step.claim_task(task_id, g.user)
+    task = tasks.visible(task_id, g.user)
+    try:
+        step.claim_task(task_id, g.user)
+    except (Conflict, Forbidden):
+        db.session.refresh(task)
+        why = tasks.why_not(task, g.user)
+        if why is None:
+            raise
+        flash(f"It is not yours: {why.what[:1].lower()}{why.what[1:]}{' at ' + when(why.since) if why.since else ''}.")
+        return redirect(url_for("work.task", task_id=task_id))
     flash("The task is yours now.")
     return redirect(url_for("work.task", task_id=task_id))
 
@@ -154,7 +214,10 @@ def _mine():
 @signed_in
 def notifications():
     items = db.session.scalars(_mine().order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("web/notifications.html", items=items)
+    ids = {n.task_id for n in items if n.task_id}
+    ended = {t.id: t for t in db.session.scalars(db.select(HumanTask).where(
+        HumanTask.id.in_(ids), HumanTask.status != TaskStatus.OPEN))} if ids else {}
+    return render_template("web/notifications.html", items=items, ended=ended)
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])

@@ -45,7 +45,7 @@ def _supplier_approved_with_a_gap(browser, demo):
 
     _open_task(alice, "Approve the supplier")
     expect(alice.get_by_label("Decided by")).to_have_count(0)   # the service fills it in: nothing to ask
-    alice.get_by_label("approve", exact=True).check()
+    alice.get_by_label("Approve", exact=True).check()
     alice.get_by_role("button", name="Complete").click()
     _done(alice, "Approve the supplier")
 

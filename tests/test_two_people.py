@@ -22,7 +22,7 @@ def _risk_task_waits(browser, demo):
     alice.get_by_label("AI systems it touches").fill("credit-scoring")
     alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
     alice.get_by_role("button", name="Start").click()
-    expect(alice.get_by_role("status")).to_contain_text("was sent to anna@acme.example")
+    expect(alice.get_by_role("status")).to_contain_text("waits for anna@acme.example on the Outbox page")
     anna = outside_party(browser)
     anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))
     anna.get_by_label("Legal name").fill("Acme Data Ltd")

@@ -1,9 +1,9 @@
 """Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
-tell apart, messages nobody can send, calls that never end, Java service tasks, data stores.
+tell apart, messages nobody can send, calls that never end, other engines' service tasks, data stores.
 Each names the element and says what to change in the modeller."""
 import keyword
 
-from .normalize import CAMUNDA_NS, NS
+from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
 from .stores import KINDS, MAX_ID, NAMED
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
@@ -134,16 +134,43 @@ def call_cycles(processes):
                                                    f"again before it could end. Call another process")
 
 
-def camunda_service_problems(root):
-    """(element, message) for service tasks that run Java inside Camunda."""
+# Engines whose service tasks run code or workers of their own: namespace -> (prefix, name).
+_ENGINES = {CAMUNDA_NS: ("camunda", "Camunda"), "http://activiti.org/bpmn": ("activiti", "Activiti"),
+            "http://flowable.org/bpmn": ("flowable", "Flowable")}
+
+
+def foreign_service_problems(root):
+    """(element, message) for each service task written for another engine's code or workers:
+    Java delegates (camunda:, activiti:, flowable: class, expression, delegateExpression), their
+    built-in task types and external tasks, Camunda Connect connectors, Camunda 8 job workers."""
     for task in root.iterfind(".//bpmn:serviceTask", NS):
-        used = [a for a in _CAMUNDA_SERVICE_ATTRS if task.get(f"{{{CAMUNDA_NS}}}{a}")]
-        if used and task.find(".//spiffworkflow:serviceTaskOperator", NS) is None:
-            attr = used[0]
-            yield task.get("id"), (
-                f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
-                f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
-                f"(spiffworkflow:serviceTaskOperator) or a script task instead")
+        if task.find(".//spiffworkflow:serviceTaskOperator", NS) is None and (why := _foreign_service(task)):
+            yield task.get("id"), (f"the service task {why}; a10flow cannot run it. Use an a10flow service "
+                                   f"operator (notify, escalate, record: the element template sets one) or a "
+                                   f"script task instead")
+
+
+def _foreign_service(task):
+    """What another engine would run for ``task``, in words, or None."""
+    for ns, (prefix, engine) in _ENGINES.items():
+        for attr in _CAMUNDA_SERVICE_ATTRS[:3]:
+            if value := task.get(f"{{{ns}}}{attr}"):
+                return f"uses {prefix}:{attr}={value[:120]!r}, Java code that runs inside {engine}"
+        kind = task.get(f"{{{ns}}}type")
+        if kind == "external":
+            return (f"is a {engine} external task (topic {task.get(f'{{{ns}}}topic') or ''!r}), which a worker "
+                    f"program fetches from {engine}")
+        if kind:
+            return f"is a {engine} {kind[:40]!r} task ({prefix}:type), which {engine} itself carries out"
+    connector = task.find("bpmn:extensionElements/camunda:connector", NS)
+    if connector is not None:
+        name = connector.findtext("camunda:connectorId", "", NS).strip()
+        return f"calls the Camunda Connect connector {name[:80]!r} (camunda:connector), which Camunda itself runs"
+    worker = task.find(f"bpmn:extensionElements/{{{ZEEBE_NS}}}taskDefinition", NS)
+    if worker is not None:
+        return (f"is a Camunda 8 job worker (zeebe:taskDefinition type {(worker.get('type') or '')[:80]!r}), "
+                f"which a worker program fetches from Zeebe")
+    return None
 
 
 def data_stores(root):

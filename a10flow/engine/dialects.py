@@ -78,3 +78,18 @@ def camunda8(root):
             "Redraw its conditions in Python and its job workers as a10flow service operators, or "
             "export it for Camunda 7")
 
+
+_CONTAINERS = ("}process", "}subProcess", "}transaction", "}adHocSubProcess")
+
+
+def feel_elements(root):
+    """The ids of the elements that hold a FEEL expression (BPMN text starting with ``=``), and of
+    what holds them: the Camunda 8 word explains their problems once."""
+    found = set()
+    for node in root.iter(f"{{{NS['bpmn']}}}*"):
+        if not len(node) and (node.text or "").lstrip().startswith("="):
+            for holder in node.iterancestors():   # up to the flow element the expression is on
+                found.add(holder.get("id"))
+                if holder.getparent() is None or holder.getparent().tag.endswith(_CONTAINERS):
+                    break
+    return found

@@ -38,8 +38,10 @@ def bpmn_file(upload, name, root):
     if zeebe := dialects.camunda8(root):   # said once, instead of once per FEEL expression
         first = root.find("bpmn:process", NS)
         said = detail(name, None if first is None else first.get("id"), zeebe)
+        upload.kinds[name] = said   # among the problems if the upload is refused, for whatever reason
         if len(upload.problems) > before:
-            upload.problems[before:] = [said]
+            feel = dialects.feel_elements(root)
+            upload.problems[before:] = [said, *(p for p in upload.problems[before:] if p["element"] not in feel)]
         else:
             upload.warnings.append(said)
     processes = root.findall("bpmn:process", NS)

@@ -74,13 +74,13 @@ def parse_upload(files, forms_dir=None, resolve=None):
                 if checks.executable(proc):
                     executable.append(proc.get("id"))
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
 
     _add_called_processes(upload, parser, owner, resolve)
     upload.problems.extend(detail(*found) for found in checks.call_cycles(owner))
     result = [p for p in (_build(upload, parser, key, owner) for key in executable) if p]
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
     return Deployment(result, tables, upload.named(upload.warnings))
 
 
@@ -169,7 +169,7 @@ def _add_called_processes(upload, parser, owner, resolve):
                         owner[p.get("id")] = (f"{called}.bpmn", p)
                     pending = True
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
 
 
 def _table_file(upload, owner, key, subprocess_specs, task_id):

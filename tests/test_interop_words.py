@@ -47,3 +47,60 @@ def test_a_camunda_8_model_refused_for_something_else_is_still_told_it_is_one(as
     # A job worker: both words, the model's and the task's, not one hiding the other.
     problems = _refused(as_, bpmn(_service("", '<zeebe:taskDefinition type="check"/>'), ns=ZEEBE))
     assert "Camunda 8 (Zeebe) model" in problems["p"] and "job worker" in problems["check"]
+
+
+# A decision table as Trisotech writes it: DMN under the prefix semantic:, another default
+# namespace, and a rule annotation column.
+TRISOTECH = ('<?xml version="1.0" encoding="UTF-8"?><semantic:definitions xmlns:semantic="{ns}" '
+             'xmlns="http://www.trisotech.com/definitions/_1" id="defs" name="d" namespace="x">'
+             '<semantic:decision id="tier" name="Tier"><semantic:decisionTable id="t" hitPolicy="UNIQUE">'
+             '<semantic:input id="i1" label="Spend"><semantic:inputExpression typeRef="number"><semantic:text>{input}'
+             '</semantic:text></semantic:inputExpression></semantic:input>'
+             '<semantic:output id="o1" label="Tier" name="tier" typeRef="string"/><semantic:annotation/>'
+             '<semantic:rule id="r1"><semantic:inputEntry id="e1"><semantic:text>{cell}</semantic:text>'
+             '</semantic:inputEntry><semantic:outputEntry id="x1"><semantic:text>{out}</semantic:text>'
+             '</semantic:outputEntry><semantic:annotationEntry><semantic:text/></semantic:annotationEntry>'
+             '</semantic:rule></semantic:decisionTable></semantic:decision></semantic:definitions>')
+DMN13, DMN11 = "https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
+
+
+def _rate(decision="tier"):
+    return bpmn('<bpmn:startEvent id="s"/>' + flow("s", "rate", 1) +
+                f'<bpmn:businessRuleTask id="rate" name="Rate" camunda:decisionRef="{decision}"/>' + flow("rate", "e", 2) +
+                '<bpmn:endEvent id="e"/>', ns=CAMUNDA)
+
+
+@pytest.mark.parametrize("ns", [DMN13, DMN11], ids=["dmn-1.3", "dmn-1.1"])
+def test_a_decision_table_written_under_another_prefix_deploys_and_decides(as_, ns):
+    # The engine looked for DMN under the default namespace and said "list index out of range".
+    table = TRISOTECH.format(ns=ns, input="spend", cell="&gt; 1000", out='"high"')
+    response = as_["owner"].deploy(_rate(), ("tier.dmn", table.encode()), form("s", spend={"type": "integer"}))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"spend": 5000}}).json
+    assert instance["status"] == "completed" and instance["data"]["tier"] == "high"
+
+
+@pytest.mark.parametrize("input, cell, out, says", [
+    ("Total spend", "&gt; 1000", '"high"',
+     "decision 'Tier': the expression 'Total spend' of input 'Spend' is not Python (invalid syntax): write the "
+     "variable it reads, e.g. total_spend"),
+    ("spend", "&gt;&gt;&gt; 1000", '"high"',
+     "decision 'Tier', rule 1, input 'Spend': the cell '>>> 1000' is not a Python test"),
+    ("spend", "&gt; 1000", '"high" risk',
+     "decision 'Tier', rule 1, output 'Tier': the cell '\"high\" risk' is not a Python value"),
+], ids=["input-expression", "input-cell", "output-cell"])
+def test_a_decision_table_cell_the_engine_cannot_read_is_named_by_decision_rule_and_column(as_, input, cell, out,
+                                                                                          says):
+    problems = _refused(as_, ("tier.dmn", TRISOTECH.format(ns=DMN13, input=input, cell=cell, out=out).encode()))
+    assert says in problems["tier"]
+    assert "<unknown>" not in problems["tier"] and "Error" not in problems["tier"]
+
+
+def test_a_business_rule_task_calling_a_decision_nowhere_says_which_decisions_there_are(as_):
+    problems = _refused(as_, _rate("awesome"))
+    assert problems["rate"].startswith("the business rule task calls decision 'awesome', which is neither in this "
+                                       "upload nor deployed: upload the DMN file that defines it with the diagram "
+                                       "(this upload has no decision table)")
+    table = TRISOTECH.format(ns=DMN13, input="spend", cell="&gt; 1000", out='"high"')
+    problems = _refused(as_, _rate("awesome"), ("tier.dmn", table.encode()))
+    assert "or call one the upload has: 'tier'" in problems["rate"]

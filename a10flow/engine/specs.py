@@ -129,14 +129,25 @@ _SPIFF_SAYS = [
      "the data object (or its reference) inside the process or subprocess that uses it"),
     (r"^No DMN Diagram available with id \"None\"",
      "the business rule task names no decision: choose the decision table it evaluates"),
+    (r"^No DMN Diagram available with id \"(?P<id>.*)\", Available DMN ids are:\s*(?P<ids>.*)$",
+     lambda found: f"the business rule task calls decision {found['id']!r}, which is neither in this upload nor "
+                   f"deployed: upload the DMN file that defines it with the diagram" + (
+                       f", or call one the upload has: {_listed(found['ids'].split(', '))}" if found["ids"].strip()
+                       else " (this upload has no decision table)")),
 ]
+
+
+def _listed(ids):
+    """'a', 'b' or 'c': a list in words."""
+    quoted = [repr(i) for i in ids]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _engine_message(exc):
     message = str(exc).rstrip(". ")
     for pattern, words in _SPIFF_SAYS:
-        if re.match(pattern, message):
-            message = words
+        if found := re.match(pattern, message, re.S):
+            message = words(found) if callable(words) else words
             break
     if exc.name and exc.name not in message:
         message += f" (element {exc.name!r})"

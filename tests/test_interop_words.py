@@ -104,3 +104,27 @@ def test_a_business_rule_task_calling_a_decision_nowhere_says_which_decisions_th
     table = TRISOTECH.format(ns=DMN13, input="spend", cell="&gt; 1000", out='"high"')
     problems = _refused(as_, _rate("awesome"), ("tier.dmn", table.encode()))
     assert "or call one the upload has: 'tier'" in problems["rate"]
+
+
+TNS = ' xmlns:tns="x"'   # the file's targetNamespace (conftest's bpmn() writes targetNamespace="x")
+
+
+def test_references_written_as_prefixed_names_are_read_as_the_ids_they_name(as_):
+    # Eclipse BPMN2 Modeler, Signavio and others write references as QNames: tns:Message_1.
+    body = ('<bpmn:startEvent id="s"/>' + '<bpmn:sequenceFlow id="f1" sourceRef="tns:s" targetRef="tns:wait"/>'
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="tns:someMessage"/>'
+            '</bpmn:intermediateCatchEvent>' + flow("wait", "review", 2) + '<bpmn:userTask id="review"/>'
+            '<bpmn:boundaryEvent id="stop" attachedToRef="tns:review"><bpmn:signalEventDefinition '
+            'signalRef="tns:halt"/></bpmn:boundaryEvent>' + flow("review", "halt_all", 3) +
+            '<bpmn:endEvent id="halt_all"><bpmn:signalEventDefinition signalRef="tns:halt"/></bpmn:endEvent>'
+            '<bpmn:boundaryEvent id="broken" attachedToRef="review"><bpmn:errorEventDefinition errorRef="tns:oops"/>'
+            '</bpmn:boundaryEvent>')
+    extra = ('<bpmn:message id="someMessage" name="invoice received"/><bpmn:signal id="halt" name="halt"/>'
+             '<bpmn:error id="oops" errorCode="OOPS"/>')
+    response = as_["owner"].deploy(bpmn(body, extra=extra, ns=TNS))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert [m["message"] for m in instance["messages"]] == ["invoice received"]
+    # A prefix that names no element of the file is still refused, naming the bare id.
+    problems = _refused(as_, bpmn(body.replace("tns:someMessage", "tns:otherMessage"), extra=extra, ns=TNS))
+    assert problems["wait"] == "the message event names message 'otherMessage', which the file does not define"

@@ -294,6 +294,43 @@ def _compiles(text, mode, syntax):
         raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 
+# BPMN's references between elements: attributes, and elements whose text is one. BPMN types
+# several as QNames, so a file may write them with a prefix (messageRef="tns:Message_1").
+REFERENCE_ATTRIBUTES = ("messageRef", "signalRef", "errorRef", "escalationRef", "sourceRef", "targetRef",
+                        "attachedToRef", "default", "calledElement", "processRef", "dataStoreRef",
+                        "dataObjectRef", "itemSubjectRef", "structureRef", "operationRef", "inMessageRef",
+                        "outMessageRef", "activityRef", "bpmnElement", "correlationPropertyRef", "categoryValueRef")
+REFERENCE_ELEMENTS = ("incoming", "outgoing", "flowNodeRef", "sourceRef", "targetRef", "dataInputRefs",
+                      "dataOutputRefs", "eventDefinitionRef", "messageFlowRef", "correlationPropertyRef",
+                      "supportedInterfaceRef", "interfaceRef", "participantRef", "resourceRef")
+_BPMN_SPACES = (f"{{{BPMN_NS}}}", "{http://www.omg.org/spec/BPMN/20100524/DI}")
+
+
+def resolve_references(root):
+    """Write every prefixed reference (``tns:Message_1``) as the bare id it names, in place, so
+    that every check and the engine read references one way. A prefix is resolved against the
+    namespaces declared where it is written: one bound to the file's targetNamespace, or any whose
+    local part is an id of the file. Other values are left alone (they name something outside)."""
+    ids = {node.get("id") for node in root.iter("*") if node.get("id")}
+    target = root.get("targetNamespace")
+
+    def bare(node, value):
+        prefix, colon, local = (value or "").strip().partition(":")
+        if not colon or not prefix or prefix not in node.nsmap or " " in value.strip():
+            return None
+        return local if (node.nsmap[prefix] == target or local in ids) else None
+
+    for node in root.iter("*"):
+        if not node.tag.startswith(_BPMN_SPACES):
+            continue
+        for attr in REFERENCE_ATTRIBUTES:
+            if (local := bare(node, node.get(attr))) is not None:
+                node.set(attr, local)
+        if etree.QName(node).localname in REFERENCE_ELEMENTS and not len(node) \
+                and (local := bare(node, node.text)) is not None:
+            node.text = local
+
+
 def owner_id(node):
     """The id of the nearest ancestor with an id: the element a modeller clicks."""
     while node is not None:

@@ -12,7 +12,8 @@ def bpmn_file(upload, name, root):
     """Check and rewrite ``root``, the file ``name``; its problems and warnings go to ``upload``.
     Returns the file's processes."""
     before = len(upload.problems)
-    normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
+    normalize.resolve_references(root)   # first: every check reads references as bare ids
+    normalize.camunda_operators(root)   # the ids it writes are checked with the rest
     for dup in checks.duplicate_ids(root):
         upload.problems.append(detail(name, dup, f"the id {dup!r} is used by more than one element"))
     for found in (checks.reserved_ids, checks.dangling_flows, checks.untyped_boundary_events,
@@ -61,6 +62,7 @@ def bpmn_file(upload, name, root):
 def rewritten(root):
     """``root``, a process deployed earlier, rewritten again as bpmn_file does: it passed the
     checks when it was deployed, and is stored as it was uploaded."""
+    normalize.resolve_references(root)
     normalize.camunda_operators(root)
     for _ in checks.data_stores(root):
         pass

@@ -128,3 +128,17 @@ def test_references_written_as_prefixed_names_are_read_as_the_ids_they_name(as_)
     # A prefix that names no element of the file is still refused, naming the bare id.
     problems = _refused(as_, bpmn(body.replace("tns:someMessage", "tns:otherMessage"), extra=extra, ns=TNS))
     assert problems["wait"] == "the message event names message 'otherMessage', which the file does not define"
+
+
+@pytest.mark.parametrize("language, code", [
+    ("groovy", 'def total = price * 2\nexecution.setVariable("total", total)'),
+    ("javascript", 'var total = price * 2; execution.setVariable("total", total);'),
+])
+def test_a_script_in_another_language_is_told_its_language_first_not_a_python_syntax_error(as_, language, code):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "work", 1) +
+            f'<bpmn:scriptTask id="work" scriptFormat="{language}"><bpmn:script>{code}</bpmn:script></bpmn:scriptTask>')
+    response = as_["owner"].deploy(bpmn(body))
+    assert response.status_code == 422
+    [said] = [d["message"] for d in response.json["error"]["details"] if d["element"] == "work"]
+    assert said.startswith(f"scriptFormat '{language}' is not supported: a10flow runs Python scripts")
+    assert "syntax" not in said

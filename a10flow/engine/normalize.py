@@ -395,7 +395,14 @@ def normalize_bpmn(root):
         except ExpressionError as exc:
             report(node.getparent(), f"condition {text!r}: {exc}")
 
-    scripts = list(root.iterfind(".//bpmn:scriptTask/bpmn:script", NS))
+    foreign = set()   # script tasks in another language: said so, not told of Python syntax errors
+    for task in root.iterfind(".//bpmn:scriptTask", NS):
+        fmt = (task.get("scriptFormat") or "").strip()
+        if fmt and "python" not in fmt.lower():
+            foreign.add(task)
+            report(task, f"scriptFormat {fmt[:40]!r} is not supported: a10flow runs Python scripts; rewrite the "
+                         f"script in Python and set the format to python (or leave it empty)")
+    scripts = [s for s in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS) if s.getparent() not in foreign]
     scripts += list(root.iterfind(".//spiffworkflow:preScript", NS))
     scripts += list(root.iterfind(".//spiffworkflow:postScript", NS))
     for node in scripts:
@@ -403,10 +410,6 @@ def normalize_bpmn(root):
             check_script(node.text)
         except ExpressionError as exc:
             report(node, str(exc))
-    for task in root.iterfind(".//bpmn:scriptTask", NS):
-        fmt = task.get("scriptFormat")
-        if fmt and fmt.lower() not in ("python", "text/x-python"):
-            report(task, f"scriptFormat {fmt!r} is not supported: scripts are Python")
 
     for task in root.iterfind(".//bpmn:businessRuleTask", NS):
         ref = task.get(f"{{{CAMUNDA_NS}}}decisionRef")

@@ -142,3 +142,15 @@ def test_a_script_in_another_language_is_told_its_language_first_not_a_python_sy
     [said] = [d["message"] for d in response.json["error"]["details"] if d["element"] == "work"]
     assert said.startswith(f"scriptFormat '{language}' is not supported: a10flow runs Python scripts")
     assert "syntax" not in said
+
+
+def test_camundas_other_spelling_of_an_expression_hash_brace_is_read_as_dollar_brace_is(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "each", 1) + '<bpmn:userTask id="each" name="Review" '
+            'camunda:candidateGroups="#{reviewers}"><bpmn:multiInstanceLoopCharacteristics '
+            'camunda:collection="#{suppliers}" camunda:elementVariable="supplier"/></bpmn:userTask>')
+    response = as_["owner"].deploy(bpmn(body, ns=CAMUNDA),
+                                   form("s", suppliers={"type": "array"}, reviewers={"type": "string"}))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {
+        "suppliers": ["a", "b"], "reviewers": "procurement"}}).json
+    assert len(instance["open_tasks"]) == 2

@@ -2,9 +2,13 @@
 as JSON Schema forms, and multi-instance over ``camunda:collection`` with JUEL cardinalities and
 conditions as the engine's own loops. Without this the fields would be dropped, and the loops
 refused or failing at run time."""
+import re
+
 from lxml import etree
 
-from .normalize import BPMN_NS, CAMUNDA_NS, NS, ExpressionError, python_expression
+from .normalize import BPMN_NS, CAMUNDA_NS, JUEL, NS, ExpressionError, python_expression
+
+EXPRESSION_START = re.compile(r"[$#]\{")   # JUEL, in either of Camunda's spellings
 
 _TYPES = {"string": {"type": "string"}, "textarea": {"type": "string", "x-multiline": True},
           "long": {"type": "integer"}, "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
@@ -34,7 +38,7 @@ def form_schema(node):
             if names:
                 prop["description"] = "; ".join(names)
         default = field.get("defaultValue")
-        if default is not None and "${" not in default:
+        if default is not None and not EXPRESSION_START.search(default):
             prop["default"] = _typed(default, prop["type"])
         for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):
             rule, value = constraint.get("name"), constraint.get("config")
@@ -73,7 +77,8 @@ def loops(root):
         counted = loop.find("bpmn:loopCardinality", NS) is not None
         role = "Output" if counted else "Input"
         if collection and loop.find(f"bpmn:loopData{role}Ref", NS) is None:
-            name = collection.strip().removeprefix("${").removesuffix("}").strip()
+            juel = JUEL.match(collection)
+            name = (juel.group(1) if juel else collection).strip()
             if not name.isidentifier():
                 problems.append((owner, f"camunda:collection {collection!r} must name one variable (a list) "
                                         f"for a10flow: compute the list in a script task before the loop"))

@@ -154,3 +154,20 @@ def test_camundas_other_spelling_of_an_expression_hash_brace_is_read_as_dollar_b
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {
         "suppliers": ["a", "b"], "reviewers": "procurement"}}).json
     assert len(instance["open_tasks"]) == 2
+
+
+def test_a_camunda_form_field_named_like_a_task_is_a_variable_not_a_clashing_id(as_):
+    # Camunda Modeler: the task "approve" asks for the variable "approve"; its choice "review" is
+    # named like the next task.
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "approve", 1) + '<bpmn:userTask id="approve" name="Approve">'
+            '<bpmn:extensionElements><camunda:formData><camunda:formField id="approve" label="Approve?" '
+            'type="boolean"/><camunda:formField id="next" type="enum"><camunda:value id="review" name="Review"/>'
+            '<camunda:value id="done" name="Done"/></camunda:formField></camunda:formData></bpmn:extensionElements>'
+            '</bpmn:userTask>' + flow("approve", "review", 2) + '<bpmn:userTask id="review"/>')
+    response = as_["owner"].deploy(bpmn(body, ns=CAMUNDA))
+    assert response.status_code == 201, response.json
+    [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
+    done = as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"approve": True, "next": "review"}})
+    assert done.status_code == 200, done.json
+    [task] = as_["alice"].get(f"/api/v1/instances/{task['instance_id']}").json["open_tasks"]
+    assert task["element_id"] == "review"

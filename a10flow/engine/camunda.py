@@ -16,6 +16,25 @@ _TYPES = {"string": {"type": "string"}, "textarea": {"type": "string", "x-multil
 _CONSTRAINTS = {"minlength": "minLength", "maxlength": "maxLength", "min": "minimum", "max": "maximum"}
 
 
+# Camunda's generated form data names variables and choices with ``id``: names, not element ids.
+# The engine takes every ``id`` of a process for an element's (a field named like a task would
+# stand in for the task), so deploy keeps them under an attribute of a10flow's own.
+FORM_DATA = (f"{{{CAMUNDA_NS}}}formField", f"{{{CAMUNDA_NS}}}value")
+NAME = "{urn:a10flow}name"
+
+
+def name_of(node):
+    """A form field's or choice's name (its ``id``), before or after hide_form_data_ids."""
+    return node.get("id", node.get(NAME))
+
+
+def hide_form_data_ids(root):
+    """Move the ``id`` of each form field and choice to NAME, in place (see FORM_DATA)."""
+    for node in root.iter(*FORM_DATA):
+        if node.get("id") is not None:
+            node.set(NAME, node.attrib.pop("id"))
+
+
 def form_schema(node):
     """(JSON Schema, [problems]) for the element's generated form, or (None, []) if it has none."""
     fields = node.findall("bpmn:extensionElements/camunda:formData/camunda:formField", NS)
@@ -23,7 +42,7 @@ def form_schema(node):
         return None, []
     properties, required, problems = {}, [], []
     for field in fields:
-        name, kind = field.get("id"), field.get("type") or "string"
+        name, kind = name_of(field), field.get("type") or "string"
         if not name:
             problems.append("a form field has no id: give each field an id (the variable it sets)")
             continue
@@ -32,9 +51,9 @@ def form_schema(node):
             continue
         prop = dict(_TYPES[kind], title=field.get("label") or name)
         if kind == "enum":
-            prop["enum"] = [v.get("id") for v in field.iterfind("camunda:value", NS) if v.get("id")]
-            names = [f"{v.get('id')}: {v.get('name')}" for v in field.iterfind("camunda:value", NS)
-                     if v.get("name") and v.get("name") != v.get("id")]
+            prop["enum"] = [name_of(v) for v in field.iterfind("camunda:value", NS) if name_of(v)]
+            names = [f"{name_of(v)}: {v.get('name')}" for v in field.iterfind("camunda:value", NS)
+                     if v.get("name") and v.get("name") != name_of(v)]
             if names:
                 prop["description"] = "; ".join(names)
         default = field.get("defaultValue")

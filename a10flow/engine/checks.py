@@ -3,6 +3,7 @@ tell apart, messages nobody can send, calls that never end, other engines' servi
 Each names the element and says what to change in the modeller."""
 import keyword
 
+from .camunda import FORM_DATA
 from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
 from .stores import KINDS, MAX_ID, NAMED
 
@@ -18,7 +19,8 @@ def duplicate_ids(root):
     """Ids used twice among BPMN elements, or by a BPMN element and an extension element
     (the engine looks elements up by id). Extensions may repeat ids among themselves, and so may
     multi-instance data items (SpiffArena names an item's input and output alike, and loops'
-    items after the variable they set: the engine reads them by role, never looks them up)."""
+    items after the variable they set: the engine reads them by role, never looks them up). Camunda
+    form fields and their choices are names, not ids, and are left out."""
     seen, extension_ids, item_ids, dups = set(), set(), set(), []
     for node in root.iter("*"):  # elements only, not comments
         node_id = node.get("id")
@@ -26,6 +28,8 @@ def duplicate_ids(root):
             continue
         if node.tag.endswith(("}inputDataItem", "}outputDataItem")):
             item_ids.add(node_id)
+        elif node.tag in FORM_DATA:
+            continue   # a form field's id is the variable it sets, not an element's (see camunda.FORM_DATA)
         elif not node.tag.startswith(_ID_SPACES):
             extension_ids.add(node_id)
         elif node_id in seen and node_id not in dups:

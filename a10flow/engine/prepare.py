@@ -31,6 +31,7 @@ def bpmn_file(upload, name, root):
                                                           f"give one of them another id"))
     for node, message in settings.people_tasks(root, root):
         upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
+    camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
     upload.problems.extend(detail(name, e, m) for e, m in camunda.loops(root))
     problems, warnings = normalize.normalize_bpmn(root)
@@ -66,6 +67,7 @@ def rewritten(root):
     normalize.camunda_operators(root)
     for _ in checks.data_stores(root):
         pass
+    camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
     camunda.loops(root)
     normalize.normalize_bpmn(root)

@@ -171,3 +171,15 @@ def test_a_camunda_form_field_named_like_a_task_is_a_variable_not_a_clashing_id(
     assert done.status_code == 200, done.json
     [task] = as_["alice"].get(f"/api/v1/instances/{task['instance_id']}").json["open_tasks"]
     assert task["element_id"] == "review"
+
+
+def test_a_did_you_mean_hint_names_the_variables_in_words_not_a_python_list(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "work", 1) +
+            '<bpmn:scriptTask id="work"><bpmn:script>total = amont * 2</bpmn:script></bpmn:scriptTask>')
+    assert as_["owner"].deploy(bpmn(body), form("s", amount={"type": "integer"}, amounts={"type": "array"}))\
+        .status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p", "data": {"amount": 1, "amounts": [1]}}).json
+    message = instance["error"]["message"]
+    assert message.startswith("the script failed: the variable 'amont' is not set")
+    assert message.endswith("Did you mean 'amount' or 'amounts'?"), message
+    assert "[" not in message

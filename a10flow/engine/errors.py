@@ -84,7 +84,7 @@ def explained(exc):
         text, hint = found["text"], ""
         if " Did you mean" in text:
             text, hint = text.split(" Did you mean", 1)
-            hint = " Did you mean" + hint
+            hint = _did_you_mean(hint)
         kind = getattr(builtins, found["type"], None)
         made = kind(text.strip(" .")) if isinstance(kind, type) and issubclass(kind, Exception) else None
         line = getattr(exc, "line_number", None)
@@ -96,6 +96,21 @@ def explained(exc):
     if cause is not None and str(cause) and str(cause) not in message:
         return f"{message}: {why(cause)}" if message else why(cause)
     return why(exc) if isinstance(exc, _PYTHON_FAILURES) else message
+
+
+def _did_you_mean(hint):
+    """SpiffWorkflow's hint (" one of '['amount', 'amounts']'?", a Python list in quotes) in words:
+    " Did you mean 'amount' or 'amounts'?"."""
+    listed = re.search(r"\[.*\]", hint)
+    try:
+        names = ast.literal_eval(listed.group(0)) if listed else re.findall(r"'([^']*)'", hint)
+    except (ValueError, SyntaxError):
+        names = re.findall(r"'([^'\[\]]*)'", hint)
+    names = [str(n) for n in names if str(n).strip()]
+    if not names:
+        return ""
+    quoted = [repr(n) for n in names]
+    return f" Did you mean {quoted[0] if len(quoted) == 1 else ', '.join(quoted[:-1]) + ' or ' + quoted[-1]}?"
 
 
 _PYTHON_FAILURES = (NameError, SyntaxError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)

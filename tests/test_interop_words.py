@@ -183,3 +183,16 @@ def test_a_did_you_mean_hint_names_the_variables_in_words_not_a_python_list(as_)
     assert message.startswith("the script failed: the variable 'amont' is not set")
     assert message.endswith("Did you mean 'amount' or 'amounts'?"), message
     assert "[" not in message
+
+
+@pytest.mark.parametrize("definition", [
+    '<bpmn:conditionalEventDefinition/>',
+    '<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression"/>'
+    '</bpmn:conditionalEventDefinition>',
+], ids=["no-condition", "empty-condition"])
+def test_a_conditional_event_without_a_condition_is_refused_at_deploy_as_an_empty_timer_is(as_, definition):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "when", 1) +
+            f'<bpmn:intermediateCatchEvent id="when">{definition}</bpmn:intermediateCatchEvent>' +
+            flow("when", "review", 2) + '<bpmn:userTask id="review"/>')
+    problems = _refused(as_, bpmn(body, ns=' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'))
+    assert problems["when"].startswith("the conditional event has no condition: write the condition it waits for")

@@ -385,6 +385,10 @@ def normalize_bpmn(root):
     for node in root.iterfind(".//bpmn:timerEventDefinition", NS):
         if not len(node):
             report(node, "the timer has no definition: set a duration, date or cycle")
+    for node in root.iterfind(".//bpmn:conditionalEventDefinition", NS):
+        if not (node.findtext("bpmn:condition", "", NS) or "").strip():
+            report(node, "the conditional event has no condition: write the condition it waits for in the "
+                         "modeller's properties panel, in Python over the instance data (e.g. ready == True)")
 
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
         text = (node.text or "").strip()

@@ -196,3 +196,15 @@ def test_a_conditional_event_without_a_condition_is_refused_at_deploy_as_an_empt
             flow("when", "review", 2) + '<bpmn:userTask id="review"/>')
     problems = _refused(as_, bpmn(body, ns=' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'))
     assert problems["when"].startswith("the conditional event has no condition: write the condition it waits for")
+
+
+def test_a_start_event_in_a_pool_not_marked_executable_is_named_with_how_to_tick_it(as_):
+    # Two pools: the drawn one left unticked, an empty one beside it ticked.
+    drawn = ('<bpmn:process id="supplier_check" isExecutable="false"><bpmn:startEvent id="begin" name="Request in"/>'
+             + flow("begin", "review", 1) + '<bpmn:userTask id="review"/></bpmn:process>')
+    pools = ('<bpmn:collaboration id="c"><bpmn:participant id="pool_a" name="Procurement" processRef="supplier_check"/>'
+             '<bpmn:participant id="pool_b" name="Supplier" processRef="p"/></bpmn:collaboration>')
+    problems = _refused(as_, bpmn('<bpmn:userTask id="answer"/>', extra=pools + drawn))
+    assert problems["p"] == ("process 'p' is executable but has no start event; the start event 'Request in' is in "
+                             "pool 'Procurement' (process 'supplier_check'), which is not executable: select that "
+                             "pool, tick 'Executable' in the modeller's properties panel, and untick it here")

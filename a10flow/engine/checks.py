@@ -72,6 +72,28 @@ def executable(process):
     return process.get("isExecutable", "true") == "true"
 
 
+def start_elsewhere(root):
+    """(process, message) for each executable process without a start event while a pool that is
+    not executable holds one: the modeller ticked 'Executable' on the wrong pool (or on none, and
+    an empty process beside the drawn one took the tick)."""
+    processes = root.findall("bpmn:process", NS)
+    pools = {p.get("processRef"): p.get("name") for p in root.iterfind(".//bpmn:participant", NS)}
+    for process in processes:
+        if not executable(process) or process.find("bpmn:startEvent", NS) is not None:
+            continue
+        for other in processes:
+            start = other.find("bpmn:startEvent", NS)
+            if other is process or executable(other) or start is None:
+                continue
+            pool = f"pool {pools[other.get('id')]!r} (process {other.get('id')!r})" if pools.get(other.get("id")) \
+                else f"process {other.get('id')!r}"
+            yield process.get("id"), (
+                f"process {process.get('id')!r} is executable but has no start event; the start event "
+                f"{start.get('name') or start.get('id')!r} is in {pool}, which is not executable: select that pool, "
+                f"tick 'Executable' in the modeller's properties panel, and untick it here")
+            break
+
+
 def _runnable(root):
     """The processes that can run: executable ones and those a call activity calls (a pool drawn
     for the other side of a collaboration never runs)."""

@@ -208,3 +208,25 @@ def test_a_start_event_in_a_pool_not_marked_executable_is_named_with_how_to_tick
     assert problems["p"] == ("process 'p' is executable but has no start event; the start event 'Request in' is in "
                              "pool 'Procurement' (process 'supplier_check'), which is not executable: select that "
                              "pool, tick 'Executable' in the modeller's properties panel, and untick it here")
+
+
+def test_a_compensation_event_is_refused_naming_it_not_with_the_engines_xml(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "book", 1) + '<bpmn:userTask id="book" name="Book"/>'
+            '<bpmn:boundaryEvent id="undo_book" name="Undo" attachedToRef="book"><bpmn:compensateEventDefinition/>'
+            '</bpmn:boundaryEvent><bpmn:userTask id="cancel" isForCompensation="true"/>'
+            '<bpmn:association id="a1" sourceRef="undo_book" targetRef="cancel"/>' + flow("book", "e", 2) +
+            '<bpmn:endEvent id="e"/>')
+    problems = _refused(as_, bpmn(body))
+    assert problems["undo_book"].startswith("compensation is not run here: this event undoes finished work")
+    assert "<bpmn" not in str(problems) and "NotImplemented" not in str(problems)
+
+
+@pytest.mark.parametrize("kind", ["error", "escalation", "signal"])
+def test_an_event_naming_an_error_the_file_does_not_define_says_so(as_, kind):
+    # The engine stopped with "TypeError(... unexpected keyword argument 'node')".
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "book", 1) + '<bpmn:userTask id="book" name="Book"/>'
+            f'<bpmn:boundaryEvent id="failed" attachedToRef="book"><bpmn:{kind}EventDefinition {kind}Ref="x"/>'
+            '</bpmn:boundaryEvent>' + flow("failed", "e", 2) + '<bpmn:endEvent id="e"/>')
+    problems = _refused(as_, bpmn(body))
+    assert problems["failed"] == (f"the {kind} event names {kind} 'x', which the file does not define: choose or "
+                                  f"create one under '{kind.capitalize()}' in the modeller's properties panel")

@@ -3,6 +3,8 @@ tell apart, messages nobody can send, calls that never end, other engines' servi
 Each names the element and says what to change in the modeller."""
 import keyword
 
+from lxml import etree
+
 from .camunda import FORM_DATA
 from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
 from .stores import KINDS, MAX_ID, NAMED
@@ -136,6 +138,46 @@ def unnamed_messages(root):
                 yield node.get("id"), why + " (until then the process goes straight on past it)", False
             else:
                 yield node.get("id"), why, True
+
+
+_REFERENCED = (("signal", "signalRef"), ("error", "errorRef"), ("escalation", "escalationRef"),
+               ("message", "messageRef"))
+_THROWING = ("intermediateThrowEvent", "endEvent", "sendTask")
+
+
+def undefined_references(root):
+    """(element, message) for each event (or send task) whose signal, error, escalation or message
+    reference names nothing of that kind in the file: the engine stops at it with words about its
+    own code. (Messages caught are judged by unnamed_messages.) Events that name nothing, where BPMN
+    allows it, are left alone: the engine catches any error or escalation there."""
+    for kind, attr in _REFERENCED:
+        defined = {node.get("id") for node in root.iterfind(f"bpmn:{kind}", NS)}
+        for process in _runnable(root):
+            for definition in process.iter(f"{{{NS['bpmn']}}}{kind}EventDefinition", f"{{{NS['bpmn']}}}sendTask"):
+                element = definition if definition.tag.endswith("sendTask") else definition.getparent()
+                if kind == "message" and etree.QName(element).localname not in _THROWING:
+                    continue
+                if definition.tag.endswith("sendTask") and kind != "message":
+                    continue
+                ref = definition.get(attr)
+                if ref is None or ref in defined:
+                    continue
+                named = f"names {kind} {ref!r}, which the file does not define" if ref.strip() else f"names no {kind}"
+                what = "send task" if element.tag.endswith("sendTask") else f"{kind} event"
+                yield element.get("id"), (f"the {what} {named}: choose or create one under "
+                                          f"'{kind.capitalize()}' in the modeller's properties panel")
+
+
+def compensation(root):
+    """(element, message) for each event that throws or catches compensation: the engine has no
+    compensation (it would stop at the element with its own words and the element's XML)."""
+    for process in _runnable(root):
+        for definition in process.iter(f"{{{NS['bpmn']}}}compensateEventDefinition"):
+            event = definition.getparent()
+            role = "undoes" if etree.QName(event).localname == "boundaryEvent" else "asks to undo"
+            yield event.get("id"), (f"compensation is not run here: this event {role} finished work, and a10flow "
+                                    f"does not undo tasks. Draw the undoing as ordinary steps (after an error "
+                                    f"or escalation event, or a gateway), or remove the compensation event")
 
 
 def call_cycles(processes):

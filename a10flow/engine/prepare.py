@@ -17,7 +17,8 @@ def bpmn_file(upload, name, root):
     for dup in checks.duplicate_ids(root):
         upload.problems.append(detail(name, dup, f"the id {dup!r} is used by more than one element"))
     for found in (checks.reserved_ids, checks.dangling_flows, checks.untyped_boundary_events,
-                  checks.foreign_service_problems, checks.start_elsewhere):
+                  checks.foreign_service_problems, checks.start_elsewhere, checks.undefined_references,
+                  checks.compensation):
         upload.problems.extend(detail(name, element, message) for element, message in found(root))
     for element, message, is_error in (*checks.unnamed_messages(root), *checks.unsendable_signals(root),
                                        *checks.data_stores(root),

@@ -145,6 +145,12 @@ def _listed(ids):
 
 def _engine_message(exc):
     message = str(exc).rstrip(". ")
+    # The engine's parser wraps what it did not expect as its repr: "NotImplementedError('Unsupported
+    # Catch Event: %r', b'<bpmn:… XML …>')". Keep its words, without the exception's name or the XML.
+    if found := re.match(r"^(?P<type>\w+(?:Error|Exception))\((?P<q>['\"])(?P<text>.*?)(?P=q)", message, re.S):
+        said = found["text"].replace(": %r", "").replace("%r", "").strip(" .:")
+        message = (f"{said} (a10flow does not run this kind of element)" if found["type"] == "NotImplementedError"
+                   else f"the engine cannot read this element: {said}")
     for pattern, words in _SPIFF_SAYS:
         if found := re.match(pattern, message, re.S):
             message = words(found) if callable(words) else words

@@ -230,3 +230,14 @@ def test_an_event_naming_an_error_the_file_does_not_define_says_so(as_, kind):
     problems = _refused(as_, bpmn(body))
     assert problems["failed"] == (f"the {kind} event names {kind} 'x', which the file does not define: choose or "
                                   f"create one under '{kind.capitalize()}' in the modeller's properties panel")
+
+
+def test_a_timer_whose_variable_is_unset_names_the_variable_not_a10flows_rewritten_expression(as_):
+    from conftest import wait_process
+    response = as_["owner"].deploy(("wait.bpmn", wait_process("<bpmn:timeDuration>${duration}</bpmn:timeDuration>")))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "wait"}).json
+    assert instance["error"]["element"] == "pause"
+    message = instance["error"]["message"]
+    assert message.startswith("the expression 'duration' failed: the variable 'duration' is not set"), message
+    assert "timer_value" not in message and "variable(" not in message

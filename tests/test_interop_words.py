@@ -241,3 +241,21 @@ def test_a_timer_whose_variable_is_unset_names_the_variable_not_a10flows_rewritt
     message = instance["error"]["message"]
     assert message.startswith("the expression 'duration' failed: the variable 'duration' is not set"), message
     assert "timer_value" not in message and "variable(" not in message
+
+
+@pytest.mark.parametrize("loop, says", [
+    ('<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${reviewers}</bpmn:loopCardinality>'
+     '</bpmn:multiInstanceLoopCharacteristics>',
+     "the variable 'reviewers' is not set: no form, start data or earlier step gave it a value (it is the loop "
+     "cardinality: how many times this task runs)"),
+    ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${suppliers}" camunda:elementVariable="supplier"/>',
+     "the variable 'suppliers' is not set: no form, start data or earlier step gave it a value (it is the "
+     "collection this multi-instance task runs over)"),
+], ids=["cardinality", "collection"])
+def test_a_multi_instance_loop_over_an_unset_variable_names_the_task_and_the_variable(as_, loop, says):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "each", 1) +
+            f'<bpmn:userTask id="each" name="Review">{loop}</bpmn:userTask>')
+    assert as_["owner"].deploy(bpmn(body, ns=CAMUNDA)).status_code == 201
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    assert instance["status"] == "failed", instance
+    assert (instance["error"]["element"], instance["error"]["message"]) == ("each", says)

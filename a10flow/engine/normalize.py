@@ -10,6 +10,7 @@ instance. The stored BPMN stays exactly as uploaded.
 """
 import ast
 import io
+import keyword
 import re
 import tokenize
 
@@ -190,8 +191,22 @@ def timer_to_python(text, kind, warn=None):
         literal = None
     if isinstance(literal, str):
         return timer_to_python(literal, kind, warn)
+    if (one := _ONE_VARIABLE.match(expression)) and not keyword.iskeyword(one[1]):
+        expression = one[1]   # ${duration}: unset, it is named as unset, not read as None
     # Spiff wants an ISO string; timer_value() also accepts timedelta/datetime.
     return f"timer_value({expression}, {kind!r})"
+
+
+_ONE_VARIABLE = re.compile(r"^variable\('([A-Za-z]\w*)'\)$")
+_TIMER_VALUE = re.compile(r"^timer_value\((?P<inner>.*), '(timeDuration|timeDate|timeCycle)'\)$", re.S)
+
+
+def as_written(expression):
+    """An expression deploy rewrote, as the modeller wrote it (near enough): ``timer_value(x,
+    'timeDuration')`` is ``x``, ``variable('name')`` is ``name``."""
+    if found := _TIMER_VALUE.match(expression.strip()):
+        expression = found["inner"]
+    return re.sub(r"\bvariable\('([A-Za-z_]\w*)'\)", r"\1", expression)
 
 
 def juel_to_python(text):

@@ -53,8 +53,10 @@ def add_dmn(upload, parser, name, root):
                 f"script task)")))
             continue
         single = _dmn_prefixed(single)
-        if said := _cell_problems(decision):
-            upload.problems.extend(detail(name, decision_id, message) for message in said)
+        said = _cell_problems(decision)
+        upload.warnings.extend(detail(name, decision_id, message) for message, error in said if not error)
+        if any(error for _, error in said):
+            upload.problems.extend(detail(name, decision_id, message) for message, error in said if error)
             continue
         for extra in single.iterfind("{*}decision/{*}decisionTable/*"):
             if etree.QName(extra).localname not in ("input", "output", "rule"):
@@ -114,13 +116,16 @@ def _dmn_prefixed(root):
     return fresh
 
 
-_ANY = ("", "-")   # an empty input cell, or DMN's "-": any value matches
+_ANY = ("", "-")
+_FAILS = " (until then the decision fails when an instance reaches it)"   # an empty input cell, or DMN's "-": any value matches
 
 
 def _cell_problems(decision):
-    """What in ``decision``'s table a10flow cannot evaluate, each naming the input, rule and cell
-    at fault and what to write instead. Input expressions, input cells and output cells are Python
-    (as the engine reads them): an input cell is a value or a test (> 1000, in ("a", "b"), ? < 5)."""
+    """(message, is_error) for what in ``decision``'s table a10flow cannot evaluate, each naming the
+    input, rule and cell at fault and what to write instead. Input expressions, input cells and
+    output cells are Python (as the engine reads them): an input cell is a value or a test (> 1000,
+    in ("a", "b"), ? < 5). An output cell that does not compile is refused, as the engine refuses
+    it; the rest fail only when an instance reaches them, and are warnings."""
     table, name = decision.find("{*}decisionTable"), decision.get("name") or decision.get("id")
     if table is None:
         return []
@@ -132,29 +137,29 @@ def _cell_problems(decision):
         label = column.get("label") or text or f"column {number}"
         labels.append(label)
         if text and (why := _not_python(text)):   # without one the engine reads the variable the label names
-            found.append(f"decision {name!r}: the expression {text[:80]!r} of input {label!r} is not Python "
-                         f"({why}): write the variable it reads, e.g. {_identifier(text)}")
+            found.append((f"decision {name!r}: the expression {text[:80]!r} of input {label!r} is not Python "
+                          f"({why}): write the variable it reads, e.g. {_identifier(text)}{_FAILS}", False))
     outputs = table.findall("{*}output")
     for row, rule in enumerate(table.findall("{*}rule"), 1):
         cells = rule.findall("{*}inputEntry")
         results = rule.findall("{*}outputEntry")
         if len(cells) != len(inputs) or len(results) != len(outputs):
-            found.append(f"decision {name!r}: rule {row} has {len(cells)} input and {len(results)} output cells, "
-                         f"but the table has {len(inputs)} inputs and {len(outputs)} outputs: open it in the DMN "
-                         f"editor and fill the row")
+            found.append((f"decision {name!r}: rule {row} has {len(cells)} input and {len(results)} output "
+                          f"cells, but the table has {len(inputs)} inputs and {len(outputs)} outputs: open it in the "
+                          f"DMN editor and fill the row", True))
             continue
         for label, cell in zip(labels, cells):
             text = (cell.findtext("{*}text") or "").strip()
             if text not in _ANY and (why := _not_a_test(text)):
-                found.append(f"decision {name!r}, rule {row}, input {label!r}: the cell {text[:80]!r} is not a "
-                             f"Python test ({why}): write a value (\"high\", 1000), a comparison (> 1000, "
-                             f"in (\"a\", \"b\"), ? < 5) or - for any value")
+                found.append((f"decision {name!r}, rule {row}, input {label!r}: the cell {text[:80]!r} is not a "
+                              f"Python test ({why}): write a value (\"high\", 1000), a comparison (> 1000, "
+                              f"in (\"a\", \"b\"), ? < 5) or - for any value{_FAILS}", False))
         for output, cell in zip(outputs, results):
             text = (cell.findtext("{*}text") or "").strip()
             if text and (why := _not_python(text)):
                 label = output.get("label") or output.get("name") or "the output"
-                found.append(f"decision {name!r}, rule {row}, output {label!r}: the cell {text[:80]!r} is not a "
-                             f"Python value ({why}): write e.g. \"high\", 1000 or True")
+                found.append((f"decision {name!r}, rule {row}, output {label!r}: the cell {text[:80]!r} is not a "
+                              f"Python value ({why}): write e.g. \"high\", 1000 or True", True))
     return found[:20]
 
 

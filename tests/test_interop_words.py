@@ -265,3 +265,24 @@ def test_a_multi_instance_loop_over_an_unset_variable_names_the_task_and_the_var
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
     assert instance["status"] == "failed", instance
     assert (instance["error"]["element"], instance["error"]["message"]) == ("each", says)
+
+
+@pytest.mark.parametrize("drawn", [
+    '<bpmn:boundaryEvent id="cancelled" attachedToRef="review" cancelActivity="false">'
+    '<bpmn:signalEventDefinition signalRef="stop"/></bpmn:boundaryEvent>',
+    '<bpmn:subProcess id="on_cancel" triggeredByEvent="true"><bpmn:startEvent id="cancelled" isInterrupting="false">'
+    '<bpmn:signalEventDefinition signalRef="stop"/></bpmn:startEvent>' + flow("cancelled", "note", 9) +
+    '<bpmn:scriptTask id="note"><bpmn:script>noted = True</bpmn:script></bpmn:scriptTask>' + flow("note", "noted", 8) +
+    '<bpmn:endEvent id="noted"/></bpmn:subProcess>',
+], ids=["boundary-event", "event-subprocess"])
+def test_a_signal_nothing_throws_beside_the_flow_is_a_warning_whether_boundary_or_event_subprocess(as_, drawn):
+    # Both complete without the signal: neither waits for it for ever.
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "review", 1) + '<bpmn:userTask id="review"/>' +
+            flow("review", "e", 2) + '<bpmn:endEvent id="e"/>' + drawn)
+    response = as_["owner"].deploy(bpmn(body, extra='<bpmn:signal id="stop" name="stop"/>'))
+    assert response.status_code == 201, response.json
+    warned = {w["element"]: w["message"] for w in response.json["warnings"]}
+    assert "never fires" in warned["cancelled"]
+    [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
+    assert as_["owner"].get(f"/api/v1/instances/{task['instance_id']}").json["status"] == "completed"

@@ -112,8 +112,9 @@ def _in_runnable(root, tag):
 def unnamed_messages(root):
     """(element, message, is_error) for each element that catches a message with no name: nothing
     could be sent to it. Where the instance would wait for it for ever (a start or catch event, a
-    receive task naming an unnamed message) it is refused; a boundary event that can never fire, or
-    a receive task naming no message (which the engine passes straight through), is a warning.
+    receive task naming an unnamed message) it is refused; a boundary event or event subprocess
+    that can never fire, or a receive task naming no message (which the engine passes straight
+    through), is a warning.
     A throw without a named message sends nothing and is left alone."""
     names = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
     for tag in _CATCHING:
@@ -132,7 +133,7 @@ def unnamed_messages(root):
                       f"one in the modeller's properties panel"
             else:
                 continue
-            if tag == "boundaryEvent":
+            if tag == "boundaryEvent" or _starts_event_subprocess(node):
                 yield node.get("id"), why + " (until then it can never be triggered)", False
             elif tag == "receiveTask" and not ref:   # the engine does not wait at it
                 yield node.get("id"), why + " (until then the process goes straight on past it)", False
@@ -297,8 +298,8 @@ def stores_kept(root):
 def unsendable_signals(root):
     """(element, message, is_error) for each element that catches a signal nothing in the file
     throws: a10flow sends signals only from one process element to another, so an instance would
-    wait for it for ever (refused); on a boundary event, or a start event beside a plain one, the
-    process goes on without it (a warning)."""
+    wait for it for ever (refused); on a boundary event, an event subprocess or a start event
+    beside a plain one, the process goes on without it (a warning)."""
     names = {s.get("id"): s.get("name") or s.get("id") for s in root.iterfind("bpmn:signal", NS)}
 
     def signal(node):
@@ -315,10 +316,18 @@ def unsendable_signals(root):
             plain_start = tag == "startEvent" and any(
                 not any(c.tag.endswith("EventDefinition") for c in s)
                 for s in node.getparent().iterfind("bpmn:startEvent", NS) if s is not node)
-            if tag == "boundaryEvent" or plain_start:
+            if tag == "boundaryEvent" or plain_start or _starts_event_subprocess(node):
                 yield node.get("id"), why + " (until then it never fires)", False
             else:
                 yield node.get("id"), why, True
+
+
+def _starts_event_subprocess(node):
+    """Whether ``node`` is the start event of an event subprocess: like a boundary event, the
+    process goes on without it if it never fires."""
+    parent = node.getparent()
+    return etree.QName(node).localname == "startEvent" and etree.QName(parent).localname == "subProcess" \
+        and parent.get("triggeredByEvent") == "true"
 
 
 def untyped_boundary_events(root):

@@ -286,3 +286,38 @@ def test_a_signal_nothing_throws_beside_the_flow_is_a_warning_whether_boundary_o
     [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
     assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
     assert as_["owner"].get(f"/api/v1/instances/{task['instance_id']}").json["status"] == "completed"
+
+
+@pytest.mark.parametrize("inside", [
+    '<bpmn:startEvent id="sub_start"/>' + flow("sub_start", "check", 11) + '<bpmn:userTask id="check"/>',
+    '<bpmn:startEvent id="sub_start"/><bpmn:parallelGateway id="both"/>' + flow("sub_start", "both", 11) +
+    flow("both", "check", 12) + flow("both", "note", 13) + '<bpmn:userTask id="check"/>'
+    '<bpmn:scriptTask id="note"><bpmn:script>noted = True</bpmn:script></bpmn:scriptTask>',
+], ids=["one-path", "two-paths"])
+def test_a_subprocess_without_an_end_event_ends_where_nothing_follows_as_a_process_does(as_, inside):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "sub", 1) + f'<bpmn:subProcess id="sub">{inside}</bpmn:subProcess>'
+            + flow("sub", "after", 2) + '<bpmn:userTask id="after"/>' + flow("after", "e", 3) + '<bpmn:endEvent id="e"/>')
+    response = as_["owner"].deploy(bpmn(body))
+    assert response.status_code == 201, response.json
+    instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
+    for element in ("check", "after"):
+        [task] = as_["alice"].get(f"/api/v1/instances/{instance['id']}").json["open_tasks"]
+        assert task["element_id"] == element
+        assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
+    done = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert done["status"] == "completed"
+
+
+def test_an_event_subprocess_without_an_end_event_runs_and_the_process_completes(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "halt", 1) + '<bpmn:intermediateThrowEvent id="halt">'
+            '<bpmn:signalEventDefinition signalRef="stop"/></bpmn:intermediateThrowEvent>' + flow("halt", "review", 2) +
+            '<bpmn:userTask id="review"/><bpmn:subProcess id="on_stop" triggeredByEvent="true"><bpmn:startEvent id="stopped" '
+            'isInterrupting="false"><bpmn:signalEventDefinition signalRef="stop"/></bpmn:startEvent>' +
+            flow("stopped", "note", 9) + '<bpmn:scriptTask id="note"><bpmn:script>noted = True</bpmn:script>'
+            '</bpmn:scriptTask></bpmn:subProcess>')
+    response = as_["owner"].deploy(bpmn(body, extra='<bpmn:signal id="stop" name="stop"/>'))
+    assert response.status_code == 201, response.json
+    [task] = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json["open_tasks"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task['id']}/complete", json={}).status_code == 200
+    done = as_["owner"].get(f"/api/v1/instances/{task['instance_id']}").json
+    assert done["status"] == "completed", done

@@ -34,6 +34,7 @@ def bpmn_file(upload, name, root):
         upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
     camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
+    implicit.end_subprocesses(root)
     upload.problems.extend(detail(name, e, m) for e, m in camunda.loops(root))
     problems, warnings = normalize.normalize_bpmn(root)
     upload.problems.extend(detail(name, e, m) for e, m in problems)
@@ -70,6 +71,7 @@ def rewritten(root):
         pass
     camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
+    implicit.end_subprocesses(root)
     camunda.loops(root)
     normalize.normalize_bpmn(root)
     return root

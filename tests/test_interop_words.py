@@ -2,7 +2,7 @@
 deploys, and what it must refuse is said in words a modeller can act on, naming the element."""
 import pytest
 
-from conftest import CAMUNDA, bpmn, flow, form
+from conftest import CAMUNDA, bpmn, flow, form, wait_process
 
 ZEEBE = ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
 
@@ -66,7 +66,8 @@ DMN13, DMN11 = "https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.o
 
 def _rate(decision="tier"):
     return bpmn('<bpmn:startEvent id="s"/>' + flow("s", "rate", 1) +
-                f'<bpmn:businessRuleTask id="rate" name="Rate" camunda:decisionRef="{decision}"/>' + flow("rate", "e", 2) +
+                f'<bpmn:businessRuleTask id="rate" name="Rate" camunda:decisionRef="{decision}"/>' +
+                flow("rate", "e", 2) +
                 '<bpmn:endEvent id="e"/>', ns=CAMUNDA)
 
 
@@ -239,7 +240,6 @@ def test_an_event_naming_an_error_the_file_does_not_define_says_so(as_, kind):
 
 
 def test_a_timer_whose_variable_is_unset_names_the_variable_not_a10flows_rewritten_expression(as_):
-    from conftest import wait_process
     response = as_["owner"].deploy(("wait.bpmn", wait_process("<bpmn:timeDuration>${duration}</bpmn:timeDuration>")))
     assert response.status_code == 201, response.json
     instance = as_["alice"].post("/api/v1/instances", json={"process": "wait"}).json
@@ -296,7 +296,8 @@ def test_a_signal_nothing_throws_beside_the_flow_is_a_warning_whether_boundary_o
 ], ids=["one-path", "two-paths"])
 def test_a_subprocess_without_an_end_event_ends_where_nothing_follows_as_a_process_does(as_, inside):
     body = ('<bpmn:startEvent id="s"/>' + flow("s", "sub", 1) + f'<bpmn:subProcess id="sub">{inside}</bpmn:subProcess>'
-            + flow("sub", "after", 2) + '<bpmn:userTask id="after"/>' + flow("after", "e", 3) + '<bpmn:endEvent id="e"/>')
+            + flow("sub", "after", 2) + '<bpmn:userTask id="after"/>' + flow("after", "e", 3) +
+            '<bpmn:endEvent id="e"/>')
     response = as_["owner"].deploy(bpmn(body))
     assert response.status_code == 201, response.json
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
@@ -311,7 +312,8 @@ def test_a_subprocess_without_an_end_event_ends_where_nothing_follows_as_a_proce
 def test_an_event_subprocess_without_an_end_event_runs_and_the_process_completes(as_):
     body = ('<bpmn:startEvent id="s"/>' + flow("s", "halt", 1) + '<bpmn:intermediateThrowEvent id="halt">'
             '<bpmn:signalEventDefinition signalRef="stop"/></bpmn:intermediateThrowEvent>' + flow("halt", "review", 2) +
-            '<bpmn:userTask id="review"/><bpmn:subProcess id="on_stop" triggeredByEvent="true"><bpmn:startEvent id="stopped" '
+            '<bpmn:userTask id="review"/><bpmn:subProcess id="on_stop" triggeredByEvent="true">'
+            '<bpmn:startEvent id="stopped" '
             'isInterrupting="false"><bpmn:signalEventDefinition signalRef="stop"/></bpmn:startEvent>' +
             flow("stopped", "note", 9) + '<bpmn:scriptTask id="note"><bpmn:script>noted = True</bpmn:script>'
             '</bpmn:scriptTask></bpmn:subProcess>')

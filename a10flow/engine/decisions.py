@@ -116,8 +116,8 @@ def _dmn_prefixed(root):
     return fresh
 
 
-_ANY = ("", "-")
-_FAILS = " (until then the decision fails when an instance reaches it)"   # an empty input cell, or DMN's "-": any value matches
+_ANY = ("", "-")   # an empty input cell, or DMN's "-": any value matches
+_FAILS = " (until then the decision fails when an instance reaches it)"
 
 
 def _cell_problems(decision):

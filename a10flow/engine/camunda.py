@@ -2,14 +2,37 @@
 as JSON Schema forms, and multi-instance over ``camunda:collection`` with JUEL cardinalities and
 conditions as the engine's own loops. Without this the fields would be dropped, and the loops
 refused or failing at run time."""
+import re
+
 from lxml import etree
 
-from .normalize import BPMN_NS, CAMUNDA_NS, NS, ExpressionError, python_expression
+from .normalize import BPMN_NS, CAMUNDA_NS, JUEL, NS, ExpressionError, python_expression
+
+EXPRESSION_START = re.compile(r"[$#]\{")   # JUEL, in either of Camunda's spellings
 
 _TYPES = {"string": {"type": "string"}, "textarea": {"type": "string", "x-multiline": True},
           "long": {"type": "integer"}, "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
           "enum": {"type": "string"}}
 _CONSTRAINTS = {"minlength": "minLength", "maxlength": "maxLength", "min": "minimum", "max": "maximum"}
+
+
+# Camunda's generated form data names variables and choices with ``id``: names, not element ids.
+# The engine takes every ``id`` of a process for an element's (a field named like a task would
+# stand in for the task), so deploy keeps them under an attribute of a10flow's own.
+FORM_DATA = (f"{{{CAMUNDA_NS}}}formField", f"{{{CAMUNDA_NS}}}value")
+NAME = "{urn:a10flow}name"
+
+
+def name_of(node):
+    """A form field's or choice's name (its ``id``), before or after hide_form_data_ids."""
+    return node.get("id", node.get(NAME))
+
+
+def hide_form_data_ids(root):
+    """Move the ``id`` of each form field and choice to NAME, in place (see FORM_DATA)."""
+    for node in root.iter(*FORM_DATA):
+        if node.get("id") is not None:
+            node.set(NAME, node.attrib.pop("id"))
 
 
 def form_schema(node):
@@ -19,7 +42,7 @@ def form_schema(node):
         return None, []
     properties, required, problems = {}, [], []
     for field in fields:
-        name, kind = field.get("id"), field.get("type") or "string"
+        name, kind = name_of(field), field.get("type") or "string"
         if not name:
             problems.append("a form field has no id: give each field an id (the variable it sets)")
             continue
@@ -28,13 +51,13 @@ def form_schema(node):
             continue
         prop = dict(_TYPES[kind], title=field.get("label") or name)
         if kind == "enum":
-            prop["enum"] = [v.get("id") for v in field.iterfind("camunda:value", NS) if v.get("id")]
-            names = [f"{v.get('id')}: {v.get('name')}" for v in field.iterfind("camunda:value", NS)
-                     if v.get("name") and v.get("name") != v.get("id")]
+            prop["enum"] = [name_of(v) for v in field.iterfind("camunda:value", NS) if name_of(v)]
+            names = [f"{name_of(v)}: {v.get('name')}" for v in field.iterfind("camunda:value", NS)
+                     if v.get("name") and v.get("name") != name_of(v)]
             if names:
                 prop["description"] = "; ".join(names)
         default = field.get("defaultValue")
-        if default is not None and "${" not in default:
+        if default is not None and not EXPRESSION_START.search(default):
             prop["default"] = _typed(default, prop["type"])
         for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):
             rule, value = constraint.get("name"), constraint.get("config")
@@ -73,7 +96,8 @@ def loops(root):
         counted = loop.find("bpmn:loopCardinality", NS) is not None
         role = "Output" if counted else "Input"
         if collection and loop.find(f"bpmn:loopData{role}Ref", NS) is None:
-            name = collection.strip().removeprefix("${").removesuffix("}").strip()
+            juel = JUEL.match(collection)
+            name = (juel.group(1) if juel else collection).strip()
             if not name.isidentifier():
                 problems.append((owner, f"camunda:collection {collection!r} must name one variable (a list) "
                                         f"for a10flow: compute the list in a script task before the loop"))

@@ -1,9 +1,12 @@
 """Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
-tell apart, messages nobody can send, calls that never end, Java service tasks, data stores.
+tell apart, messages nobody can send, calls that never end, other engines' service tasks, data stores.
 Each names the element and says what to change in the modeller."""
 import keyword
 
-from .normalize import CAMUNDA_NS, NS
+from lxml import etree
+
+from .camunda import FORM_DATA
+from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
 from .stores import KINDS, MAX_ID, NAMED
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
@@ -18,7 +21,8 @@ def duplicate_ids(root):
     """Ids used twice among BPMN elements, or by a BPMN element and an extension element
     (the engine looks elements up by id). Extensions may repeat ids among themselves, and so may
     multi-instance data items (SpiffArena names an item's input and output alike, and loops'
-    items after the variable they set: the engine reads them by role, never looks them up)."""
+    items after the variable they set: the engine reads them by role, never looks them up). Camunda
+    form fields and their choices are names, not ids, and are left out."""
     seen, extension_ids, item_ids, dups = set(), set(), set(), []
     for node in root.iter("*"):  # elements only, not comments
         node_id = node.get("id")
@@ -26,6 +30,8 @@ def duplicate_ids(root):
             continue
         if node.tag.endswith(("}inputDataItem", "}outputDataItem")):
             item_ids.add(node_id)
+        elif node.tag in FORM_DATA:
+            continue   # a form field's id is the variable it sets, not an element's (see camunda.FORM_DATA)
         elif not node.tag.startswith(_ID_SPACES):
             extension_ids.add(node_id)
         elif node_id in seen and node_id not in dups:
@@ -68,6 +74,28 @@ def executable(process):
     return process.get("isExecutable", "true") == "true"
 
 
+def start_elsewhere(root):
+    """(process, message) for each executable process without a start event while a pool that is
+    not executable holds one: the modeller ticked 'Executable' on the wrong pool (or on none, and
+    an empty process beside the drawn one took the tick)."""
+    processes = root.findall("bpmn:process", NS)
+    pools = {p.get("processRef"): p.get("name") for p in root.iterfind(".//bpmn:participant", NS)}
+    for process in processes:
+        if not executable(process) or process.find("bpmn:startEvent", NS) is not None:
+            continue
+        for other in processes:
+            start = other.find("bpmn:startEvent", NS)
+            if other is process or executable(other) or start is None:
+                continue
+            pool = f"pool {pools[other.get('id')]!r} (process {other.get('id')!r})" if pools.get(other.get("id")) \
+                else f"process {other.get('id')!r}"
+            yield process.get("id"), (
+                f"process {process.get('id')!r} is executable but has no start event; the start event "
+                f"{start.get('name') or start.get('id')!r} is in {pool}, which is not executable: select that pool, "
+                f"tick 'Executable' in the modeller's properties panel, and untick it here")
+            break
+
+
 def _runnable(root):
     """The processes that can run: executable ones and those a call activity calls (a pool drawn
     for the other side of a collaboration never runs)."""
@@ -84,8 +112,9 @@ def _in_runnable(root, tag):
 def unnamed_messages(root):
     """(element, message, is_error) for each element that catches a message with no name: nothing
     could be sent to it. Where the instance would wait for it for ever (a start or catch event, a
-    receive task naming an unnamed message) it is refused; a boundary event that can never fire, or
-    a receive task naming no message (which the engine passes straight through), is a warning.
+    receive task naming an unnamed message) it is refused; a boundary event or event subprocess
+    that can never fire, or a receive task naming no message (which the engine passes straight
+    through), is a warning.
     A throw without a named message sends nothing and is left alone."""
     names = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
     for tag in _CATCHING:
@@ -104,12 +133,52 @@ def unnamed_messages(root):
                       f"one in the modeller's properties panel"
             else:
                 continue
-            if tag == "boundaryEvent":
+            if tag == "boundaryEvent" or _starts_event_subprocess(node):
                 yield node.get("id"), why + " (until then it can never be triggered)", False
             elif tag == "receiveTask" and not ref:   # the engine does not wait at it
                 yield node.get("id"), why + " (until then the process goes straight on past it)", False
             else:
                 yield node.get("id"), why, True
+
+
+_REFERENCED = (("signal", "signalRef"), ("error", "errorRef"), ("escalation", "escalationRef"),
+               ("message", "messageRef"))
+_THROWING = ("intermediateThrowEvent", "endEvent", "sendTask")
+
+
+def undefined_references(root):
+    """(element, message) for each event (or send task) whose signal, error, escalation or message
+    reference names nothing of that kind in the file: the engine stops at it with words about its
+    own code. (Messages caught are judged by unnamed_messages.) Events that name nothing, where BPMN
+    allows it, are left alone: the engine catches any error or escalation there."""
+    for kind, attr in _REFERENCED:
+        defined = {node.get("id") for node in root.iterfind(f"bpmn:{kind}", NS)}
+        for process in _runnable(root):
+            for definition in process.iter(f"{{{NS['bpmn']}}}{kind}EventDefinition", f"{{{NS['bpmn']}}}sendTask"):
+                element = definition if definition.tag.endswith("sendTask") else definition.getparent()
+                if kind == "message" and etree.QName(element).localname not in _THROWING:
+                    continue
+                if definition.tag.endswith("sendTask") and kind != "message":
+                    continue
+                ref = definition.get(attr)
+                if ref is None or ref in defined:
+                    continue
+                named = f"names {kind} {ref!r}, which the file does not define" if ref.strip() else f"names no {kind}"
+                what = "send task" if element.tag.endswith("sendTask") else f"{kind} event"
+                yield element.get("id"), (f"the {what} {named}: choose or create one under "
+                                          f"'{kind.capitalize()}' in the modeller's properties panel")
+
+
+def compensation(root):
+    """(element, message) for each event that throws or catches compensation: the engine has no
+    compensation (it would stop at the element with its own words and the element's XML)."""
+    for process in _runnable(root):
+        for definition in process.iter(f"{{{NS['bpmn']}}}compensateEventDefinition"):
+            event = definition.getparent()
+            role = "undoes" if etree.QName(event).localname == "boundaryEvent" else "asks to undo"
+            yield event.get("id"), (f"compensation is not run here: this event {role} finished work, and a10flow "
+                                    f"does not undo tasks. Draw the undoing as ordinary steps (after an error "
+                                    f"or escalation event, or a gateway), or remove the compensation event")
 
 
 def call_cycles(processes):
@@ -134,16 +203,43 @@ def call_cycles(processes):
                                                    f"again before it could end. Call another process")
 
 
-def camunda_service_problems(root):
-    """(element, message) for service tasks that run Java inside Camunda."""
+# Engines whose service tasks run code or workers of their own: namespace -> (prefix, name).
+_ENGINES = {CAMUNDA_NS: ("camunda", "Camunda"), "http://activiti.org/bpmn": ("activiti", "Activiti"),
+            "http://flowable.org/bpmn": ("flowable", "Flowable")}
+
+
+def foreign_service_problems(root):
+    """(element, message) for each service task written for another engine's code or workers:
+    Java delegates (camunda:, activiti:, flowable: class, expression, delegateExpression), their
+    built-in task types and external tasks, Camunda Connect connectors, Camunda 8 job workers."""
     for task in root.iterfind(".//bpmn:serviceTask", NS):
-        used = [a for a in _CAMUNDA_SERVICE_ATTRS if task.get(f"{{{CAMUNDA_NS}}}{a}")]
-        if used and task.find(".//spiffworkflow:serviceTaskOperator", NS) is None:
-            attr = used[0]
-            yield task.get("id"), (
-                f"service task uses camunda:{attr}={task.get(f'{{{CAMUNDA_NS}}}{attr}')!r}, which runs "
-                f"Java inside Camunda; a10flow cannot run it. Use an a10flow service operator "
-                f"(spiffworkflow:serviceTaskOperator) or a script task instead")
+        if task.find(".//spiffworkflow:serviceTaskOperator", NS) is None and (why := _foreign_service(task)):
+            yield task.get("id"), (f"the service task {why}; a10flow cannot run it. Use an a10flow service "
+                                   f"operator (notify, escalate, record: the element template sets one) or a "
+                                   f"script task instead")
+
+
+def _foreign_service(task):
+    """What another engine would run for ``task``, in words, or None."""
+    for ns, (prefix, engine) in _ENGINES.items():
+        for attr in _CAMUNDA_SERVICE_ATTRS[:3]:
+            if value := task.get(f"{{{ns}}}{attr}"):
+                return f"uses {prefix}:{attr}={value[:120]!r}, Java code that runs inside {engine}"
+        kind = task.get(f"{{{ns}}}type")
+        if kind == "external":
+            return (f"is a {engine} external task (topic {task.get(f'{{{ns}}}topic') or ''!r}), which a worker "
+                    f"program fetches from {engine}")
+        if kind:
+            return f"is a {engine} {kind[:40]!r} task ({prefix}:type), which {engine} itself carries out"
+    connector = task.find("bpmn:extensionElements/camunda:connector", NS)
+    if connector is not None:
+        name = connector.findtext("camunda:connectorId", "", NS).strip()
+        return f"calls the Camunda Connect connector {name[:80]!r} (camunda:connector), which Camunda itself runs"
+    worker = task.find(f"bpmn:extensionElements/{{{ZEEBE_NS}}}taskDefinition", NS)
+    if worker is not None:
+        return (f"is a Camunda 8 job worker (zeebe:taskDefinition type {(worker.get('type') or '')[:80]!r}), "
+                f"which a worker program fetches from Zeebe")
+    return None
 
 
 def data_stores(root):
@@ -202,8 +298,8 @@ def stores_kept(root):
 def unsendable_signals(root):
     """(element, message, is_error) for each element that catches a signal nothing in the file
     throws: a10flow sends signals only from one process element to another, so an instance would
-    wait for it for ever (refused); on a boundary event, or a start event beside a plain one, the
-    process goes on without it (a warning)."""
+    wait for it for ever (refused); on a boundary event, an event subprocess or a start event
+    beside a plain one, the process goes on without it (a warning)."""
     names = {s.get("id"): s.get("name") or s.get("id") for s in root.iterfind("bpmn:signal", NS)}
 
     def signal(node):
@@ -220,10 +316,18 @@ def unsendable_signals(root):
             plain_start = tag == "startEvent" and any(
                 not any(c.tag.endswith("EventDefinition") for c in s)
                 for s in node.getparent().iterfind("bpmn:startEvent", NS) if s is not node)
-            if tag == "boundaryEvent" or plain_start:
+            if tag == "boundaryEvent" or plain_start or _starts_event_subprocess(node):
                 yield node.get("id"), why + " (until then it never fires)", False
             else:
                 yield node.get("id"), why, True
+
+
+def _starts_event_subprocess(node):
+    """Whether ``node`` is the start event of an event subprocess: like a boundary event, the
+    process goes on without it if it never fires."""
+    parent = node.getparent()
+    return etree.QName(node).localname == "startEvent" and etree.QName(parent).localname == "subProcess" \
+        and parent.get("triggeredByEvent") == "true"
 
 
 def untyped_boundary_events(root):

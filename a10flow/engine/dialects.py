@@ -4,10 +4,9 @@ SpiffArena's script functions, Camunda 7's listeners and input/output mappings, 
 instance fails; a run-time failure over one of them says the same."""
 import ast
 
-from .normalize import NS, owner_id
+from .normalize import NS, ZEEBE_NS, owner_id
 from .sandbox import SLEEP
 
-ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 
 # SpiffArena's script functions (spiffworkflow_backend/scripts): they reach into SpiffArena's own
 # users, secrets, files and database, which a10flow does not have.
@@ -78,3 +77,19 @@ def camunda8(root):
             "): a10flow runs BPMN with Python expressions and its own forms and service operators. "
             "Redraw its conditions in Python and its job workers as a10flow service operators, or "
             "export it for Camunda 7")
+
+
+_CONTAINERS = ("}process", "}subProcess", "}transaction", "}adHocSubProcess")
+
+
+def feel_elements(root):
+    """The ids of the elements that hold a FEEL expression (BPMN text starting with ``=``), and of
+    what holds them: the Camunda 8 word explains their problems once."""
+    found = set()
+    for node in root.iter(f"{{{NS['bpmn']}}}*"):
+        if not len(node) and (node.text or "").lstrip().startswith("="):
+            for holder in node.iterancestors():   # up to the flow element the expression is on
+                found.add(holder.get("id"))
+                if holder.getparent() is None or holder.getparent().tag.endswith(_CONTAINERS):
+                    break
+    return found

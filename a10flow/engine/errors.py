@@ -3,7 +3,7 @@ import ast
 import builtins
 import re
 
-from . import dialects
+from . import dialects, normalize
 
 
 class EngineError(Exception):
@@ -22,7 +22,8 @@ def element(task):
 
 # What SpiffWorkflow says before the cause: "Error evaluating expression 'x > 1'." and, for a
 # script, "NameError:name 'x' is not defined." (the type glued to the message).
-_EXPRESSION = re.compile(r"^Error evaluating expression (?P<expr>'.*?')\.?\s*(?P<rest>.*)$", re.S)
+# The expression may hold quotes itself: it ends at the last quote before a full stop or the end.
+_EXPRESSION = re.compile(r"^Error evaluating expression '(?P<expr>.*)'(?=\.\s|\.?$)\.?\s*(?P<rest>.*)$", re.S)
 _TYPED = re.compile(r"^(?P<type>[A-Z]\w*(Error|Exception)):\s*(?P<text>.*)$", re.S)
 _NOTES = {"Error occurred in the Pre-Script": "pre-script", "Error occurred in the Post-Script": "post-script"}
 
@@ -79,12 +80,12 @@ def explained(exc):
         rest = found["rest"].strip(" .")
         reason = why(cause) if cause is not None else rest or "it could not be evaluated"
         extra = f" ({rest})" if cause is not None and rest else ""
-        return f"the expression {found['expr']} failed: {reason}{extra}"
+        return f"the expression {normalize.as_written(found['expr'])!r} failed: {reason}{extra}"
     if found := _TYPED.match(message):
         text, hint = found["text"], ""
         if " Did you mean" in text:
             text, hint = text.split(" Did you mean", 1)
-            hint = " Did you mean" + hint
+            hint = _did_you_mean(hint)
         kind = getattr(builtins, found["type"], None)
         made = kind(text.strip(" .")) if isinstance(kind, type) and issubclass(kind, Exception) else None
         line = getattr(exc, "line_number", None)
@@ -98,6 +99,21 @@ def explained(exc):
     return why(exc) if isinstance(exc, _PYTHON_FAILURES) else message
 
 
+def _did_you_mean(hint):
+    """SpiffWorkflow's hint (" one of '['amount', 'amounts']'?", a Python list in quotes) in words:
+    " Did you mean 'amount' or 'amounts'?"."""
+    listed = re.search(r"\[.*\]", hint)
+    try:
+        names = ast.literal_eval(listed.group(0)) if listed else re.findall(r"'([^']*)'", hint)
+    except (ValueError, SyntaxError):
+        names = re.findall(r"'([^'\[\]]*)'", hint)
+    names = [str(n) for n in names if str(n).strip()]
+    if not names:
+        return ""
+    quoted = [repr(n) for n in names]
+    return f" Did you mean {quoted[0] if len(quoted) == 1 else ', '.join(quoted[:-1]) + ' or ' + quoted[-1]}?"
+
+
 _PYTHON_FAILURES = (NameError, SyntaxError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
 
 
@@ -107,11 +123,54 @@ def guard(action, task=None):
     except EngineError:
         raise
     except Exception as exc:  # Spiff's own errors, ours, and whatever a BPMN script raised
-        failing = getattr(exc, "task", None) or task
+        failing = getattr(exc, "task", None) or _working_on(exc) or task
         spec = getattr(exc, "task_spec", None)
         if failing is not None:
-            raise EngineError(*element(failing), explained(exc), failing.id) from exc
+            said = _loop_failure(failing, exc) or explained(exc)
+            raise EngineError(*element(failing), said, failing.id) from exc
         if spec is not None:
             raise EngineError(getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None),
                               explained(exc)) from exc
         raise EngineError(None, None, explained(exc)) from exc
+
+
+def _working_on(exc):
+    """The engine task whose own code raised ``exc`` (the innermost ``my_task`` of the engine's
+    frames), when the failure carries none: a multi-instance task failing as the task before it
+    completes would otherwise be blamed on that one."""
+    found, trace = None, exc.__traceback__
+    while trace is not None:
+        candidate = trace.tb_frame.f_locals.get("my_task")
+        if candidate is not None and hasattr(candidate, "task_spec") and hasattr(candidate, "data"):
+            found = candidate
+        trace = trace.tb_next
+    return found
+
+
+def _loop_failure(task, exc):
+    """Why a multi-instance task could not start its instances, naming the variable (its
+    cardinality's or collection's) that is unset or of the wrong kind; None for other failures."""
+    spec = task.task_spec
+    if not hasattr(spec, "cardinality") or not hasattr(spec, "data_input"):
+        return None
+    if not isinstance(exc, (TypeError, ValueError)) and "multiinstance" not in str(exc).lower():
+        return None
+    if spec.data_input is not None:
+        name = spec.data_input.bpmn_id
+        value = task.data.get(name)
+        if value is None:
+            return f"{dialects.unknown_name(name)} (it is the collection this multi-instance task runs over)"
+        return (f"the collection {name!r} this multi-instance task runs over holds {_kind(value)}, not a list: "
+                f"set it to a list (or a map) before the task")
+    if spec.cardinality:
+        written = normalize.as_written(spec.cardinality)
+        if written.isidentifier() and task.data.get(written) is None:
+            return f"{dialects.unknown_name(written)} (it is the loop cardinality: how many times this task runs)"
+        return (f"the loop cardinality {written!r} of this multi-instance task gave no whole number: make it a "
+                f"number of times, e.g. len(reviewers)")
+    return None
+
+
+def _kind(value):
+    return {str: "text", int: "a number", float: "a number", bool: "true or false", dict: "a map"}.get(
+        type(value), "a value")

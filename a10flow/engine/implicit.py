@@ -50,3 +50,30 @@ def _split_in(container, changed):
             node.remove(ref)
         etree.SubElement(node, f"{{{BPMN_NS}}}outgoing").text = into.get("id")
         changed.append(node_id)
+
+
+_FLOW_NODES = ("Task", "task", "Event", "Gateway", "subProcess", "callActivity", "transaction")
+
+
+def end_subprocesses(root):
+    """Give each subprocess without an end event one after every element nothing follows, in
+    place; returns the ids of the subprocesses changed. BPMN ends a path where nothing follows,
+    in a subprocess as in a process (which the engine runs so); the engine's parser wants an end
+    event in a subprocess. Event subprocesses inside it start on their own and are left alone."""
+    changed = []
+    for sub in root.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction"):
+        if sub.find("bpmn:endEvent", NS) is not None:
+            continue
+        sources = {f.get("sourceRef") for f in sub.iterfind("bpmn:sequenceFlow", NS)}
+        for node in list(sub):
+            name = etree.QName(node).localname
+            if not node.get("id") or node.get("id") in sources or not name.endswith(_FLOW_NODES) \
+                    or node.get("triggeredByEvent") == "true":
+                continue
+            end = etree.SubElement(sub, f"{{{BPMN_NS}}}endEvent", id=f"{node.get('id')}_implicit_end")
+            flow = etree.SubElement(sub, f"{{{BPMN_NS}}}sequenceFlow", id=f"{node.get('id')}_to_implicit_end",
+                                    sourceRef=node.get("id"), targetRef=end.get("id"))
+            etree.SubElement(node, f"{{{BPMN_NS}}}outgoing").text = flow.get("id")
+            etree.SubElement(end, f"{{{BPMN_NS}}}incoming").text = flow.get("id")
+        changed.append(sub.get("id"))
+    return changed

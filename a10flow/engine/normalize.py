@@ -10,6 +10,7 @@ instance. The stored BPMN stays exactly as uploaded.
 """
 import ast
 import io
+import keyword
 import re
 import tokenize
 
@@ -20,6 +21,7 @@ from . import sandbox
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"   # Camunda 8
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
 _DURATION = re.compile(
@@ -189,8 +191,22 @@ def timer_to_python(text, kind, warn=None):
         literal = None
     if isinstance(literal, str):
         return timer_to_python(literal, kind, warn)
+    if (one := _ONE_VARIABLE.match(expression)) and not keyword.iskeyword(one[1]):
+        expression = one[1]   # ${duration}: unset, it is named as unset, not read as None
     # Spiff wants an ISO string; timer_value() also accepts timedelta/datetime.
     return f"timer_value({expression}, {kind!r})"
+
+
+_ONE_VARIABLE = re.compile(r"^variable\('([A-Za-z]\w*)'\)$")
+_TIMER_VALUE = re.compile(r"^timer_value\((?P<inner>.*), '(timeDuration|timeDate|timeCycle)'\)$", re.S)
+
+
+def as_written(expression):
+    """An expression deploy rewrote, as the modeller wrote it (near enough): ``timer_value(x,
+    'timeDuration')`` is ``x``, ``variable('name')`` is ``name``."""
+    if found := _TIMER_VALUE.match(expression.strip()):
+        expression = found["inner"]
+    return re.sub(r"\bvariable\('([A-Za-z_]\w*)'\)", r"\1", expression)
 
 
 def juel_to_python(text):
@@ -293,6 +309,43 @@ def _compiles(text, mode, syntax):
         raise ExpressionError(f"not allowed in BPMN Python: {why}")
 
 
+# BPMN's references between elements: attributes, and elements whose text is one. BPMN types
+# several as QNames, so a file may write them with a prefix (messageRef="tns:Message_1").
+REFERENCE_ATTRIBUTES = ("messageRef", "signalRef", "errorRef", "escalationRef", "sourceRef", "targetRef",
+                        "attachedToRef", "default", "calledElement", "processRef", "dataStoreRef",
+                        "dataObjectRef", "itemSubjectRef", "structureRef", "operationRef", "inMessageRef",
+                        "outMessageRef", "activityRef", "bpmnElement", "correlationPropertyRef", "categoryValueRef")
+REFERENCE_ELEMENTS = ("incoming", "outgoing", "flowNodeRef", "sourceRef", "targetRef", "dataInputRefs",
+                      "dataOutputRefs", "eventDefinitionRef", "messageFlowRef", "correlationPropertyRef",
+                      "supportedInterfaceRef", "interfaceRef", "participantRef", "resourceRef")
+_BPMN_SPACES = (f"{{{BPMN_NS}}}", "{http://www.omg.org/spec/BPMN/20100524/DI}")
+
+
+def resolve_references(root):
+    """Write every prefixed reference (``tns:Message_1``) as the bare id it names, in place, so
+    that every check and the engine read references one way. A prefix is resolved against the
+    namespaces declared where it is written: one bound to the file's targetNamespace, or any whose
+    local part is an id of the file. Other values are left alone (they name something outside)."""
+    ids = {node.get("id") for node in root.iter("*") if node.get("id")}
+    target = root.get("targetNamespace")
+
+    def bare(node, value):
+        prefix, colon, local = (value or "").strip().partition(":")
+        if not colon or not prefix or prefix not in node.nsmap or " " in value.strip():
+            return None
+        return local if (node.nsmap[prefix] == target or local in ids) else None
+
+    for node in root.iter("*"):
+        if not node.tag.startswith(_BPMN_SPACES):
+            continue
+        for attr in REFERENCE_ATTRIBUTES:
+            if (local := bare(node, node.get(attr))) is not None:
+                node.set(attr, local)
+        if etree.QName(node).localname in REFERENCE_ELEMENTS and not len(node) \
+                and (local := bare(node, node.text)) is not None:
+            node.text = local
+
+
 def owner_id(node):
     """The id of the nearest ancestor with an id: the element a modeller clicks."""
     while node is not None:
@@ -347,6 +400,10 @@ def normalize_bpmn(root):
     for node in root.iterfind(".//bpmn:timerEventDefinition", NS):
         if not len(node):
             report(node, "the timer has no definition: set a duration, date or cycle")
+    for node in root.iterfind(".//bpmn:conditionalEventDefinition", NS):
+        if not (node.findtext("bpmn:condition", "", NS) or "").strip():
+            report(node, "the conditional event has no condition: write the condition it waits for in the "
+                         "modeller's properties panel, in Python over the instance data (e.g. ready == True)")
 
     for node in root.iterfind(".//bpmn:conditionExpression", NS):
         text = (node.text or "").strip()
@@ -357,7 +414,14 @@ def normalize_bpmn(root):
         except ExpressionError as exc:
             report(node.getparent(), f"condition {text!r}: {exc}")
 
-    scripts = list(root.iterfind(".//bpmn:scriptTask/bpmn:script", NS))
+    foreign = set()   # script tasks in another language: said so, not told of Python syntax errors
+    for task in root.iterfind(".//bpmn:scriptTask", NS):
+        fmt = (task.get("scriptFormat") or "").strip()
+        if fmt and "python" not in fmt.lower():
+            foreign.add(task)
+            report(task, f"scriptFormat {fmt[:40]!r} is not supported: a10flow runs Python scripts; rewrite the "
+                         f"script in Python and set the format to python (or leave it empty)")
+    scripts = [s for s in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS) if s.getparent() not in foreign]
     scripts += list(root.iterfind(".//spiffworkflow:preScript", NS))
     scripts += list(root.iterfind(".//spiffworkflow:postScript", NS))
     for node in scripts:
@@ -365,10 +429,6 @@ def normalize_bpmn(root):
             check_script(node.text)
         except ExpressionError as exc:
             report(node, str(exc))
-    for task in root.iterfind(".//bpmn:scriptTask", NS):
-        fmt = task.get("scriptFormat")
-        if fmt and fmt.lower() not in ("python", "text/x-python"):
-            report(task, f"scriptFormat {fmt!r} is not supported: scripts are Python")
 
     for task in root.iterfind(".//bpmn:businessRuleTask", NS):
         ref = task.get(f"{{{CAMUNDA_NS}}}decisionRef")

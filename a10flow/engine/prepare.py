@@ -12,11 +12,13 @@ def bpmn_file(upload, name, root):
     """Check and rewrite ``root``, the file ``name``; its problems and warnings go to ``upload``.
     Returns the file's processes."""
     before = len(upload.problems)
-    normalize.camunda_operators(root)   # first: the ids it writes are checked with the rest
+    normalize.resolve_references(root)   # first: every check reads references as bare ids
+    normalize.camunda_operators(root)   # the ids it writes are checked with the rest
     for dup in checks.duplicate_ids(root):
         upload.problems.append(detail(name, dup, f"the id {dup!r} is used by more than one element"))
     for found in (checks.reserved_ids, checks.dangling_flows, checks.untyped_boundary_events,
-                  checks.camunda_service_problems):
+                  checks.foreign_service_problems, checks.start_elsewhere, checks.undefined_references,
+                  checks.compensation):
         upload.problems.extend(detail(name, element, message) for element, message in found(root))
     for element, message, is_error in (*checks.unnamed_messages(root), *checks.unsendable_signals(root),
                                        *checks.data_stores(root),
@@ -30,7 +32,9 @@ def bpmn_file(upload, name, root):
                                                           f"give one of them another id"))
     for node, message in settings.people_tasks(root, root):
         upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
+    camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
+    implicit.end_subprocesses(root)
     upload.problems.extend(detail(name, e, m) for e, m in camunda.loops(root))
     problems, warnings = normalize.normalize_bpmn(root)
     upload.problems.extend(detail(name, e, m) for e, m in problems)
@@ -38,8 +42,10 @@ def bpmn_file(upload, name, root):
     if zeebe := dialects.camunda8(root):   # said once, instead of once per FEEL expression
         first = root.find("bpmn:process", NS)
         said = detail(name, None if first is None else first.get("id"), zeebe)
+        upload.kinds[name] = said   # among the problems if the upload is refused, for whatever reason
         if len(upload.problems) > before:
-            upload.problems[before:] = [said]
+            feel = dialects.feel_elements(root)
+            upload.problems[before:] = [said, *(p for p in upload.problems[before:] if p["element"] not in feel)]
         else:
             upload.warnings.append(said)
     processes = root.findall("bpmn:process", NS)
@@ -59,10 +65,13 @@ def bpmn_file(upload, name, root):
 def rewritten(root):
     """``root``, a process deployed earlier, rewritten again as bpmn_file does: it passed the
     checks when it was deployed, and is stored as it was uploaded."""
+    normalize.resolve_references(root)
     normalize.camunda_operators(root)
     for _ in checks.data_stores(root):
         pass
+    camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
+    implicit.end_subprocesses(root)
     camunda.loops(root)
     normalize.normalize_bpmn(root)
     return root

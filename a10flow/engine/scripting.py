@@ -29,6 +29,8 @@ def timer_value(value, kind="timeDuration"):
         raise ExpressionError(f"timer value {value.isoformat()} is a date without a time and zone")
     if isinstance(value, str):
         return iso_timer(value, kind)   # text is read as ISO 8601, never run
+    if value is None:
+        raise ExpressionError("the timer's expression gave no value: is the variable it reads set?")
     raise ExpressionError(f"a timer expression returned {type(value).__name__}, not a duration or date-time")
 
 

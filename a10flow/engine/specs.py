@@ -75,13 +75,13 @@ def parse_upload(files, forms_dir=None, resolve=None):
                 if checks.executable(proc):
                     executable.append(proc.get("id"))
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
 
     _add_called_processes(upload, parser, owner, resolve)
     upload.problems.extend(detail(*found) for found in checks.call_cycles(owner))
     result = [p for p in (_build(upload, parser, key, owner) for key in executable) if p]
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
     return Deployment(result, tables, upload.named(upload.warnings))
 
 
@@ -130,14 +130,31 @@ _SPIFF_SAYS = [
      "the data object (or its reference) inside the process or subprocess that uses it"),
     (r"^No DMN Diagram available with id \"None\"",
      "the business rule task names no decision: choose the decision table it evaluates"),
+    (r"^No DMN Diagram available with id \"(?P<id>.*)\", Available DMN ids are:\s*(?P<ids>.*)$",
+     lambda found: f"the business rule task calls decision {found['id']!r}, which is neither in this upload nor "
+                   f"deployed: upload the DMN file that defines it with the diagram" + (
+                       f", or call one the upload has: {_listed(found['ids'].split(', '))}" if found["ids"].strip()
+                       else " (this upload has no decision table)")),
 ]
+
+
+def _listed(ids):
+    """'a', 'b' or 'c': a list in words."""
+    quoted = [repr(i) for i in ids]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _engine_message(exc):
     message = str(exc).rstrip(". ")
+    # The engine's parser wraps what it did not expect as its repr: "NotImplementedError('Unsupported
+    # Catch Event: %r', b'<bpmn:… XML …>')". Keep its words, without the exception's name or the XML.
+    if found := re.match(r"^(?P<type>\w+(?:Error|Exception))\((?P<q>['\"])(?P<text>.*?)(?P=q)", message, re.S):
+        said = found["text"].replace(": %r", "").replace("%r", "").strip(" .:")
+        message = (f"{said} (a10flow does not run this kind of element)" if found["type"] == "NotImplementedError"
+                   else f"the engine cannot read this element: {said}")
     for pattern, words in _SPIFF_SAYS:
-        if re.match(pattern, message):
-            message = words
+        if found := re.match(pattern, message, re.S):
+            message = words(found) if callable(words) else words
             break
     if exc.name and exc.name not in message:
         message += f" (element {exc.name!r})"
@@ -170,7 +187,7 @@ def _add_called_processes(upload, parser, owner, resolve):
                         owner[p.get("id")] = (f"{called}.bpmn", p)
                     pending = True
     if upload.problems:
-        raise DeployError(upload.named(upload.problems))
+        raise DeployError(upload.refused())
 
 
 def _table_file(upload, owner, key, subprocess_specs, task_id):

@@ -71,6 +71,7 @@ class Upload:
         self.bpmn, self.dmn, self.forms, self.raw = {}, {}, {}, {}
         self.task_settings = {}   # human task element id -> settings (see settings.task_settings)
         self.stores = {}          # data store id -> (kind, file): one id is one store, across files
+        self.kinds = {}           # file -> what the file is, when that explains its problems (Camunda 8)
         self.forms_dir = forms_dir
         for name, data in files:
             self._add(os.path.basename(name or "unnamed"), data)
@@ -83,6 +84,19 @@ class Upload:
                 if node.get("id") and node.get("name"):
                     names.setdefault(node.get("id"), node.get("name"))
         return [d | {"name": names.get(d["element"])} for d in details]
+
+    def refused(self):
+        """The problems, named, each file's word on what it is (a Camunda 8 model, say) before its
+        first problem: a refusal for something else must not hide it (a warning would be dropped)."""
+        found, told = [], set()
+        for problem in self.problems:
+            said = self.kinds.get(problem["file"])
+            if said is not None and problem["file"] not in told:
+                told.add(problem["file"])
+                if said not in self.problems:
+                    found.append(said)
+            found.append(problem)
+        return self.named(found)
 
     def problem(self, file, element, message):
         self.problems.append(detail(file, element, message))

@@ -325,3 +325,58 @@ def test_each_pack_holds_a_statement_of_applicability_extract_for_a10(app, as_, 
     assert [(v["version"], v["folder"]) for v in soa["A.10.4"]["implemented_by"][0]["versions"]] == [
         (1, "definitions/customer_change_notification/v1/"), (2, None)]
     assert soa["A.10.2"]["applicable"] is True and soa["A.10.2"]["evidence"] is None
+
+
+def test_a_pack_for_a_period_holds_in_full_only_the_records_inside_it(app, as_, purchase, tmp_path):
+    """An auditor engaged for the first nine days of October receives nothing recorded after them: the
+    later records of the same chains are stubs, the chains still verify, and what was open is
+    what was open when the week ended."""
+    ids, _ = _change_notices(as_, purchase)   # started on 5 October; the high one's draft waits
+    [draft] = as_["owner"].get(f"/api/v1/instances/{ids[2]}").json["open_tasks"]
+    clock.set(T0 + timedelta(days=9))   # 14 October, after the period: the draft is done
+    notice = {"notice": {"summary": "Model 4.0", "impact": "Scores shift", "actions_required": "none",
+                         "effective_date": "2027-06-01"}}
+    assert as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": notice}).status_code == 200
+    as_["owner"].post("/api/v1/evidence/checkpoints")
+    data = _pack(as_, "?control=A.10.4&from=2026-10-01T00:00:00Z&to=2026-10-10T00:00:00Z")
+    pack = zipfile.ZipFile(io.BytesIO(data))
+    rows = [json.loads(line) for line in pack.read("records.jsonl").splitlines()]
+    later = [r for r in rows if r["instance_id"] == ids[2] and "redacted" in r["record"]]
+    assert later and all(set(r["record"]) == {"redacted", "instance_id", "seq", "type", "at", "prev_hash"}
+                         for r in later)
+    assert all(r["record"]["at"] >= "2026-10-10" for r in later)
+    assert "Model 4.0" not in pack.read("records.jsonl").decode()   # the content stayed at home
+    assert all(r["record"]["at"] < "2026-10-10" for r in rows if "redacted" not in r["record"])
+    manifest = json.loads(pack.read("manifest.json"))
+    assert manifest["redacted_records"] == len(later)
+    report = pack.read("report.html").decode()
+    assert "Model 4.0" not in report and f"{len(later)} record" in report and "present as stubs" in report
+    assert "(overdue)" in report   # on 10 October the draft was still open, past its due date (the 8th)
+
+    published = as_[None].get("/api/v1/evidence/public-key").json
+    code, result = _run_verifier(tmp_path, data, "--key-id", published["key_id"], "--origin", published["origin"])
+    assert code == 0 and result["ok"], result
+    assert result["redacted_records"] == len(later) and result["records"] == len(rows)
+    # A stub is what a pack may hold; a stub standing in a chain anywhere else is a changed record.
+    from a10flow.evidence import verifier
+    chain = [(r["seq"], canonical(r["record"]), r["hash"]) for r in rows if r["instance_id"] == ids[2]]
+    assert verifier.check_chain(ids[2], chain, stubs=True) is None
+    assert verifier.check_chain(ids[2], chain).kind == "edited"
+    # A pack of the instance itself, or of everything, stays whole.
+    whole = zipfile.ZipFile(io.BytesIO(_pack(as_, f"?instance={ids[2]}")))
+    assert "Model 4.0" in whole.read("records.jsonl").decode()
+
+
+def test_a_note_of_another_log_is_no_proof_of_this_one(app, as_, purchase, tmp_path):
+    """The auditor pins the service's key and its log's origin, as the service shows them together:
+    a pack whose checkpoint is a note of another log signed by the same key does not verify."""
+    _change_notices(as_, purchase)
+    as_["owner"].post("/api/v1/evidence/checkpoints")
+    published = as_[None].get("/api/v1/evidence/public-key").json
+    data = _pack(as_, "?control=A.10.4")
+    code, result = _run_verifier(tmp_path, data, "--key-id", published["key_id"], "--origin", "elsewhere.example/log")
+    assert code == 1 and result["first_problem"]["kind"] == "wrong_origin", result
+    # The same key now signs for another origin: its new packs carry an old note of another log.
+    app.config["A10FLOW_EVIDENCE_ORIGIN"] = "renamed.example/evidence"
+    code, result = _run_verifier(tmp_path, _pack(as_, "?control=A.10.4"), "--key-id", published["key_id"])
+    assert code == 1 and result["first_problem"]["kind"] == "wrong_origin", result

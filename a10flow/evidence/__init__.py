@@ -73,4 +73,4 @@ def verify(key_path):
                             .order_by(Evidence.instance_id, Evidence.seq))
         chains = ((instance_id, ((seq, record, digest) for _, seq, record, digest in group))
                   for instance_id, group in itertools.groupby(rows, key=lambda row: row[0]))
-        return verifier.verify(chains, signed, key, heads)
+        return verifier.verify(chains, signed, key, heads, origin=checkpoints.origin())

@@ -1,7 +1,9 @@
 """Evidence packs: what an auditor takes away.
 
-A pack is a ZIP holding, for the instances in scope, their whole evidence chains
-(``records.jsonl``), the last checkpoint's signed note with an inclusion proof of each chain's
+A pack is a ZIP holding, for the instances in scope, their evidence chains (``records.jsonl``:
+whole for a pack of instances or of all evidence; for a pack of a period, the records inside it
+whole and the rest as stubs, enough for the chains to verify and nothing of their content), the
+last checkpoint's signed note with an inclusion proof of each chain's
 head (every checkpoint too in a pack of all evidence), the public key, the exact BPMN/DMN/form
 versions the instances ran, a human-readable ``report.html``, ``coverage.json``, the Statement
 of Applicability extract, ``verify.py`` (a10flow.evidence.verifier, standing alone) and
@@ -18,7 +20,7 @@ from .. import clock, definitions, evidence
 from ..models import EvidenceType, db
 from . import applicability, checkpoints, report, verifier
 from .canonical import canonical
-from .scope import controls_in_scope, coverage_of, instances, tasks_by_instance
+from .scope import controls_in_scope, coverage_of, in_period, instances, tasks_by_instance
 
 
 def filename(scope):
@@ -33,16 +35,21 @@ def filename(scope):
 
 
 def export(scope, key_path, within=None):
-    """The pack, as bytes. Chains are whole: a pack proves its records by itself. ``within``: the
-    controls an engagement lets its reader see (None: all); the Statement of Applicability says
-    nothing of the others."""
+    """The pack, as bytes. A pack proves its records by itself: each chain is there from its first
+    record to its head. In a pack for a period (and not for one instance), a record outside the
+    period is a stub, whoever exports it. ``within``: the controls an engagement lets its reader
+    see (None: all); the Statement of Applicability says nothing of the others."""
     signed = checkpoints.rows()   # before the records: every chain then has at least what they saw
     chosen = instances(scope)
     chains = {i.id: evidence.records(i.id) for i in chosen}
-    files = {}
-    files["records.jsonl"] = b"".join(
-        canonical({"instance_id": r["instance_id"], "seq": r["seq"], "record": _unhashed(r), "hash": r["hash"]})
-        + b"\n" for i in chosen for r in chains[i.id])
+    files, redacted = {}, 0
+    lines = []
+    for r in (r for i in chosen for r in chains[i.id]):
+        whole = not is_period(scope) or in_period(r, scope)
+        redacted += not whole
+        lines.append(canonical({"instance_id": r["instance_id"], "seq": r["seq"],
+                                "record": _unhashed(r) if whole else stub(r), "hash": r["hash"]}) + b"\n")
+    files["records.jsonl"] = b"".join(lines)
     covered = {}
     if signed and signed[-1]["note"]:   # the chains' heads, proven in the last checkpoint's tree
         proofs = checkpoints.proofs(signed, [i.id for i in chosen])
@@ -74,7 +81,8 @@ def export(scope, key_path, within=None):
                                 _folder, within)
     files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
     key_id = checkpoints.key_id(key_path)
-    html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256())
+    html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256(),
+                         redacted)
     files["report.html"] = html.encode("utf-8")
     ids = [i.id for i in chosen]
     db.session.commit()   # the reads are done: on SQLite they hold the write lock, and the PDF takes its time
@@ -83,8 +91,8 @@ def export(scope, key_path, within=None):
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
-                          "instances": ids, "key_id": key_id,
-                          "uncovered_records": uncovered,
+                          "instances": ids, "key_id": key_id, "origin": checkpoints.origin(),
+                          "uncovered_records": uncovered, "redacted_records": redacted,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:
@@ -119,3 +127,15 @@ def _entry(*parts):
 
 def _unhashed(record):
     return {k: v for k, v in record.items() if k != "hash"}
+
+
+def is_period(scope):
+    """Whether a pack of ``scope`` is one of a period (not of one instance, nor of everything)."""
+    return scope.instance_id is None and (scope.start is not None or scope.end is not None)
+
+
+def stub(record):
+    """What a pack for a period keeps of a record outside it: its place, kind and time, and its link
+    to the record before; its hash stays beside it (see verifier.is_stub)."""
+    return {"redacted": "outside the pack's period", "instance_id": record["instance_id"], "seq": record["seq"],
+            "type": record["type"], "at": record["at"], "prev_hash": record["prev_hash"]}

@@ -11,7 +11,7 @@ import weasyprint
 from flask import render_template
 
 from .. import case, clock, instances, links
-from ..models import EvidenceType as T, TaskStatus
+from ..models import EvidenceType as T
 from . import diagram
 from .canonical import canonical
 from .scope import by_framework, in_period, is_late
@@ -39,10 +39,11 @@ _STORE = {"store": {"title": "Data store"}, "kind": {"title": "Kind (json: one d
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
 
 
-def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256):
+def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256, redacted=0):
     """The report as HTML text: each instance once, in ``chosen``'s order, and each control's
-    coverage with its instances. ``by_control``: ``{control: [instances]}``; ``rows``: coverage."""
-    now = clock.now()
+    coverage with its instances. ``by_control``: ``{control: [instances]}``; ``rows``: coverage.
+    What is open is as of the period's end (or now); ``redacted``: records outside the period."""
+    now = min(clock.now(), scope.end) if scope.end else clock.now()
     names = {}
     for instance in chosen:
         if instance.version.id not in names:
@@ -53,7 +54,8 @@ def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, ch
     return render_template("evidence_report.html", scope=scope, made_at=now, sections=sections,
                            described=described, without=[i for i in chosen if not i.controls],
                            groups=by_framework(sections), uncovered=uncovered, soa=soa, total=len(chosen),
-                           key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS)
+                           key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS,
+                           redacted=redacted, as_of=_moment(now))
 
 
 def _instance(instance, chain, tasks, names, scope, now):
@@ -70,17 +72,19 @@ def _instance(instance, chain, tasks, names, scope, now):
 
 
 def _open_items(tasks, now):
-    """Open tasks, overdue first; a task with an outside party says whether they have answered."""
+    """The tasks open at ``now`` (the period's end), overdue first; a task with an outside party says
+    whether they had answered."""
     items = []
     for t in tasks:
-        if t.status != TaskStatus.OPEN:
+        if t.created_at > now or any(ended and ended <= now for ended in (t.completed_at, t.cancelled_at)):
             continue
-        sent = links.of_task(t.id)
+        sent = [link for link in links.of_task(t.id) if link.created_at <= now]
         waiting = None
         if sent:
             last = sent[0]
+            opened = last.opened_at if last.opened_at and last.opened_at <= now else None
             waiting = f"link sent {_moment(last.created_at)}, " + (
-                f"opened {_moment(last.opened_at)}, not yet answered" if last.opened_at else "not yet opened")
+                f"opened {_moment(opened)}, not yet answered" if opened else "not yet opened")
         elif t.outside_party:
             waiting = "for an outside party; no link sent yet"
         items.append({"name": t.name, "with": t.assignee or ", ".join(c.name for c in t.candidates) or None,

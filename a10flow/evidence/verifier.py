@@ -4,7 +4,7 @@ This file stands alone (the Python standard library and ``cryptography``): every
 evidence pack carries a copy, so an auditor can check a pack without a10flow::
 
     pip install cryptography && python verify.py pack.zip --key published-key.pem
-    python verify.py pack.zip --key-id <the key id the service shows>
+    python verify.py pack.zip --key-id <the key id the service shows> [--origin <the log's origin>]
 
 A pack carries the key it was signed with, but anyone who rewrites a pack can sign it with a
 key of their own: the result means something only against a key the auditor obtained from the
@@ -23,11 +23,18 @@ What is checked (FORMAT.md, a10flow/evidence/EVIDENCE_FORMAT.md, gives the forma
 - those chain heads, checkpoint after checkpoint, are the leaves of one RFC 6962 Merkle tree,
   whose size and root each checkpoint states, again as a C2SP signed note (``tlog-checkpoint``);
 - a pack's ``proofs.json`` proves its chains' heads in the tree its ``checkpoint.txt`` signs;
-- every chain still has at least the records a checkpoint saw, ending in that head.
+- every chain still has at least the records a checkpoint saw, ending in that head;
+- every signed note is of the log the auditor pinned (``--origin``; else the one the pack's
+  signed manifest names): a note of another log signed by the same key proves nothing here.
+
+A pack for a period holds in full only the records inside it; each record of its chains outside
+the period is a stub (``redacted``: why; its ``instance_id``, ``seq``, ``type``, ``at`` and
+``prev_hash``) under the record's hash: the chain still links, and the checkpoints still see
+its heads, but nothing of the stub's content is proven, and the report counts the stubs.
 
 The first problem of each chain is reported, named by instance and seq, with a kind:
 edited, deleted, reordered, inserted, truncated, instance_deleted, checkpoint_forged,
-checkpoint_missing, or for packs file_changed, wrong_key and key_not_trusted.
+checkpoint_missing, wrong_origin, or for packs file_changed, wrong_key and key_not_trusted.
 """
 import base64
 import hashlib
@@ -151,6 +158,8 @@ class Report:
     unprotected: int = 0      # records newer than the last checkpoint: chained, not yet signed
     problems: list = None
     key_id: str | None = None  # SHA-256 of the raw public key the checkpoints were checked against
+    origin: str | None = None  # the log whose signed notes were expected
+    redacted: int = 0          # records of a pack present as stubs only (outside its period)
 
     def __post_init__(self):
         self.problems = [] if self.problems is None else self.problems
@@ -168,6 +177,7 @@ class Report:
     def as_dict(self):
         return {"ok": self.ok, "records": self.records, "instances": self.instances,
                 "checkpoints": self.checkpoints, "unprotected_records": self.unprotected, "key_id": self.key_id,
+                "origin": self.origin, "redacted_records": self.redacted,
                 "problem_count": self.problem_count,
                 "first_problem": asdict(self.problems[0]) if self.problems else None,
                 "problems": [asdict(p) for p in self.problems]}
@@ -186,7 +196,7 @@ def _count(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_checkpoints(checkpoints, key, report):
+def check_checkpoints(checkpoints, key, report, origin=None):
     """Check the checkpoint chain and signatures; return what they saw of each chain:
     ``{instance_id: [(length, head, "checkpoint N"), ...]}``. Forged ones are left out."""
     key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
@@ -217,34 +227,37 @@ def check_checkpoints(checkpoints, key, report):
                 seen.setdefault(chain["instance_id"], []).append((chain["length"], str(chain.get("head")),
                                                                   f"checkpoint {record['seq']}"))
                 tree.append(leaf_hash(chain))
-        problem = _tree_problem(row.get("note"), record, tree, key)
+        problem = _tree_problem(row.get("note"), record, tree, key, origin)
         if problem:
             report.add(Problem("checkpoint_forged", problem, checkpoint=record["seq"]))
     return seen
 
 
-def _tree_problem(note, record, tree, key):
-    """What is wrong with a checkpoint's Merkle tree head and its signed note, or None.
-    Checkpoints made before there were notes have neither."""
+def _tree_problem(note, record, tree, key, origin=None):
+    """What is wrong with a checkpoint's Merkle tree head and its signed note (of the log ``origin``,
+    when given), or None. Checkpoints made before there were notes have neither."""
     if note is None and "tree_size" not in record:
         return None
     root = base64.b64encode(tree.root()).decode("ascii")
     if (record.get("tree_size"), record.get("root_hash")) != (tree.size, root):
         return f"its tree head is not the Merkle tree of the chain heads the checkpoints saw ({tree.size} leaves)"
     try:
-        _, size, signed_root = read_checkpoint_note(note if isinstance(note, str) else "", key)
+        named, size, signed_root = read_checkpoint_note(note if isinstance(note, str) else "", key)
     except (InvalidSignature, ValueError) as exc:
         return f"its signed note does not verify with the trusted key: {exc or 'bad signature'}"
+    if origin is not None and named != origin:
+        return f"its signed note is of the log {named!r}, not of {origin!r}"
     if (size, signed_root) != (tree.size, tree.root()):
         return "its signed note states another tree than the checkpoint"
     return None
 
 
-def check_chain(instance_id, rows, saw=()):
+def check_chain(instance_id, rows, saw=(), stubs=False):
     """The first problem of one instance's chain, or None.
 
     ``rows``: ``(seq, record_json, hash)`` as stored, in seq order. ``saw``: what
-    checkpoints (or the instance row) recorded of it, as (length, head, source).
+    checkpoints (or the instance row) recorded of it, as (length, head, source). ``stubs``:
+    whether a record may stand as a stub (a pack's, outside its period), its hash taken as given.
     One pass, oldest first, so the earliest damage is the one named.
     """
     rows = list(rows)
@@ -255,7 +268,10 @@ def check_chain(instance_id, rows, saw=()):
         record = _object(text)
         if record is None:
             return Problem("edited", "the record is not a JSON object any more", instance_id, place)
-        if digest(record) != stored:
+        if is_stub(record) and not stubs:
+            return Problem("edited", "the record was replaced by a stub: only a pack may hold those", instance_id,
+                           place)
+        if not is_stub(record) and digest(record) != stored:
             return Problem("edited", "the record was changed: it no longer matches its hash", instance_id, place)
         own, link = record.get("seq"), record.get("prev_hash")
         if record.get("instance_id") != instance_id or not _count(own) or not (link is None or isinstance(link, str)):
@@ -289,6 +305,14 @@ def check_chain(instance_id, rows, saw=()):
     return None
 
 
+STUB = {"redacted", "instance_id", "seq", "type", "at", "prev_hash"}
+
+
+def is_stub(record):
+    """Whether ``record`` is a stub: what a pack for a period keeps of a record outside it."""
+    return "redacted" in record and set(record) == STUB
+
+
 def _ed25519(pem):
     """The Ed25519 public key in ``pem``. :raises ValueError: not PEM, or another kind of key."""
     key = load_pem_public_key(pem)
@@ -297,7 +321,8 @@ def _ed25519(pem):
     return key
 
 
-def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None, in_scope=None, proven=None):
+def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None, in_scope=None, proven=None,
+           origin=None, stubs=False):
     """Check everything; returns a Report.
 
     ``chains``: ``(instance_id, rows)`` for each instance, rows as check_chain takes
@@ -306,12 +331,14 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
     service's own ``{instance_id: (length, head)}``, checked like a checkpoint.
     ``in_scope(instance_id)``: whether a chain that is gone should be there (a pack
     holds only some chains); all should, by default. ``proven``: ``{instance_id: (length,
-    head)}`` that inclusion proofs showed a signed checkpoint saw.
+    head)}`` that inclusion proofs showed a signed checkpoint saw. ``origin``: the log the signed
+    notes must be of. ``stubs``: records may be stubs (a pack for a period).
     """
     report = report or Report()
     key = _ed25519(public_key_pem)
     report.key_id = hashlib.sha256(key.public_bytes_raw()).hexdigest()
-    seen = check_checkpoints(checkpoints, key, report) if checkpoints else {}
+    report.origin = origin or report.origin
+    seen = check_checkpoints(checkpoints, key, report, report.origin) if checkpoints else {}
     for instance_id, (length, head) in (proven or {}).items():
         seen.setdefault(instance_id, []).append((length, head, "the signed checkpoint"))
     signed = {i: max(n for n, _, _ in saws) for i, saws in seen.items()}
@@ -322,7 +349,7 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
         report.instances += 1
         report.records += len(rows)
         report.unprotected += max(0, len(rows) - signed.get(instance_id, 0))
-        problem = check_chain(instance_id, rows, seen.pop(instance_id, []))
+        problem = check_chain(instance_id, rows, seen.pop(instance_id, []), stubs)
         if problem:
             report.add(problem)
     for instance_id, saws in sorted(seen.items()):
@@ -333,14 +360,16 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
     return report
 
 
-def verify_pack(path, trusted_key_pem=None, trusted_key_id=None):
+def verify_pack(path, trusted_key_pem=None, trusted_key_id=None, trusted_origin=None):
     """Check an evidence pack (a ZIP made by ``a10flow evidence export``); returns a Report.
 
     ``trusted_key_pem`` (the key the service publishes, GET /api/v1/evidence/public-key) or
     ``trusted_key_id`` (its SHA-256, as the service shows it): the key the auditor trusts. With
     neither, everything else is checked, and the report is still not ok: key_not_trusted.
+    ``trusted_origin``: the log the auditor expects the signed notes to be of (the service shows it
+    beside its key); without it, the one the pack's signed manifest names.
     """
-    report = Report()
+    report = Report(origin=trusted_origin)
     try:
         with zipfile.ZipFile(path) as pack:
             names = pack.namelist()
@@ -373,6 +402,7 @@ def _check_pack(files, key, report):
         report.add(Problem("file_changed", "manifest.json does not match its signature (manifest.sig)"))
         return
     manifest = json.loads(files["manifest.json"])
+    report.origin = report.origin or manifest.get("origin")
     for name, expected in sorted(manifest["files"].items()):
         if name not in files:
             report.add(Problem("file_changed", f"{name} is missing from the pack"))
@@ -388,11 +418,12 @@ def _check_pack(files, key, report):
     for line in files["records.jsonl"].decode("utf-8").splitlines():
         row = json.loads(line)
         chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
+        report.redacted += is_stub(row["record"])
     # A pack made for some instances holds their chains; one made for all, every chain.
     everything = not any(manifest["scope"].values())
     wanted = set(manifest["instances"])
     verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
-           in_scope=lambda i: everything or i in wanted, proven=proven)
+           in_scope=lambda i: everything or i in wanted, proven=proven, stubs=True)
 
 
 def _proven(files, key, report):
@@ -400,10 +431,14 @@ def _proven(files, key, report):
     if "checkpoint.txt" not in files:
         return {}
     try:
-        _, size, root = read_checkpoint_note(files["checkpoint.txt"].decode("utf-8"), key)
+        named, size, root = read_checkpoint_note(files["checkpoint.txt"].decode("utf-8"), key)
     except (InvalidSignature, ValueError) as exc:
         report.add(Problem("checkpoint_forged",
                            f"checkpoint.txt does not verify with the key: {exc or 'bad signature'}"))
+        return {}
+    if report.origin is not None and named != report.origin:
+        report.add(Problem("wrong_origin", f"checkpoint.txt is a note of the log {named!r}, not of {report.origin!r}: "
+                                           "the same key signs another log, and nothing here proves this one"))
         return {}
     proofs, proven = _object(files["proofs.json"]) or {}, {}
     if proofs.get("tree_size") != size or not isinstance(proofs.get("chains"), list):
@@ -423,13 +458,16 @@ def _proven(files, key, report):
     return proven
 
 
-USAGE = "usage: python verify.py pack.zip (--key service-public-key.pem | --key-id KEY_ID) [--text]"
+USAGE = "usage: python verify.py pack.zip (--key service-public-key.pem | --key-id KEY_ID) [--origin ORIGIN] [--text]"
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     as_text = "--text" in argv
     argv = [a for a in argv if a != "--text"]
+    origin = None
+    if len(argv) == 5 and argv[3] == "--origin":
+        origin, argv = argv[4], argv[:3]
     if len(argv) != 3 or argv[1] not in ("--key", "--key-id"):
         print(USAGE, file=sys.stderr)
         return 2
@@ -439,7 +477,7 @@ def main(argv=None):
             trusted_pem = f.read()
     else:
         trusted_id = argv[2]
-    report = verify_pack(argv[0], trusted_pem, trusted_id)
+    report = verify_pack(argv[0], trusted_pem, trusted_id, origin)
     print(text(report) if as_text else json.dumps(report.as_dict(), indent=2))
     print(summary(report), file=sys.stderr)
     return 0 if report.ok else 1
@@ -456,6 +494,12 @@ def text(report):
                      "rewrite them unseen.")
     else:
         lines.append("Every record is covered by a signed checkpoint.")
+    if report.redacted:
+        lines.append(f"Outside the pack's period: {report.redacted} record(s), each present as a stub (its place, "
+                     "type, time and hash), so that the chains and checkpoints verify; their content is not in "
+                     "the pack, and nothing here proves a stub's type or time.")
+    if report.origin:
+        lines.append(f"Signed notes checked as those of the log {report.origin!r}.")
     if report.problems:
         lines += ["", f"Problems ({report.problem_count}, the first of each chain):"]
         for n, p in enumerate(report.problems, 1):

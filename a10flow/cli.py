@@ -287,12 +287,13 @@ def evidence_export(control, start, end, instance, output):
 @click.argument("pack", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", type=click.File("rb"), help="The service's public key, as you obtained it from the service")
 @click.option("--key-id", help="Or the key's id (SHA-256), as the service shows it")
+@click.option("--origin", help="The service's log origin, as it shows it beside its key")
 @TEXT
-def evidence_verify_pack(pack, key, key_id, as_text):
+def evidence_verify_pack(pack, key, key_id, origin, as_text):
     """Check an evidence pack, as the verify.py inside it does; exit 1 if anything changed or the pack's
     key is not the one you trust (without --key or --key-id, nothing says it is)."""
     from .evidence import verifier
-    report = verifier.verify_pack(pack, key.read() if key else None, key_id)
+    report = verifier.verify_pack(pack, key.read() if key else None, key_id, origin)
     click.echo(verifier.text(report) if as_text else json.dumps(report.as_dict(), indent=2))
     click.echo(verifier.summary(report), err=True)
     if not report.ok:

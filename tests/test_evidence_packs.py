@@ -203,6 +203,8 @@ def test_export_and_verify_from_the_command_line(app, as_, purchase, tmp_path, m
     key.write_text(public.output.split("key id")[0])
     checked = runner.invoke(main, ["evidence", "verify-pack", str(out), "--key", str(key)])
     assert checked.exit_code == 0 and json.loads(checked.stdout)["ok"] and "VERIFIED" in checked.stderr
+    pinned = runner.invoke(main, ["evidence", "verify-pack", str(out), "--key", str(key), "--origin", "not.this/log"])
+    assert pinned.exit_code == 1 and json.loads(pinned.stdout)["first_problem"]["kind"] == "wrong_origin"
     coverage = runner.invoke(main, ["evidence", "coverage", "--control", "A.10.4"])
     assert json.loads(coverage.output)[0]["instances"] == 3
     none = runner.invoke(main, ["evidence", "coverage", "--from", "2027-01-01"])

@@ -402,6 +402,8 @@ def _check_pack(files, key, report):
         report.add(Problem("file_changed", "manifest.json does not match its signature (manifest.sig)"))
         return
     manifest = json.loads(files["manifest.json"])
+    if report.origin and manifest.get("origin") and manifest["origin"] != report.origin:
+        report.add(Problem("wrong_origin", f"the pack is of the log {manifest['origin']!r}, not of {report.origin!r}"))
     report.origin = report.origin or manifest.get("origin")
     for name, expected in sorted(manifest["files"].items()):
         if name not in files:

@@ -122,5 +122,6 @@ def require(*roles):
             if g.user.role not in allowed:
                 raise Forbidden(f"your role ({g.user.role.value}) may not do this")
             return view(*args, **kwargs)
+        wrapped.roles = allowed   # for pages to offer a link only to whom it opens (a10flow.web.may_open)
         return wrapped
     return decorator

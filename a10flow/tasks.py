@@ -151,6 +151,11 @@ def query(user, scope="all"):
     return stmt.where(visible_filter(user))
 
 
+def may_see(task_id, user):
+    """Whether ``user`` may open the task (see visible): a page links to it only then."""
+    return db.session.scalar(db.select(HumanTask.id).where(HumanTask.id == task_id, visible_filter(user))) is not None
+
+
 def visible(task_id, user):
     """The task, if ``user`` may see it. :raises NotFound: also when they may not, so ids leak nothing."""
     task = db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, visible_filter(user)))

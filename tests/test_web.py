@@ -468,7 +468,7 @@ def test_with_a_mail_server_the_starter_is_told_the_link_was_e_mailed(app, as_, 
     started = alice.post("/start/supplier_onboarding", {
         "action": "start", "supplier_name": "Acme Data", "business_owner": "alice",
         "contact_email": "anna@acme.example", "supplied": "dataset", "ai_systems": "credit-scoring",
-        "pii_role": "processor"}, follow_redirects=True)
+        "personal_data": "false"}, follow_redirects=True)
     assert "a link to “Supplier details and due diligence” was e-mailed to anna@acme.example" in started.text
 
 

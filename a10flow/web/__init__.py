@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from .. import auth, security
+from .. import auth, security, tasks
 from ..errors import Forbidden, ServiceError
 from ..links import state as link_state
 from ..models import Notification, Role, db
@@ -57,6 +57,18 @@ def _unread():
     count = db.session.scalar(db.select(db.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)))
     return {"unread": count}
+
+
+def may_open(endpoint):
+    """Whether the signed-in person's role may open the page ``endpoint``, as its ``require`` says:
+    so that a page offers a link only to those it lets in."""
+    roles = getattr(current_app.view_functions.get(endpoint), "roles", None)
+    return roles is None or (getattr(g, "user", None) is not None and g.user.role in roles)
+
+
+def may_see_task(task_id):
+    """Whether the signed-in person may open the task: a page links to it only then."""
+    return getattr(g, "user", None) is not None and tasks.may_see(task_id, g.user)
 
 
 def when(moment):
@@ -144,6 +156,8 @@ def init_app(app):
     app.context_processor(_unread)
     app.add_template_filter(when)
     app.add_template_global(link_state, "link_state")
+    app.add_template_global(may_open)
+    app.add_template_global(may_see_task)
     app.after_request(_security_headers)
     app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True

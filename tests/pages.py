@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from waitress.server import create_server
 
 from a10flow.cli import main
@@ -122,3 +122,46 @@ def link_in_outbox(owner, address):
     go(owner, "Outbox")
     mail = owner.locator("li", has_text=f"To {address}").first.locator("pre").inner_text()
     return re.search(r"https?://\S+/x/\S+", mail).group(0)
+
+
+def start(page, process, **fields):
+    """Open the start form of ``process`` (its name on the Start page) and fill ``fields`` by label."""
+    go(page, "Start")
+    page.get_by_role("link", name=process).click()
+    for label, value in fields.items():
+        page.get_by_label(label.replace("_", " "), exact=True).fill(value)
+
+
+def open_task(page, name):
+    """Open the task called ``name`` from the inbox."""
+    go(page, "Inbox")
+    page.get_by_role("link", name=name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def told_done(page, name):
+    expect(page.get_by_role("status")).to_contain_text(f"Done: {name}")
+
+
+def ask_for_a_supplier(page, personal_data="No"):
+    """Fill the supplier onboarding's start form as procurement would, for Acme Data (not sent yet)."""
+    start(page, "AI supplier onboarding (A.10.3)")
+    field(page, "Supplier").fill("Acme Data")
+    page.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
+    page.get_by_label("Business owner").select_option("olivia")
+    page.get_by_label("model or algorithm").check()
+    page.get_by_label("AI systems it touches").fill("credit-scoring")
+    page.get_by_role("group", name="Personal data involved").get_by_label(personal_data).check()
+
+
+def supplier_answers(browser, demo):
+    """Acme's contact answers the due diligence through the link e-mailed to her (read off the Outbox)."""
+    anna = outside_party(browser)
+    anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))
+    anna.get_by_label("Legal name").fill("Acme Data Ltd")
+    anna.get_by_label("Country").fill("IE")
+    for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
+        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
+    anna.get_by_role("button", name="Send").click()
+    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
+    return anna

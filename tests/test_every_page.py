@@ -4,7 +4,7 @@ approved, registered with a corrective action open, rejected, completed, cancell
 links out, an engagement granted. Each person follows every link their pages offer, as someone
 clicking around would; no page may fail, and none may speak in the engine's words."""
 import re
-from collections import deque
+from collections import Counter, deque
 from html import unescape
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +13,7 @@ from a10flow import auth, clock, engagements
 from a10flow.cli import DEMO_USERS, main
 from a10flow.models import Role, User, db
 from conftest import DATA, ROOT, Speaker, Visitor, probe, signed_in
+from pages import person
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"contact_email": "anna@acme.example", "business_owner": "olivia", "supplied": ["dataset"],
@@ -135,29 +136,41 @@ def lived_in(app):
     return {"links": [f"/x/{link['path'].rsplit('/', 1)[1]}" for link in links], "engagement": f"/e/{engagement}"}
 
 
-def crawl(visitor, start):
-    """Every page reachable from ``start`` by following links (GET), as ``visitor``: each page's
-    address with its status and text. Pages of one kind (one task, one instance) are opened up to
-    a dozen times each, enough for every state of the data above."""
-    seen, queue, pages, kinds = set(), deque(start), {}, {}
+def kind_of(url):
+    """Which page an address is, whatever it is about: /tasks/N for every task."""
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "N", urlsplit(url).path)
+
+
+def follow(start, visit, per_kind):
+    """Open ``start``'s pages and every page they link to, breadth first, at most ``per_kind``
+    of each kind; ``visit(url)`` opens one and gives the addresses it links to."""
+    seen, queue, kinds = set(), deque(start), Counter()
     while queue:
         url = queue.popleft()
-        kind = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "N", urlsplit(url).path)
-        if url in seen or kinds.get(kind, 0) >= 12:
+        if url in seen or kinds[kind_of(url)] >= per_kind:
             continue
         seen.add(url)
-        kinds[kind] = kinds.get(kind, 0) + 1
+        kinds[kind_of(url)] += 1
+        for href in visit(url):
+            target = urljoin(url, href.split("#")[0].replace("&amp;", "&"))
+            if target.startswith("/") and not target.startswith("//") and not LEAVE_ALONE.search(target):
+                queue.append(target)
+    return seen
+
+
+def crawl(visitor, start):
+    """Every page reachable from ``start`` by following links (GET), as ``visitor``: each page's
+    address with its answer. Pages of one kind (one task, one instance) are opened up to a dozen
+    times each, enough for every state of the data above."""
+    pages = {}
+
+    def visit(url):
         response = visitor.get(url)
         if response.status_code in (301, 302, 303):
-            queue.append(urljoin(url, response.headers["Location"]))
-            continue
+            return [response.headers["Location"]]
         pages[url] = response
-        if response.mimetype != "text/html":
-            continue
-        for href in re.findall(r'href="([^"#]+)', response.text):
-            target = urljoin(url, href.replace("&amp;", "&"))
-            if target.startswith("/") and not LEAVE_ALONE.search(target):
-                queue.append(target)
+        return re.findall(r'href="([^"#]+)', response.text) if response.mimetype == "text/html" else []
+    follow(start, visit, 12)
     return pages
 
 
@@ -237,7 +250,7 @@ def test_every_form_every_role_sends_nonsense_and_gets_words_back(app):
             if page.mimetype != "text/html":
                 continue
             for action, fields in forms_on(url, page.text):
-                kind = (re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "N", urlsplit(action).path), fields.get("action"))
+                kind = (kind_of(action), fields.get("action"))
                 if kind in tried or "sign-out" in action:
                     continue
                 tried.add(kind)
@@ -256,7 +269,6 @@ def test_every_form_every_role_sends_nonsense_and_gets_words_back(app):
 def test_owner_staff_and_auditor_click_through_every_page_in_a_browser_without_a_script_error(app, demo, browser):
     """The same walk in a real browser for three of them: no page fails, and no page's script fails
     (the diagrams, the modeller, the forms' own script) or reports an error in the console."""
-    from pages import person
     lived_in(app)
     failures, opened = [], {}
     for name in ("olivia", "alice", "audrey"):
@@ -266,23 +278,15 @@ def test_owner_staff_and_auditor_click_through_every_page_in_a_browser_without_a
         # A page of JSON has no icon of its own: the browser's guess at one is not the page's error.
         page.on("console", lambda msg, problems=problems: problems.append(f"console: {msg.text}")
                 if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico") else None)
-        seen, queue, kinds = set(), deque(["/"]), {}
-        while queue:
-            url = queue.popleft()
-            kind = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "N", urlsplit(url).path)
-            if url in seen or kinds.get(kind, 0) >= 3:
-                continue
-            seen.add(url)
-            kinds[kind] = kinds.get(kind, 0) + 1
+
+        def visit(url, page=page, problems=problems, name=name):
             answer = page.goto(demo + url)
             page.wait_for_load_state("networkidle")
             if answer is None or answer.status >= 500 or problems:
                 failures.append((name, url, answer and answer.status, list(problems)))
                 problems.clear()
-            for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
-                target = urljoin(url, href.split("#")[0])
-                if target.startswith("/") and not LEAVE_ALONE.search(target) and not target.startswith("//"):
-                    queue.append(target)
+            return page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        seen = follow(["/"], visit, 3)
         opened[name] = len(seen)
         page.context.close()
     assert not failures, "\n".join(map(str, failures))

@@ -4,26 +4,21 @@ as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo
 parties have no account and only the e-mail we sent them, read here off the Outbox page."""
 from datetime import date, timedelta
 
+from pages import (
+    PHONE,
+    ask_for_a_supplier,
+    field,
+    fits,
+    go,
+    link_in_outbox,
+    open_task,
+    outside_party,
+    person,
+    shot,
+    start,
+    told_done,
+)
 from playwright.sync_api import expect
-
-from pages import PHONE, field, fits, go, link_in_outbox, outside_party, person, shot
-
-
-def _start(page, process, **fields):
-    go(page, "Start")
-    page.get_by_role("link", name=process).click()
-    for label, value in fields.items():
-        page.get_by_label(label.replace("_", " "), exact=True).fill(value)
-
-
-def _open_task(page, name):
-    go(page, "Inbox")
-    page.get_by_role("link", name=name).first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
-
-
-def _done(page, name):
-    expect(page.get_by_role("status")).to_contain_text(f"Done: {name}")
 
 
 def _row(page, table, number):
@@ -34,7 +29,7 @@ def _row(page, table, number):
 
 def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_party(demo, browser):
     olivia = person(browser, demo, "olivia")   # AI system owner
-    _start(olivia, "Responsibility sign-off (A.10.2)")
+    start(olivia, "Responsibility sign-off (A.10.2)")
     olivia.get_by_label("AI system").fill("credit-scoring")
     shot(olivia, "a10-2-start")
     olivia.get_by_role("button", name="Start").click()
@@ -65,7 +60,7 @@ def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_part
     fits(olivia)
     shot(olivia, "a10-2-draft")
     olivia.get_by_role("button", name="Complete").click()
-    _done(olivia, "Draft the responsibility matrix")
+    told_done(olivia, "Draft the responsibility matrix")
 
     # Acme's contact reads the matrix on a phone and objects.
     anna = outside_party(browser, **PHONE)
@@ -86,27 +81,27 @@ def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_part
 
     # Our own signer accepts in the app, from the inbox.
     lee = person(browser, demo, "lee")
-    _open_task(lee, "Accept the responsibility matrix")
+    open_task(lee, "Accept the responsibility matrix")
     expect(lee.locator("section.case")).to_contain_text("MSA 7.2")
     lee.get_by_label("accept", exact=True).check()
     shot(lee, "a10-2-our-signer")
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Accept the responsibility matrix")
+    told_done(lee, "Accept the responsibility matrix")
 
     # Not agreed: the matrix comes back to its author, as it was, with the objection beside it.
-    _open_task(olivia, "Draft the responsibility matrix")
+    open_task(olivia, "Draft the responsibility matrix")
     expect(olivia.locator("section.case")).to_contain_text("We monitor; you are accountable")
     row = _row(olivia, "Who does what", 1)
     expect(row.get_by_label("Acme, row 1")).to_have_value("R")
     shot(olivia, "a10-2-redraft")
     row.get_by_label("Contract or DPA clause, row 1").fill("MSA 7.2 and DPA 4")
     olivia.get_by_role("button", name="Complete").click()
-    _done(olivia, "Draft the responsibility matrix")
+    told_done(olivia, "Draft the responsibility matrix")
 
-    _open_task(lee, "Accept the responsibility matrix")   # round 2: everyone decides afresh
+    open_task(lee, "Accept the responsibility matrix")   # round 2: everyone decides afresh
     lee.get_by_label("accept", exact=True).check()
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Accept the responsibility matrix")
+    told_done(lee, "Accept the responsibility matrix")
     anna = outside_party(browser, **PHONE)
     anna.goto(link_in_outbox(olivia, "anna@acme.example"))   # a new link, for the new version
     expect(anna.locator("main")).to_contain_text("MSA 7.2 and DPA 4")
@@ -127,13 +122,7 @@ def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_part
 def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered(demo, browser):
     review_by = (date.today() + timedelta(days=30)).isoformat()
     alice = person(browser, demo, "alice")   # procurement
-    _start(alice, "AI supplier onboarding (A.10.3)")
-    field(alice, "Supplier").fill("Acme Data")
-    alice.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
-    alice.get_by_label("Business owner").select_option("olivia")
-    alice.get_by_label("model or algorithm").check()
-    alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_role("group", name="Personal data involved").get_by_label("Yes").check()
+    ask_for_a_supplier(alice, personal_data="Yes")
     alice.get_by_label("processor", exact=True).check()
     shot(alice, "a10-3-start")
     alice.get_by_role("button", name="Start").click()
@@ -182,7 +171,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     go(sam, "Notifications")
     expect(sam.get_by_role("heading", name="Assess the supplier's risk")).to_be_visible()
     shot(sam, "a10-3-notifications")
-    _open_task(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     expect(sam.locator("section.case .steps")).to_contain_text("Supplier details and due diligence")
     sam.locator("section.case .steps summary", has_text="Supplier details").click()
     expect(sam.locator("section.case .steps")).to_contain_text("ISO/IEC 42001")
@@ -191,17 +180,17 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
         sam.get_by_role("group", name=label).get_by_label(value, exact=True).check()
     shot(sam, "a10-3-risk-assessment")
     sam.get_by_role("button", name="Complete").click()
-    _done(sam, "Assess the supplier's risk")
+    told_done(sam, "Assess the supplier's risk")
 
     # High risk: procurement, security and legal approve; the assessor may not be security's approver.
-    _open_task(sam, "Approve the supplier")
+    open_task(sam, "Approve the supplier")
     expect(sam.get_by_role("note")).to_contain_text("Separation of duties")
     expect(sam.get_by_role("button", name="Complete")).to_have_count(0)
     expect(sam.get_by_role("button", name="Claim")).to_have_count(0)
     shot(sam, "a10-3-separation-of-duties")
 
     sofia = person(browser, demo, "sofia")
-    _open_task(sofia, "Approve the supplier")
+    open_task(sofia, "Approve the supplier")
     expect(sofia.locator("section.case")).to_contain_text("high")   # the tier the decision table set
     sofia.get_by_label("Approve with conditions").check()
     sofia.get_by_role("button", name="Add a row to conditions").click()
@@ -210,18 +199,18 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     sofia.get_by_label("Due, row 1").fill(review_by)
     shot(sofia, "a10-3-approval-with-a-condition")
     sofia.get_by_role("button", name="Complete").click()
-    _done(sofia, "Approve the supplier")
+    told_done(sofia, "Approve the supplier")
     for name in ("alice", "lee"):
         approver = alice if name == "alice" else person(browser, demo, "lee")
-        _open_task(approver, "Approve the supplier")
+        open_task(approver, "Approve the supplier")
         approver.get_by_label("Approve", exact=True).check()
         approver.get_by_role("button", name="Complete").click()
-        _done(approver, "Approve the supplier")
+        told_done(approver, "Approve the supplier")
 
     # Legal checks the contract: a missing clause is no pass, it becomes legal's corrective action.
     # Each clause is answered: one left unanswered is asked for, never taken as missing.
     lee = approver
-    _open_task(lee, "Complete the contract clause checklist")
+    open_task(lee, "Complete the contract clause checklist")
     for clause in ("AI responsibilities allocated (A.10.2)", "Audit rights", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data"):
         lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
@@ -230,7 +219,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     lee.get_by_role("group", name="EU AI Act Art. 25(4) written agreement").get_by_label("Missing").check()
     shot(lee, "a10-3-contract-checklist")
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Complete the contract clause checklist")
+    told_done(lee, "Complete the contract clause checklist")
 
     go(lee, "Registers")
     entry = lee.locator("tr", has_text="Acme Data").first
@@ -242,15 +231,15 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     shot(lee, "a10-3-register")
 
     # Each corrective action is someone's task, named for what it is, closed with what was done.
-    _open_task(sam, "Close the corrective action: Deliver the model card")
+    open_task(sam, "Close the corrective action: Deliver the model card")
     sam.get_by_label("What was done").fill("Model card v2 received and filed.")
     sam.get_by_role("button", name="Complete").click()
-    _done(sam, "Close the corrective action")
-    _open_task(lee, "Close the corrective action: Get the contract clause agreed: EU AI Act Art. 25(4) written agreement")
+    told_done(sam, "Close the corrective action")
+    open_task(lee, "Close the corrective action: Get the contract clause agreed: EU AI Act Art. 25(4) written agreement")
     lee.get_by_label("What was done").fill("Art. 25(4) addendum signed.")
     lee.get_by_label("Where the proof is").fill("DMS-4411")
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Close the corrective action")
+    told_done(lee, "Close the corrective action")
     # Every action closed: the register moves to approved, the actions closed on record.
     go(lee, "Registers")
     entry = lee.locator("table.register tbody tr", has_text="Acme Data").first
@@ -259,7 +248,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
 
 def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_customer(demo, browser):
     olivia = person(browser, demo, "olivia")   # AI system owner
-    _start(olivia, "Customer change notification (A.10.4)")
+    start(olivia, "Customer change notification (A.10.4)")
     field(olivia, "AI system").fill("credit-scoring")
     field(olivia, "Version before the change").fill("2.3")
     field(olivia, "Version after the change").fill("3.0")
@@ -284,14 +273,14 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     expect(olivia.locator("#f-notice-effective_date-error")).to_contain_text("at least 30 days from today")
     field(olivia, "Effective from").fill((date.today() + timedelta(days=45)).isoformat())
     olivia.get_by_role("button", name="Complete").click()
-    _done(olivia, "Draft the change notice")
+    told_done(olivia, "Draft the change notice")
 
     # The drafter may not approve their own notice (an owner sees it, but may not take it);
     # compliance sends it back, saying why.
     go(olivia, "Inbox")
     expect(olivia.locator("tr", has_text="Approve the change notice").get_by_role("button", name="Claim")).to_have_count(0)
     sam = person(browser, demo, "sam")
-    _open_task(sam, "Approve the change notice")
+    open_task(sam, "Approve the change notice")
     case = sam.locator("section.case")
     expect(case).to_contain_text("Version 3.0 retrains the model")
     expect(case).to_contain_text("Bank B")
@@ -303,19 +292,19 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     field(sam, "Comment (required to send it back)").fill("Tell them what they must do, and by when.")
     shot(sam, "a10-4-send-back")
     sam.get_by_role("button", name="Complete").click()
-    _done(sam, "Approve the change notice")
+    told_done(sam, "Approve the change notice")
 
-    _open_task(olivia, "Draft the change notice")
+    open_task(olivia, "Draft the change notice")
     expect(olivia.locator("main")).to_contain_text("Tell them what they must do, and by when.")
     expect(field(olivia, "What changes")).to_have_value("Version 3.0 retrains the model on 2026 data.")
     field(olivia, "What the customer must do").fill("Re-validate cut-offs before the effective date.")
     shot(olivia, "a10-4-redraft")
     olivia.get_by_role("button", name="Complete").click()
-    _done(olivia, "Draft the change notice")
-    _open_task(sam, "Approve the change notice")
+    told_done(olivia, "Draft the change notice")
+    open_task(sam, "Approve the change notice")
     sam.get_by_role("group", name="Decision").get_by_label("Approve: send it to the customers").check()
     sam.get_by_role("button", name="Complete").click()
-    _done(sam, "Approve the change notice")
+    told_done(sam, "Approve the change notice")
 
     # The account manager sees each customer's answer pending, by name and by when.
     alice = person(browser, demo, "alice")
@@ -343,12 +332,12 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     bank_b.get_by_role("button", name="Send").click()
     expect(bank_b.get_by_role("heading", name="Thank you")).to_be_visible()
 
-    _open_task(alice, "Address the customer's objection: Bank B")
+    open_task(alice, "Address the customer's objection: Bank B")
     expect(alice.locator("main")).to_contain_text("We need 60 days to re-validate.")
     field(alice, "What was agreed with the customer").fill("Bank B keeps 2.3 for 30 more days.")
     shot(alice, "a10-4-objection")
     alice.get_by_role("button", name="Complete").click()
-    _done(alice, "Address the customer's objection")
+    told_done(alice, "Address the customer's objection")
 
     go(alice, "Registers")
     alice.get_by_role("link", name="Change notices").click()

@@ -8,56 +8,50 @@ import re
 import zipfile
 from datetime import date, timedelta
 
+from pages import (
+    ask_for_a_supplier,
+    go,
+    open_task,
+    outside_party,
+    person,
+    shot,
+    supplier_answers,
+    told_done,
+)
 from playwright.sync_api import expect
-
-from pages import field, go, link_in_outbox, outside_party, person, shot
-from test_journeys import _done, _open_task, _start
 
 
 def _supplier_approved_with_a_gap(browser, demo):
     """Alice asks for a low-risk supplier, Anna answers through the link, Sam assesses, Alice
     approves, and Lee signs off a contract without audit rights: approved with conditions."""
     alice = person(browser, demo, "alice")   # procurement
-    _start(alice, "AI supplier onboarding (A.10.3)")
-    field(alice, "Supplier").fill("Acme Data")
-    alice.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
-    alice.get_by_label("Business owner").select_option("olivia")
-    alice.get_by_label("model or algorithm").check()
-    alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
+    ask_for_a_supplier(alice)
     alice.get_by_role("button", name="Start").click()
-    anna = outside_party(browser)
-    anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))   # the e-mail she got
-    anna.get_by_label("Legal name").fill("Acme Data Ltd")
-    anna.get_by_label("Country").fill("IE")
-    for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
-        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
-    anna.get_by_role("button", name="Send").click()
-    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
+    supplier_answers(browser, demo)
 
     sam = person(browser, demo, "sam")   # security
-    _open_task(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     for label, value in (("Data sensitivity", "low"), ("Business criticality", "low"),
                          ("How easily replaced", "easy"), ("Regulatory exposure", "none")):
         sam.get_by_role("group", name=label).get_by_label(value, exact=True).check()
     sam.get_by_role("button", name="Complete").click()
-    _done(sam, "Assess the supplier's risk")
+    told_done(sam, "Assess the supplier's risk")
 
-    _open_task(alice, "Approve the supplier")
+    open_task(alice, "Approve the supplier")
     expect(alice.get_by_label("Decided by")).to_have_count(0)   # the service fills it in: nothing to ask
     alice.get_by_label("Approve", exact=True).check()
     alice.get_by_role("button", name="Complete").click()
-    _done(alice, "Approve the supplier")
+    told_done(alice, "Approve the supplier")
 
     lee = person(browser, demo, "lee")   # legal
-    _open_task(lee, "Complete the contract clause checklist")
+    open_task(lee, "Complete the contract clause checklist")
     for clause in ("AI responsibilities allocated (A.10.2)", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data",
                    "EU AI Act Art. 25(4) written agreement"):
         lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
     lee.get_by_role("group", name="Audit rights").get_by_label("Missing").check()
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Complete the contract clause checklist")
+    told_done(lee, "Complete the contract clause checklist")
     return alice, lee
 
 
@@ -124,11 +118,11 @@ def test_legal_closes_a_gap_and_the_register_moves_in_words(demo, browser):
     expect(lee.locator(".register-key")).to_contain_text("30 days before a certificate expires")
     shot(lee, "register-before-closing")
 
-    _open_task(lee, "Close the corrective action: Get the contract clause agreed: audit rights")
+    open_task(lee, "Close the corrective action: Get the contract clause agreed: audit rights")
     lee.get_by_label("What was done").fill("Audit rights addendum signed.")
     lee.get_by_label("Where the proof is").fill("DMS-4410")
     lee.get_by_role("button", name="Complete").click()
-    _done(lee, "Close the corrective action")
+    told_done(lee, "Close the corrective action")
 
     go(lee, "Registers")
     entry = lee.locator("table.register tbody tr", has_text="Acme Data").first

@@ -2,9 +2,18 @@
 typed, is told who has the task (and since when) and what they can do."""
 import re
 
+from pages import (
+    ask_for_a_supplier,
+    field,
+    go,
+    link_in_outbox,
+    open_task,
+    outside_party,
+    person,
+    shot,
+    supplier_answers,
+)
 from playwright.sync_api import expect
-
-from pages import field, go, link_in_outbox, outside_party, person, shot
 
 NOTE = ("Sub-processor list checked against the DPA annex; two hosting regions outside the EU, "
         "both covered by SCCs. Model card promised for next quarter. " * 4).strip()
@@ -13,30 +22,10 @@ NOTE = ("Sub-processor list checked against the DPA annex; two hosting regions o
 def _risk_task_waits(browser, demo):
     """alice asks for a supplier, its contact answers by link: the risk assessment waits for security."""
     alice = person(browser, demo, "alice")
-    go(alice, "Start")
-    alice.get_by_role("link", name="AI supplier onboarding (A.10.3)").click()
-    field(alice, "Supplier").fill("Acme Data")
-    alice.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
-    alice.get_by_label("Business owner").select_option("olivia")
-    alice.get_by_label("model or algorithm").check()
-    alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
+    ask_for_a_supplier(alice)
     alice.get_by_role("button", name="Start").click()
     expect(alice.get_by_role("status")).to_contain_text("waits for anna@acme.example on the Outbox page")
-    anna = outside_party(browser)
-    anna.goto(link_in_outbox(person(browser, demo, "olivia"), "anna@acme.example"))
-    anna.get_by_label("Legal name").fill("Acme Data Ltd")
-    anna.get_by_label("Country").fill("IE")
-    for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
-        anna.get_by_role("group", name=promise).get_by_label("Yes").check()
-    anna.get_by_role("button", name="Send").click()
-    expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
-
-
-def _open(page, name):
-    go(page, "Inbox")
-    page.get_by_role("link", name=name).first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    supplier_answers(browser, demo)
 
 
 def _assess(page):
@@ -55,10 +44,10 @@ def _still_typed(page):
 def test_sam_types_sofia_claims_sam_submits_and_keeps_his_work(demo, browser):
     _risk_task_waits(browser, demo)
     sam, sofia = person(browser, demo, "sam"), person(browser, demo, "sofia")
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _assess(sam)
 
-    _open(sofia, "Assess the supplier's risk")   # meanwhile, in her own browser
+    open_task(sofia, "Assess the supplier's risk")   # meanwhile, in her own browser
     sofia.get_by_role("button", name="Claim").click()
     expect(sofia.get_by_role("status")).to_contain_text("The task is yours now")
 
@@ -72,12 +61,12 @@ def test_sam_types_sofia_claims_sam_submits_and_keeps_his_work(demo, browser):
     expect(sam.get_by_role("button", name="Complete")).to_have_count(0)
     shot(sam, "two-people-sam-refused")
 
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _still_typed(sam)   # kept as his draft: opening the task again, it is still there
 
     # sofia gives it back; sam's typing is there when he opens it again, and he finishes it.
     sofia.get_by_role("button", name="Give it back").click()
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _still_typed(sam)
     sam.get_by_role("button", name="Complete").click()
     expect(sam.get_by_role("status")).to_contain_text("Done: Assess the supplier's risk")
@@ -86,8 +75,8 @@ def test_sam_types_sofia_claims_sam_submits_and_keeps_his_work(demo, browser):
 def test_save_draft_is_kept_too_and_the_lead_hands_the_task_back(demo, browser):
     _risk_task_waits(browser, demo)
     sam, sofia = person(browser, demo, "sam"), person(browser, demo, "sofia")
-    _open(sam, "Assess the supplier's risk")
-    _open(sofia, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
+    open_task(sofia, "Assess the supplier's risk")
     sofia.get_by_role("button", name="Claim").click()
     _assess(sam)
     sam.get_by_role("button", name="Save draft").click()
@@ -98,13 +87,13 @@ def test_save_draft_is_kept_too_and_the_lead_hands_the_task_back(demo, browser):
 
     # morgan leads security: told what happened, he hands the task to sam, who finds his work there.
     morgan = person(browser, demo, "morgan")
-    _open(morgan, "Assess the supplier's risk")
+    open_task(morgan, "Assess the supplier's risk")
     morgan.get_by_text("Hand this task on to someone else").click()
     morgan.get_by_label("To").select_option("user:sam")
     morgan.get_by_label("Why").fill("sam had it nearly done")
     morgan.get_by_role("button", name="Hand on").click()
     expect(morgan.get_by_role("status")).to_contain_text("is with sam now")
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _still_typed(sam)
     sam.get_by_role("button", name="Complete").click()
     expect(sam.get_by_role("status")).to_contain_text("Done: Assess the supplier's risk")
@@ -113,9 +102,9 @@ def test_save_draft_is_kept_too_and_the_lead_hands_the_task_back(demo, browser):
 def test_someone_handed_out_of_sight_of_a_task_still_sees_what_they_typed(demo, browser):
     _risk_task_waits(browser, demo)
     sam, morgan = person(browser, demo, "sam"), person(browser, demo, "morgan")
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _assess(sam)
-    _open(morgan, "Assess the supplier's risk")
+    open_task(morgan, "Assess the supplier's risk")
     morgan.get_by_text("Hand this task on to someone else").click()
     morgan.get_by_label("To").select_option("group:legal")
     morgan.get_by_role("button", name="Hand on").click()
@@ -128,9 +117,9 @@ def test_someone_handed_out_of_sight_of_a_task_still_sees_what_they_typed(demo, 
 def test_a_task_completed_meanwhile_says_by_whom_and_shows_what_was_typed(demo, browser):
     _risk_task_waits(browser, demo)
     sam, sofia = person(browser, demo, "sam"), person(browser, demo, "sofia")
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _assess(sam)
-    _open(sofia, "Assess the supplier's risk")
+    open_task(sofia, "Assess the supplier's risk")
     for label, value in (("Data sensitivity", "low"), ("Business criticality", "low"),
                          ("How easily replaced", "easy"), ("Regulatory exposure", "none")):
         sofia.get_by_role("group", name=label).get_by_label(value, exact=True).check()
@@ -155,14 +144,7 @@ def test_a_task_completed_meanwhile_says_by_whom_and_shows_what_was_typed(demo, 
 
 def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(demo, browser):
     alice = person(browser, demo, "alice")
-    go(alice, "Start")
-    alice.get_by_role("link", name="AI supplier onboarding (A.10.3)").click()
-    field(alice, "Supplier").fill("Acme Data")
-    alice.get_by_label("Supplier contact's e-mail").fill("anna@acme.example")
-    alice.get_by_label("Business owner").select_option("olivia")
-    alice.get_by_label("model or algorithm").check()
-    alice.get_by_label("AI systems it touches").fill("credit-scoring")
-    alice.get_by_role("group", name="Personal data involved").get_by_label("No").check()
+    ask_for_a_supplier(alice)
     alice.get_by_role("button", name="Start").click()
     olivia = person(browser, demo, "olivia")
     anna = outside_party(browser)
@@ -187,7 +169,7 @@ def test_an_answer_sent_through_a_link_after_the_task_was_done_is_shown_back(dem
 def test_signed_out_in_another_tab_sam_still_sees_what_he_typed(demo, browser):
     _risk_task_waits(browser, demo)
     sam = person(browser, demo, "sam")
-    _open(sam, "Assess the supplier's risk")
+    open_task(sam, "Assess the supplier's risk")
     _assess(sam)
     other_tab = sam.context.new_page()
     other_tab.goto(demo)
@@ -204,9 +186,10 @@ def test_signed_out_in_another_tab_sam_still_sees_what_he_typed(demo, browser):
 def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase):
     """alice's session ends on the server (a new password, set on another device) while she fills
     in a task: the page she sends it from answers with what she typed, not a bare sign-in page."""
+    from conftest import signed_in
+
     from a10flow import auth
     from a10flow.models import User, db
-    from conftest import signed_in
     alice = signed_in(app, "alice")
     task = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
     alice.get(f"/tasks/{task}")

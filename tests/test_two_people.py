@@ -2,17 +2,8 @@
 typed, is told who has the task (and since when) and what they can do."""
 import re
 
-from pages import (
-    ask_for_a_supplier,
-    field,
-    go,
-    link_in_outbox,
-    open_task,
-    outside_party,
-    person,
-    shot,
-    supplier_answers,
-)
+from pages import (ask_for_a_supplier, field, go, link_in_outbox, open_task, outside_party, person, shot,
+                   supplier_answers)
 from playwright.sync_api import expect
 
 NOTE = ("Sub-processor list checked against the DPA annex; two hosting regions outside the EU, "

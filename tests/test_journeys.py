@@ -4,9 +4,10 @@ as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo
 parties have no account and only the e-mail we sent them, read here off the Outbox page."""
 from datetime import date, timedelta
 
-from pages import (PHONE, ask_for_a_supplier, field, fits, go, link_in_outbox, open_task, outside_party, person, shot,
-                   start, told_done)
 from playwright.sync_api import expect
+
+from pages import (PHONE, ask_for_a_supplier, field, fits, go, link_in_outbox, open_task, outside_party, person,
+                   shot, start, told_done)
 
 
 def _row(page, table, number):

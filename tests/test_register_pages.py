@@ -8,8 +8,9 @@ import re
 import zipfile
 from datetime import date, timedelta
 
-from pages import ask_for_a_supplier, go, open_task, outside_party, person, shot, supplier_answers, told_done
 from playwright.sync_api import expect
+
+from pages import ask_for_a_supplier, go, open_task, outside_party, person, shot, supplier_answers, told_done
 
 
 def _supplier_approved_with_a_gap(browser, demo):

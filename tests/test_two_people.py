@@ -2,9 +2,10 @@
 typed, is told who has the task (and since when) and what they can do."""
 import re
 
+from playwright.sync_api import expect
+
 from pages import (ask_for_a_supplier, field, go, link_in_outbox, open_task, outside_party, person, shot,
                    supplier_answers)
-from playwright.sync_api import expect
 
 NOTE = ("Sub-processor list checked against the DPA annex; two hosting regions outside the EU, "
         "both covered by SCCs. Model card promised for next quarter. " * 4).strip()

@@ -46,7 +46,8 @@ def audit():
     scope = _scope(args)
     return render_template("web/audit.html", coverage=by_framework(coverage(scope)), args=args, scope=scope,
                            controls=known_controls(), verifier_sha256=packs.verifier_sha256(),
-                           key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]))
+                           key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
+                           origin=checkpoints.origin())
 
 
 @bp.route("/audit/checkpoint", methods=["POST"])

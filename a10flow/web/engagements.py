@@ -137,6 +137,7 @@ def _view(engagement, who, pack_url):
     return render_template("web/engagement_view.html", engagement=engagement, pack_url=pack_url,
                            coverage=[rows.get(c) or {"control": c} for c in engagement.controls],
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
+                           origin=checkpoints.origin(),
                            verifier_sha256=packs.verifier_sha256())
 
 

@@ -106,6 +106,7 @@ def test_legal_closes_a_gap_and_the_register_moves_in_words(demo, browser):
     expect(details).not_to_contain_text("audit_rights")
     expect(details).not_to_contain_text("Art 25 4 agreement")
     expect(details).to_contain_text("Decided by")             # a person, beside the group asked
+    expect(details.get_by_role("cell", name="Approve", exact=True)).to_be_visible()   # the decision's title
     expect(details).to_contain_text("alice")
     expect(lee.locator(".register-key")).to_contain_text("30 days before a certificate expires")
     shot(lee, "register-before-closing")

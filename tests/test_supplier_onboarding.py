@@ -338,3 +338,13 @@ def test_each_contract_clause_is_answered_never_taken_as_missing(as_):
     _do(as_, "lee", checklist, CLAUSES)
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
     assert entry["data"]["status"] == "approved" and entry["data"]["contract_gaps"] == {}
+
+
+def test_the_case_data_holds_no_names_the_engine_made_up(as_):
+    """People read the instance's data under its names: no "Spiff record supplier result" among them."""
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)
+    _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+    _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
+    data = as_["owner"].get(f"/api/v1/instances/{instance_id}").json["data"]
+    assert data["tier"] == "low" and not [k for k in data if k.startswith("spiff__")], sorted(data)

@@ -129,6 +129,7 @@ def advance(workflow, now, parked=()):
         kept = observed.before(task)
         if _attempt(workflow, lambda: (stores.read_inputs(task), task.run()), task, happenings, parked,
                     before=kept.get("data")):
+            _forget_unnamed_result(task)
             happenings.extend(stores.drain(writes=False))   # it read, ran, then wrote
             happenings.extend(observed.after(task, kept, workflow.script_engine.calls))
         happenings.extend(stores.drain())
@@ -193,6 +194,16 @@ def stranded(workflow):
         "task_id": str(task.id) if task else None, "retry_delays": [],
         "error": f"{where}, and nothing is left that a person, a timer or a message could move on. Cancel the "
                  "instance, or move it to a corrected version"})
+
+
+def _forget_unnamed_result(task):
+    # A service task's answer kept under the name Spiff makes up ("spiff__record_supplier_result") is
+    # nobody's data: people would read it as "Spiff record supplier result". Only a resultVariable the
+    # modeller names keeps it.
+    name = getattr(task.task_spec, "result_variable", None)
+    if isinstance(task.task_spec, ServiceTask) and isinstance(name, str) and name.startswith("spiff__"):
+        for holder in (task, *task.children):   # the next tasks took a copy as the task completed
+            holder.data.pop(name, None)
 
 
 # One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox);

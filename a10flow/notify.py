@@ -144,6 +144,11 @@ def deliver(smtp, limit=100):
             db.session.commit()
             continue
         now = clock.now()
+        if row.task_id and row.user_id and _ended(row.task_id):   # "New task" for work already done is noise
+            row.email_status, row.next_attempt_at = EmailStatus.NONE, None
+            row.last_error = "not e-mailed: the task had ended before the e-mail could go"
+            db.session.commit()
+            continue
         row.attempts += 1
         try:
             _send(smtp, row)
@@ -162,6 +167,11 @@ def deliver(smtp, limit=100):
             log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
         db.session.commit()
     return sent, failed
+
+
+def _ended(task_id):
+    task = db.session.get(HumanTask, task_id)
+    return task is not None and task.status != TaskStatus.OPEN
 
 
 class _Undeliverable(Exception):

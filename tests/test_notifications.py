@@ -178,3 +178,14 @@ def test_a_task_that_ended_stops_counting_as_unread(app, as_, purchase):
     assert "Nothing to do any more: the task was done by alice" in page
     assert "Nothing to do any more: the task was withdrawn" in page
     assert "Mark all as read" not in page and "· unread" not in page
+
+
+def test_an_email_about_a_task_done_before_it_went_out_is_not_sent(app, as_, purchase, smtp):
+    _emails(app, bob="bob@example.org")
+    started = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
+    task = started["open_tasks"][0]["id"]
+    assert as_["alice"].post(f"/api/v1/tasks/{task}/complete", json={"data": {"tool": "x", "amount": 1}}) \
+        .status_code == 200   # done before the scheduler's next round of e-mail
+    assert _tick(app)[1] == (0, 0) and smtp.inbox.messages == []
+    [told] = as_["bob"].get("/api/v1/notifications").json["items"]
+    assert told["email"] == "none"   # in the app only: it asks nothing of him any more

@@ -65,10 +65,13 @@ def queue_offer(instance, task, config, told="New task", skip=None):
 
 def settle(task_ids):
     """Tasks that ended need nobody any more: what told people of them stops counting as unread
-    (the Notifications page says the task is done)."""
-    db.session.execute(db.update(Notification).where(
-        Notification.task_id.in_(task_ids), Notification.user_id.is_not(None), Notification.read_at.is_(None))
-        .values(read_at=clock.now()))
+    (the Notifications page says the task is done), and an e-mail not yet out stays unsent ("New
+    task" for work already done is noise)."""
+    told = db.and_(Notification.task_id.in_(task_ids), Notification.user_id.is_not(None))
+    db.session.execute(db.update(Notification).where(told, Notification.read_at.is_(None)).values(read_at=clock.now()))
+    db.session.execute(db.update(Notification).where(told, Notification.email_status == EmailStatus.PENDING).values(
+        email_status=EmailStatus.NONE, next_attempt_at=None,
+        last_error="not e-mailed: the task had ended before the e-mail could go"))
 
 
 def _add(instance, element_id, task_id, people, subject, body):
@@ -144,11 +147,6 @@ def deliver(smtp, limit=100):
             db.session.commit()
             continue
         now = clock.now()
-        if row.task_id and row.user_id and _ended(row.task_id):   # "New task" for work already done is noise
-            row.email_status, row.next_attempt_at = EmailStatus.NONE, None
-            row.last_error = "not e-mailed: the task had ended before the e-mail could go"
-            db.session.commit()
-            continue
         row.attempts += 1
         try:
             _send(smtp, row)
@@ -167,11 +165,6 @@ def deliver(smtp, limit=100):
             log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
         db.session.commit()
     return sent, failed
-
-
-def _ended(task_id):
-    task = db.session.get(HumanTask, task_id)
-    return task is not None and task.status != TaskStatus.OPEN
 
 
 class _Undeliverable(Exception):

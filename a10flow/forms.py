@@ -170,12 +170,12 @@ def _validator(schema, context):
     return cls(schema, format_checker=FORMATS, registry=Registry())
 
 
-def field_errors(schema, data, context=None):
-    """One ``{"field", "message"}`` per problem the form finds in ``data``; empty when it is valid.
-    ``context``: the data the task sees, which some keywords (``x-days-ahead``) read."""
+def _field_errors(validator, data):
+    """One ``{"field", "message"}`` per problem ``validator`` (the form's, see _validator) finds in
+    ``data``; empty when it is valid."""
     errors = []
     try:
-        found = sorted(_validator(schema, context or {}).iter_errors(data),
+        found = sorted(validator.iter_errors(data),
                        key=lambda e: (list(map(str, e.absolute_path)), e.validator == "x-rules"))
     except Unresolvable as exc:   # refused at deploy; a form stored before that rule
         return [{"field": None, "message": f"the form refers to something outside it: {exc}"}]
@@ -251,9 +251,15 @@ def errors(schema, data, context=None):
         return problems
     if schema is None:
         return problems + [{"field": key, "message": "this step has no form, so it takes no data"} for key in data]
-    validator = _validator(schema, context or {})
-    problems += _undeclared(schema, data, "", schema, lambda sub, value: validator.evolve(schema=sub).is_valid(value))
-    return problems or field_errors(schema, data, context)
+    validator = _validator(schema, context or {})   # ``context``: the data the task sees (x-days-ahead reads it)
+
+    def holds(sub, value):
+        try:
+            return validator.evolve(schema=sub).is_valid(value)
+        except Unresolvable:   # refused at deploy; a form stored before that rule declares nothing there
+            return False
+    problems += _undeclared(schema, data, "", schema, holds)
+    return problems or _field_errors(validator, data)
 
 
 def check(schema, data, context=None):

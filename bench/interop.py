@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from conftest import speakers  # noqa: E402
+from helpers import speakers  # noqa: E402
 from interop_run import entries, run  # noqa: E402
 
 os.environ["A10FLOW_INSTANCE_PATH"] = tempfile.mkdtemp()

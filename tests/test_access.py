@@ -96,7 +96,7 @@ def test_the_table_covers_every_route(app):
 def _external_auditor(app, as_):
     from a10flow import auth
     from a10flow.models import Role, db
-    from conftest import Speaker
+    from helpers import Speaker
     with app.app_context():
         token = auth.issue_token(auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR))
         db.session.commit()
@@ -105,7 +105,7 @@ def _external_auditor(app, as_):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
-    from conftest import DATA, deploy_bundled, probe, purchase_for_outsiders
+    from helpers import DATA, deploy_bundled, probe, purchase_for_outsiders
     purchase_for_outsiders(as_)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
-from conftest import DATA, form, probe
+from helpers import DATA, form, probe
 
 # No 500, and every response as documented: its status, content type and body. (Whether the
 # service accepts every schema-valid request is not asked: a well-formed upload of a broken

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from a10flow import auth
 from a10flow.models import User, db
-from conftest import deploy_bundled, probe
+from helpers import deploy_bundled, probe
 from pages import shot as _shot
 
 
@@ -244,7 +244,7 @@ def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, 
 
 
 def test_the_step_that_failed_is_marked_on_the_diagram(app, as_, server, browser):
-    from conftest import DATA
+    from helpers import DATA
     failing = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
     as_["owner"].deploy(("purchase.bpmn", failing), DATA / "request.json")
     alice = _starts(app, browser, server, "alice", "Tool purchase")   # lands on her first task

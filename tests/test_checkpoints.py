@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conftest import signed_in
+from helpers import signed_in
 from test_evidence_integrity import _checkpoint, _purchase, _tamper, _verify
 
 # --- an independent reading of the specifications ---------------------------------------------

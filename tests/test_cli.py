@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from a10flow.cli import main
-from conftest import DATA
+from helpers import DATA
 
 
 def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from conftest import CORPUS
+from helpers import CORPUS
 
 ROWS = []
 if CORPUS.exists():

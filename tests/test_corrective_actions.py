@@ -1,7 +1,7 @@
 """Closing a corrective action moves the supplier register: a new entry supersedes the current
 one, the action closed with what was done and the proof, the clause it was about agreed; once
 every action is closed the supplier is approved without conditions."""
-from conftest import deploy_bundled
+from helpers import deploy_bundled
 from test_supplier_onboarding import CLAUSES, LOW, _do, _open, _through_risk
 
 

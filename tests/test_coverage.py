@@ -7,7 +7,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import deploy_bundled
+from helpers import deploy_bundled
 from test_supplier_onboarding import CLAUSES, LOW, _do, _open, _through_risk
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
@@ -96,7 +96,7 @@ def test_a_process_that_declares_no_milestone_completes_with_its_instance(as_):
 
 
 def test_a_milestone_where_no_record_is_kept_is_warned_of_at_deploy(as_):
-    from conftest import CAMUNDA, bpmn, flow
+    from helpers import CAMUNDA, bpmn, flow
     ended = ('<bpmn:startEvent id="s"/><bpmn:endEvent id="e"><bpmn:extensionElements><camunda:properties>'
              '<camunda:property name="milestone" value="Done"/></camunda:properties></bpmn:extensionElements>'
              '</bpmn:endEvent>' + flow("s", "e", 1))
@@ -108,7 +108,7 @@ def test_a_milestone_where_no_record_is_kept_is_warned_of_at_deploy(as_):
 
 def test_an_instance_from_before_milestones_counts_once_moved_to_a_version_with_them(as_):
     from pathlib import Path
-    from conftest import BUNDLED, ROOT
+    from helpers import BUNDLED, ROOT
     files = [(Path(n).name, (ROOT / n).read_bytes()) for n in BUNDLED["supplier_onboarding"]]
     files[0] = (files[0][0], files[0][1].replace(b'name="milestone"', b'name="note"'))   # as deployed before
     assert as_["owner"].deploy(*files).status_code == 201

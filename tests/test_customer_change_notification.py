@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, notify, scheduler
-from conftest import deploy_bundled
+from helpers import deploy_bundled
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
 CUSTOMERS = [
@@ -61,7 +61,7 @@ def test_customers_acknowledge_object_or_stay_silent(app, as_):
     _complete(as_, "owner", draft, notice)
     [approval] = _tasks(as_, instance["id"], "approve_notice")
     # The notice is judged afresh: the approver's form does not start from last round's comment.
-    from conftest import signed_in
+    from helpers import signed_in
     page = signed_in(app, "admin").get(f"/tasks/{approval['id']}").text
     answer = page[page.index('class="answer"'):]
     assert "name the documents" in page and "name the documents" not in answer[:answer.index("</form>")]
@@ -173,7 +173,7 @@ def test_an_undrafted_notice_is_reminded(app, as_):
 
 
 def test_approving_a_notice_is_a_choice_between_named_outcomes(app, as_):
-    from conftest import signed_in
+    from helpers import signed_in
     _deploy(as_)
     instance = as_["owner"].post("/api/v1/instances", json={
         "process": "customer_change_notification", "data": dict(CHANGE, materiality="high")}).json

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import bpmn, flow, form, signed_in
+from helpers import bpmn, flow, form, signed_in
 
 CLASSES = {"json": "JSONDataStore", "kkv": "KKVDataStore"}
 

@@ -1,5 +1,5 @@
 """A process owner deploys what a modeller drew: versions, validation errors, real files."""
-from conftest import DATA, wait_process
+from helpers import DATA, wait_process
 
 PURCHASE = (DATA / "purchase.bpmn").read_bytes()
 FORM = (DATA / "request.json").read_bytes()
@@ -188,7 +188,7 @@ def test_a_receive_task_people_answer_needs_its_message(as_):
 
 
 def test_a_flow_to_or_from_nothing_is_named_with_what_it_misses(as_):
-    from conftest import bpmn, flow
+    from helpers import bpmn, flow
     shapes = '<bpmn:startEvent id="s"/><bpmn:userTask id="t" name="Do"/><bpmn:endEvent id="e"/>' + flow("s", "t", 1)
     for dangling, said in (
             (flow("t", "nowhere", 2), "the sequence flow 'f2' leads to 'nowhere', which process 'p' does not have"),

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from a10flow import auth, clock
 from a10flow.models import Engagement, Role, User, db
-from conftest import Visitor, deploy_bundled, set_passwords, signed_in
+from helpers import Visitor, deploy_bundled, set_passwords, signed_in
 from test_customer_change_notification import CHANGE
 from test_supplier_onboarding import REQUEST, T0
 

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from a10flow import auth, clock, engagements
 from a10flow.cli import DEMO_USERS, main
 from a10flow.models import Role, User, db
-from conftest import DATA, ROOT, Speaker, Visitor, probe, signed_in
+from helpers import DATA, ROOT, Speaker, Visitor, probe, signed_in
 from pages import person
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from a10flow import clock
 from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
-from conftest import BUNDLED, deploy_bundled, signed_in
+from helpers import BUNDLED, deploy_bundled, signed_in
 
 ROOT = Path(__file__).parents[1]
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)

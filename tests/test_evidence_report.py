@@ -10,7 +10,7 @@ import pypdf
 from lxml import html
 
 from a10flow import clock
-from conftest import CAMUNDA, bpmn, flow
+from helpers import CAMUNDA, bpmn, flow
 from test_customer_change_notification import _told, CUSTOMERS
 from test_supplier_onboarding import CLAUSES, LOW, _do, _open, _through_risk, deploy_bundled
 

@@ -7,7 +7,7 @@ import zipfile
 from a10flow import evidence
 from a10flow.evidence import personal
 
-from conftest import CAMUNDA, bpmn, flow, form
+from helpers import CAMUNDA, bpmn, flow, form
 
 TIER = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="t" name="t" namespace="x">
@@ -124,7 +124,7 @@ def test_a_step_without_a_form_records_what_the_person_confirmed_they_did(as_):
 
 
 def test_a_person_recording_an_outside_partys_answer_is_recorded_as_acting_for_that_party(app, as_):
-    from conftest import deploy_bundled
+    from helpers import deploy_bundled
     from test_supplier_onboarding import DETAILS, REQUEST
     deploy_bundled(as_, "supplier_onboarding")
     instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}).json

@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock
-from conftest import DATA, form
+from helpers import DATA, form
 
 CONTACT = form("start", supplier_email={"type": "string", "format": "email", "x-pii": True})
 
@@ -69,7 +69,7 @@ def test_wrong_expired_and_withdrawn_links_touch_nothing(as_):
 
 
 def test_the_supplier_saves_a_long_questionnaire_and_finishes_it_later(app, as_):
-    from conftest import Visitor
+    from helpers import Visitor
     _, task = _questionnaire(as_)
     made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
     other = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "bob@acme.example"}).json

@@ -3,7 +3,7 @@ tasks are tried again as their BPMN says; the owner retries or resolves, and eve
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import form, probe
+from helpers import form, probe
 
 GROUPS = form("s", groups={"type": "array", "items": {"type": "string"}}, n={"type": "integer"})
 PICK = form("first", n={"type": "integer"})   # which of the groups the second task goes to

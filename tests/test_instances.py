@@ -71,7 +71,7 @@ def test_openapi_documents_the_error_shape_the_api_returns(as_):
 
 
 def test_who_may_start_a_process_is_set_on_its_start_event(as_):
-    from conftest import deploy_bundled
+    from helpers import deploy_bundled
     from test_supplier_onboarding import REQUEST
     deploy_bundled(as_, "supplier_onboarding")   # startableBy: procurement, ai-system-owners
     shown = as_["lee"].get("/api/v1/definitions/supplier_onboarding").json
@@ -87,7 +87,7 @@ def test_who_may_start_a_process_is_set_on_its_start_event(as_):
 
 
 def test_staff_start_the_latest_version_only(as_, purchase):
-    from conftest import DATA
+    from helpers import DATA
     stricter = (DATA / "purchase.bpmn").read_bytes().replace(b'name="Tool purchase"', b'name="Tool purchase v2"')
     assert as_["owner"].deploy(("purchase.bpmn", stricter), DATA / "request.json").status_code == 201
     refused = as_["alice"].post("/api/v1/instances", json={"process": "purchase", "version": 1})
@@ -97,7 +97,7 @@ def test_staff_start_the_latest_version_only(as_, purchase):
 
 
 def test_an_instance_is_not_cancelled_without_a_reason(app, as_, purchase):
-    from conftest import set_passwords, signed_in
+    from helpers import set_passwords, signed_in
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     url = f"/api/v1/instances/{instance['id']}/cancel"
     for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": None}):

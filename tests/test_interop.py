@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import CAMUNDA, HEAD, bpmn, flow, form, signed_in
+from helpers import CAMUNDA, HEAD, bpmn, flow, form, signed_in
 
 
 @pytest.mark.parametrize("body", [

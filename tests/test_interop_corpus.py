@@ -3,7 +3,8 @@ service: it deploys, or is refused in words that name the element and say what t
 deploys starts without a 500 or a hang; an instance with nothing left to wait for is completed."""
 import pytest
 
-from conftest import fresh_app, speakers
+from conftest import fresh_app
+from helpers import speakers
 from interop_run import FILE_LEVEL, PYTHON_TALK, entries, run
 
 ENTRIES = entries()

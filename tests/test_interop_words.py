@@ -2,7 +2,7 @@
 deploys, and what it must refuse is said in words a modeller can act on, naming the element."""
 import pytest
 
-from conftest import CAMUNDA, bpmn, flow, form, wait_process
+from helpers import CAMUNDA, bpmn, flow, form, wait_process
 
 ZEEBE = ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
 

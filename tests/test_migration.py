@@ -5,7 +5,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import DATA, form
+from helpers import DATA, form
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 CHASE = (DATA / "chase.bpmn").read_bytes()

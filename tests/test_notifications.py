@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, notify, scheduler
 from a10flow.models import User, db
-from conftest import DATA, form
+from helpers import DATA, form
 
 SUPPLIER = form("start", supplier={"type": "string"})
 
@@ -154,7 +154,7 @@ def test_users_have_real_addresses(app, monkeypatch):
 
 
 def test_a_task_that_ended_stops_counting_as_unread(app, as_, purchase):
-    from conftest import signed_in
+    from helpers import signed_in
 
     def unread(name):
         return as_[name].get("/api/v1/notifications?unread=true").json["unread"]

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from a10flow.evidence.canonical import canonical
 from a10flow.cli import main
 from a10flow.models import PersonalValue, db
-from conftest import DATA
+from helpers import DATA
 
 FORM = {"type": "object", "required": ["legal_name"], "properties": {
     "legal_name": {"type": "string"},

@@ -3,7 +3,7 @@ the whole of it on hover, and the review date explained in words."""
 import json
 
 from a10flow import clock
-from conftest import signed_in
+from helpers import signed_in
 from test_responsibility_signoff import MATRIX, T0, _deploy, _open, _sign, sha256
 
 
@@ -27,7 +27,7 @@ def test_the_fingerprint_is_short_with_the_whole_on_hover_and_the_review_date_ex
 
 
 def test_a_record_task_naming_a_form_that_is_not_there_is_refused(as_):
-    from conftest import CAMUNDA, bpmn, flow
+    from helpers import CAMUNDA, bpmn, flow
     spiff = ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
     body = ('<bpmn:startEvent id="s"/><bpmn:serviceTask id="keep"><bpmn:extensionElements><camunda:properties>'
             '<camunda:property name="form" value="nope.schema.json"/></camunda:properties>'
@@ -45,7 +45,7 @@ def test_a_record_task_naming_a_form_that_is_not_there_is_refused(as_):
 
 def test_the_person_who_approved_is_who_completed_the_task_whatever_was_sent(as_):
     from test_supplier_onboarding import LOW, _do, _open, _through_risk
-    from conftest import deploy_bundled as bundled
+    from helpers import deploy_bundled as bundled
     bundled(as_, "supplier_onboarding")
     instance_id = _through_risk(as_, LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0],
@@ -55,7 +55,7 @@ def test_the_person_who_approved_is_who_completed_the_task_whatever_was_sent(as_
 
 
 def test_a_form_that_would_fill_a_persons_name_where_it_cannot_go_is_refused(as_):
-    from conftest import CAMUNDA, bpmn, flow, form
+    from helpers import CAMUNDA, bpmn, flow, form
     body = ('<bpmn:startEvent id="s"/><bpmn:userTask id="t" camunda:formKey="t.schema.json"/>'
             '<bpmn:endEvent id="e"/>' + flow("s", "t", 1) + flow("t", "e", 2))
     response = as_["owner"].deploy(bpmn(body, ns=CAMUNDA), form("t", by={"type": "integer", "x-completed-by": True}))

@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from a10flow import clock
-from conftest import form
+from helpers import form
 
 SUPPLIER = form("s", supplier={"type": "string"}, tier={"type": "string"}, score={"type": "number"})
 

@@ -1,6 +1,6 @@
 """A.10.2: a responsibility matrix is checked before sign-off, and each acceptance names its version."""
 from a10flow.responsibilities import problems
-from conftest import form
+from helpers import form
 
 GOOD = {
     "parties": [{"name": "Us", "kind": "organisation", "representative": "olivia"},

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from a10flow import clock
 from a10flow.evidence.canonical import sha256
-from conftest import deploy_bundled
+from helpers import deploy_bundled
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -70,7 +70,7 @@ def test_responsibilities_agreed_after_one_revision(app, as_):
 
     # Acme rejected: back to drafting; the next round must be accepted again by everyone.
     state = _open(as_, instance["id"])
-    from conftest import signed_in
+    from helpers import signed_in
     redraft_page = signed_in(app, "owner").get(f"/tasks/{state['open_tasks'][0]['id']}").text
     assert 'value="Acme"' in redraft_page   # the matrix comes back as it was, to be changed
     assert [t["element_id"] for t in state["open_tasks"]] == ["draft_matrix"]
@@ -151,7 +151,7 @@ def test_each_decision_is_its_signers_whatever_order_they_come_in(as_):
 
 
 def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_button(app, as_):
-    from conftest import Visitor, signed_in
+    from helpers import Visitor, signed_in
     _deploy(as_)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
                                                             "data": {"ai_system": "chatbot"}}).json

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from a10flow.engine import isolated, sandbox
-from conftest import CORPUS, form, probe
+from helpers import CORPUS, form, probe
 
 
 REFUSED_AT_DEPLOY = {

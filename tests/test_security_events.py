@@ -30,7 +30,7 @@ def test_a_token_expires_and_can_be_revoked(app, as_):
 
 
 def test_refused_attempts_are_listed_for_admins(app, as_, purchase):
-    from conftest import Visitor, set_passwords
+    from helpers import Visitor, set_passwords
     clock.set(T0)
     app.test_client().get("/api/v1/tasks", headers=_bearer("stolen"))
     as_["alice"].post("/api/v1/definitions")                      # staff may not deploy

@@ -4,7 +4,7 @@ told for how long."""
 import pytest
 
 from a10flow.config import Config
-from conftest import Visitor, set_passwords
+from helpers import Visitor, set_passwords
 
 OFFICE = "203.0.113.7"
 

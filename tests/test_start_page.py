@@ -28,6 +28,6 @@ def test_someone_who_may_start_nothing_is_told_why_and_whom_to_ask(demo, browser
 
 
 def test_before_anything_is_deployed_the_start_page_says_so(app, as_):
-    from conftest import signed_in
+    from helpers import signed_in
     page = signed_in(app, "bob").get("/start").text
     assert "No process has been deployed yet: a process owner (owner) deploys them under Processes." in page

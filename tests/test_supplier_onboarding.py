@@ -4,7 +4,7 @@ contract checklist, the supplier register, and re-assessment by date or incident
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from conftest import deploy_bundled
+from helpers import deploy_bundled
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
@@ -295,7 +295,7 @@ def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(
     from a10flow import auth
     from a10flow.cli import DEMO_USERS
     from a10flow.models import Role, db
-    from conftest import BUNDLED, ROOT, Speaker
+    from helpers import BUNDLED, ROOT, Speaker
     client = app.test_client()
     with app.app_context():
         people = {name: Speaker(client, auth.issue_token(auth.add_user(name, role, groups)), name)

@@ -2,7 +2,7 @@
 forms that collected it, what was done before and by whom; a redraft keeps the work."""
 import re
 
-from conftest import Visitor, deploy_bundled, signed_in
+from helpers import Visitor, deploy_bundled, signed_in
 
 
 def _text(page):

@@ -101,7 +101,7 @@ def test_due_dates_and_overdue_filter(as_, purchase):
 
 
 def test_assignee_and_candidate_users_from_expressions(as_):
-    from conftest import DATA, form
+    from helpers import DATA, form
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(
         b'camunda:candidateGroups="${approver_group}"', b'camunda:assignee="${buyer}"').replace(
         b'camunda:candidateGroups="procurement"', b'camunda:candidateUsers="lee,sam"')
@@ -118,7 +118,7 @@ def test_assignee_and_candidate_users_from_expressions(as_):
 
 
 def test_a_failing_script_keeps_the_persons_step_and_opens_an_incident(as_):
-    from conftest import DATA
+    from helpers import DATA
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
     as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json")
     instance = _start(as_)
@@ -138,7 +138,7 @@ def test_a_failing_script_keeps_the_persons_step_and_opens_an_incident(as_):
 def test_spiffarena_lanes_and_properties(as_):
     from datetime import datetime, timedelta, timezone
 
-    from conftest import DATA
+    from helpers import DATA
     assert as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json").status_code == 201
     clock.set(datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc))
     instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
@@ -158,7 +158,7 @@ def test_spiffarena_lanes_and_properties(as_):
 
 
 def test_the_approver_may_not_be_the_assessor(as_):
-    from conftest import DATA
+    from helpers import DATA
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(
         b'camunda:candidateGroups="${approver_group}" camunda:dueDate="${dateTime().plusDays(2).toDate()}">',
         b'camunda:candidateGroups="${approver_group}">\n      <bpmn:extensionElements><camunda:properties>'
@@ -177,7 +177,7 @@ def test_the_approver_may_not_be_the_assessor(as_):
 
 
 def test_a_script_that_leaves_something_not_json_is_an_incident_not_a_crash(as_):
-    from conftest import DATA
+    from helpers import DATA
     bpmn = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = now().date()")
     as_["owner"].deploy(("purchase.bpmn", bpmn), DATA / "request.json")
     task = _start(as_)["open_tasks"][0]

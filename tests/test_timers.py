@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from a10flow import clock, scheduler
-from conftest import DATA, form, wait_process
+from helpers import DATA, form, wait_process
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ import json
 import zipfile
 
 from a10flow.models import Instance, db
-from conftest import DATA, deploy_bundled, form, probe
+from helpers import DATA, deploy_bundled, form, probe
 
 NOTES_FORM = json.dumps({"type": "object", "required": ["legal_name", "reviewer"], "properties": {
     "legal_name": {"type": "string"}, "reviewer": {"type": "string"},
@@ -353,7 +353,7 @@ def test_a_link_holder_cannot_fail_the_instance_with_a_number_that_is_none(app, 
     instance = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json
     path = as_["alice"].post(f"/api/v1/tasks/{instance['open_tasks'][0]['id']}/links",
                              json={"party": "anna@acme.example"}).json["path"].replace("/api/v1/external/", "/x/")
-    from conftest import Visitor
+    from helpers import Visitor
     for text in ("nan", "inf", "-1e999"):
         page = Visitor(app).post(path, {"legal_name": "Acme", "reviewer": "lee", "score": text}, csrf=False)
         assert page.status_code == 422 and 'id="f-score-error"' in page.text, text

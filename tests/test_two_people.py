@@ -178,7 +178,7 @@ def test_signed_out_in_another_tab_sam_still_sees_what_he_typed(demo, browser):
 def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase):
     """alice's session ends on the server (a new password, set on another device) while she fills
     in a task: the page she sends it from answers with what she typed, not a bare sign-in page."""
-    from conftest import signed_in
+    from helpers import signed_in
 
     from a10flow import auth
     from a10flow.models import User, db
@@ -197,7 +197,7 @@ def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase)
 def test_a_link_whose_sender_lost_the_task_keeps_the_answer_on_its_page(app, as_):
     """alice hands the questionnaire to anna by link; bob claims the task before anna sends it: anna's
     answer is refused (alice may no longer have it done) and stays on her page, told why."""
-    from conftest import DATA, Visitor
+    from helpers import DATA, Visitor
     as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json")
     task = as_["alice"].post("/api/v1/instances", json={"process": "review"}).json["open_tasks"][0]
     made = as_["alice"].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"}).json
@@ -213,7 +213,7 @@ def test_a_link_whose_sender_lost_the_task_keeps_the_answer_on_its_page(app, as_
 
 
 def test_an_auditor_posting_to_a_task_keeps_nothing_and_is_on_record(app, as_, purchase):
-    from conftest import signed_in
+    from helpers import signed_in
     task = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
     auditor = signed_in(app, "auditor")
     auditor.get(f"/tasks/{task}")
@@ -226,7 +226,7 @@ def test_an_auditor_posting_to_a_task_keeps_nothing_and_is_on_record(app, as_, p
 
 
 def test_claiming_from_the_inbox_after_someone_else_says_who_has_it(app, as_, purchase):
-    from conftest import signed_in
+    from helpers import signed_in
     task = as_["owner"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
     alice = signed_in(app, "alice")
     alice.get("/inbox")

@@ -7,7 +7,7 @@ import pytest
 from a10flow import auth, clock
 from a10flow.cli import DEMO_USERS, main
 from a10flow.models import Role, User, db
-from conftest import ROOT, Speaker
+from helpers import ROOT, Speaker
 from walker import start_data, walk
 
 # A matrix keeps rules across its fields (one party accountable per row, representatives who can

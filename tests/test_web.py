@@ -7,7 +7,7 @@ from pathlib import Path
 
 from a10flow import clock
 from a10flow.models import db
-from conftest import Visitor, deploy_bundled, set_passwords, signed_in
+from helpers import Visitor, deploy_bundled, set_passwords, signed_in
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -395,7 +395,7 @@ def test_an_unknown_address_is_a_page_with_a_way_back_and_the_api_answers_json(a
 def test_deploying_from_the_modeller_keeps_each_forms_fields_in_their_order(app, as_):
     import json
     import shutil
-    from conftest import BUNDLED, ROOT
+    from helpers import BUNDLED, ROOT
     for name in BUNDLED["supplier_onboarding"]:   # the forms found in forms/, as `a10flow init` finds them
         if name.startswith("forms/"):
             shutil.copy(ROOT / name, app.config["A10FLOW_FORMS_DIR"])

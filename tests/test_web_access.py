@@ -7,7 +7,7 @@ import pytest
 
 from a10flow import auth, clock, engagements
 from a10flow.models import Role, User, db
-from conftest import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders, signed_in
+from helpers import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders, signed_in
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]

@@ -1,49 +1,31 @@
-"""Fixtures: a fresh database per test (SQLite, or PostgreSQL when A10FLOW_TEST_DATABASE_URL
-is set), users of every role with API tokens, and a client that speaks as each of them. What tests
-share besides fixtures is in helpers.py."""
-import os
-
+"""Fixtures: the service on a database of its own for each test (SQLite, or PostgreSQL when
+A10FLOW_TEST_DATABASE_URL is set; copied from a template migrated once per run, see databases.py),
+users of every role with API tokens, and a client that speaks as each of them. What tests share
+besides fixtures is in helpers.py."""
 import pytest
-import sqlalchemy as sa
 
-from a10flow import clock, create_app
-from a10flow.database import upgrade_schema
-from a10flow.models import db
+from databases import Template, drop_template, fresh_app, shared_folder
 from helpers import DATA, MailServer, speakers
 
 pytest_plugins = ["pages"]   # the browser fixtures: a real HTTP port and headless Chromium
 
 
-def _fresh_postgres(url):
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    """The migrated database every test's database is copied from."""
+    made = Template(shared_folder(tmp_path_factory))
+    yield made
+    made.drop()
 
 
-def fresh_app(tmp_path, monkeypatch):
-    """The service on an empty, migrated database; yields it, then closes the database."""
-    url = os.environ.get("A10FLOW_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
-    if url.startswith("postgresql"):
-        _fresh_postgres(url)
-    monkeypatch.setenv("A10FLOW_INSTANCE_PATH", str(tmp_path / "instance"))
-    (tmp_path / "forms").mkdir()
-    app = create_app(SQLALCHEMY_DATABASE_URI=url, TESTING=True,
-                     A10FLOW_WORKFLOWS_DIR=str(tmp_path / "workflows"),
-                     A10FLOW_FORMS_DIR=str(tmp_path / "forms"))
-    with app.app_context():
-        upgrade_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    clock.set(None)
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):   # the run's own process, after every xdist worker
+        drop_template()
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    yield from fresh_app(tmp_path, monkeypatch)
+def app(template, tmp_path, monkeypatch):
+    yield from fresh_app(template, tmp_path, monkeypatch)
 
 
 @pytest.fixture

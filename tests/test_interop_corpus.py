@@ -3,7 +3,7 @@ service: it deploys, or is refused in words that name the element and say what t
 deploys starts without a 500 or a hang; an instance with nothing left to wait for is completed."""
 import pytest
 
-from conftest import fresh_app
+from databases import fresh_app
 from helpers import speakers
 from interop_run import FILE_LEVEL, PYTHON_TALK, entries, run
 
@@ -12,11 +12,11 @@ START_SECONDS = 10   # generous for a 2-core CI machine; a hang is stopped by th
 
 
 @pytest.fixture(scope="module")
-def as_(tmp_path_factory):
+def as_(template, tmp_path_factory):
     # One database for the whole corpus: a fresh one per file would cost minutes on PostgreSQL.
     # Each file deploys new versions, and starts the versions it deployed.
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for app in fresh_app(tmp_path_factory.mktemp("interop"), monkeypatch):
+        for app in fresh_app(template, tmp_path_factory.mktemp("interop"), monkeypatch, "interop"):
             yield speakers(app)
 
 

@@ -1,6 +1,7 @@
 """Playing people in a real browser: headless Chromium (Debian's package) driven by Playwright,
-against the service on a real HTTP port. Each person gets a browser context of their own, so
-nobody shares a cookie. Screenshots of each page go to tests/artifacts/, checked by axe-core."""
+against the service on a real HTTP port. One browser serves the whole run; each person gets a
+browser context of their own, so nobody shares a cookie. Screenshots of each page go to
+tests/artifacts/, checked by axe-core."""
 import os
 import re
 import threading
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from a10flow.cli import main
@@ -38,6 +40,8 @@ def server(app):
     yield f"http://127.0.0.1:{port}"
     stop.set()
     thread.join()
+    for channel in [c for c in http._map.values() if isinstance(c, HTTPChannel)]:
+        channel.handle_close()   # connections the run's browser keeps open past the test's contexts
     http.close()
     http.task_dispatcher.shutdown()
     thread.join()
@@ -54,13 +58,23 @@ def demo(app, server):
     return server
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the whole run (per xdist worker): starting one takes longer than most tests."""
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The run's Chromium, in which each person of a test opens a context of their own (no cookie,
+    storage or cache is shared); the test's contexts are closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def shot(page, name):

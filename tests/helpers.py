@@ -82,16 +82,26 @@ HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="h
 CAMUNDA = ' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
 
 
-def bpmn(body, process="p", extra="", ns=""):
-    """A BPMN file of one executable process ``process`` holding ``body``: ``extra`` goes beside
-    the process (messages, signals, other pools), ``ns`` into the root element (namespaces)."""
-    return (f"{process}.bpmn", f'{HEAD[:-1]}{ns}>{extra}<bpmn:process id="{process}" isExecutable="true">{body}'
-                               f'</bpmn:process></bpmn:definitions>'.encode())
+def bpmn(body, process="p", extra="", ns="", name=None):
+    """A BPMN file of one executable process ``process`` (called ``name``, if given) holding ``body``:
+    ``extra`` goes beside the process (messages, signals, other pools), ``ns`` into the root element
+    (namespaces)."""
+    called = f' name="{name}"' if name else ""
+    return (f"{process}.bpmn", f'{HEAD[:-1]}{ns}>{extra}<bpmn:process id="{process}"{called} isExecutable="true">'
+                               f'{body}</bpmn:process></bpmn:definitions>'.encode())
 
 
 def flow(source, target, n):
     """A sequence flow ``f<n>`` from ``source`` to ``target``."""
     return f'<bpmn:sequenceFlow id="f{n}" sourceRef="{source}" targetRef="{target}"/>'
+
+
+def process(body, flows):
+    """A process ``p`` from start event ``s`` through ``body`` to end event ``e``; ``flows`` are
+    (source, target, condition XML)."""
+    arrows = "".join(f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}">{condition}</bpmn:sequenceFlow>'
+                     for i, (a, b, condition) in enumerate(flows))
+    return bpmn(f'<bpmn:startEvent id="s"/>{body}<bpmn:endEvent id="e"/>{arrows}', ns=CAMUNDA)[1]
 
 
 def form(element, required=(), **fields):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from a10flow import auth
 from a10flow.models import User, db
-from helpers import deploy_bundled, probe
+from helpers import DATA, deploy_bundled, probe
 from pages import shot as _shot
 
 
@@ -244,7 +244,6 @@ def test_an_instance_page_shows_what_is_done_and_what_waits(app, as_, purchase, 
 
 
 def test_the_step_that_failed_is_marked_on_the_diagram(app, as_, server, browser):
-    from helpers import DATA
     failing = (DATA / "purchase.bpmn").read_bytes().replace(b"recorded = True", b"recorded = 1 / 0")
     as_["owner"].deploy(("purchase.bpmn", failing), DATA / "request.json")
     alice = _starts(app, browser, server, "alice", "Tool purchase")   # lands on her first task
@@ -289,24 +288,7 @@ def test_a_decision_table_opens_and_is_edited_in_the_browser(app, as_, server, b
     assert [v["version"] for v in deployed["versions"]] == [1, 2]
 
 
-CAMUNDA_FORM = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x" exporter="Camunda Modeler">
-  <bpmn:process id="vendor_check" name="Vendor check" isExecutable="true">
-    <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check"/>
-    <bpmn:userTask id="check" name="Check the vendor" camunda:candidateGroups="procurement">
-      <bpmn:extensionElements><camunda:formData>
-        <camunda:formField id="vendor" label="Vendor name" type="string">
-          <camunda:validation><camunda:constraint name="required"/></camunda:validation></camunda:formField>
-        <camunda:formField id="tier" label="Risk tier" type="enum" defaultValue="low">
-          <camunda:value id="low" name="Low"/><camunda:value id="high" name="High"/></camunda:formField>
-        <camunda:formField id="signed" label="Contract signed" type="boolean"/>
-      </camunda:formData>
-      <camunda:taskListener event="create" class="com.example.Notify"/></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e"/><bpmn:endEvent id="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+CAMUNDA_FORM = (DATA / "vendor-check.bpmn").read_bytes()
 
 
 def test_a_diagram_from_camunda_modeler_is_deployed_and_worked_through_the_pages(app, as_, server, browser, tmp_path):
@@ -342,21 +324,7 @@ def test_a_diagram_from_camunda_modeler_is_deployed_and_worked_through_the_pages
     assert instance["status"] == "completed"
 
 
-LEDGER = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:dataStore id="ledger" name="JSONDataStore"/>
-  <bpmn:process id="register_supplier" name="Register a supplier" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:scriptTask id="add" name="Add to the ledger">
-      <bpmn:dataOutputAssociation id="out"><bpmn:targetRef>ledger_ref</bpmn:targetRef></bpmn:dataOutputAssociation>
-      <bpmn:script>ledger = {"suppliers": [supplier]}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:dataStoreReference id="ledger_ref" name="Supplier ledger" dataStoreRef="ledger"/>
-    <bpmn:endEvent id="e"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="add"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="add" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+LEDGER = (DATA / "ledger.bpmn").read_bytes()
 SUPPLIER_FORM = b'{"type": "object", "properties": {"supplier": {"type": "string", "title": "Supplier"}}}'
 
 

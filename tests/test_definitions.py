@@ -112,17 +112,7 @@ def test_unsafe_or_unreadable_files_are_refused(as_):
 
 
 def test_call_activity_needs_its_process(as_):
-    caller = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
-  <bpmn:process id="caller" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:callActivity id="call" name="Buy" calledElement="purchase"><bpmn:incoming>a</bpmn:incoming>
-      <bpmn:outgoing>b</bpmn:outgoing></bpmn:callActivity>
-    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="call"/>
-    <bpmn:sequenceFlow id="b" sourceRef="call" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+    caller = (DATA / "caller.bpmn").read_bytes()
     [(element, message)] = _problems(as_["owner"].deploy(("caller.bpmn", caller)))
     assert element == "call" and "'purchase'" in message
     as_["owner"].deploy(("purchase.bpmn", PURCHASE), ("request.json", FORM))

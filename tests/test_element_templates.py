@@ -1,26 +1,16 @@
 """Camunda Modeler element templates for a10flow's task settings and service operators: valid for
 Camunda Modeler, and what they write deploys and runs as the properties panel would."""
 import json
-from pathlib import Path
 
 import jsonschema
 from lxml import etree
 
-ROOT = Path(__file__).parents[1]
+from helpers import DATA, ROOT
+
 TEMPLATES = {t["id"]: t for t in json.loads((ROOT / "workflows/.camunda/element-templates/a10flow.json").read_text())}
 SCHEMA = ROOT / "node_modules/@camunda/element-templates-json-schema/resources/schema.json"
 B, C = "http://www.omg.org/spec/BPMN/20100524/MODEL", "http://camunda.org/schema/1.0/bpmn"
-PLAIN = f"""<bpmn:definitions xmlns:bpmn="{B}" xmlns:camunda="{C}" id="d" targetNamespace="x">
-  <bpmn:process id="templated" name="Templated" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="check" name="Check"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:serviceTask id="tell" name="Tell"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:serviceTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="tell"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="tell" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+PLAIN = (DATA / "templated.bpmn").read_text()
 
 
 def test_the_templates_are_valid_element_templates():

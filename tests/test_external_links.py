@@ -138,32 +138,7 @@ def test_without_an_address_no_link_is_made(app, as_):
 
 # Two tasks side by side, the second kept apart from the first and meant for an outside party,
 # then a third kept apart from the second.
-APART = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
-  <bpmn:process id="apart" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:parallelGateway id="fork"/>
-    <bpmn:userTask id="assess" name="Assess" camunda:candidateGroups="procurement"/>
-    <bpmn:userTask id="confirm" name="Confirm" camunda:candidateGroups="procurement">
-      <bpmn:extensionElements><camunda:properties>
-        <camunda:property name="externalParty" value="None"/><camunda:property name="separateFrom" value="assess"/>
-      </camunda:properties></bpmn:extensionElements></bpmn:userTask>
-    <bpmn:parallelGateway id="join"/>
-    <bpmn:userTask id="approve" name="Approve" camunda:candidateGroups="procurement">
-      <bpmn:extensionElements><camunda:properties>
-        <camunda:property name="separateFrom" value="confirm"/></camunda:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:endEvent id="e"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="assess"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="confirm"/>
-    <bpmn:sequenceFlow id="f4" sourceRef="assess" targetRef="join"/>
-    <bpmn:sequenceFlow id="f5" sourceRef="confirm" targetRef="join"/>
-    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="approve"/>
-    <bpmn:sequenceFlow id="f7" sourceRef="approve" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+APART = (DATA / "apart.bpmn").read_bytes()
 
 
 def _apart(as_):

@@ -3,7 +3,7 @@ tasks are tried again as their BPMN says; the owner retries or resolves, and eve
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from helpers import form, probe
+from helpers import form, probe, process
 
 GROUPS = form("s", groups={"type": "array", "items": {"type": "string"}}, n={"type": "integer"})
 PICK = form("first", n={"type": "integer"})   # which of the groups the second task goes to
@@ -16,23 +16,9 @@ def _sweep(app):
         return scheduler.sweep()
 
 
-def _process(body, flows):
-    """A process from start event ``s`` through ``body`` to end event ``e``; ``flows`` are
-    (source, target, condition XML)."""
-    arrows = "".join(f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}">{condition}</bpmn:sequenceFlow>'
-                     for i, (a, b, condition) in enumerate(flows))
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
-  <bpmn:process id="p" isExecutable="true">
-    <bpmn:startEvent id="s"/>{body}<bpmn:endEvent id="e"/>{arrows}
-  </bpmn:process>
-</bpmn:definitions>""".encode()
-
-
 def _notify(retry_cycle):
     """A service task as Camunda Modeler's a10flow template writes it, whose message needs ``greeting``."""
-    return _process(f"""
+    return process(f"""
     <bpmn:serviceTask id="tell" name="Tell the supplier" camunda:type="external" camunda:topic="a10flow:notify">
       <bpmn:extensionElements>
         <camunda:inputOutput>
@@ -122,7 +108,7 @@ def test_the_owner_resolves_a_failed_script_by_hand_and_the_instance_runs_on(as_
                               "attempts": 2, "data": {"found": 42}}
 
 
-GATEWAY = _process("""
+GATEWAY = process("""
     <bpmn:exclusiveGateway id="which" name="Which tier?"/>
     <bpmn:scriptTask id="high"><bpmn:script>path = "high"</bpmn:script></bpmn:scriptTask>
     <bpmn:scriptTask id="low"><bpmn:script>path = "low"</bpmn:script></bpmn:scriptTask>""",
@@ -143,7 +129,7 @@ def test_a_gateway_cannot_be_resolved_by_hand_but_retried_with_the_missing_data(
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["path"] == "high"
 
 
-PARALLEL = _process("""
+PARALLEL = process("""
     <bpmn:parallelGateway id="fork"/>
     <bpmn:scriptTask id="count"><bpmn:script>total = items * 2</bpmn:script></bpmn:scriptTask>
     <bpmn:userTask id="check" name="Check the supplier" camunda:candidateGroups="procurement"/>
@@ -168,7 +154,7 @@ def test_the_rest_of_the_instance_moves_on_but_waits_for_the_failed_branch(as_):
 
 
 def test_a_timer_whose_expression_fails_is_an_incident_at_the_timer(as_):
-    as_["owner"].deploy(("wait.bpmn", _process("""
+    as_["owner"].deploy(("wait.bpmn", process("""
     <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
       <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
       </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>""", [("s", "pause", ""), ("pause", "e", "")])))
@@ -188,7 +174,7 @@ def test_incidents_are_for_owners_auditors_and_admins(as_):
     assert as_["owner"].get("/api/v1/incidents/999999").status_code == 404
 
 
-GIVE_UP = _process("""
+GIVE_UP = process("""
     <bpmn:subProcess id="work" name="Work it out">
       <bpmn:startEvent id="ws"/><bpmn:scriptTask id="count"><bpmn:script>total = items * 2</bpmn:script>
       </bpmn:scriptTask><bpmn:endEvent id="we"/>
@@ -215,7 +201,7 @@ def test_an_incident_the_process_moves_on_from_is_resolved_by_itself(app, as_):
     assert incident["status"] == "resolved" and incident["resolution"] == "the process moved on without this element"
 
 
-FORK = _process("""
+FORK = process("""
     <bpmn:parallelGateway id="fork"/>
     <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
       <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
@@ -244,7 +230,7 @@ def test_a_branch_that_fails_on_its_way_does_not_stop_the_branches_beside_it(app
 
 # The review task after the pause cannot be offered: its candidate group expression fails, so the
 # step that fires the timer cannot be kept at all (rolled back).
-PAUSE_THEN_REVIEW = _process("""
+PAUSE_THEN_REVIEW = process("""
     <bpmn:intermediateCatchEvent id="pause" name="Pause">
       <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
@@ -270,7 +256,7 @@ def test_a_timer_whose_step_cannot_be_kept_fires_again_only_when_the_owner_says(
     assert _one_incident(as_, instance["id"])["attempts"] == 2
 
 
-TWO_PEOPLE = _process("""
+TWO_PEOPLE = process("""
     <bpmn:userTask id="first" name="First" camunda:candidateGroups="procurement"/>
     <bpmn:userTask id="second" name="Second" camunda:candidateGroups="${groups[n]}"/>""",
                       [("s", "first", ""), ("first", "second", ""), ("second", "e", "")])
@@ -308,7 +294,7 @@ def test_two_schedulers_do_not_retry_one_service_task_twice(app, as_):
     assert _one_incident(as_, instance["id"])["attempts"] == 2   # the second saw it is not due again yet
 
 
-CHECK_THEN_WAIT = _process("""
+CHECK_THEN_WAIT = process("""
     <bpmn:userTask id="check" name="Check" camunda:candidateGroups="procurement"/>
     <bpmn:intermediateCatchEvent id="pause" name="Wait the agreed time">
       <bpmn:timerEventDefinition><bpmn:timeDuration>timer_value(timedelta(days=agreed_days))</bpmn:timeDuration>
@@ -326,7 +312,7 @@ def test_what_fails_right_after_a_persons_task_does_not_undo_their_work(as_):
 
 
 def test_a_persons_failed_step_does_not_hold_back_the_instances_timers(app, as_):
-    beside = _process("""
+    beside = process("""
     <bpmn:parallelGateway id="fork"/>
     <bpmn:intermediateCatchEvent id="pause" name="An hour">
       <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
@@ -360,7 +346,7 @@ def test_moving_to_a_fixed_version_ends_the_incident_of_a_timer_that_could_not_f
     assert ended["id"] == incident["id"] and ended["status"] == "resolved" and ended["resolved_by"] == "owner"
 
 
-POST_SCRIPT = _process("""
+POST_SCRIPT = process("""
     <bpmn:serviceTask id="put_in_register" name="Put the supplier in the register">
       <bpmn:extensionElements>
         <spiffworkflow:serviceTaskOperator id="record"><spiffworkflow:parameters>
@@ -389,7 +375,7 @@ def test_a_service_task_whose_post_script_fails_stops_there_and_does_its_work_on
     assert [e["key"] for e in as_["owner"].get("/api/v1/registers/suppliers").json["items"]] == ["acme"]
 
 
-DEADLOCK = _process("""
+DEADLOCK = process("""
     <bpmn:exclusiveGateway id="choose" default="f1"/>
     <bpmn:userTask id="review" name="Review"/>
     <bpmn:scriptTask id="audit" name="Audit"><bpmn:script>audited = True</bpmn:script></bpmn:scriptTask>

@@ -5,7 +5,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from helpers import DATA, form
+from helpers import DATA, form, process
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 CHASE = (DATA / "chase.bpmn").read_bytes()
@@ -17,14 +17,7 @@ def _flow(*tasks):
     nodes = "".join(f'<bpmn:{kind} id="{i}" name="{i.title()}" camunda:candidateGroups="procurement"/>'
                     if kind == "userTask" else f'<bpmn:{kind} id="{i}"><bpmn:script>done_{i} = True</bpmn:script>'
                                                f'</bpmn:{kind}>' for kind, i in tasks)
-    flows = "".join(f'<bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}"/>'
-                    for n, (a, b) in enumerate(zip(ids, ids[1:])))
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
-  <bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>{nodes}<bpmn:endEvent id="e"/>{flows}
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+    return process(nodes, [(a, b, "") for a, b in zip(ids, ids[1:])])
 
 
 def test_a_corrected_version_fixes_the_instances_already_stopped_at_the_bug(app, as_):
@@ -108,9 +101,8 @@ def _refusal(as_, first, second, start_data=None):
 
 
 def test_changes_around_where_the_instance_stands_are_refused_too(as_):
-    from test_incidents import _process
-    waiting = _process(_person("check"), [("s", "check", ""), ("check", "e", "")])
-    with_a_deadline = _process(_person("check") + _person("chase") + """
+    waiting = process(_person("check"), [("s", "check", ""), ("check", "e", "")])
+    with_a_deadline = process(_person("check") + _person("chase") + """
       <bpmn:boundaryEvent id="late" name="Late" attachedToRef="check">
         <bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>
       </bpmn:boundaryEvent>""", [("s", "check", ""), ("check", "e", ""), ("late", "chase", ""), ("chase", "e", "")])
@@ -121,11 +113,10 @@ def test_changes_around_where_the_instance_stands_are_refused_too(as_):
 
 
 def test_a_branch_added_to_a_fork_already_passed_is_refused(as_):
-    from test_incidents import _process
     fork = '<bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/>'
-    two = _process(fork + _person("a") + _person("b"), [("s", "fork", ""), ("fork", "a", ""), ("fork", "b", ""),
+    two = process(fork + _person("a") + _person("b"), [("s", "fork", ""), ("fork", "a", ""), ("fork", "b", ""),
                                                         ("a", "join", ""), ("b", "join", ""), ("join", "e", "")])
-    three = _process(fork + _person("a") + _person("b") + _person("c"), [
+    three = process(fork + _person("a") + _person("b") + _person("c"), [
         ("s", "fork", ""), ("fork", "a", ""), ("fork", "b", ""), ("fork", "c", ""), ("a", "join", ""),
         ("b", "join", ""), ("c", "join", ""), ("join", "e", "")])
     moved, _ = _refusal(as_, two, three)
@@ -135,10 +126,8 @@ def test_a_branch_added_to_a_fork_already_passed_is_refused(as_):
 
 
 def test_a_wait_that_changed_kind_is_refused_and_the_instance_is_left_as_it_was(as_):
-    from test_incidents import _process
-
     def waiting_for(timer):
-        return _process(f'<bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:timerEventDefinition>{timer}'
+        return process(f'<bpmn:intermediateCatchEvent id="pause" name="Pause"><bpmn:timerEventDefinition>{timer}'
                         f'</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
                         [("s", "pause", ""), ("pause", "e", "")])
     moved, now = _refusal(as_, waiting_for("<bpmn:timeDuration>P1D</bpmn:timeDuration>"),
@@ -159,12 +148,11 @@ def _finish(as_, instance_id):
 
 
 def test_changes_the_instance_cannot_feel_are_allowed(as_):
-    from test_incidents import _process
     fork = '<bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/>'
     flows = [("s", "fork", ""), ("fork", "a", ""), ("fork", "b", ""), ("b", "join", ""), ("join", "e", "")]
-    before = _process(fork + _person("a") + _person("b"), flows + [("a", "join", "")])
+    before = process(fork + _person("a") + _person("b"), flows + [("a", "join", "")])
     # a step added in the branch still under way, while the other one already waits at the join
-    after = _process(fork + _person("a") + _person("b") + '<bpmn:scriptTask id="x"><bpmn:script>x_ran = True'
+    after = process(fork + _person("a") + _person("b") + '<bpmn:scriptTask id="x"><bpmn:script>x_ran = True'
                      '</bpmn:script></bpmn:scriptTask>', flows + [("a", "x", ""), ("x", "join", "")])
     as_["owner"].deploy(("p.bpmn", before))
     instance = as_["alice"].post("/api/v1/instances", json={"process": "p"}).json
@@ -176,7 +164,7 @@ def test_changes_the_instance_cannot_feel_are_allowed(as_):
 
     # the branch an exclusive gateway did not take now leads elsewhere
     def choice(other):
-        return _process('<bpmn:exclusiveGateway id="gw"/>' + _person("a") + _person(other), [
+        return process('<bpmn:exclusiveGateway id="gw"/>' + _person("a") + _person(other), [
             ("s", "gw", ""), ("gw", "a", "<bpmn:conditionExpression>go == 1</bpmn:conditionExpression>"),
             ("gw", other, "<bpmn:conditionExpression>go != 1</bpmn:conditionExpression>"),
             ("a", "e", ""), (other, "e", "")]).replace(b'id="p"', b'id="q"')
@@ -189,10 +177,8 @@ def test_changes_the_instance_cannot_feel_are_allowed(as_):
 
 
 def test_a_wait_for_another_message_is_refused(as_):
-    from test_incidents import _process
-
     def waiting_for(message):
-        return _process('<bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition '
+        return process('<bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition '
                         'messageRef="m"/></bpmn:intermediateCatchEvent>',
                         [("s", "reply", ""), ("reply", "e", "")]).replace(
             b"</bpmn:definitions>", f'<bpmn:message id="m" name="{message}"/></bpmn:definitions>'.encode())

@@ -2,34 +2,11 @@
 from datetime import datetime, timezone
 
 from a10flow import clock
-from helpers import form
+from helpers import DATA, form
 
 SUPPLIER = form("s", supplier={"type": "string"}, tier={"type": "string"}, score={"type": "number"})
 
-APPROVE = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="x">
-  <bpmn:process id="approve_supplier" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="decide" name="Decide"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>
-    <bpmn:serviceTask id="put_in_register" name="Put the supplier in the register">
-      <bpmn:extensionElements>
-        <spiffworkflow:serviceTaskOperator id="record">
-          <spiffworkflow:parameters>
-            <spiffworkflow:parameter id="register" type="str" value="'suppliers'" />
-            <spiffworkflow:parameter id="key" type="str" value="supplier" />
-            <spiffworkflow:parameter id="data" type="str" value="{'tier': tier, 'score': score}" />
-          </spiffworkflow:parameters>
-        </spiffworkflow:serviceTaskOperator>
-      </bpmn:extensionElements>
-      <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="decide"/>
-    <bpmn:sequenceFlow id="b" sourceRef="decide" targetRef="put_in_register"/>
-    <bpmn:sequenceFlow id="c" sourceRef="put_in_register" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+APPROVE = (DATA / "approve-supplier.bpmn").read_bytes()
 
 
 def _approve(as_, supplier, tier, score):

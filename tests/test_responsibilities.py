@@ -1,6 +1,6 @@
 """A.10.2: a responsibility matrix is checked before sign-off, and each acceptance names its version."""
 from a10flow.responsibilities import problems
-from helpers import form
+from helpers import DATA, form
 
 GOOD = {
     "parties": [{"name": "Us", "kind": "organisation", "representative": "olivia"},
@@ -32,20 +32,7 @@ def test_each_problem_names_its_row_or_party():
     assert problems({"parties": []}) == ["the matrix has no rows"]
 
 
-MATRIX_CHECK = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
-  <bpmn:process id="check" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="checkit" name="Check the matrix"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:script>errors = matrix_problems(matrix)
-matrix_sha256 = sha256(matrix)</bpmn:script></bpmn:scriptTask>
-    <bpmn:userTask id="sign" name="Sign"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="checkit"/>
-    <bpmn:sequenceFlow id="b" sourceRef="checkit" targetRef="sign"/>
-    <bpmn:sequenceFlow id="c" sourceRef="sign" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+MATRIX_CHECK = (DATA / "matrix-check.bpmn").read_bytes()
 
 
 def test_processes_check_and_fingerprint_a_matrix_in_a_script(as_):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from a10flow import clock, scheduler
-from helpers import DATA, form, wait_process
+from helpers import CAMUNDA, DATA, bpmn, form, wait_process
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -162,10 +162,7 @@ def test_the_scheduler_wakes_for_the_next_timer(app, as_):
 
 
 def _start_timer_process(timer, script="checked = True", due=""):
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
-  <bpmn:process id="reassess" name="Supplier re-assessment" isExecutable="true">
+    return bpmn(f"""
     <bpmn:startEvent id="manual" name="By hand"><bpmn:outgoing>m</bpmn:outgoing></bpmn:startEvent>
     <bpmn:startEvent id="every" name="Every six months"><bpmn:outgoing>a</bpmn:outgoing>
       <bpmn:timerEventDefinition>{timer}</bpmn:timerEventDefinition></bpmn:startEvent>
@@ -178,8 +175,7 @@ def _start_timer_process(timer, script="checked = True", due=""):
     <bpmn:sequenceFlow id="m" sourceRef="manual" targetRef="check"/>
     <bpmn:sequenceFlow id="b" sourceRef="check" targetRef="review"/>
     <bpmn:sequenceFlow id="c" sourceRef="review" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+""", process="reassess", name="Supplier re-assessment", ns=CAMUNDA)[1]
 
 
 def test_a_timer_start_event_starts_instances_on_schedule(app, as_):
@@ -271,32 +267,7 @@ def test_a_year_of_daily_reminders_keeps_the_state_small(app, as_):
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
 
 
-EVENT_GATEWAY = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
-  <bpmn:message id="ack_message" name="acknowledged" />
-  <bpmn:process id="notice" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:eventBasedGateway id="wait_for_answer"><bpmn:incoming>a</bpmn:incoming>
-      <bpmn:outgoing>b</bpmn:outgoing><bpmn:outgoing>c</bpmn:outgoing></bpmn:eventBasedGateway>
-    <bpmn:intermediateCatchEvent id="ack" name="Acknowledged"><bpmn:incoming>b</bpmn:incoming>
-      <bpmn:outgoing>d</bpmn:outgoing><bpmn:messageEventDefinition messageRef="ack_message" />
-    </bpmn:intermediateCatchEvent>
-    <bpmn:intermediateCatchEvent id="silence" name="A week of silence"><bpmn:incoming>c</bpmn:incoming>
-      <bpmn:outgoing>e</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="done"><bpmn:incoming>d</bpmn:incoming></bpmn:endEvent>
-    <bpmn:userTask id="follow_up" name="Follow up with the customer"><bpmn:incoming>e</bpmn:incoming>
-      <bpmn:outgoing>f</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="followed"><bpmn:incoming>f</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="wait_for_answer"/>
-    <bpmn:sequenceFlow id="b" sourceRef="wait_for_answer" targetRef="ack"/>
-    <bpmn:sequenceFlow id="c" sourceRef="wait_for_answer" targetRef="silence"/>
-    <bpmn:sequenceFlow id="d" sourceRef="ack" targetRef="done"/>
-    <bpmn:sequenceFlow id="e" sourceRef="silence" targetRef="follow_up"/>
-    <bpmn:sequenceFlow id="f" sourceRef="follow_up" targetRef="followed"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+EVENT_GATEWAY = (DATA / "notice.bpmn").read_bytes()
 
 
 def test_an_event_based_gateway_takes_the_timer_branch_when_nothing_else_comes(app, as_):
@@ -360,23 +331,7 @@ def test_a_message_wins_the_event_based_gateway(app, as_):
     assert _sweep(app) == 0
 
 
-PER_CUSTOMER = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
-  <bpmn:message id="ack_message" name="acknowledged" />
-  <bpmn:process id="tell_all" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:receiveTask id="await_ack" name="Await the customer's acknowledgement" messageRef="ack_message">
-      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:multiInstanceLoopCharacteristics>
-        <bpmn:loopDataInputRef>customers</bpmn:loopDataInputRef>
-        <bpmn:inputDataItem id="customer" />
-      </bpmn:multiInstanceLoopCharacteristics>
-    </bpmn:receiveTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="await_ack"/>
-    <bpmn:sequenceFlow id="b" sourceRef="await_ack" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+PER_CUSTOMER = (DATA / "tell-all.bpmn").read_bytes()
 
 
 def test_a_message_reaches_only_the_task_it_is_meant_for(app, as_):
@@ -396,21 +351,7 @@ def test_a_message_reaches_only_the_task_it_is_meant_for(app, as_):
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
 
 
-YEAR_CHECK = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="x">
-  <bpmn:process id="wait" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="pause"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:scriptTask id="check" name="Check the year"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
-      <bpmn:script>assert now().year &gt;= 2027, "not before 2027"</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="pause"/>
-    <bpmn:sequenceFlow id="b" sourceRef="pause" targetRef="check"/>
-    <bpmn:sequenceFlow id="c" sourceRef="check" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+YEAR_CHECK = (DATA / "year-check.bpmn").read_bytes()
 
 
 def test_a_failed_instance_is_retried_once_its_cause_is_gone(app, as_):

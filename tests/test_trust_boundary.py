@@ -145,28 +145,7 @@ def test_a_message_carries_only_what_its_catching_element_declares(as_):
     assert _open(as_, instance_id, "due_diligence") == []   # still waiting: nothing was delivered
 
 
-MESSAGE_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="x">
-  <bpmn:message id="m" name="reply"/>
-  <bpmn:message id="n" name="ping"/>
-  <bpmn:process id="p" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:parallelGateway id="fork"/>
-    <bpmn:intermediateCatchEvent id="reply" name="Reply"><bpmn:messageEventDefinition messageRef="m">
-      <bpmn:extensionElements><spiffworkflow:messageVariable>reply</spiffworkflow:messageVariable>
-      </bpmn:extensionElements></bpmn:messageEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:intermediateCatchEvent id="ping" name="Ping"><bpmn:messageEventDefinition messageRef="n"/>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
-    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="fork"/>
-    <bpmn:sequenceFlow id="b" sourceRef="fork" targetRef="reply"/>
-    <bpmn:sequenceFlow id="c" sourceRef="fork" targetRef="ping"/>
-    <bpmn:sequenceFlow id="g" sourceRef="reply" targetRef="e1"/>
-    <bpmn:sequenceFlow id="f" sourceRef="ping" targetRef="e2"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+MESSAGE_ONLY = (DATA / "message-only.bpmn").read_bytes()
 
 
 def test_without_a_form_a_message_brings_data_only_into_its_variable(as_):
@@ -389,25 +368,7 @@ def test_a_task_for_an_outside_party_is_not_everyones(as_):
     assert as_["owner"].post(f"/api/v1/tasks/{acme['id']}/claim").status_code == 200
 
 
-SELF_REVIEW = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
-  <bpmn:process id="answers" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:userTask id="supplier_answers" name="The supplier answers" camunda:candidateGroups="procurement">
-      <bpmn:extensionElements><camunda:properties>
-        <camunda:property name="externalParty" value="contact"/></camunda:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:userTask id="review" name="Review the answers" camunda:candidateGroups="procurement">
-      <bpmn:extensionElements><camunda:properties>
-        <camunda:property name="separateFrom" value="supplier_answers"/></camunda:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:endEvent id="e"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="supplier_answers"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="supplier_answers" targetRef="review"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+SELF_REVIEW = (DATA / "self-review.bpmn").read_bytes()
 
 
 def test_who_gave_the_address_a_process_link_goes_to_answers_for_it(app, as_):

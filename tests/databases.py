@@ -1,14 +1,17 @@
 """The tests' databases: the schema is migrated once per run into a template, and each test gets a
 copy of it. On SQLite the template is a file, copied into the test's tmp_path; on PostgreSQL
 (A10FLOW_TEST_DATABASE_URL, e.g. …/a10flow_ci) it is the database a10flow_ci_template, and a test's
-database is made from it with CREATE DATABASE … TEMPLATE: a10flow_ci_gw0 for pytest-xdist's worker
-gw0 (a10flow_ci_main without xdist). The database the URL names only serves to issue those commands.
+database is made from it with CREATE DATABASE … TEMPLATE: a10flow_ci_gw0_a or _b for pytest-xdist's
+worker gw0 (a10flow_ci_main_a or _b without xdist). The database the URL names only serves to issue
+those commands.
 
 With xdist, the first worker to need the template makes it, under a lock in the run's shared
 temporary folder; the others wait for it and use it."""
 import fcntl
+import itertools
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +38,10 @@ def _postgres_name(suffix):
     return f"{make_url(URL).database}_{suffix}"
 
 
+def _url(database):
+    return make_url(URL).set(database=database).render_as_string(hide_password=False)
+
+
 @contextmanager
 def _admin():
     """A connection to the URL's own database, outside transactions (CREATE DATABASE needs that)."""
@@ -57,13 +64,20 @@ def _migrate(url, instance):
 
 
 class Template:
-    """The migrated database of this run, made on first use."""
+    """The migrated database of this run, made on first use, and the copies of it."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
         self.file = self.folder / "template.sqlite"
         self._ready = False
         self._made = set()   # this process's databases, on PostgreSQL
+        # On PostgreSQL a copy takes a good part of a second: while a test runs, the next test's
+        # database is made in the background. Two names take turns: while a test uses one, the
+        # other (the previous test's) is dropped and made anew.
+        self._turn = itertools.cycle([_postgres_name(f"{WORKER}_a"), _postgres_name(f"{WORKER}_b")]) \
+            if POSTGRES else None
+        self._ahead = None   # the next database, being made
+        self._background = ThreadPoolExecutor(max_workers=1) if POSTGRES else None
 
     def ensure(self):
         if self._ready:
@@ -83,7 +97,7 @@ class Template:
             with _admin() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            _migrate(make_url(URL).set(database=name).render_as_string(hide_password=False), instance)
+            _migrate(_url(name), instance)
         else:
             _migrate(f"sqlite:///{self.file}", instance)
             # Closing the last connection folded SQLite's write-ahead log into the file: the file is all.
@@ -96,16 +110,26 @@ class Template:
             path = tmp_path / "test.sqlite"
             shutil.copyfile(self.file, path)
             return f"sqlite:///{path}"
-        database = _postgres_name(WORKER if name is None else f"{WORKER}_{name}")
+        if name is not None:
+            return _url(self._copy(_postgres_name(f"{WORKER}_{name}")))
+        database = self._ahead.result() if self._ahead else self._copy(next(self._turn))
+        self._ahead = self._background.submit(self._copy, next(self._turn))
+        return _url(database)
+
+    def _copy(self, database):
         with _admin() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{database}" TEMPLATE "{_postgres_name("template")}"')
         self._made.add(database)
-        return make_url(URL).set(database=database).render_as_string(hide_password=False)
-
+        return database
 
     def drop(self):
         """At the end of this process's tests: the databases it made go (PostgreSQL; SQLite's are files)."""
+        if not POSTGRES:
+            return
+        if self._ahead:
+            self._ahead.result()
+        self._background.shutdown()
         if self._made:
             with _admin() as conn:
                 for database in sorted(self._made):

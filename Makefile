@@ -15,6 +15,8 @@ CHROMIUM := /usr/bin/chromium
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild.
 BUILD := a10flow/static/build/modeler.js
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test setup clean pdf-libs
 
@@ -48,7 +50,7 @@ run: $(STAMP) $(BUILD) pdf-libs
 	A10FLOW_ORGANISATION="$${A10FLOW_ORGANISATION:-$(DEMO_ORGANISATION)}" $(BIN)/a10flow serve --port $(PORT)
 
 test: $(TEST_STAMP) $(BUILD) pdf-libs $(CHROMIUM)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules a10flow/static/build

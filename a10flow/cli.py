@@ -8,10 +8,11 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import auth, definitions
 from .config import UNNAMED_ORGANISATION
+from .deploy import definitions
 from .errors import ServiceError
 from .models import Role, User, db
+from .people import auth
 
 DEMO_USERS = [   # the groups the bundled processes offer their tasks to
     ("admin", Role.ADMIN, []),

@@ -37,7 +37,7 @@ class Role(str, Enum):
     OWNER = "owner"          # deploys definitions, manages instances
     STAFF = "staff"          # works on tasks
     AUDITOR = "auditor"      # reads instances and evidence
-    EXTERNAL_AUDITOR = "external_auditor"   # reads only what an engagement grants them (a10flow.engagements)
+    EXTERNAL_AUDITOR = "external_auditor"   # reads only what an engagement grants them (a10flow.evidence.engagements)
 
 
 class InstanceStatus(str, Enum):
@@ -179,7 +179,7 @@ class DefinitionVersion(db.Model):
     tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
     controls = db.Column(db.JSON)    # element id -> control id (A.10.2, A.10.3, …) its evidence belongs to
     forms = db.Column(db.JSON)       # form name -> JSON Schema
-    inputs = db.Column(db.JSON)      # the start form and message forms: what may cross in (a10flow.forms)
+    inputs = db.Column(db.JSON)      # the start form and message forms: what may cross in (a10flow.work.forms)
     files = db.deferred(db.Column(db.JSON))  # supporting files deployed with it: name -> text
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     created_by = db.Column(db.ForeignKey("users.id"))
@@ -210,7 +210,7 @@ class Instance(db.Model):
 class Incident(db.Model):
     """An element of an instance that failed: a script, condition, service call or timer
     expression, or a step that could not be kept. The engine task stays parked until the
-    incident is retried or resolved (see a10flow.incidents)."""
+    incident is retried or resolved (see a10flow.processes.incidents)."""
     __tablename__ = "incidents"
     id = db.Column(db.Integer, primary_key=True)
     instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)

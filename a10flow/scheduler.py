@@ -14,10 +14,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import clock, incidents, notify, step
-from .evidence import checkpoints
+from . import clock, step
 from .errors import Conflict, StepFailed
+from .evidence import checkpoints
 from .models import Instance, StartTimer, Timer, db
+from .processes import incidents
+from .work import notifications
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
@@ -99,7 +101,7 @@ class Scheduler:
                 sweep()
                 smtp = self.app.config["A10FLOW_SMTP"]
                 if smtp["host"]:
-                    notify.deliver(smtp)
+                    notifications.deliver(smtp)
                 upcoming = next_due()
             finally:
                 db.session.remove()

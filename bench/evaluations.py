@@ -1,5 +1,5 @@
 """What running BPMN Python in a worker process costs: N evaluations in the service's own
-process (sandbox only) against N through a worker (a10flow.engine.isolated), for a condition
+process (sandbox only) against N through a worker (a10flow.engine.sandbox.isolated), for a condition
 over small data and a script over a task with 200 variables.
 
     .venv/bin/python bench/evaluations.py [N]
@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from a10flow.engine import isolated, scripting
+from a10flow.engine.sandbox import isolated, scripting
 
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
 SMALL = {"amount": 1500, "tier": "high"}

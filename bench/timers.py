@@ -51,7 +51,8 @@ def app_for(url):
 
 
 def year():
-    from a10flow import clock, definitions, scheduler
+    from a10flow import clock, scheduler
+    from a10flow.deploy import definitions
     from a10flow.models import Instance, db
     from a10flow.step import start_instance
     app = app_for(f"sqlite:///{tempfile.mkdtemp()}/year.sqlite")
@@ -78,7 +79,8 @@ def year():
 
 def _fill(url, n, due_in):
     """n instances, each waiting on a timer due ``due_in`` from now (real time)."""
-    from a10flow import clock, definitions
+    from a10flow import clock
+    from a10flow.deploy import definitions
     from a10flow.step import start_instance
     app = app_for(url)
     due = datetime.now(timezone.utc) + due_in

@@ -13,9 +13,10 @@ from aiosmtpd.controller import Controller
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from a10flow import auth, clock, create_app
+from a10flow import clock, create_app
 from a10flow.database import upgrade_schema
 from a10flow.models import Role, User, db
+from a10flow.people import auth
 
 pytest_plugins = ["pages"]   # the browser fixtures: a real HTTP port and headless Chromium
 

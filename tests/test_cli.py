@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import DATA
 
 from a10flow.cli import main
-from conftest import DATA
 
 
 def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeypatch):
@@ -35,7 +35,7 @@ def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeyp
     assert runner.invoke(main, ["users", "add", "carol"]).exit_code == 1
     assert runner.invoke(main, ["users", "set-password", "carol"], input="s3cret-pw\ns3cret-pw\n").exit_code == 0
     with app.app_context():
-        from a10flow import auth
+        from a10flow.people import auth
         assert auth.user_for_password("carol", "s3cret-pw").name == "carol"
         assert auth.user_for_password("olivia", "olivia").name == "olivia"   # demo accounts
         assert auth.user_for_password("carol", "wrong") is None

@@ -5,9 +5,9 @@ from flask_smorest import Api as _Api
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from .. import forms, security
 from ..errors import Invalid, ServiceError
-
+from ..people.security_events import record as record_security_event
+from ..work import forms
 
 MAX_ID = 2**31 - 1   # ids are 32-bit columns: a larger number names nothing and must not reach the database
 
@@ -123,15 +123,29 @@ def init_app(app):
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
     api = Api(app)
-    from . import (data_stores, definitions, engagements, evidence, external, incidents, instances, messages,
-                   notifications, registers, security_events, tasks, timers, tokens)
+    from . import (
+        data_stores,
+        definitions,
+        engagements,
+        evidence,
+        external,
+        incidents,
+        instances,
+        messages,
+        notifications,
+        registers,
+        security_events,
+        tasks,
+        timers,
+        tokens,
+    )
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
                    data_stores, evidence, engagements, external, tokens, security_events):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
 
     def service_error(exc):
         if exc.status in (401, 403):
-            security.record(exc.status, exc.message)
+            record_security_event(exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     def unexpected(exc):

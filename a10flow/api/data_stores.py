@@ -2,9 +2,9 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from .. import datastores
-from ..auth import load_user, require
 from ..models import Role
+from ..people.auth import load_user, require
+from ..processes import datastores
 
 blp = Blueprint("data-stores", __name__, description="The JSON and KKV stores processes read and write")
 blp.before_request(load_user)

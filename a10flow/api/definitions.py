@@ -3,10 +3,11 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, forms
-from ..auth import load_user, require
+from ..deploy import definitions
 from ..errors import Invalid
 from ..models import Definition, DefinitionKind, Role, db
+from ..people.auth import load_user, require
+from ..work import forms
 
 blp = Blueprint("definitions", __name__, description="Process and decision definitions")
 blp.before_request(load_user)  # every API route needs a token

@@ -1,13 +1,13 @@
 """/api/v1/engagements: owners and admins grant external auditors read-only access to controls
-over a period (a10flow.engagements), list them with their access logs, and revoke them. The
+over a period (a10flow.evidence.engagements), list them with their access logs, and revoke them. The
 auditors themselves read on the engagement pages, not through the API."""
 from flask import current_app, g, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import engagements
-from ..auth import load_user, require
+from ..evidence import engagements
 from ..models import Role
+from ..people.auth import load_user, require
 
 blp = Blueprint("engagements", __name__, description="Auditor engagements: scoped, expiring, revocable, logged")
 blp.before_request(load_user)

@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .. import evidence
 from ..evidence import checkpoints, packs, scope
-from ..auth import load_user, require
 from ..models import Role
+from ..people.auth import load_user, require
 from . import Id
 
 blp = Blueprint("evidence", __name__, description="Evidence integrity: checkpoints, verification, packs")

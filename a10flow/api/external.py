@@ -2,8 +2,9 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from .. import forms, links, step
+from .. import step
 from ..models import db
+from ..work import forms, links
 
 blp = Blueprint("external", __name__, description="Tasks done through an external link (no sign-in)")
 

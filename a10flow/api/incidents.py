@@ -3,9 +3,10 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import incidents, step
-from ..auth import load_user, require
+from .. import step
 from ..models import IncidentStatus, Role
+from ..people.auth import load_user, require
+from ..processes import incidents
 from . import Id
 
 blp = Blueprint("incidents", __name__, description="Failed elements of instances, retried or resolved")

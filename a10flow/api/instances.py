@@ -3,10 +3,12 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, incidents, instances, step
+from .. import evidence, step
+from ..deploy import definitions
 from ..evidence import personal
-from ..auth import load_user, require
 from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
+from ..people.auth import load_user, require
+from ..processes import incidents, instances
 from . import Id
 from .incidents import IncidentSchema
 from .tasks import TaskSchema

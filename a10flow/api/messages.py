@@ -4,9 +4,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import step
-from ..auth import load_user, require
 from ..errors import NotFound
 from ..models import Instance, MessageWait, Role, db
+from ..people.auth import load_user, require
 from . import Id
 
 blp = Blueprint("messages", __name__, description="BPMN messages from outside")

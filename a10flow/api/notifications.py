@@ -4,9 +4,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from .. import clock
-from ..auth import load_user
 from ..errors import NotFound
 from ..models import Notification, db
+from ..people.auth import load_user
 
 blp = Blueprint("notifications", __name__, description="My notifications")
 blp.before_request(load_user)  # every API route needs a token

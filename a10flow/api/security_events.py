@@ -2,8 +2,8 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from .. import security
-from ..auth import load_user, require
+from ..people import security_events
+from ..people.auth import load_user, require
 
 blp = Blueprint("security-events", __name__, description="Refused attempts, for admins")
 blp.before_request(load_user)
@@ -37,4 +37,4 @@ class EventQuerySchema(Schema):
 @require()
 def list_events(args):
     """The newest refused attempts first (at most 500)."""
-    return {"items": security.events(args.get("since"))}
+    return {"items": security_events.events(args.get("since"))}

@@ -5,9 +5,10 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import clock, step, tasks
-from ..auth import load_user, require
+from .. import clock, step
 from ..models import Role, TaskStatus
+from ..people.auth import load_user, require
+from ..work import human_tasks
 from . import Id
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
@@ -55,7 +56,7 @@ class CompleteSchema(Schema):
 
 
 def visible_task(task_id):
-    return tasks.visible(task_id, g.user)
+    return human_tasks.visible(task_id, g.user)
 
 
 @blp.route("")
@@ -63,7 +64,7 @@ def visible_task(task_id):
 @blp.response(200, TaskListSchema)
 def list_tasks(args):
     """Tasks assigned to me (mine), offered to me or my groups (claimable), or all I may see."""
-    return {"items": tasks.find(g.user, args["scope"], process=args.get("process"), status=args.get("status"),
+    return {"items": human_tasks.find(g.user, args["scope"], process=args.get("process"), status=args.get("status"),
                                 instance=args.get("instance"), overdue=args.get("overdue"))}
 
 

@@ -3,8 +3,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import false
 
-from ..auth import load_user, require
 from ..models import Role, StartTimer, Timer, db
+from ..people.auth import load_user, require
 from . import Id
 
 blp = Blueprint("timers", __name__, description="Waiting timers")

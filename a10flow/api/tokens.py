@@ -5,10 +5,11 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import auth, clock
-from ..auth import load_user
+from .. import clock
 from ..errors import NotFound
 from ..models import ApiToken, Role, db
+from ..people import auth
+from ..people.auth import load_user
 
 blp = Blueprint("tokens", __name__, description="API tokens: expiring, revocable")
 blp.before_request(load_user)

@@ -3,7 +3,7 @@ import ast
 import builtins
 import re
 
-from . import dialects, normalize
+from ..deploy import dialects, normalize
 
 
 class EngineError(Exception):

@@ -14,20 +14,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
-from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
+from ..deploy.normalize import retry_delays
 from ..models import EvidenceType
 from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
-from .observed import Happening
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
-from .normalize import retry_delays
-from .scripting import not_json
+from .observed import Happening
+from .sandbox.scripting import not_json
 from .state import MAX_DEPTH
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 
@@ -206,7 +206,7 @@ def _forget_unnamed_result(task):
             holder.data.pop(name, None)
 
 
-# One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox);
+# One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox.restricted);
 # these stop a process that never waits: a loop of engine tasks, processes calling each other.
 MAX_STEP_TASKS = 5_000     # engine tasks one step may run
 MAX_STEP_SECONDS = 30.0    # wall-clock seconds one step may take

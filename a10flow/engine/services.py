@@ -9,7 +9,7 @@ engine's business).
 import json
 from dataclasses import dataclass
 
-from .normalize import NS, ExpressionError, check_expression
+from ..deploy.normalize import NS, ExpressionError, check_expression
 
 OPERATORS = {
     # to: "assignee", "candidates" or "named" (users/groups); task: element id of the open task meant

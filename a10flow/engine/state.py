@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
-from .scripting import script_engine
+from .sandbox.scripting import script_engine
 from .stores import CONVERTERS as STORE_CONVERTERS
 
 # Deep enough for long-running loops (the library's default of 1000 silently stops them).

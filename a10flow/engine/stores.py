@@ -11,7 +11,7 @@ read and written through a task's data associations.
 
 Every read and write is a happening, so an instance's evidence says which revision of a store
 its steps saw and what they changed. The engine does not keep stores: the step runs inside
-``kept_by(backend)``, and the backend (a10flow.datastores) reads and writes them in the
+``kept_by(backend)``, and the backend (a10flow.processes.datastores) reads and writes them in the
 step's own transaction. A JSON store is read right before its task runs (``read_inputs``, not
 when the task became ready, which may have been steps ago), and a task's writes are held until
 it has completed (``_settle``): a task that fails changes no store, and its retry reads afresh.

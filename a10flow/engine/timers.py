@@ -8,12 +8,15 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition)
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
-from . import scripting
 from .errors import EngineError, element, guard
+from .sandbox import scripting
 from .state import MAX_DEPTH
 
 

@@ -10,7 +10,7 @@ import textwrap
 
 from lxml import etree
 
-from ..engine.upload import DeployError, parse_xml
+from ..deploy.upload import DeployError, parse_xml
 
 SVG = "http://www.w3.org/2000/svg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -16,7 +16,8 @@ import json
 import os
 import zipfile
 
-from .. import clock, definitions, evidence
+from .. import clock, evidence
+from ..deploy import definitions
 from ..models import EvidenceType, db
 from . import applicability, checkpoints, report, verifier
 from .canonical import canonical

@@ -5,9 +5,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .. import clock, controls, definitions
+from .. import clock
+from ..deploy import definitions
 from ..errors import Invalid
 from ..models import Definition, DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, db
+from . import controls
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Scope:
 
 
 def known_controls():
-    """Every control id some deployed process version carries, grouped by framework (a10flow.controls.grouped)."""
+    """Every control id some deployed process version carries, grouped by framework (a10flow.evidence.controls.grouped)."""
     return controls.grouped(c for v in db.session.scalars(db.select(DefinitionVersion))
                             for c in definitions.controls_of(v))
 

@@ -1,9 +1,11 @@
 """Steps from outside time and people: due timers firing, BPMN messages arriving."""
-from .. import clock, forms, incidents
-from ..evidence import personal
+from .. import clock
 from ..engine import runner
 from ..errors import NotFound
+from ..evidence import personal
 from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from ..processes import incidents
+from ..work import forms
 from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
 
 

@@ -1,9 +1,11 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
-from .. import clock, forms, incidents
-from ..evidence import personal
+from .. import clock
 from ..engine import runner
 from ..errors import Conflict, Invalid
+from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
+from ..processes import incidents
+from ..work import forms
 from .transaction import actor_of, append_concealed, conclude, lock, locked, specs_of, step_failed, transaction
 
 

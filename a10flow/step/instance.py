@@ -1,8 +1,11 @@
 """The owner's steps on a whole instance: cancel it, move it to a newer version."""
-from .. import clock, controls, definitions, evidence, incidents
+from .. import clock, evidence
+from ..deploy import definitions
 from ..engine import runner
 from ..errors import Conflict, Invalid
+from ..evidence import controls
 from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
+from ..processes import incidents
 from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
 
 

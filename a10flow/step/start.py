@@ -1,13 +1,14 @@
 """Starting instances: by a person, or by a timer start event falling due."""
 from datetime import timedelta
 
-from .. import clock, definitions, evidence, forms
-from ..evidence import personal
+from .. import clock, evidence
+from ..deploy import definitions
 from ..engine import runner
 from ..errors import Forbidden
+from ..evidence import personal
 from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db
+from ..work import forms
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
-
 
 START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
 

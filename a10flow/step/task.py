@@ -1,13 +1,25 @@
 """People's steps on human tasks: complete (in person or through a link), claim, give back, hand on."""
 from flask import current_app
 
-from .. import clock, evidence, forms, incidents, links, notify, tasks
-from ..evidence import personal
+from .. import clock, evidence
 from ..engine import runner
 from ..errors import Conflict, Forbidden, Invalid
+from ..evidence import personal
 from ..models import EvidenceType, TaskCandidate, User, db
-from .transaction import (actor_of, conclude, keep_duties_apart, lock, locked, mark_done, open_task, specs_of,
-                          task_instance, transaction)
+from ..processes import incidents
+from ..work import forms, human_tasks, links, notifications
+from .transaction import (
+    actor_of,
+    conclude,
+    keep_duties_apart,
+    lock,
+    locked,
+    mark_done,
+    open_task,
+    specs_of,
+    task_instance,
+    transaction,
+)
 
 
 def complete_task(task_id, user, data, link_token=None):
@@ -30,7 +42,7 @@ def complete_task(task_id, user, data, link_token=None):
             link = links.usable(link_token)   # again, now the instance is locked
             link.used_at = clock.now()
             party, sender = link.party, _sender(instance, task, link)
-        elif not tasks.may_complete(task, user):
+        elif not human_tasks.may_complete(task, user):
             raise Forbidden(f"{task.assignee} has claimed this task" if task.assignee else
                             "this task is not offered to you or your groups")
         else:
@@ -83,8 +95,8 @@ def _sender(instance, task, link):
         return None
     sender = db.session.get(User, link.created_by)
     settings = (instance.version.tasks or {}).get(task.element_id, {})
-    if (not link.sent_by_process and not tasks.may_complete(task, sender)) or \
-            tasks.separation_conflict(task, settings, sender) is not None:
+    if (not link.sent_by_process and not human_tasks.may_complete(task, sender)) or \
+            human_tasks.separation_conflict(task, settings, sender) is not None:
         raise Forbidden("the person who sent you this link may no longer have this task done: ask them for a "
                         "new link", [{"element": task.element_id, "message": "the link's sender may not do it"}])
     return sender
@@ -99,7 +111,7 @@ def claim_task(task_id, user):
             return task
         if task.assignee:
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-        if not tasks.may_claim(task, user):
+        if not human_tasks.may_claim(task, user):
             raise Forbidden("this task is not offered to you or your groups")
         keep_duties_apart(instance, task, user)
         task.assignee = user.name
@@ -115,7 +127,7 @@ def unclaim_task(task_id, user):
         task = open_task(task_id)
         if task.assignee is None:
             raise Conflict(f"task {task_id} is not claimed")
-        if not tasks.may_unclaim(task, user):
+        if not human_tasks.may_unclaim(task, user):
             raise Forbidden("only the assignee (or an admin or owner) can unclaim this task")
         previous, task.assignee = task.assignee, None
         evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
@@ -127,16 +139,16 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
     """Hand an open task to a person (``to_user``, a name) or a group (``to_group``): an owner's or
     the group's lead's step. The new holders are told. Returns the task.
 
-    :raises Forbidden: see tasks.may_reassign; Invalid: no such person or group, or neither or
+    :raises Forbidden: see human_tasks.may_reassign; Invalid: no such person or group, or neither or
         both given; Conflict: separation of duties keeps that person from it.
     """
     with transaction():
         instance = lock(task_instance(task_id))
         task = open_task(task_id)
-        if not tasks.may_reassign(task, user):
+        if not human_tasks.may_reassign(task, user):
             raise Forbidden("only an owner, or a lead of the group it is offered to, hands a task on")
         target = _target(to_user, to_group)
-        if isinstance(target, User) and (earlier := tasks.kept_apart(task, target)) is not None:
+        if isinstance(target, User) and (earlier := human_tasks.kept_apart(task, target)) is not None:
             raise Conflict(f"separation of duties: {target.name} did {earlier.name!r} in this instance",
                            [{"field": "user", "message": "kept apart from this task"}])
         before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
@@ -146,7 +158,7 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
         else:
             task.candidates, task.assignee = [TaskCandidate(kind="group", name=target)], None
         db.session.flush()
-        notify.queue_offer(instance, task, current_app.config, told="Handed to you")
+        notifications.queue_offer(instance, task, current_app.config, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, actor_of(user), (task.element_id, task.name), {
             "task_id": task.id, "by": actor_of(user)["name"], "reason": reason, "from": before,
             "to": {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
@@ -164,6 +176,6 @@ def _target(to_user, to_group):
         if found is None:
             raise Invalid(f"there is nobody called {to_user!r}", [{"field": "user", "message": "no such person"}])
         return found
-    if to_group not in tasks.groups():
+    if to_group not in human_tasks.groups():
         raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
     return to_group

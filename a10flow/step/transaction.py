@@ -6,14 +6,29 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from .. import clock, datastores, definitions, evidence, forms, incidents, links, notify, tasks
-from ..evidence import canonical, personal
+from .. import clock, evidence
+from ..deploy import definitions
 from ..engine import assignment, runner, stores
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
-from ..models import (DefinitionVersion, EvidenceType, HumanTask, Instance, InstanceStatus, MessageWait,
-                      RegisterEntry, TaskCandidate, TaskDraft, TaskStatus, Timer, User, db)
-
+from ..evidence import canonical, personal
+from ..models import (
+    DefinitionVersion,
+    EvidenceType,
+    HumanTask,
+    Instance,
+    InstanceStatus,
+    MessageWait,
+    RegisterEntry,
+    TaskCandidate,
+    TaskDraft,
+    TaskStatus,
+    Timer,
+    User,
+    db,
+)
+from ..processes import datastores, incidents
+from ..work import forms, human_tasks, links, notifications
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
 
@@ -91,7 +106,7 @@ def conclude(instance, workflow, happenings, status=None, by=None):
         actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
         if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
             data = data if data is not None else runner.data(workflow)
-            h.data["notified"] = notify.queue(instance, h.element_id, h.data["params"], data)
+            h.data["notified"] = notifications.queue(instance, h.element_id, h.data["params"], data)
         if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
             h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
         if h.type == EvidenceType.DECISION_EVALUATED and h.data["table"].get("sha256"):
@@ -151,7 +166,7 @@ def merge_patch(target, patch):
 
 def _escalate(instance, happening, params):
     """Move every open task of the element (one per instance of a multi-instance task)."""
-    moving = notify.open_tasks(instance.id, params["task"])
+    moving = notifications.open_tasks(instance.id, params["task"])
     if not moving:
         raise runner.EngineError(happening.element_id, happening.element_name,
                                  f"escalate: no open task {params['task']!r} in this instance")
@@ -161,7 +176,7 @@ def _escalate(instance, happening, params):
         task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
                           [TaskCandidate(kind="user", name=n) for n in params["users"]]
         task.assignee = params["assignee"]
-        notify.queue_offer(instance, task, current_app.config, told="Handed to you")
+        notifications.queue_offer(instance, task, current_app.config, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
             "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
             "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
@@ -190,12 +205,12 @@ def _mirror(instance, workflow, by):
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
         db.session.flush()
-        notify.queue_offer(instance, row, current_app.config, skip=by)
+        notifications.queue_offer(instance, row, current_app.config, skip=by)
         if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
                                       timedelta(days=offer.link_days), creator=by, by_process=True,
                                       contact=_user(offer.contact))
-            notify.queue_link(instance, row, link, token, current_app.config)
+            notifications.queue_link(instance, row, link, token, current_app.config)
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
         if task_id not in still_open:
@@ -216,7 +231,7 @@ def _ended(task_ids):
     saved on them any more, and their notifications stop asking to be read."""
     if task_ids:
         db.session.execute(db.delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids)))
-        notify.settle(task_ids)
+        notifications.settle(task_ids)
 
 
 def _address(value, task):
@@ -295,7 +310,7 @@ def mark_done(task, name, now):
 
 def keep_duties_apart(instance, task, user):
     """:raises Forbidden: the user did a task this one must be kept apart from."""
-    earlier = tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
+    earlier = human_tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
     if earlier is not None:
         raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
                         f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])

@@ -11,10 +11,11 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from .. import auth, security, tasks
 from ..errors import Forbidden, ServiceError
-from ..links import state as link_state
 from ..models import Notification, Role, db
+from ..people import auth, security_events
+from ..work import human_tasks
+from ..work.links import state as link_state
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, default_limits=[])   # only what a route asks for is limited
@@ -68,7 +69,7 @@ def may_open(endpoint):
 
 def may_see_task(task_id):
     """Whether the signed-in person may open the task: a page links to it only then."""
-    return getattr(g, "user", None) is not None and tasks.may_see(task_id, g.user)
+    return getattr(g, "user", None) is not None and human_tasks.may_see(task_id, g.user)
 
 
 def when(moment):
@@ -94,7 +95,7 @@ def error_page(status, title, message):
 
 def _http_error(exc):
     if isinstance(exc, CSRFError):
-        security.record(400, f"form without a valid CSRF token: {exc.description}")
+        security_events.record(400, f"form without a valid CSRF token: {exc.description}")
         below = ": what you typed is below" if typed_back() else ""
         return error_page(400, "This form has expired", "Nothing was done: you were signed out, or the page is old. "
                           f"Open the page again and send it once more{below}")
@@ -103,7 +104,7 @@ def _http_error(exc):
 
 def _service_error(exc):
     if exc.status in (401, 403):
-        security.record(exc.status, exc.message)
+        security_events.record(exc.status, exc.message)
     return error_page(exc.status, "That did not work", exc.message)
 
 

@@ -7,13 +7,15 @@ from datetime import datetime, timezone
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import case, clock, datastores, evidence, registers
-from ..evidence import checkpoints, packs
-from ..evidence.scope import Scope, by_framework, coverage, known_controls
-from ..auth import require
+from .. import clock, evidence
 from ..engine.services import REGISTERS
 from ..errors import Invalid
+from ..evidence import checkpoints, packs
+from ..evidence.scope import Scope, by_framework, coverage, known_controls
 from ..models import Role
+from ..people.auth import require
+from ..processes import datastores, registers
+from ..work import case
 from . import blueprint, signed_in
 
 bp = blueprint("audit")

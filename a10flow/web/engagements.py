@@ -7,12 +7,11 @@ from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import engagements
-from ..auth import require
 from ..errors import Invalid, ServiceError
-from ..evidence import checkpoints, packs
+from ..evidence import checkpoints, engagements, packs
 from ..evidence.scope import known_controls
 from ..models import Role, User, db
+from ..people.auth import require
 from . import blueprint, signed_in
 
 bp = blueprint("auditors")   # not "engagements": the API's blueprint has that name

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .. import clock, forms
-from ..evidence import canonical
+from .. import clock
 from ..errors import Invalid
+from ..evidence import canonical
+from ..work import forms
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
 MAX_ROWS = 500  # rows one table of a form may have

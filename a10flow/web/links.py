@@ -1,9 +1,11 @@
 """The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
 from flask import g, render_template, request
 
-from .. import case, forms, instances, links, step, tasks
+from .. import step
 from ..errors import Gone, Invalid, NotFound, ServiceError
 from ..models import db
+from ..processes import instances
+from ..work import case, forms, human_tasks, links
 from . import blueprint, fields, typed_back
 
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
@@ -42,7 +44,7 @@ def task(token):
     link = links.usable(token)
     if request.method == "GET":
         links.opened(link)
-        return _page(link, tasks.draft_of(link.task, _author(link)) or {})
+        return _page(link, human_tasks.draft_of(link.task, _author(link)) or {})
     schema = forms.for_task(link.task) or {}
     data = fields.parse(schema, request.form)
     action = request.form.get("action", "submit")
@@ -50,7 +52,7 @@ def task(token):
         return _page(link, fields.change_rows(fields.build(schema, data), data, action))
     if action == "save":   # a long questionnaire, answered over several sittings
         try:
-            tasks.save_draft(link.task, _author(link), data)
+            human_tasks.save_draft(link.task, _author(link), data)
         except Invalid as exc:
             return _page(link, data, exc.details, 422)
         return _page(link, data, saved=True)

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import links, step, tasks
-from ..auth import require
+from .. import step
 from ..errors import Invalid
 from ..models import Notification, Role, db
+from ..people.auth import require
+from ..work import human_tasks, links
 from . import blueprint, signed_in
 
 bp = blueprint("outreach")
@@ -19,7 +20,7 @@ LINK_DAYS = 14
 @signed_in
 @require(Role.STAFF, Role.OWNER)
 def send_link(task_id):
-    tasks.visible(task_id, g.user)
+    human_tasks.visible(task_id, g.user)
     party = request.form.get("party", "").strip()
     try:
         link, token = step.issue_link(task_id, g.user, party, timedelta(days=LINK_DAYS), send=True)
@@ -35,7 +36,7 @@ def send_link(task_id):
 @signed_in
 @require(Role.STAFF, Role.OWNER)
 def revoke_link(task_id, link_id):
-    tasks.visible(task_id, g.user)
+    human_tasks.visible(task_id, g.user)
     link = step.revoke_link(task_id, link_id, g.user)
     flash(f"The link for {link.party} no longer works.")
     return redirect(url_for("work.task", task_id=task_id))

@@ -1,11 +1,14 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import case, definitions, evidence, incidents, instances, links, step
-from ..evidence import personal
-from ..auth import require
+from .. import evidence, step
+from ..deploy import definitions
 from ..errors import Conflict, Forbidden, Invalid, ServiceError, StepFailed
+from ..evidence import personal
 from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
+from ..people.auth import require
+from ..processes import incidents, instances
+from ..work import case, links
 from . import blueprint, signed_in
 
 bp = blueprint("processes")

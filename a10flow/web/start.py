@@ -1,9 +1,11 @@
 """Starting work: the processes a person may start, each with its start form."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import definitions, forms, links, step, tasks
+from .. import step
+from ..deploy import definitions
 from ..errors import Forbidden, Invalid
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
+from ..work import forms, human_tasks, links
 from . import blueprint, fields, outreach, signed_in
 
 bp = blueprint("start")
@@ -22,7 +24,7 @@ def processes():
 def _page(version, data, business_key, errors=(), status=200):
     schema = forms.for_start(version) or {}
     return render_template("web/start_form.html", version=version, business_key=business_key, errors=errors,
-                           form=fields.build(schema, data, errors, choices=tasks.pickable())), status
+                           form=fields.build(schema, data, errors, choices=human_tasks.pickable())), status
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
@@ -50,7 +52,7 @@ def start(key):
                                  .order_by(HumanTask.created_at)).all()
     # A task the process sent to an outside party is theirs first, even when staff may answer for them.
     sent = {link.task_id: link.party for link in links.of_instance(instance.id)}
-    mine = [t for t in waiting if tasks.may_complete(t, g.user) and t.id not in sent]
+    mine = [t for t in waiting if human_tasks.may_complete(t, g.user) and t.id not in sent]
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))

@@ -1,10 +1,10 @@
 """Who may see which process instances; finding them; how far they have come."""
+from ..engine import runner
+from ..errors import NotFound
+from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
+from ..step import specs_of
+from ..work.human_tasks import visible_filter
 from . import incidents
-from .engine import runner
-from .errors import NotFound
-from .step import specs_of
-from .models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
-from .tasks import visible_filter
 
 
 def _visible(stmt, user):

@@ -5,13 +5,13 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from flask import g, request
 from sqlalchemy.orm import joinedload
 
-from . import clock, forms
-from .errors import Forbidden, ServiceError
-from .models import ApiToken, Role, User, WebSession, db
+from .. import clock
+from ..errors import Forbidden, ServiceError
+from ..models import ApiToken, Role, User, WebSession, db
+from ..work import forms
 
 
 class Unauthorized(ServiceError):

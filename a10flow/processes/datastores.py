@@ -1,9 +1,10 @@
 """The data stores processes keep (a10flow.engine.stores), on the database: made at deploy, read
 and written in a step's own transaction, and shown to the people who look after them."""
-from . import clock
-from .engine.stores import NAMED, StoreProblem
-from .errors import Invalid, NotFound
-from .models import DataStore, db
+from .. import clock
+from ..engine.stores import NAMED, StoreProblem
+from ..errors import Invalid, NotFound
+from ..models import DataStore, db
+
 
 def declare(stores, filename):
     """Make the stores a deployed process uses ({id: kind}), empty. :raises Invalid: a store of the

@@ -4,10 +4,22 @@ from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, true
 
-from . import clock, evidence, forms
-from .errors import NotFound
-from .models import (Definition, DefinitionVersion, EvidenceType, HumanTask, Instance, Role, TaskCandidate, TaskDraft,
-                     TaskStatus, User, db)
+from .. import clock, evidence
+from ..errors import NotFound
+from ..models import (
+    Definition,
+    DefinitionVersion,
+    EvidenceType,
+    HumanTask,
+    Instance,
+    Role,
+    TaskCandidate,
+    TaskDraft,
+    TaskStatus,
+    User,
+    db,
+)
+from . import forms
 
 
 def _offered_to_nobody():

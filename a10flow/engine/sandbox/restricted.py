@@ -11,10 +11,11 @@ DMN expressions. Process owners upload it; it must not reach the service.
 - Bounded: a wall-clock budget per evaluation (a watchdog throws into code past it, and
   scripts cannot catch that), and ``*``, ``**``, ``<<`` and ``range`` that refuse to build
   anything huge. One long call inside C (a catastrophic regular expression, a huge str.join)
-  is beyond these guards: a10flow.engine.isolated runs all of this in a process of its own,
+  is beyond these guards: a10flow.engine.sandbox.isolated runs all of this in a process of its own,
   with a memory limit, and kills it past its time.
 """
 import ast
+import ctypes
 import datetime as _datetime
 import decimal as _decimal
 import functools
@@ -23,7 +24,6 @@ import math as _math
 import operator
 import random as _random
 import re as _re
-import ctypes
 import threading
 import warnings
 from types import ModuleType, SimpleNamespace
@@ -153,7 +153,7 @@ def time_module(now):
 
 def _import(name, globals=None, locals=None, fromlist=(), level=0):
     if not level and name == "time" and isinstance((globals or {}).get("time"), SimpleNamespace):
-        return globals["time"]   # the environment's clock (a10flow.engine.scripting)
+        return globals["time"]   # the environment's clock (a10flow.engine.sandbox.scripting)
     if not level and name == "random":
         return RANDOM
     if level or name not in MODULES:

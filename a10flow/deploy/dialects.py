@@ -4,9 +4,8 @@ SpiffArena's script functions, Camunda 7's listeners and input/output mappings, 
 instance fails; a run-time failure over one of them says the same."""
 import ast
 
+from ..engine.sandbox.restricted import SLEEP
 from .normalize import NS, ZEEBE_NS, owner_id
-from .sandbox import SLEEP
-
 
 # SpiffArena's script functions (spiffworkflow_backend/scripts): they reach into SpiffArena's own
 # users, secrets, files and database, which a10flow does not have.

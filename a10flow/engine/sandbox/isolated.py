@@ -10,7 +10,7 @@ environment (no database address, no key location), in a session of its own (no 
 type into) with no descriptor of the service's but its pipes; what it writes to stderr is
 logged line by line under its process id, so it cannot pose as the service in the log. It
 confines itself as far as the OS allows
-(a10flow.engine.confine: no network, no files but Python's, no tracing), and only data
+(a10flow.engine.sandbox.confine: no network, no files but Python's, no tracing), and only data
 crosses: the task's variables and the clock's time go in, the result comes out, both as
 JSON with tags for dates, durations and decimals. The service never unpickles what a worker
 sends. The sandbox remains the first wall.
@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from multiprocessing.connection import Connection
 
-from . import sandbox
-from .normalize import ExpressionError
+from ...deploy.normalize import ExpressionError
+from . import restricted
 
 MEMORY_LIMIT = 512 * 2**20   # bytes of address space one worker may use
 GRACE = 0.5                  # seconds past the time limit before a silent worker is killed
@@ -56,7 +56,7 @@ def execute(script, data, external, now):
 
 
 def _ask(request):
-    limit = sandbox.TIME_LIMIT
+    limit = restricted.TIME_LIMIT
     message = encode({**request, "time_limit": limit})
     worker = _take()
     try:
@@ -74,7 +74,7 @@ def _ask(request):
 
 
 def _too_big():
-    return sandbox.SandboxError(f"the code used more than {MEMORY_LIMIT // 2**20} MB of memory")
+    return restricted.SandboxError(f"the code used more than {MEMORY_LIMIT // 2**20} MB of memory")
 
 
 def _take():
@@ -130,7 +130,7 @@ class _Worker:
     def ask(self, message, timeout):
         self.out.send_bytes(message)
         if not self.back.poll(timeout):
-            raise sandbox.SandboxError(f"the code ran longer than {timeout - GRACE:g} s")
+            raise restricted.SandboxError(f"the code ran longer than {timeout - GRACE:g} s")
         return self._answer()
 
     def _answer(self):
@@ -139,7 +139,7 @@ class _Worker:
         except (EOFError, OSError):   # it died: the memory limit, most likely
             raise _too_big() from None
         except ValueError:   # not what a worker writes: trust nothing more from it
-            raise sandbox.SandboxError("the process running the code answered nonsense") from None
+            raise restricted.SandboxError("the process running the code answered nonsense") from None
 
     def spent(self):
         """Seconds of processor time the worker has used, as the kernel counts them."""
@@ -175,7 +175,7 @@ def _log_stderr(process):
     process.stderr.close()
 
 
-_KNOWN = {"SandboxError": sandbox.SandboxError, "ExpressionError": ExpressionError}
+_KNOWN = {"SandboxError": restricted.SandboxError, "ExpressionError": ExpressionError}
 
 
 def _exception(error):
@@ -196,7 +196,7 @@ def serve(requests, answers, memory_limit, probe=False):
     confinement, which also runs code outside the sandbox (``kind`` "probe")."""
     import resource
 
-    from . import confine, scripting   # before the limits: importing needs more room than running
+    from . import confine, scripting  # before the limits: importing needs more room than running
     layers = confine.confine()
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))   # no files written, whatever happens
@@ -210,7 +210,7 @@ def serve(requests, answers, memory_limit, probe=False):
             return
         try:
             request = decode(request)
-            sandbox.TIME_LIMIT = request["time_limit"]
+            restricted.TIME_LIMIT = request["time_limit"]
             if request["kind"] == "probe" and probe:
                 scope = {}
                 exec(request["source"], scope)   # noqa: S102 - the test's own code, as if it had escaped

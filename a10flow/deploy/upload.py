@@ -7,7 +7,7 @@ import re
 import jsonschema
 from lxml import etree
 
-from .. import forms
+from ..work import forms
 
 # Comments go: the engine's parser takes a comment inside an element for one of its children.
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,

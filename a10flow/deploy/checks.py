@@ -5,9 +5,9 @@ import keyword
 
 from lxml import etree
 
+from ..engine.stores import KINDS, MAX_ID, NAMED
 from .camunda import FORM_DATA
 from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
-from .stores import KINDS, MAX_ID, NAMED
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
 # ids would be taken for them (and the instance would start, or end, in the wrong place).

@@ -5,9 +5,10 @@ reading the evidence.
 import re
 from dataclasses import dataclass, field
 
-from . import evidence, forms
-from .evidence import personal
-from .models import EvidenceType
+from .. import evidence
+from ..evidence import personal
+from ..models import EvidenceType
+from . import forms
 
 DONE = (EvidenceType.TASK_COMPLETED.value, EvidenceType.MESSAGE_RECEIVED.value)
 

@@ -9,11 +9,11 @@ import re
 import secrets
 from datetime import timedelta
 
-from . import clock, evidence
-from .evidence import personal
-from .auth import hash_token
-from .errors import Gone, NotFound
-from .models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
+from .. import clock, evidence
+from ..errors import Gone, NotFound
+from ..evidence import personal
+from ..models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
+from ..people.auth import hash_token
 
 DEFAULT_LIFETIME = timedelta(days=14)
 # A link's token as it appears in a message: the address's last part.

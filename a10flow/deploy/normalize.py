@@ -16,7 +16,7 @@ import tokenize
 
 from lxml import etree
 
-from . import sandbox
+from ..engine.sandbox import restricted
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -300,7 +300,7 @@ def check_script(text):
 def _compiles(text, mode, syntax):
     try:
         compile(text, "<bpmn>", mode)
-        why = sandbox.problem(text, mode)
+        why = restricted.problem(text, mode)
     except SyntaxError as exc:
         raise ExpressionError(syntax(exc)) from None
     except (RecursionError, MemoryError):   # e.g. tens of thousands of terms in one expression

@@ -7,10 +7,10 @@ other element at once, the incident is open and the instance failed until a pers
 retries it (after fixing the cause, e.g. by migrating to a corrected version) or
 resolves it. The moves themselves are steps (a10flow.step); this module keeps the rows.
 """
-from . import clock
-from .engine import runner
-from .errors import NotFound
-from .models import Definition, DefinitionVersion, Incident, IncidentStatus, Instance, InstanceStatus, db
+from .. import clock
+from ..engine import runner
+from ..errors import NotFound
+from ..models import Definition, DefinitionVersion, Incident, IncidentStatus, Instance, InstanceStatus, db
 
 UNRESOLVED = (IncidentStatus.OPEN, IncidentStatus.RETRYING)
 

@@ -17,10 +17,11 @@ from jsonschema import validators
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from . import clock, responsibilities
-from .evidence import canonical
-from .errors import Invalid
-from .models import User, db
+from .. import clock
+from ..errors import Invalid
+from ..evidence import canonical
+from ..models import User, db
+from . import responsibilities
 
 MAX_TEXT = 20_000        # characters in one text of a submission
 MAX_KEY = 200            # characters in one field name

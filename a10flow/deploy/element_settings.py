@@ -4,8 +4,8 @@ A human task's assignment, due date, form, link and page settings; the start for
 process; the form of each element that catches a message. Camunda attributes and
 properties, and SpiffArena properties, alike. Problems go to the upload (see upload.Upload).
 """
-from .normalize import CAMUNDA_NS, NS, ExpressionError
 from . import camunda, normalize
+from .normalize import CAMUNDA_NS, NS, ExpressionError
 
 HUMAN_TASKS = ("userTask", "manualTask")
 # A receive task names who sends its message (a customer's contact, say) with the
@@ -39,7 +39,7 @@ def people_tasks(scope, root):
 
 def start_form(upload, process, filename):
     """How people start the process, by its none start event: ``{"element", "form", "groups",
-    "users"}``, or None when it has none. A form None takes no start data (see a10flow.forms);
+    "users"}``, or None when it has none. A form None takes no start data (see a10flow.work.forms);
     who may start it is the start event's ``startableBy`` (groups), or Camunda's
     ``candidateStarterGroups`` and ``candidateStarterUsers`` on the process; nobody named: anyone
     who works on tasks."""

@@ -1,12 +1,15 @@
 """Deploying definitions: versions are created only when content changes."""
 from sqlalchemy.exc import IntegrityError
 
-from . import clock, controls, datastores
-from .engine import runner, settings, state
-from .engine.specs import DeployError, parse_upload
-from .engine.upload import parse_xml
-from .errors import Conflict, Invalid, NotFound
-from .models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
+from .. import clock
+from ..engine import runner, state
+from ..errors import Conflict, Invalid, NotFound
+from ..evidence import controls
+from ..models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
+from ..processes import datastores
+from . import element_settings
+from .specs import DeployError, parse_upload
+from .upload import parse_xml
 
 
 def find(key, kind=None):
@@ -56,7 +59,7 @@ def starters():
 
 
 def controls_of(version):
-    """The control ids a version's elements carry, each once, in a10flow.controls order."""
+    """The control ids a version's elements carry, each once, in a10flow.evidence.controls order."""
     return sorted({c for ids in (version.controls or {}).values() for c in ids}, key=controls.order)
 
 
@@ -70,7 +73,7 @@ def milestones_of(version):
     if key not in _MILESTONES:
         root = parse_xml(version.xml.encode("utf-8"), version.filename)
         _MILESTONES[key] = {node.get("id"): said.strip() for node in root.iter("*")
-                            if node.get("id") and (said := settings.properties(node).get("milestone"))
+                            if node.get("id") and (said := element_settings.properties(node).get("milestone"))
                             and said.strip()}
     return _MILESTONES[key]
 

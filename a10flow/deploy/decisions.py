@@ -5,7 +5,6 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .normalize import NS, ExpressionError, check_expression

@@ -7,11 +7,12 @@ import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from . import clock, controls
-from .auth import hash_token
-from .errors import Forbidden, Gone, Invalid, NotFound
-from .evidence.scope import Scope, coverage, known_controls
-from .models import Engagement, EngagementAccess, Role, User, db
+from .. import clock
+from ..errors import Forbidden, Gone, Invalid, NotFound
+from ..models import Engagement, EngagementAccess, Role, User, db
+from ..people.auth import hash_token
+from . import controls
+from .scope import Scope, coverage, known_controls
 
 LINK = "link"   # who opened an engagement by its link, in the access log
 MAX_ACCESS = timedelta(days=366)   # an audit's year; a longer one is a new engagement, granted again

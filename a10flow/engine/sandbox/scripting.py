@@ -1,7 +1,7 @@
 """The environment every piece of BPMN Python runs in: scripts, conditions, timers.
 
 SpiffWorkflow evaluates with plain exec/eval over task data; this environment runs
-everything in a10flow.engine.sandbox instead, and adds the helpers a10flow
+everything in a10flow.engine.sandbox.restricted instead, and adds the helpers a10flow
 promises to process owners (``variable``, ``timer_value``, ``now``…).
 """
 import json
@@ -9,10 +9,12 @@ from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from .. import clock, responsibilities
-from ..evidence import canonical
-from . import isolated, sandbox, services, stores
-from .normalize import ExpressionError, iso_timer
+from ... import clock
+from ...deploy.normalize import ExpressionError, iso_timer
+from ...evidence import canonical
+from ...work import responsibilities
+from .. import services, stores
+from . import isolated, restricted
 
 
 def timer_value(value, kind="timeDuration"):
@@ -48,7 +50,7 @@ HELPERS = {
 
 class Environment(TaskDataEnvironment):
     """Task data as variables, plus ``variable(name, default=None)`` and the helpers; all of it
-    run in the sandbox (a10flow.engine.sandbox), in a process of its own (a10flow.engine.isolated),
+    run in the sandbox (a10flow.engine.sandbox.restricted), in a process of its own (a10flow.engine.sandbox.isolated),
     never with plain exec or eval."""
 
     def __init__(self):
@@ -67,15 +69,15 @@ class Environment(TaskDataEnvironment):
 
 
 def run_here(kind, source, data, external, now):
-    """Run one piece of BPMN Python in this process: the worker's side of a10flow.engine.isolated."""
+    """Run one piece of BPMN Python in this process: the worker's side of a10flow.engine.sandbox.isolated."""
     external = dict(external or {})
     kkv = {name: stores.lookup(content) for name, content in external.pop(KKV, {}).items()}
     helpers = {**HELPERS, "now": lambda: now, **external, **kkv, "variable": _variable(data),
-               "time": sandbox.time_module(now), "random": sandbox.RANDOM,
+               "time": restricted.time_module(now), "random": restricted.RANDOM,
                "get_current_task_data": lambda: dict(data)}   # as SpiffArena's scripts call it
     if kind == "eval":
-        return sandbox.evaluate(source, {**helpers, **data})
-    left = {k: v for k, v in sandbox.execute(source, {**helpers, **data}).items()
+        return restricted.evaluate(source, {**helpers, **data})
+    left = {k: v for k, v in restricted.execute(source, {**helpers, **data}).items()
             if not (k in helpers and v is helpers[k])}   # data named like a helper is data
     left.update({k: v for k, v in data.items() if k.startswith("_")})   # scripts cannot name these: kept
     for name, value in left.items():   # what the script set must be JSON: the failure is the script's

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from flask import g, request
 
-from . import clock
-from .models import SecurityEvent, db
+from .. import clock
+from ..models import SecurityEvent, db
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 
-from ..controls import parse as parse_controls
-from . import checks, decisions, errors, prepare, settings, stores
+from ..engine import errors, stores
+from ..engine.state import dump_spec
+from ..evidence.controls import parse as parse_controls
+from . import checks, decisions, element_settings, prepare
 from .normalize import NS
-from .state import dump_spec
 from .upload import DeployError, Upload, detail, parse_xml
 
 
@@ -41,7 +42,7 @@ class Process:
     tasks: dict          # element id -> assignment, form and due-date settings of a human task
     controls: dict       # element id -> the control ids it evidences, read from its ``control`` property
     forms: dict          # form name -> JSON Schema
-    inputs: dict         # {"start": settings.start_form, "messages": settings.message_forms}
+    inputs: dict         # {"start": element_settings.start_form, "messages": element_settings.message_forms}
     description: str | None   # the process's documentation: what it is for
     files: dict          # supporting files (DMN, called BPMN, forms): name -> text
     stores: dict         # data store id -> kind ("json", "kkv"): the stores it reads or writes
@@ -240,16 +241,16 @@ def _build(upload, parser, key, owner):
     tasks, forms, messages = {}, {}, {}
     called_files = {owner[k][0] for k in subprocess_specs if k in owner}
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
-        for node, message in settings.people_tasks(proc_node, proc_node.getroottree().getroot()):
+        for node, message in element_settings.people_tasks(proc_node, proc_node.getroottree().getroot()):
             element = node.get("id")
-            found = upload.task_settings.get(element) or settings.task_settings(upload, node, filename, message)
+            found = upload.task_settings.get(element) or element_settings.task_settings(upload, node, filename, message)
             tasks[element] = found | {"lane": lanes.get(element)}
-        messages.update(settings.message_forms(upload, proc_node, filename, tasks))
-    inputs = {"start": settings.start_form(upload, proc, filename), "messages": messages}
+        messages.update(element_settings.message_forms(upload, proc_node, filename, tasks))
+    inputs = {"start": element_settings.start_form(upload, proc, filename), "messages": messages}
     described = []   # a service task's form describes what it writes (a register entry): labels, no input
     for proc_node in [owner[k][1] for k in [key, *subprocess_specs] if k in owner]:
         for node in proc_node.iterfind(".//bpmn:serviceTask", NS):
-            if ref := (settings.properties(node).get("form") or "").strip():
+            if ref := (element_settings.properties(node).get("form") or "").strip():
                 found = upload.form(ref)
                 if found is None:
                     upload.problems.append(detail(filename, node.get("id"), f"its form {ref!r} is neither uploaded "
@@ -279,13 +280,13 @@ def _build(upload, parser, key, owner):
     controls = {}
     for file_name, proc_node in [owner[k] for k in [key, *subprocess_specs] if k in owner]:
         for node in proc_node.iter("*"):
-            if node.get("id") and settings.properties(node).get("milestone") and \
+            if node.get("id") and element_settings.properties(node).get("milestone") and \
                     etree.QName(node).localname in _UNRECORDED:
                 said = detail(file_name, node.get("id"), "its milestone is never counted: reaching this element leaves "
                                                          "no evidence record; put it on the task that completes the cycle")
                 if said not in upload.warnings:
                     upload.warnings.append(said)
-            written = settings.properties(node).get("control") if node.get("id") else None
+            written = element_settings.properties(node).get("control") if node.get("id") else None
             try:
                 if written and (ids := parse_controls(written)):
                     controls[node.get("id")] = ids

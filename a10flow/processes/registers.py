@@ -1,7 +1,7 @@
 """The registers processes write to (suppliers, responsibilities, change notices): reading them."""
-from .engine.services import REGISTERS
-from .errors import NotFound
-from .models import RegisterEntry, db
+from ..engine.services import REGISTERS
+from ..errors import NotFound
+from ..models import RegisterEntry, db
 
 
 def entries(register, key=None, history=False, where=None):

@@ -1,6 +1,6 @@
 """What a BPMN Python worker could reach if code ever escaped the sandbox: as little as the OS allows.
 
-A worker (a10flow.engine.isolated) confines itself once, after its imports and before its first
+A worker (a10flow.engine.sandbox.isolated) confines itself once, after its imports and before its first
 evaluation, with what Linux offers an unprivileged process:
 
 - namespaces of its own: a user namespace (so even root keeps no capability over the machine),
@@ -15,10 +15,10 @@ evaluation, with what Linux offers an unprivileged process:
   clock, host name, keys, IPC, kernel modules, mounts.
 
 The worker is also started in a session of its own with no descriptor of the service's but its
-two pipes (a10flow.engine.isolated), and runs under a processor-time limit.
+two pipes (a10flow.engine.sandbox.isolated), and runs under a processor-time limit.
 
 A layer the kernel or the machine lacks is skipped and named, so the service can warn: the
-sandbox (a10flow.engine.sandbox) remains the first wall, these the second.
+sandbox (a10flow.engine.sandbox.restricted) remains the first wall, these the second.
 """
 import ctypes
 import ctypes.util

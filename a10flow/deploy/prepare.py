@@ -1,10 +1,11 @@
 """What deploy checks and rewrites in one BPMN file before the engine reads it: each problem
-and warning names its element (see a10flow.engine.checks), and what other tools draw is
+and warning names its element (see a10flow.deploy.checks), and what other tools draw is
 rewritten into what the engine runs (Camunda operators and loops, implicit splits, data stores
 drawn for documentation, expressions)."""
-from . import camunda, checks, dialects, implicit, normalize, services, settings
+from ..engine import services
+from ..engine.stores import NAMED
+from . import camunda, checks, dialects, element_settings, implicit, normalize
 from .normalize import NS
-from .stores import NAMED
 from .upload import detail, key_problem
 
 
@@ -30,8 +31,8 @@ def bpmn_file(upload, name, root):
             upload.problems.append(detail(name, store_id, f"the data store {store_id!r} is a {NAMED[kind]} here and "
                                                           f"a {NAMED[other]} in {where}: one id is one store, so "
                                                           f"give one of them another id"))
-    for node, message in settings.people_tasks(root, root):
-        upload.task_settings[node.get("id")] = settings.task_settings(upload, node, name, message)
+    for node, message in element_settings.people_tasks(root, root):
+        upload.task_settings[node.get("id")] = element_settings.task_settings(upload, node, name, message)
     camunda.hide_form_data_ids(root)
     implicit.split_outgoing(root)
     implicit.end_subprocesses(root)

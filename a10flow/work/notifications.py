@@ -10,9 +10,10 @@ import string
 from datetime import timedelta
 from email.message import EmailMessage
 
-from . import clock, forms, links
-from .tasks import kept_apart
-from .models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
+from .. import clock
+from ..models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
+from . import forms, links
+from .human_tasks import kept_apart
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)

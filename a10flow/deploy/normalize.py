@@ -17,6 +17,7 @@ import tokenize
 from lxml import etree
 
 from ..engine.sandbox import restricted
+from ..limits import MAX_EXPRESSION, MAX_JOB_RETRIES, MAX_SCRIPT
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -114,7 +115,6 @@ def iso_timer(text, kind):
     raise ExpressionError(f"the timer expression returned {text[:80]!r}, not an ISO 8601 {kind}")
 
 
-MAX_RETRIES = 20
 
 
 def retry_delays(text):
@@ -130,8 +130,8 @@ def retry_delays(text):
     if not delays or not all(is_iso_duration(d) for d in delays):
         raise ExpressionError(f"retry cycle {text[:80]!r}: write R3/PT5M (three more attempts, five minutes "
                               f"apart) or PT1M,PT10M,PT1H (one more attempt after each)")
-    if len(delays) > MAX_RETRIES:
-        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_RETRIES} more attempts")
+    if len(delays) > MAX_JOB_RETRIES:
+        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_JOB_RETRIES} more attempts")
     return [lenient_duration(d) for d in delays]
 
 
@@ -279,8 +279,6 @@ def joda_due_to_iso(text):
     return "P" + (date or ("" if time else "0D")) + (f"T{time}" if time else "")
 
 
-MAX_EXPRESSION = 10_000   # characters of a condition or expression
-MAX_SCRIPT = 200_000      # characters of a script
 
 
 def check_expression(text):

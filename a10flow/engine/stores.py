@@ -27,12 +27,11 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from ..evidence.canonical import sha256
+from ..limits import MAX_STORE
 from ..models import EvidenceType
 from .errors import element
 from .observed import Happening
 
-MAX_STORE = 2 * 2**20   # bytes of one store's content as JSON
-MAX_ID = 255            # characters of a store's id (its row's key)
 _session = ContextVar("data stores", default=None)
 
 

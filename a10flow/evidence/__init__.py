@@ -12,10 +12,9 @@ import json
 
 from .. import clock
 from ..engine.errors import EngineError
+from ..limits import MAX_EVIDENCE_RECORD
 from ..models import Evidence, EvidenceType, Instance, db
-from . import canonical, checkpoints, verifier   # the submodules: a name here would shadow one
-
-MAX_RECORD = 3 * 2**20   # bytes of one record: a submission, or a copy of the instance's data, fits
+from . import canonical, checkpoints, verifier  # the submodules: a name here would shadow one
 
 
 def append(instance, type_, actor, element=(None, None), data=None):
@@ -39,9 +38,9 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "prev_hash": instance.evidence_head,
     }
     body = canonical.canonical(record)
-    if len(body) > MAX_RECORD:   # evidence is for ever: what would make it grow without bound stops here
+    if len(body) > MAX_EVIDENCE_RECORD:   # evidence is for ever: what would make it grow without bound stops here
         raise EngineError(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
-                                                  f"{MAX_RECORD}")
+                                                  f"{MAX_EVIDENCE_RECORD}")
     digest = hashlib.sha256(body).hexdigest()
     db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
                             record=body.decode("utf-8"), prev_hash=record["prev_hash"], hash=digest))

@@ -126,9 +126,9 @@ def init_app(app):
         definitions,
         engagements,
         evidence,
-        external,
         incidents,
         instances,
+        links,
         messages,
         notifications,
         registers,
@@ -138,8 +138,8 @@ def init_app(app):
         tokens,
     )
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
-                   data_stores, evidence, engagements, external, tokens, security_events):
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+                   data_stores, evidence, engagements, links, tokens, security_events):
+        api.register_blueprint(module.blp, url_prefix=module.blp.url_prefix or f"/api/v1/{module.blp.name}")
 
     def service_error(exc):
         if exc.status in (401, 403):

@@ -7,7 +7,8 @@ from ..errors import Forbidden, Invalid
 from ..limits import MAX_BUSINESS_KEY
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
 from ..work import forms, human_tasks, links
-from . import blueprint, fields, outreach, signed_in
+from . import blueprint, fields, signed_in
+from . import links as task_links
 
 bp = blueprint("start")
 
@@ -56,7 +57,7 @@ def start(key):
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))
-    said = [f"a link to “{t.name}” {outreach.how_sent(sent[t.id])}" if t.id in sent else t.name for t in waiting]
+    said = [f"a link to “{t.name}” {task_links.how_sent(sent[t.id])}" if t.id in sent else t.name for t in waiting]
     ended = {"completed": "It ran to its end.", "failed": "One of its steps failed: see the incident below."}
     flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else
                                          ended.get(instance.status.value, f"It is {instance.status.value}.")))

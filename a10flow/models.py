@@ -185,6 +185,11 @@ class DefinitionVersion(db.Model):
     created_by = db.Column(db.ForeignKey("users.id"))
     definition = db.relationship(Definition, back_populates="versions")
 
+    @property
+    def start(self):
+        """How people start it (see a10flow.deploy.element_settings.start_form): element, form, groups, users."""
+        return (self.inputs or {}).get("start") or {}
+
 
 class Instance(db.Model):
     __tablename__ = "instances"

@@ -1,31 +1,14 @@
-"""Who may see which process instances; finding them; how far they have come."""
+"""Finding the process instances a person may see; what a task of one sees; how far one has come."""
 from ..engine import runner
-from ..errors import NotFound
-from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
+from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, TaskStatus, Timer, db
+from ..people import access
 from ..step import specs_of
-from ..work.human_tasks import visible_filter
 from . import incidents
-
-
-def _visible(stmt, user):
-    # Staff see instances they started or hold a task in; other roles see all.
-    if user.role != Role.STAFF:
-        return stmt
-    return stmt.where((Instance.started_by == user.id) | db.exists().where(
-        (HumanTask.instance_id == Instance.id) & visible_filter(user)))
-
-
-def visible(instance_id, user):
-    """The instance, if ``user`` may see it. :raises NotFound: also when they may not."""
-    instance = db.session.scalar(_visible(db.select(Instance).where(Instance.id == instance_id), user))
-    if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
 
 
 def find(user, process=None, status=None, business_key=None, limit=None):
     """The instances ``user`` may see, newest first."""
-    stmt = _visible(db.select(Instance), user)
+    stmt = db.select(Instance).where(access.visible_instances(user))
     if process:
         stmt = stmt.join(DefinitionVersion).join(Definition).where(Definition.key == process)
     if status:

@@ -4,6 +4,7 @@ from ..engine import runner
 from ..errors import NotFound
 from ..evidence import personal
 from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from ..people import access
 from ..processes import incidents
 from ..work import forms
 from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
@@ -35,8 +36,10 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
     """Deliver a BPMN message to one instance: to ``task_id`` if given, else to the task
     that waits for it. Returns the instance.
 
-    :raises NotFound: the instance waits for no such message (nothing changes).
+    :raises Forbidden: only owners send messages; NotFound: the instance waits for no such message
+        (nothing changes).
     """
+    access.demand(actor, access.OWNERS)
     with locked(instance_id, actor) as instance:
         waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
                                              MessageWait.message == message)

@@ -4,9 +4,9 @@ from datetime import timedelta
 from .. import clock, evidence
 from ..deploy import definitions
 from ..engine import runner
-from ..errors import Forbidden
 from ..evidence import personal
-from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db
+from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
+from ..people import access
 from ..work import forms
 from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
 
@@ -17,17 +17,10 @@ def start_instance(version, user, data=None, business_key=None):
     """Start an instance of ``version`` with ``data`` as its start form has it; returns it with its
     first tasks open.
 
-    :raises Forbidden: ``user`` may not start it (see definitions.may_start); Invalid: the data is
+    :raises Forbidden: ``user`` may not start it (see access.check_start); Invalid: the data is
         not what the start form declares (a process without one takes none).
     """
-    latest = definitions.version_of(version.definition)
-    if version.id != latest.id and user.role not in (Role.OWNER, Role.ADMIN):
-        # An earlier version may lack the controls a later one added (separation of duties, say).
-        raise Forbidden(f"only process owners start an earlier version: start version {latest.version}")
-    if not definitions.may_start(version, user):
-        start = definitions.start_of(version)
-        raise Forbidden(f"{version.name} is started by {', '.join(start['groups'] + start['users'])}; "
-                        "you are not among them")
+    access.check_start(version, user, definitions.version_of(version.definition))
     data = {} if data is None else data
     forms.check(forms.for_start(version), data)
     try:

@@ -11,7 +11,7 @@ from ..database import end_read, write
 from ..deploy import definitions
 from ..engine import assignment, runner, stores
 from ..engine.state import specs_for
-from ..errors import Conflict, Forbidden, NotFound, StepFailed
+from ..errors import Conflict, NotFound, StepFailed
 from ..evidence import canonical, personal
 from ..limits import MAX_INSTANCE_DATA
 from ..models import (
@@ -29,8 +29,9 @@ from ..models import (
     User,
     db,
 )
+from ..people import access
 from ..processes import datastores, incidents
-from ..work import forms, human_tasks, links, notifications
+from ..work import forms, links, notifications
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
 
@@ -67,18 +68,21 @@ def locked(instance_id, actor, skip_locked=False):
     """
     try:
         with transaction():
-            yield lock(instance_id, skip_locked)
+            yield lock(instance_id, skip_locked, actor if isinstance(actor, User) else None)
     except runner.EngineError as exc:
         _record_failure(instance_id, exc, actor)
         raise step_failed(exc) from exc
 
 
-def lock(instance_id, skip_locked=False):
-    """The instance row, locked until the step commits.
+def lock(instance_id, skip_locked=False, user=None):
+    """The instance row, locked until the step commits; with ``user``, one they may see.
 
     With ``skip_locked`` an instance another process is stepping gives None
     instead of a wait (PostgreSQL; SQLite runs one writer at a time anyway).
+    :raises NotFound: no such instance, or ``user`` may not see it.
     """
+    if user is not None:
+        access.instance(instance_id, user)
     instance = db.session.execute(
         db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance, skip_locked=skip_locked)
         .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))
@@ -305,16 +309,10 @@ def mark_done(task, name, now):
     _ended([task.id])
 
 
-def keep_duties_apart(instance, task, user):
-    """:raises Forbidden: the user did a task this one must be kept apart from."""
-    earlier = human_tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
-    if earlier is not None:
-        raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
-                        f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])
-
-
-def task_instance(task_id):
-    instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
+def task_instance(task_id, user=None):
+    """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
+    stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
+    instance_id = db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user)))
     if instance_id is None:
         raise NotFound(f"task {task_id} not found")
     return instance_id

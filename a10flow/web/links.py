@@ -8,11 +8,11 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from .. import step
 from ..errors import Gone, Invalid, NotFound, ServiceError
-from ..models import Notification, Role, db
-from ..people.auth import require
+from ..models import Notification, db
+from ..people import access
 from ..processes import instances
 from ..work import case, forms, human_tasks, links
-from . import blueprint, fields, signed_in, typed_back
+from . import blueprint, fields, typed_back
 
 bp = blueprint("task_links")   # not "links": the API's blueprint has that name
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
@@ -22,10 +22,8 @@ TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
 
 
 @bp.route("/tasks/<task_id>/links", methods=["POST"])
-@signed_in
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def send_link(task_id):
-    human_tasks.visible(task_id, g.user)
     party = request.form.get("party", "").strip()
     try:
         link, token = step.issue_link(task_id, g.user, party, timedelta(days=LINK_DAYS), send=True)
@@ -38,18 +36,15 @@ def send_link(task_id):
 
 
 @bp.route("/tasks/<task_id>/links/<int:link_id>/revoke", methods=["POST"])
-@signed_in
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def revoke_link(task_id, link_id):
-    human_tasks.visible(task_id, g.user)
     link = step.revoke_link(task_id, link_id, g.user)
     flash(f"The link for {link.party} no longer works.")
     return redirect(url_for("work.task", task_id=task_id))
 
 
 @bp.route("/outbox")
-@signed_in
-@require(Role.OWNER)   # it holds links that work, until they are e-mailed
+@access.require(access.OWNERS)   # it holds links that work, until they are e-mailed
 def outbox():
     items = db.session.scalars(db.select(Notification).order_by(Notification.id.desc()).limit(200)).all()
     held = {n.id: link for n in items if n.email and (link := links.in_message(n.body))}

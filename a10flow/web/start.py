@@ -3,18 +3,18 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import step
 from ..deploy import definitions
-from ..errors import Forbidden, Invalid
+from ..errors import Invalid
 from ..limits import MAX_BUSINESS_KEY
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
+from ..people import access
 from ..work import forms, human_tasks, links
-from . import blueprint, fields, signed_in
+from . import blueprint, fields
 from . import links as task_links
 
 bp = blueprint("start")
 
 
 @bp.route("/start")
-@signed_in
 def processes():
     items = definitions.startable(g.user)
     # Nothing to start: say who may start what, and whom to ask, rather than show an empty page.
@@ -29,11 +29,9 @@ def _page(version, data, business_key, errors=(), status=200):
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
-@signed_in
 def start(key):
     version = definitions.version_of(definitions.find(key, DefinitionKind.PROCESS))
-    if not definitions.may_start(version, g.user):
-        raise Forbidden(f"you may not start {version.name}")
+    access.check_start(version, g.user)
     if request.method == "GET":
         return _page(version, {}, "")
     schema = forms.for_start(version) or {}
@@ -53,7 +51,7 @@ def start(key):
                                  .order_by(HumanTask.created_at)).all()
     # A task the process sent to an outside party is theirs first, even when staff may answer for them.
     sent = {link.task_id: link.party for link in links.of_instance(instance.id)}
-    mine = [t for t in waiting if human_tasks.may_complete(t, g.user) and t.id not in sent]
+    mine = [t for t in waiting if access.may_complete(t, g.user) and t.id not in sent]
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))

@@ -14,8 +14,8 @@ from .. import clock
 from ..database import end_read, write
 from ..limits import MAX_EMAIL_BACKOFF
 from ..models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
+from ..people import access
 from . import forms, links
-from .human_tasks import kept_apart
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def queue_offer(instance, task, config, told="New task", skip=None):
     if task.due_at:
         lines.append(f"Due {task.due_at:%Y-%m-%d %H:%M} UTC.")
     lines.append(f"Open it: {config['A10FLOW_BASE_URL'].rstrip('/')}/tasks/{task.id}")
-    told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and kept_apart(task, u) is None]
+    told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and access.kept_apart(task, u) is None]
     _add(instance, task.element_id, task.id, told_to, _subject(f"{told}: {task.name}"), "\n".join(lines))
 
 

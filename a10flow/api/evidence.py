@@ -4,7 +4,7 @@ from datetime import timezone
 
 from flask import current_app, send_file
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, fields
 
 from .. import evidence
 from ..evidence import checkpoints, packs, scope
@@ -110,12 +110,7 @@ class ScopeSchema(Schema):
     from_ = fields.AwareDateTime(data_key="from", default_timezone=timezone.utc,
                                  metadata={"description": "records at or after (UTC unless an offset is given)"})
     to = fields.AwareDateTime(default_timezone=timezone.utc, metadata={"description": "records before"})
-    instance = Id()
-
-    @validates_schema
-    def _ordered(self, values, **_):
-        if values.get("from_") and values.get("to") and values["from_"] >= values["to"]:
-            raise ValidationError("must be after 'from'", "to")
+    instance = Id()   # the period is checked as the Scope is made: a10flow.evidence.scope.unordered
 
 
 def _scope(args):

@@ -15,7 +15,7 @@ from ..models import Engagement, EngagementAccess, User, db
 from ..people import access
 from ..people.auth import hash_token
 from . import controls
-from .scope import Scope, coverage, known_controls
+from .scope import Scope, coverage, known_controls, unordered
 
 LINK = "link"   # who opened an engagement by its link, in the access log
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -47,8 +47,8 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
     if start is None or end is None:
         problems.append({"field": "from" if start is None else "to",
                          "message": "give the period's first day and the day after its last"})
-    elif start >= end:
-        problems.append({"field": "to", "message": "the period must end after it starts"})
+    elif problem := unordered(start, end):
+        problems.append(problem)
     elif start > today:
         problems.append({"field": "from", "message": "the period must start by today: days to come have no evidence"})
     if expires_at is None or expires_at < today or expires_at > today + MAX_ENGAGEMENT:

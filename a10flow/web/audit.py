@@ -21,7 +21,7 @@ bp = blueprint("audit")
 
 
 def _scope(args):
-    """The control, period and instance a form asks for. :raises Invalid: naming the field."""
+    """The control, period and instance a form asks for. :raises Invalid: naming the field (see Scope)."""
     def day(name):
         raw = args.get(name, "").strip()
         if not raw:
@@ -30,11 +30,9 @@ def _scope(args):
             return datetime.fromisoformat(raw).replace(tzinfo=timezone.utc)
         except ValueError:
             raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
-    start, end = day("from"), day("to")
-    if start and end and start >= end:
-        raise Invalid("the period must end after it starts", [{"field": "to", "message": "before 'from'"}])
     instance = args.get("instance", "").strip()
-    return Scope(args.get("control", "").strip() or None, start, end, int(instance) if instance.isdigit() else None)
+    return Scope(args.get("control", "").strip() or None, day("from"), day("to"),
+                 int(instance) if instance.isdigit() else None)
 
 
 @bp.route("/audit")

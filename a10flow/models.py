@@ -265,6 +265,11 @@ class HumanTask(db.Model):
         return sorted(c.name for c in self.candidates if c.kind == kind)
 
     @property
+    def settings(self):
+        """What its version's BPMN says of the task (form, people, separateFrom, externalParty, …)."""
+        return (self.instance.version.tasks or {}).get(self.element_id) or {}
+
+    @property
     def held_by(self):
         """Who has the task, as the pages say it."""
         return self.assignee or ", ".join(self.candidate_names("group") + self.candidate_names("user")) or \

@@ -5,6 +5,7 @@ from flask import current_app, g, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..config import address
 from ..evidence import engagements
 from ..people import access
 
@@ -69,8 +70,7 @@ def grant(args):
     """Grant an engagement; by link, the answer holds the link's address, shown this once."""
     engagement, token = engagements.grant(g.user, args["auditor"], args["controls"], args["start"], args["end"],
                                           args["expires"], args["account"])
-    engagement.link = token and current_app.config["A10FLOW_BASE_URL"].rstrip("/") + url_for(
-        "auditors.by_link", token=token)
+    engagement.link = token and address(current_app.config, url_for("auditors.by_link", token=token))
     return engagement
 
 

@@ -6,9 +6,11 @@ from marshmallow import Schema, fields, validate
 from .. import evidence, step
 from ..deploy import definitions
 from ..evidence import personal
-from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, TaskStatus, Timer, db
+from ..limits import MAX_BUSINESS_KEY
+from ..models import DefinitionKind, InstanceStatus, MessageWait, Timer, db
 from ..people import access
 from ..processes import incidents, instances
+from ..work import human_tasks
 from . import Id
 from .incidents import IncidentSchema
 from .tasks import TaskSchema
@@ -42,10 +44,7 @@ class InstanceSchema(InstanceSummarySchema):
         return _INCIDENTS.dump(incidents.of_instance(instance.id))
 
     def _open_tasks(self, instance):
-        rows = db.session.scalars(db.select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
-            .order_by(HumanTask.created_at))
-        return _TASKS.dump(rows)
+        return _TASKS.dump(human_tasks.open_tasks(instance.id))
 
     def _messages(self, instance):
         rows = db.session.scalars(db.select(MessageWait).where(MessageWait.instance_id == instance.id)
@@ -68,7 +67,7 @@ class InstanceListSchema(Schema):
 class StartSchema(Schema):
     process = fields.String(required=True)
     version = Id()
-    business_key = fields.String(validate=validate.Length(max=255), allow_none=True)
+    business_key = fields.String(allow_none=True, metadata={"maxLength": MAX_BUSINESS_KEY})   # checked by the step
     data = fields.Dict(load_default=dict)
 
 

@@ -206,11 +206,10 @@ def kept_apart(task, user):
     Rule: an approver may not approve what they assessed (``separateFrom`` on the task), also
     when they had it done through a link of theirs.
     """
-    settings = (task.instance.version.tasks or {}).get(task.element_id, {})
-    if not settings.get("separate_from"):
+    if not task.settings.get("separate_from"):
         return None
     return db.session.scalar(db.select(HumanTask).where(
-        HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(settings["separate_from"]),
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(task.settings["separate_from"]),
         HumanTask.status == TaskStatus.COMPLETED,
         or_(HumanTask.completed_by == user.name, HumanTask.completed_for == user.name)).limit(1))
 
@@ -228,7 +227,7 @@ def why_not_hand_out(task, user):
     Rule: a link delegates the task. Only a task its process made for an outside party (one
     naming ``externalParty``) may be handed out, and only by someone who may do it themselves;
     separation of duties then holds against them (check_apart)."""
-    if not (task.instance.version.tasks or {}).get(task.element_id, {}).get("external_party"):
+    if not task.settings.get("external_party"):
         return "this task is not one for an outside party: its process names none (externalParty)"
     if not may_complete(task, user):
         return "only someone who may do this task can hand it to an outside party"

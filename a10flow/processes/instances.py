@@ -1,8 +1,9 @@
 """Finding the process instances a person may see; what a task of one sees; how far one has come."""
 from ..engine import runner
-from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, TaskStatus, Timer, db
+from ..models import Definition, DefinitionVersion, Instance, InstanceStatus, TaskStatus, Timer, db
 from ..people import access
 from ..step import specs_of
+from ..work import human_tasks
 from . import incidents
 
 
@@ -35,15 +36,13 @@ def task_data(task):
 def progress(instance):
     """How far ``instance`` has come, for drawing it: ``{element id: "done" | "waiting" | "failed"}``,
     failing over waiting over done (an element run before may wait again in a loop)."""
-    open_tasks = db.session.scalars(db.select(HumanTask.element_id).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
     timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
     try:
         done = runner.done_elements(runner.load(specs_of(instance.version), instance.state))
     except runner.EngineError:   # a state no longer readable: what waits and failed is still known
         done = ()
     marks = dict.fromkeys(done, "done")
-    marks.update(dict.fromkeys([*open_tasks, *timers], "waiting"))
+    marks.update(dict.fromkeys([*(t.element_id for t in human_tasks.open_tasks(instance.id)), *timers], "waiting"))
     marks.update(dict.fromkeys((i.element_id for i in incidents.of_instance(instance.id)
                                 if i.status in incidents.UNRESOLVED), "failed"))
     marks.pop(None, None)

@@ -10,11 +10,13 @@ from ..work import forms
 from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
 
 
-def due_timers(now):
-    """Instance ids of the timers due at ``now`` that may fire: their instance is live and not
-    waiting for its owner after its timers failed (see incidents.stopped_step)."""
-    return (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
-            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now))
+def due_timers(now=None, what=Timer.instance_id):
+    """A select of ``what`` (instance ids) of the timers that may fire, those due at ``now`` (None:
+    whenever due): their instance is live and not waiting for its owner after its timers failed
+    (see incidents.stopped_step)."""
+    stmt = (db.select(what).join(Instance, Instance.id == Timer.instance_id)
+            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id)))
+    return stmt if now is None else stmt.where(Timer.due_at < now)
 
 
 def fire_timers(instance_id):

@@ -4,9 +4,10 @@ from ..deploy import definitions
 from ..engine import runner
 from ..errors import Conflict, Invalid
 from ..evidence import controls
-from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
+from ..models import EvidenceType, InstanceStatus
 from ..people import access
 from ..processes import incidents
+from ..work import human_tasks
 from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
 
 
@@ -67,10 +68,8 @@ def migrate_instance(instance_id, user, number=None):
         evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
             "from": {"version": before.version, "content_hash": before.content_hash},
             "to": {"version": target.version, "content_hash": target.content_hash}})
-        settings = target.tasks or {}
-        for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                                  HumanTask.status == TaskStatus.OPEN)):
-            new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
+        for task in human_tasks.open_tasks(instance_id):
+            new = task.settings   # the new version's form and instructions; same people
             task.form, task.documentation = new.get("form"), new.get("documentation")
         try:
             happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))

@@ -4,7 +4,9 @@ from datetime import timedelta
 from .. import clock, evidence
 from ..deploy import definitions
 from ..engine import runner
+from ..errors import Invalid
 from ..evidence import personal
+from ..limits import MAX_BUSINESS_KEY
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from ..people import access
 from ..work import forms
@@ -17,9 +19,12 @@ def start_instance(version, user, data=None, business_key=None):
     """Start an instance of ``version`` with ``data`` as its start form has it; returns it with its
     first tasks open.
 
-    :raises Forbidden: ``user`` may not start it (see access.check_start); Invalid: the data is
-        not what the start form declares (a process without one takes none).
+    :raises Invalid: the business key is too long, or the data is not what the start form declares
+        (a process without one takes none); Forbidden: ``user`` may not start it (see access.check_start).
     """
+    if business_key is not None and len(business_key) > MAX_BUSINESS_KEY:
+        raise Invalid("the business key is too long", [{"field": "business_key",
+                                                        "message": f"at most {MAX_BUSINESS_KEY} characters"}])
     access.check_start(version, user, definitions.version_of(version.definition))
     data = {} if data is None else data
     forms.check(forms.for_start(version), data)

@@ -10,8 +10,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Forbidden, ServiceError
-from ..models import Notification, db
 from ..people import access, auth, security_events
+from ..work import notifications
 from ..work.links import state as link_state
 
 csrf = CSRFProtect()
@@ -50,11 +50,7 @@ def _signed_in():
 
 def _unread():
     user = getattr(g, "user", None)
-    if user is None:
-        return {}
-    count = db.session.scalar(db.select(db.func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
-    return {"unread": count}
+    return {} if user is None else {"unread": notifications.unread(user)}
 
 
 def when(moment):

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
+from ..config import address
 from ..errors import Invalid, ServiceError
 from ..evidence import checkpoints, engagements, packs
 from ..evidence.scope import known_controls
@@ -56,7 +57,7 @@ def grant():
         return _listing(request.form, {d["field"]: d["message"] for d in exc.details}, exc.message, 422)
     if token:   # shown this once: only its hash is kept
         flash("Send this link to the auditor; it is shown only now: "
-              f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}{url_for('auditors.by_link', token=token)}")
+              f"{address(current_app.config, url_for('auditors.by_link', token=token))}")
     return redirect(url_for("auditors.detail", engagement_id=granted.id))
 
 

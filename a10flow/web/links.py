@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from .. import step
+from ..config import address
 from ..errors import Gone, Invalid, NotFound, ServiceError
 from ..models import Notification, db
 from ..people import access
@@ -30,8 +31,8 @@ def send_link(task_id):
     except Invalid as exc:
         flash(f"No link was sent: {exc.details[0]['message'] if exc.details else exc.message}.")
         return redirect(url_for("work.task", task_id=task_id))
-    url = f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}"
-    flash(f"A link {how_sent(link.party)}. To pass it on yourself, copy it now (it is shown only once): {url}")
+    flash(f"A link {how_sent(link.party)}. To pass it on yourself, copy it now (it is shown only once): "
+          f"{address(current_app.config, f'/x/{token}')}")
     return redirect(url_for("work.task", task_id=task_id))
 
 
@@ -81,7 +82,7 @@ def _author(link):
 def _page(link, data, errors=(), status=200, saved=False, refused=None):
     task = link.task
     schema = forms.for_task(task)
-    show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
+    show = task.settings.get("show")
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,

@@ -5,10 +5,10 @@ from .. import evidence, step
 from ..deploy import definitions
 from ..errors import Conflict, Invalid, ServiceError, StepFailed
 from ..evidence import personal
-from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, TaskStatus, Timer, db
+from ..models import Definition, DefinitionKind, InstanceStatus, Timer, db
 from ..people import access
 from ..processes import incidents, instances
-from ..work import case, links
+from ..work import case, human_tasks, links
 from . import blueprint
 
 bp = blueprint("processes")
@@ -107,12 +107,10 @@ def instances_page():
 @bp.route("/instances/<int:instance_id>")
 def instance(instance_id):
     found, everything = access.instance(instance_id, g.user), access.sees_all(g.user)   # its evidence, incidents
-    open_tasks = db.session.scalars(db.select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)).all()
     timers = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).all()
     marks = instances.progress(found)
-    return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers,
-                           chain=personal.attach(evidence.records(instance_id)) if everything else [],
+    return render_template("web/instance.html", instance=found, open_tasks=human_tasks.open_tasks(instance_id),
+                           timers=timers, chain=personal.attach(evidence.records(instance_id)) if everything else [],
                            done=_marked(marks, "done"), waiting=_marked(marks, "waiting"),
                            failed=_marked(marks, "failed"), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if everything else [],

@@ -4,8 +4,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import step
 from ..deploy import definitions
 from ..errors import Invalid
-from ..limits import MAX_BUSINESS_KEY
-from ..models import DefinitionKind, HumanTask, TaskStatus, db
+from ..models import DefinitionKind
 from ..people import access
 from ..work import forms, human_tasks, links
 from . import blueprint, fields
@@ -40,15 +39,10 @@ def start(key):
     if action.startswith(("add:", "remove:")):
         return _page(version, fields.change_rows(fields.build(schema, data), data, action), business_key)
     try:
-        if len(business_key) > MAX_BUSINESS_KEY:
-            raise Invalid("the reference is too long", [{"field": "business_key",
-                                                         "message": f"at most {MAX_BUSINESS_KEY} characters"}])
         instance = step.start_instance(version, g.user, data, business_key or None)
     except Invalid as exc:
         return _page(version, data, business_key, exc.details, 422)
-    waiting = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                            HumanTask.status == TaskStatus.OPEN)
-                                 .order_by(HumanTask.created_at)).all()
+    waiting = human_tasks.open_tasks(instance.id)
     # A task the process sent to an outside party is theirs first, even when staff may answer for them.
     sent = {link.task_id: link.party for link in links.of_instance(instance.id)}
     mine = [t for t in waiting if access.may_complete(t, g.user) and t.id not in sent]

@@ -2,12 +2,12 @@
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, step
-from ..database import write
 from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from ..models import Definition, DefinitionKind, HumanTask, Notification, TaskStatus, db
+from ..models import Definition, DefinitionKind, HumanTask, TaskStatus, db
 from ..people import access, security_events
 from ..processes import instances
 from ..work import case, forms, human_tasks, links
+from ..work import notifications as notes
 from . import blueprint, error_page, fields, when
 
 bp = blueprint("work")
@@ -38,14 +38,13 @@ def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False
     seen, own = instances.task_data(task) if seen is None else seen
     form = fields.build(schema, data, errors, context=seen, choices=human_tasks.pickable()) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
-    settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
     done, handed_out = case.decisions(task.instance), links.of_task(task.id)
     # A task for one of our own people (its outside party evaluated to nobody) is not one to send out.
-    outside = (bool(settings.get("external_party")) and not task.assignee) or bool(handed_out)
+    outside = (bool(task.settings.get("external_party")) and not task.assignee) or bool(handed_out)
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
                            links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
                            may_hand_out=task.status == TaskStatus.OPEN and not access.why_not_hand_out(task, g.user),
-                           case=case.summary(task.instance.version, seen, settings.get("show"), own, me=g.user.name),
+                           case=case.summary(task.instance.version, seen, task.settings.get("show"), own, me=g.user.name),
                            done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
                            may_act=access.may_complete(task, g.user), apart=access.kept_apart(task, g.user),
@@ -199,13 +198,9 @@ def unclaim(task_id):
     return redirect(url_for("work.inbox"))
 
 
-def _mine():
-    return db.select(Notification).where(Notification.user_id == g.user.id)
-
-
 @bp.route("/notifications")
 def notifications():
-    items = db.session.scalars(_mine().order_by(Notification.id.desc()).limit(200)).all()
+    items = db.session.scalars(notes.of(g.user).limit(200)).all()
     ids = {n.task_id for n in items if n.task_id}
     ended = {t.id: t for t in db.session.scalars(db.select(HumanTask).where(
         HumanTask.id.in_(ids), HumanTask.status != TaskStatus.OPEN))} if ids else {}
@@ -214,18 +209,12 @@ def notifications():
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
 def read(notification_id):
-    row = db.session.scalar(_mine().where(Notification.id == notification_id))
-    if row is None:
-        raise NotFound("no such notification")
-    with write():
-        row.read_at = row.read_at or clock.now()
+    notes.mark_read(g.user, notification_id)
     return redirect(url_for("work.notifications"))
 
 
 @bp.route("/notifications/read", methods=["POST"])
 def read_all():
-    with write():
-        db.session.execute(db.update(Notification).where(Notification.user_id == g.user.id,
-                                                         Notification.read_at.is_(None)).values(read_at=clock.now()))
+    notes.mark_read(g.user)
     return redirect(url_for("work.notifications"))
 

@@ -1,5 +1,5 @@
-"""Human tasks: a person's inbox (the tasks they may see, a10flow.people.access), drafts, and why
-someone may not do a task now."""
+"""Human tasks: a person's inbox (the tasks they may see, a10flow.people.access), an instance's open
+tasks, drafts, and why someone may not do a task now."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +21,15 @@ def pickable():
     people = db.session.scalars(db.select(User.name).where(User.role.in_(access.WORKERS))
                                 .order_by(User.name)).all()
     return {"user": people, "group": groups()}
+
+
+def open_tasks(instance_id, element_id=None):
+    """The open tasks of an instance (of one element: one, or one per instance of a multi-instance
+    task), oldest first."""
+    stmt = db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
+    if element_id is not None:
+        stmt = stmt.where(HumanTask.element_id == element_id)
+    return db.session.scalars(stmt.order_by(HumanTask.created_at)).all()
 
 
 def find(user, scope="all", process=None, status=None, instance=None, overdue=None, business_key=None):

@@ -21,10 +21,10 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
-from ..deploy.normalize import retry_delays
 from ..models import EvidenceType
 from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
+from .iso8601 import retry_delays
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
 from .observed import Happening
 from .sandbox.scripting import not_json

@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from multiprocessing.connection import Connection
 
-from ...deploy.normalize import ExpressionError
+from ..errors import ExpressionError
 from . import restricted
 
 MEMORY_LIMIT = 512 * 2**20   # bytes of address space one worker may use

@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta, timezone
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from ... import clock
-from ...deploy.normalize import ExpressionError, iso_timer
 from ...evidence import canonical
 from ...work import responsibilities
 from .. import services, stores
+from ..errors import ExpressionError
+from ..iso8601 import iso_timer
 from . import isolated, restricted
 
 

@@ -27,7 +27,7 @@ from .errors import EngineError, element, guard
 from .iso8601 import retry_delays
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
 from .observed import Happening
-from .sandbox.scripting import not_json
+from .sandbox.scope import not_json
 from .state import MAX_DEPTH
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 

@@ -18,6 +18,7 @@ a10flow.engine.sandbox.worker.
 """
 import atexit
 import builtins
+import json
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ import sys
 import threading
 from multiprocessing.connection import Connection
 
+from .. import host
 from ..errors import ExpressionError
 from . import restricted
 from .wire import decode, encode
@@ -78,10 +80,16 @@ def _too_big():
 
 
 def _take():
+    """An idle worker, else a new one. A worker imports the script helpers the service lends as it
+    starts: one started before the service lent others is retired."""
+    lent, stale = host.references(), []
     with _lock:
-        if _idle:
-            return _idle.pop()
-    return _Worker()
+        while _idle and _idle[-1].lent != lent:
+            stale.append(_idle.pop())
+        worker = _idle.pop() if _idle else None
+    for old in stale:
+        old.kill()
+    return worker or _Worker()
 
 
 @atexit.register
@@ -104,11 +112,13 @@ def _give_back(worker):
 
 class _Worker:
     def __init__(self, probe=False):
+        self.lent = host.references()
         to_worker, from_worker = os.pipe(), os.pipe()
         environment = {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "PYTHONPATH": os.pathsep.join(sys.path)}
         self.process = subprocess.Popen(
             [sys.executable, "-c", f"from {worker_main.__module__} import main; main()", str(to_worker[0]),
-             str(from_worker[1]), str(MEMORY_LIMIT), str(CPU_LIMIT), *(["--probe"] if probe else [])],
+             str(from_worker[1]), str(MEMORY_LIMIT), str(CPU_LIMIT), json.dumps(self.lent),
+             *(["--probe"] if probe else [])],
             pass_fds=(to_worker[0], from_worker[1]), env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd="/")
         self.logger = threading.Thread(target=_log_stderr, args=(self.process,), daemon=True)

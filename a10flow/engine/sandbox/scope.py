@@ -1,14 +1,12 @@
 """What a piece of BPMN Python finds in its scope, and its run there: the task's data as variables,
 ``variable(name, default=None)``, the helpers a10flow promises process owners (``timer_value``,
-``now``…), and a lookup function for each KKV store the task reads. Run inside a worker
+``now``…, and those the service lends, a10flow.engine.host), and a lookup function for each KKV
+store the task reads. Run inside a worker
 (a10flow.engine.sandbox.worker), in the sandbox (a10flow.engine.sandbox.restricted)."""
 import json
 from datetime import date, datetime, timedelta, timezone
 
-from ... import clock
-from ...evidence import canonical
-from ...work import responsibilities
-from .. import stores
+from .. import host, stores
 from ..errors import ExpressionError
 from ..iso8601 import iso_timer
 from . import restricted
@@ -35,15 +33,17 @@ def timer_value(value, kind="timeDuration"):
 
 HELPERS = {
     "timer_value": timer_value,
-    # A.10.2: check a responsibility matrix; fingerprint the exact version a party accepts.
-    "matrix_problems": responsibilities.problems,
-    "sha256": canonical.sha256,
     "timedelta": timedelta,
-    "now": clock.now,   # the service's clock, which tests move; never datetime.now()
+    "now": host.now,   # the service's clock, which tests move; never datetime.now()
     "datetime": datetime,
     "timezone": timezone,
 }
 KKV = "_kkv"   # where the KKV stores a task reads cross to the worker; no script can name it
+
+
+def helpers_offered():
+    """The engine's helpers and the service's, by name."""
+    return {**HELPERS, **host.script_helpers()}
 
 
 def run_here(kind, source, data, external, now):
@@ -51,7 +51,7 @@ def run_here(kind, source, data, external, now):
     returns an expression's value, or the variables a script leaves."""
     external = dict(external or {})
     kkv = {name: stores.lookup(content) for name, content in external.pop(KKV, {}).items()}
-    helpers = {**HELPERS, "now": lambda: now, **external, **kkv, "variable": _variable(data),
+    helpers = {**helpers_offered(), "now": lambda: now, **external, **kkv, "variable": _variable(data),
                "time": restricted.time_module(now), "random": restricted.RANDOM,
                "get_current_task_data": lambda: dict(data)}   # as SpiffArena's scripts call it
     if kind == "eval":

@@ -8,10 +8,9 @@ import json
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from ... import clock
-from .. import services, stores
+from .. import host, services, stores
 from . import isolated
-from .scope import HELPERS, KKV
+from .scope import KKV, helpers_offered
 
 
 class Environment(TaskDataEnvironment):
@@ -20,14 +19,14 @@ class Environment(TaskDataEnvironment):
     never with plain exec or eval."""
 
     def __init__(self):
-        super().__init__(dict(HELPERS))   # kept here only so check_for_overwrite knows their names
+        super().__init__(helpers_offered())   # kept here only so check_for_overwrite knows their names
 
     def evaluate(self, expression, context, external_context=None):
-        return isolated.evaluate(expression, context, external_context, clock.now())
+        return isolated.evaluate(expression, context, external_context, host.now())
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
-        left = isolated.execute(script, context, external_context, clock.now())
+        left = isolated.execute(script, context, external_context, host.now())
         for name in [n for n in context if n not in left]:   # what the script deleted
             del context[name]
         context.update(left)

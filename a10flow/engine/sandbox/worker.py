@@ -1,11 +1,13 @@
 """The worker's side of a10flow.engine.sandbox.isolated: a process of its own that confines itself
 (a10flow.engine.sandbox.confine), bounds its memory, files and processor time, and then runs
 BPMN Python in the sandbox (a10flow.engine.sandbox.scope) for the service until it goes away."""
+import json
 import resource
 import sys
 from multiprocessing.connection import Connection
 
 # Imported here, before serve sets the limits: importing needs more room than running.
+from .. import host
 from . import confine, restricted, scope
 from .wire import decode, encode
 
@@ -41,6 +43,7 @@ def serve(requests, answers, memory_limit, cpu_limit, probe=False):
 
 def main():
     """The worker process: ``python -c '...main()' <requests fd> <answers fd> <memory limit> <cpu limit>
-    [--probe]``."""
+    <script helpers> [--probe]``, the helpers as a10flow.engine.host.references gives them, in JSON."""
+    host.lend(script_helpers=host.imported(json.loads(sys.argv[5])))
     serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
-          int(sys.argv[3]), int(sys.argv[4]), probe=sys.argv[5:] == ["--probe"])
+          int(sys.argv[3]), int(sys.argv[4]), probe=sys.argv[6:] == ["--probe"])

@@ -1,12 +1,23 @@
 """Steps from outside time and people: due timers firing, BPMN messages arriving."""
 from .. import clock
 from ..engine import runner
+from ..engine.happenings import Kind
 from ..errors import NotFound
 from ..evidence import personal
-from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from ..models import HumanTask, Instance, MessageWait, TaskStatus, Timer, db
 from ..processes import incidents
 from ..work import forms
-from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
+from .transaction import (
+    LIVE,
+    RECORDED_AS,
+    TIMER_ACTOR,
+    actor_of,
+    append_concealed,
+    conclude,
+    locked,
+    mark_done,
+    specs_of,
+)
 
 
 def due_timers(now):
@@ -28,7 +39,7 @@ def fire_timers(instance_id):
         workflow = runner.load(specs_of(instance.version), instance.state)
         happenings = runner.advance(workflow, now, incidents.parked(instance.id))
         conclude(instance, workflow, happenings)
-    return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
+    return sum(h.kind == Kind.TIMER_FIRED for h in happenings)
 
 
 def deliver_message(instance_id, message, data, actor, task_id=None):
@@ -55,7 +66,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         if answered is not None and answered.status == TaskStatus.OPEN:
             mark_done(answered, actor_of(actor)["name"], clock.now())
         received.data["payload"], private = personal.split(schema, data, "/payload")
-        kept = append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+        kept = append_concealed(instance, personal.known(instance.id), RECORDED_AS[received.kind], actor_of(actor),
                                 (received.element_id, received.element_name), received.data)
         personal.store(instance.id, kept["seq"], "/data", private)
         conclude(instance, workflow, rest, by=actor)

@@ -1,6 +1,7 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
 from .. import clock
 from ..engine import runner
+from ..engine.happenings import Kind
 from ..errors import Conflict, Invalid
 from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
@@ -48,7 +49,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
             happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
         else:
             happenings = _run_on(workflow, incident, parked)
-        if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
+        if not any(h.kind == Kind.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
         conclude(instance, workflow, happenings, by=actor)
@@ -60,7 +61,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
 def _run_on(workflow, incident, parked):
     """Retry a step that was rolled back: its timers fire again, from the stored state."""
     happenings = runner.advance(workflow, clock.now(), parked) if incident.by_timer else []
-    if not any(h.type == EvidenceType.TIMER_FIRED for h in happenings):
+    if not any(h.kind == Kind.TIMER_FIRED for h in happenings):
         raise Conflict("nothing waits to run again: the step that failed here was a person's or a message's, and "
                        "is done again by them; resolve this incident once its cause is fixed",
                        [{"element": incident.element_id, "message": "nothing to run again"}])

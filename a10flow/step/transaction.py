@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock, evidence
 from ..deploy import definitions
 from ..engine import assignment, runner, stores
+from ..engine.happenings import Kind
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..evidence import canonical, personal
@@ -37,6 +38,20 @@ ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
 
 
 TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
+
+# The evidence record each kind of engine happening is kept as.
+RECORDED_AS = {
+    Kind.GATEWAY_PATH_TAKEN: EvidenceType.GATEWAY_PATH_TAKEN,
+    Kind.DECISION_EVALUATED: EvidenceType.DECISION_EVALUATED,
+    Kind.SCRIPT_RUN: EvidenceType.SCRIPT_RUN,
+    Kind.SERVICE_RUN: EvidenceType.SERVICE_RUN,
+    Kind.TIMER_FIRED: EvidenceType.TIMER_FIRED,
+    Kind.MESSAGE_RECEIVED: EvidenceType.MESSAGE_RECEIVED,
+    Kind.DATA_STORE_READ: EvidenceType.DATA_STORE_READ,
+    Kind.DATA_STORE_WRITTEN: EvidenceType.DATA_STORE_WRITTEN,
+    Kind.INSTANCE_COMPLETED: EvidenceType.INSTANCE_COMPLETED,
+    Kind.INSTANCE_FAILED: EvidenceType.INSTANCE_FAILED,
+}
 
 
 def actor_of(user):
@@ -103,21 +118,23 @@ def conclude(instance, workflow, happenings, status=None, by=None):
     _mirror(instance, workflow, by if isinstance(by, User) else None)
     data, known = None, personal.known(instance.id)   # personal values: hashed wherever copied
     for h in happenings:
-        actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
+        actor = TIMER_ACTOR if h.kind == Kind.TIMER_FIRED else ENGINE_ACTOR
+        if h.kind == Kind.SERVICE_RUN and h.data["operator"] == "notify":
             data = data if data is not None else runner.data(workflow)
             h.data["notified"] = notifications.queue(instance, h.element_id, h.data["params"], data)
-        if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
+        if h.kind == Kind.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
             h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
-        if h.type == EvidenceType.DECISION_EVALUATED and h.data["table"].get("sha256"):
+        if h.kind == Kind.DECISION_EVALUATED and h.data["table"].get("sha256"):
             table = h.data["table"]
             table["version"] = definitions.decision_version(table["decision"], table["sha256"])
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
+        if h.kind == Kind.SERVICE_RUN and h.data["operator"] == "record":
             _record_entry(instance, h.element_id, h.data["params"])
-        if h.type == EvidenceType.DATA_STORE_WRITTEN:
+        if h.kind == Kind.DATA_STORE_WRITTEN:
             datastores.written(instance, h.element_id, h.data["store"])
-        append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
+        # The engine reports values as the instance held them; a record holds them plain.
+        append_concealed(instance, known, RECORDED_AS[h.kind], actor, (h.element_id, h.element_name),
+                         canonical.plain(h.data))
+        if h.kind == Kind.SERVICE_RUN and h.data["operator"] == "escalate":
             _escalate(instance, h, h.data["params"])
     _save(instance, workflow, status)
 

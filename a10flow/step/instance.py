@@ -6,7 +6,7 @@ from ..errors import Conflict, Invalid
 from ..evidence import controls
 from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
 from ..processes import incidents
-from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
+from .transaction import AT_ELEMENT, LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
 
 
 def cancel_instance(instance_id, user, reason):
@@ -71,7 +71,7 @@ def migrate_instance(instance_id, user, target):
             happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
             incidents.timers_went_through(instance, user.name)   # if they had failed before the move
             conclude(instance, workflow, happenings, by=user)
-        except runner.EngineError as exc:
+        except AT_ELEMENT as exc:
             why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
                            [{"element": exc.element_id, "message": why}]) from None

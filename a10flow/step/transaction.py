@@ -33,6 +33,10 @@ from ..work import forms, human_tasks, links, notifications
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
 
+# What stops a step at an element, naming it and saying why: the engine failing there, or the
+# evidence refusing a record of it too large to keep.
+AT_ELEMENT = (runner.EngineError, evidence.RecordTooLarge)
+
 
 ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
 
@@ -85,7 +89,7 @@ def locked(instance_id, actor, skip_locked=False):
     try:
         with transaction():
             yield lock(instance_id, skip_locked)
-    except runner.EngineError as exc:
+    except AT_ELEMENT as exc:
         _record_failure(instance_id, exc, actor)
         raise step_failed(exc) from exc
 

@@ -57,7 +57,7 @@ def test_what_the_templates_write_deploys_and_runs(as_):
     root = etree.fromstring(PLAIN.encode())
     _apply(root.find(f".//{{{B}}}userTask"), TEMPLATES["a10flow.userTask"], {
         "Candidate groups": "procurement", "Due date": "P2D", "Control id": "A.10.3"})
-    _apply(root.find(f".//{{{B}}}serviceTask"), TEMPLATES["a10flow.work.notifications"], {
+    _apply(root.find(f".//{{{B}}}serviceTask"), TEMPLATES["a10flow.notify"], {
         "To": "'named'", "Groups": "'security'", "Subject": "'Checked'", "Message": "'The check is done.'",
         "Control id": "A.10.3"})
     _apply(root.find(f".//{{{B}}}startEvent"), TEMPLATES["a10flow.startEvent"], {

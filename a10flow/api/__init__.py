@@ -6,15 +6,14 @@ from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import Invalid, ServiceError
+from ..limits import MAX_JSON_DEPTH, MAX_ROW_ID
 from ..people.security_events import record as record_security_event
 from ..work import forms
-
-MAX_ID = 2**31 - 1   # ids are 32-bit columns: a larger number names nothing and must not reach the database
 
 
 def Id(**kwargs):   # noqa: N802 - reads like the marshmallow field it is
     """A row id in a request: a positive number the database can hold."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
 
 
 class ErrorDetailSchema(Schema):
@@ -68,7 +67,6 @@ def error_response(status, code, message, details=()):
     return response
 
 
-MAX_JSON_DEPTH = 64   # no form or message nests deeper; deeper input only exhausts the stack
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -8,7 +8,8 @@ from lxml import etree
 
 from ..engine import services
 from ..engine.errors import ExpressionError
-from ..engine.stores import KINDS, MAX_ID, NAMED
+from ..engine.stores import KINDS, NAMED
+from ..limits import MAX_STORE_ID
 from .camunda import FORM_DATA
 from .normalize import CAMUNDA_NS, NS, ZEEBE_NS, check_expression
 
@@ -288,10 +289,10 @@ def data_stores(root):
         said = NAMED.get(ref.get("type"))
         if store_id in kept:
             if not (store_id.isascii() and store_id.isidentifier()) or store_id.startswith("_") \
-                    or keyword.iskeyword(store_id) or len(store_id) > MAX_ID:   # ASCII: Python rewrites "ﬁ" to "fi"
+                    or keyword.iskeyword(store_id) or len(store_id) > MAX_STORE_ID:   # ASCII: Python rewrites "ﬁ" to "fi"
                 yield ref.get("id"), (f"data store {label!r} has the id {store_id[:80]!r}, which scripts cannot "
                                       f"name: give its dataStore an id of ASCII letters, digits and _ (not "
-                                      f"first), at most {MAX_ID} long"), True
+                                      f"first), at most {MAX_STORE_ID} long"), True
         elif said:
             yield ref.get("id"), (f"data store {label!r} is a SpiffArena {ref.get('type')} store, but its dataStore "
                                   f"{store_id!r} is not named {said}, which is how the engine knows it: name it "

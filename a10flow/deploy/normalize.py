@@ -19,6 +19,7 @@ from lxml import etree
 from ..engine.errors import ExpressionError
 from ..engine.iso8601 import DATETIME, cycle, is_iso_duration, lenient_duration, retry_delays, zoned
 from ..engine.sandbox import restricted
+from ..limits import MAX_EXPRESSION, MAX_SCRIPT
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -180,8 +181,6 @@ def joda_due_to_iso(text):
     return "P" + (date or ("" if time else "0D")) + (f"T{time}" if time else "")
 
 
-MAX_EXPRESSION = 10_000   # characters of a condition or expression
-MAX_SCRIPT = 200_000      # characters of a script
 
 
 def check_expression(text):

@@ -7,6 +7,7 @@ import re
 import jsonschema
 from lxml import etree
 
+from ..limits import MAX_PROBLEM_MESSAGE
 from ..work import forms
 
 # Comments go: the engine's parser takes a comment inside an element for one of its children.
@@ -22,12 +23,11 @@ class DeployError(Exception):
         self.details = details
 
 
-MAX_MESSAGE = 500   # a problem quotes what it is about; a 300 KB condition is quoted in part
 
 
 def detail(file, element, message):
     """One problem or warning, as the API gives it: the file, the element (id) and what to do."""
-    message = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
+    message = message if len(message) <= MAX_PROBLEM_MESSAGE else message[:MAX_PROBLEM_MESSAGE] + "…"
     return {"file": file, "element": element, "message": message}
 
 

@@ -3,6 +3,7 @@ cycles of service tasks. Deploy reads what modellers wrote with these; running r
 expression returned and what a retry waits, so both agree on one reading."""
 import re
 
+from ..limits import MAX_JOB_RETRIES
 from .errors import ExpressionError
 
 _DURATION = re.compile(
@@ -73,9 +74,6 @@ def iso_timer(text, kind):
     raise ExpressionError(f"the timer expression returned {text[:80]!r}, not an ISO 8601 {kind}")
 
 
-MAX_RETRIES = 20
-
-
 def retry_delays(text):
     """A service task's retry cycle as the ISO durations to wait before each new attempt.
 
@@ -89,6 +87,6 @@ def retry_delays(text):
     if not delays or not all(is_iso_duration(d) for d in delays):
         raise ExpressionError(f"retry cycle {text[:80]!r}: write R3/PT5M (three more attempts, five minutes "
                               f"apart) or PT1M,PT10M,PT1H (one more attempt after each)")
-    if len(delays) > MAX_RETRIES:
-        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_RETRIES} more attempts")
+    if len(delays) > MAX_JOB_RETRIES:
+        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_JOB_RETRIES} more attempts")
     return [lenient_duration(d) for d in delays]

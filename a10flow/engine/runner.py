@@ -21,13 +21,13 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
+from ..limits import MAX_CALL_DEPTH, MAX_STEP_SECONDS, MAX_STEP_TASKS, MAX_TREE_DEPTH
 from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
+from .happenings import Happening, Kind
 from .iso8601 import retry_delays
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
-from .happenings import Happening, Kind
 from .sandbox.scope import not_json
-from .state import MAX_DEPTH
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 
 
@@ -93,7 +93,7 @@ def dump(workflow):
 
 def _not_json(workflow):
     # The earliest task holding the value is the one whose script put it there.
-    for task in sorted(workflow.get_tasks(max_depth=MAX_DEPTH), key=lambda t: t.last_state_change):
+    for task in sorted(workflow.get_tasks(max_depth=MAX_TREE_DEPTH), key=lambda t: t.last_state_change):
         if element(task)[0] is None:
             continue
         for name, value in task.data.items():
@@ -134,7 +134,7 @@ def advance(workflow, now, parked=()):
         happenings.extend(stores.drain())
 
     def ready(wf):
-        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
+        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_TREE_DEPTH)
                 if not t.task_spec.manual and str(t.id) not in parked]
 
     while True:
@@ -176,10 +176,10 @@ def stranded(workflow):
     signal nothing is left to throw, a subprocess the engine did not close). Returns the
     element, its name and the failure its incident holds, else None: so that an instance always
     shows what it waits at, or is completed, or has an incident."""
-    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)) or \
+    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_TREE_DEPTH)) or \
             timers.waiting_timers(workflow) or waiting_messages(workflow):
         return None
-    held = [t for t in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH)
+    held = [t for t in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH)
             if getattr(t.task_spec, "bpmn_id", None)]
     task = held[-1] if held else None
     if task is None:
@@ -205,11 +205,6 @@ def _forget_unnamed_result(task):
             holder.data.pop(name, None)
 
 
-# One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox.restricted);
-# these stop a process that never waits: a loop of engine tasks, processes calling each other.
-MAX_STEP_TASKS = 5_000     # engine tasks one step may run
-MAX_STEP_SECONDS = 30.0    # wall-clock seconds one step may take
-MAX_CALL_DEPTH = 25        # call activities and subprocesses inside each other
 
 
 def _overrun(task, ran, seconds):
@@ -369,7 +364,7 @@ def open_tasks(workflow, answered_by_message=frozenset()):
     """Tasks now waiting for a person: READY user and manual tasks, and WAITING tasks
     of the elements in ``answered_by_message``, receive tasks whose message a person sends."""
     return [OpenTask(str(t.id), *element(t), getattr(t.task_spec, "lane", None), t.data)
-            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=MAX_DEPTH)
+            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=MAX_TREE_DEPTH)
             if (t.task_spec.manual and t.state == TaskState.READY)
             or (t.state == TaskState.WAITING and t.task_spec.bpmn_id in answered_by_message)]
 
@@ -384,14 +379,14 @@ class MessageWait:
 
 def done_elements(workflow):
     """Ids of the BPMN elements that have run, for drawing an instance's progress."""
-    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, max_depth=MAX_DEPTH)
+    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, max_depth=MAX_TREE_DEPTH)
             if getattr(t.task_spec, "bpmn_id", None)}
 
 
 def waiting_messages(workflow):
     """The messages the instance now waits for, each at one task."""
     waits = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         definition = getattr(task.task_spec, "event_definition", None)
         inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         for index, item in enumerate(inner):

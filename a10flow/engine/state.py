@@ -17,8 +17,6 @@ from SpiffWorkflow.task import Task
 from .sandbox.scripting import script_engine
 from .stores import CONVERTERS as STORE_CONVERTERS
 
-# Deep enough for long-running loops (the library's default of 1000 silently stops them).
-MAX_DEPTH = 1_000_000
 
 ESCAPED = "a10flow:dict"
 

@@ -26,11 +26,10 @@ from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from ..limits import MAX_STORE
 from .errors import element
 from .happenings import Happening, Kind
 
-MAX_STORE = 2 * 2**20   # bytes of one store's content as JSON
-MAX_ID = 255            # characters of a store's id (its row's key)
 _session = ContextVar("data stores", default=None)
 
 

@@ -14,10 +14,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from ..limits import MAX_TREE_DEPTH
 from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
 from .errors import EngineError, element, guard
 from .sandbox import scripting
-from .state import MAX_DEPTH
 
 
 @dataclass
@@ -106,7 +106,7 @@ def prune(workflow):
     that has finished throughout is history (the evidence keeps it); of the
     waiting joins one is enough, since they all wait for the same activity.
     """
-    for timer in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for timer in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         if not isinstance(getattr(timer.task_spec, "event_definition", None), CycleTimerEventDefinition):
             continue
         waiting_joins = set()
@@ -144,7 +144,7 @@ def coalesce(workflow, due, now):
 
 def waiting_timers(workflow):
     timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         definition, element = timer_of(task)
         value = task.internal_data.get("event_value")
         if definition is None or value is None:

@@ -11,14 +11,13 @@ import itertools
 import json
 
 from .. import clock
+from ..limits import MAX_EVIDENCE_RECORD
 from ..models import Evidence, EvidenceType, Instance, db
-from . import canonical, checkpoints, verifier   # the submodules: a name here would shadow one
-
-MAX_RECORD = 3 * 2**20   # bytes of one record: a submission, or a copy of the instance's data, fits
+from . import canonical, checkpoints, verifier  # the submodules: a name here would shadow one
 
 
 class RecordTooLarge(Exception):
-    """A record past MAX_RECORD, naming the element it is about: evidence is for ever, so what would
+    """A record past MAX_EVIDENCE_RECORD, naming the element it is about: evidence is for ever, so what would
     make it grow without bound stops the step there."""
 
     def __init__(self, element_id, element_name, message):
@@ -47,9 +46,9 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "prev_hash": instance.evidence_head,
     }
     body = canonical.canonical(record)
-    if len(body) > MAX_RECORD:
+    if len(body) > MAX_EVIDENCE_RECORD:
         raise RecordTooLarge(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
-                                                     f"{MAX_RECORD}")
+                                                     f"{MAX_EVIDENCE_RECORD}")
     digest = hashlib.sha256(body).hexdigest()
     db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
                             record=body.decode("utf-8"), prev_hash=record["prev_hash"], hash=digest))

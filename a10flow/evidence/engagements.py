@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 
 from .. import clock
 from ..errors import Forbidden, Gone, Invalid, NotFound
+from ..limits import MAX_ENGAGEMENT
 from ..models import Engagement, EngagementAccess, Role, User, db
 from ..people.auth import hash_token
 from . import controls
 from .scope import Scope, coverage, known_controls
 
 LINK = "link"   # who opened an engagement by its link, in the access log
-MAX_ACCESS = timedelta(days=366)   # an audit's year; a longer one is a new engagement, granted again
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -49,9 +49,9 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
         problems.append({"field": "to", "message": "the period must end after it starts"})
     elif start > today:
         problems.append({"field": "from", "message": "the period must start by today: days to come have no evidence"})
-    if expires_at is None or expires_at < today or expires_at > today + MAX_ACCESS:
+    if expires_at is None or expires_at < today or expires_at > today + MAX_ENGAGEMENT:
         problems.append({"field": "expires", "message": f"give the last day of access, from today to at most "
-                                                        f"{MAX_ACCESS.days} days ahead; grant a new engagement to "
+                                                        f"{MAX_ENGAGEMENT.days} days ahead; grant a new engagement to "
                                                         f"go on after that"})
     user = None
     if account:

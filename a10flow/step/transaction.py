@@ -13,6 +13,7 @@ from ..engine.happenings import Kind
 from ..engine.state import specs_for
 from ..errors import Conflict, Forbidden, NotFound, StepFailed
 from ..evidence import canonical, personal
+from ..limits import MAX_INSTANCE_DATA
 from ..models import (
     DefinitionVersion,
     EvidenceType,
@@ -286,15 +287,14 @@ def withdraw(instance, status):
     incidents.settle(instance, lambda task_id: False, ended=True)
 
 
-MAX_DATA = 2 * 2**20   # bytes of an instance's data as JSON
 
 
 def _save(instance, workflow, status=None):
     now = clock.now()
     instance.state = runner.dump(workflow)
     instance.data = canonical.plain(runner.data(workflow))
-    if (size := len(canonical.canonical(instance.data))) > MAX_DATA:
-        raise runner.EngineError(None, None, f"the instance's data would be {size} bytes; at most {MAX_DATA}: "
+    if (size := len(canonical.canonical(instance.data))) > MAX_INSTANCE_DATA:
+        raise runner.EngineError(None, None, f"the instance's data would be {size} bytes; at most {MAX_INSTANCE_DATA}: "
                                              "a script or a loop is piling it up")
     instance.updated_at = now
     if status is None and runner.completed(workflow):

@@ -4,12 +4,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import step
 from ..deploy import definitions
 from ..errors import Forbidden, Invalid
+from ..limits import MAX_BUSINESS_KEY
 from ..models import DefinitionKind, HumanTask, TaskStatus, db
 from ..work import forms, human_tasks, links
 from . import blueprint, fields, outreach, signed_in
 
 bp = blueprint("start")
-MAX_KEY = 255
 
 
 @bp.route("/start")
@@ -41,9 +41,9 @@ def start(key):
     if action.startswith(("add:", "remove:")):
         return _page(version, fields.change_rows(fields.build(schema, data), data, action), business_key)
     try:
-        if len(business_key) > MAX_KEY:
+        if len(business_key) > MAX_BUSINESS_KEY:
             raise Invalid("the reference is too long", [{"field": "business_key",
-                                                         "message": f"at most {MAX_KEY} characters"}])
+                                                         "message": f"at most {MAX_BUSINESS_KEY} characters"}])
         instance = step.start_instance(version, g.user, data, business_key or None)
     except Invalid as exc:
         return _page(version, data, business_key, exc.details, 422)

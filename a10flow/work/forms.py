@@ -20,14 +20,10 @@ from referencing.exceptions import Unresolvable
 from .. import clock
 from ..errors import Invalid
 from ..evidence import canonical
+from ..limits import MAX_FIELD_NAME, MAX_FORM_DEPTH, MAX_PATTERN, MAX_SUBMISSION, MAX_TEXT
 from ..models import User, db
 from . import responsibilities
 
-MAX_TEXT = 20_000        # characters in one text of a submission
-MAX_KEY = 200            # characters in one field name
-MAX_DATA = 256 * 1024    # bytes of JSON in one submission
-MAX_FORM_DEPTH = 100     # levels of nesting of a form's JSON
-MAX_PATTERN = 1_000      # characters in a regular expression someone gives in a ``format: regex`` field
 FREE = {"type": "object", "additionalProperties": True}   # takes any fields (e.g. into a message variable)
 
 _RE2 = re2.Options()
@@ -277,8 +273,8 @@ def check_bounds(data):
 
 def _bounds(data):
     size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
-    if size > MAX_DATA:
-        return [{"field": None, "message": f"the data is {size} bytes; at most {MAX_DATA} are taken at once"}]
+    if size > MAX_SUBMISSION:
+        return [{"field": None, "message": f"the data is {size} bytes; at most {MAX_SUBMISSION} are taken at once"}]
     return list(_oversized(data, ""))
 
 
@@ -287,8 +283,8 @@ def _oversized(value, path):
         yield {"field": path.rstrip("/") or None, "message": f"longer than {MAX_TEXT} characters"}
     elif isinstance(value, dict):
         for key, item in value.items():
-            if len(key) > MAX_KEY:
-                yield {"field": path + key[:40] + "…", "message": f"a field name longer than {MAX_KEY} characters"}
+            if len(key) > MAX_FIELD_NAME:
+                yield {"field": path + key[:40] + "…", "message": f"a field name longer than {MAX_FIELD_NAME} characters"}
             else:
                 yield from _oversized(item, f"{path}{key}/")
     elif isinstance(value, list):

@@ -11,12 +11,12 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from .. import clock
+from ..limits import MAX_EMAIL_BACKOFF
 from ..models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
 from . import forms, links
 from .human_tasks import kept_apart
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = timedelta(hours=6)
 
 
 def render(template, data):
@@ -161,7 +161,7 @@ def deliver(smtp, limit=100):
             log.warning("e-mail %s cannot be sent: %s", row.id, exc)
         except Exception as exc:   # the server, the network, a refusal: backed off, this row alone
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_BACKOFF)
+            row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_EMAIL_BACKOFF)
             failed += 1
             log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
         db.session.commit()

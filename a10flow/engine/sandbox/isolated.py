@@ -27,18 +27,15 @@ import sys
 import threading
 from multiprocessing.connection import Connection
 
+from ...limits import CPU_LIMIT, MAX_ANSWER, MEMORY_LIMIT, STARTUP_LIMIT
 from .. import host
 from ..errors import ExpressionError
 from . import restricted
 from .wire import decode, encode
 from .worker import main as worker_main
 
-MEMORY_LIMIT = 512 * 2**20   # bytes of address space one worker may use
 GRACE = 0.5                  # seconds past the time limit before a silent worker is killed
-MAX_ANSWER = 64 * 2**20      # the largest answer read from a worker
 KEEP = 4                     # idle workers kept for the next evaluation
-STARTUP_LIMIT = 60           # seconds a new worker may take to start
-CPU_LIMIT = 600              # seconds of processor time a worker may use in its life; retired at half
 LOG_LINES = 100              # lines of a worker's stderr logged; the rest are counted
 
 _idle, _lock = [], threading.Lock()

@@ -32,9 +32,7 @@ from RestrictedPython import RestrictingNodeTransformer, compile_restricted, saf
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.PrintCollector import PrintCollector
 
-TIME_LIMIT = 2.0            # seconds one evaluation may take
-MAX_ITEMS = 1_000_000       # the longest sequence ``*`` or ``range`` may make
-MAX_EXPONENT_BITS = 10_000  # ``**`` results larger than this many bits are refused
+from ...limits import MAX_EXPONENT_BITS, MAX_ITEMS, TIME_LIMIT
 
 # Attributes that lead from a value to frames, code or globals without a leading underscore.
 DENIED_ATTRIBUTES = {"gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code",

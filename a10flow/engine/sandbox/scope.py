@@ -1,8 +1,8 @@
 """What a piece of BPMN Python finds in its scope, and its run there: the task's data as variables,
 ``variable(name, default=None)``, the helpers a10flow promises process owners (``timer_value``,
 ``now``…, and those the service lends, a10flow.engine.host), and a lookup function for each KKV
-store the task reads. Run inside a worker
-(a10flow.engine.sandbox.worker), in the sandbox (a10flow.engine.sandbox.restricted)."""
+store the task reads. Run inside a worker (a10flow.engine.sandbox.worker), in the sandbox
+(a10flow.engine.sandbox.restricted)."""
 import json
 from datetime import date, datetime, timedelta, timezone
 

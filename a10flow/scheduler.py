@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
 from . import clock, step
+from .database import end_read
 from .errors import Conflict, StepFailed
 from .evidence import checkpoints
 from .models import Instance, StartTimer, Timer, db
@@ -30,7 +31,7 @@ def due_instances(now, limit):
     """Ids of running (or failed) instances with a timer due at ``now``, most overdue first."""
     stmt = step.due_timers(now).group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit)
     ids = db.session.scalars(stmt).all()
-    db.session.commit()  # end the read: each fire is its own transaction
+    end_read()   # each fire is its own transaction
     return ids
 
 
@@ -46,7 +47,7 @@ def due_start_timers(now, limit):
     """Ids of timer start events due at ``now``, most overdue first."""
     ids = db.session.scalars(db.select(StartTimer.id).where(StartTimer.due_at < now)
                              .order_by(StartTimer.due_at).limit(limit)).all()
-    db.session.commit()
+    end_read()
     return ids
 
 

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from .. import clock
+from ..database import write
 from ..errors import NotFound
 from ..models import Notification, db
 from ..people.auth import load_user
@@ -57,6 +58,6 @@ def mark_read(notification_id):
     row = db.session.scalar(_mine().where(Notification.id == notification_id))
     if row is None:
         raise NotFound(f"notification {notification_id} not found")
-    row.read_at = row.read_at or clock.now()
-    db.session.commit()
+    with write():
+        row.read_at = row.read_at or clock.now()
     return row

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from .. import clock
+from ..database import write
 from ..errors import NotFound
 from ..models import ApiToken, Role, db
 from ..people import auth
@@ -47,8 +48,8 @@ def list_tokens():
 @blp.response(201, NewTokenSchema)
 def issue(args):
     """A new token for you that expires in ``days`` (1 to 365)."""
-    token = auth.issue_token(g.user, clock.now() + timedelta(days=args["days"]))
-    db.session.commit()
+    with write():
+        token = auth.issue_token(g.user, clock.now() + timedelta(days=args["days"]))
     row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == auth.hash_token(token)))
     row.token = token
     return row
@@ -61,6 +62,6 @@ def revoke(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None or (row.user_id != g.user.id and g.user.role != Role.ADMIN):
         raise NotFound(f"token {token_id} not found")
-    row.revoked_at = row.revoked_at or clock.now()
-    db.session.commit()
+    with write():
+        row.revoked_at = row.revoked_at or clock.now()
     return row

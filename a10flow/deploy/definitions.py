@@ -2,6 +2,7 @@
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
+from ..database import write
 from ..engine import runner, state
 from ..errors import Conflict, Invalid, NotFound
 from ..evidence import controls
@@ -127,24 +128,20 @@ def deploy(files, user, forms_dir=None):
         raise Invalid("the upload cannot be deployed", exc.details) from None
     result = {"processes": [], "decisions": [], "warnings": upload.warnings}
     try:
-        for p in upload.processes:
-            version = _store(DefinitionKind.PROCESS, p.key, p.name, p.content_hash, user, dict(
-                name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
-                spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files,
-                description=p.description))
-            datastores.declare(p.stores, p.filename)
-            result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
-        for d in upload.decisions:
-            version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(
-                name=d.name, filename=d.filename, xml=d.xml, xml_sha256=d.sha256))
-            result["decisions"].append({"key": d.key, "name": d.name, "version": version.version})
-        db.session.commit()
-    except Invalid:
-        db.session.rollback()
-        raise
+        with write():
+            for p in upload.processes:
+                version = _store(DefinitionKind.PROCESS, p.key, p.name, p.content_hash, user, dict(
+                    name=p.name, filename=p.filename, xml=p.bpmn_xml, xml_sha256=p.bpmn_sha256,
+                    spec=p.spec, tasks=p.tasks, controls=p.controls, forms=p.forms, inputs=p.inputs, files=p.files,
+                    description=p.description))
+                datastores.declare(p.stores, p.filename)
+                result["processes"].append({"key": p.key, "name": p.name, "version": version.version})
+            for d in upload.decisions:
+                version = _store(DefinitionKind.DECISION, d.key, d.name, d.sha256, user, dict(
+                    name=d.name, filename=d.filename, xml=d.xml, xml_sha256=d.sha256))
+                result["decisions"].append({"key": d.key, "name": d.name, "version": version.version})
     except IntegrityError:
-        db.session.rollback()
-        raise Conflict("another deployment of the same definition happened at the same time; try again")
+        raise Conflict("another deployment of the same definition happened at the same time; try again") from None
     return result
 
 

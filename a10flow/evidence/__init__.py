@@ -11,6 +11,7 @@ import itertools
 import json
 
 from .. import clock
+from ..database import end_read
 from ..limits import MAX_EVIDENCE_RECORD
 from ..models import Evidence, EvidenceType, Instance, db
 from . import canonical, checkpoints, verifier  # the submodules: a name here would shadow one
@@ -74,7 +75,7 @@ def verify(key_path):
     signed = checkpoints.rows()
     heads = {i: (n, h) for i, n, h in db.session.execute(
         db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head).where(Instance.evidence_seq > 0))}
-    db.session.commit()
+    end_read()
     with db.engine.connect().execution_options(read_only=True, yield_per=5000) as conn:
         rows = conn.execute(db.select(Evidence.instance_id, Evidence.seq, Evidence.record, Evidence.hash)
                             .order_by(Evidence.instance_id, Evidence.seq))

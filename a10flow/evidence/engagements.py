@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from .. import clock
+from ..database import write
 from ..errors import Forbidden, Gone, Invalid, NotFound
 from ..limits import MAX_ENGAGEMENT
 from ..models import Engagement, EngagementAccess, Role, User, db
@@ -64,8 +65,8 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
     token = None if user else secrets.token_urlsafe(32)
     engagement = Engagement(auditor=auditor, user=user, token_hash=token and hash_token(token), controls=chosen,
                             period_start=start, period_end=end, expires_at=expires_at, created_by=by.id)
-    db.session.add(engagement)
-    db.session.commit()
+    with write():
+        db.session.add(engagement)
     return engagement, token
 
 
@@ -93,8 +94,8 @@ def get(engagement_id):
 def revoke(engagement, by):
     """End the engagement now: its link and its account's access open nothing from now on."""
     if engagement.revoked_at is None:
-        engagement.revoked_at, engagement.revoked_by = clock.now(), by.name
-        db.session.commit()
+        with write():
+            engagement.revoked_at, engagement.revoked_by = clock.now(), by.name
 
 
 def state(engagement):
@@ -152,6 +153,6 @@ def covered(engagement):
 
 def log(engagement, who, action, address):
     """Keep one access in the engagement's log, committed."""
-    db.session.add(EngagementAccess(engagement_id=engagement.id, who=who[:120], action=action[:500],
-                                    address=(address or "")[:64] or None))
-    db.session.commit()
+    with write():
+        db.session.add(EngagementAccess(engagement_id=engagement.id, who=who[:120], action=action[:500],
+                                        address=(address or "")[:64] or None))

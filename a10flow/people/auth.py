@@ -9,6 +9,7 @@ from flask import g, request
 from sqlalchemy.orm import joinedload
 
 from .. import clock
+from ..database import write
 from ..errors import Forbidden, ServiceError
 from ..models import ApiToken, Role, User, WebSession, db
 from ..work import forms
@@ -77,8 +78,9 @@ def open_session(user, lifetime):
     """A new web session for ``user``, committed; returns its token (for the signed cookie)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    db.session.add(WebSession(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime))
-    db.session.commit()
+    with write():
+        db.session.add(WebSession(user_id=user.id, token_hash=hash_token(token), created_at=now,
+                                  expires_at=now + lifetime))
     return token
 
 
@@ -93,9 +95,9 @@ def user_for_session(token):
 
 def close_session(token):
     """Sign a browser out on the server: its cookie opens nothing from now on."""
-    db.session.execute(db.update(WebSession).where(WebSession.token_hash == hash_token(token),
-                                                   WebSession.ended_at.is_(None)).values(ended_at=clock.now()))
-    db.session.commit()
+    with write():
+        db.session.execute(db.update(WebSession).where(WebSession.token_hash == hash_token(token),
+                                                       WebSession.ended_at.is_(None)).values(ended_at=clock.now()))
 
 
 def load_user():

@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import g, request
 
 from .. import clock
+from ..database import write
 from ..models import SecurityEvent, db
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,15 @@ def record(status, reason, user_name=None):
                           address=address, method=request.method,
                           path=request.path[:500], status=status, reason=str(reason)[:500])
     try:
-        recent = db.select(SecurityEvent).where(SecurityEvent.address == address,
-                                                SecurityEvent.at > now - timedelta(minutes=1))
-        if db.session.scalar(db.select(db.func.count()).select_from(recent.subquery())) >= PER_MINUTE:
-            latest = db.session.scalar(recent.order_by(SecurityEvent.id.desc()).limit(1).with_for_update())
-            latest.repeats, latest.last_at = latest.repeats + 1, now
-        else:
-            db.session.add(event)
-        db.session.commit()
+        with write():
+            recent = db.select(SecurityEvent).where(SecurityEvent.address == address,
+                                                    SecurityEvent.at > now - timedelta(minutes=1))
+            if db.session.scalar(db.select(db.func.count()).select_from(recent.subquery())) >= PER_MINUTE:
+                latest = db.session.scalar(recent.order_by(SecurityEvent.id.desc()).limit(1).with_for_update())
+                latest.repeats, latest.last_at = latest.repeats + 1, now
+            else:
+                db.session.add(event)
     except Exception:
-        db.session.rollback()
         log.exception("could not keep the security event %s %s %s", status, request.path, reason)
 
 

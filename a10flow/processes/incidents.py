@@ -8,6 +8,7 @@ retries it (after fixing the cause, e.g. by migrating to a corrected version) or
 resolves it. The moves themselves are steps (a10flow.step); this module keeps the rows.
 """
 from .. import clock
+from ..database import end_read
 from ..engine import runner
 from ..errors import NotFound
 from ..models import Definition, DefinitionVersion, Incident, IncidentStatus, Instance, InstanceStatus, db
@@ -123,7 +124,7 @@ def due(now, limit):
     ids = db.session.scalars(db.select(Incident.id).where(
         Incident.status == IncidentStatus.RETRYING, Incident.next_attempt_at <= now)
         .order_by(Incident.next_attempt_at).limit(limit)).all()
-    db.session.commit()   # end the read: each retry is its own transaction
+    end_read()   # each retry is its own transaction
     return ids
 
 

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from .. import clock, evidence
+from ..database import end_read, write
 from ..deploy import definitions
 from ..engine import assignment, runner, stores
 from ..engine.happenings import Kind
@@ -68,16 +69,12 @@ def actor_of(user):
 
 @contextmanager
 def transaction():
-    # A request may have read (auth) before the step: start the step's own
-    # transaction so the row lock is its first statement.
-    db.session.commit()
-    try:
-        with stores.kept_by(datastores.Backend()):   # what the engine reads and writes, in this transaction
-            yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    """The step's own transaction, in which the engine's data stores are read and written too.
+    A request may have read (auth) before the step: that read ends first, so that the row lock
+    is the first statement of the step's transaction."""
+    end_read()
+    with write(), stores.kept_by(datastores.Backend()):
+        yield
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, step
+from ..database import write
 from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
 from ..people import security_events
@@ -229,16 +230,16 @@ def read(notification_id):
     row = db.session.scalar(_mine().where(Notification.id == notification_id))
     if row is None:
         raise NotFound("no such notification")
-    row.read_at = row.read_at or clock.now()
-    db.session.commit()
+    with write():
+        row.read_at = row.read_at or clock.now()
     return redirect(url_for("work.notifications"))
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @signed_in
 def read_all():
-    db.session.execute(db.update(Notification).where(Notification.user_id == g.user.id,
-                                                     Notification.read_at.is_(None)).values(read_at=clock.now()))
-    db.session.commit()
+    with write():
+        db.session.execute(db.update(Notification).where(Notification.user_id == g.user.id,
+                                                         Notification.read_at.is_(None)).values(read_at=clock.now()))
     return redirect(url_for("work.notifications"))
 

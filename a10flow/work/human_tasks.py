@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, or_, true
 
 from .. import clock, evidence
+from ..database import write
 from ..errors import NotFound
 from ..models import (
     Definition,
@@ -209,12 +210,12 @@ def save_draft(task, author, data):
     """Keep form data its author has not submitted yet; nobody else sees it, and it is gone when
     the task is done. :raises Invalid: it is too large."""
     forms.check_bounds(data)
-    row = db.session.scalar(db.select(TaskDraft).where(TaskDraft.task_id == task.id, TaskDraft.author == author))
-    if row is None:
-        row = TaskDraft(task_id=task.id, author=author)
-        db.session.add(row)
-    row.data, row.saved_at = data, clock.now()
-    db.session.commit()
+    with write():
+        row = db.session.scalar(db.select(TaskDraft).where(TaskDraft.task_id == task.id, TaskDraft.author == author))
+        if row is None:
+            row = TaskDraft(task_id=task.id, author=author)
+            db.session.add(row)
+        row.data, row.saved_at = data, clock.now()
 
 
 @dataclass

@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from .. import clock, evidence
+from ..database import write
 from ..errors import Gone, NotFound
 from ..evidence import personal
 from ..models import EvidenceType, ExternalLink, HumanTask, TaskStatus, db
@@ -85,8 +86,8 @@ def in_message(text):
 def opened(link):
     """Note that the link's holder opened it (the first time only), committed."""
     if link.opened_at is None:
-        link.opened_at = clock.now()
-        db.session.commit()
+        with write():
+            link.opened_at = clock.now()
 
 
 def of_instance(instance_id):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from .. import clock
+from ..database import end_read, write
 from ..limits import MAX_EMAIL_BACKOFF
 from ..models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
 from . import forms, links
@@ -138,33 +139,31 @@ def deliver(smtp, limit=100):
     ids = db.session.scalars(db.select(Notification.id).where(
         Notification.email_status == EmailStatus.PENDING, Notification.next_attempt_at <= clock.now())
         .order_by(Notification.next_attempt_at).limit(limit)).all()
-    db.session.commit()
+    end_read()
     for notification_id in ids:
-        # One row, one transaction; another process sending the same row is skipped.
-        row = db.session.scalar(db.select(Notification).where(
-            Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
-            .with_for_update(skip_locked=True))
-        if row is None:
-            db.session.commit()
-            continue
-        now = clock.now()
-        row.attempts += 1
-        try:
-            _send(smtp, row)
-            row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
-            # A link's token may sit in the outbox only until the e-mail carrying it is out.
-            row.body = links.TOKEN_IN_TEXT.sub(r"\1[sent by e-mail]", row.body)
-            sent += 1
-        except _Undeliverable as exc:   # trying again cannot help: kept, marked, never blocking the rest
-            row.email_status, row.next_attempt_at, row.last_error = EmailStatus.FAILED, None, str(exc)
-            failed += 1
-            log.warning("e-mail %s cannot be sent: %s", row.id, exc)
-        except Exception as exc:   # the server, the network, a refusal: backed off, this row alone
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_EMAIL_BACKOFF)
-            failed += 1
-            log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
-        db.session.commit()
+        with write():   # one row, one transaction; another process sending the same row is skipped
+            row = db.session.scalar(db.select(Notification).where(
+                Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
+                .with_for_update(skip_locked=True))
+            if row is None:
+                continue
+            now = clock.now()
+            row.attempts += 1
+            try:
+                _send(smtp, row)
+                row.email_status, row.sent_at, row.last_error = EmailStatus.SENT, now, None
+                # A link's token may sit in the outbox only until the e-mail carrying it is out.
+                row.body = links.TOKEN_IN_TEXT.sub(r"\1[sent by e-mail]", row.body)
+                sent += 1
+            except _Undeliverable as exc:   # trying again cannot help: kept, marked, never blocking the rest
+                row.email_status, row.next_attempt_at, row.last_error = EmailStatus.FAILED, None, str(exc)
+                failed += 1
+                log.warning("e-mail %s cannot be sent: %s", row.id, exc)
+            except Exception as exc:   # the server, the network, a refusal: backed off, this row alone
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                row.next_attempt_at = now + min(timedelta(minutes=2 ** row.attempts), MAX_EMAIL_BACKOFF)
+                failed += 1
+                log.warning("e-mail %s failed (attempt %s): %s", row.id, row.attempts, exc)
     return sent, failed
 
 

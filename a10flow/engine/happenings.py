@@ -1,6 +1,6 @@
 """What the engine reports a step did, in its own plain types: happenings, each of a kind named
 here, with the element it happened at and plain data (values as the instance held them). The
-step keeps each as an evidence record (a10flow.step.transaction); the engine knows no evidence."""
+step keeps each as an evidence record (a10flow.step.conclusion); the engine knows no evidence."""
 from dataclasses import dataclass, field
 from enum import Enum
 

@@ -7,7 +7,8 @@ from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
 from ..processes import incidents
 from ..work import forms
-from .transaction import actor_of, append_concealed, conclude, lock, locked, specs_of, step_failed, transaction
+from .conclusion import append_concealed, conclude
+from .frame import actor_of, load, lock, locked, step_failed, transaction
 
 
 def retry_instance(instance_id, user):
@@ -39,7 +40,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
         incident = _unresolved(incident_id)
         if scheduled and not incidents.is_due(incident, clock.now()):
             return incident   # another process retried it meanwhile
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         _check_data(workflow, incident, data)
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
                           (incident.element_id, incident.element_name),
@@ -78,7 +79,7 @@ def resolve_incident(incident_id, user, comment, data=None):
     instance_id = incidents.get(incident_id).instance_id
     with locked(instance_id, user) as instance:
         incident = _unresolved(incident_id)
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
         _check_data(workflow, incident, data)
         if by_hand:

@@ -8,7 +8,8 @@ from ..errors import Forbidden
 from ..evidence import personal
 from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db
 from ..work import forms
-from .transaction import AT_ELEMENT, TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
+from .conclusion import conclude
+from .frame import AT_ELEMENT, TIMER_ACTOR, actor_of, specs_of, step_failed, transaction
 
 START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
 

@@ -8,6 +8,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..evidence import controls
 from ..models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
 from ..processes import datastores
+from ..work import forms
 from . import element_settings
 from .specs import DeployError, parse_upload
 from .upload import parse_xml
@@ -64,6 +65,15 @@ def controls_of(version):
     return sorted({c for ids in (version.controls or {}).values() for c in ids}, key=controls.order)
 
 
+def stored_xml(xml, filename):
+    """The root of a stored BPMN or DMN file (``xml``, text), read as an upload is: stored as
+    deployed, still read as untrusted. None when it does not read."""
+    try:
+        return parse_xml(xml.encode("utf-8"), filename)
+    except DeployError:
+        return None
+
+
 _MILESTONES = {}   # (version id, BPMN hash) -> milestones: a version never changes
 
 
@@ -112,7 +122,8 @@ def deploy(files, user, forms_dir=None):
     :raises Invalid: with one detail per problem (element and message); nothing is stored.
     """
     try:
-        upload = parse_upload(files, forms_dir, _latest_xml)
+        upload = parse_upload(files, forms_dir, _latest_xml, read_controls=controls.parse,
+                              form_problems=forms.deploy_problems)
     except DeployError as exc:
         raise Invalid("the upload cannot be deployed", exc.details) from None
     result = {"processes": [], "decisions": [], "warnings": upload.warnings}

@@ -2,7 +2,7 @@
 from ..engine import runner
 from ..errors import NotFound
 from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
-from ..step import specs_of
+from ..step import load
 from ..work.human_tasks import visible_filter
 from . import incidents
 
@@ -41,7 +41,7 @@ def task_data(task):
     not load, the instance's data and no item."""
     if task.status == TaskStatus.OPEN:
         try:
-            seen, items = runner.task_data(runner.load(specs_of(task.instance.version), task.instance.state), task.id)
+            seen, items = runner.task_data(load(task.instance), task.id)
             if seen:
                 return seen, items
         except runner.EngineError:
@@ -56,7 +56,7 @@ def progress(instance):
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
     timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
     try:
-        done = runner.done_elements(runner.load(specs_of(instance.version), instance.state))
+        done = runner.done_elements(load(instance))
     except runner.EngineError:   # a state no longer readable: what waits and failed is still known
         done = ()
     marks = dict.fromkeys(done, "done")

@@ -5,7 +5,8 @@ from .. import clock, evidence
 from ..errors import Forbidden, Invalid
 from ..models import EvidenceType
 from ..work import forms, human_tasks, links, notifications
-from .transaction import actor_of, keep_duties_apart, lock, open_task, task_instance, transaction
+from .frame import actor_of, lock, transaction
+from .task import keep_duties_apart, open_task, task_instance
 
 
 def issue_link(task_id, user, party, lifetime, send=False):

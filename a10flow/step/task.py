@@ -3,23 +3,13 @@ from flask import current_app
 
 from .. import clock, evidence
 from ..engine import runner
-from ..errors import Conflict, Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..evidence import personal
-from ..models import EvidenceType, TaskCandidate, User, db
+from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
 from ..processes import incidents
 from ..work import forms, human_tasks, links, notifications
-from .transaction import (
-    actor_of,
-    conclude,
-    keep_duties_apart,
-    lock,
-    locked,
-    mark_done,
-    open_task,
-    specs_of,
-    task_instance,
-    transaction,
-)
+from .conclusion import conclude, mark_done
+from .frame import actor_of, load, lock, locked, transaction
 
 
 def complete_task(task_id, user, data, link_token=None):
@@ -48,7 +38,7 @@ def complete_task(task_id, user, data, link_token=None):
         else:
             keep_duties_apart(instance, task, user)
         schema = forms.for_task(task)
-        workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
+        workflow, parked = load(instance), incidents.parked(instance.id)
         # Only what the form declares: a task without one takes no data.
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
@@ -179,3 +169,26 @@ def _target(to_user, to_group):
     if to_group not in human_tasks.groups():
         raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
     return to_group
+
+
+def keep_duties_apart(instance, task, user):
+    """:raises Forbidden: the user did a task this one must be kept apart from."""
+    earlier = human_tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
+    if earlier is not None:
+        raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
+                        f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])
+
+
+def task_instance(task_id):
+    instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
+    if instance_id is None:
+        raise NotFound(f"task {task_id} not found")
+    return instance_id
+
+
+def open_task(task_id):
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)  # read it again now that the instance is locked
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {task.status.value}")
+    return task

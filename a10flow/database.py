@@ -16,7 +16,7 @@ def write():
     """A write that is not a step (a draft, a token, a web session, a mark of read or opened, an
     engagement, an e-mail's outcome): its own transaction, committed when the block ends and
     rolled back if it fails. Every commit of the service is here or in end_read; a step adds the
-    instance's lock to this (a10flow.step.transaction)."""
+    instance's lock to this (a10flow.step.frame)."""
     try:
         yield
         db.session.commit()

@@ -255,7 +255,7 @@ def test_two_steps_writing_one_ledger_at_once_lose_neither_write(app, as_):
         pytest.skip("SQLite serializes every step; the row lock is PostgreSQL's")
     from a10flow.models import db
     from a10flow.processes.datastores import Backend
-    from a10flow.step.transaction import transaction
+    from a10flow.step.frame import transaction
     deploy(as_, REGISTER, APPEND)
     start(as_, "register", {"supplier": "Acme"})
     holding, go, appended = threading.Event(), threading.Event(), []

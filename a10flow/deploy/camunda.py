@@ -6,7 +6,8 @@ import re
 
 from lxml import etree
 
-from .normalize import BPMN_NS, CAMUNDA_NS, JUEL, NS, ExpressionError, python_expression
+from ..engine.errors import ExpressionError
+from .normalize import BPMN_NS, CAMUNDA_NS, JUEL, NS, python_expression
 
 EXPRESSION_START = re.compile(r"[$#]\{")   # JUEL, in either of Camunda's spellings
 

@@ -1,14 +1,17 @@
 """Problems deploy sees in a diagram's shape before the engine runs it: ids the engine cannot
-tell apart, messages nobody can send, calls that never end, other engines' service tasks, data stores.
+tell apart, messages nobody can send, calls that never end, other engines' service tasks, a10flow's
+service operators, data stores.
 Each names the element and says what to change in the modeller."""
 import keyword
 
 from lxml import etree
 
+from ..engine import services
+from ..engine.errors import ExpressionError
 from ..engine.stores import KINDS, NAMED
 from ..limits import MAX_STORE_ID
 from .camunda import FORM_DATA
-from .normalize import CAMUNDA_NS, NS, ZEEBE_NS
+from .normalize import CAMUNDA_NS, NS, ZEEBE_NS, check_expression
 
 # SpiffWorkflow names its own start and end of every process so: an element with one of these
 # ids would be taken for them (and the instance would start, or end, in the wrong place).
@@ -241,6 +244,35 @@ def _foreign_service(task):
         return (f"is a Camunda 8 job worker (zeebe:taskDefinition type {(worker.get('type') or '')[:80]!r}), "
                 f"which a worker program fetches from Zeebe")
     return None
+
+
+def service_operators(root):
+    """(element id, message, is_error) for each service task a10flow cannot run as written.
+
+    An operator a10flow does not offer (a SpiffArena connector, say) deploys with a
+    warning: the task fails when an instance reaches it, and the instance shows why.
+    """
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+        if operator is None:
+            continue  # Camunda service tasks are reported elsewhere; Spiff reports a missing operator
+        name = operator.get("id")
+        if name not in services.OPERATORS:
+            yield task.get("id"), (f"service operator {name!r} is not one a10flow offers "
+                                   f"({', '.join(services.OPERATORS)}): the task will fail when reached"), False
+            continue
+        params = {p.get("id"): p.get("value") for p in operator.iterfind(".//spiffworkflow:parameter", NS)}
+        spec = services.OPERATORS[name]
+        for missing in sorted(spec["required"] - set(params)):
+            yield task.get("id"), f"{name} needs the parameter {missing!r}", True
+        for unknown in sorted(set(params) - spec["required"] - spec["optional"]):
+            yield task.get("id"), (f"{name} has no parameter {unknown!r}; it takes "
+                                   f"{', '.join(sorted(spec['required'] | spec['optional']))}"), True
+        for param, value in params.items():
+            try:
+                check_expression(value or "")
+            except ExpressionError as exc:
+                yield task.get("id"), f"parameter {param!r} of {name}: {exc} (values are Python: quote text)", True
 
 
 def data_stores(root):

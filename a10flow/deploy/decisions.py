@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from .normalize import NS, ExpressionError, check_expression
+from ..engine.errors import ExpressionError
+from .normalize import NS, check_expression
 from .upload import detail, key_problem, parse_xml
 
 

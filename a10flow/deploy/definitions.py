@@ -9,6 +9,7 @@ from ..evidence import controls
 from ..models import Definition, DefinitionKind, DefinitionVersion, StartTimer, User, db
 from ..people import access
 from ..processes import datastores
+from ..work import forms
 from . import element_settings
 from .specs import DeployError, parse_upload
 from .upload import parse_xml
@@ -45,6 +46,15 @@ def starters():
 def controls_of(version):
     """The control ids a version's elements carry, each once, in a10flow.evidence.controls order."""
     return sorted({c for ids in (version.controls or {}).values() for c in ids}, key=controls.order)
+
+
+def stored_xml(xml, filename):
+    """The root of a stored BPMN or DMN file (``xml``, text), read as an upload is: stored as
+    deployed, still read as untrusted. None when it does not read."""
+    try:
+        return parse_xml(xml.encode("utf-8"), filename)
+    except DeployError:
+        return None
 
 
 _MILESTONES = {}   # (version id, BPMN hash) -> milestones: a version never changes
@@ -99,7 +109,8 @@ def deploy(files, user, forms_dir=None):
     if user is not None:
         access.demand(user, access.OWNERS)
     try:
-        upload = parse_upload(files, forms_dir, _latest_xml)
+        upload = parse_upload(files, forms_dir, _latest_xml, read_controls=controls.parse,
+                              form_problems=forms.deploy_problems)
     except DeployError as exc:
         raise Invalid("the upload cannot be deployed", exc.details) from None
     result = {"processes": [], "decisions": [], "warnings": upload.warnings}

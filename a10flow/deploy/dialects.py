@@ -4,31 +4,9 @@ SpiffArena's script functions, Camunda 7's listeners and input/output mappings, 
 instance fails; a run-time failure over one of them says the same."""
 import ast
 
+from ..engine.errors import SPIFFARENA_FUNCTIONS, unknown_name
 from ..engine.sandbox.restricted import SLEEP
 from .normalize import NS, ZEEBE_NS, owner_id
-
-# SpiffArena's script functions (spiffworkflow_backend/scripts): they reach into SpiffArena's own
-# users, secrets, files and database, which a10flow does not have.
-SPIFFARENA_FUNCTIONS = frozenset("""
-    add_permission add_user_to_group clear_permissions create_unique_kkv_top_level_key
-    delete_process_instances_with_criteria extract_from_task_data fact_service generate_markdown_table
-    get_all_permissions get_current_user get_data_sizes get_dmn
-    get_encoded_file_data get_env get_frontend_url get_group_members get_groups_assigned_to_task
-    get_groups_for_user get_last_user_completing_task get_localtime get_process_info
-    get_process_initiator_user get_secret get_task_data_value get_task_potential_owners
-    get_toplevel_process_info get_url_for_task get_url_for_task_with_bpmn_identifier get_user
-    get_user_by_id get_user_properties get_usernames_waiting_for_task get_users_assigned_to_task
-    markdown_file_download_link refresh_permissions save_process_instance_metadata set_feature_flags
-    set_secret set_user_properties times_executed_by_user update_task_data_with_dictionary
-    user_has_started_instance""".split())
-
-
-
-def unknown_name(name):
-    """Why the code's ``name`` has no value, for an incident."""
-    if name in SPIFFARENA_FUNCTIONS:
-        return f"{name}() is one of SpiffArena's script functions, which a10flow does not offer"
-    return f"the variable {name!r} is not set: no form, start data or earlier step gave it a value"
 
 
 def _called(source):

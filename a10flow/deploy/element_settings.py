@@ -4,8 +4,10 @@ A human task's assignment, due date, form, link and page settings; the start for
 process; the form of each element that catches a message. Camunda attributes and
 properties, and SpiffArena properties, alike. Problems go to the upload (see upload.Upload).
 """
+from ..engine import iso8601
+from ..engine.errors import ExpressionError
 from . import camunda, normalize
-from .normalize import CAMUNDA_NS, NS, ExpressionError
+from .normalize import CAMUNDA_NS, NS
 
 HUMAN_TASKS = ("userTask", "manualTask")
 # A receive task names who sends its message (a customer's contact, say) with the
@@ -178,11 +180,11 @@ def due_expression(value):
         if iso:
             return {"duration": iso}
         return {"expr": normalize.juel_to_python(juel.group(1))}
-    if normalize.is_iso_duration(value):
-        return {"duration": normalize.lenient_duration(value)}
-    if problem := normalize.check_datetime(value):
+    if iso8601.is_iso_duration(value):
+        return {"duration": iso8601.lenient_duration(value)}
+    if problem := iso8601.check_datetime(value):
         raise ExpressionError(problem)
-    if normalize.DATETIME.match(value):
+    if iso8601.DATETIME.match(value):
         return {"date": value}
     normalize.check_expression(value)
     return {"expr": value}

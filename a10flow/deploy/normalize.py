@@ -16,8 +16,10 @@ import tokenize
 
 from lxml import etree
 
+from ..engine.errors import ExpressionError
+from ..engine.iso8601 import DATETIME, cycle, is_iso_duration, lenient_duration, retry_delays, zoned
 from ..engine.sandbox import restricted
-from ..limits import MAX_EXPRESSION, MAX_JOB_RETRIES, MAX_SCRIPT
+from ..limits import MAX_EXPRESSION, MAX_SCRIPT
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -25,12 +27,6 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"   # Camunda 8
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
-_DURATION = re.compile(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-)
-DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
-)
 # Text that can only be meant as ISO 8601 (P…, R…/…), never as a Python expression.
 _ISO_LIKE = re.compile(r"^(P|R\d*/)[0-9A-Za-z:./+\-]*$")
 JUEL = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
@@ -48,91 +44,6 @@ _JUEL_OPS = {"&&": " and ", "||": " or "}
 
 HINT = ("write the expression in Python over the instance data, "
         "e.g. approved == True or amount > 1000")
-
-
-class ExpressionError(ValueError):
-    """An expression that a10flow cannot run; the message says how to fix it."""
-
-
-_DURATION_WITHOUT_T = re.compile(r"^P((?:\d+[YMWD])*)((?:\d+H)?(?:\d+M)?(?:\d+S)?)$")
-
-
-def lenient_duration(text):
-    """``P1H`` (a common slip for ``PT1H``) → ``PT1H``; other text unchanged."""
-    match = _DURATION_WITHOUT_T.match(text)
-    if match and re.search("[HS]", match.group(2)):
-        return f"P{match.group(1)}T{match.group(2)}"
-    return text
-
-
-def is_iso_duration(text):
-    return bool(_DURATION.match(lenient_duration(text)))
-
-
-def check_datetime(text):
-    """Return an error message for an ISO date-time without offset, else None."""
-    match = DATETIME.match(text)
-    if match and not match.group("tz"):
-        return (f"date-time {text!r} has no time zone: add Z (UTC) or an offset "
-                f"such as +01:00, else it would depend on the server's zone")
-    return None
-
-
-def _zoned(text, warn):
-    """A naive date-time is read as UTC when ``warn`` is given (deploy), else refused."""
-    if problem := check_datetime(text):
-        if warn is None:
-            raise ExpressionError(problem)
-        warn(f"date-time {text!r} has no time zone and is read as UTC: add Z or an offset to say so")
-        return text + "Z"
-    return text
-
-
-def _cycle(text, warn):
-    parts = text.split("/")
-    if len(parts) not in (2, 3) or not re.match(r"^R\d*$", parts[0]):
-        raise ExpressionError(f"{text!r} is not an ISO 8601 cycle such as R/P1D or R3/2026-01-01T09:00:00Z/P1W")
-    for index, part in enumerate(parts[1:], 1):
-        if is_iso_duration(part):
-            parts[index] = lenient_duration(part)
-        elif DATETIME.match(part):
-            parts[index] = _zoned(part, warn)
-        else:
-            raise ExpressionError(f"{part!r} in cycle {text!r} is neither an ISO duration nor a date-time")
-    return "/".join(parts)
-
-
-def iso_timer(text, kind):
-    """A timer value an expression returned as text: the ISO 8601 value it is, normalised.
-    Never evaluated. :raises ExpressionError: it is not one."""
-    text = (text or "").strip()
-    if kind == "timeDuration" and is_iso_duration(text):
-        return lenient_duration(text)
-    if kind == "timeDate" and DATETIME.match(text):
-        return _zoned(text, None)
-    if kind == "timeCycle" and text.startswith("R") and "/" in text:
-        return _cycle(text, None)
-    raise ExpressionError(f"the timer expression returned {text[:80]!r}, not an ISO 8601 {kind}")
-
-
-
-
-def retry_delays(text):
-    """A service task's retry cycle as the ISO durations to wait before each new attempt.
-
-    ``R3/PT5M`` is three more attempts five minutes apart (Camunda's failedJobRetryTimeCycle);
-    ``PT1M,PT10M,PT1H`` is one more attempt after each, a back-off.
-    :raises ExpressionError: neither.
-    """
-    text = (text or "").strip()
-    repeat = re.match(r"^R(\d+)/(.+)$", text)
-    delays = [repeat.group(2)] * int(repeat.group(1)) if repeat else [d.strip() for d in text.split(",")]
-    if not delays or not all(is_iso_duration(d) for d in delays):
-        raise ExpressionError(f"retry cycle {text[:80]!r}: write R3/PT5M (three more attempts, five minutes "
-                              f"apart) or PT1M,PT10M,PT1H (one more attempt after each)")
-    if len(delays) > MAX_JOB_RETRIES:
-        raise ExpressionError(f"retry cycle {text[:80]!r}: at most {MAX_JOB_RETRIES} more attempts")
-    return [lenient_duration(d) for d in delays]
 
 
 def _retry_cycles(root, report):
@@ -175,9 +86,9 @@ def timer_to_python(text, kind, warn=None):
     if kind == "timeDuration" and is_iso_duration(text):
         return repr(lenient_duration(text))
     if kind == "timeDate" and DATETIME.match(text):
-        return repr(_zoned(text, warn))
+        return repr(zoned(text, warn))
     if kind == "timeCycle" and text.startswith("R") and "/" in text:
-        return repr(_cycle(text, warn))
+        return repr(cycle(text, warn))
     if _QUARTZ.match(text):
         raise ExpressionError(f"{text!r} is a Quartz cron expression (Camunda's), which a10flow does not read: "
                               f"write the cycle as ISO 8601, e.g. R/2026-01-05T09:00:00Z/P1W")
@@ -198,15 +109,6 @@ def timer_to_python(text, kind, warn=None):
 
 
 _ONE_VARIABLE = re.compile(r"^variable\('([A-Za-z]\w*)'\)$")
-_TIMER_VALUE = re.compile(r"^timer_value\((?P<inner>.*), '(timeDuration|timeDate|timeCycle)'\)$", re.S)
-
-
-def as_written(expression):
-    """An expression deploy rewrote, as the modeller wrote it (near enough): ``timer_value(x,
-    'timeDuration')`` is ``x``, ``variable('name')`` is ``name``."""
-    if found := _TIMER_VALUE.match(expression.strip()):
-        expression = found["inner"]
-    return re.sub(r"\bvariable\('([A-Za-z_]\w*)'\)", r"\1", expression)
 
 
 def juel_to_python(text):

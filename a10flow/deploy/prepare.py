@@ -2,7 +2,6 @@
 and warning names its element (see a10flow.deploy.checks), and what other tools draw is
 rewritten into what the engine runs (Camunda operators and loops, implicit splits, data stores
 drawn for documentation, expressions)."""
-from ..engine import services
 from ..engine.stores import NAMED
 from . import camunda, checks, dialects, element_settings, implicit, normalize
 from .normalize import NS
@@ -23,7 +22,7 @@ def bpmn_file(upload, name, root):
         upload.problems.extend(detail(name, element, message) for element, message in found(root))
     for element, message, is_error in (*checks.unnamed_messages(root), *checks.unsendable_signals(root),
                                        *checks.data_stores(root),
-                                       *services.deploy_problems(root)):
+                                       *checks.service_operators(root)):
         (upload.problems if is_error else upload.warnings).append(detail(name, element, message))
     for store_id, kind in checks.stores_kept(root).items():
         other, where = upload.stores.setdefault(store_id, (kind, name))

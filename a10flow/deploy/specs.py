@@ -17,7 +17,6 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 
 from ..engine import errors, stores
 from ..engine.state import dump_spec
-from ..evidence.controls import parse as parse_controls
 from . import checks, decisions, element_settings, prepare
 from .normalize import NS
 from .upload import DeployError, Upload, detail, parse_xml
@@ -49,14 +48,17 @@ class Process:
     content_hash: str
 
 
-def parse_upload(files, forms_dir=None, resolve=None):
+def parse_upload(files, forms_dir=None, resolve=None, *, read_controls, form_problems):
     """Validate an upload and return what it deploys: processes and decision tables.
 
     ``files`` is a list of (filename, bytes). ``resolve(kind, key)`` returns
     ``(xml_bytes, forms)`` of an already deployed "process" or "decision", or None.
+    The service's own rules are passed in: ``read_controls(text)`` gives the control ids an
+    element's ``control`` property names (:raises ValueError: why not), and ``form_problems``
+    says why a form may not be deployed (see upload.Upload).
     Raises DeployError listing every problem.
     """
-    upload = Upload(files, forms_dir)
+    upload = Upload(files, forms_dir, form_problems)
     resolve = resolve or (lambda kind, key: None)
     if not upload.bpmn and not upload.dmn and not upload.problems:
         upload.problems.append(detail(None, None, "the upload has no BPMN or DMN file"))
@@ -80,7 +82,7 @@ def parse_upload(files, forms_dir=None, resolve=None):
 
     _add_called_processes(upload, parser, owner, resolve)
     upload.problems.extend(detail(*found) for found in checks.call_cycles(owner))
-    result = [p for p in (_build(upload, parser, key, owner) for key in executable) if p]
+    result = [p for p in (_build(upload, parser, key, owner, read_controls) for key in executable) if p]
     if upload.problems:
         raise DeployError(upload.refused())
     return Deployment(result, tables, upload.named(upload.warnings))
@@ -211,7 +213,7 @@ _UNRECORDED = {"startEvent", "endEvent", "intermediateThrowEvent", "subProcess",
                "parallelGateway", "eventBasedGateway", "complexGateway", "sendTask", "task"}
 
 
-def _build(upload, parser, key, owner):
+def _build(upload, parser, key, owner, read_controls):
     filename, proc = owner[key]
     try:
         spec = parser.get_spec(key)
@@ -288,7 +290,7 @@ def _build(upload, parser, key, owner):
                     upload.warnings.append(said)
             written = element_settings.properties(node).get("control") if node.get("id") else None
             try:
-                if written and (ids := parse_controls(written)):
+                if written and (ids := read_controls(written)):
                     controls[node.get("id")] = ids
             except ValueError as exc:
                 said = detail(file_name, node.get("id"), f"its control property: {exc}")

@@ -7,8 +7,7 @@ import re
 import jsonschema
 from lxml import etree
 
-from ..limits import MAX_PROBLEM_MESSAGE
-from ..work import forms
+from ..limits import MAX_FORM_DEPTH, MAX_PROBLEM_MESSAGE
 
 # Comments go: the engine's parser takes a comment inside an element for one of its children.
 _XML_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
@@ -66,13 +65,14 @@ def kind_of(root):
 class Upload:
     """The files of one upload, sorted by kind, with every problem found so far."""
 
-    def __init__(self, files, forms_dir):
+    def __init__(self, files, forms_dir, form_problems):
         self.problems, self.warnings = [], []
         self.bpmn, self.dmn, self.forms, self.raw = {}, {}, {}, {}
         self.task_settings = {}   # human task element id -> settings (see settings.task_settings)
         self.stores = {}          # data store id -> (kind, file): one id is one store, across files
         self.kinds = {}           # file -> what the file is, when that explains its problems (Camunda 8)
         self.forms_dir = forms_dir
+        self.form_problems = form_problems   # schema -> why it may not be deployed, beyond being a JSON Schema
         for name, data in files:
             self._add(os.path.basename(name or "unnamed"), data)
 
@@ -128,13 +128,13 @@ class Upload:
             if not isinstance(schema, dict):
                 raise jsonschema.SchemaError("a form must be a JSON object")
             _read_spiffarena_options(schema)
-            if problems := forms.deploy_problems(schema):
+            if problems := self.form_problems(schema):
                 self.problems.extend(detail(name, None, message) for message in problems)
             else:
                 jsonschema.validators.validator_for(schema).check_schema(schema)
             return schema
         except RecursionError:
-            self.problems.append(detail(name, None, f"the form nests more than {forms.MAX_FORM_DEPTH} levels deep"))
+            self.problems.append(detail(name, None, f"the form nests more than {MAX_FORM_DEPTH} levels deep"))
         except (ValueError, UnicodeDecodeError) as exc:
             self.problems.append(detail(name, None, f"not valid JSON: {exc}"))
         except jsonschema.SchemaError as exc:

@@ -5,9 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from ..deploy.normalize import ExpressionError
 from . import runner, timers
-from .errors import EngineError, guard
+from .errors import EngineError, ExpressionError, guard
 
 
 @dataclass

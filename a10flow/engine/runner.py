@@ -21,14 +21,13 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
-from ..deploy.normalize import retry_delays
 from ..limits import MAX_CALL_DEPTH, MAX_STEP_SECONDS, MAX_STEP_TASKS, MAX_TREE_DEPTH
-from ..models import EvidenceType
 from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
+from .happenings import Happening, Kind
+from .iso8601 import retry_delays
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
-from .observed import Happening
-from .sandbox.scripting import not_json
+from .sandbox.scope import not_json
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 
 
@@ -157,17 +156,17 @@ def advance(workflow, now, parked=()):
     still = {t.task_id: t.due_at for t in timers.waiting_timers(workflow)}
     for timer in due.values():
         if still.get(timer.task_id) != armed[timer.task_id]:  # gone, or a cycle moved on: it fired
-            happenings.insert(0, Happening(EvidenceType.TIMER_FIRED, timer.element_id, timer.name, {
+            happenings.insert(0, Happening(Kind.TIMER_FIRED, timer.element_id, timer.name, {
                 "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(),
                 "lateness_seconds": int((now - timer.due_at).total_seconds()),
                 "missed_periods": missed.get(timer.task_id, 0)}))
     happenings.extend(stores.drain())
     if completed(workflow):
-        happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
+        happenings.append(Happening(Kind.INSTANCE_COMPLETED, None, None))
     else:
         timers.prune(workflow)
         if not parked and (where := stranded(workflow)):
-            happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *where))
+            happenings.append(Happening(Kind.INSTANCE_FAILED, *where))
     return happenings
 
 
@@ -256,7 +255,7 @@ def _attempt(workflow, action, task, happenings, parked, running=True, person=Fa
             failing._set_state(TaskState.READY if failing is task and running else TaskState.FUTURE)
         parked.add(str(failing.id))
         happenings.extend(stores.drain())
-        happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *element(failing), {
+        happenings.append(Happening(Kind.INSTANCE_FAILED, *element(failing), {
             "task_id": str(failing.id), "error": exc.message, "retry_delays": _retry_delays(failing)}))
         if failing is not task:
             _hand_on(workflow, failing, happenings, parked)
@@ -428,7 +427,7 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     parked, happenings = set(parked), []
     _attempt(workflow, lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task,
              happenings, parked, person=True)
-    received = Happening(EvidenceType.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
+    received = Happening(Kind.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
     return [received, *happenings, *advance(workflow, now, parked)]
 
 

@@ -26,11 +26,9 @@ from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from ..evidence.canonical import sha256
 from ..limits import MAX_STORE
-from ..models import EvidenceType
 from .errors import element
-from .observed import Happening
+from .happenings import Happening, Kind
 
 _session = ContextVar("data stores", default=None)
 
@@ -50,7 +48,8 @@ class _Session:
 def kept_by(backend):
     """Run the engine with ``backend`` keeping the stores: ``read(store, kind)`` gives
     ``(revision, content)`` (content None until written) and keeps the store for this step,
-    ``write(store, kind, content)`` stores ``content`` and gives the new revision."""
+    ``write(store, kind, content)`` stores ``content`` and gives the new revision, and
+    ``fingerprint(content)`` names a content read in the evidence (its SHA-256)."""
     token = _session.set(_Session(backend))
     try:
         yield
@@ -102,9 +101,9 @@ class _Store(BpmnDataStoreSpecification):
         with _failing_at(task):
             session = _current()
             revision, content = session.backend.read(self.bpmn_id, self.kind)
-        session.happened.append(Happening(EvidenceType.DATA_STORE_READ, *element(task), {
+        session.happened.append(Happening(Kind.DATA_STORE_READ, *element(task), {
             "store": self.bpmn_id, "kind": self.kind, "revision": revision,
-            "sha256": None if content is None else sha256(content)}))
+            "sha256": None if content is None else session.backend.fingerprint(content)}))
         return copy.deepcopy(content)
 
     def set(self, my_task):
@@ -121,7 +120,7 @@ class _Store(BpmnDataStoreSpecification):
             content = _bounded(self, self._apply(session.backend.read(self.bpmn_id, self.kind)[1], value))
         del my_task.data[self.bpmn_id]   # it is the store's now, as SpiffArena has it
         session.held.append((my_task, self.bpmn_id, self.kind, content, Happening(
-            EvidenceType.DATA_STORE_WRITTEN, *element(my_task),
+            Kind.DATA_STORE_WRITTEN, *element(my_task),
             {"store": self.bpmn_id, "kind": self.kind, "revision": None, self._written: value})))
 
 

@@ -2,6 +2,7 @@
 and written in a step's own transaction, and shown to the people who look after them."""
 from .. import clock
 from ..engine.stores import NAMED, StoreProblem
+from ..evidence import canonical
 from ..errors import Invalid, NotFound
 from ..models import DataStore, db
 
@@ -35,6 +36,11 @@ class Backend:
         row.content, row.revision, row.written_at = content, row.revision + 1, clock.now()
         db.session.flush()
         return row.revision
+
+    @staticmethod
+    def fingerprint(content):
+        """The SHA-256 by which the evidence names a content read (of its canonical JSON)."""
+        return canonical.sha256(content)
 
     @staticmethod
     def _row(store_id, kind):

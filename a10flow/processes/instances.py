@@ -2,7 +2,7 @@
 from ..engine import runner
 from ..models import Definition, DefinitionVersion, Instance, InstanceStatus, TaskStatus, Timer, db
 from ..people import access
-from ..step import specs_of
+from ..step import load
 from ..work import human_tasks
 from . import incidents
 
@@ -25,7 +25,7 @@ def task_data(task):
     not load, the instance's data and no item."""
     if task.status == TaskStatus.OPEN:
         try:
-            seen, items = runner.task_data(runner.load(specs_of(task.instance.version), task.instance.state), task.id)
+            seen, items = runner.task_data(load(task.instance), task.id)
             if seen:
                 return seen, items
         except runner.EngineError:
@@ -38,7 +38,7 @@ def progress(instance):
     failing over waiting over done (an element run before may wait again in a loop)."""
     timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
     try:
-        done = runner.done_elements(runner.load(specs_of(instance.version), instance.state))
+        done = runner.done_elements(load(instance))
     except runner.EngineError:   # a state no longer readable: what waits and failed is still known
         done = ()
     marks = dict.fromkeys(done, "done")

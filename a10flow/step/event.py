@@ -1,13 +1,15 @@
 """Steps from outside time and people: due timers firing, BPMN messages arriving."""
 from .. import clock
 from ..engine import runner
+from ..engine.happenings import Kind
 from ..errors import NotFound
 from ..evidence import personal
-from ..models import EvidenceType, HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from ..models import HumanTask, Instance, MessageWait, TaskStatus, Timer, db
 from ..people import access
 from ..processes import incidents
 from ..work import forms
-from .transaction import LIVE, TIMER_ACTOR, actor_of, append_concealed, conclude, locked, mark_done, specs_of
+from .conclusion import RECORDED_AS, append_concealed, conclude, mark_done
+from .frame import LIVE, TIMER_ACTOR, actor_of, load, locked
 
 
 def due_timers(now=None, what=Timer.instance_id):
@@ -28,10 +30,10 @@ def fire_timers(instance_id):
         now = clock.now()
         if instance is None or not db.session.scalar(due_timers(now).where(Timer.instance_id == instance_id).limit(1)):
             return 0  # fired meanwhile by another process, or nothing to do
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         happenings = runner.advance(workflow, now, incidents.parked(instance.id))
         conclude(instance, workflow, happenings)
-    return sum(h.type == EvidenceType.TIMER_FIRED for h in happenings)
+    return sum(h.kind == Kind.TIMER_FIRED for h in happenings)
 
 
 def deliver_message(instance_id, message, data, actor, task_id=None):
@@ -50,7 +52,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         wait = db.session.scalars(waits.order_by(MessageWait.id)).first()
         if wait is None or instance.status not in LIVE:
             raise NotFound(f"instance {instance_id} is not waiting for the message {message!r}")
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         answered = db.session.get(HumanTask, wait.task_id)   # a receive task people could answer
         schema = _message_form(instance.version, workflow, wait, answered)
         forms.check(schema, data)
@@ -60,7 +62,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         if answered is not None and answered.status == TaskStatus.OPEN:
             mark_done(answered, actor_of(actor)["name"], clock.now())
         received.data["payload"], private = personal.split(schema, data, "/payload")
-        kept = append_concealed(instance, personal.known(instance.id), received.type, actor_of(actor),
+        kept = append_concealed(instance, personal.known(instance.id), RECORDED_AS[received.kind], actor_of(actor),
                                 (received.element_id, received.element_name), received.data)
         personal.store(instance.id, kept["seq"], "/data", private)
         conclude(instance, workflow, rest, by=actor)

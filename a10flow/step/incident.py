@@ -1,13 +1,15 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
 from .. import clock
 from ..engine import runner
+from ..engine.happenings import Kind
 from ..errors import Conflict, Invalid
 from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
 from ..people import access
 from ..processes import incidents
 from ..work import forms
-from .transaction import actor_of, append_concealed, conclude, lock, locked, specs_of, step_failed, transaction
+from .conclusion import append_concealed, conclude
+from .frame import actor_of, load, lock, locked, step_failed, transaction
 
 
 def retry_instance(instance_id, user):
@@ -43,7 +45,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
         incident = _unresolved(incident_id)
         if scheduled and not incidents.is_due(incident, clock.now()):
             return incident   # another process retried it meanwhile
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         _check_data(workflow, incident, data)
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
                           (incident.element_id, incident.element_name),
@@ -53,7 +55,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
             happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
         else:
             happenings = _run_on(workflow, incident, parked)
-        if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
+        if not any(h.kind == Kind.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
         conclude(instance, workflow, happenings, by=actor)
@@ -65,7 +67,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
 def _run_on(workflow, incident, parked):
     """Retry a step that was rolled back: its timers fire again, from the stored state."""
     happenings = runner.advance(workflow, clock.now(), parked) if incident.by_timer else []
-    if not any(h.type == EvidenceType.TIMER_FIRED for h in happenings):
+    if not any(h.kind == Kind.TIMER_FIRED for h in happenings):
         raise Conflict("nothing waits to run again: the step that failed here was a person's or a message's, and "
                        "is done again by them; resolve this incident once its cause is fixed",
                        [{"element": incident.element_id, "message": "nothing to run again"}])
@@ -84,7 +86,7 @@ def resolve_incident(incident_id, user, comment, data=None):
     instance_id = incidents.get(incident_id).instance_id
     with locked(instance_id, user) as instance:
         incident = _unresolved(incident_id)
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
         _check_data(workflow, incident, data)
         if by_hand:

@@ -8,7 +8,8 @@ from ..models import EvidenceType, InstanceStatus
 from ..people import access
 from ..processes import incidents
 from ..work import human_tasks
-from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
+from .conclusion import conclude, withdraw
+from .frame import AT_ELEMENT, LIVE, actor_of, load, lock, specs_of, transaction
 
 
 def cancel_instance(instance_id, user, reason):
@@ -29,7 +30,7 @@ def cancel_instance(instance_id, user, reason):
             raise Conflict(f"instance {instance_id} is already {instance.status.value}")
         record = {"reason": reason}
         try:
-            workflow = runner.load(specs_of(instance.version), instance.state)
+            workflow = load(instance)
         except runner.EngineError as exc:
             workflow, record["state_unreadable"] = None, exc.message
         evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data=record)
@@ -75,7 +76,7 @@ def migrate_instance(instance_id, user, number=None):
             happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
             incidents.timers_went_through(instance, user.name)   # if they had failed before the move
             conclude(instance, workflow, happenings, by=user)
-        except runner.EngineError as exc:
+        except AT_ELEMENT as exc:
             why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
                            [{"element": exc.element_id, "message": why}]) from None

@@ -6,7 +6,8 @@ from ..errors import Forbidden, Invalid
 from ..models import EvidenceType
 from ..people import access
 from ..work import forms, links, notifications
-from .transaction import actor_of, lock, open_task, task_instance, transaction
+from .frame import actor_of, lock, transaction
+from .task import open_task, task_instance
 
 
 def issue_link(task_id, user, party, lifetime, send=False):

@@ -10,7 +10,8 @@ from ..limits import MAX_BUSINESS_KEY
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from ..people import access
 from ..work import forms
-from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
+from .conclusion import conclude
+from .frame import AT_ELEMENT, TIMER_ACTOR, actor_of, specs_of, step_failed, transaction
 
 START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
 
@@ -31,7 +32,7 @@ def start_instance(version, user, data=None, business_key=None):
     try:
         with transaction():
             return _start(version, user, data, business_key)
-    except runner.EngineError as exc:
+    except AT_ELEMENT as exc:
         raise step_failed(exc) from exc
 
 
@@ -77,7 +78,7 @@ def fire_start_timer(start_timer_id):
         try:
             with db.session.begin_nested():   # a failed start leaves the schedule row to update
                 instance = _start(row.version, TIMER_ACTOR, {}, timer=timer)
-        except runner.EngineError as exc:
+        except AT_ELEMENT as exc:
             row.last_error = f"{exc.element_id}: {exc.message}"
             row.due_at = now + START_RETRY
             return None

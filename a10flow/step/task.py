@@ -3,23 +3,14 @@ from flask import current_app
 
 from .. import clock, evidence
 from ..engine import runner
-from ..errors import Conflict, Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..evidence import personal
-from ..models import EvidenceType, TaskCandidate, User, db
+from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
 from ..people import access
 from ..processes import incidents
 from ..work import forms, human_tasks, links, notifications
-from .transaction import (
-    actor_of,
-    conclude,
-    lock,
-    locked,
-    mark_done,
-    open_task,
-    specs_of,
-    task_instance,
-    transaction,
-)
+from .conclusion import conclude, mark_done
+from .frame import actor_of, load, lock, locked, transaction
 
 
 def complete_task(task_id, user, data, link_token=None):
@@ -46,7 +37,7 @@ def complete_task(task_id, user, data, link_token=None):
             access.check_may_complete(task, user)
             access.check_apart(task, user)
         schema = forms.for_task(task)
-        workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
+        workflow, parked = load(instance), incidents.parked(instance.id)
         # Only what the form declares: a task without one takes no data.
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
@@ -176,3 +167,20 @@ def _target(to_user, to_group):
     if to_group not in human_tasks.groups():
         raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
     return to_group
+
+
+def task_instance(task_id, user=None):
+    """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
+    stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
+    instance_id = db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user)))
+    if instance_id is None:
+        raise NotFound(f"task {task_id} not found")
+    return instance_id
+
+
+def open_task(task_id):
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)  # read it again now that the instance is locked
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {task.status.value}")
+    return task

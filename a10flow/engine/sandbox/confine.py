@@ -1,6 +1,6 @@
 """What a BPMN Python worker could reach if code ever escaped the sandbox: as little as the OS allows.
 
-A worker (a10flow.engine.sandbox.isolated) confines itself once, after its imports and before its first
+A worker (a10flow.engine.sandbox.worker) confines itself once, after its imports and before its first
 evaluation, with what Linux offers an unprivileged process:
 
 - namespaces of its own: a user namespace (so even root keeps no capability over the machine),

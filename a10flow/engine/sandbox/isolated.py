@@ -13,7 +13,8 @@ confines itself as far as the OS allows
 (a10flow.engine.sandbox.confine: no network, no files but Python's, no tracing), and only data
 crosses: the task's variables and the clock's time go in, the result comes out, both as
 JSON with tags for dates, durations and decimals. The service never unpickles what a worker
-sends. The sandbox remains the first wall.
+sends (a10flow.engine.sandbox.wire). The sandbox remains the first wall. The worker's side is
+a10flow.engine.sandbox.worker.
 """
 import atexit
 import builtins
@@ -24,13 +25,14 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from multiprocessing.connection import Connection
 
-from ...deploy.normalize import ExpressionError
 from ...limits import CPU_LIMIT, MAX_ANSWER, MEMORY_LIMIT, STARTUP_LIMIT
+from .. import host
+from ..errors import ExpressionError
 from . import restricted
+from .wire import decode, encode
+from .worker import main as worker_main
 
 GRACE = 0.5                  # seconds past the time limit before a silent worker is killed
 KEEP = 4                     # idle workers kept for the next evaluation
@@ -75,10 +77,16 @@ def _too_big():
 
 
 def _take():
+    """An idle worker, else a new one. A worker imports the script helpers the service lends as it
+    starts: one started before the service lent others is retired."""
+    lent, stale = host.references(), []
     with _lock:
-        if _idle:
-            return _idle.pop()
-    return _Worker()
+        while _idle and _idle[-1].lent != lent:
+            stale.append(_idle.pop())
+        worker = _idle.pop() if _idle else None
+    for old in stale:
+        old.kill()
+    return worker or _Worker()
 
 
 @atexit.register
@@ -101,11 +109,13 @@ def _give_back(worker):
 
 class _Worker:
     def __init__(self, probe=False):
+        self.lent = host.references()
         to_worker, from_worker = os.pipe(), os.pipe()
         environment = {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "PYTHONPATH": os.pathsep.join(sys.path)}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", f"from {__name__} import main; main()", str(to_worker[0]), str(from_worker[1]),
-             str(MEMORY_LIMIT), *(["--probe"] if probe else [])],
+            [sys.executable, "-c", f"from {worker_main.__module__} import main; main()", str(to_worker[0]),
+             str(from_worker[1]), str(MEMORY_LIMIT), str(CPU_LIMIT), json.dumps(self.lent),
+             *(["--probe"] if probe else [])],
             pass_fds=(to_worker[0], from_worker[1]), env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd="/")
         self.logger = threading.Thread(target=_log_stderr, args=(self.process,), daemon=True)
@@ -186,85 +196,6 @@ def _exception(error):
     return RuntimeError(f"{error['type']}: {error['message']}")
 
 
-# The worker's side.
-
-def serve(requests, answers, memory_limit, probe=False):
-    """Answer requests until the service goes away. ``probe``: a worker for tests of the
-    confinement, which also runs code outside the sandbox (``kind`` "probe")."""
-    import resource
-
-    from . import confine, scripting  # before the limits: importing needs more room than running
-    layers = confine.confine()
-    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))   # no files written, whatever happens
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
-    answers.send_bytes(encode({"ready": layers}))
-    while True:
-        try:
-            request = requests.recv_bytes()
-        except (EOFError, OSError):
-            return
-        try:
-            request = decode(request)
-            restricted.TIME_LIMIT = request["time_limit"]
-            if request["kind"] == "probe" and probe:
-                scope = {}
-                exec(request["source"], scope)   # noqa: S102 - the test's own code, as if it had escaped
-                answer = {"value": scope.get("result")}
-            else:
-                answer = {"value": scripting.run_here(request["kind"], request["source"], request["data"],
-                                                      request["external"], request["now"])}
-            answers.send_bytes(encode(answer))
-        except Exception as exc:
-            answers.send_bytes(encode({"error": {"type": type(exc).__name__, "message": str(exc)}}))
-
-
-# JSON with tags: what BPMN Python commonly hands back besides plain data. A dict of the data
-# that happens to hold the tag's key travels tagged itself, so no data is ever read as a tag.
-
-_TAG = "$a10flow"
-_TYPES = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat,
-          "timedelta": lambda v: timedelta(seconds=v), "decimal": Decimal, "set": set, "dict": dict}
-
-
-def _packed(value):
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, dict):
-        items = {k if isinstance(k, str) else json.dumps(k): _packed(v) for k, v in value.items()}
-        return {_TAG: "dict", "v": [[k, v] for k, v in items.items()]} if _TAG in items else items
-    if isinstance(value, (list, tuple)):
-        return [_packed(v) for v in value]
-    if isinstance(value, (datetime, date, time)):
-        return {_TAG: type(value).__name__, "v": value.isoformat()}
-    if isinstance(value, timedelta):
-        return {_TAG: "timedelta", "v": value.total_seconds()}
-    if isinstance(value, Decimal):
-        return {_TAG: "decimal", "v": str(value)}
-    if isinstance(value, (set, frozenset)):
-        return {_TAG: "set", "v": [_packed(v) for v in value]}
-    raise TypeError(f"a {type(value).__name__} cannot leave BPMN Python")
-
-
-def _unpacked(obj):
-    if len(obj) == 2 and obj.get(_TAG) in _TYPES and "v" in obj:
-        return _TYPES[obj[_TAG]](obj["v"])
-    return obj
-
-
-def encode(value):
-    return json.dumps(_packed(value)).encode()
-
-
-def decode(data):
-    """:raises ValueError: not JSON, or a tag that does not read."""
-    try:
-        return json.loads(data, object_hook=_unpacked)
-    except (TypeError, KeyError, OverflowError) as exc:
-        raise ValueError(str(exc)) from None
-
-
 def probe(code):
     """Run ``code`` (plain Python, no sandbox) inside a new, confined worker: what it leaves in
     ``result`` comes back. For tests that play code which escaped the sandbox; a worker that
@@ -277,9 +208,3 @@ def probe(code):
     if "error" in answer:
         raise _exception(answer["error"])
     return answer["value"], worker.confinement
-
-
-def main():
-    """The worker process: ``python -c '...main()' <requests fd> <answers fd> <memory limit> [--probe]``."""
-    serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
-          int(sys.argv[3]), probe=sys.argv[4:] == ["--probe"])

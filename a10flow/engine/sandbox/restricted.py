@@ -151,7 +151,7 @@ def time_module(now):
 
 def _import(name, globals=None, locals=None, fromlist=(), level=0):
     if not level and name == "time" and isinstance((globals or {}).get("time"), SimpleNamespace):
-        return globals["time"]   # the environment's clock (a10flow.engine.sandbox.scripting)
+        return globals["time"]   # the environment's clock (a10flow.engine.sandbox.scope)
     if not level and name == "random":
         return RANDOM
     if level or name not in MODULES:

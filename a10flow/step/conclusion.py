@@ -1,24 +1,19 @@
-"""The frame every step runs in: its own transaction, the instance row locked, and the
-conclusion that mirrors what now waits, records what happened and saves the state."""
-from contextlib import contextmanager
+"""The end of every step: mirror what now waits (human tasks, timers, messages) into their tables,
+carry out and record what happened, save the state. ``conclude`` reads as that sentence; what the
+step does for each kind of happening is in one table."""
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from .. import clock, evidence
-from ..database import end_read, write
 from ..deploy import definitions
-from ..engine import assignment, runner, stores
-from ..engine.state import specs_for
-from ..errors import Conflict, NotFound, StepFailed
+from ..engine import assignment, runner
+from ..engine.happenings import Kind
 from ..evidence import canonical, personal
 from ..limits import MAX_INSTANCE_DATA
 from ..models import (
-    DefinitionVersion,
     EvidenceType,
     HumanTask,
-    Instance,
     InstanceStatus,
     MessageWait,
     RegisterEntry,
@@ -29,99 +24,76 @@ from ..models import (
     User,
     db,
 )
-from ..people import access
 from ..processes import datastores, incidents
 from ..work import forms, human_tasks, links, notifications
+from .frame import ENGINE_ACTOR, TIMER_ACTOR, StepError
 
-LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
+# The evidence record each kind of engine happening is kept as.
+RECORDED_AS = {
+    Kind.GATEWAY_PATH_TAKEN: EvidenceType.GATEWAY_PATH_TAKEN,
+    Kind.DECISION_EVALUATED: EvidenceType.DECISION_EVALUATED,
+    Kind.SCRIPT_RUN: EvidenceType.SCRIPT_RUN,
+    Kind.SERVICE_RUN: EvidenceType.SERVICE_RUN,
+    Kind.TIMER_FIRED: EvidenceType.TIMER_FIRED,
+    Kind.MESSAGE_RECEIVED: EvidenceType.MESSAGE_RECEIVED,
+    Kind.DATA_STORE_READ: EvidenceType.DATA_STORE_READ,
+    Kind.DATA_STORE_WRITTEN: EvidenceType.DATA_STORE_WRITTEN,
+    Kind.INSTANCE_COMPLETED: EvidenceType.INSTANCE_COMPLETED,
+    Kind.INSTANCE_FAILED: EvidenceType.INSTANCE_FAILED,
+}
 
-
-ENGINE_ACTOR = {"id": "system:engine", "name": "a10flow engine"}
-
-
-TIMER_ACTOR = {"id": "system:timer", "name": "a10flow scheduler"}
-
-
-def actor_of(user):
-    """The evidence actor for a person, or a system actor passed through as it is."""
-    if isinstance(user, dict):
-        return user
-    return {"id": user.id, "name": user.name}
-
-
-@contextmanager
-def transaction():
-    """The step's own transaction, in which the engine's data stores are read and written too.
-    A request may have read (auth) before the step: that read ends first, so that the row lock
-    is the first statement of the step's transaction."""
-    end_read()
-    with write(), stores.kept_by(datastores.Backend()):
-        yield
-
-
-@contextmanager
-def locked(instance_id, actor, skip_locked=False):
-    """One step on an instance: its own transaction, the instance row locked (see lock). A
-    failure that no element can hold rolls all of it back and is kept as an incident.
-
-    :raises StepFailed: naming the element at fault.
-    """
-    try:
-        with transaction():
-            yield lock(instance_id, skip_locked, actor if isinstance(actor, User) else None)
-    except runner.EngineError as exc:
-        _record_failure(instance_id, exc, actor)
-        raise step_failed(exc) from exc
-
-
-def lock(instance_id, skip_locked=False, user=None):
-    """The instance row, locked until the step commits; with ``user``, one they may see.
-
-    With ``skip_locked`` an instance another process is stepping gives None
-    instead of a wait (PostgreSQL; SQLite runs one writer at a time anyway).
-    :raises NotFound: no such instance, or ``user`` may not see it.
-    """
-    if user is not None:
-        access.instance(instance_id, user)
-    instance = db.session.execute(
-        db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance, skip_locked=skip_locked)
-        .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))
-        .execution_options(populate_existing=True)).scalar_one_or_none()
-    if instance is None and not skip_locked:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
-
-
-def specs_of(version):
-    """The engine's specs of a deployed version, cached.
-    Keyed by content, not row id: ids are reused when a database is recreated."""
-    return specs_for((version.definition.key, version.content_hash), lambda: version.spec)
 
 
 def conclude(instance, workflow, happenings, status=None, by=None):
-    """The end of every step: mirror what now waits, record what happened (carrying out
-    service calls as they come, so they see the tasks this step opened), save. ``by``: the
-    person whose step it is (a User), who answers for the links it sends by itself."""
+    """The end of every step: mirror what now waits, carry out and record what happened (service
+    calls as they come, so that they see the tasks this step opened), save. ``by``: the person
+    whose step it is (a User), who answers for the links it sends by itself."""
     _mirror(instance, workflow, by if isinstance(by, User) else None)
-    data, known = None, personal.known(instance.id)   # personal values: hashed wherever copied
+    known = personal.known(instance.id)   # personal values: hashed wherever copied
     for h in happenings:
-        actor = TIMER_ACTOR if h.type == EvidenceType.TIMER_FIRED else ENGINE_ACTOR
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "notify":
-            data = data if data is not None else runner.data(workflow)
-            h.data["notified"] = notifications.queue(instance, h.element_id, h.data["params"], data)
-        if h.type == EvidenceType.INSTANCE_FAILED:   # an element failed and is parked: its incident counts it
-            h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
-        if h.type == EvidenceType.DECISION_EVALUATED and h.data["table"].get("sha256"):
-            table = h.data["table"]
-            table["version"] = definitions.decision_version(table["decision"], table["sha256"])
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "record":
-            _record_entry(instance, h.element_id, h.data["params"])
-        if h.type == EvidenceType.DATA_STORE_WRITTEN:
-            datastores.written(instance, h.element_id, h.data["store"])
-        append_concealed(instance, known, h.type, actor, (h.element_id, h.element_name), h.data)
-        if h.type == EvidenceType.SERVICE_RUN and h.data["operator"] == "escalate":
-            _escalate(instance, h, h.data["params"])
+        key = (h.kind, h.data.get("operator") if h.kind == Kind.SERVICE_RUN else None)
+        if key in BEFORE_RECORD:
+            BEFORE_RECORD[key](instance, workflow, h)
+        actor = TIMER_ACTOR if h.kind == Kind.TIMER_FIRED else ENGINE_ACTOR
+        # The engine reports values as the instance held them; a record holds them plain.
+        append_concealed(instance, known, RECORDED_AS[h.kind], actor, (h.element_id, h.element_name),
+                         canonical.plain(h.data))
+        if key in AFTER_RECORD:
+            AFTER_RECORD[key](instance, workflow, h)
     _save(instance, workflow, status)
+
+
+def _notify(instance, workflow, h):
+    h.data["notified"] = notifications.queue(instance, h.element_id, h.data["params"], runner.data(workflow))
+
+
+def _failed(instance, workflow, h):   # an element failed and is parked: its incident counts it
+    h.data = incidents.failed(instance, h.element_id, h.element_name, h.data)
+
+
+def _decided(instance, workflow, h):   # which deployed version of the table decided
+    table = h.data["table"]
+    if table.get("sha256"):
+        table["version"] = definitions.decision_version(table["decision"], table["sha256"])
+
+
+def _recorded(instance, workflow, h):
+    _record_entry(instance, h.element_id, h.data["params"])
+
+
+def _written(instance, workflow, h):
+    datastores.written(instance, h.element_id, h.data["store"])
+
+
+# What the step does for a happening besides keeping its record: before it, so the record says
+# how it went; after it, for an escalation, whose own records of the tasks it moved follow it.
+BEFORE_RECORD = {
+    (Kind.SERVICE_RUN, "notify"): _notify,
+    (Kind.SERVICE_RUN, "record"): _recorded,
+    (Kind.INSTANCE_FAILED, None): _failed,
+    (Kind.DECISION_EVALUATED, None): _decided,
+    (Kind.DATA_STORE_WRITTEN, None): _written,
+}
 
 
 def append_concealed(instance, known, type_, actor, element, data):
@@ -166,12 +138,13 @@ def merge_patch(target, patch):
     return merged
 
 
-def _escalate(instance, happening, params):
+def _escalate(instance, workflow, happening):
     """Move every open task of the element (one per instance of a multi-instance task)."""
+    params = happening.data["params"]
     moving = human_tasks.open_tasks(instance.id, params["task"])
     if not moving:
-        raise runner.EngineError(happening.element_id, happening.element_name,
-                                 f"escalate: no open task {params['task']!r} in this instance")
+        raise StepError(happening.element_id, happening.element_name,
+                        f"escalate: no open task {params['task']!r} in this instance")
     for task in moving:
         before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
                   "assignee": task.assignee}
@@ -182,6 +155,9 @@ def _escalate(instance, happening, params):
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
             "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
             "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
+
+
+AFTER_RECORD = {(Kind.SERVICE_RUN, "escalate"): _escalate}
 
 
 def _mirror(instance, workflow, by):
@@ -236,12 +212,12 @@ def _ended(task_ids):
 
 
 def _address(value, task):
-    """The e-mail address a task's ``externalParty`` gave. :raises EngineError: it gave none."""
+    """The e-mail address a task's ``externalParty`` gave. :raises StepError: it gave none."""
     try:
         return forms.email_address(value)
     except ValueError:
-        raise runner.EngineError(task.element_id, task.name, f"externalParty gave {value[:80]!r}, which is not an "
-                                 "e-mail address") from None
+        raise StepError(task.element_id, task.name, f"externalParty gave {value[:80]!r}, which is not an "
+                        "e-mail address") from None
 
 
 def _user(name):
@@ -265,15 +241,13 @@ def withdraw(instance, status):
     incidents.settle(instance, lambda task_id: False, ended=True)
 
 
-
-
 def _save(instance, workflow, status=None):
     now = clock.now()
     instance.state = runner.dump(workflow)
     instance.data = canonical.plain(runner.data(workflow))
     if (size := len(canonical.canonical(instance.data))) > MAX_INSTANCE_DATA:
-        raise runner.EngineError(None, None, f"the instance's data would be {size} bytes; at most {MAX_INSTANCE_DATA}: "
-                                             "a script or a loop is piling it up")
+        raise StepError(None, None, f"the instance's data would be {size} bytes; at most {MAX_INSTANCE_DATA}: "
+                                    "a script or a loop is piling it up")
     instance.updated_at = now
     if status is None and runner.completed(workflow):
         status = InstanceStatus.COMPLETED
@@ -282,43 +256,8 @@ def _save(instance, workflow, status=None):
     incidents.settle(instance, lambda task_id: runner.waits_at(workflow, task_id), ended=status is not None)
 
 
-def step_failed(exc):
-    where = exc.element_name or exc.element_id or "the process"
-    return StepFailed(f"the process failed at {where}: {exc.message}",
-                      [{"element": exc.element_id, "message": exc.message}])
-
-
-def _record_failure(instance_id, exc, user):
-    """Keep a failure whose step was rolled back as an incident (in its own transaction)."""
-    with transaction():
-        instance = lock(instance_id)
-        failure = {"task_id": None, "error": exc.message, "by_timer": user is TIMER_ACTOR}
-        counted = incidents.failed(instance, exc.element_id, exc.element_name, failure)
-        if counted["attempt"] == 1:   # the same step failing again is counted on its incident, not
-            # recorded again: whoever can send it again and again must not be able to fill the chain
-            evidence.append(instance, EvidenceType.INSTANCE_FAILED, actor_of(user),
-                            (exc.element_id, exc.element_name), counted)
-        incidents.settle(instance, lambda task_id: True)   # the stored state did not change
-
-
 def mark_done(task, name, now):
+    """The task done by ``name``, and what hangs on it ended with it."""
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, name
     task.assignee = task.assignee or name
     _ended([task.id])
-
-
-def task_instance(task_id, user=None):
-    """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
-    stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
-    instance_id = db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user)))
-    if instance_id is None:
-        raise NotFound(f"task {task_id} not found")
-    return instance_id
-
-
-def open_task(task_id):
-    task = db.session.get(HumanTask, task_id)
-    db.session.refresh(task)  # read it again now that the instance is locked
-    if task.status != TaskStatus.OPEN:
-        raise Conflict(f"task {task_id} is already {task.status.value}")
-    return task

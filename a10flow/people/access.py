@@ -151,7 +151,7 @@ LEADS = "-leads"   # the members of "procurement-leads" lead the procurement gro
 
 def led(user):
     """The groups ``user`` leads: "procurement" for a member of "procurement-leads"."""
-    return sorted(g[:-len(LEADS)] for g in user.groups or [] if g.endswith(LEADS))
+    return sorted(group[:-len(LEADS)] for group in user.groups or [] if group.endswith(LEADS))
 
 
 def is_candidate(task, user):

@@ -5,6 +5,7 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from .config import Config, instance_path
+from .limits import MAX_ROW_ID
 from .models import db
 
 
@@ -12,7 +13,7 @@ class RowId(IntegerConverter):
     """``<int:…>`` in every route: a number too big for an id column is no route (404), not a 500."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .config import UNNAMED_ORGANISATION
+from .config import UNNAMED_ORGANISATION, address
 from .database import write
 from .deploy import definitions
 from .errors import ServiceError
@@ -115,7 +115,7 @@ def serve(host, port, threads):
     if app.config["A10FLOW_SCHEDULER"] != "off":
         scheduler = Scheduler(app)
         scheduler.start()
-    click.echo(f"a10flow: sign in at {app.config['A10FLOW_BASE_URL'].rstrip('/')}/sign-in "
+    click.echo(f"a10flow: sign in at {address(app.config, '/sign-in')} "
                f"(listening on {host}:{port}; the API is described at /api/v1/openapi.json)")
     if app.config["A10FLOW_ORGANISATION"] == UNNAMED_ORGANISATION:
         click.echo(f"warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "

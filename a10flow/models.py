@@ -185,6 +185,11 @@ class DefinitionVersion(db.Model):
     created_by = db.Column(db.ForeignKey("users.id"))
     definition = db.relationship(Definition, back_populates="versions")
 
+    @property
+    def start(self):
+        """How people start it (see a10flow.deploy.element_settings.start_form): element, form, groups, users."""
+        return (self.inputs or {}).get("start") or {}
+
 
 class Instance(db.Model):
     __tablename__ = "instances"
@@ -258,6 +263,11 @@ class HumanTask(db.Model):
 
     def candidate_names(self, kind):
         return sorted(c.name for c in self.candidates if c.kind == kind)
+
+    @property
+    def settings(self):
+        """What its version's BPMN says of the task (form, people, separateFrom, externalParty, …)."""
+        return (self.instance.version.tasks or {}).get(self.element_id) or {}
 
     @property
     def held_by(self):

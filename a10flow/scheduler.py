@@ -18,7 +18,7 @@ from . import clock, step
 from .database import end_read
 from .errors import Conflict, StepFailed
 from .evidence import checkpoints
-from .models import Instance, StartTimer, Timer, db
+from .models import StartTimer, Timer, db
 from .processes import incidents
 from .work import notifications
 
@@ -37,8 +37,7 @@ def due_instances(now, limit):
 
 def next_due():
     """When the next timer of a running instance (or service task retry) falls due, or None."""
-    waiting = db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
-                                .where(Instance.status.in_(step.LIVE), ~incidents.stopped_step(Instance.id)))
+    waiting = db.session.scalar(step.due_timers(what=func.min(Timer.due_at)))
     starting = db.session.scalar(db.select(func.min(StartTimer.due_at)))
     return min((t for t in (waiting, starting, incidents.next_due()) if t is not None), default=None)
 

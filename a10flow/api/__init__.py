@@ -7,6 +7,8 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import Invalid, ServiceError
 from ..limits import MAX_JSON_DEPTH, MAX_ROW_ID
+from ..people import access
+from ..people.auth import load_user
 from ..people.security_events import record as record_security_event
 from ..work import forms
 
@@ -115,20 +117,27 @@ def refuse_nul_characters():
                                                                    "message": "contains a NUL character"}])
 
 
+def _signed_in():
+    """Before every API route but the public ones (access.PUBLIC): ``g.user`` from its token."""
+    if request.path.startswith("/api/") and not access.public(request.endpoint):
+        load_user()
+
+
 def init_app(app):
     """The API on ``app``; returns its error answers (JSON) by exception class, for create_app to
     give every request under /api/."""
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
+    app.before_request(_signed_in)
     api = Api(app)
     from . import (
         data_stores,
         definitions,
         engagements,
         evidence,
-        external,
         incidents,
         instances,
+        links,
         messages,
         notifications,
         registers,
@@ -138,8 +147,8 @@ def init_app(app):
         tokens,
     )
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
-                   data_stores, evidence, engagements, external, tokens, security_events):
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+                   data_stores, evidence, engagements, links, tokens, security_events):
+        api.register_blueprint(module.blp, url_prefix=module.blp.url_prefix or f"/api/v1/{module.blp.name}")
 
     def service_error(exc):
         if exc.status in (401, 403):

@@ -6,7 +6,8 @@ from ..database import write
 from ..engine import runner, state
 from ..errors import Conflict, Invalid, NotFound
 from ..evidence import controls
-from ..models import Definition, DefinitionKind, DefinitionVersion, Role, StartTimer, User, db
+from ..models import Definition, DefinitionKind, DefinitionVersion, StartTimer, User, db
+from ..people import access
 from ..processes import datastores
 from ..work import forms
 from . import element_settings
@@ -22,24 +23,6 @@ def find(key, kind=None):
     return definition
 
 
-def start_of(version):
-    """How people start ``version`` (see engine.settings.start_form): element, form, groups, users."""
-    return (version.inputs or {}).get("start") or {}
-
-
-def may_start(version, user):
-    # Rule: owners start anything; auditors only read; staff start a process their groups (or they)
-    # are named for, or any that names nobody.
-    if user.role in (Role.OWNER, Role.ADMIN):
-        return True
-    if user.role != Role.STAFF:
-        return False
-    start = start_of(version)
-    if not start.get("groups") and not start.get("users"):
-        return True
-    return bool(set(start.get("groups") or []) & set(user.groups or [])) or user.name in (start.get("users") or [])
-
-
 def _latest_processes():
     return [d.versions[-1] for d in db.session.scalars(db.select(Definition).where(
         Definition.kind == DefinitionKind.PROCESS).order_by(Definition.name)) if d.versions]
@@ -47,16 +30,16 @@ def _latest_processes():
 
 def startable(user):
     """The latest version of every process ``user`` may start, by name."""
-    return [v for v in _latest_processes() if may_start(v, user)]
+    return [v for v in _latest_processes() if access.may_start(v, user)]
 
 
 def starters():
     """Who may start each process, by name: ``[(version, groups, users)]`` of its latest version
     (both empty: anyone who works on tasks), and the names of the owners and admins, who start
     anything and are whom to ask: ``(processes, {"owner": [...], "admin": [...]})``."""
-    processes = [(v, start_of(v).get("groups") or [], start_of(v).get("users") or []) for v in _latest_processes()]
+    processes = [(v, v.start.get("groups") or [], v.start.get("users") or []) for v in _latest_processes()]
     ask = {role.value: db.session.scalars(db.select(User.name).where(User.role == role).order_by(User.name)).all()
-           for role in (Role.OWNER, Role.ADMIN)}
+           for role in access.OWNERS}
     return processes, ask
 
 
@@ -117,10 +100,14 @@ def _latest_xml(kind, key):
 
 
 def deploy(files, user, forms_dir=None):
-    """Deploy uploaded (filename, bytes) pairs. Returns what was deployed, version by version.
+    """Deploy uploaded (filename, bytes) pairs, as ``user`` (None: the command line). Returns what was
+    deployed, version by version.
 
-    :raises Invalid: with one detail per problem (element and message); nothing is stored.
+    :raises Forbidden: only owners deploy; Invalid: with one detail per problem (element and
+        message); nothing is stored.
     """
+    if user is not None:
+        access.demand(user, access.OWNERS)
     try:
         upload = parse_upload(files, forms_dir, _latest_xml, read_controls=controls.parse,
                               form_problems=forms.deploy_problems)

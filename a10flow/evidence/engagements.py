@@ -5,16 +5,17 @@ Everything the auditor opens or downloads is kept in the engagement's access log
 """
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from .. import clock
 from ..database import write
-from ..errors import Forbidden, Gone, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..limits import MAX_ENGAGEMENT
-from ..models import Engagement, EngagementAccess, Role, User, db
+from ..models import Engagement, EngagementAccess, User, db
+from ..people import access
 from ..people.auth import hash_token
 from . import controls
-from .scope import Scope, coverage, known_controls
+from .scope import Scope, coverage, known_controls, unordered
 
 LINK = "link"   # who opened an engagement by its link, in the access log
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -46,8 +47,8 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
     if start is None or end is None:
         problems.append({"field": "from" if start is None else "to",
                          "message": "give the period's first day and the day after its last"})
-    elif start >= end:
-        problems.append({"field": "to", "message": "the period must end after it starts"})
+    elif problem := unordered(start, end):
+        problems.append(problem)
     elif start > today:
         problems.append({"field": "from", "message": "the period must start by today: days to come have no evidence"})
     if expires_at is None or expires_at < today or expires_at > today + MAX_ENGAGEMENT:
@@ -57,7 +58,7 @@ def grant(by, auditor, named, start, end, expires_at, account=None):
     user = None
     if account:
         user = db.session.scalar(db.select(User).where(User.name == account))
-        if user is None or user.role != Role.EXTERNAL_AUDITOR:
+        if not access.only_engagements(user):
             problems.append({"field": "account", "message": "choose an account with the role external_auditor, "
                                                             "or grant the access by link"})
     if problems:
@@ -98,41 +99,11 @@ def revoke(engagement, by):
             engagement.revoked_at, engagement.revoked_by = clock.now(), by.name
 
 
-def state(engagement):
-    """``active``, ``expired`` or ``revoked``."""
-    if engagement.revoked_at is not None:
-        return "revoked"
-    # Access runs through the whole of its last day.
-    return "expired" if engagement.expires_at + timedelta(days=1) <= clock.now() else "active"
-
-
-def usable(engagement):
-    """The engagement, if it still opens. :raises Gone: revoked or ended."""
-    if state(engagement) == "revoked":
-        raise Gone("this engagement was revoked; ask the organisation that granted it")
-    if state(engagement) == "expired":
-        raise Gone(f"this engagement ended on {engagement.expires_at:%Y-%m-%d}; ask for it to be extended")
-    return engagement
-
-
 def by_link(token):
-    """The engagement a link names, whatever its state (see ``usable``). :raises NotFound:"""
+    """The engagement a link names, whatever its state (see access.open_engagement). :raises NotFound:"""
     engagement = db.session.scalar(db.select(Engagement).where(Engagement.token_hash == hash_token(token or "")))
     if engagement is None:
         raise NotFound("this link is not valid: check that it was copied whole")
-    return engagement
-
-
-def of_account(user, engagement_id=None):
-    """The engagements open to ``user``'s account; or, with ``engagement_id``, that one of theirs,
-    whatever its state (see ``usable``). :raises NotFound: not theirs, or no such."""
-    if engagement_id is None:
-        found = db.session.scalars(db.select(Engagement).where(Engagement.user_id == user.id)
-                                   .order_by(Engagement.id.desc())).all()
-        return [e for e in found if state(e) == "active"]
-    engagement = db.session.get(Engagement, engagement_id)
-    if engagement is None or engagement.user_id != user.id:
-        raise NotFound(f"engagement {engagement_id} not found")
     return engagement
 
 
@@ -140,8 +111,7 @@ def scope(engagement, control):
     """The evidence scope of one of the engagement's controls over its period.
     :raises Forbidden: a control the engagement does not cover."""
     chosen = Scope(control, engagement.period_start, engagement.period_end)   # canonical, or Invalid
-    if chosen.control not in engagement.controls:
-        raise Forbidden(f"this engagement does not cover {chosen.control}")
+    access.check_covers(engagement, chosen)
     return chosen
 
 

@@ -32,10 +32,19 @@ class Scope:
         # Records are compared as UTC ISO strings: an offset given by the caller is converted.
         self.start = self.start and self.start.astimezone(timezone.utc)
         self.end = self.end and self.end.astimezone(timezone.utc)
+        if problem := unordered(self.start, self.end):
+            raise Invalid(problem["message"], [problem])
 
     def as_dict(self):
         return {"control": self.control, "from": self.start and self.start.isoformat(),
                 "to": self.end and self.end.isoformat(), "instance": self.instance_id}
+
+
+def unordered(start, end):
+    """Rule: a period ends after it starts. The problem, naming the field, or None."""
+    if start and end and start >= end:
+        return {"field": "to", "message": "the period must end after it starts"}
+    return None
 
 
 def known_controls():

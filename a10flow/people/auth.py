@@ -1,7 +1,6 @@
-"""Users, passwords, API tokens and the role check every API route makes."""
+"""Users, passwords, API tokens and web sessions: who someone is (a10flow.people.access: what they may do)."""
 import hashlib
 import secrets
-from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,9 +9,10 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..database import write
-from ..errors import Forbidden, ServiceError
+from ..errors import Forbidden, NotFound, ServiceError
 from ..models import ApiToken, Role, User, WebSession, db
 from ..work import forms
+from . import access
 
 
 class Unauthorized(ServiceError):
@@ -74,6 +74,17 @@ def user_for_token(token):
     return row.user
 
 
+def revoke_token(token_id, user):
+    """Revoke an API token ``user`` owns (see access.owns_token), committed; it answers 401 from now
+    on. :raises NotFound: also when it is not theirs."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or not access.owns_token(row, user):
+        raise NotFound(f"token {token_id} not found")
+    with write():
+        row.revoked_at = row.revoked_at or clock.now()
+    return row
+
+
 def open_session(user, lifetime):
     """A new web session for ``user``, committed; returns its token (for the signed cookie)."""
     token = secrets.token_urlsafe(32)
@@ -109,21 +120,6 @@ def load_user():
     user = user_for_token(token.strip())
     if user is None:
         raise Unauthorized("the API token is unknown, revoked or expired")
-    if user.role == Role.EXTERNAL_AUDITOR:   # they read their engagements on its pages, and nothing else
+    if access.only_engagements(user):
         raise Forbidden("an external auditor's account reads only its engagements, on the engagement pages")
     g.user = user
-
-
-def require(*roles):
-    """Route decorator: only these roles (admins always) may call it. :raises Forbidden:"""
-    allowed = {Role(r) for r in roles} | {Role.ADMIN}
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if g.user.role not in allowed:
-                raise Forbidden(f"your role ({g.user.role.value}) may not do this")
-            return view(*args, **kwargs)
-        wrapped.roles = allowed   # for pages to offer a link only to whom it opens (a10flow.web.may_open)
-        return wrapped
-    return decorator

@@ -1,31 +1,15 @@
-"""Who may see which process instances; finding them; how far they have come."""
+"""Finding the process instances a person may see; what a task of one sees; how far one has come."""
 from ..engine import runner
-from ..errors import NotFound
-from ..models import Definition, DefinitionVersion, HumanTask, Instance, InstanceStatus, Role, TaskStatus, Timer, db
+from ..models import Definition, DefinitionVersion, Instance, InstanceStatus, TaskStatus, Timer, db
+from ..people import access
 from ..step import load
-from ..work.human_tasks import visible_filter
+from ..work import human_tasks
 from . import incidents
-
-
-def _visible(stmt, user):
-    # Staff see instances they started or hold a task in; other roles see all.
-    if user.role != Role.STAFF:
-        return stmt
-    return stmt.where((Instance.started_by == user.id) | db.exists().where(
-        (HumanTask.instance_id == Instance.id) & visible_filter(user)))
-
-
-def visible(instance_id, user):
-    """The instance, if ``user`` may see it. :raises NotFound: also when they may not."""
-    instance = db.session.scalar(_visible(db.select(Instance).where(Instance.id == instance_id), user))
-    if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
 
 
 def find(user, process=None, status=None, business_key=None, limit=None):
     """The instances ``user`` may see, newest first."""
-    stmt = _visible(db.select(Instance), user)
+    stmt = db.select(Instance).where(access.visible_instances(user))
     if process:
         stmt = stmt.join(DefinitionVersion).join(Definition).where(Definition.key == process)
     if status:
@@ -52,15 +36,13 @@ def task_data(task):
 def progress(instance):
     """How far ``instance`` has come, for drawing it: ``{element id: "done" | "waiting" | "failed"}``,
     failing over waiting over done (an element run before may wait again in a loop)."""
-    open_tasks = db.session.scalars(db.select(HumanTask.element_id).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
     timers = db.session.scalars(db.select(Timer.element_id).where(Timer.instance_id == instance.id))
     try:
         done = runner.done_elements(load(instance))
     except runner.EngineError:   # a state no longer readable: what waits and failed is still known
         done = ()
     marks = dict.fromkeys(done, "done")
-    marks.update(dict.fromkeys([*open_tasks, *timers], "waiting"))
+    marks.update(dict.fromkeys([*(t.element_id for t in human_tasks.open_tasks(instance.id)), *timers], "waiting"))
     marks.update(dict.fromkeys((i.element_id for i in incidents.of_instance(instance.id)
                                 if i.status in incidents.UNRESOLVED), "failed"))
     marks.pop(None, None)

@@ -25,7 +25,7 @@ from ..models import (
     db,
 )
 from ..processes import datastores, incidents
-from ..work import forms, links, notifications
+from ..work import forms, human_tasks, links, notifications
 from .frame import ENGINE_ACTOR, TIMER_ACTOR, StepError
 
 # The evidence record each kind of engine happening is kept as.
@@ -141,7 +141,7 @@ def merge_patch(target, patch):
 def _escalate(instance, workflow, happening):
     """Move every open task of the element (one per instance of a multi-instance task)."""
     params = happening.data["params"]
-    moving = notifications.open_tasks(instance.id, params["task"])
+    moving = human_tasks.open_tasks(instance.id, params["task"])
     if not moving:
         raise StepError(happening.element_id, happening.element_name,
                         f"escalate: no open task {params['task']!r} in this instance")
@@ -163,8 +163,7 @@ AFTER_RECORD = {(Kind.SERVICE_RUN, "escalate"): _escalate}
 def _mirror(instance, workflow, by):
     """Make the task and timer tables show exactly what the engine now waits for."""
     now = clock.now()
-    open_rows = {t.id: t for t in db.session.scalars(
-        db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))}
+    open_rows = {t.id: t for t in human_tasks.open_tasks(instance.id)}
     settings_of = instance.version.tasks or {}
     waiting = runner.open_tasks(workflow, {e for e, s in settings_of.items() if s.get("message")})
     for task in waiting:
@@ -231,8 +230,7 @@ def withdraw(instance, status):
     """End an instance without its engine (whose stored state does not load): nothing waits any
     more, its open tasks are cancelled, and the state is kept as it was, for whoever looks into it."""
     now = clock.now()
-    waiting = db.session.scalars(db.select(HumanTask.id).where(HumanTask.instance_id == instance.id,
-                                                               HumanTask.status == TaskStatus.OPEN)).all()
+    waiting = [t.id for t in human_tasks.open_tasks(instance.id)]
     _ended(waiting)
     if waiting:
         db.session.execute(db.update(HumanTask).where(HumanTask.id.in_(waiting))

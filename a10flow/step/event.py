@@ -5,17 +5,20 @@ from ..engine.happenings import Kind
 from ..errors import NotFound
 from ..evidence import personal
 from ..models import HumanTask, Instance, MessageWait, TaskStatus, Timer, db
+from ..people import access
 from ..processes import incidents
 from ..work import forms
 from .conclusion import RECORDED_AS, append_concealed, conclude, mark_done
 from .frame import LIVE, TIMER_ACTOR, actor_of, load, locked
 
 
-def due_timers(now):
-    """Instance ids of the timers due at ``now`` that may fire: their instance is live and not
-    waiting for its owner after its timers failed (see incidents.stopped_step)."""
-    return (db.select(Timer.instance_id).join(Instance, Instance.id == Timer.instance_id)
-            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id), Timer.due_at < now))
+def due_timers(now=None, what=Timer.instance_id):
+    """A select of ``what`` (instance ids) of the timers that may fire, those due at ``now`` (None:
+    whenever due): their instance is live and not waiting for its owner after its timers failed
+    (see incidents.stopped_step)."""
+    stmt = (db.select(what).join(Instance, Instance.id == Timer.instance_id)
+            .where(Instance.status.in_(LIVE), ~incidents.stopped_step(Instance.id)))
+    return stmt if now is None else stmt.where(Timer.due_at < now)
 
 
 def fire_timers(instance_id):
@@ -37,8 +40,10 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
     """Deliver a BPMN message to one instance: to ``task_id`` if given, else to the task
     that waits for it. Returns the instance.
 
-    :raises NotFound: the instance waits for no such message (nothing changes).
+    :raises Forbidden: only owners send messages; NotFound: the instance waits for no such message
+        (nothing changes).
     """
+    access.demand(actor, access.OWNERS)
     with locked(instance_id, actor) as instance:
         waits = db.select(MessageWait).where(MessageWait.instance_id == instance_id,
                                              MessageWait.message == message)

@@ -9,7 +9,8 @@ from ..database import end_read, write
 from ..engine import runner, stores
 from ..engine.state import specs_for
 from ..errors import NotFound, StepFailed
-from ..models import DefinitionVersion, EvidenceType, Instance, InstanceStatus, db
+from ..models import DefinitionVersion, EvidenceType, Instance, InstanceStatus, User, db
+from ..people import access
 from ..processes import datastores, incidents
 
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.FAILED)   # a failed instance moves on, but for its incidents
@@ -57,18 +58,21 @@ def locked(instance_id, actor, skip_locked=False):
     """
     try:
         with transaction():
-            yield lock(instance_id, skip_locked)
+            yield lock(instance_id, skip_locked, actor if isinstance(actor, User) else None)
     except AT_ELEMENT as exc:
         _record_failure(instance_id, exc, actor)
         raise step_failed(exc) from exc
 
 
-def lock(instance_id, skip_locked=False):
-    """The instance row, locked until the step commits.
+def lock(instance_id, skip_locked=False, user=None):
+    """The instance row, locked until the step commits; with ``user``, one they may see.
 
     With ``skip_locked`` an instance another process is stepping gives None
     instead of a wait (PostgreSQL; SQLite runs one writer at a time anyway).
+    :raises NotFound: no such instance, or ``user`` may not see it.
     """
+    if user is not None:
+        access.instance(instance_id, user)
     instance = db.session.execute(
         db.select(Instance).where(Instance.id == instance_id).with_for_update(of=Instance, skip_locked=skip_locked)
         .options(joinedload(Instance.version).joinedload(DefinitionVersion.definition))

@@ -5,6 +5,7 @@ from ..engine.happenings import Kind
 from ..errors import Conflict, Invalid
 from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
+from ..people import access
 from ..processes import incidents
 from ..work import forms
 from .conclusion import append_concealed, conclude
@@ -14,10 +15,12 @@ from .frame import actor_of, load, lock, locked, step_failed, transaction
 def retry_instance(instance_id, user):
     """Retry every incident of a failed instance (see retry_incident). Returns the instance.
 
-    :raises Conflict: it has not failed; StepFailed: an element failed again.
+    :raises Forbidden: only owners retry; NotFound; Conflict: it has not failed; StepFailed: an
+        element failed again.
     """
+    access.demand(user, access.OWNERS)
     with transaction():
-        instance = lock(instance_id)
+        instance = lock(instance_id, user=user)
         if instance.status != InstanceStatus.FAILED:
             raise Conflict(f"instance {instance_id} is {instance.status.value}, not failed")
         waiting = [i.id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED]
@@ -32,10 +35,12 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
     fire fires again). Returns the incident, resolved when that went through. ``scheduled``:
     the scheduler's retry of a service task, which does nothing unless it is still due.
 
-    :raises Conflict: already resolved, or nothing is there to run again (a person's or a
-        message's step that failed is done again by them); Invalid: ``data`` for a step that
-        was rolled back; StepFailed: it failed again (the incident counts it).
+    :raises Forbidden: only owners retry; Conflict: already resolved, or nothing is there to run
+        again (a person's or a message's step that failed is done again by them); Invalid: ``data``
+        for a step that was rolled back; StepFailed: it failed again (the incident counts it).
     """
+    if not scheduled:
+        access.demand(actor, access.OWNERS)
     with locked(incidents.get(incident_id).instance_id, actor) as instance:
         incident = _unresolved(incident_id)
         if scheduled and not incidents.is_due(incident, clock.now()):
@@ -74,8 +79,10 @@ def resolve_incident(incident_id, user, comment, data=None):
     done, ``data`` standing for what it would have given, and the instance runs on. An incident
     whose step was rolled back is just closed. Returns the incident.
 
-    :raises Conflict: already resolved, or a gateway or event (which must decide: retry it).
+    :raises Forbidden: only owners resolve; Conflict: already resolved, or a gateway or event (which
+        must decide: retry it).
     """
+    access.demand(user, access.OWNERS)
     instance_id = incidents.get(incident_id).instance_id
     with locked(instance_id, user) as instance:
         incident = _unresolved(incident_id)

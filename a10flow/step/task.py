@@ -6,6 +6,7 @@ from ..engine import runner
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..evidence import personal
 from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
+from ..people import access
 from ..processes import incidents
 from ..work import forms, human_tasks, links, notifications
 from .conclusion import conclude, mark_done
@@ -21,7 +22,7 @@ def complete_task(task_id, user, data, link_token=None):
 
     :raises NotFound, Forbidden, Conflict, Gone (link), Invalid (form errors), StepFailed:
     """
-    instance_id = task_instance(task_id)
+    instance_id = task_instance(task_id, None if link_token is not None else user)
     if link_token is not None:   # the link's party is who acts
         link = links.usable(link_token)
         user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
@@ -31,12 +32,10 @@ def complete_task(task_id, user, data, link_token=None):
         if link_token is not None:
             link = links.usable(link_token)   # again, now the instance is locked
             link.used_at = clock.now()
-            party, sender = link.party, _sender(instance, task, link)
-        elif not human_tasks.may_complete(task, user):
-            raise Forbidden(f"{task.assignee} has claimed this task" if task.assignee else
-                            "this task is not offered to you or your groups")
+            party, sender = link.party, _sender(task, link)
         else:
-            keep_duties_apart(instance, task, user)
+            access.check_may_complete(task, user)
+            access.check_apart(task, user)
         schema = forms.for_task(task)
         workflow, parked = load(instance), incidents.parked(instance.id)
         # Only what the form declares: a task without one takes no data.
@@ -74,7 +73,7 @@ def complete_task(task_id, user, data, link_token=None):
 PROCESS_SENDER = {"id": "system:process", "name": "the process, on a timer"}   # nobody's step sent the link
 
 
-def _sender(instance, task, link):
+def _sender(task, link):
     """The person a link speaks for: who handed the task out, or, for a link the process sent by
     itself, whose step opened the task (None: a timer's). A person's link needs its sender still
     allowed to do the task (claims hold); either kind, a sender kept apart from it.
@@ -84,9 +83,8 @@ def _sender(instance, task, link):
     if link.created_by is None:
         return None
     sender = db.session.get(User, link.created_by)
-    settings = (instance.version.tasks or {}).get(task.element_id, {})
-    if (not link.sent_by_process and not human_tasks.may_complete(task, sender)) or \
-            human_tasks.separation_conflict(task, settings, sender) is not None:
+    if (not link.sent_by_process and not access.may_complete(task, sender)) or \
+            access.kept_apart(task, sender) is not None:
         raise Forbidden("the person who sent you this link may no longer have this task done: ask them for a "
                         "new link", [{"element": task.element_id, "message": "the link's sender may not do it"}])
     return sender
@@ -95,15 +93,14 @@ def _sender(instance, task, link):
 def claim_task(task_id, user):
     """Take an open task: it becomes the user's alone."""
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
         if task.assignee == user.name:
             return task
         if task.assignee:
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-        if not human_tasks.may_claim(task, user):
-            raise Forbidden("this task is not offered to you or your groups")
-        keep_duties_apart(instance, task, user)
+        access.check_may_complete(task, user)   # unclaimed: whether they may claim it
+        access.check_apart(task, user)
         task.assignee = user.name
         evidence.append(instance, EvidenceType.TASK_CLAIMED, actor_of(user), (task.element_id, task.name),
                         {"task_id": task.id})
@@ -113,11 +110,11 @@ def claim_task(task_id, user):
 def unclaim_task(task_id, user):
     """Give a claimed task back to its candidates."""
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
         if task.assignee is None:
             raise Conflict(f"task {task_id} is not claimed")
-        if not human_tasks.may_unclaim(task, user):
+        if not access.may_unclaim(task, user):
             raise Forbidden("only the assignee (or an admin or owner) can unclaim this task")
         previous, task.assignee = task.assignee, None
         evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
@@ -129,16 +126,17 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
     """Hand an open task to a person (``to_user``, a name) or a group (``to_group``): an owner's or
     the group's lead's step. The new holders are told. Returns the task.
 
-    :raises Forbidden: see human_tasks.may_reassign; Invalid: no such person or group, or neither or
-        both given; Conflict: separation of duties keeps that person from it.
+    :raises NotFound: a task ``user`` may not see; Forbidden: see access.may_reassign; Invalid: no
+        such person or group, or neither or both given; Conflict: separation of duties keeps that
+        person from it.
     """
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
-        if not human_tasks.may_reassign(task, user):
+        if not access.may_reassign(task, user):
             raise Forbidden("only an owner, or a lead of the group it is offered to, hands a task on")
         target = _target(to_user, to_group)
-        if isinstance(target, User) and (earlier := human_tasks.kept_apart(task, target)) is not None:
+        if isinstance(target, User) and (earlier := access.kept_apart(task, target)) is not None:
             raise Conflict(f"separation of duties: {target.name} did {earlier.name!r} in this instance",
                            [{"field": "user", "message": "kept apart from this task"}])
         before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
@@ -171,16 +169,10 @@ def _target(to_user, to_group):
     return to_group
 
 
-def keep_duties_apart(instance, task, user):
-    """:raises Forbidden: the user did a task this one must be kept apart from."""
-    earlier = human_tasks.separation_conflict(task, (instance.version.tasks or {}).get(task.element_id, {}), user)
-    if earlier is not None:
-        raise Forbidden(f"separation of duties: you completed {earlier.name!r} in this instance, so someone "
-                        f"else must do {task.name!r}", [{"element": task.element_id, "message": "separation of duties"}])
-
-
-def task_instance(task_id):
-    instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
+def task_instance(task_id, user=None):
+    """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
+    stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
+    instance_id = db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user)))
     if instance_id is None:
         raise NotFound(f"task {task_id} not found")
     return instance_id

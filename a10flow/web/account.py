@@ -8,8 +8,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from ..models import Role
-from ..people import auth, security_events
+from ..people import access, auth, security_events
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -80,7 +79,7 @@ def sign_in():
                                error="That name and password do not match an account."), 401
     session.clear()
     session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-    home = url_for("auditors.mine") if user.role == Role.EXTERNAL_AUDITOR else url_for("work.inbox")
+    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
     return redirect(_safe_next(request.form.get("next")) or home)
 
 

@@ -11,11 +11,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from .. import clock
+from ..config import address
 from ..database import end_read, write
 from ..limits import MAX_EMAIL_BACKOFF
-from ..models import EmailStatus, HumanTask, Notification, TaskStatus, User, db
-from . import forms, links
-from .human_tasks import kept_apart
+from ..errors import NotFound
+from ..models import EmailStatus, Notification, User, db
+from ..people import access
+from . import forms, human_tasks, links
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,6 @@ def _users(names=(), groups=()):
     return list(found.values())
 
 
-def open_tasks(instance_id, element_id):
-    """The open tasks of an element: one, or one per instance of a multi-instance task."""
-    return db.session.scalars(db.select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.element_id == element_id,
-        HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at, HumanTask.id)).all()
-
-
 def people_of(task):
     """Who has a task: its assignee once it has one, else everyone it is offered to."""
     if task.assignee:
@@ -60,8 +55,8 @@ def queue_offer(instance, task, config, told="New task", skip=None):
                                                                   if instance.business_key else "")]
     if task.due_at:
         lines.append(f"Due {task.due_at:%Y-%m-%d %H:%M} UTC.")
-    lines.append(f"Open it: {config['A10FLOW_BASE_URL'].rstrip('/')}/tasks/{task.id}")
-    told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and kept_apart(task, u) is None]
+    lines.append(f"Open it: {address(config, f'/tasks/{task.id}')}")
+    told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and access.kept_apart(task, u) is None]
     _add(instance, task.element_id, task.id, told_to, _subject(f"{told}: {task.name}"), "\n".join(lines))
 
 
@@ -92,7 +87,7 @@ def recipients(instance_id, params):
     if params["to"] == "named":
         return _users(params["users"], params["groups"])
     people = {}
-    for task in open_tasks(instance_id, params["task"]):
+    for task in human_tasks.open_tasks(instance_id, params["task"]):
         found = _users([task.assignee] if task.assignee else []) if params["to"] == "assignee" else people_of(task)
         people.update((u.id, u) for u in found)
     return list(people.values())
@@ -102,7 +97,7 @@ def queue(instance, element_id, params, data):
     """Write one notification per recipient; returns the names notified."""
     subject = _subject(render(params["subject"], data) or f"{instance.version.name}: {element_id}")
     people = recipients(instance.id, params)
-    tasks = open_tasks(instance.id, params["task"]) if params.get("task") else []
+    tasks = human_tasks.open_tasks(instance.id, params["task"]) if params.get("task") else []
     _add(instance, element_id, tasks[0].id if len(tasks) == 1 else None, people, subject,
          render(params["message"], data))
     return sorted(u.name for u in people)
@@ -118,7 +113,7 @@ def queue_link(instance, task, link, token, config):
     lines = [f"{config['A10FLOW_ORGANISATION']} asks you to complete a task: {task.name}.", ""]
     if task.documentation:
         lines += [task.documentation, ""]
-    lines += [f"Open it here: {config['A10FLOW_BASE_URL'].rstrip('/')}/x/{token}",
+    lines += [f"Open it here: {address(config, f'/x/{token}')}",
               f"The link works until {link.expires_at:%Y-%m-%d %H:%M} UTC, or until you send your answer."]
     if link.contact is not None:
         lines += ["", f"Your contact: {contact(link.contact)}"]
@@ -131,6 +126,32 @@ def queue_link(instance, task, link, token, config):
 def contact(user):
     """How an outside party is told who asks them: a name, and an address when there is one."""
     return f"{user.name} <{user.email}>" if user.email else user.name
+
+
+def of(user, unread=None):
+    """A select of ``user``'s notifications, newest first (``unread``: only those (not) read yet):
+    a person sees their own alone."""
+    stmt = db.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    return stmt if unread is None else \
+        stmt.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
+
+
+def unread(user):
+    return db.session.scalar(db.select(db.func.count()).select_from(of(user, unread=True).subquery()))
+
+
+def mark_read(user, notification_id=None):
+    """Mark one of ``user``'s notifications read (again is fine), or, with no id, all of them;
+    committed. Returns the one. :raises NotFound: not theirs, or no such."""
+    with write():
+        if notification_id is None:
+            db.session.execute(db.update(Notification).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=clock.now()))
+            return None
+        if (row := db.session.scalar(of(user).where(Notification.id == notification_id))) is None:
+            raise NotFound(f"notification {notification_id} not found")
+        row.read_at = row.read_at or clock.now()
+    return row
 
 
 def deliver(smtp, limit=100):

@@ -1,4 +1,4 @@
-"""/api/v1/external/{token}: the one task an external party's link opens. No account needed."""
+"""/api/v1/external/{token}: the one task an outside party's link opens. No account needed."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -6,7 +6,8 @@ from .. import step
 from ..models import db
 from ..work import forms, links
 
-blp = Blueprint("external", __name__, description="Tasks done through an external link (no sign-in)")
+blp = Blueprint("links", __name__, url_prefix="/api/v1/external",   # the address links have always had
+                description="Tasks done through an external link (no sign-in)")
 
 
 class ExternalTaskSchema(Schema):

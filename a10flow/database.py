@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from flask_migrate import Migrate, upgrade
 from sqlalchemy import event
 
+from .errors import NotFound
 from .models import db
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -23,6 +24,13 @@ def write():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def found(row, what):
+    """``row``, which a look-up gave. :raises NotFound: it gave None (``what`` then names it)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
 
 
 def end_read():

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -15,9 +16,22 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.util.task import TaskState
 
 from ..limits import MAX_TREE_DEPTH
-from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
+from . import host
 from .errors import EngineError, element, guard
 from .sandbox import scripting
+
+
+class _ServiceClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        moment = host.now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+# SpiffWorkflow reads the time itself (``datetime.now`` in its timer module): it reads the clock the
+# service lends the engine instead, so that a test that moves the service's clock moves the
+# engine's timers too, and every process agrees on "now".
+_spiff_timer.datetime = _ServiceClockDatetime
 
 
 @dataclass

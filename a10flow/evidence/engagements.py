@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timezone
 
 from .. import clock
-from ..database import write
+from ..database import found, write
 from ..errors import Invalid, NotFound
 from ..limits import MAX_ENGAGEMENT
 from ..models import Engagement, EngagementAccess, User, db
@@ -86,10 +86,7 @@ def every():
 
 def get(engagement_id):
     """:raises NotFound:"""
-    engagement = db.session.get(Engagement, engagement_id)
-    if engagement is None:
-        raise NotFound(f"engagement {engagement_id} not found")
-    return engagement
+    return found(db.session.get(Engagement, engagement_id), f"engagement {engagement_id}")
 
 
 def revoke(engagement, by):

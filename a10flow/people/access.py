@@ -14,6 +14,7 @@ from flask import current_app, g
 from sqlalchemy import and_, exists, or_, true
 
 from .. import clock
+from ..database import found
 from ..errors import Forbidden, Gone, NotFound
 from ..models import Engagement, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
 
@@ -124,10 +125,8 @@ def visible_instances(user):
 
 def task(task_id, user):
     """The task, if ``user`` may see it. :raises NotFound: also when they may not."""
-    found = db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, visible_tasks(user)))
-    if found is None:
-        raise NotFound(f"task {task_id} not found")
-    return found
+    return found(db.session.scalar(db.select(HumanTask).where(HumanTask.id == task_id, visible_tasks(user))),
+                 f"task {task_id}")
 
 
 def may_see_task(task_id, user):
@@ -138,10 +137,8 @@ def may_see_task(task_id, user):
 
 def instance(instance_id, user):
     """The instance, if ``user`` may see it. :raises NotFound: also when they may not."""
-    found = db.session.scalar(db.select(Instance).where(Instance.id == instance_id, visible_instances(user)))
-    if found is None:
-        raise NotFound(f"instance {instance_id} not found")
-    return found
+    return found(db.session.scalar(db.select(Instance).where(Instance.id == instance_id, visible_instances(user))),
+                 f"instance {instance_id}")
 
 
 # What a person may do on a task.
@@ -287,9 +284,9 @@ def engagements_of(user, engagement_id=None):
     """The engagements open to ``user``'s account; or, with ``engagement_id``, that one of theirs,
     whatever its state (see open_engagement). :raises NotFound: not theirs, or no such."""
     if engagement_id is None:
-        found = db.session.scalars(db.select(Engagement).where(Engagement.user_id == user.id)
-                                   .order_by(Engagement.id.desc())).all()
-        return [e for e in found if engagement_state(e) == "active"]
+        theirs = db.session.scalars(db.select(Engagement).where(Engagement.user_id == user.id)
+                                    .order_by(Engagement.id.desc())).all()
+        return [e for e in theirs if engagement_state(e) == "active"]
     engagement = db.session.get(Engagement, engagement_id)
     if engagement is None or engagement.user_id != user.id:
         raise NotFound(f"engagement {engagement_id} not found")

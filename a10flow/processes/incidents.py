@@ -8,9 +8,8 @@ retries it (after fixing the cause, e.g. by migrating to a corrected version) or
 resolves it. The moves themselves are steps (a10flow.step); this module keeps the rows.
 """
 from .. import clock
-from ..database import end_read
+from ..database import end_read, found
 from ..engine import runner
-from ..errors import NotFound
 from ..models import Definition, DefinitionVersion, Incident, IncidentStatus, Instance, InstanceStatus, db
 
 UNRESOLVED = (IncidentStatus.OPEN, IncidentStatus.RETRYING)
@@ -109,10 +108,7 @@ def find(status=None, instance_id=None, process=None, limit=500):
 
 def get(incident_id):
     """:raises NotFound:"""
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
-    return incident
+    return found(db.session.get(Incident, incident_id), f"incident {incident_id}")
 
 
 def is_due(incident, now):

@@ -9,13 +9,13 @@ functions: ``start`` (people and timer start events), ``task`` (people's work on
 ``instance`` (the owner's).
 """
 from .event import deliver_message, due_timers, fire_timers
-from .frame import LIVE, TIMER_ACTOR, load
+from .frame import TIMER_ACTOR, load
 from .incident import resolve_incident, retry_incident, retry_instance
 from .instance import cancel_instance, migrate_instance
 from .link import issue_link, revoke_link
 from .start import fire_start_timer, start_instance
 from .task import claim_task, complete_task, reassign_task, unclaim_task
 
-__all__ = ["LIVE", "TIMER_ACTOR", "cancel_instance", "claim_task", "complete_task", "deliver_message", "due_timers",
+__all__ = ["TIMER_ACTOR", "cancel_instance", "claim_task", "complete_task", "deliver_message", "due_timers",
            "fire_start_timer", "fire_timers", "issue_link", "load", "migrate_instance", "reassign_task", "revoke_link",
            "resolve_incident", "retry_incident", "retry_instance", "start_instance", "unclaim_task"]

@@ -28,20 +28,10 @@ from ..processes import datastores, incidents
 from ..work import forms, human_tasks, links, notifications
 from .frame import ENGINE_ACTOR, TIMER_ACTOR, StepError
 
-# The evidence record each kind of engine happening is kept as.
-RECORDED_AS = {
-    Kind.GATEWAY_PATH_TAKEN: EvidenceType.GATEWAY_PATH_TAKEN,
-    Kind.DECISION_EVALUATED: EvidenceType.DECISION_EVALUATED,
-    Kind.SCRIPT_RUN: EvidenceType.SCRIPT_RUN,
-    Kind.SERVICE_RUN: EvidenceType.SERVICE_RUN,
-    Kind.TIMER_FIRED: EvidenceType.TIMER_FIRED,
-    Kind.MESSAGE_RECEIVED: EvidenceType.MESSAGE_RECEIVED,
-    Kind.DATA_STORE_READ: EvidenceType.DATA_STORE_READ,
-    Kind.DATA_STORE_WRITTEN: EvidenceType.DATA_STORE_WRITTEN,
-    Kind.INSTANCE_COMPLETED: EvidenceType.INSTANCE_COMPLETED,
-    Kind.INSTANCE_FAILED: EvidenceType.INSTANCE_FAILED,
-}
 
+def recorded_as(kind):
+    """The evidence record a kind of engine happening is kept as: the type of the same name."""
+    return EvidenceType[kind.name]
 
 
 def conclude(instance, workflow, happenings, status=None, by=None):
@@ -56,7 +46,7 @@ def conclude(instance, workflow, happenings, status=None, by=None):
             BEFORE_RECORD[key](instance, workflow, h)
         actor = TIMER_ACTOR if h.kind == Kind.TIMER_FIRED else ENGINE_ACTOR
         # The engine reports values as the instance held them; a record holds them plain.
-        append_concealed(instance, known, RECORDED_AS[h.kind], actor, (h.element_id, h.element_name),
+        append_concealed(instance, known, recorded_as(h.kind), actor, (h.element_id, h.element_name),
                          canonical.plain(h.data))
         if key in AFTER_RECORD:
             AFTER_RECORD[key](instance, workflow, h)

@@ -8,7 +8,7 @@ from ..models import HumanTask, Instance, MessageWait, TaskStatus, Timer, db
 from ..people import access
 from ..processes import incidents
 from ..work import forms
-from .conclusion import RECORDED_AS, append_concealed, conclude, mark_done
+from .conclusion import append_concealed, conclude, mark_done, recorded_as
 from .frame import LIVE, TIMER_ACTOR, actor_of, load, locked
 
 
@@ -62,7 +62,7 @@ def deliver_message(instance_id, message, data, actor, task_id=None):
         if answered is not None and answered.status == TaskStatus.OPEN:
             mark_done(answered, actor_of(actor)["name"], clock.now())
         received.data["payload"], private = personal.split(schema, data, "/payload")
-        kept = append_concealed(instance, personal.known(instance.id), RECORDED_AS[received.kind], actor_of(actor),
+        kept = append_concealed(instance, personal.known(instance.id), recorded_as(received.kind), actor_of(actor),
                                 (received.element_id, received.element_name), received.data)
         personal.store(instance.id, kept["seq"], "/data", private)
         conclude(instance, workflow, rest, by=actor)

@@ -2,8 +2,9 @@
 from flask import current_app
 
 from .. import clock, evidence
+from ..database import found
 from ..engine import runner
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid
 from ..evidence import personal
 from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
 from ..people import access
@@ -160,10 +161,10 @@ def _target(to_user, to_group):
         raise Invalid("hand the task to a person or to a group", [{"field": "user", "message": "give one of "
                                                                    "user and group"}])
     if to_user:
-        found = db.session.scalar(db.select(User).where(User.name == to_user))
-        if found is None:
+        person = db.session.scalar(db.select(User).where(User.name == to_user))
+        if person is None:
             raise Invalid(f"there is nobody called {to_user!r}", [{"field": "user", "message": "no such person"}])
-        return found
+        return person
     if to_group not in human_tasks.groups():
         raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
     return to_group
@@ -172,10 +173,7 @@ def _target(to_user, to_group):
 def task_instance(task_id, user=None):
     """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
     stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
-    instance_id = db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user)))
-    if instance_id is None:
-        raise NotFound(f"task {task_id} not found")
-    return instance_id
+    return found(db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user))), f"task {task_id}")
 
 
 def open_task(task_id):

@@ -59,7 +59,3 @@ class ScriptEngine(PythonScriptEngine):
 def _with_stores(task, external):
     found = stores.lookups(task)
     return {**(external or {}), KKV: found} if found else external
-
-
-def script_engine():
-    return ScriptEngine()

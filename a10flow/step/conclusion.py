@@ -3,8 +3,6 @@ carry out and record what happened, save the state. ``conclude`` reads as that s
 step does for each kind of happening is in one table."""
 from datetime import timedelta
 
-from flask import current_app
-
 from .. import clock, evidence
 from ..deploy import definitions
 from ..engine import assignment, runner
@@ -141,7 +139,7 @@ def _escalate(instance, workflow, happening):
         task.candidates = [TaskCandidate(kind="group", name=n) for n in params["groups"]] + \
                           [TaskCandidate(kind="user", name=n) for n in params["users"]]
         task.assignee = params["assignee"]
-        notifications.queue_offer(instance, task, current_app.config, told="Handed to you")
+        notifications.queue_offer(instance, task, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, ENGINE_ACTOR, (task.element_id, task.name), {
             "task_id": task.id, "by": happening.element_id, "reason": params["reason"], "from": before,
             "to": {"groups": params["groups"], "users": params["users"], "assignee": params["assignee"]}})
@@ -172,12 +170,12 @@ def _mirror(instance, workflow, by):
                          [TaskCandidate(kind="user", name=n) for n in offer.users]
         db.session.add(row)
         db.session.flush()
-        notifications.queue_offer(instance, row, current_app.config, skip=by)
+        notifications.queue_offer(instance, row, skip=by)
         if offer.external_party:   # sent by the process, for the person whose step opened the task
             link, token = links.issue(instance, row, _address(offer.external_party, row), ENGINE_ACTOR,
                                       timedelta(days=offer.link_days), creator=by, by_process=True,
                                       contact=_user(offer.contact))
-            notifications.queue_link(instance, row, link, token, current_app.config)
+            notifications.queue_link(instance, row, link, token)
     still_open = {t.id for t in waiting}
     for task_id, row in open_rows.items():
         if task_id not in still_open:

@@ -1,6 +1,4 @@
 """People's steps on links: handing a task to an outside party, and withdrawing the link."""
-from flask import current_app
-
 from .. import clock, evidence
 from ..errors import Forbidden, Invalid
 from ..models import EvidenceType
@@ -30,7 +28,7 @@ def issue_link(task_id, user, party, lifetime, send=False):
         access.check_apart(task, user)
         link, token = links.issue(instance, task, party, actor_of(user), lifetime, creator=user)
         if send:
-            notifications.queue_link(instance, task, link, token, current_app.config)
+            notifications.queue_link(instance, task, link, token)
         return link, token
 
 

@@ -1,6 +1,4 @@
 """People's steps on human tasks: complete (in person or through a link), claim, give back, hand on."""
-from flask import current_app
-
 from .. import clock, evidence
 from ..database import found
 from ..engine import runner
@@ -147,7 +145,7 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
         else:
             task.candidates, task.assignee = [TaskCandidate(kind="group", name=target)], None
         db.session.flush()
-        notifications.queue_offer(instance, task, current_app.config, told="Handed to you")
+        notifications.queue_offer(instance, task, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, actor_of(user), (task.element_id, task.name), {
             "task_id": task.id, "by": actor_of(user)["name"], "reason": reason, "from": before,
             "to": {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),

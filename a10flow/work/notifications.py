@@ -10,11 +10,13 @@ import string
 from datetime import timedelta
 from email.message import EmailMessage
 
+from flask import current_app
+
 from .. import clock
 from ..config import address
 from ..database import end_read, write
-from ..limits import MAX_EMAIL_BACKOFF
 from ..errors import NotFound
+from ..limits import MAX_EMAIL_BACKOFF
 from ..models import EmailStatus, Notification, User, db
 from ..people import access
 from . import forms, human_tasks, links
@@ -47,7 +49,7 @@ def people_of(task):
     return _users(task.candidate_names("user"), task.candidate_names("group"))
 
 
-def queue_offer(instance, task, config, told="New task", skip=None):
+def queue_offer(instance, task, told="New task", skip=None):
     """Tell the people a task is offered or assigned to (in the app, and by e-mail where they have an
     address), with the way to it; not ``skip``, who opened it themselves, nor anyone separation of
     duties keeps from it."""
@@ -55,7 +57,7 @@ def queue_offer(instance, task, config, told="New task", skip=None):
                                                                   if instance.business_key else "")]
     if task.due_at:
         lines.append(f"Due {task.due_at:%Y-%m-%d %H:%M} UTC.")
-    lines.append(f"Open it: {address(config, f'/tasks/{task.id}')}")
+    lines.append(f"Open it: {address(current_app.config, f'/tasks/{task.id}')}")
     told_to = [u for u in people_of(task) if (skip is None or u.id != skip.id) and access.kept_apart(task, u) is None]
     _add(instance, task.element_id, task.id, told_to, _subject(f"{told}: {task.name}"), "\n".join(lines))
 
@@ -108,8 +110,10 @@ def _subject(text):
     return " ".join(text.split())[:255]
 
 
-def queue_link(instance, task, link, token, config):
-    """E-mail an external party the link to their task (in the step's transaction), saying who asks."""
+def queue_link(instance, task, link, token):
+    """E-mail an external party the link to their task (in the step's transaction), saying who asks
+    (A10FLOW_ORGANISATION, like the address of the service, is the outbox's own setting)."""
+    config = current_app.config
     lines = [f"{config['A10FLOW_ORGANISATION']} asks you to complete a task: {task.name}.", ""]
     if task.documentation:
         lines += [task.documentation, ""]

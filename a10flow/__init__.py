@@ -5,6 +5,7 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from .config import Config, instance_path
+from .limits import MAX_ROW_ID
 from .models import db
 
 
@@ -12,7 +13,7 @@ class RowId(IntegerConverter):
     """``<int:…>`` in every route: a number too big for an id column is no route (404), not a 500."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -29,6 +30,7 @@ def create_app(**overrides):
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     os.chmod(app.instance_path, 0o700)   # the database, the keys: the service's user alone
     app.config.from_object(Config(app.instance_path, **overrides))
+    _lend_the_engine()
     db.init_app(app)
     from . import database
     database.init_app(app)
@@ -39,3 +41,17 @@ def create_app(**overrides):
     from . import cli
     cli.init_app(app)
     return app
+
+
+def _lend_the_engine():
+    """The engine imports nothing of the service: it is lent the service's clock, and the functions
+    process owners' scripts may call besides the engine's own."""
+    from . import clock
+    from .engine import host
+    from .evidence import canonical
+    from .work import responsibilities
+    host.lend(now=clock.now, script_helpers={
+        # A.10.2: check a responsibility matrix; fingerprint the exact version a party accepts.
+        "matrix_problems": responsibilities.problems,
+        "sha256": canonical.sha256,
+    })

@@ -8,10 +8,12 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import auth, definitions
-from .config import UNNAMED_ORGANISATION
+from .config import UNNAMED_ORGANISATION, address
+from .database import write
+from .deploy import definitions
 from .errors import ServiceError
 from .models import Role, User, db
+from .people import auth
 
 DEMO_USERS = [   # the groups the bundled processes offer their tasks to
     ("admin", Role.ADMIN, []),
@@ -92,11 +94,11 @@ def init(demo):
             _fail(exc)
     if demo:
         # Demo accounts sign in to the web pages with their name as password: never use --demo in earnest.
-        for name, role, groups in DEMO_USERS:
-            user = db.session.scalar(db.select(User).where(User.name == name)) or \
-                auth.add_user(name, role, groups, password=name)
-            click.echo(f"{name:8} {role.value:8} password: {name:8} token: {auth.issue_token(user)}")
-        db.session.commit()
+        with write():
+            for name, role, groups in DEMO_USERS:
+                user = db.session.scalar(db.select(User).where(User.name == name)) or \
+                    auth.add_user(name, role, groups, password=name)
+                click.echo(f"{name:8} {role.value:8} password: {name:8} token: {auth.issue_token(user)}")
 
 
 @main.command(with_appcontext=False)   # it makes its own app, and so does worker
@@ -113,7 +115,7 @@ def serve(host, port, threads):
     if app.config["A10FLOW_SCHEDULER"] != "off":
         scheduler = Scheduler(app)
         scheduler.start()
-    click.echo(f"a10flow: sign in at {app.config['A10FLOW_BASE_URL'].rstrip('/')}/sign-in "
+    click.echo(f"a10flow: sign in at {address(app.config, '/sign-in')} "
                f"(listening on {host}:{port}; the API is described at /api/v1/openapi.json)")
     if app.config["A10FLOW_ORGANISATION"] == UNNAMED_ORGANISATION:
         click.echo(f"warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "
@@ -176,15 +178,15 @@ def users_add(name, groups, role, email, token, password):
         click.echo(f"error: user {name!r} already exists", err=True)
         sys.exit(1)
     secret = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    try:
-        user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email, secret)
-    except ValueError as exc:
-        click.echo(f"error: --email {email!r}: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"added {name} ({role}) groups: {', '.join(user.groups) or '-'}")
-    if token:
-        click.echo(auth.issue_token(user))
-    db.session.commit()
+    with write():
+        try:
+            user = auth.add_user(name, role, [g.strip() for g in groups.split(",") if g.strip()], email, secret)
+        except ValueError as exc:
+            click.echo(f"error: --email {email!r}: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"added {name} ({role}) groups: {', '.join(user.groups) or '-'}")
+        if token:
+            click.echo(auth.issue_token(user))
 
 
 @users.command("set-password")
@@ -196,8 +198,9 @@ def users_set_password(name):
     if user is None:
         click.echo(f"error: no user {name!r}", err=True)
         sys.exit(1)
-    auth.set_password(user, click.prompt("Password", hide_input=True, confirmation_prompt=True))
-    db.session.commit()
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with write():
+        auth.set_password(user, password)
     click.echo(f"password set for {name}")
 
 

@@ -10,6 +10,12 @@ from limits import parse_many
 UNNAMED_ORGANISATION = "Our organisation"
 
 
+def address(config, path):
+    """The address at which people reach ``path`` of the service (``config``: the app's): links in
+    e-mails and on pages start with A10FLOW_BASE_URL."""
+    return config["A10FLOW_BASE_URL"].rstrip("/") + path
+
+
 def made_once(path, make):
     """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
 

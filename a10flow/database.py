@@ -1,13 +1,42 @@
 """Database set-up: SQLite behaviour for the embedded default, and migrations."""
 import os
+from contextlib import contextmanager
 
 from flask_migrate import Migrate, upgrade
 from sqlalchemy import event
 
+from .errors import NotFound
 from .models import db
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 migrate = Migrate(directory=MIGRATIONS)
+
+
+@contextmanager
+def write():
+    """A write that is not a step (a draft, a token, a web session, a mark of read or opened, an
+    engagement, an e-mail's outcome): its own transaction, committed when the block ends and
+    rolled back if it fails. Every commit of the service is here or in end_read; a step adds the
+    instance's lock to this (a10flow.step.frame)."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def found(row, what):
+    """``row``, which a look-up gave. :raises NotFound: it gave None (``what`` then names it)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
+
+
+def end_read():
+    """End the transaction that reads began, before work that must not hold it: on SQLite a
+    transaction holds the write lock, on PostgreSQL a snapshot; each step after it is its own."""
+    db.session.commit()
 
 
 def init_app(app):

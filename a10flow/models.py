@@ -37,7 +37,7 @@ class Role(str, Enum):
     OWNER = "owner"          # deploys definitions, manages instances
     STAFF = "staff"          # works on tasks
     AUDITOR = "auditor"      # reads instances and evidence
-    EXTERNAL_AUDITOR = "external_auditor"   # reads only what an engagement grants them (a10flow.engagements)
+    EXTERNAL_AUDITOR = "external_auditor"   # reads only what an engagement grants them (a10flow.evidence.engagements)
 
 
 class InstanceStatus(str, Enum):
@@ -179,11 +179,16 @@ class DefinitionVersion(db.Model):
     tasks = db.Column(db.JSON)       # element id -> assignment, form, due settings
     controls = db.Column(db.JSON)    # element id -> control id (A.10.2, A.10.3, …) its evidence belongs to
     forms = db.Column(db.JSON)       # form name -> JSON Schema
-    inputs = db.Column(db.JSON)      # the start form and message forms: what may cross in (a10flow.forms)
+    inputs = db.Column(db.JSON)      # the start form and message forms: what may cross in (a10flow.work.forms)
     files = db.deferred(db.Column(db.JSON))  # supporting files deployed with it: name -> text
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     created_by = db.Column(db.ForeignKey("users.id"))
     definition = db.relationship(Definition, back_populates="versions")
+
+    @property
+    def start(self):
+        """How people start it (see a10flow.deploy.element_settings.start_form): element, form, groups, users."""
+        return (self.inputs or {}).get("start") or {}
 
 
 class Instance(db.Model):
@@ -210,7 +215,7 @@ class Instance(db.Model):
 class Incident(db.Model):
     """An element of an instance that failed: a script, condition, service call or timer
     expression, or a step that could not be kept. The engine task stays parked until the
-    incident is retried or resolved (see a10flow.incidents)."""
+    incident is retried or resolved (see a10flow.processes.incidents)."""
     __tablename__ = "incidents"
     id = db.Column(db.Integer, primary_key=True)
     instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
@@ -258,6 +263,11 @@ class HumanTask(db.Model):
 
     def candidate_names(self, kind):
         return sorted(c.name for c in self.candidates if c.kind == kind)
+
+    @property
+    def settings(self):
+        """What its version's BPMN says of the task (form, people, separateFrom, externalParty, …)."""
+        return (self.instance.version.tasks or {}).get(self.element_id) or {}
 
     @property
     def held_by(self):

@@ -14,10 +14,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import clock, incidents, notify, step
-from .evidence import checkpoints
+from . import clock, step
+from .database import end_read
 from .errors import Conflict, StepFailed
-from .models import Instance, StartTimer, Timer, db
+from .evidence import checkpoints
+from .models import StartTimer, Timer, db
+from .processes import incidents
+from .work import notifications
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
@@ -28,14 +31,13 @@ def due_instances(now, limit):
     """Ids of running (or failed) instances with a timer due at ``now``, most overdue first."""
     stmt = step.due_timers(now).group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit)
     ids = db.session.scalars(stmt).all()
-    db.session.commit()  # end the read: each fire is its own transaction
+    end_read()   # each fire is its own transaction
     return ids
 
 
 def next_due():
     """When the next timer of a running instance (or service task retry) falls due, or None."""
-    waiting = db.session.scalar(db.select(func.min(Timer.due_at)).join(Instance, Instance.id == Timer.instance_id)
-                                .where(Instance.status.in_(step.LIVE), ~incidents.stopped_step(Instance.id)))
+    waiting = db.session.scalar(step.due_timers(what=func.min(Timer.due_at)))
     starting = db.session.scalar(db.select(func.min(StartTimer.due_at)))
     return min((t for t in (waiting, starting, incidents.next_due()) if t is not None), default=None)
 
@@ -44,7 +46,7 @@ def due_start_timers(now, limit):
     """Ids of timer start events due at ``now``, most overdue first."""
     ids = db.session.scalars(db.select(StartTimer.id).where(StartTimer.due_at < now)
                              .order_by(StartTimer.due_at).limit(limit)).all()
-    db.session.commit()
+    end_read()
     return ids
 
 
@@ -99,7 +101,7 @@ class Scheduler:
                 sweep()
                 smtp = self.app.config["A10FLOW_SMTP"]
                 if smtp["host"]:
-                    notify.deliver(smtp)
+                    notifications.deliver(smtp)
                 upcoming = next_due()
             finally:
                 db.session.remove()

@@ -1,5 +1,5 @@
 """What running BPMN Python in a worker process costs: N evaluations in the service's own
-process (sandbox only) against N through a worker (a10flow.engine.isolated), for a condition
+process (sandbox only) against N through a worker (a10flow.engine.sandbox.isolated), for a condition
 over small data and a script over a task with 200 variables.
 
     .venv/bin/python bench/evaluations.py [N]
@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from a10flow.engine import isolated, scripting
+from a10flow.engine.sandbox import isolated, scope
 
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
 SMALL = {"amount": 1500, "tier": "high"}
@@ -28,7 +28,7 @@ def per_second(n, run):
 def main(n):
     print("| case | in process | worker process | cost per evaluation |\n| --- | --- | --- | --- |")
     for label, kind, source, data in CASES:
-        here = per_second(n, lambda: scripting.run_here(kind, source, data, None, NOW))
+        here = per_second(n, lambda: scope.run_here(kind, source, data, None, NOW))
         there = per_second(n, lambda: getattr(isolated, "evaluate" if kind == "eval" else "execute")(
             source, data, None, NOW))
         print(f"| {label} | {here:,.0f}/s | {there:,.0f}/s | +{(1 / there - 1 / here) * 1e6:,.0f} µs |")

@@ -29,10 +29,11 @@ RISK = {"data_sensitivity": "low", "business_criticality": "low", "substitutabil
 
 def main(count, url):
     os.environ["A10FLOW_INSTANCE_PATH"] = tempfile.mkdtemp()
-    from a10flow import auth, create_app
+    from a10flow import create_app
     from a10flow.database import upgrade_schema
     from a10flow.evidence import report
     from a10flow.models import Role, db
+    from a10flow.people import auth
     app = create_app(SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         upgrade_schema()

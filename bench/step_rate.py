@@ -48,9 +48,10 @@ def service(n):
     import os
     tmp = tempfile.mkdtemp()
     os.environ["A10FLOW_INSTANCE_PATH"] = tmp
-    from a10flow import auth, create_app
+    from a10flow import create_app
     from a10flow.database import upgrade_schema
     from a10flow.models import Role, db
+    from a10flow.people import auth
 
     app = create_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", A10FLOW_FORMS_DIR=str(HERE))
     with app.app_context():

@@ -50,8 +50,18 @@ def app_for(url):
     return app
 
 
+def _owner():
+    """The process owner who starts the benchmark's instances."""
+    from a10flow.database import write
+    from a10flow.models import Role
+    from a10flow.people import auth
+    with write():
+        return auth.add_user("bench", Role.OWNER, [])
+
+
 def year():
-    from a10flow import clock, definitions, scheduler
+    from a10flow import clock, scheduler
+    from a10flow.deploy import definitions
     from a10flow.models import Instance, db
     from a10flow.step import start_instance
     app = app_for(f"sqlite:///{tempfile.mkdtemp()}/year.sqlite")
@@ -61,7 +71,7 @@ def year():
         clock.set(t0)
         definitions.deploy([("chase.bpmn", bpmn)], None)
         version = definitions.version_of(definitions.find("chase"))
-        instance_id = start_instance(version, {"id": "bench", "name": "bench"}).id
+        instance_id = start_instance(version, _owner()).id
         times, sizes = [], {}
         for day in range(1, 366):
             clock.set(t0 + timedelta(days=day, minutes=1))
@@ -78,7 +88,8 @@ def year():
 
 def _fill(url, n, due_in):
     """n instances, each waiting on a timer due ``due_in`` from now (real time)."""
-    from a10flow import clock, definitions
+    from a10flow import clock
+    from a10flow.deploy import definitions
     from a10flow.step import start_instance
     app = app_for(url)
     due = datetime.now(timezone.utc) + due_in
@@ -86,8 +97,9 @@ def _fill(url, n, due_in):
         definitions.deploy([("wait.bpmn", WAIT.format("PT1H").encode())], None)
         version = definitions.version_of(definitions.find("wait"))
         clock.set(due - timedelta(hours=1))   # every timer falls due at the same moment
+        owner = _owner()
         for _ in range(n):
-            start_instance(version, {"id": "bench", "name": "bench"})
+            start_instance(version, owner)
         clock.set(None)
     return app, due
 

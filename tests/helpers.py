@@ -10,8 +10,8 @@ from aiosmtpd.controller import Controller
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from a10flow import auth
 from a10flow.models import Role, User, db
+from a10flow.people import auth
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data"

@@ -94,9 +94,10 @@ def test_the_table_covers_every_route(app):
 
 
 def _external_auditor(app, as_):
-    from a10flow import auth
-    from a10flow.models import Role, db
     from helpers import Speaker
+
+    from a10flow.models import Role, db
+    from a10flow.people import auth
     with app.app_context():
         token = auth.issue_token(auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR))
         db.session.commit()

@@ -2,12 +2,12 @@
 against the service on a real HTTP port. Screenshots of each page go to tests/artifacts/."""
 import re
 
-from playwright.sync_api import expect
-
-from a10flow import auth
-from a10flow.models import User, db
 from helpers import DATA, deploy_bundled, probe
 from pages import shot as _shot
+from playwright.sync_api import expect
+
+from a10flow.models import User, db
+from a10flow.people import auth
 
 
 def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
@@ -116,6 +116,7 @@ def test_an_owner_grants_an_external_auditor_a_link_and_sees_what_they_read(app,
     log, and revokes it."""
     import re
     import zipfile
+
     import pypdfium2
     from pages import ARTIFACTS
     from test_supplier_onboarding import LOW, _through_risk
@@ -170,8 +171,9 @@ def test_an_owner_grants_an_external_auditor_a_link_and_sees_what_they_read(app,
 def test_an_external_auditor_with_an_account_sees_only_her_engagement(app, as_, server, browser, tmp_path):
     """The owner grants rita's account A.10.3; rita signs in, in a browser of her own, lands on her
     engagement, downloads its pack, and finds nothing else of the service opens to her."""
-    from a10flow.models import Role
     from test_supplier_onboarding import LOW, _through_risk
+
+    from a10flow.models import Role
     deploy_bundled(as_, "supplier_onboarding")
     _through_risk(as_, LOW)
     with app.app_context():

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from helpers import DATA
 
 from a10flow.cli import main
-from helpers import DATA
 
 
 def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeypatch):
@@ -35,7 +35,7 @@ def test_init_users_and_deploy_from_the_command_line(app, as_, tmp_path, monkeyp
     assert runner.invoke(main, ["users", "add", "carol"]).exit_code == 1
     assert runner.invoke(main, ["users", "set-password", "carol"], input="s3cret-pw\ns3cret-pw\n").exit_code == 0
     with app.app_context():
-        from a10flow import auth
+        from a10flow.people import auth
         assert auth.user_for_password("carol", "s3cret-pw").name == "carol"
         assert auth.user_for_password("olivia", "olivia").name == "olivia"   # demo accounts
         assert auth.user_for_password("carol", "wrong") is None
@@ -87,3 +87,13 @@ def test_serve_says_when_outside_parties_would_read_no_organisation_name(app, tm
             server.terminate()
     assert warning.startswith("warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "
                               "“Our organisation asks you…”"), warning
+
+
+def test_the_command_line_refuses_a_period_that_ends_before_it_starts(app, tmp_path):
+    # As the audit page and the API do: nothing is written for a period that cannot hold a record.
+    with app.app_context():
+        for command in (["evidence", "coverage"], ["evidence", "export", "-o", str(tmp_path / "pack.zip")]):
+            said = CliRunner().invoke(main, [*command, "--from", "2026-05-01", "--to", "2026-01-01"])
+            assert said.exit_code == 1 and "error: the period must end after it starts" in said.output, said.output
+            assert "Traceback" not in said.output
+    assert not (tmp_path / "pack.zip").exists()

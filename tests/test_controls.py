@@ -5,9 +5,9 @@ import json
 import zipfile
 
 import pytest
-
-from a10flow import controls
 from helpers import CAMUNDA, bpmn, deploy_bundled, flow, signed_in
+
+from a10flow.evidence import controls
 
 MIXED = "A.10.3, ISO 27001 A.5.19, A.5.20; EU AI Act Art. 25(4)"
 

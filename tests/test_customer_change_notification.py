@@ -5,8 +5,10 @@ import email.policy
 import re
 from datetime import datetime, timedelta, timezone
 
-from a10flow import clock, notify, scheduler
 from helpers import deploy_bundled
+
+from a10flow import clock, scheduler
+from a10flow.work import notifications
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
 CUSTOMERS = [
@@ -126,7 +128,7 @@ def _told(as_, customers):
 def test_each_customer_gets_a_link_by_email_and_answers_by_message(app, as_, smtp):
     instance = _told(as_, CUSTOMERS[:2])
     with app.app_context():
-        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (2, 0)
+        assert notifications.deliver(app.config["A10FLOW_SMTP"]) == (2, 0)
     mails = {m.rcpt_tos[0]: email.message_from_bytes(m.content, policy=email.policy.default).get_content()
              for m in smtp.inbox.messages}
     assert set(mails) == {"ops@bank-a.example", "risk@bank-b.example"}

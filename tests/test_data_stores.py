@@ -6,7 +6,6 @@ import time
 from xml.sax.saxutils import escape
 
 import pytest
-
 from helpers import bpmn, flow, form, signed_in
 
 CLASSES = {"json": "JSONDataStore", "kkv": "KKVDataStore"}
@@ -254,9 +253,9 @@ def test_two_steps_writing_one_ledger_at_once_lose_neither_write(app, as_):
     # must wait for it, not write over it. (SQLite runs one step at a time: its BEGIN IMMEDIATE.)
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("SQLite serializes every step; the row lock is PostgreSQL's")
-    from a10flow.datastores import Backend
     from a10flow.models import db
-    from a10flow.step.transaction import transaction
+    from a10flow.processes.datastores import Backend
+    from a10flow.step.frame import transaction
     deploy(as_, REGISTER, APPEND)
     start(as_, "register", {"supplier": "Acme"})
     holding, go, appended = threading.Event(), threading.Event(), []

@@ -7,11 +7,13 @@ import re
 import zipfile
 from datetime import datetime, timezone
 
-from a10flow import auth, clock
-from a10flow.models import Engagement, Role, User, db
 from helpers import Visitor, deploy_bundled, set_passwords, signed_in
 from test_customer_change_notification import CHANGE
 from test_supplier_onboarding import REQUEST, T0
+
+from a10flow import clock
+from a10flow.models import Engagement, Role, User, db
+from a10flow.people import auth
 
 GRANT = {"auditor": "Rita Roe, Example Audit LLP", "controls": ["A.10.3"], "from": "2026-01-01", "to": "2027-01-01",
          "expires": "2026-03-31", "account": ""}

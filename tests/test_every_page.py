@@ -5,15 +5,18 @@ links out, an engagement granted. Each person follows every link their pages off
 clicking around would; no page may fail, and none may speak in the engine's words."""
 import re
 from collections import Counter, deque
-from html import unescape
 from datetime import datetime, timedelta, timezone
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
-from a10flow import auth, clock, engagements
-from a10flow.cli import DEMO_USERS, main
-from a10flow.models import Role, User, db
 from helpers import DATA, ROOT, Speaker, Visitor, probe, signed_in
 from pages import person
+
+from a10flow import clock
+from a10flow.cli import DEMO_USERS, main
+from a10flow.evidence import engagements
+from a10flow.models import Role, User, db
+from a10flow.people import auth
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"contact_email": "anna@acme.example", "business_owner": "olivia", "supplied": ["dataset"],

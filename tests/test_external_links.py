@@ -1,8 +1,9 @@
 """A supplier's contact does one task through a link: no account, expiring, single-use."""
 from datetime import datetime, timedelta, timezone
 
-from a10flow import clock
 from helpers import DATA, form
+
+from a10flow import clock
 
 CONTACT = form("start", supplier_email={"type": "string", "format": "email", "x-pii": True})
 
@@ -106,14 +107,14 @@ def test_an_external_party_gets_the_link_by_email(app, as_, smtp):
     import email.policy
     import re
 
-    from a10flow import notify
     from a10flow.models import Notification, db
+    from a10flow.work import notifications
     as_["owner"].deploy(DATA / "review.bpmn", DATA / "supplier.json", CONTACT)
     clock.set(T0)
     instance = as_["alice"].post("/api/v1/instances", json={
         "process": "review", "data": {"supplier_email": "anna@acme.example"}}).json
     with app.app_context():
-        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)
+        assert notifications.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)
         stored = db.session.scalar(db.select(Notification).where(Notification.email == "anna@acme.example"))
         assert "[sent by e-mail]" in stored.body   # the token left the database with the e-mail
     [mail] = smtp.inbox.messages

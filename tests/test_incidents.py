@@ -2,8 +2,9 @@
 tasks are tried again as their BPMN says; the owner retries or resolves, and every move is evidence."""
 from datetime import datetime, timedelta, timezone
 
-from a10flow import clock, scheduler
 from helpers import form, probe, process
+
+from a10flow import clock, scheduler
 
 GROUPS = form("s", groups={"type": "array", "items": {"type": "string"}}, n={"type": "integer"})
 PICK = form("first", n={"type": "integer"})   # which of the groups the second task goes to
@@ -278,7 +279,8 @@ def test_a_persons_failed_step_is_not_said_to_go_through_on_retry(as_):
 
 
 def test_two_schedulers_do_not_retry_one_service_task_twice(app, as_):
-    from a10flow import incidents, step
+    from a10flow import step
+    from a10flow.processes import incidents
     as_["owner"].deploy(("tell.bpmn", _notify(
         "<camunda:failedJobRetryTimeCycle>PT1M,PT10M,PT1H</camunda:failedJobRetryTimeCycle>")))
     clock.set(T0)

@@ -2,7 +2,6 @@
 service: it deploys, or is refused in words that name the element and say what to change; what
 deploys starts without a 500 or a hang; an instance with nothing left to wait for is completed."""
 import pytest
-
 from databases import fresh_app
 from helpers import speakers
 from interop_run import FILE_LEVEL, PYTHON_TALK, entries, run
@@ -44,9 +43,9 @@ def test_a_file_from_elsewhere_deploys_or_is_refused_in_words_and_runs_to_a_rest
 def test_every_instance_of_the_corpus_is_drawn_for_its_report_with_its_path_marked(as_):
     """The pack's report draws each instance's diagram from the file's own layout: every file that
     deployed (run after the files above, in their database) draws, or has no layout to draw."""
-    from a10flow import instances
     from a10flow.evidence import diagram
     from a10flow.models import Instance, db
+    from a10flow.processes import instances
     drawn = 0
     with as_[None].client.application.app_context():
         for instance in db.session.scalars(db.select(Instance)):

@@ -113,7 +113,7 @@ def test_a_business_rule_task_calling_a_decision_nowhere_says_which_decisions_th
     assert "or call one the upload has: 'tier'" in problems["rate"]
 
 
-TNS = ' xmlns:tns="x"'   # the file's targetNamespace (conftest's bpmn() writes targetNamespace="x")
+TNS = ' xmlns:tns="x"'   # the file's targetNamespace (helpers' bpmn() writes targetNamespace="x")
 
 
 def test_references_written_as_prefixed_names_are_read_as_the_ids_they_name(as_):

@@ -3,9 +3,11 @@ import email
 import email.policy
 from datetime import datetime, timedelta, timezone
 
-from a10flow import clock, notify, scheduler
-from a10flow.models import User, db
 from helpers import DATA, form
+
+from a10flow import clock, scheduler
+from a10flow.models import User, db
+from a10flow.work import notifications
 
 SUPPLIER = form("start", supplier={"type": "string"})
 
@@ -22,7 +24,7 @@ def _emails(app, **names):
 def _tick(app):
     with app.app_context():
         fired = scheduler.sweep()
-        sent = notify.deliver(app.config["A10FLOW_SMTP"])
+        sent = notifications.deliver(app.config["A10FLOW_SMTP"])
         return fired, sent
 
 
@@ -38,7 +40,7 @@ def test_reminder_then_escalation_reach_people_in_app_and_by_email(app, as_, smt
     assert new["subject"] == "New task: Answer the questionnaire" and f"/tasks/{task['id']}" in new["body"]
     assert new["task_id"] == task["id"]
     with app.app_context():
-        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)   # alice's, by e-mail; bob has no address
+        assert notifications.deliver(app.config["A10FLOW_SMTP"]) == (1, 0)   # alice's, by e-mail; bob has no address
     inbox.messages.clear()
 
     clock.set(T0 + timedelta(days=1, minutes=1))
@@ -120,12 +122,12 @@ def test_one_bad_address_never_holds_up_the_others(app, as_, smtp):
                                         email_status=EmailStatus.PENDING, next_attempt_at=T0))
         db.session.commit()
         clock.set(T0)
-        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (1, 1)
+        assert notifications.deliver(app.config["A10FLOW_SMTP"]) == (1, 1)
         bad, good = db.session.scalars(db.select(Notification).order_by(Notification.id)).all()
         assert bad.email_status == EmailStatus.FAILED and "not an e-mail address" in bad.last_error
         assert good.email_status == EmailStatus.SENT
         clock.set(T0 + timedelta(days=1))
-        assert notify.deliver(app.config["A10FLOW_SMTP"]) == (0, 0)   # marked: not tried again and again
+        assert notifications.deliver(app.config["A10FLOW_SMTP"]) == (0, 0)   # marked: not tried again and again
     assert [m.rcpt_tos for m in smtp.inbox.messages] == [["risk@bank-b.example"]]
 
 

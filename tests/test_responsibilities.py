@@ -1,6 +1,7 @@
 """A.10.2: a responsibility matrix is checked before sign-off, and each acceptance names its version."""
-from a10flow.responsibilities import problems
 from helpers import DATA, form
+
+from a10flow.work.responsibilities import problems
 
 GOOD = {
     "parties": [{"name": "Us", "kind": "organisation", "representative": "olivia"},

@@ -7,10 +7,9 @@ import re
 import time
 
 import pytest
-
-from a10flow.engine import isolated, sandbox
 from helpers import CORPUS, form, probe
 
+from a10flow.engine.sandbox import isolated, restricted
 
 REFUSED_AT_DEPLOY = {
     "import through the builtin": "os = __import__('os')",
@@ -80,7 +79,7 @@ LOOPS = {
 
 @pytest.mark.parametrize("script", LOOPS.values(), ids=LOOPS.keys())
 def test_code_that_runs_too_long_is_stopped(as_, monkeypatch, script):
-    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
+    monkeypatch.setattr(restricted, "TIME_LIMIT", 0.2)
     assert "ran longer than 0.2 s" in _incident(as_, script)["error"]
 
 
@@ -98,7 +97,7 @@ BEYOND_THE_GUARDS = {
 @pytest.mark.parametrize("script, reason", BEYOND_THE_GUARDS.values(), ids=BEYOND_THE_GUARDS.keys())
 def test_long_calls_inside_c_are_bounded_in_time_and_memory(as_, monkeypatch, script, reason):
     # Where memory is what must stop it, the time limit is far: a busy machine copies slowly.
-    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.5 if "longer" in reason else 5.0)
+    monkeypatch.setattr(restricted, "TIME_LIMIT", 0.5 if "longer" in reason else 5.0)
     started = time.monotonic()
     assert reason in _incident(as_, script)["error"]
     assert time.monotonic() - started < 10
@@ -169,10 +168,10 @@ def test_the_worker_gets_none_of_the_services_secrets(monkeypatch):
 def test_killed_workers_leave_no_processes_behind(monkeypatch):
     def workers():
         return {pid for pid in os.listdir("/proc") if pid.isdigit() and _parent(pid) == os.getpid()}
-    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
+    monkeypatch.setattr(restricted, "TIME_LIMIT", 0.2)
     before = workers()
     for _ in range(5):
-        with pytest.raises(sandbox.SandboxError, match="ran longer"):
+        with pytest.raises(restricted.SandboxError, match="ran longer"):
             isolated.execute('import re\nfound = re.match("(a+)+$", "a" * 64 + "b")', {}, None, None)
     assert len(workers() - before) <= isolated.KEEP
 
@@ -315,7 +314,7 @@ sys.stderr.flush()
 def test_code_that_escaped_the_sandbox_has_no_terminal_no_children_and_no_voice_of_the_service(caplog):
     # As an escaped script would try: type a command into the operator's shell, fork a process
     # that outlives the worker, forge a line of the service's log.
-    with caplog.at_level(logging.WARNING, logger="a10flow.engine.isolated"):
+    with caplog.at_level(logging.WARNING, logger="a10flow.engine.sandbox.isolated"):
         found, layers = isolated.probe(CORNERED)
     assert layers["system calls"] is None
     assert found == {"session leader": True, "group leader": True, "stderr is a terminal": False,

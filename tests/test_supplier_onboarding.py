@@ -3,8 +3,9 @@ approval scaled to risk with separation of duties, conditions as corrective acti
 contract checklist, the supplier register, and re-assessment by date or incident."""
 from datetime import datetime, timedelta, timezone
 
-from a10flow import clock, scheduler
 from helpers import deploy_bundled
+
+from a10flow import clock, scheduler
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
@@ -292,10 +293,11 @@ def test_conditions_are_given_with_an_approval_with_conditions_and_a_reason_with
 
 def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(app):
     """`make run`'s people: whoever of the staff may do each task does it; no owner steps in."""
-    from a10flow import auth
+    from helpers import BUNDLED, ROOT, Speaker
+
     from a10flow.cli import DEMO_USERS
     from a10flow.models import Role, db
-    from helpers import BUNDLED, ROOT, Speaker
+    from a10flow.people import auth
     client = app.test_client()
     with app.app_context():
         people = {name: Speaker(client, auth.issue_token(auth.add_user(name, role, groups)), name)

@@ -129,20 +129,20 @@ def test_several_worker_processes_fire_each_timer_once(app, as_, tmp_path):
 
 
 def test_a_fire_that_dies_midway_keeps_nothing_and_fires_later(app, as_, monkeypatch):
-    from a10flow.step import transaction
+    from a10flow.step import conclusion
     as_["owner"].deploy(("wait.bpmn", _wait_process("PT1H")))
     clock.set(T0)
     instance = as_["owner"].post("/api/v1/instances", json={"process": "wait"}).json
     clock.set(T0 + timedelta(hours=2))
-    real_save = transaction._save
+    real_save = conclusion._save
 
     def crash(*args, **kwargs):
         raise ConnectionError("the database went away")
-    monkeypatch.setattr(transaction, "_save", crash)
+    monkeypatch.setattr(conclusion, "_save", crash)
     assert _sweep(app) == 0
     assert _evidence(as_, instance["id"]) == _evidence(as_, instance["id"], "instance.started")
     assert len(as_["owner"].get("/api/v1/timers").json["items"]) == 1
-    monkeypatch.setattr(transaction, "_save", real_save)
+    monkeypatch.setattr(conclusion, "_save", real_save)
     assert _sweep(app) == 1
     assert as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["status"] == "completed"
 

@@ -6,8 +6,9 @@ import io
 import json
 import zipfile
 
-from a10flow.models import Instance, db
 from helpers import DATA, deploy_bundled, form, probe
+
+from a10flow.models import Instance, db
 
 NOTES_FORM = json.dumps({"type": "object", "required": ["legal_name", "reviewer"], "properties": {
     "legal_name": {"type": "string"}, "reviewer": {"type": "string"},
@@ -197,7 +198,7 @@ def test_a_form_may_not_fetch_or_read_anything_through_ref(as_):
     # References inside the form work, and validating never looks anywhere else.
     local = dict(_questionnaire(country={"$ref": "#/$defs/country"}), **{"$defs": {"country": {"enum": ["IE", "DE"]}}})
     assert _with_form(as_, local).status_code == 201
-    from a10flow import forms
+    from a10flow.work import forms
     stored_before_the_rule = {"properties": {"country": {"$ref": "http://127.0.0.1:9/x.json"}}}
     [problem] = forms.errors(stored_before_the_rule, {"country": "IE"})
     assert "outside" in problem["message"]

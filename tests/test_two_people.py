@@ -2,10 +2,18 @@
 typed, is told who has the task (and since when) and what they can do."""
 import re
 
+from pages import (
+    ask_for_a_supplier,
+    field,
+    go,
+    link_in_outbox,
+    open_task,
+    outside_party,
+    person,
+    shot,
+    supplier_answers,
+)
 from playwright.sync_api import expect
-
-from pages import (ask_for_a_supplier, field, go, link_in_outbox, open_task, outside_party, person, shot,
-                   supplier_answers)
 
 NOTE = ("Sub-processor list checked against the DPA annex; two hosting regions outside the EU, "
         "both covered by SCCs. Model card promised for next quarter. " * 4).strip()
@@ -180,8 +188,8 @@ def test_a_session_ended_elsewhere_shows_back_what_was_typed(app, as_, purchase)
     in a task: the page she sends it from answers with what she typed, not a bare sign-in page."""
     from helpers import signed_in
 
-    from a10flow import auth
     from a10flow.models import User, db
+    from a10flow.people import auth
     alice = signed_in(app, "alice")
     task = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json["open_tasks"][0]["id"]
     alice.get(f"/tasks/{task}")

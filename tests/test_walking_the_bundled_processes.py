@@ -3,12 +3,13 @@ once filling only what each form requires, once filling every field, each time w
 choice a form offers taken in turn (the first, the second, …). Whatever a form accepts, its
 process must go on with: no incident, no instance that says "running" with nothing it waits at."""
 import pytest
-
-from a10flow import auth, clock
-from a10flow.cli import DEMO_USERS, main
-from a10flow.models import Role, User, db
 from helpers import ROOT, Speaker
 from walker import start_data, walk
+
+from a10flow import clock
+from a10flow.cli import DEMO_USERS, main
+from a10flow.models import Role, User, db
+from a10flow.people import auth
 
 # A matrix keeps rules across its fields (one party accountable per row, representatives who can
 # sign): the walker is given one that keeps them, as its author would write it.

@@ -5,9 +5,10 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from helpers import Visitor, deploy_bundled, set_passwords, signed_in
+
 from a10flow import clock
 from a10flow.models import db
-from helpers import Visitor, deploy_bundled, set_passwords, signed_in
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -303,8 +304,8 @@ def test_pages_carry_security_headers_and_cookies_are_guarded(app, as_):
 
 
 def test_a_copied_session_cookie_dies_with_sign_out_and_a_new_password(app, as_):
-    from a10flow import auth
     from a10flow.models import User
+    from a10flow.people import auth
     visitor = signed_in(app, "alice")
     stolen = visitor.client.get_cookie("session").value
     thief = Visitor(app)
@@ -374,7 +375,7 @@ def test_staff_start_what_their_groups_may_start_and_land_on_their_first_task(ap
     assert "Your first task: Draft the responsibility matrix" in owner.get(drafted.headers["Location"]).text
 
     # Someone whose first step is someone else's lands on the instance, told what happens next.
-    from test_customer_change_notification import CUSTOMERS   # alice, an account manager, starts; owners draft
+    from test_customer_change_notification import CUSTOMERS  # alice, an account manager, starts; owners draft
     fields = {"action": "start", "ai_system": "credit-scoring", "version_to": "3.0",
               "change_type": "model update or retraining", "materiality": "high", "predetermined": "False",
               **{f"customers/{i}/{k}": v for i, c in enumerate(CUSTOMERS[:1]) for k, v in c.items()}}
@@ -395,6 +396,7 @@ def test_an_unknown_address_is_a_page_with_a_way_back_and_the_api_answers_json(a
 def test_deploying_from_the_modeller_keeps_each_forms_fields_in_their_order(app, as_):
     import json
     import shutil
+
     from helpers import BUNDLED, ROOT
     for name in BUNDLED["supplier_onboarding"]:   # the forms found in forms/, as `a10flow init` finds them
         if name.startswith("forms/"):
@@ -414,7 +416,7 @@ def test_deploying_from_the_modeller_keeps_each_forms_fields_in_their_order(app,
 
 
 def test_what_a_form_says_is_written_for_people():
-    from a10flow import forms
+    from a10flow.work import forms
     schema = {"type": "object", "properties": {
         "amount": {"type": "number", "minimum": 0}, "count": {"type": "integer"}, "due": {"format": "date"},
         "tier": {"enum": ["low", "medium", "high"]}, "name": {"type": "string", "maxLength": 3},

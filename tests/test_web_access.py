@@ -4,10 +4,12 @@ missing from the table fails the test, so a new page must be placed."""
 from datetime import timedelta
 
 import pytest
-
-from a10flow import auth, clock, engagements
-from a10flow.models import Role, User, db
 from helpers import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders, signed_in
+
+from a10flow import clock
+from a10flow.evidence import engagements
+from a10flow.models import Role, User, db
+from a10flow.people import auth
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]

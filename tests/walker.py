@@ -7,8 +7,9 @@ from datetime import timedelta, timezone
 
 import re2
 
-from a10flow import clock, forms
+from a10flow import clock
 from a10flow.evidence import canonical
+from a10flow.work import forms
 
 SAMPLES = {"email": "anna@acme.example", "idn-email": "anna@acme.example", "user": "olivia", "group": "procurement",
            "uri": "https://example.org/doc", "regex": "^ISO[0-9]+$"}

@@ -5,16 +5,17 @@ from flask_smorest import Api as _Api
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from .. import forms, security
 from ..errors import Invalid, ServiceError
-
-
-MAX_ID = 2**31 - 1   # ids are 32-bit columns: a larger number names nothing and must not reach the database
+from ..limits import MAX_JSON_DEPTH, MAX_ROW_ID
+from ..people import access
+from ..people.auth import load_user
+from ..people.security_events import record as record_security_event
+from ..work import forms
 
 
 def Id(**kwargs):   # noqa: N802 - reads like the marshmallow field it is
     """A row id in a request: a positive number the database can hold."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
 
 
 class ErrorDetailSchema(Schema):
@@ -68,7 +69,6 @@ def error_response(status, code, message, details=()):
     return response
 
 
-MAX_JSON_DEPTH = 64   # no form or message nests deeper; deeper input only exhausts the stack
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -117,21 +117,42 @@ def refuse_nul_characters():
                                                                    "message": "contains a NUL character"}])
 
 
+def _signed_in():
+    """Before every API route but the public ones (access.PUBLIC): ``g.user`` from its token."""
+    if request.path.startswith("/api/") and not access.public(request.endpoint):
+        load_user()
+
+
 def init_app(app):
     """The API on ``app``; returns its error answers (JSON) by exception class, for create_app to
     give every request under /api/."""
     app.json = JSONProvider(app)
     app.before_request(refuse_nul_characters)
+    app.before_request(_signed_in)
     api = Api(app)
-    from . import (data_stores, definitions, engagements, evidence, external, incidents, instances, messages,
-                   notifications, registers, security_events, tasks, timers, tokens)
+    from . import (
+        data_stores,
+        definitions,
+        engagements,
+        evidence,
+        incidents,
+        instances,
+        links,
+        messages,
+        notifications,
+        registers,
+        security_events,
+        tasks,
+        timers,
+        tokens,
+    )
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
-                   data_stores, evidence, engagements, external, tokens, security_events):
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+                   data_stores, evidence, engagements, links, tokens, security_events):
+        api.register_blueprint(module.blp, url_prefix=module.blp.url_prefix or f"/api/v1/{module.blp.name}")
 
     def service_error(exc):
         if exc.status in (401, 403):
-            security.record(exc.status, exc.message)
+            record_security_event(exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     def unexpected(exc):

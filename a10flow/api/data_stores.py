@@ -2,12 +2,10 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from .. import datastores
-from ..auth import load_user, require
-from ..models import Role
+from ..people import access
+from ..processes import datastores
 
 blp = Blueprint("data-stores", __name__, description="The JSON and KKV stores processes read and write")
-blp.before_request(load_user)
 
 
 class StoreSchema(Schema):
@@ -32,7 +30,7 @@ class StoreListSchema(Schema):
 
 @blp.route("")
 @blp.response(200, StoreListSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def list_stores():
     """Every data store deployed processes use, without its content."""
     return {"items": datastores.listing()}
@@ -40,7 +38,7 @@ def list_stores():
 
 @blp.route("/<store_id>")
 @blp.response(200, StoreWithContentSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def get_store(store_id):
     """One store, with its current content."""
     return datastores.get(store_id)

@@ -3,13 +3,13 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, forms
-from ..auth import load_user, require
+from ..deploy import definitions
 from ..errors import Invalid
-from ..models import Definition, DefinitionKind, Role, db
+from ..models import Definition, DefinitionKind, db
+from ..people import access
+from ..work import forms
 
 blp = Blueprint("definitions", __name__, description="Process and decision definitions")
-blp.before_request(load_user)  # every API route needs a token
 
 
 class DeployedSchema(Schema):
@@ -49,7 +49,7 @@ class DefinitionSummarySchema(Schema):
 
 def _start_form(definition):
     latest = definition.versions[-1] if definition.versions else None
-    start = definitions.start_of(latest) if latest else {}
+    start = latest.start if latest else {}
     return {"element": start.get("element"), "name": start.get("form"), "schema": forms.for_start(latest),
             "startable_by": {"groups": start.get("groups") or [], "users": start.get("users") or []}} \
         if start else None
@@ -58,7 +58,7 @@ def _start_form(definition):
 class DefinitionSchema(DefinitionSummarySchema):
     description = fields.Function(lambda d: d.versions[-1].description if d.versions else None,
                                   metadata={"type": "string", "nullable": True})
-    may_start = fields.Function(lambda d: bool(d.versions) and definitions.may_start(d.versions[-1], g.user),
+    may_start = fields.Function(lambda d: bool(d.versions) and access.may_start(d.versions[-1], g.user),
                                 metadata={"type": "boolean", "description": "whether you may start it"})
     versions = fields.List(fields.Nested(VersionSchema))
     start_form = fields.Function(_start_form, metadata={"type": "object", "nullable": True, "description":
@@ -84,7 +84,7 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
 @blp.doc(**UPLOAD_DOC)
 @blp.response(201, DeployResultSchema)
 @blp.alt_response(422, description="The upload cannot be deployed; details name file, element and problem")
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def deploy():
     """Deploy one or more files; unchanged content creates no new version."""
     uploads = request.files.getlist("file")
@@ -98,7 +98,7 @@ def deploy():
 @blp.route("", methods=["GET"])
 @blp.arguments(DefinitionQuerySchema, location="query")
 @blp.response(200, DefinitionListSchema)
-@require(Role.OWNER, Role.STAFF, Role.AUDITOR)
+@access.require(access.MEMBERS)
 def list_definitions(args):
     """Every definition with its latest version."""
     stmt = db.select(Definition).order_by(Definition.key)
@@ -109,7 +109,7 @@ def list_definitions(args):
 
 @blp.route("/<key>")
 @blp.response(200, DefinitionSchema)
-@require(Role.OWNER, Role.STAFF, Role.AUDITOR)
+@access.require(access.MEMBERS)
 def get_definition(key):
     """A definition and all its versions."""
     return definitions.find(key)
@@ -117,7 +117,7 @@ def get_definition(key):
 
 @blp.route("/<key>/versions/<int:number>/bpmn")
 @blp.response(200, {"type": "string"}, content_type="application/xml")
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def get_xml(key, number):
     """The exact XML that was deployed as this version (BPMN, or DMN for a decision)."""
     version = definitions.version_of(definitions.find(key), number)

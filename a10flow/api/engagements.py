@@ -1,16 +1,15 @@
 """/api/v1/engagements: owners and admins grant external auditors read-only access to controls
-over a period (a10flow.engagements), list them with their access logs, and revoke them. The
+over a period (a10flow.evidence.engagements), list them with their access logs, and revoke them. The
 auditors themselves read on the engagement pages, not through the API."""
 from flask import current_app, g, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import engagements
-from ..auth import load_user, require
-from ..models import Role
+from ..config import address
+from ..evidence import engagements
+from ..people import access
 
 blp = Blueprint("engagements", __name__, description="Auditor engagements: scoped, expiring, revocable, logged")
-blp.before_request(load_user)
 
 
 class AccessSchema(Schema):
@@ -28,7 +27,7 @@ class EngagementSchema(Schema):
     period_start = fields.DateTime(data_key="from")
     period_end = fields.DateTime(data_key="to")
     expires_at = fields.DateTime()
-    state = fields.Function(engagements.state)
+    state = fields.Function(access.engagement_state)
     created_by = fields.Function(lambda e: e.granter.name)
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
@@ -57,7 +56,7 @@ class GrantSchema(Schema):
 
 @blp.route("")
 @blp.response(200, EngagementListSchema)
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def list_engagements():
     """Every engagement, newest first, each with its access log."""
     return {"items": engagements.every()}
@@ -66,19 +65,18 @@ def list_engagements():
 @blp.route("", methods=["POST"])
 @blp.arguments(GrantSchema)
 @blp.response(201, NewEngagementSchema)
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def grant(args):
     """Grant an engagement; by link, the answer holds the link's address, shown this once."""
     engagement, token = engagements.grant(g.user, args["auditor"], args["controls"], args["start"], args["end"],
                                           args["expires"], args["account"])
-    engagement.link = token and current_app.config["A10FLOW_BASE_URL"].rstrip("/") + url_for(
-        "auditors.by_link", token=token)
+    engagement.link = token and address(current_app.config, url_for("auditors.by_link", token=token))
     return engagement
 
 
 @blp.route("/<int:engagement_id>")
 @blp.response(200, EngagementSchema)
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def get_engagement(engagement_id):
     """One engagement, with everything its auditor opened or downloaded."""
     return engagements.get(engagement_id)
@@ -86,7 +84,7 @@ def get_engagement(engagement_id):
 
 @blp.route("/<int:engagement_id>/revoke", methods=["POST"])
 @blp.response(200, EngagementSchema)
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def revoke(engagement_id):
     """End the engagement now: its link and its account's access open nothing from now on."""
     engagement = engagements.get(engagement_id)

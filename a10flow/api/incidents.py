@@ -3,13 +3,13 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import incidents, step
-from ..auth import load_user, require
-from ..models import IncidentStatus, Role
+from .. import step
+from ..models import IncidentStatus
+from ..people import access
+from ..processes import incidents
 from . import Id
 
 blp = Blueprint("incidents", __name__, description="Failed elements of instances, retried or resolved")
-blp.before_request(load_user)
 
 
 class IncidentSchema(Schema):
@@ -56,7 +56,7 @@ class ResolveSchema(Schema):
 @blp.route("")
 @blp.arguments(IncidentQuerySchema, location="query")
 @blp.response(200, IncidentListSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def list_incidents(args):
     """Incidents, the latest failure first (at most 500); by default those not yet resolved."""
     return {"items": incidents.find(args.get("status"), args.get("instance"), args.get("process"))}
@@ -64,7 +64,7 @@ def list_incidents(args):
 
 @blp.route("/<int:incident_id>")
 @blp.response(200, IncidentSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def get_incident(incident_id):
     """One incident."""
     return incidents.get(incident_id)
@@ -75,7 +75,7 @@ def get_incident(incident_id):
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, description="Already resolved")
 @blp.alt_response(422, description="It failed again; the incident counts the attempt")
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def retry(args, incident_id):
     """Run the failed element again, once its cause is fixed (e.g. the instance was migrated to a
     corrected version, or ``data`` supplies what was missing)."""
@@ -86,7 +86,7 @@ def retry(args, incident_id):
 @blp.arguments(ResolveSchema)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, description="Already resolved, or a gateway or event, which must be retried")
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def resolve(args, incident_id):
     """Close the incident by hand: a failed script, service or business rule task counts as done
     (``data`` standing for what it would have given) and the instance runs on."""

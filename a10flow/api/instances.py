@@ -3,17 +3,20 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, evidence, incidents, instances, step
+from .. import evidence, step
+from ..deploy import definitions
 from ..evidence import personal
-from ..auth import load_user, require
-from ..models import DefinitionKind, HumanTask, InstanceStatus, MessageWait, Role, TaskStatus, Timer, db
+from ..limits import MAX_BUSINESS_KEY
+from ..models import DefinitionKind, InstanceStatus, MessageWait, Timer, db
+from ..people import access
+from ..processes import incidents, instances
+from ..work import human_tasks
 from . import Id
 from .incidents import IncidentSchema
 from .tasks import TaskSchema
 from .timers import WaitingTimerSchema
 
 blp = Blueprint("instances", __name__, description="Process instances and their evidence")
-blp.before_request(load_user)  # every API route needs a token
 
 
 class InstanceSummarySchema(Schema):
@@ -41,10 +44,7 @@ class InstanceSchema(InstanceSummarySchema):
         return _INCIDENTS.dump(incidents.of_instance(instance.id))
 
     def _open_tasks(self, instance):
-        rows = db.session.scalars(db.select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
-            .order_by(HumanTask.created_at))
-        return _TASKS.dump(rows)
+        return _TASKS.dump(human_tasks.open_tasks(instance.id))
 
     def _messages(self, instance):
         rows = db.session.scalars(db.select(MessageWait).where(MessageWait.instance_id == instance.id)
@@ -67,7 +67,7 @@ class InstanceListSchema(Schema):
 class StartSchema(Schema):
     process = fields.String(required=True)
     version = Id()
-    business_key = fields.String(validate=validate.Length(max=255), allow_none=True)
+    business_key = fields.String(allow_none=True, metadata={"maxLength": MAX_BUSINESS_KEY})   # checked by the step
     data = fields.Dict(load_default=dict)
 
 
@@ -91,14 +91,10 @@ class EvidenceSchema(Schema):
     items = fields.List(fields.Dict())
 
 
-def visible_instance(instance_id):
-    return instances.visible(instance_id, g.user)
-
-
 @blp.route("", methods=["POST"])
 @blp.arguments(StartSchema)
 @blp.response(201, InstanceSchema)
-@require(Role.OWNER, Role.STAFF)
+@access.require(access.WORKERS)
 def start(args):
     """Start an instance of the latest (or the given) version; its open tasks come back at once."""
     definition = definitions.find(args["process"], DefinitionKind.PROCESS)
@@ -118,39 +114,36 @@ def list_instances(args):
 @blp.response(200, InstanceSchema)
 def get_instance(instance_id):
     """An instance: status, data, open tasks and waiting timers."""
-    return visible_instance(instance_id)
+    return access.instance(instance_id, g.user)
 
 
 @blp.route("/<int:instance_id>/cancel", methods=["POST"])
 @blp.arguments(CancelSchema)
 @blp.response(200, InstanceSchema)
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def cancel(args, instance_id):
     """Cancel a running instance; its open tasks are withdrawn."""
-    visible_instance(instance_id)
     return step.cancel_instance(instance_id, g.user, args.get("reason"))
 
 
 @blp.route("/<int:instance_id>/evidence")
 @blp.response(200, EvidenceSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def get_evidence(instance_id):
     """The instance's evidence chain, oldest first, each record with prev_hash and hash.
 
     ``personal`` (outside the hashed record) holds the values of personal form fields,
     by JSON Pointer; the record itself holds only their salted hashes."""
-    visible_instance(instance_id)
-    return {"items": personal.attach(evidence.records(instance_id))}
+    return {"items": personal.attach(evidence.records(access.instance(instance_id, g.user).id))}
 
 
 @blp.route("/<int:instance_id>/retry", methods=["POST"])
 @blp.response(200, InstanceSchema)
 @blp.alt_response(409, description="The instance has not failed")
 @blp.alt_response(422, description="It failed again, at the element named; it stays failed")
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def retry(instance_id):
     """Run a failed instance on from where it stopped (once its cause is gone)."""
-    visible_instance(instance_id)
     return step.retry_instance(instance_id, g.user)
 
 
@@ -159,10 +152,8 @@ def retry(instance_id):
 @blp.response(200, InstanceSchema)
 @blp.alt_response(409, description="It has ended, the version is not newer, or the change does not allow "
                                    "the move: the details name each element in the way")
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def migrate(args, instance_id):
     """Move a running instance to a newer version of its process (e.g. one that corrects the
     script its incident is about); then retry the incident."""
-    instance = visible_instance(instance_id)
-    target = definitions.version_of(instance.version.definition, args.get("version"))
-    return step.migrate_instance(instance_id, g.user, target)
+    return step.migrate_instance(instance_id, g.user, args.get("version"))

@@ -2,11 +2,9 @@
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from .. import security
-from ..auth import load_user, require
+from ..people import access, security_events
 
 blp = Blueprint("security-events", __name__, description="Refused attempts, for admins")
-blp.before_request(load_user)
 
 
 class EventSchema(Schema):
@@ -34,7 +32,7 @@ class EventQuerySchema(Schema):
 @blp.route("")
 @blp.arguments(EventQuerySchema, location="query")
 @blp.response(200, EventListSchema)
-@require()
+@access.require(access.ADMINS)
 def list_events(args):
     """The newest refused attempts first (at most 500)."""
-    return {"items": security.events(args.get("since"))}
+    return {"items": security_events.events(args.get("since"))}

@@ -5,13 +5,13 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import clock, step, tasks
-from ..auth import load_user, require
-from ..models import Role, TaskStatus
-from . import Id
+from .. import clock, step
+from ..models import TaskStatus
+from ..people import access
+from ..work import human_tasks
+from . import Id, links
 
 blp = Blueprint("tasks", __name__, description="Human tasks")
-blp.before_request(load_user)  # every API route needs a token
 
 
 class TaskSchema(Schema):
@@ -54,16 +54,12 @@ class CompleteSchema(Schema):
     data = fields.Dict(load_default=dict)
 
 
-def visible_task(task_id):
-    return tasks.visible(task_id, g.user)
-
-
 @blp.route("")
 @blp.arguments(TaskQuerySchema, location="query")
 @blp.response(200, TaskListSchema)
 def list_tasks(args):
     """Tasks assigned to me (mine), offered to me or my groups (claimable), or all I may see."""
-    return {"items": tasks.find(g.user, args["scope"], process=args.get("process"), status=args.get("status"),
+    return {"items": human_tasks.find(g.user, args["scope"], process=args.get("process"), status=args.get("status"),
                                 instance=args.get("instance"), overdue=args.get("overdue"))}
 
 
@@ -71,34 +67,31 @@ def list_tasks(args):
 @blp.response(200, TaskSchema)
 def get_task(task_id):
     """One task with its form."""
-    return visible_task(task_id)
+    return access.task(task_id, g.user)
 
 
 @blp.route("/<task_id>/claim", methods=["POST"])
 @blp.response(200, TaskSchema)
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def claim(task_id):
     """Claim a task offered to you or your groups."""
-    visible_task(task_id)
     return step.claim_task(task_id, g.user)
 
 
 @blp.route("/<task_id>/unclaim", methods=["POST"])
 @blp.response(200, TaskSchema)
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def unclaim(task_id):
     """Give a claimed task back."""
-    visible_task(task_id)
     return step.unclaim_task(task_id, g.user)
 
 
 @blp.route("/<task_id>/complete", methods=["POST"])
 @blp.arguments(CompleteSchema)
 @blp.response(200, TaskSchema)
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def complete(args, task_id):
     """Complete a task with its form data; the data is checked against the task's form."""
-    visible_task(task_id)
     return step.complete_task(task_id, g.user, args["data"])
 
 
@@ -112,11 +105,10 @@ class ReassignSchema(Schema):
 @blp.arguments(ReassignSchema)
 @blp.response(200, TaskSchema)
 @blp.alt_response(409, description="Separation of duties keeps that person from the task")
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def reassign(args, task_id):
     """Hand a task to a person or a group (owners; a group's lead for the tasks offered to it). The
     new holders are told; the move is evidence (task.reassigned)."""
-    visible_task(task_id)
     return step.reassign_task(task_id, g.user, args.get("user"), args.get("group"), args.get("reason"))
 
 
@@ -137,7 +129,7 @@ class LinkSchema(Schema):
 
 class NewLinkSchema(LinkSchema):
     token = fields.String(metadata={"description": "shown only now; it is not stored"})
-    path = fields.Function(lambda link: f"/api/v1/external/{link.token}")
+    path = fields.Function(lambda link: f"{links.blp.url_prefix}/{link.token}")
 
 
 @blp.route("/<task_id>/links", methods=["POST"])
@@ -145,12 +137,11 @@ class NewLinkSchema(LinkSchema):
 @blp.response(201, NewLinkSchema)
 @blp.alt_response(403, description="The task is not one for an outside party (no externalParty), or you may "
                                    "not do it yourself (claimed by someone else, separation of duties)")
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def create_link(args, task_id):
     """A link that lets someone without an account do this task for you (expires in ``days``).
     Only for a task whose process names an outside party (``externalParty``), by someone who may
     do the task: what is done through the link is done on their behalf."""
-    visible_task(task_id)
     link, token = step.issue_link(task_id, g.user, args["party"], timedelta(days=args["days"]), args["send"])
     link.token = token
     return link
@@ -158,8 +149,7 @@ def create_link(args, task_id):
 
 @blp.route("/<task_id>/links/<int:link_id>/revoke", methods=["POST"])
 @blp.response(200, LinkSchema)
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def revoke_link(task_id, link_id):
     """Withdraw a link; it answers 410 from now on."""
-    visible_task(task_id)
     return step.revoke_link(task_id, link_id, g.user)

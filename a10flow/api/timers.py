@@ -3,12 +3,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import false
 
-from ..auth import load_user, require
-from ..models import Role, StartTimer, Timer, db
+from ..models import StartTimer, Timer, db
+from ..people import access
 from . import Id
 
 blp = Blueprint("timers", __name__, description="Waiting timers")
-blp.before_request(load_user)  # every API route needs a token
 
 
 class WaitingTimerSchema(Schema):
@@ -44,7 +43,7 @@ class TimerQuerySchema(Schema):
 @blp.route("")
 @blp.arguments(TimerQuerySchema, location="query")
 @blp.response(200, TimerListSchema)
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def list_timers(args):
     """Waiting timers of instances (items) and timer start events (starts), soonest first.
 

@@ -5,13 +5,12 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import auth, clock
-from ..auth import load_user
-from ..errors import NotFound
-from ..models import ApiToken, Role, db
+from .. import clock
+from ..database import write
+from ..models import ApiToken, db
+from ..people import auth
 
 blp = Blueprint("tokens", __name__, description="API tokens: expiring, revocable")
-blp.before_request(load_user)
 
 
 class TokenSchema(Schema):
@@ -46,8 +45,8 @@ def list_tokens():
 @blp.response(201, NewTokenSchema)
 def issue(args):
     """A new token for you that expires in ``days`` (1 to 365)."""
-    token = auth.issue_token(g.user, clock.now() + timedelta(days=args["days"]))
-    db.session.commit()
+    with write():
+        token = auth.issue_token(g.user, clock.now() + timedelta(days=args["days"]))
     row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == auth.hash_token(token)))
     row.token = token
     return row
@@ -57,9 +56,4 @@ def issue(args):
 @blp.response(200, TokenSchema)
 def revoke(token_id):
     """Revoke one of your tokens (an admin: anyone's); it answers 401 from now on."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None or (row.user_id != g.user.id and g.user.role != Role.ADMIN):
-        raise NotFound(f"token {token_id} not found")
-    row.revoked_at = row.revoked_at or clock.now()
-    db.session.commit()
-    return row
+    return auth.revoke_token(token_id, g.user)

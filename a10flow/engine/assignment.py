@@ -1,13 +1,12 @@
 """Who an open human task is offered to, and when it is due: its deployed settings (see
-a10flow.engine.settings) evaluated on the task's own data."""
+a10flow.deploy.element_settings) evaluated on the task's own data."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from . import runner, timers
-from .errors import EngineError, guard
-from .normalize import ExpressionError
+from .errors import EngineError, ExpressionError, guard
 
 
 @dataclass

@@ -3,7 +3,9 @@ import ast
 import builtins
 import re
 
-from . import dialects, normalize
+
+class ExpressionError(ValueError):
+    """An expression that a10flow cannot run; the message says how to fix it."""
 
 
 class EngineError(Exception):
@@ -35,12 +37,46 @@ def _innermost(exc):
     return cause
 
 
+# SpiffArena's script functions (spiffworkflow_backend/scripts): they reach into SpiffArena's own
+# users, secrets, files and database, which a10flow does not have. Deploy warns of each use.
+SPIFFARENA_FUNCTIONS = frozenset("""
+    add_permission add_user_to_group clear_permissions create_unique_kkv_top_level_key
+    delete_process_instances_with_criteria extract_from_task_data fact_service generate_markdown_table
+    get_all_permissions get_current_user get_data_sizes get_dmn
+    get_encoded_file_data get_env get_frontend_url get_group_members get_groups_assigned_to_task
+    get_groups_for_user get_last_user_completing_task get_localtime get_process_info
+    get_process_initiator_user get_secret get_task_data_value get_task_potential_owners
+    get_toplevel_process_info get_url_for_task get_url_for_task_with_bpmn_identifier get_user
+    get_user_by_id get_user_properties get_usernames_waiting_for_task get_users_assigned_to_task
+    markdown_file_download_link refresh_permissions save_process_instance_metadata set_feature_flags
+    set_secret set_user_properties times_executed_by_user update_task_data_with_dictionary
+    user_has_started_instance""".split())
+
+
+def unknown_name(name):
+    """Why the code's ``name`` has no value, for an incident."""
+    if name in SPIFFARENA_FUNCTIONS:
+        return f"{name}() is one of SpiffArena's script functions, which a10flow does not offer"
+    return f"the variable {name!r} is not set: no form, start data or earlier step gave it a value"
+
+
+_TIMER_VALUE = re.compile(r"^timer_value\((?P<inner>.*), '(timeDuration|timeDate|timeCycle)'\)$", re.S)
+
+
+def as_written(expression):
+    """An expression deploy rewrote, as the modeller wrote it (near enough): ``timer_value(x,
+    'timeDuration')`` is ``x``, ``variable('name')`` is ``name``."""
+    if found := _TIMER_VALUE.match(expression.strip()):
+        expression = found["inner"]
+    return re.sub(r"\bvariable\('([A-Za-z_]\w*)'\)", r"\1", expression)
+
+
 def why(exc):
     """One failure of BPMN Python, in a modeller's words (no exception names)."""
     text = " ".join(str(exc).split())
     if isinstance(exc, NameError) or text.startswith("name '"):
         name = getattr(exc, "name", None) or (re.findall(r"name '([^']+)'", text) or ["?"])[0]
-        return dialects.unknown_name(name)
+        return unknown_name(name)
     if isinstance(exc, SyntaxError):   # RestrictedPython's carry its findings as a tuple
         found = exc.args[0] if exc.args else exc.msg or text
         if isinstance(found, str) and found.startswith("("):   # the tuple, as text, from a worker
@@ -80,7 +116,7 @@ def explained(exc):
         rest = found["rest"].strip(" .")
         reason = why(cause) if cause is not None else rest or "it could not be evaluated"
         extra = f" ({rest})" if cause is not None and rest else ""
-        return f"the expression {normalize.as_written(found['expr'])!r} failed: {reason}{extra}"
+        return f"the expression {as_written(found['expr'])!r} failed: {reason}{extra}"
     if found := _TYPED.match(message):
         text, hint = found["text"], ""
         if " Did you mean" in text:
@@ -159,13 +195,13 @@ def _loop_failure(task, exc):
         name = spec.data_input.bpmn_id
         value = task.data.get(name)
         if value is None:
-            return f"{dialects.unknown_name(name)} (it is the collection this multi-instance task runs over)"
+            return f"{unknown_name(name)} (it is the collection this multi-instance task runs over)"
         return (f"the collection {name!r} this multi-instance task runs over holds {_kind(value)}, not a list: "
                 f"set it to a list (or a map) before the task")
     if spec.cardinality:
-        written = normalize.as_written(spec.cardinality)
+        written = as_written(spec.cardinality)
         if written.isidentifier() and task.data.get(written) is None:
-            return f"{dialects.unknown_name(written)} (it is the loop cardinality: how many times this task runs)"
+            return f"{unknown_name(written)} (it is the loop cardinality: how many times this task runs)"
         return (f"the loop cardinality {written!r} of this multi-instance task gave no whole number: make it a "
                 f"number of times, e.g. len(reviewers)")
     return None

@@ -1,9 +1,8 @@
-"""What an engine task did, observed around its run, as its evidence record says it: the path
-a gateway took, a decision table's inputs, matched rules and outputs, and what a script, a
+"""What an engine task did, observed around its run, as a happening its evidence record keeps: the
+path a gateway took, a decision table's inputs, matched rules and outputs, and what a script, a
 service call or a decision changed in the instance's data. An auditor asks who decided what, on which
 facts, under which rule; these records answer for the steps no person took."""
 import copy
-from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -13,18 +12,8 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
-from ..evidence.canonical import plain
-from ..models import EvidenceType
 from .errors import element
-
-
-@dataclass
-class Happening:
-    """Something the engine did that the evidence must show."""
-    type: str
-    element_id: str | None
-    element_name: str | None
-    data: dict = field(default_factory=dict)
+from .happenings import Happening, Kind
 
 
 def before(task):
@@ -42,20 +31,20 @@ def after(task, kept, calls):
         taken = [c for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.CANCELLED)]
         flows = (getattr(spec, "extensions", None) or {}).get("flows", {})   # put there at deploy
         targets = [_target(c) for c in taken]
-        return [Happening(EvidenceType.GATEWAY_PATH_TAKEN, element_id, name, {
+        return [Happening(Kind.GATEWAY_PATH_TAKEN, element_id, name, {
             "to": targets, "flows": [flows[t] | {"to": t} for t in targets if t in flows]})]
     stores = {s.bpmn_id for s in (*getattr(spec, "data_input_associations", []),
                                   *getattr(spec, "data_output_associations", []))
               if isinstance(s, BpmnDataStoreSpecification)}   # what comes and goes with a store is its own record
     changes = changed(kept.get("data", {}), task.data, stores)
     if isinstance(spec, BusinessRuleTask):
-        return [Happening(EvidenceType.DECISION_EVALUATED, element_id, name,
+        return [Happening(Kind.DECISION_EVALUATED, element_id, name,
                           kept["decision"] | {"outputs": _outputs(task), "changes": changes})]
     if isinstance(spec, ScriptTask):
-        return [Happening(EvidenceType.SCRIPT_RUN, element_id, name, {"changes": changes})]
+        return [Happening(Kind.SCRIPT_RUN, element_id, name, {"changes": changes})]
     if isinstance(spec, ServiceTask):
         call = calls.pop()  # the one call_service just made for this task
-        return [Happening(EvidenceType.SERVICE_RUN, element_id, name,
+        return [Happening(Kind.SERVICE_RUN, element_id, name,
                           {"operator": call.operator, "params": call.params, "changes": changes})]
     return []  # timers are recorded by advance(), which knows when they were due
 
@@ -69,7 +58,7 @@ def _outputs(task):
         value = task.data
         for part in (output.name or "").split("."):   # "supplier.tier" is nested, as the engine writes it
             value = value.get(part) if isinstance(value, dict) else None
-        result[output.name or output.label or output.id] = plain(value)
+        result[output.name or output.label or output.id] = value
     return result
 
 
@@ -79,8 +68,8 @@ def changed(old, new, leave_out=()):
     def shown(data):
         return {k: v for k, v in data.items() if not str(k).startswith("_") and k not in leave_out}
     old, new = shown(old), shown(new)
-    return {"added": {k: plain(new[k]) for k in new if k not in old},
-            "changed": {k: {"from": plain(old[k]), "to": plain(new[k])} for k in new if k in old and old[k] != new[k]},
+    return {"added": {k: new[k] for k in new if k not in old},
+            "changed": {k: {"from": old[k], "to": new[k]} for k in new if k in old and old[k] != new[k]},
             "removed": sorted(k for k in old if k not in new)}
 
 
@@ -101,7 +90,7 @@ def _decision(task):
     inputs = {}
     for item in table.inputs:
         try:
-            inputs[item.label or item.expression or item.id] = plain(evaluate(task, item.expression))
+            inputs[item.label or item.expression or item.id] = evaluate(task, item.expression)
         except Exception:   # the run itself fails on it, and its incident says why
             inputs[item.label or item.expression or item.id] = None
     try:

@@ -14,21 +14,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
-from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
-from ..models import EvidenceType
+from ..limits import MAX_CALL_DEPTH, MAX_STEP_SECONDS, MAX_STEP_TASKS, MAX_TREE_DEPTH
 from . import names, observed, state, stores, timers
 from .errors import EngineError, element, guard
-from .observed import Happening
+from .happenings import Happening, Kind
+from .iso8601 import retry_delays
 from .migration import MigrationRefused, migrate  # noqa: F401 - part of the engine's face
-from .normalize import retry_delays
-from .scripting import not_json
-from .state import MAX_DEPTH
+from .sandbox.scope import not_json
 from .timers import after, catch_up, start_timers, waiting_timers  # noqa: F401 - part of the engine's face
 
 
@@ -94,7 +93,7 @@ def dump(workflow):
 
 def _not_json(workflow):
     # The earliest task holding the value is the one whose script put it there.
-    for task in sorted(workflow.get_tasks(max_depth=MAX_DEPTH), key=lambda t: t.last_state_change):
+    for task in sorted(workflow.get_tasks(max_depth=MAX_TREE_DEPTH), key=lambda t: t.last_state_change):
         if element(task)[0] is None:
             continue
         for name, value in task.data.items():
@@ -135,7 +134,7 @@ def advance(workflow, now, parked=()):
         happenings.extend(stores.drain())
 
     def ready(wf):
-        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)
+        return [t for t in wf.get_tasks(state=TaskState.READY, max_depth=MAX_TREE_DEPTH)
                 if not t.task_spec.manual and str(t.id) not in parked]
 
     while True:
@@ -157,17 +156,17 @@ def advance(workflow, now, parked=()):
     still = {t.task_id: t.due_at for t in timers.waiting_timers(workflow)}
     for timer in due.values():
         if still.get(timer.task_id) != armed[timer.task_id]:  # gone, or a cycle moved on: it fired
-            happenings.insert(0, Happening(EvidenceType.TIMER_FIRED, timer.element_id, timer.name, {
+            happenings.insert(0, Happening(Kind.TIMER_FIRED, timer.element_id, timer.name, {
                 "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(),
                 "lateness_seconds": int((now - timer.due_at).total_seconds()),
                 "missed_periods": missed.get(timer.task_id, 0)}))
     happenings.extend(stores.drain())
     if completed(workflow):
-        happenings.append(Happening(EvidenceType.INSTANCE_COMPLETED, None, None))
+        happenings.append(Happening(Kind.INSTANCE_COMPLETED, None, None))
     else:
         timers.prune(workflow)
         if not parked and (where := stranded(workflow)):
-            happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *where))
+            happenings.append(Happening(Kind.INSTANCE_FAILED, *where))
     return happenings
 
 
@@ -177,10 +176,10 @@ def stranded(workflow):
     signal nothing is left to throw, a subprocess the engine did not close). Returns the
     element, its name and the failure its incident holds, else None: so that an instance always
     shows what it waits at, or is completed, or has an incident."""
-    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_DEPTH)) or \
+    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY, max_depth=MAX_TREE_DEPTH)) or \
             timers.waiting_timers(workflow) or waiting_messages(workflow):
         return None
-    held = [t for t in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH)
+    held = [t for t in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH)
             if getattr(t.task_spec, "bpmn_id", None)]
     task = held[-1] if held else None
     if task is None:
@@ -206,11 +205,6 @@ def _forget_unnamed_result(task):
             holder.data.pop(name, None)
 
 
-# One step's bounds. Every piece of BPMN Python is bounded on its own (a10flow.engine.sandbox);
-# these stop a process that never waits: a loop of engine tasks, processes calling each other.
-MAX_STEP_TASKS = 5_000     # engine tasks one step may run
-MAX_STEP_SECONDS = 30.0    # wall-clock seconds one step may take
-MAX_CALL_DEPTH = 25        # call activities and subprocesses inside each other
 
 
 def _overrun(task, ran, seconds):
@@ -261,7 +255,7 @@ def _attempt(workflow, action, task, happenings, parked, running=True, person=Fa
             failing._set_state(TaskState.READY if failing is task and running else TaskState.FUTURE)
         parked.add(str(failing.id))
         happenings.extend(stores.drain())
-        happenings.append(Happening(EvidenceType.INSTANCE_FAILED, *element(failing), {
+        happenings.append(Happening(Kind.INSTANCE_FAILED, *element(failing), {
             "task_id": str(failing.id), "error": exc.message, "retry_delays": _retry_delays(failing)}))
         if failing is not task:
             _hand_on(workflow, failing, happenings, parked)
@@ -370,7 +364,7 @@ def open_tasks(workflow, answered_by_message=frozenset()):
     """Tasks now waiting for a person: READY user and manual tasks, and WAITING tasks
     of the elements in ``answered_by_message``, receive tasks whose message a person sends."""
     return [OpenTask(str(t.id), *element(t), getattr(t.task_spec, "lane", None), t.data)
-            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=MAX_DEPTH)
+            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=MAX_TREE_DEPTH)
             if (t.task_spec.manual and t.state == TaskState.READY)
             or (t.state == TaskState.WAITING and t.task_spec.bpmn_id in answered_by_message)]
 
@@ -385,14 +379,14 @@ class MessageWait:
 
 def done_elements(workflow):
     """Ids of the BPMN elements that have run, for drawing an instance's progress."""
-    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, max_depth=MAX_DEPTH)
+    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, max_depth=MAX_TREE_DEPTH)
             if getattr(t.task_spec, "bpmn_id", None)}
 
 
 def waiting_messages(workflow):
     """The messages the instance now waits for, each at one task."""
     waits = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         definition = getattr(task.task_spec, "event_definition", None)
         inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         for index, item in enumerate(inner):
@@ -433,7 +427,7 @@ def deliver(workflow, task_id, message, payload, now, parked=()):
     parked, happenings = set(parked), []
     _attempt(workflow, lambda: (task.task_spec.catch(task, event), task.task_spec._update(task)), task,
              happenings, parked, person=True)
-    received = Happening(EvidenceType.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
+    received = Happening(Kind.MESSAGE_RECEIVED, *element(task), {"message": message, "payload": payload})
     return [received, *happenings, *advance(workflow, now, parked)]
 
 

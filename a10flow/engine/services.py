@@ -9,8 +9,6 @@ engine's business).
 import json
 from dataclasses import dataclass
 
-from .normalize import NS, ExpressionError, check_expression
-
 OPERATORS = {
     # to: "assignee", "candidates" or "named" (users/groups); task: element id of the open task meant
     "notify": {"required": {"message"}, "optional": {"subject", "to", "task", "users", "groups"}},
@@ -32,35 +30,6 @@ class ServiceCall:
 
 class ServiceError(ValueError):
     """A service call whose parameters cannot be carried out."""
-
-
-def deploy_problems(root):
-    """(element id, message, is_error) for each service task a10flow cannot run as written.
-
-    An operator a10flow does not offer (a SpiffArena connector, say) deploys with a
-    warning: the task fails when an instance reaches it, and the instance shows why.
-    """
-    for task in root.iterfind(".//bpmn:serviceTask", NS):
-        operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
-        if operator is None:
-            continue  # Camunda service tasks are reported elsewhere; Spiff reports a missing operator
-        name = operator.get("id")
-        if name not in OPERATORS:
-            yield task.get("id"), (f"service operator {name!r} is not one a10flow offers "
-                                   f"({', '.join(OPERATORS)}): the task will fail when reached"), False
-            continue
-        params = {p.get("id"): p.get("value") for p in operator.iterfind(".//spiffworkflow:parameter", NS)}
-        spec = OPERATORS[name]
-        for missing in sorted(spec["required"] - set(params)):
-            yield task.get("id"), f"{name} needs the parameter {missing!r}", True
-        for unknown in sorted(set(params) - spec["required"] - spec["optional"]):
-            yield task.get("id"), (f"{name} has no parameter {unknown!r}; it takes "
-                                   f"{', '.join(sorted(spec['required'] | spec['optional']))}"), True
-        for param, value in params.items():
-            try:
-                check_expression(value or "")
-            except ExpressionError as exc:
-                yield task.get("id"), f"parameter {param!r} of {name}: {exc} (values are Python: quote text)", True
 
 
 def _names(value):

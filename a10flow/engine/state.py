@@ -14,11 +14,9 @@ from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
-from .scripting import script_engine
+from .sandbox.scripting import ScriptEngine
 from .stores import CONVERTERS as STORE_CONVERTERS
 
-# Deep enough for long-running loops (the library's default of 1000 silently stops them).
-MAX_DEPTH = 1_000_000
 
 ESCAPED = "a10flow:dict"
 
@@ -99,7 +97,7 @@ def specs_for(version_id, load_spec):
 
 def new_workflow(specs):
     spec, subs = specs
-    return BpmnWorkflow(spec, subs, script_engine=script_engine())
+    return BpmnWorkflow(spec, subs, script_engine=ScriptEngine())
 
 
 def dump_state(workflow):
@@ -118,5 +116,5 @@ def load_state(specs, state):
     dct["spec"], dct["subprocess_specs"] = spec, subs
     _serializer.migrate(dct)
     workflow = _serializer.from_dict(dct)
-    workflow.script_engine = script_engine()
+    workflow.script_engine = ScriptEngine()
     return workflow

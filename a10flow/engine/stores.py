@@ -11,7 +11,7 @@ read and written through a task's data associations.
 
 Every read and write is a happening, so an instance's evidence says which revision of a store
 its steps saw and what they changed. The engine does not keep stores: the step runs inside
-``kept_by(backend)``, and the backend (a10flow.datastores) reads and writes them in the
+``kept_by(backend)``, and the backend (a10flow.processes.datastores) reads and writes them in the
 step's own transaction. A JSON store is read right before its task runs (``read_inputs``, not
 when the task became ready, which may have been steps ago), and a task's writes are held until
 it has completed (``_settle``): a task that fails changes no store, and its retry reads afresh.
@@ -26,13 +26,10 @@ from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from ..evidence.canonical import sha256
-from ..models import EvidenceType
+from ..limits import MAX_STORE
 from .errors import element
-from .observed import Happening
+from .happenings import Happening, Kind
 
-MAX_STORE = 2 * 2**20   # bytes of one store's content as JSON
-MAX_ID = 255            # characters of a store's id (its row's key)
 _session = ContextVar("data stores", default=None)
 
 
@@ -51,7 +48,8 @@ class _Session:
 def kept_by(backend):
     """Run the engine with ``backend`` keeping the stores: ``read(store, kind)`` gives
     ``(revision, content)`` (content None until written) and keeps the store for this step,
-    ``write(store, kind, content)`` stores ``content`` and gives the new revision."""
+    ``write(store, kind, content)`` stores ``content`` and gives the new revision, and
+    ``fingerprint(content)`` names a content read in the evidence (its SHA-256)."""
     token = _session.set(_Session(backend))
     try:
         yield
@@ -103,9 +101,9 @@ class _Store(BpmnDataStoreSpecification):
         with _failing_at(task):
             session = _current()
             revision, content = session.backend.read(self.bpmn_id, self.kind)
-        session.happened.append(Happening(EvidenceType.DATA_STORE_READ, *element(task), {
+        session.happened.append(Happening(Kind.DATA_STORE_READ, *element(task), {
             "store": self.bpmn_id, "kind": self.kind, "revision": revision,
-            "sha256": None if content is None else sha256(content)}))
+            "sha256": None if content is None else session.backend.fingerprint(content)}))
         return copy.deepcopy(content)
 
     def set(self, my_task):
@@ -122,7 +120,7 @@ class _Store(BpmnDataStoreSpecification):
             content = _bounded(self, self._apply(session.backend.read(self.bpmn_id, self.kind)[1], value))
         del my_task.data[self.bpmn_id]   # it is the store's now, as SpiffArena has it
         session.held.append((my_task, self.bpmn_id, self.kind, content, Happening(
-            EvidenceType.DATA_STORE_WRITTEN, *element(my_task),
+            Kind.DATA_STORE_WRITTEN, *element(my_task),
             {"store": self.bpmn_id, "kind": self.kind, "revision": None, self._written: value})))
 
 

@@ -6,15 +6,32 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition)
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock as _engine_clock  # noqa: F401 - makes Spiff's timers read the service clock
-from . import scripting
+from ..limits import MAX_TREE_DEPTH
+from . import host
 from .errors import EngineError, element, guard
-from .state import MAX_DEPTH
+from .sandbox import scripting
+
+
+class _ServiceClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        moment = host.now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+# SpiffWorkflow reads the time itself (``datetime.now`` in its timer module): it reads the clock the
+# service lends the engine instead, so that a test that moves the service's clock moves the
+# engine's timers too, and every process agrees on "now".
+_spiff_timer.datetime = _ServiceClockDatetime
 
 
 @dataclass
@@ -103,7 +120,7 @@ def prune(workflow):
     that has finished throughout is history (the evidence keeps it); of the
     waiting joins one is enough, since they all wait for the same activity.
     """
-    for timer in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for timer in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         if not isinstance(getattr(timer.task_spec, "event_definition", None), CycleTimerEventDefinition):
             continue
         waiting_joins = set()
@@ -141,7 +158,7 @@ def coalesce(workflow, due, now):
 
 def waiting_timers(workflow):
     timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_DEPTH):
+    for task in workflow.get_tasks(state=TaskState.WAITING, max_depth=MAX_TREE_DEPTH):
         definition, element = timer_of(task)
         value = task.internal_data.get("event_value")
         if definition is None or value is None:

@@ -11,15 +11,23 @@ import itertools
 import json
 
 from .. import clock
-from ..engine.errors import EngineError
+from ..database import end_read
+from ..limits import MAX_EVIDENCE_RECORD
 from ..models import Evidence, EvidenceType, Instance, db
-from . import canonical, checkpoints, verifier   # the submodules: a name here would shadow one
+from . import canonical, checkpoints, verifier  # the submodules: a name here would shadow one
 
-MAX_RECORD = 3 * 2**20   # bytes of one record: a submission, or a copy of the instance's data, fits
+
+class RecordTooLarge(Exception):
+    """A record past MAX_EVIDENCE_RECORD, naming the element it is about: evidence is for ever, so what would
+    make it grow without bound stops the step there."""
+
+    def __init__(self, element_id, element_name, message):
+        super().__init__(message)
+        self.element_id, self.element_name, self.message = element_id, element_name, message
 
 
 def append(instance, type_, actor, element=(None, None), data=None):
-    """Add a record to ``instance``'s chain, in the caller's transaction. :raises EngineError: too large.
+    """Add a record to ``instance``'s chain, in the caller's transaction. :raises RecordTooLarge:
 
     ``actor`` is ``{"id": …, "name": …}`` for a person or ``{"id": "system:timer"}``
     for the service. The instance row must be locked by the caller (the step).
@@ -39,9 +47,9 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "prev_hash": instance.evidence_head,
     }
     body = canonical.canonical(record)
-    if len(body) > MAX_RECORD:   # evidence is for ever: what would make it grow without bound stops here
-        raise EngineError(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
-                                                  f"{MAX_RECORD}")
+    if len(body) > MAX_EVIDENCE_RECORD:
+        raise RecordTooLarge(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
+                                                     f"{MAX_EVIDENCE_RECORD}")
     digest = hashlib.sha256(body).hexdigest()
     db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
                             record=body.decode("utf-8"), prev_hash=record["prev_hash"], hash=digest))
@@ -67,7 +75,7 @@ def verify(key_path):
     signed = checkpoints.rows()
     heads = {i: (n, h) for i, n, h in db.session.execute(
         db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head).where(Instance.evidence_seq > 0))}
-    db.session.commit()
+    end_read()
     with db.engine.connect().execution_options(read_only=True, yield_per=5000) as conn:
         rows = conn.execute(db.select(Evidence.instance_id, Evidence.seq, Evidence.record, Evidence.hash)
                             .order_by(Evidence.instance_id, Evidence.seq))

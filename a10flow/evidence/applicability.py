@@ -1,7 +1,7 @@
 """The Statement of Applicability extract every pack carries for ISO/IEC 42001 A.10.2 to A.10.4:
 for each control, the processes that implement it, the versions in force in the period, the
 coverage counts, and where in the pack its evidence is."""
-from .. import definitions
+from ..deploy import definitions
 from ..models import DefinitionVersion, db
 from .scope import Scope, coverage
 

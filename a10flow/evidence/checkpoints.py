@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..config import made_once
+from ..database import end_read, write
 from ..errors import Unavailable
 from ..models import Checkpoint, Instance, db
 from .canonical import canonical
@@ -63,12 +64,12 @@ def make(key_path):
     """Sign the heads of the chains that grew since the last checkpoint, in its own
     transaction. Returns the new checkpoint, or None when no chain grew (or another
     process made this one at the same moment)."""
-    db.session.commit()
+    end_read()
     grown = db.session.execute(db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head)
                                .where(Instance.evidence_seq > Instance.checkpointed_seq)
                                .order_by(Instance.id)).all()
     if not grown:
-        db.session.commit()
+        end_read()
         return None
     last = latest()
     chains = [{"instance_id": i, "length": n, "head": h} for i, n, h in grown]
@@ -85,12 +86,11 @@ def make(key_path):
                             signature=sign(key_path, body), note=note(key_path, tree.size, root),
                             frontier=[[height, digest.hex()] for height, digest in tree.frontier])
     try:
-        db.session.add(checkpoint)
-        db.session.flush()
-        db.session.execute(db.update(Instance), [{"id": i, "checkpointed_seq": n} for i, n, _ in grown])
-        db.session.commit()
+        with write():
+            db.session.add(checkpoint)
+            db.session.flush()
+            db.session.execute(db.update(Instance), [{"id": i, "checkpointed_seq": n} for i, n, _ in grown])
     except IntegrityError:   # another process signed this seq first; it covers the same chains
-        db.session.rollback()
         return None
     return checkpoint
 

@@ -10,7 +10,7 @@ import textwrap
 
 from lxml import etree
 
-from ..engine.upload import DeployError, parse_xml
+from ..deploy import definitions
 
 SVG = "http://www.w3.org/2000/svg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -74,10 +74,7 @@ def svg(xml, marks=None, chosen=None, title="Process diagram", key="diagram"):
 @functools.lru_cache(maxsize=8)
 def _parse(xml):
     # A pack draws each instance of a version from the same file: parse it once. Only ever read.
-    try:
-        return parse_xml(xml.encode("utf-8"), "diagram")   # stored as deployed, still read as untrusted
-    except DeployError:
-        return None
+    return definitions.stored_xml(xml, "diagram")
 
 
 def _kind(element):

@@ -16,8 +16,10 @@ import json
 import os
 import zipfile
 
-from .. import clock, definitions, evidence
-from ..models import EvidenceType, db
+from .. import clock, evidence
+from ..database import end_read
+from ..deploy import definitions
+from ..models import EvidenceType
 from . import applicability, checkpoints, report, verifier
 from .canonical import canonical
 from .scope import controls_in_scope, coverage_of, in_period, instances, tasks_by_instance
@@ -85,7 +87,7 @@ def export(scope, key_path, within=None):
                          redacted)
     files["report.html"] = html.encode("utf-8")
     ids = [i.id for i in chosen]
-    db.session.commit()   # the reads are done: on SQLite they hold the write lock, and the PDF takes its time
+    end_read()   # on SQLite the reads hold the write lock, and the PDF takes its time
     files["report.pdf"] = report.pdf(html)
     files["verify.py"] = _verifier()
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:

@@ -11,6 +11,7 @@ import json
 import secrets
 
 from .. import clock, evidence
+from ..database import write
 from ..models import EvidenceType, Instance, PersonalValue, db
 from .canonical import canonical, plain
 
@@ -104,27 +105,27 @@ def erase_subject(identifier, actor):
     the personal values recorded beside it in the same nested object (the same person's
     other fields). Each instance touched gets a ``personal_data.erased`` record naming
     the fields, not the values. Returns how many values were erased."""
-    now = clock.now()
-    matches = db.session.scalars(db.select(PersonalValue).where(
-        PersonalValue.value == canonical(plain(identifier)).decode("utf-8"),
-        PersonalValue.erased_at.is_(None))).all()
-    erased = {}
-    for match in matches:
-        parent, _, own = match.pointer.rpartition("/")
-        # The person's other fields sit beside the match in the same object (a contact's name
-        # beside its e-mail); not at a form's top level, nor in a list of people.
-        nested = parent.count("/") > SUBMITTED_DEPTH and not own.isdigit()
-        rows = db.session.scalars(db.select(PersonalValue).where(
-            PersonalValue.instance_id == match.instance_id, PersonalValue.seq == match.seq,
-            PersonalValue.pointer.startswith(parent + "/"), PersonalValue.erased_at.is_(None))) if nested \
-            else [match]
-        for row in rows:
-            if row.pointer.rsplit("/", 1)[0] == parent:
-                row.value, row.salt, row.erased_at = None, None, now
-                erased.setdefault(row.instance_id, []).append({"seq": row.seq, "pointer": row.pointer})
-    for instance_id, fields in sorted(erased.items()):
-        instance = db.session.execute(db.select(Instance).where(Instance.id == instance_id)
-                                      .with_for_update()).scalar_one()
-        evidence.append(instance, EvidenceType.PERSONAL_DATA_ERASED, actor, data={"erased": fields})
-    db.session.commit()
+    with write():
+        now = clock.now()
+        matches = db.session.scalars(db.select(PersonalValue).where(
+            PersonalValue.value == canonical(plain(identifier)).decode("utf-8"),
+            PersonalValue.erased_at.is_(None))).all()
+        erased = {}
+        for match in matches:
+            parent, _, own = match.pointer.rpartition("/")
+            # The person's other fields sit beside the match in the same object (a contact's name
+            # beside its e-mail); not at a form's top level, nor in a list of people.
+            nested = parent.count("/") > SUBMITTED_DEPTH and not own.isdigit()
+            rows = db.session.scalars(db.select(PersonalValue).where(
+                PersonalValue.instance_id == match.instance_id, PersonalValue.seq == match.seq,
+                PersonalValue.pointer.startswith(parent + "/"), PersonalValue.erased_at.is_(None))) if nested \
+                else [match]
+            for row in rows:
+                if row.pointer.rsplit("/", 1)[0] == parent:
+                    row.value, row.salt, row.erased_at = None, None, now
+                    erased.setdefault(row.instance_id, []).append({"seq": row.seq, "pointer": row.pointer})
+        for instance_id, fields in sorted(erased.items()):
+            instance = db.session.execute(db.select(Instance).where(Instance.id == instance_id)
+                                          .with_for_update()).scalar_one()
+            evidence.append(instance, EvidenceType.PERSONAL_DATA_ERASED, actor, data={"erased": fields})
     return sum(len(f) for f in erased.values())

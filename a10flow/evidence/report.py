@@ -10,8 +10,10 @@ from datetime import datetime
 import weasyprint
 from flask import render_template
 
-from .. import case, clock, instances, links
+from .. import clock
 from ..models import EvidenceType as T
+from ..processes import instances
+from ..work import case, links
 from . import diagram
 from .canonical import canonical
 from .scope import by_framework, in_period, is_late

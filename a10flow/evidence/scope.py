@@ -5,9 +5,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .. import clock, controls, definitions
+from .. import clock
+from ..deploy import definitions
 from ..errors import Invalid
 from ..models import Definition, DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, db
+from . import controls
 
 
 @dataclass
@@ -30,14 +32,23 @@ class Scope:
         # Records are compared as UTC ISO strings: an offset given by the caller is converted.
         self.start = self.start and self.start.astimezone(timezone.utc)
         self.end = self.end and self.end.astimezone(timezone.utc)
+        if problem := unordered(self.start, self.end):
+            raise Invalid(problem["message"], [problem])
 
     def as_dict(self):
         return {"control": self.control, "from": self.start and self.start.isoformat(),
                 "to": self.end and self.end.isoformat(), "instance": self.instance_id}
 
 
+def unordered(start, end):
+    """Rule: a period ends after it starts. The problem, naming the field, or None."""
+    if start and end and start >= end:
+        return {"field": "to", "message": "the period must end after it starts"}
+    return None
+
+
 def known_controls():
-    """Every control id some deployed process version carries, grouped by framework (a10flow.controls.grouped)."""
+    """Every control id some deployed process version carries, grouped by framework (a10flow.evidence.controls.grouped)."""
     return controls.grouped(c for v in db.session.scalars(db.select(DefinitionVersion))
                             for c in definitions.controls_of(v))
 

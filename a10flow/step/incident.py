@@ -1,19 +1,26 @@
 """The owner's steps on incidents: run the failed element again, or close it by hand."""
-from .. import clock, forms, incidents
-from ..evidence import personal
+from .. import clock
 from ..engine import runner
+from ..engine.happenings import Kind
 from ..errors import Conflict, Invalid
+from ..evidence import personal
 from ..models import EvidenceType, IncidentStatus, InstanceStatus, db
-from .transaction import actor_of, append_concealed, conclude, lock, locked, specs_of, step_failed, transaction
+from ..people import access
+from ..processes import incidents
+from ..work import forms
+from .conclusion import append_concealed, conclude
+from .frame import actor_of, load, lock, locked, step_failed, transaction
 
 
 def retry_instance(instance_id, user):
     """Retry every incident of a failed instance (see retry_incident). Returns the instance.
 
-    :raises Conflict: it has not failed; StepFailed: an element failed again.
+    :raises Forbidden: only owners retry; NotFound; Conflict: it has not failed; StepFailed: an
+        element failed again.
     """
+    access.demand(user, access.OWNERS)
     with transaction():
-        instance = lock(instance_id)
+        instance = lock(instance_id, user=user)
         if instance.status != InstanceStatus.FAILED:
             raise Conflict(f"instance {instance_id} is {instance.status.value}, not failed")
         waiting = [i.id for i in incidents.of_instance(instance_id) if i.status in incidents.UNRESOLVED]
@@ -28,15 +35,17 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
     fire fires again). Returns the incident, resolved when that went through. ``scheduled``:
     the scheduler's retry of a service task, which does nothing unless it is still due.
 
-    :raises Conflict: already resolved, or nothing is there to run again (a person's or a
-        message's step that failed is done again by them); Invalid: ``data`` for a step that
-        was rolled back; StepFailed: it failed again (the incident counts it).
+    :raises Forbidden: only owners retry; Conflict: already resolved, or nothing is there to run
+        again (a person's or a message's step that failed is done again by them); Invalid: ``data``
+        for a step that was rolled back; StepFailed: it failed again (the incident counts it).
     """
+    if not scheduled:
+        access.demand(actor, access.OWNERS)
     with locked(incidents.get(incident_id).instance_id, actor) as instance:
         incident = _unresolved(incident_id)
         if scheduled and not incidents.is_due(incident, clock.now()):
             return incident   # another process retried it meanwhile
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         _check_data(workflow, incident, data)
         append_concealed(instance, personal.known(instance.id), EvidenceType.INCIDENT_RETRIED, actor_of(actor),
                           (incident.element_id, incident.element_name),
@@ -46,7 +55,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
             happenings = runner.retry(workflow, incident.task_id, clock.now(), parked, data)
         else:
             happenings = _run_on(workflow, incident, parked)
-        if not any(h.type == EvidenceType.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
+        if not any(h.kind == Kind.INSTANCE_FAILED and h.data["task_id"] == incident.task_id
                    for h in happenings):
             incidents.resolve(incident, actor_of(actor)["name"], f"went through on attempt {incident.attempts + 1}")
         conclude(instance, workflow, happenings, by=actor)
@@ -58,7 +67,7 @@ def retry_incident(incident_id, actor, data=None, scheduled=False):
 def _run_on(workflow, incident, parked):
     """Retry a step that was rolled back: its timers fire again, from the stored state."""
     happenings = runner.advance(workflow, clock.now(), parked) if incident.by_timer else []
-    if not any(h.type == EvidenceType.TIMER_FIRED for h in happenings):
+    if not any(h.kind == Kind.TIMER_FIRED for h in happenings):
         raise Conflict("nothing waits to run again: the step that failed here was a person's or a message's, and "
                        "is done again by them; resolve this incident once its cause is fixed",
                        [{"element": incident.element_id, "message": "nothing to run again"}])
@@ -70,12 +79,14 @@ def resolve_incident(incident_id, user, comment, data=None):
     done, ``data`` standing for what it would have given, and the instance runs on. An incident
     whose step was rolled back is just closed. Returns the incident.
 
-    :raises Conflict: already resolved, or a gateway or event (which must decide: retry it).
+    :raises Forbidden: only owners resolve; Conflict: already resolved, or a gateway or event (which
+        must decide: retry it).
     """
+    access.demand(user, access.OWNERS)
     instance_id = incidents.get(incident_id).instance_id
     with locked(instance_id, user) as instance:
         incident = _unresolved(incident_id)
-        workflow = runner.load(specs_of(instance.version), instance.state)
+        workflow = load(instance)
         happenings, by_hand = [], runner.waits_at(workflow, incident.task_id)
         _check_data(workflow, incident, data)
         if by_hand:

@@ -1,29 +1,36 @@
 """The owner's steps on a whole instance: cancel it, move it to a newer version."""
-from .. import clock, controls, definitions, evidence, incidents
+from .. import clock, evidence
+from ..deploy import definitions
 from ..engine import runner
 from ..errors import Conflict, Invalid
-from ..models import EvidenceType, HumanTask, InstanceStatus, TaskStatus, db
-from .transaction import LIVE, actor_of, conclude, lock, specs_of, transaction, withdraw
+from ..evidence import controls
+from ..models import EvidenceType, InstanceStatus
+from ..people import access
+from ..processes import incidents
+from ..work import human_tasks
+from .conclusion import conclude, withdraw
+from .frame import AT_ELEMENT, LIVE, actor_of, load, lock, specs_of, transaction
 
 
 def cancel_instance(instance_id, user, reason):
     """Cancel a running or failed instance, for ``reason``; its open tasks are withdrawn. An
     instance whose stored state no longer loads can be cancelled too: that is how an owner stops it.
 
-    :raises Invalid: no reason given (the evidence must say why work stopped); Conflict: it has
-        ended already.
+    :raises Forbidden: only owners cancel; NotFound; Invalid: no reason given (the evidence must say
+        why work stopped); Conflict: it has ended already.
     """
+    access.demand(user, access.OWNERS)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid("say why the instance is cancelled: the reason is kept as evidence",
                       [{"field": "reason", "message": "this field is required"}])
     reason = reason.strip()
     with transaction():
-        instance = lock(instance_id)
+        instance = lock(instance_id, user=user)
         if instance.status not in LIVE:
             raise Conflict(f"instance {instance_id} is already {instance.status.value}")
         record = {"reason": reason}
         try:
-            workflow = runner.load(specs_of(instance.version), instance.state)
+            workflow = load(instance)
         except runner.EngineError as exc:
             workflow, record["state_unreadable"] = None, exc.message
         evidence.append(instance, EvidenceType.INSTANCE_CANCELLED, actor_of(user), data=record)
@@ -35,18 +42,21 @@ def cancel_instance(instance_id, user, reason):
     return instance
 
 
-def migrate_instance(instance_id, user, target):
-    """Move a running (or failed) instance to ``target``, a newer version of its process: what it
-    has done and waits at stays, what lies ahead comes from the new version. Returns the instance.
+def migrate_instance(instance_id, user, number=None):
+    """Move a running (or failed) instance to version ``number`` of its process (None: the latest):
+    what it has done and waits at stays, what lies ahead comes from the new version. Returns the
+    instance.
 
-    :raises Conflict: it has ended, ``target`` is not newer, or does not fit (the elements named).
+    :raises Forbidden: only owners move instances; NotFound: no such instance or version; Conflict:
+        it has ended, the version is not newer, or does not fit (the elements named).
     """
+    access.demand(user, access.OWNERS)
     with transaction():   # not locked: what fails on the move refuses it, and is no incident
-        instance = lock(instance_id)
-        before = instance.version
+        instance = lock(instance_id, user=user)
+        before, target = instance.version, definitions.version_of(instance.version.definition, number)
         if instance.status not in LIVE:
             raise Conflict(f"instance {instance_id} is {instance.status.value}: only a running instance moves")
-        if target.definition_id != before.definition_id or target.version <= before.version:
+        if target.version <= before.version:
             raise Conflict(f"instance {instance_id} runs version {before.version} of {before.definition.key}: "
                            f"it can only move to a newer version of that process")
         try:
@@ -59,16 +69,14 @@ def migrate_instance(instance_id, user, target):
         evidence.append(instance, EvidenceType.INSTANCE_MIGRATED, actor_of(user), data={
             "from": {"version": before.version, "content_hash": before.content_hash},
             "to": {"version": target.version, "content_hash": target.content_hash}})
-        settings = target.tasks or {}
-        for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                                  HumanTask.status == TaskStatus.OPEN)):
-            new = settings.get(task.element_id, {})   # the new version's form and instructions; same people
+        for task in human_tasks.open_tasks(instance_id):
+            new = task.settings   # the new version's form and instructions; same people
             task.form, task.documentation = new.get("form"), new.get("documentation")
         try:
             happenings = runner.advance(workflow, clock.now(), incidents.parked(instance.id))
             incidents.timers_went_through(instance, user.name)   # if they had failed before the move
             conclude(instance, workflow, happenings, by=user)
-        except runner.EngineError as exc:
+        except AT_ELEMENT as exc:
             why = f"the new version fails at once at {exc.element_name or exc.element_id}: {exc.message}"
             raise Conflict(f"instance {instance_id} cannot move to version {target.version}: {why}",
                            [{"element": exc.element_id, "message": why}]) from None

@@ -1,13 +1,17 @@
 """Starting instances: by a person, or by a timer start event falling due."""
 from datetime import timedelta
 
-from .. import clock, definitions, evidence, forms
-from ..evidence import personal
+from .. import clock, evidence
+from ..deploy import definitions
 from ..engine import runner
-from ..errors import Forbidden
-from ..models import EvidenceType, Instance, InstanceStatus, Role, StartTimer, db
-from .transaction import TIMER_ACTOR, actor_of, conclude, specs_of, step_failed, transaction
-
+from ..errors import Invalid
+from ..evidence import personal
+from ..limits import MAX_BUSINESS_KEY
+from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
+from ..people import access
+from ..work import forms
+from .conclusion import conclude
+from .frame import AT_ELEMENT, TIMER_ACTOR, actor_of, specs_of, step_failed, transaction
 
 START_RETRY = timedelta(hours=1)   # a timer start whose process fails is tried again this much later
 
@@ -16,23 +20,19 @@ def start_instance(version, user, data=None, business_key=None):
     """Start an instance of ``version`` with ``data`` as its start form has it; returns it with its
     first tasks open.
 
-    :raises Forbidden: ``user`` may not start it (see definitions.may_start); Invalid: the data is
-        not what the start form declares (a process without one takes none).
+    :raises Invalid: the business key is too long, or the data is not what the start form declares
+        (a process without one takes none); Forbidden: ``user`` may not start it (see access.check_start).
     """
-    latest = definitions.version_of(version.definition)
-    if version.id != latest.id and user.role not in (Role.OWNER, Role.ADMIN):
-        # An earlier version may lack the controls a later one added (separation of duties, say).
-        raise Forbidden(f"only process owners start an earlier version: start version {latest.version}")
-    if not definitions.may_start(version, user):
-        start = definitions.start_of(version)
-        raise Forbidden(f"{version.name} is started by {', '.join(start['groups'] + start['users'])}; "
-                        "you are not among them")
+    if business_key is not None and len(business_key) > MAX_BUSINESS_KEY:
+        raise Invalid("the business key is too long", [{"field": "business_key",
+                                                        "message": f"at most {MAX_BUSINESS_KEY} characters"}])
+    access.check_start(version, user, definitions.version_of(version.definition))
     data = {} if data is None else data
     forms.check(forms.for_start(version), data)
     try:
         with transaction():
             return _start(version, user, data, business_key)
-    except runner.EngineError as exc:
+    except AT_ELEMENT as exc:
         raise step_failed(exc) from exc
 
 
@@ -78,7 +78,7 @@ def fire_start_timer(start_timer_id):
         try:
             with db.session.begin_nested():   # a failed start leaves the schedule row to update
                 instance = _start(row.version, TIMER_ACTOR, {}, timer=timer)
-        except runner.EngineError as exc:
+        except AT_ELEMENT as exc:
             row.last_error = f"{exc.element_id}: {exc.message}"
             row.due_at = now + START_RETRY
             return None

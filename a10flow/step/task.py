@@ -1,13 +1,15 @@
 """People's steps on human tasks: complete (in person or through a link), claim, give back, hand on."""
-from flask import current_app
-
-from .. import clock, evidence, forms, incidents, links, notify, tasks
-from ..evidence import personal
+from .. import clock, evidence
+from ..database import found
 from ..engine import runner
 from ..errors import Conflict, Forbidden, Invalid
-from ..models import EvidenceType, TaskCandidate, User, db
-from .transaction import (actor_of, conclude, keep_duties_apart, lock, locked, mark_done, open_task, specs_of,
-                          task_instance, transaction)
+from ..evidence import personal
+from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
+from ..people import access
+from ..processes import incidents
+from ..work import forms, human_tasks, links, notifications
+from .conclusion import conclude, mark_done
+from .frame import actor_of, load, lock, locked, transaction
 
 
 def complete_task(task_id, user, data, link_token=None):
@@ -19,7 +21,7 @@ def complete_task(task_id, user, data, link_token=None):
 
     :raises NotFound, Forbidden, Conflict, Gone (link), Invalid (form errors), StepFailed:
     """
-    instance_id = task_instance(task_id)
+    instance_id = task_instance(task_id, None if link_token is not None else user)
     if link_token is not None:   # the link's party is who acts
         link = links.usable(link_token)
         user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
@@ -29,14 +31,12 @@ def complete_task(task_id, user, data, link_token=None):
         if link_token is not None:
             link = links.usable(link_token)   # again, now the instance is locked
             link.used_at = clock.now()
-            party, sender = link.party, _sender(instance, task, link)
-        elif not tasks.may_complete(task, user):
-            raise Forbidden(f"{task.assignee} has claimed this task" if task.assignee else
-                            "this task is not offered to you or your groups")
+            party, sender = link.party, _sender(task, link)
         else:
-            keep_duties_apart(instance, task, user)
+            access.check_may_complete(task, user)
+            access.check_apart(task, user)
         schema = forms.for_task(task)
-        workflow, parked = runner.load(specs_of(instance.version), instance.state), incidents.parked(instance.id)
+        workflow, parked = load(instance), incidents.parked(instance.id)
         # Only what the form declares: a task without one takes no data.
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
@@ -72,7 +72,7 @@ def complete_task(task_id, user, data, link_token=None):
 PROCESS_SENDER = {"id": "system:process", "name": "the process, on a timer"}   # nobody's step sent the link
 
 
-def _sender(instance, task, link):
+def _sender(task, link):
     """The person a link speaks for: who handed the task out, or, for a link the process sent by
     itself, whose step opened the task (None: a timer's). A person's link needs its sender still
     allowed to do the task (claims hold); either kind, a sender kept apart from it.
@@ -82,9 +82,8 @@ def _sender(instance, task, link):
     if link.created_by is None:
         return None
     sender = db.session.get(User, link.created_by)
-    settings = (instance.version.tasks or {}).get(task.element_id, {})
-    if (not link.sent_by_process and not tasks.may_complete(task, sender)) or \
-            tasks.separation_conflict(task, settings, sender) is not None:
+    if (not link.sent_by_process and not access.may_complete(task, sender)) or \
+            access.kept_apart(task, sender) is not None:
         raise Forbidden("the person who sent you this link may no longer have this task done: ask them for a "
                         "new link", [{"element": task.element_id, "message": "the link's sender may not do it"}])
     return sender
@@ -93,15 +92,14 @@ def _sender(instance, task, link):
 def claim_task(task_id, user):
     """Take an open task: it becomes the user's alone."""
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
         if task.assignee == user.name:
             return task
         if task.assignee:
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-        if not tasks.may_claim(task, user):
-            raise Forbidden("this task is not offered to you or your groups")
-        keep_duties_apart(instance, task, user)
+        access.check_may_complete(task, user)   # unclaimed: whether they may claim it
+        access.check_apart(task, user)
         task.assignee = user.name
         evidence.append(instance, EvidenceType.TASK_CLAIMED, actor_of(user), (task.element_id, task.name),
                         {"task_id": task.id})
@@ -111,11 +109,11 @@ def claim_task(task_id, user):
 def unclaim_task(task_id, user):
     """Give a claimed task back to its candidates."""
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
         if task.assignee is None:
             raise Conflict(f"task {task_id} is not claimed")
-        if not tasks.may_unclaim(task, user):
+        if not access.may_unclaim(task, user):
             raise Forbidden("only the assignee (or an admin or owner) can unclaim this task")
         previous, task.assignee = task.assignee, None
         evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
@@ -127,16 +125,17 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
     """Hand an open task to a person (``to_user``, a name) or a group (``to_group``): an owner's or
     the group's lead's step. The new holders are told. Returns the task.
 
-    :raises Forbidden: see tasks.may_reassign; Invalid: no such person or group, or neither or
-        both given; Conflict: separation of duties keeps that person from it.
+    :raises NotFound: a task ``user`` may not see; Forbidden: see access.may_reassign; Invalid: no
+        such person or group, or neither or both given; Conflict: separation of duties keeps that
+        person from it.
     """
     with transaction():
-        instance = lock(task_instance(task_id))
+        instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
-        if not tasks.may_reassign(task, user):
+        if not access.may_reassign(task, user):
             raise Forbidden("only an owner, or a lead of the group it is offered to, hands a task on")
         target = _target(to_user, to_group)
-        if isinstance(target, User) and (earlier := tasks.kept_apart(task, target)) is not None:
+        if isinstance(target, User) and (earlier := access.kept_apart(task, target)) is not None:
             raise Conflict(f"separation of duties: {target.name} did {earlier.name!r} in this instance",
                            [{"field": "user", "message": "kept apart from this task"}])
         before = {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
@@ -146,7 +145,7 @@ def reassign_task(task_id, user, to_user=None, to_group=None, reason=None):
         else:
             task.candidates, task.assignee = [TaskCandidate(kind="group", name=target)], None
         db.session.flush()
-        notify.queue_offer(instance, task, current_app.config, told="Handed to you")
+        notifications.queue_offer(instance, task, told="Handed to you")
         evidence.append(instance, EvidenceType.TASK_REASSIGNED, actor_of(user), (task.element_id, task.name), {
             "task_id": task.id, "by": actor_of(user)["name"], "reason": reason, "from": before,
             "to": {"groups": task.candidate_names("group"), "users": task.candidate_names("user"),
@@ -160,10 +159,24 @@ def _target(to_user, to_group):
         raise Invalid("hand the task to a person or to a group", [{"field": "user", "message": "give one of "
                                                                    "user and group"}])
     if to_user:
-        found = db.session.scalar(db.select(User).where(User.name == to_user))
-        if found is None:
+        person = db.session.scalar(db.select(User).where(User.name == to_user))
+        if person is None:
             raise Invalid(f"there is nobody called {to_user!r}", [{"field": "user", "message": "no such person"}])
-        return found
-    if to_group not in tasks.groups():
+        return person
+    if to_group not in human_tasks.groups():
         raise Invalid(f"nobody is in a group called {to_group!r}", [{"field": "group", "message": "no such group"}])
     return to_group
+
+
+def task_instance(task_id, user=None):
+    """The id of the task's instance; with ``user``, of a task they may see. :raises NotFound:"""
+    stmt = db.select(HumanTask.instance_id).where(HumanTask.id == task_id)
+    return found(db.session.scalar(stmt if user is None else stmt.where(access.visible_tasks(user))), f"task {task_id}")
+
+
+def open_task(task_id):
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)  # read it again now that the instance is locked
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {task.status.value}")
+    return task

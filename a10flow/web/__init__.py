@@ -3,18 +3,16 @@
 Signed-in pages use a session cookie and CSRF-protected forms; the pages an external
 party reaches by link need no sign-in. No page runs inline script.
 """
-from functools import wraps
-
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from .. import auth, security, tasks
 from ..errors import Forbidden, ServiceError
-from ..links import state as link_state
-from ..models import Notification, Role, db
+from ..people import access, auth, security_events
+from ..work import notifications
+from ..work.links import state as link_state
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, default_limits=[])   # only what a route asks for is limited
@@ -29,46 +27,30 @@ def current_user():
 TYPED_INTO = ("work.task", "start.start")   # the pages whose forms people fill in at length
 
 
-def signed_in(view):
-    """Page decorator: sets ``g.user``; a visitor without a session goes to the sign-in page."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        g.user = current_user()
-        if g.user is None and request.endpoint in TYPED_INTO and typed_back():   # signed out meanwhile: show
-            # back what they typed, rather than lose it on the way to the sign-in page
-            return error_page(401, "You are signed out", "Nothing was done. Sign in again, then do it once more: "
-                                                          "what you typed is below")
-        if g.user is None:
-            return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
-        if g.user.role == Role.EXTERNAL_AUDITOR and request.blueprint not in ("auditors", "account"):
-            # An external auditor reads what an engagement grants and nothing else: any other page
-            # takes them back to their engagements.
-            if request.method != "GET":
-                raise Forbidden("an external auditor's account reads only its engagements")
-            return redirect(url_for("auditors.mine"))
-        return view(*args, **kwargs)
-    return wrapped
+def _signed_in():
+    """Before every page but the public ones (access.PUBLIC): sets ``g.user``; a visitor without a
+    session goes to the sign-in page."""
+    if access.public(request.endpoint):
+        return None
+    g.user = current_user()
+    if g.user is None and request.endpoint in TYPED_INTO and typed_back():   # signed out meanwhile: show
+        # back what they typed, rather than lose it on the way to the sign-in page
+        return error_page(401, "You are signed out", "Nothing was done. Sign in again, then do it once more: "
+                                                      "what you typed is below")
+    if g.user is None:
+        return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
+    if access.only_engagements(g.user) and request.blueprint not in ("auditors", "account"):
+        # An external auditor reads what an engagement grants and nothing else: any other page
+        # takes them back to their engagements.
+        if request.method != "GET":
+            raise Forbidden("an external auditor's account reads only its engagements")
+        return redirect(url_for("auditors.mine"))
+    return None
 
 
 def _unread():
     user = getattr(g, "user", None)
-    if user is None:
-        return {}
-    count = db.session.scalar(db.select(db.func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
-    return {"unread": count}
-
-
-def may_open(endpoint):
-    """Whether the signed-in person's role may open the page ``endpoint``, as its ``require`` says:
-    so that a page offers a link only to those it lets in."""
-    roles = getattr(current_app.view_functions.get(endpoint), "roles", None)
-    return roles is None or (getattr(g, "user", None) is not None and g.user.role in roles)
-
-
-def may_see_task(task_id):
-    """Whether the signed-in person may open the task: a page links to it only then."""
-    return getattr(g, "user", None) is not None and tasks.may_see(task_id, g.user)
+    return {} if user is None else {"unread": notifications.unread(user)}
 
 
 def when(moment):
@@ -94,7 +76,7 @@ def error_page(status, title, message):
 
 def _http_error(exc):
     if isinstance(exc, CSRFError):
-        security.record(400, f"form without a valid CSRF token: {exc.description}")
+        security_events.record(400, f"form without a valid CSRF token: {exc.description}")
         below = ": what you typed is below" if typed_back() else ""
         return error_page(400, "This form has expired", "Nothing was done: you were signed out, or the page is old. "
                           f"Open the page again and send it once more{below}")
@@ -103,7 +85,7 @@ def _http_error(exc):
 
 def _service_error(exc):
     if exc.status in (401, 403):
-        security.record(exc.status, exc.message)
+        security_events.record(exc.status, exc.message)
     return error_page(exc.status, "That did not work", exc.message)
 
 
@@ -115,12 +97,14 @@ def _unexpected(exc):
 
 
 def blueprint(name, check_csrf=True):
-    """A blueprint of pages: errors shown as pages, and (unless told otherwise) CSRF checked."""
+    """A blueprint of pages: errors shown as pages, (unless told otherwise) CSRF checked, and then
+    who is signed in."""
     bp = Blueprint(name, __name__)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(ServiceError, _service_error)
     if check_csrf:
         bp.before_request(csrf.protect)
+    bp.before_request(_signed_in)
     return bp
 
 
@@ -143,7 +127,7 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, engagements, links, outreach, processes, start, work
+    from . import account, audit, engagements, links, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     # A moving window: the wait said is exact (until the oldest counted failure ages out), and every
@@ -151,13 +135,14 @@ def init_app(app):
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_FAIL_ON_FIRST_BREACH", False)
     limiter.init_app(app)
-    for module in (account, work, start, outreach, processes, audit, engagements, links):
-        app.register_blueprint(module.bp)
+    for bp in (account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp, links.holder):
+        app.register_blueprint(bp)
     app.context_processor(_unread)
     app.add_template_filter(when)
     app.add_template_global(link_state, "link_state")
-    app.add_template_global(may_open)
-    app.add_template_global(may_see_task)
+    app.add_template_global(access.may_open)   # pages offer what people may do, and only that
+    app.add_template_global(lambda task_id: access.may_see_task(task_id, getattr(g, "user", None)), "may_see_task")
+    app.add_template_global(access, "access")
     app.after_request(_security_headers)
     app.config["SESSION_COOKIE_SECURE"] = app.config["A10FLOW_BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -8,8 +8,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from .. import auth, security
-from ..models import Role
+from ..people import access, auth, security_events
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -51,7 +50,7 @@ def _too_many(exc):
     wait = max((limit.window.reset_time for limit in breached), default=time.time() + 60) - time.time()
     by_account = any(_account() in limit.request_args for limit in breached)
     name = request.form.get("name", "").strip()
-    security.record(429, "too many failed sign-ins " + ("for this name" if by_account else "from this address"),
+    security_events.record(429, "too many failed sign-ins " + ("for this name" if by_account else "from this address"),
                     name[:120])
     why = ("Too many attempts with this name" if by_account
            else "Too many attempts from your network (everyone signing in from this address)")
@@ -74,13 +73,13 @@ def sign_in():
         return render_template("web/sign_in.html", next=request.args.get("next", ""))
     user = auth.user_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
     if user is None:
-        security.record(401, "wrong name or password", request.form.get("name", "").strip()[:120])
+        security_events.record(401, "wrong name or password", request.form.get("name", "").strip()[:120])
         return render_template("web/sign_in.html", next=request.form.get("next", ""),
                                name=request.form.get("name", ""),
                                error="That name and password do not match an account."), 401
     session.clear()
     session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-    home = url_for("auditors.mine") if user.role == Role.EXTERNAL_AUDITOR else url_for("work.inbox")
+    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
     return redirect(_safe_next(request.form.get("next")) or home)
 
 

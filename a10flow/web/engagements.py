@@ -7,13 +7,13 @@ from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import engagements
-from ..auth import require
+from ..config import address
 from ..errors import Invalid, ServiceError
-from ..evidence import checkpoints, packs
+from ..evidence import checkpoints, engagements, packs
 from ..evidence.scope import known_controls
 from ..models import Role, User, db
-from . import blueprint, signed_in
+from ..people import access
+from . import blueprint
 
 bp = blueprint("auditors")   # not "engagements": the API's blueprint has that name
 
@@ -35,21 +35,19 @@ def _day(name):
 def _listing(form, problems=None, error=None, status=200):
     """The owners' page: every engagement, and the form to grant one (as filled, with its problems)."""
     accounts = db.session.scalars(db.select(User).where(User.role == Role.EXTERNAL_AUDITOR).order_by(User.name))
-    return render_template("web/engagements.html", engagements=engagements.every(), state=engagements.state,
+    return render_template("web/engagements.html", engagements=engagements.every(), state=access.engagement_state,
                            controls=known_controls(), accounts=accounts.all(), form=form, problems=problems or {},
                            error=error), status
 
 
 @bp.route("/audit/engagements")
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def listed():
     return _listing(request.form)
 
 
 @bp.route("/audit/engagements", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def grant():
     try:
         granted, token = engagements.grant(
@@ -59,21 +57,19 @@ def grant():
         return _listing(request.form, {d["field"]: d["message"] for d in exc.details}, exc.message, 422)
     if token:   # shown this once: only its hash is kept
         flash("Send this link to the auditor; it is shown only now: "
-              f"{current_app.config['A10FLOW_BASE_URL'].rstrip('/')}{url_for('auditors.by_link', token=token)}")
+              f"{address(current_app.config, url_for('auditors.by_link', token=token))}")
     return redirect(url_for("auditors.detail", engagement_id=granted.id))
 
 
 @bp.route("/audit/engagements/<int:engagement_id>")
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def detail(engagement_id):
     engagement = engagements.get(engagement_id)
-    return render_template("web/engagement.html", engagement=engagement, state=engagements.state(engagement))
+    return render_template("web/engagement.html", engagement=engagement, state=access.engagement_state(engagement))
 
 
 @bp.route("/audit/engagements/<int:engagement_id>/revoke", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def revoke(engagement_id):
     engagements.revoke(engagements.get(engagement_id), g.user)
     flash("The engagement is revoked: its link and its account open nothing from now on.")
@@ -83,25 +79,22 @@ def revoke(engagement_id):
 # The auditor's side. Their pages show the engagement only: nothing links elsewhere in the service.
 
 @bp.route("/engagements")
-@signed_in
-@require(Role.EXTERNAL_AUDITOR)
+@access.require(access.AUDITED)
 def mine():
-    return render_template("web/engagements_mine.html", engagements=engagements.of_account(g.user))
+    return render_template("web/engagements_mine.html", engagements=access.engagements_of(g.user))
 
 
 @bp.route("/engagements/<int:engagement_id>")
-@signed_in
-@require(Role.EXTERNAL_AUDITOR)
+@access.require(access.AUDITED)
 def by_account(engagement_id):
-    return _view(engagements.of_account(g.user, engagement_id), g.user.name,
+    return _view(access.engagements_of(g.user, engagement_id), g.user.name,
                  url_for("auditors.pack_by_account", engagement_id=engagement_id))
 
 
 @bp.route("/engagements/<int:engagement_id>/pack")
-@signed_in
-@require(Role.EXTERNAL_AUDITOR)
+@access.require(access.AUDITED)
 def pack_by_account(engagement_id):
-    return _pack(engagements.of_account(g.user, engagement_id), g.user.name)
+    return _pack(access.engagements_of(g.user, engagement_id), g.user.name)
 
 
 @bp.route("/e/<token>")
@@ -131,7 +124,7 @@ def _logged(engagement, who, asked):
 
 def _view(engagement, who, pack_url):
     with _logged(engagement, who, "the engagement's page") as outcome:
-        engagements.usable(engagement)
+        access.open_engagement(engagement)
         outcome["got"] = "opened the engagement"
     rows = {row["control"]: row for row in engagements.covered(engagement)}
     return render_template("web/engagement_view.html", engagement=engagement, pack_url=pack_url,
@@ -144,7 +137,7 @@ def _view(engagement, who, pack_url):
 def _pack(engagement, who):
     asked = request.args.get("control", "")
     with _logged(engagement, who, f"the evidence pack for {asked[:60]!r}") as outcome:
-        engagements.usable(engagement)
+        access.open_engagement(engagement)
         if set(request.args) - {"control"}:   # the period is the engagement's: a wider one is not given
             raise Invalid("an engagement's pack covers the engagement's period; ask only for its control",
                           [{"field": sorted(set(request.args) - {"control"})[0], "message": "not asked here"}])

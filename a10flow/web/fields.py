@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .. import clock, forms
-from ..evidence import canonical
+from .. import clock
 from ..errors import Invalid
+from ..evidence import canonical
+from ..limits import MAX_TABLE_ROWS
+from ..work import forms
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
-MAX_ROWS = 500  # rows one table of a form may have
 _ROW = re.compile(r"[0-9]{1,4}")   # a row's number in a field name; not "²", which isdigit() lets by
 
 
@@ -196,7 +197,7 @@ def _named_rows(data, source):
         node = node.get(part) if isinstance(node, dict) else None
     rows = node if isinstance(node, list) else []
     return [(i, (row.get(key) if isinstance(row, dict) and isinstance(row.get(key), str) else "").strip())
-            for i, row in enumerate(rows[:MAX_ROWS])]
+            for i, row in enumerate(rows[:MAX_TABLE_ROWS])]
 
 
 def _keyed(schema, given, path, scope):
@@ -242,15 +243,15 @@ def parse(schema, form, prefix=""):
         elif kind == "keyed":   # each value under its name's row number; the names are posted beside it
             source, cells = sub["x-keys-from"], _numbers(form, path)
             values = {form.get(source.replace("*", str(i), 1), "").strip(): form.get(f"{path}/{i}", "").strip()
-                      for i in cells[:MAX_ROWS]}
+                      for i in cells[:MAX_TABLE_ROWS]}
             data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in values.items() if v}
         elif kind in ("table", "map"):
             rows = _numbers(form, path)
             if kind == "table":
-                data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_ROWS]]
+                data[name] = [parse(sub["items"], form, f"{path}/{i}/") for i in rows[:MAX_TABLE_ROWS]]
             else:   # names and values; a row left empty is dropped
                 pairs = [(form.get(f"{path}/{i}/key", "").strip(), form.get(f"{path}/{i}/value", "").strip())
-                         for i in rows[:MAX_ROWS]]
+                         for i in rows[:MAX_TABLE_ROWS]]
                 data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if k or v}
         elif kind == "choices":
             data[name] = form.getlist(path)
@@ -307,7 +308,7 @@ def change_rows(form, data, action):
             rows.setdefault("", "")
         else:   # by the name the page showed in that row, which may be one the page filled in
             rows.pop(_field(form, "/".join(parts)).children[index][0].value, None)
-    elif verb == "add" and len(rows) < MAX_ROWS:
+    elif verb == "add" and len(rows) < MAX_TABLE_ROWS:
         rows.append({})
     elif verb == "remove":
         rows.pop(index)

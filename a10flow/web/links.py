@@ -1,18 +1,72 @@
-"""The pages an external party (a supplier's or a customer's contact) reaches by link: no sign-in."""
-from flask import g, render_template, request
+"""Links on the pages: a task's links (who has one, when it was opened, answered, when it runs
+out), sending a new one, withdrawing one, and the outbox, which shows what was or would have been
+e-mailed (with no mail server, the only way a link gets out); and the pages an outside party (a
+supplier's or a customer's contact) reaches by link, with no sign-in."""
+from datetime import timedelta
 
-from .. import case, forms, instances, links, step, tasks
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+
+from .. import step
+from ..config import address
 from ..errors import Gone, Invalid, NotFound, ServiceError
-from ..models import db
+from ..models import Notification, db
+from ..people import access
+from ..processes import instances
+from ..work import case, forms, human_tasks, links
 from . import blueprint, fields, typed_back
 
+bp = blueprint("task_links")   # not "links": the API's blueprint has that name
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
-bp = blueprint("links", check_csrf=False)
+holder = blueprint("link_holder", check_csrf=False)
+LINK_DAYS = 14
 TITLES = {404: "This link is not valid", 410: "This link can no longer be used"}
 
 
-@bp.errorhandler(NotFound)
-@bp.errorhandler(Gone)
+@bp.route("/tasks/<task_id>/links", methods=["POST"])
+@access.require(access.WORKERS)
+def send_link(task_id):
+    party = request.form.get("party", "").strip()
+    try:
+        link, token = step.issue_link(task_id, g.user, party, timedelta(days=LINK_DAYS), send=True)
+    except Invalid as exc:
+        flash(f"No link was sent: {exc.details[0]['message'] if exc.details else exc.message}.")
+        return redirect(url_for("work.task", task_id=task_id))
+    flash(f"A link {how_sent(link.party)}. To pass it on yourself, copy it now (it is shown only once): "
+          f"{address(current_app.config, f'/x/{token}')}")
+    return redirect(url_for("work.task", task_id=task_id))
+
+
+@bp.route("/tasks/<task_id>/links/<int:link_id>/revoke", methods=["POST"])
+@access.require(access.WORKERS)
+def revoke_link(task_id, link_id):
+    link = step.revoke_link(task_id, link_id, g.user)
+    flash(f"The link for {link.party} no longer works.")
+    return redirect(url_for("work.task", task_id=task_id))
+
+
+@bp.route("/outbox")
+@access.require(access.OWNERS)   # it holds links that work, until they are e-mailed
+def outbox():
+    items = db.session.scalars(db.select(Notification).order_by(Notification.id.desc()).limit(200)).all()
+    held = {n.id: link for n in items if n.email and (link := links.in_message(n.body))}
+    return render_template("web/outbox.html", items=items, held=held, mail=mailing())
+
+
+def mailing():
+    """Whether e-mail goes out (a mail server is set); without one, links wait on the Outbox page."""
+    return bool(current_app.config["A10FLOW_SMTP"]["host"])
+
+
+def how_sent(party):
+    """How a link the service sent reaches ``party``, in words for the person who caused it."""
+    if mailing():
+        return f"was e-mailed to {party}"
+    return (f"waits for {party} on the Outbox page, for a process owner to pass on "
+            "(no mail server is set, so nothing is e-mailed)")
+
+
+@holder.errorhandler(NotFound)
+@holder.errorhandler(Gone)
 def _dead_link(exc):
     # Whether anything was recorded depends on the link: an answered link must never read as lost.
     link = links.find(request.view_args.get("token", "")) if request.view_args else None
@@ -28,7 +82,7 @@ def _author(link):
 def _page(link, data, errors=(), status=200, saved=False, refused=None):
     task = link.task
     schema = forms.for_task(task)
-    show = ((task.instance.version.tasks or {}).get(task.element_id) or {}).get("show")
+    show = task.settings.get("show")
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
@@ -36,13 +90,13 @@ def _page(link, data, errors=(), status=200, saved=False, refused=None):
                            form=fields.build(schema, data, errors, context=seen) if schema else []), status
 
 
-@bp.route("/x/<token>", methods=["GET", "POST"])
+@holder.route("/x/<token>", methods=["GET", "POST"])
 def task(token):
     g.user, g.link_holder = None, True
     link = links.usable(token)
     if request.method == "GET":
         links.opened(link)
-        return _page(link, tasks.draft_of(link.task, _author(link)) or {})
+        return _page(link, human_tasks.draft_of(link.task, _author(link)) or {})
     schema = forms.for_task(link.task) or {}
     data = fields.parse(schema, request.form)
     action = request.form.get("action", "submit")
@@ -50,7 +104,7 @@ def task(token):
         return _page(link, fields.change_rows(fields.build(schema, data), data, action))
     if action == "save":   # a long questionnaire, answered over several sittings
         try:
-            tasks.save_draft(link.task, _author(link), data)
+            human_tasks.save_draft(link.task, _author(link), data)
         except Invalid as exc:
             return _page(link, data, exc.details, 422)
         return _page(link, data, saved=True)
@@ -64,4 +118,3 @@ def task(token):
         db.session.rollback()
         return _page(link, data, status=exc.status, refused=exc.message)
     return render_template("web/external_done.html", task=link.task)
-

@@ -1,39 +1,40 @@
 """The process owner's pages: definitions and their versions, deploying, instances."""
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import case, definitions, evidence, incidents, instances, links, step
+from .. import evidence, step
+from ..deploy import definitions
+from ..errors import Conflict, Invalid, ServiceError, StepFailed
 from ..evidence import personal
-from ..auth import require
-from ..errors import Conflict, Forbidden, Invalid, ServiceError, StepFailed
-from ..models import Definition, DefinitionKind, HumanTask, InstanceStatus, Role, TaskStatus, Timer, db
-from . import blueprint, signed_in
+from ..models import Definition, DefinitionKind, InstanceStatus, Timer, db
+from ..people import access
+from ..processes import incidents, instances
+from ..work import case, human_tasks, links
+from . import blueprint
 
 bp = blueprint("processes")
 
 
-@bp.route("/definitions", methods=["GET", "POST"])
-@signed_in
-@require(Role.OWNER, Role.AUDITOR)
-def definitions_page():
-    problems, deployed, status = [], None, 200
-    if request.method == "POST":
-        if g.user.role not in (Role.OWNER, Role.ADMIN):
-            raise Forbidden("only process owners deploy")
-        files = [(f.filename, f.read()) for f in request.files.getlist("file") if f.filename]
-        if not files:
-            problems, status = [{"message": "choose one or more BPMN, DMN or form files"}], 422
-        else:
-            try:
-                deployed = definitions.deploy(files, g.user, current_app.config["A10FLOW_FORMS_DIR"])
-            except ServiceError as exc:
-                problems, status = exc.details or [{"message": exc.message}], 422
+@bp.route("/definitions")
+@access.require(access.READERS)
+def definitions_page(problems=(), deployed=None, status=200):
     items = db.session.scalars(db.select(Definition).order_by(Definition.key)).all()
     return render_template("web/definitions.html", items=items, problems=problems, deployed=deployed), status
 
 
+@bp.route("/definitions", methods=["POST"])
+@access.require(access.OWNERS)
+def deploy():
+    files = [(f.filename, f.read()) for f in request.files.getlist("file") if f.filename]
+    if not files:
+        return definitions_page([{"message": "choose one or more BPMN, DMN or form files"}], status=422)
+    try:
+        return definitions_page(deployed=definitions.deploy(files, g.user, current_app.config["A10FLOW_FORMS_DIR"]))
+    except ServiceError as exc:
+        return definitions_page(exc.details or [{"message": exc.message}], status=422)
+
+
 @bp.route("/definitions/<key>")
-@signed_in
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def definition(key):
     return render_template("web/definition.html", definition=definitions.find(key), controls_of=definitions.controls_of)
 
@@ -43,8 +44,7 @@ def _version(key, number):
 
 
 @bp.route("/definitions/<key>/versions/<int:number>")
-@signed_in
-@require(Role.OWNER, Role.AUDITOR)   # as the API: a version's XML is for those who own or audit processes
+@access.require(access.READERS)   # as the API: a version's XML is for those who own or audit processes
 def version(key, number):
     """A version's diagram (BPMN) or decision table (DMN), read-only."""
     found = _version(key, number)
@@ -52,8 +52,7 @@ def version(key, number):
 
 
 @bp.route("/definitions/<key>/versions/<int:number>/xml")
-@signed_in
-@require(Role.OWNER, Role.AUDITOR)
+@access.require(access.READERS)
 def version_xml(key, number):
     """The deployed XML, as a download of plain text: never a document the browser renders on this site."""
     found = _version(key, number)
@@ -62,8 +61,7 @@ def version_xml(key, number):
 
 
 @bp.route("/definitions/<key>/versions/<int:number>/edit")
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def edit(key, number):
     """The modeller (bpmn-js or dmn-js) on a version; what it deploys becomes the next version."""
     found = _version(key, number)
@@ -71,8 +69,7 @@ def edit(key, number):
 
 
 @bp.route("/definitions/<key>/versions/<int:number>/deploy", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def deploy_edited(key, number):
     """Deploy the modeller's XML with the version's own forms and supporting files. JSON in and out:
     ``{"xml"}`` → ``{"next": url}``, or the problems, each naming its element."""
@@ -94,7 +91,6 @@ def deploy_edited(key, number):
 
 
 @bp.route("/instances")
-@signed_in
 def instances_page():
     process = request.args.get("process") or None
     status = request.args.get("status") or None
@@ -109,18 +105,15 @@ def instances_page():
 
 
 @bp.route("/instances/<int:instance_id>")
-@signed_in
 def instance(instance_id):
-    found = instances.visible(instance_id, g.user)
-    open_tasks = db.session.scalars(db.select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)).all()
+    found, everything = access.instance(instance_id, g.user), access.sees_all(g.user)   # its evidence, incidents
     timers = db.session.scalars(db.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).all()
-    chain = personal.attach(evidence.records(instance_id)) if g.user.role != Role.STAFF else []
     marks = instances.progress(found)
-    return render_template("web/instance.html", instance=found, open_tasks=open_tasks, timers=timers, chain=chain,
+    return render_template("web/instance.html", instance=found, open_tasks=human_tasks.open_tasks(instance_id),
+                           timers=timers, chain=personal.attach(evidence.records(instance_id)) if everything else [],
                            done=_marked(marks, "done"), waiting=_marked(marks, "waiting"),
                            failed=_marked(marks, "failed"), case=case.summary(found.version, found.data or {}),
-                           incidents=incidents.of_instance(instance_id) if g.user.role != Role.STAFF else [],
+                           incidents=incidents.of_instance(instance_id) if everything else [],
                            latest=definitions.version_of(found.version.definition).version,
                            links=links.of_instance(instance_id))
 
@@ -130,10 +123,8 @@ def _marked(marks, mark):
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def cancel(instance_id):
-    instances.visible(instance_id, g.user)
     if _confirmed(instance_id):
         try:
             step.cancel_instance(instance_id, g.user, request.form.get("reason", "")[:2000])
@@ -153,16 +144,12 @@ def _confirmed(instance_id):
 
 
 @bp.route("/instances/<int:instance_id>/migrate", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def migrate(instance_id):
-    found = instances.visible(instance_id, g.user)
-    latest = definitions.version_of(found.version.definition)
     if not _confirmed(instance_id):
         return redirect(url_for("processes.instance", instance_id=instance_id))
     try:
-        step.migrate_instance(instance_id, g.user, latest)
-        flash(f"Instance {instance_id} now runs version {latest.version}.")
+        flash(f"Instance {instance_id} now runs version {step.migrate_instance(instance_id, g.user).version.version}.")
     except Conflict as exc:
         flash(" ".join([exc.message] + [f"{d['element']}: {d['message']}." for d in exc.details]))
     except StepFailed as exc:
@@ -171,12 +158,10 @@ def migrate(instance_id):
 
 
 @bp.route("/incidents/<int:incident_id>/<any(retry, resolve):action>", methods=["POST"])
-@signed_in
-@require(Role.OWNER)
+@access.require(access.OWNERS)
 def incident(incident_id, action):
     """Retry a failed element, or resolve its incident by hand with a comment."""
     instance_id = incidents.get(incident_id).instance_id
-    instances.visible(instance_id, g.user)
     comment = request.form.get("comment", "").strip()
     try:
         if action == "retry":

@@ -1,17 +1,19 @@
 """Starting work: the processes a person may start, each with its start form."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import definitions, forms, links, step, tasks
-from ..errors import Forbidden, Invalid
-from ..models import DefinitionKind, HumanTask, TaskStatus, db
-from . import blueprint, fields, outreach, signed_in
+from .. import step
+from ..deploy import definitions
+from ..errors import Invalid
+from ..models import DefinitionKind
+from ..people import access
+from ..work import forms, human_tasks, links
+from . import blueprint, fields
+from . import links as task_links
 
 bp = blueprint("start")
-MAX_KEY = 255
 
 
 @bp.route("/start")
-@signed_in
 def processes():
     items = definitions.startable(g.user)
     # Nothing to start: say who may start what, and whom to ask, rather than show an empty page.
@@ -22,15 +24,13 @@ def processes():
 def _page(version, data, business_key, errors=(), status=200):
     schema = forms.for_start(version) or {}
     return render_template("web/start_form.html", version=version, business_key=business_key, errors=errors,
-                           form=fields.build(schema, data, errors, choices=tasks.pickable())), status
+                           form=fields.build(schema, data, errors, choices=human_tasks.pickable())), status
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
-@signed_in
 def start(key):
     version = definitions.version_of(definitions.find(key, DefinitionKind.PROCESS))
-    if not definitions.may_start(version, g.user):
-        raise Forbidden(f"you may not start {version.name}")
+    access.check_start(version, g.user)
     if request.method == "GET":
         return _page(version, {}, "")
     schema = forms.for_start(version) or {}
@@ -39,22 +39,17 @@ def start(key):
     if action.startswith(("add:", "remove:")):
         return _page(version, fields.change_rows(fields.build(schema, data), data, action), business_key)
     try:
-        if len(business_key) > MAX_KEY:
-            raise Invalid("the reference is too long", [{"field": "business_key",
-                                                         "message": f"at most {MAX_KEY} characters"}])
         instance = step.start_instance(version, g.user, data, business_key or None)
     except Invalid as exc:
         return _page(version, data, business_key, exc.details, 422)
-    waiting = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                            HumanTask.status == TaskStatus.OPEN)
-                                 .order_by(HumanTask.created_at)).all()
+    waiting = human_tasks.open_tasks(instance.id)
     # A task the process sent to an outside party is theirs first, even when staff may answer for them.
     sent = {link.task_id: link.party for link in links.of_instance(instance.id)}
-    mine = [t for t in waiting if tasks.may_complete(t, g.user) and t.id not in sent]
+    mine = [t for t in waiting if access.may_complete(t, g.user) and t.id not in sent]
     if mine:   # the starter's own first step, straight away
         flash(f"Started {version.name}. Your first task: {mine[0].name}.")
         return redirect(url_for("work.task", task_id=mine[0].id))
-    said = [f"a link to “{t.name}” {outreach.how_sent(sent[t.id])}" if t.id in sent else t.name for t in waiting]
+    said = [f"a link to “{t.name}” {task_links.how_sent(sent[t.id])}" if t.id in sent else t.name for t in waiting]
     ended = {"completed": "It ran to its end.", "failed": "One of its steps failed: see the incident below."}
     flash(f"Started {version.name}. " + (f"Next: {'; '.join(said)}." if waiting else
                                          ended.get(instance.status.value, f"It is {instance.status.value}.")))

@@ -1,54 +1,55 @@
 """Staff pages: the inbox, a task with its form, notifications."""
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import case, clock, forms, instances, links, security, step, tasks
-from ..auth import require
+from .. import clock, step
 from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from ..models import Definition, DefinitionKind, HumanTask, Notification, Role, TaskStatus, db
-from . import blueprint, error_page, fields, signed_in, when
+from ..models import Definition, DefinitionKind, HumanTask, TaskStatus, db
+from ..people import access, security_events
+from ..processes import instances
+from ..work import case, forms, human_tasks, links
+from ..work import notifications as notes
+from . import blueprint, error_page, fields, when
 
 bp = blueprint("work")
 
 
 @bp.route("/")
-@signed_in
 def home():
     return redirect(url_for("work.inbox"))
 
 
 @bp.route("/inbox")
-@signed_in
 def inbox():
     show = request.args.get("show", "open")
     process = request.args.get("process") or None
     key = request.args.get("key", "").strip() or None
     scope = show if show in ("mine", "claimable") else "all"
-    items = tasks.find(g.user, scope, process=process, status="open", business_key=key)
-    counts = {name: len(tasks.find(g.user, name, status="open")) for name in ("mine", "claimable")}
-    counts["overdue"] = len(tasks.find(g.user, "all", status="open", overdue=True))
+    items = human_tasks.find(g.user, scope, process=process, status="open", business_key=key)
+    counts = {name: len(human_tasks.find(g.user, name, status="open")) for name in ("mine", "claimable")}
+    counts["overdue"] = len(human_tasks.find(g.user, "all", status="open", overdue=True))
     processes = db.session.scalars(db.select(Definition).where(Definition.kind == DefinitionKind.PROCESS)
                                    .order_by(Definition.name)).all()
     return render_template("web/inbox.html", items=items, counts=counts, show=show, process=process, key=key,
-                           processes=processes, now=clock.now(), takes={t.id for t in items if tasks.may_take(t, g.user)})
+                           processes=processes, now=clock.now(), takes={t.id for t in items if access.may_take(t, g.user)})
 
 
 def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False):
     schema = forms.for_task(task)
     seen, own = instances.task_data(task) if seen is None else seen
-    form = fields.build(schema, data, errors, context=seen, choices=tasks.pickable()) if schema else []
+    form = fields.build(schema, data, errors, context=seen, choices=human_tasks.pickable()) if schema else []
     loose = [e for e in errors if not any(e.get("field") == f for f in _paths(form))]
-    settings = (task.instance.version.tasks or {}).get(task.element_id) or {}
     done, handed_out = case.decisions(task.instance), links.of_task(task.id)
     # A task for one of our own people (its outside party evaluated to nobody) is not one to send out.
-    outside = (bool(settings.get("external_party")) and not task.assignee) or bool(handed_out)
+    outside = (bool(task.settings.get("external_party")) and not task.assignee) or bool(handed_out)
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
                            links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
-                           may_hand_out=task.status == TaskStatus.OPEN and not tasks.may_hand_out(task, settings, g.user),
-                           case=case.summary(task.instance.version, seen, settings.get("show"), own, me=g.user.name), done=done,
+                           may_hand_out=task.status == TaskStatus.OPEN and not access.why_not_hand_out(task, g.user),
+                           case=case.summary(task.instance.version, seen, task.settings.get("show"), own, me=g.user.name),
+                           done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
-                           may_act=tasks.may_complete(task, g.user), apart=tasks.kept_apart(task, g.user),
+                           may_act=access.may_complete(task, g.user), apart=access.kept_apart(task, g.user),
                            hand_on=_hand_on(task),
-                           may_claim=tasks.may_take(task, g.user), refused=refused, kept=kept,
+                           may_claim=access.may_take(task, g.user), refused=refused, kept=kept,
                            typed=_typed(schema, data) if refused and task.status != TaskStatus.OPEN else None,
                            now=clock.now()), status
 
@@ -62,7 +63,7 @@ def _typed(schema, data):
 
 def _hand_on(task):
     """Who the signed-in person may hand the task to (people and groups), or None if they may not."""
-    return tasks.pickable() if task.status == TaskStatus.OPEN and tasks.may_reassign(task, g.user) else None
+    return human_tasks.pickable() if task.status == TaskStatus.OPEN and access.may_reassign(task, g.user) else None
 
 
 def _to_fill(task, seen):
@@ -88,17 +89,16 @@ def _paths(form):
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
-@signed_in
 def task(task_id):
     mine = f"user:{g.user.id}"   # drafts are per person
     if request.method == "GET":
-        task = tasks.visible(task_id, g.user)
-        seen, draft = instances.task_data(task), tasks.draft_of(task, mine)
+        task = access.task(task_id, g.user)
+        seen, draft = instances.task_data(task), human_tasks.draft_of(task, mine)
         # A draft of theirs on a task someone else holds now: shown, with who has it and why.
-        why = tasks.why_not(task, g.user) if draft and task.status == TaskStatus.OPEN else None
+        why = human_tasks.why_not(task, g.user) if draft and task.status == TaskStatus.OPEN else None
         return _page(task, draft or _to_fill(task, seen[0]), seen=seen, refused=why, kept=why is not None)
     try:
-        task = tasks.visible(task_id, g.user)
+        task = access.task(task_id, g.user)
     except NotFound:   # handed out of their sight meanwhile: still, what they typed is not lost
         return _unsent()
     action = request.form.get("action", "complete")
@@ -112,14 +112,13 @@ def task(task_id):
             raise Conflict(f"this task is already {task.status.value}")
         if action in ("claim", "unclaim"):
             (step.claim_task if action == "claim" else step.unclaim_task)(task.id, g.user)
-            tasks.save_draft(task, mine, data)   # what they typed before stays theirs
+            human_tasks.save_draft(task, mine, data)   # what they typed before stays theirs
             flash("The task is yours now." if action == "claim" else
                   "The task is back with everyone it is offered to; what you typed is kept as your draft.")
             return redirect(url_for("work.task", task_id=task.id) if action == "claim" else url_for("work.inbox"))
         if action == "save":
-            if not tasks.may_complete(task, g.user):
-                raise Forbidden("this task is claimed by someone else or not offered to you")
-            tasks.save_draft(task, mine, data)
+            access.check_may_complete(task, g.user)
+            human_tasks.save_draft(task, mine, data)
             flash("Draft saved. Nobody else sees it, and it is gone once the task is done.")
             return redirect(url_for("work.task", task_id=task.id))
         step.complete_task(task.id, g.user, data)
@@ -137,16 +136,16 @@ def _refused(task, author, data, exc):
     person's draft too, so it is back whenever the task is theirs again."""
     db.session.rollback()
     db.session.refresh(task)
-    offered = tasks.may_claim(task, g.user)   # lost a race for the task, rather than tried what is not theirs
-    why = tasks.why_not(task, g.user) if offered else None
+    offered = access.may_claim(task, g.user)   # lost a race for the task, rather than tried what is not theirs
+    why = human_tasks.why_not(task, g.user) if offered else None
     if why is None:   # not a matter of who has the task: say what the step said
         if exc.status in (401, 403):
-            security.record(exc.status, exc.message)
-        why = tasks.Refusal(exc.message[:1].upper() + exc.message[1:], open=offered and task.status == TaskStatus.OPEN)
+            security_events.record(exc.status, exc.message)
+        why = human_tasks.Refusal(exc.message[:1].upper() + exc.message[1:], open=offered and task.status == TaskStatus.OPEN)
     kept = False
     if why.open:
         try:
-            tasks.save_draft(task, author, data)
+            human_tasks.save_draft(task, author, data)
             kept = True
         except Invalid:   # too large to keep: still shown below
             pass
@@ -162,10 +161,8 @@ def _unsent():
 
 
 @bp.route("/tasks/<task_id>/reassign", methods=["POST"])
-@signed_in
-@require(Role.STAFF, Role.OWNER)
+@access.require(access.WORKERS)
 def reassign(task_id):
-    tasks.visible(task_id, g.user)
     to = request.form.get("to", "")
     kind, _, name = to.partition(":")
     try:
@@ -179,15 +176,12 @@ def reassign(task_id):
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
-@signed_in
-@require(Role.STAFF, Role.OWNER)   # as the API: people who work on tasks; auditors only read
+@access.require(access.WORKERS)   # as the API: people who work on tasks; auditors only read
 def claim(task_id):
-    task = tasks.visible(task_id, g.user)
     try:
         step.claim_task(task_id, g.user)
     except (Conflict, Forbidden):
-        db.session.refresh(task)
-        why = tasks.why_not(task, g.user)
+        why = human_tasks.why_not(access.task(task_id, g.user), g.user)
         if why is None:
             raise
         flash(f"It is not yours: {why.what[:1].lower()}{why.what[1:]}{' at ' + when(why.since) if why.since else ''}.")
@@ -197,23 +191,16 @@ def claim(task_id):
 
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
-@signed_in
-@require(Role.STAFF, Role.OWNER)   # as the API: people who work on tasks; auditors only read
+@access.require(access.WORKERS)   # as the API: people who work on tasks; auditors only read
 def unclaim(task_id):
-    tasks.visible(task_id, g.user)
     step.unclaim_task(task_id, g.user)
     flash("The task is back with everyone it is offered to.")
     return redirect(url_for("work.inbox"))
 
 
-def _mine():
-    return db.select(Notification).where(Notification.user_id == g.user.id)
-
-
 @bp.route("/notifications")
-@signed_in
 def notifications():
-    items = db.session.scalars(_mine().order_by(Notification.id.desc()).limit(200)).all()
+    items = db.session.scalars(notes.of(g.user).limit(200)).all()
     ids = {n.task_id for n in items if n.task_id}
     ended = {t.id: t for t in db.session.scalars(db.select(HumanTask).where(
         HumanTask.id.in_(ids), HumanTask.status != TaskStatus.OPEN))} if ids else {}
@@ -221,21 +208,13 @@ def notifications():
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-@signed_in
 def read(notification_id):
-    row = db.session.scalar(_mine().where(Notification.id == notification_id))
-    if row is None:
-        raise NotFound("no such notification")
-    row.read_at = row.read_at or clock.now()
-    db.session.commit()
+    notes.mark_read(g.user, notification_id)
     return redirect(url_for("work.notifications"))
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@signed_in
 def read_all():
-    db.session.execute(db.update(Notification).where(Notification.user_id == g.user.id,
-                                                     Notification.read_at.is_(None)).values(read_at=clock.now()))
-    db.session.commit()
+    notes.mark_read(g.user)
     return redirect(url_for("work.notifications"))
 

@@ -8,10 +8,10 @@ Create Date: 2026-12-01
 """
 import json
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from a10flow.controls import order, parse
+from a10flow.evidence.controls import order, parse
 
 revision = 'c3a5e7f9b1d2'
 down_revision = 'e4b8d2f6a1c3'

@@ -1,0 +1,1 @@
+"""Deploying: an upload of BPMN, DMN and forms read, checked and rewritten into versions the engine runs."""

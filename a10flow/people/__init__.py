@@ -1,0 +1,1 @@
+"""People: accounts, passwords and tokens, who may do what, and the log of refused attempts."""

@@ -1,0 +1,1 @@
+"""Running processes as people find them: instances, incidents, the registers and data stores they keep."""

@@ -257,8 +257,8 @@ def check_start(version, user, latest=None):
         # An earlier version may lack the controls a later one added (separation of duties, say).
         raise Forbidden(f"only process owners start an earlier version: start version {latest.version}")
     if not may_start(version, user):
-        raise Forbidden(f"{version.name} is started by {', '.join(version.start['groups'] + version.start['users'])}; "
-                        "you are not among them")
+        named = (version.start.get("groups") or []) + (version.start.get("users") or [])
+        raise Forbidden(f"{version.name} is started by {', '.join(named) or 'process owners'}; you are not among them")
 
 
 # What an external auditor reads: an engagement (a10flow.evidence.engagements) while it runs.
@@ -273,9 +273,10 @@ def engagement_state(engagement):
 
 def open_engagement(engagement):
     """The engagement, if it still opens. :raises Gone: revoked or ended."""
-    if engagement_state(engagement) == "revoked":
+    state = engagement_state(engagement)
+    if state == "revoked":
         raise Gone("this engagement was revoked; ask the organisation that granted it")
-    if engagement_state(engagement) == "expired":
+    if state == "expired":
         raise Gone(f"this engagement ended on {engagement.expires_at:%Y-%m-%d}; ask for it to be extended")
     return engagement
 

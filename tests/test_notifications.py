@@ -191,3 +191,18 @@ def test_an_email_about_a_task_done_before_it_went_out_is_not_sent(app, as_, pur
     assert _tick(app)[1] == (0, 0) and smtp.inbox.messages == []
     [told] = as_["bob"].get("/api/v1/notifications").json["items"]
     assert told["email"] == "none"   # in the app only: it asks nothing of him any more
+
+
+def test_an_escalation_naming_no_open_task_is_an_incident_at_its_element_and_moves_nothing(app, as_, smtp):
+    bpmn = (DATA / "remind.bpmn").read_bytes().replace(b"""id="task" type="str" value="'answer'\"""",
+                                                        b"""id="task" type="str" value="'nosuch'\"""")
+    assert as_["owner"].deploy(("remind.bpmn", bpmn), SUPPLIER).status_code == 201
+    clock.set(T0)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "remind", "data": {"supplier": "Acme"}}).json
+    clock.set(T0 + timedelta(days=7, minutes=1))
+    _tick(app)
+    [incident] = as_["owner"].get(f"/api/v1/incidents?instance={instance['id']}").json["items"]
+    assert incident["element_id"] == "handover" and "no open task 'nosuch'" in incident["error"]
+    after = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json
+    assert [t["element_id"] for t in after["open_tasks"]] == ["answer"]   # still with procurement, untouched
+    assert not [n for n in as_["sam"].get("/api/v1/notifications").json["items"] if "yours now" in n["body"]]

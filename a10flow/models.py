@@ -110,6 +110,10 @@ class User(db.Model):
     role = db.Column(_enum(Role), nullable=False, default=Role.STAFF)
     groups = db.Column(db.JSON, nullable=False, default=list)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    # Two-factor sign-in (a10flow.people.two_factor): the TOTP secret, encrypted; on once confirmed.
+    totp_secret = db.Column(db.String(255))
+    totp_on_at = db.Column(UTCDateTime)
+    totp_last_step = db.Column(db.BigInteger)   # the last time step accepted: a code is good once
 
 
 class ApiToken(db.Model):
@@ -120,7 +124,17 @@ class ApiToken(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     expires_at = db.Column(UTCDateTime)
     revoked_at = db.Column(UTCDateTime)
+    last_used_at = db.Column(UTCDateTime)   # to the minute (a10flow.people.auth.touch)
     user = db.relationship(User)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor; only its hash is kept."""
+    __tablename__ = "recovery_codes"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    code_hash = db.Column(db.String(64), unique=True, nullable=False)
+    used_at = db.Column(UTCDateTime)
 
 
 class WebSession(db.Model):
@@ -133,6 +147,7 @@ class WebSession(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     expires_at = db.Column(UTCDateTime, nullable=False)
     ended_at = db.Column(UTCDateTime)
+    last_used_at = db.Column(UTCDateTime)   # to the minute (a10flow.people.auth.touch)
     user = db.relationship(User)
 
 

@@ -1,10 +1,12 @@
 """Users, passwords, API tokens and web sessions: who someone is (a10flow.people.access: what they may do)."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, request
+from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -71,7 +73,21 @@ def user_for_token(token):
         return None
     if row.expires_at is not None and row.expires_at <= clock.now():
         return None
+    touch(row)
     return row.user
+
+
+USED_EVERY = timedelta(minutes=1)   # how finely last_used_at is kept
+
+
+def touch(row):
+    """Note that ``row`` (an API token or a web session) is in use, to the minute: a busy token
+    writes once a minute, not on every request."""
+    now, model = clock.now(), type(row)
+    if row.last_used_at is None or row.last_used_at <= now - USED_EVERY:
+        with write():   # a condition, not a read: of many requests at once, one writes
+            db.session.execute(db.update(model).where(model.id == row.id, or_(
+                model.last_used_at.is_(None), model.last_used_at <= now - USED_EVERY)).values(last_used_at=now))
 
 
 def revoke_token(token_id, user):
@@ -101,6 +117,7 @@ def user_for_session(token):
                             .where(WebSession.token_hash == hash_token(token)))
     if row is None or row.ended_at is not None or row.expires_at <= clock.now():
         return None
+    touch(row)
     return row.user
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from .models import Role
 
 UNNAMED_ORGANISATION = "Our organisation"
 
@@ -57,6 +58,17 @@ def rate_limit(env, name, default):
     if not usable:
         raise ValueError(f"{name}={value!r} is not a rate limit such as '5 per 5 minutes'")
     return value
+
+
+def roles(env, name):
+    """Roles named in ``name`` ("admin,owner"), checked now: a typo must stop the service at start,
+    not leave an admin without the second factor meant for them."""
+    names = {part.strip() for part in env.get(name, "").split(",") if part.strip()}
+    unknown = names - {role.value for role in Role}
+    if unknown:
+        raise ValueError(f"{name} names no such role: {', '.join(sorted(unknown))} "
+                         f"(roles: {', '.join(role.value for role in Role)})")
+    return frozenset(Role(n) for n in names)
 
 
 def instance_path():
@@ -116,6 +128,8 @@ class Config:
                                                         "100 per minute; 1000 per hour")
         # A browser stays signed in this long at most (signing out or a new password ends it sooner).
         self.A10FLOW_SESSION_HOURS = float(env.get("A10FLOW_SESSION_HOURS", 12))
+        # The roles that must sign in with a second factor (e.g. "admin,owner"); anyone may turn one on.
+        self.A10FLOW_TWO_FACTOR_REQUIRED = roles(env, "A10FLOW_TWO_FACTOR_REQUIRED")
         # Where those counts are kept: "memory://" is per process; "redis://host:6379" shares them between
         # processes (the store must keep moving windows: Redis, Valkey or MongoDB, not memcached).
         self.A10FLOW_RATE_LIMIT_STORAGE = env.get("A10FLOW_RATE_LIMIT_STORAGE", "memory://")

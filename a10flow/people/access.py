@@ -30,8 +30,8 @@ AUDITED = frozenset({Role.EXTERNAL_AUDITOR, Role.ADMIN})   # the engagement page
 # What opens to anyone: a sign-in form, the pages and API routes a link opens (the link is the
 # credential), the key verifiers check packs against, the API's description. Everything else asks
 # who someone is first: a session on the pages, a token in the API.
-PUBLIC = {"account.sign_in", "account.sign_out", "link_holder", "auditors.by_link", "auditors.pack_by_link",
-          "links", "evidence.public_key", "api-docs"}   # endpoints, or whole blueprints
+PUBLIC = {"account.sign_in", "account.second_factor", "account.sign_out", "link_holder", "auditors.by_link",
+          "auditors.pack_by_link", "links", "evidence.public_key", "api-docs"}   # endpoints, or whole blueprints
 
 
 def public(endpoint):
@@ -80,6 +80,30 @@ def sees_all(user):
 def owns_token(token, user):
     # Rule: a person revokes their own API tokens; an admin anyone's.
     return token.user_id == user.id or may(user, ADMINS)
+
+
+def owns_session(web_session, user):
+    # Rule: a person sees and ends the browsers signed in as them, and nobody else's.
+    return web_session.user_id == user.id
+
+
+def may_hold_tokens(user):
+    # Rule: API tokens are for the organisation's own people; an external auditor's would open nothing.
+    return not only_engagements(user)
+
+
+def second_factor_required(user):
+    # Rule: the roles A10FLOW_TWO_FACTOR_REQUIRED names sign in with a second factor, when they
+    # sign in with a password here (single sign-on brings the provider's own).
+    return user.password_hash is not None and user.role in current_app.config["A10FLOW_TWO_FACTOR_REQUIRED"]
+
+
+def must_enrol(user):
+    """Whether ``user`` must turn on a second factor before anything else (second_factor_required)."""
+    return second_factor_required(user) and user.totp_on_at is None
+
+
+WHILE_ENROLLING = {"own_account.two_factor", "own_account.confirm_two_factor"}   # and signing out
 
 
 # Which tasks and instances a person sees.

@@ -1,14 +1,18 @@
-"""Sign in and out. The session cookie holds the user id, signed with the secret key."""
+"""Sign in and out: the password, then (for those who turned it on) a second factor. The session
+cookie, signed with the secret key, names a server-side session (auth.open_session)."""
 import math
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from ..people import access, auth, security_events
+from .. import clock
+from ..errors import Invalid
+from ..models import User, db
+from ..people import access, auth, security_events, two_factor
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -20,10 +24,22 @@ def _safe_next(target):
     return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
+HALF_SIGNED_IN = timedelta(minutes=5)   # from the right password to the code
+
+
+def _half_signed_in():
+    """Who gave their password moments ago and now owes the code (the signed cookie says), or None."""
+    half = session.get("half")
+    if not isinstance(half, dict) or clock.now().timestamp() - half.get("at", 0) > HALF_SIGNED_IN.total_seconds():
+        return None
+    return db.session.get(User, half["user"])
+
+
 def _account():
-    # The name as typed, folded and cut to a name's longest: "Alice" counts with "alice", and a
-    # megabyte of name is not a megabyte of key.
-    return "name:" + request.form.get("name", "").strip().casefold()[:120]
+    # The name as typed (at the code step: as typed at the password), folded and cut to a name's
+    # longest: "Alice" counts with "alice", and a megabyte of name is not a megabyte of key.
+    name = request.form.get("name") or (session.get("half") or {}).get("name", "")
+    return "name:" + name.strip().casefold()[:120]
 
 
 def _failed(response):
@@ -49,24 +65,45 @@ def _too_many(exc):
     breached = [limit for limit in limiter.current_limits if limit.breached]
     wait = max((limit.window.reset_time for limit in breached), default=time.time() + 60) - time.time()
     by_account = any(_account() in limit.request_args for limit in breached)
-    name = request.form.get("name", "").strip()
+    name = request.form.get("name", "").strip() or (session.get("half") or {}).get("name", "")
     security_events.record(429, "too many failed sign-ins " + ("for this name" if by_account else "from this address"),
                     name[:120])
     why = ("Too many attempts with this name" if by_account
            else "Too many attempts from your network (everyone signing in from this address)")
-    page = render_template("web/sign_in.html", next=request.form.get("next", ""), name=name,
-                           error=f"{why}: try again in {wait_words(wait)}.")
+    error = f"{why}: try again in {wait_words(wait)}."
+    page = render_template("web/sign_in_code.html", error=error) if request.endpoint == "account.second_factor" \
+        else render_template("web/sign_in.html", next=request.form.get("next", ""), name=name, error=error)
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
-@bp.route("/sign-in", methods=["GET", "POST"])
 # Only failures count, per account name and per address apart (A10FLOW_SIGN_IN_LIMIT,
 # A10FLOW_SIGN_IN_ADDRESS_LIMIT): one person's typos lock their own name, not their office.
-# Once an account is over, even the right password waits: that is what stops guessing it.
-@limiter.limit(lambda: current_app.config["A10FLOW_SIGN_IN_LIMIT"], methods=["POST"], key_func=_account,
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["A10FLOW_SIGN_IN_ADDRESS_LIMIT"], methods=["POST"],
-               key_func=get_remote_address, deduct_when=_failed)
+# Once an account is over, even the right password waits: that is what stops guessing it. The
+# password and the code draw on the same counts: a guesser gains nothing by taking turns.
+_by_name = limiter.shared_limit(lambda: current_app.config["A10FLOW_SIGN_IN_LIMIT"], "sign-in-name",
+                                methods=["POST"], key_func=_account, deduct_when=_failed)
+_by_address = limiter.shared_limit(lambda: current_app.config["A10FLOW_SIGN_IN_ADDRESS_LIMIT"], "sign-in-address",
+                                   methods=["POST"], key_func=get_remote_address, deduct_when=_failed)
+
+
+def begin_session(user):
+    """This browser is signed in as ``user`` from now on, in a new server-side session."""
+    session.clear()
+    session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
+
+
+def _open(user, target):
+    """Sign ``user`` in, and on to ``target`` (or home; or, first, to enrol a second factor)."""
+    begin_session(user)
+    if access.must_enrol(user):
+        return redirect(url_for("own_account.two_factor"))
+    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
+    return redirect(_safe_next(target) or home)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@_by_name
+@_by_address
 def sign_in():
     g.user = None
     if request.method == "GET":
@@ -77,10 +114,32 @@ def sign_in():
         return render_template("web/sign_in.html", next=request.form.get("next", ""),
                                name=request.form.get("name", ""),
                                error="That name and password do not match an account."), 401
+    if not two_factor.is_on(user):
+        return _open(user, request.form.get("next"))
+    # Half signed in: no session opens until the code; the signed cookie only says who owes it.
     session.clear()
-    session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
-    return redirect(_safe_next(request.form.get("next")) or home)
+    session["half"] = {"user": user.id, "name": request.form.get("name", "").strip()[:120],
+                       "at": clock.now().timestamp(), "next": _safe_next(request.form.get("next")) or ""}
+    return redirect(url_for("account.second_factor"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@_by_name
+@_by_address
+def second_factor():
+    g.user = None
+    user = _half_signed_in()
+    if user is None:
+        flash("Enter your name and password again: a sign-in waits for its code five minutes at most.")
+        return redirect(url_for("account.sign_in"))
+    if request.method == "GET":
+        return render_template("web/sign_in_code.html")
+    try:
+        two_factor.check(user, request.form.get("code", ""))
+    except Invalid as exc:
+        security_events.record(401, "wrong second-factor code", user.name)
+        return render_template("web/sign_in_code.html", error=exc.message), 401
+    return _open(user, session["half"]["next"])
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -191,6 +191,7 @@ def test_every_page_every_role_opens_with_real_data_in_every_state(app):
 
     visitors = {name: signed_in(app, name) for name, _, _ in DEMO_USERS}
     visitors["rita"] = signed_in(app, "rita")
+    signed = set(visitors)
     visitors["a supplier's contact"] = Visitor(app)
     visitors["an auditor by link"] = Visitor(app)
     starts = {name: ["/"] for name in visitors}
@@ -201,6 +202,8 @@ def test_every_page_every_role_opens_with_real_data_in_every_state(app):
     for name, visitor in visitors.items():
         pages = crawl(visitor, starts[name])
         opened[name] = len(pages)
+        if name in signed:   # every signed-in person reaches their own account from every page's header
+            assert {"/account", "/account/two-factor"} <= set(pages), (name, sorted(pages))
         for url, page in pages.items():
             if page.status_code >= 500 or page.status_code in (403, 404) and url not in starts[name]:
                 failures.append((name, url, page.status_code))   # failed, or offered to who may not open it

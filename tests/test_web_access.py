@@ -24,6 +24,7 @@ READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
 PUBLIC = {**EVERYONE, ANON: "ok", EXTERNAL: "ok"}
 AUDITED = {**{r: "403" for r in EVERYONE}, EXTERNAL: "ok", ADMIN: "ok"}   # her own engagement
+OWN = {**EVERYONE, EXTERNAL: "ok"}   # one's own account
 VERSION = "/definitions/purchase/versions/1"
 TABLE = [
     ("GET", "/", None, EVERYONE),
@@ -77,6 +78,17 @@ TABLE = [
     ("GET", "/e/{engagement_link}", None, PUBLIC),   # the link is the credential
     ("GET", "/e/{engagement_link}/pack?control=A.10.3", None, PUBLIC),
     ("POST", "/audit/engagements/{engagement}/revoke", None, OWNERS),
+    # Each person's own account, external auditors' too (who hold no API tokens).
+    ("GET", "/sign-in/code", None, {r: "sign-in" for r in PUBLIC}),   # no password given just now
+    ("POST", "/sign-in/code", {"code": "123456"}, {r: "sign-in" for r in PUBLIC}),
+    ("GET", "/account", None, OWN),
+    ("POST", "/account/password", {"current_password": "wrong", "new_password": "x"}, {r: "422" for r in OWN}),
+    ("POST", "/account/sessions/999999/end", None, {r: "404" for r in OWN}),   # only one's own
+    ("POST", "/account/tokens", {"expires": "9999-12-31"}, {**{r: "422" for r in EVERYONE}, EXTERNAL: "403"}),
+    ("POST", "/account/tokens/999999/revoke", None, {r: "404" for r in OWN}),   # only one's own
+    ("GET", "/account/two-factor", None, OWN),
+    ("POST", "/account/two-factor", {"code": "000000"}, {r: "422" for r in OWN}),
+    ("POST", "/account/two-factor/off", {"password": "wrong"}, {r: "409" for r in OWN}),   # it is not on
     ("POST", "/sign-out", None, {r: "sign-in" for r in [*EVERYONE, EXTERNAL]}),   # signed out: back to sign in
 ]
 
@@ -89,7 +101,8 @@ def test_the_table_covers_every_page(app):
                .replace("{token}", "<token>").replace("{engagement_link}", "<token>").replace("?control=A.10.3", "")
                .replace("{engagement}", "<int:engagement_id>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
                .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
-               .replace("/links/999999/", "/links/<int:link_id>/").replace("/999999/", "/<int:notification_id>/")
+               .replace("/links/999999/", "/links/<int:link_id>/").replace("/sessions/999999/", "/sessions/<int:session_id>/")
+               .replace("/tokens/999999/", "/tokens/<int:token_id>/").replace("/999999/", "/<int:notification_id>/")
                .replace("/suppliers", "/<name>").replace("/data-stores/ledger", "/data-stores/<store_id>")
                .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
                .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))

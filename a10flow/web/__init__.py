@@ -39,7 +39,12 @@ def _signed_in():
                                                       "what you typed is below")
     if g.user is None:
         return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
-    if access.only_engagements(g.user) and request.blueprint not in ("auditors", "account"):
+    if access.must_enrol(g.user) and request.endpoint not in access.WHILE_ENROLLING:
+        # Their role signs in with a second factor: until they have one, they may only enrol.
+        if request.method != "GET":
+            raise Forbidden("turn on two-factor sign-in first: your role signs in with a second factor")
+        return redirect(url_for("own_account.two_factor"))
+    if access.only_engagements(g.user) and request.blueprint not in ("auditors", "account", "own_account"):
         # An external auditor reads what an engagement grants and nothing else: any other page
         # takes them back to their engagements.
         if request.method != "GET":
@@ -127,7 +132,7 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, engagements, links, processes, start, work
+    from . import account, audit, engagements, links, own_account, processes, start, work
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     # A moving window: the wait said is exact (until the oldest counted failure ages out), and every
@@ -135,7 +140,7 @@ def init_app(app):
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_FAIL_ON_FIRST_BREACH", False)
     limiter.init_app(app)
-    for bp in (account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp, links.holder):
+    for bp in (account.bp, own_account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp, links.holder):
         app.register_blueprint(bp)
     app.context_processor(_unread)
     app.add_template_filter(when)

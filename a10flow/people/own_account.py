@@ -1,0 +1,60 @@
+"""A person's own account: their password, the browsers signed in as them, their API tokens.
+Each change is an access record (through a10flow.people.directory)."""
+from .. import clock
+from ..database import write
+from ..errors import Forbidden, Invalid, NotFound
+from ..models import ApiToken, WebSession, db
+from . import access, auth, directory
+
+
+def change_password(user, current, new):
+    """A new password, proven by the current one; every browser signed in as ``user`` is signed
+    out (the caller signs this one in again). :raises Invalid: field ``current_password``, or the
+    new one's (directory.set_password)."""
+    if auth.user_for_password(user.name, current[:1000]) is None:   # a long guess is still only a guess
+        raise Invalid("That is not your current password",
+                      [{"field": "current_password", "message": "not your current password"}])
+    try:
+        directory.set_password(user, user, new)
+    except Invalid as exc:   # named as the form names it: beside the current password, "password" is unclear
+        raise Invalid(exc.message, [{"field": "new_password", "message": exc.message}]) from None
+
+
+def sessions(user):
+    """The browsers signed in as ``user`` now, newest first."""
+    return db.session.scalars(db.select(WebSession).where(
+        WebSession.user_id == user.id, WebSession.ended_at.is_(None), WebSession.expires_at > clock.now())
+        .order_by(WebSession.id.desc())).all()
+
+
+def end_session(user, session_id):
+    """Sign one of ``user``'s browsers out, committed. :raises NotFound: not theirs, or ended already."""
+    row = db.session.get(WebSession, session_id)
+    if row is None or not access.owns_session(row, user) or row.ended_at is not None:
+        raise NotFound(f"session {session_id} not found")
+    with write():
+        row.ended_at = clock.now()
+        directory.record(user, row.user, "sessions_ended", sessions=[row.id])
+
+
+def tokens(user):
+    """``user``'s own API tokens, newest first."""
+    return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id)
+                              .order_by(ApiToken.id.desc())).all()
+
+
+def issue_token(user, expires_at):
+    """A new API token for ``user`` (shown once). :raises Forbidden: an external auditor's account.
+    :raises Invalid: field ``expires``."""
+    if not access.may_hold_tokens(user):
+        raise Forbidden("an external auditor's account holds no API tokens: it reads its engagements on their pages")
+    return directory.issue_token(user, user, expires_at)
+
+
+def revoke_token(user, token_id):
+    """Revoke one of ``user``'s tokens. :raises NotFound: also when it is not theirs."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or not access.owns_token(row, user):
+        raise NotFound(f"token {token_id} not found")
+    directory.revoke_token(user, row)
+    return row

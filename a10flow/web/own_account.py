@@ -1,0 +1,101 @@
+"""Each person's own account, for every role: their password, the browsers signed in as them,
+their API tokens, and two-factor sign-in."""
+from datetime import date, datetime, time, timezone
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from .. import clock
+from ..errors import Invalid
+from ..people import auth, own_account, two_factor
+from . import blueprint
+from .account import begin_session
+
+bp = blueprint("own_account")
+
+
+def _page(problems=None, error=None, status=200, **shown):
+    """The account page (with a refused form's problems, or what is shown only once)."""
+    this = auth.hash_token(session["session"])
+    return render_template("web/account.html", sessions=own_account.sessions(g.user), this=this,
+                           tokens=own_account.tokens(g.user), two_factor=two_factor, problems=problems or {},
+                           error=error, now=clock.now(), today=clock.now().date(), **shown), status
+
+
+def _refused(exc):
+    return _page({d["field"]: d["message"] for d in exc.details}, exc.message, 422)
+
+
+def _expiry():
+    # The end of the day chosen (UTC): a token issued "until 2027-01-31" works through that day.
+    try:
+        day = date.fromisoformat(request.form.get("expires", "").strip())
+    except ValueError:
+        raise Invalid("Expires on must be a date such as 2027-01-31",
+                      [{"field": "expires", "message": "not a date such as 2027-01-31"}])
+    return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+
+
+@bp.route("/account")
+def page():
+    return _page()
+
+
+@bp.route("/account/password", methods=["POST"])
+def password():
+    try:
+        own_account.change_password(g.user, request.form.get("current_password", ""),
+                                    request.form.get("new_password", ""))
+    except Invalid as exc:
+        return _refused(exc)
+    begin_session(g.user)   # the new password signed every browser out, this one too
+    flash("Your password is changed. Every other browser signed in as you is signed out.")
+    return redirect(url_for("own_account.page"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+def end_session(session_id):
+    own_account.end_session(g.user, session_id)
+    flash("That browser is signed out.")
+    return redirect(url_for("own_account.page"))
+
+
+@bp.route("/account/tokens", methods=["POST"])
+def issue_token():
+    try:
+        token = own_account.issue_token(g.user, _expiry())
+    except Invalid as exc:
+        return _refused(exc)
+    return _page(new_token=token)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id):
+    own_account.revoke_token(g.user, token_id)
+    flash("The token is revoked: it opens nothing from now on.")
+    return redirect(url_for("own_account.page"))
+
+
+@bp.route("/account/two-factor", endpoint="two_factor")
+def enrol():
+    secret, uri, qr = two_factor.enrolment(g.user)
+    return render_template("web/two_factor.html", secret=secret, uri=uri, qr=qr)
+
+
+@bp.route("/account/two-factor", methods=["POST"])
+def confirm_two_factor():
+    try:
+        codes = two_factor.confirm(g.user, request.form.get("code", ""))
+    except Invalid as exc:
+        secret, uri, qr = two_factor.enrolment(g.user)
+        return render_template("web/two_factor.html", secret=secret, uri=uri, qr=qr, error=exc.message), 422
+    return render_template("web/two_factor.html", codes=codes)
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+def two_factor_off():
+    try:
+        two_factor.turn_off(g.user, request.form.get("password", ""), request.form.get("code", ""))
+    except Invalid as exc:
+        return _refused(exc)
+    flash("Two-factor sign-in is off: your password alone signs you in.")
+    return redirect(url_for("own_account.page"))

@@ -257,6 +257,15 @@ def test_roles_that_must_have_a_second_factor_enrol_before_anything_else(app, as
     assert _code_step(app, "admin", authenticator.at(clock.now()))[1].headers["Location"] == "/inbox"
 
 
+def test_under_a_new_secret_key_the_app_s_codes_fail_in_words_and_recovery_codes_still_work(app, as_):
+    clock.set(T0)
+    authenticator, codes = _enrol(signed_in(app, "alice"))
+    app.config["SECRET_KEY"] = "a new secret key"   # the operator lost the old one
+    clock.set(T0 + timedelta(seconds=30))
+    assert _code_step(app, "alice", authenticator.at(clock.now()))[1].status_code == 401
+    assert _code_step(app, "alice", codes[0])[1].headers["Location"] == "/inbox"
+
+
 @pytest.mark.parametrize("value, roles", [("", set()), ("admin, owner", {Role.ADMIN, Role.OWNER})])
 def test_the_roles_that_must_have_a_second_factor_are_read_from_the_environment(tmp_path, monkeypatch, value, roles):
     monkeypatch.setenv("A10FLOW_TWO_FACTOR_REQUIRED", value)

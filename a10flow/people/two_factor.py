@@ -7,7 +7,7 @@ import secrets
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -43,7 +43,12 @@ def _fernet():
 
 
 def _secret(user):
-    return _fernet().decrypt(user.totp_secret.encode()).decode()
+    """The TOTP secret, or None: none made, or made under another secret key (then only the
+    recovery codes, or the password to turn it off, still work)."""
+    try:
+        return _fernet().decrypt(user.totp_secret.encode()).decode() if user.totp_secret else None
+    except InvalidToken:
+        return None
 
 
 def enrolment(user):
@@ -52,12 +57,12 @@ def enrolment(user):
     :raises Conflict: two-factor sign-in is on already."""
     if is_on(user):
         raise Conflict("two-factor sign-in is on already: turn it off first to enrol another app")
-    if user.totp_secret is None:
+    if (secret := _secret(user)) is None:
         with write():   # of two pages opened at once, one secret wins and both show it
-            db.session.execute(db.update(User).where(User.id == user.id, User.totp_secret.is_(None)).values(
-                totp_secret=_fernet().encrypt(pyotp.random_base32().encode()).decode()))
+            db.session.execute(db.update(User).where(User.id == user.id, User.totp_secret == user.totp_secret)
+                               .values(totp_secret=_fernet().encrypt(pyotp.random_base32().encode()).decode()))
         db.session.refresh(user)
-    secret = _secret(user)
+        secret = _secret(user)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.name, issuer_name="a10flow")
     return secret, uri, segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
@@ -77,9 +82,10 @@ def _refused(message):
 
 def _use_totp(user, code):
     """Whether ``code`` is the app's for now (or a step either side: clocks drift); it is then used up."""
-    if not (len(code) == 6 and code.isdigit()) or user.totp_secret is None:
+    secret = _secret(user)
+    if not (len(code) == 6 and code.isdigit()) or secret is None:
         return False
-    totp = pyotp.TOTP(_secret(user))
+    totp = pyotp.TOTP(secret)
     now = totp.timecode(clock.now())
     step = next((s for s in (now - 1, now, now + 1) if hmac.compare_digest(totp.generate_otp(s), code)), None)
     if step is None:

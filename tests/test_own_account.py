@@ -365,3 +365,23 @@ def test_in_the_browser_a_person_enrols_signs_in_with_codes_and_looks_after_thei
     clock.set(T0 + timedelta(seconds=90))
     _sign_in(alice, server, "correct horse battery", authenticator.at(clock.now()))
     expect(alice.get_by_role("heading", name="Inbox")).to_be_visible()
+
+
+def test_each_access_fact_of_ones_own_account_is_recorded(app, as_, monkeypatch):
+    """Turning two-factor sign-in on and off, recovery codes made and used, a browser signed out:
+    each goes into the access record, naming who did it and for whom."""
+    from a10flow.people import directory
+    recorded = []
+    monkeypatch.setattr(directory, "record", lambda actor, user, action, **details: recorded.append(
+        (actor.name, user.name, action, details)))
+    clock.set(T0)
+    alice = signed_in(app, "alice")
+    _, codes = _enrol(alice)
+    assert _code_step(app, "alice", codes[0])[1].status_code == 302
+    [end, *_] = re.findall(r'action="/account/sessions/(\d+)/end"', alice.get("/account").text)
+    alice.post(f"/account/sessions/{end}/end")
+    alice.post("/account/two-factor/off", {"password": "alice-secret"})
+    assert [r[2] for r in recorded] == ["two_factor_on", "recovery_codes_made", "recovery_code_used",
+                                        "sessions_ended", "two_factor_off"]
+    assert {r[:2] for r in recorded} == {("alice", "alice")}
+    assert recorded[1][3] == {"count": 10} and recorded[2][3] == {"left": 9}

@@ -262,3 +262,53 @@ def test_the_command_line_leaves_the_same_record(app, as_):
     [record] = [r for r in _access_records(app) if r["data"]["subject"]["name"] == "carol"]
     assert record["actor"] == {"id": "system:cli", "name": "the a10flow command"}
     assert record["data"]["holds"] == {"role": "owner", "groups": ["legal", "security"], "active": True}
+
+
+def test_packs_of_all_evidence_or_of_access_carry_the_record_and_verify_alone(app, as_, purchase, tmp_path):
+    import io
+    import zipfile
+
+    from a10flow.evidence import engagements
+    from test_evidence_packs import _pack, _run_verifier
+    started = as_["owner"].post("/api/v1/instances", json={"process": "purchase", "data": {}}).json
+    as_["owner"].post("/api/v1/evidence/checkpoints")
+    key_id = as_[None].get("/api/v1/evidence/public-key").json["key_id"]
+    for query in ("", "?control=A.3.2", "?control=ISO 27001 A.5.18&from=2026-01-01"):
+        data = _pack(as_, query)
+        code, result = _run_verifier(tmp_path, data, "--key-id", key_id)
+        assert code == 0 and result["access_records"] == 8, (query, result)
+        pack = zipfile.ZipFile(io.BytesIO(data))
+        assert json.loads(pack.read("manifest.json"))["access_record"] is True
+        report = " ".join(pack.read("report.html").decode().split())
+        assert "Who held which role when" in report and "<td>leah</td>" in report
+    alone = zipfile.ZipFile(io.BytesIO(_pack(as_, f"?instance={started['id']}")))
+    assert json.loads(alone.read("manifest.json"))["access_record"] is False
+    assert {json.loads(line)["instance_id"] for line in alone.read("records.jsonl").splitlines()} == {started["id"]}
+
+    with app.app_context():   # an engagement that covers access: its auditor's pack holds the record
+        owner = db.session.scalar(db.select(User).where(User.name == "owner"))
+        today = clock.now().date()
+        _, token = engagements.grant(owner, "Rita Roe", ["A.3.2"], today - timedelta(days=9), today + timedelta(days=1),
+                                     today + timedelta(days=9))
+    page = app.test_client().get(f"/e/{token}")
+    assert "Download the evidence pack for A.3.2" in page.text
+    granted = zipfile.ZipFile(io.BytesIO(app.test_client().get(f"/e/{token}/pack?control=A.3.2").data))
+    assert json.loads(granted.read("manifest.json"))["access_record"] is True
+
+
+def test_the_api_lists_security_events_by_who_what_and_when_a_page_at_a_time(app, as_):
+    clock.set(T0)
+    client = app.test_client()
+    for n in range(5):
+        client.get("/api/v1/tasks", headers={"Authorization": f"Bearer wrong-{n}"})
+    as_["alice"].post("/api/v1/definitions")
+    admin = as_["admin"]
+    page = admin.get("/api/v1/security-events?limit=2").json["items"]
+    assert [e["status"] for e in page] == [403, 401]
+    rest = admin.get(f"/api/v1/security-events?limit=10&before={page[-1]['id']}").json["items"]
+    assert len(rest) == 4 and all(e["id"] < page[-1]["id"] for e in rest)
+    assert [e["user_name"] for e in admin.get("/api/v1/security-events?who=ALI").json["items"]] == ["alice"]
+    assert len(admin.get("/api/v1/security-events?what=401").json["items"]) == 5
+    assert admin.get("/api/v1/security-events?until=2026-03-02T09:00:00Z").json["items"] == []
+    assert admin.get("/api/v1/security-events?limit=501").status_code == 422
+    assert admin.get("/api/v1/security-events?before=99999999999").status_code == 422

@@ -19,6 +19,16 @@ from .verifier import ACCESS
 CONTROLS = ("A.3.2", "ISO/IEC 27001 A.5.18")   # AI roles and responsibilities; access rights
 
 
+WORDS = {"user.created": "added", "user.changed": "changed", "user.disabled": "disabled",
+         "user.enabled": "enabled again", "password.set": "password set", "token.issued": "API token issued",
+         "token.revoked": "API token revoked"}
+
+
+def words(action):
+    """An action of the record as people say it: "disabled" for user.disabled."""
+    return WORDS.get(action) or action.replace(".", " ").replace("_", " ")
+
+
 def in_scope(scope):
     """Whether evidence of ``scope`` (a10flow.evidence.scope.Scope) takes in the access record: all
     controls, or one it evidences; never a single instance's."""

@@ -1,8 +1,8 @@
 """Checkpoints: now and then, the head of every chain that grew, chained and signed.
 
 A checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id, tree_size,
-root_hash}``: ``chains`` lists ``{instance_id, length, head}`` for each instance whose chain
-grew since the checkpoint before, ``prev_hash`` is that checkpoint's hash. Every ``chains``
+root_hash}``: ``chains`` lists ``{instance_id, length, head}`` for each chain that grew since
+the checkpoint before (an instance's, or 0: the access record), ``prev_hash`` is that checkpoint's hash. Every ``chains``
 entry of every checkpoint, in order, is also a leaf of one RFC 6962 Merkle tree; the
 checkpoint states its size and root, and says so again as a C2SP ``tlog-checkpoint`` signed
 note, which tools outside a10flow can check, and against which a pack proves its chains'

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Forbidden, ServiceError
+from ..evidence import access as access_log
 from ..people import access, auth, security_events
 from ..work import notifications
 from ..work.links import state as link_state
@@ -140,6 +141,7 @@ def init_app(app):
         app.register_blueprint(bp)
     app.context_processor(_unread)
     app.add_template_filter(when)
+    app.add_template_filter(access_log.words, "action_words")
     app.add_template_global(link_state, "link_state")
     app.add_template_global(access.may_open)   # pages offer what people may do, and only that
     app.add_template_global(lambda task_id: access.may_see_task(task_id, getattr(g, "user", None)), "may_see_task")

@@ -87,11 +87,6 @@ def owns_session(web_session, user):
     return web_session.user_id == user.id
 
 
-def may_hold_tokens(user):
-    # Rule: API tokens are for the organisation's own people; an external auditor's would open nothing.
-    return not only_engagements(user)
-
-
 def second_factor_required(user):
     # Rule: the roles A10FLOW_TWO_FACTOR_REQUIRED names sign in with a second factor, when they
     # sign in with a password here (single sign-on brings the provider's own).

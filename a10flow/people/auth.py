@@ -11,9 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..database import write
-from ..errors import Forbidden, NotFound, ServiceError
-from ..models import ApiToken, Role, User, WebSession, db
-from ..work import forms
+from ..errors import Forbidden, ServiceError
+from ..models import ApiToken, User, WebSession, db
 from . import access
 
 
@@ -27,16 +26,6 @@ def hash_token(token):
 
 
 _passwords = PasswordHasher()   # argon2id: memory-hard, so a stolen hash is slow to crack
-
-
-def add_user(name, role=Role.STAFF, groups=(), email=None, password=None):
-    """A new user, in the caller's transaction. :raises ValueError: ``email`` is no e-mail address."""
-    user = User(name=name, role=Role(role), groups=list(groups), email=forms.email_address(email) if email else None)
-    if password:
-        set_password(user, password)
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def set_password(user, password):
@@ -53,7 +42,7 @@ def user_for_password(name, password):
         _passwords.verify(user.password_hash if user and user.password_hash else _DUMMY, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user if user and user.password_hash else None
+    return user if user and user.password_hash and user.disabled_at is None else None
 
 
 _DUMMY = _passwords.hash("no such user")   # verify against something, so timing does not tell names apart
@@ -73,6 +62,8 @@ def user_for_token(token):
         return None
     if row.expires_at is not None and row.expires_at <= clock.now():
         return None
+    if row.user.disabled_at is not None:
+        return None
     touch(row)
     return row.user
 
@@ -90,17 +81,6 @@ def touch(row):
                 model.last_used_at.is_(None), model.last_used_at <= now - USED_EVERY)).values(last_used_at=now))
 
 
-def revoke_token(token_id, user):
-    """Revoke an API token ``user`` owns (see access.owns_token), committed; it answers 401 from now
-    on. :raises NotFound: also when it is not theirs."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None or not access.owns_token(row, user):
-        raise NotFound(f"token {token_id} not found")
-    with write():
-        row.revoked_at = row.revoked_at or clock.now()
-    return row
-
-
 def open_session(user, lifetime):
     """A new web session for ``user``, committed; returns its token (for the signed cookie)."""
     token = secrets.token_urlsafe(32)
@@ -116,6 +96,8 @@ def user_for_session(token):
     row = db.session.scalar(db.select(WebSession).options(joinedload(WebSession.user))
                             .where(WebSession.token_hash == hash_token(token)))
     if row is None or row.ended_at is not None or row.expires_at <= clock.now():
+        return None
+    if row.user.disabled_at is not None:
         return None
     touch(row)
     return row.user

@@ -108,7 +108,7 @@ def _use_recovery_code(user, code):
     if not db.session.execute(db.update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
                               .values(used_at=clock.now())).rowcount:
         raise _refused("That recovery code was used already: each one works once")
-    directory.record(user, user, "recovery_code_used", left=codes_left(user))
+    directory.record(user, user, "recovery_code.used", left=codes_left(user))
     return True
 
 
@@ -141,8 +141,8 @@ def confirm(user, code):
             raise _refused("That code is not right: enter the 6 digits your app shows now")
         user.totp_on_at = clock.now()
         codes = _new_recovery_codes(user)
-        directory.record(user, user, "two_factor_on")
-        directory.record(user, user, "recovery_codes_made", count=len(codes))
+        directory.record(user, user, "two_factor.on")
+        directory.record(user, user, "recovery_codes.made", count=len(codes))
     return codes
 
 
@@ -163,4 +163,4 @@ def turn_off(user, password="", code=""):
     with write():
         user.totp_secret = user.totp_on_at = user.totp_last_step = None
         db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-        directory.record(user, user, "two_factor_off")
+        directory.record(user, user, "two_factor.off")

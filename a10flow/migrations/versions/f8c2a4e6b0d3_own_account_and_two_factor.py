@@ -2,14 +2,14 @@
 session was last used.
 
 Revision ID: f8c2a4e6b0d3
-Revises: a3c5e7b9d1f4
+Revises: b4d6f8a1c3e5
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'f8c2a4e6b0d3'
-down_revision = 'a3c5e7b9d1f4'
+down_revision = 'b4d6f8a1c3e5'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
-"""A person's own account: their password, the browsers signed in as them, their API tokens.
-Each change is an access record (through a10flow.people.directory)."""
+"""A person's own account: their password, the browsers signed in as them, their API tokens
+(issued and revoked through a10flow.people.directory). Each change is an access record."""
 from .. import clock
 from ..database import write
 from ..errors import Invalid, NotFound
@@ -41,8 +41,3 @@ def tokens(user):
     """``user``'s own API tokens, newest first."""
     return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id)
                               .order_by(ApiToken.id.desc())).all()
-
-
-def revoke_token(user, token_id):
-    """Revoke one of ``user``'s tokens (an admin's: anyone's). :raises NotFound: also when it is not theirs."""
-    return directory.revoke_token(user, token_id)

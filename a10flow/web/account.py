@@ -32,7 +32,8 @@ def _half_signed_in():
     half = session.get("half")
     if not isinstance(half, dict) or clock.now().timestamp() - half.get("at", 0) > HALF_SIGNED_IN.total_seconds():
         return None
-    return db.session.get(User, half["user"])
+    user = db.session.get(User, half["user"])
+    return user if user is not None and user.disabled_at is None else None   # disabled meanwhile: no code opens
 
 
 def _account():

@@ -60,7 +60,7 @@ def issue_token():
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id):
-    own_account.revoke_token(g.user, token_id)
+    directory.revoke_token(g.user, token_id)
     flash("The token is revoked: it opens nothing from now on.")
     return redirect(url_for("own_account.page"))
 

@@ -139,7 +139,7 @@ def test_a_group_shows_its_members_its_leads_and_what_uses_it(app, as_):
     ("name", "eve\x00", "name: text may not contain NUL characters"),
     ("name", "eve\nadmin", "line breaks"),
     ("name", "x" * 10_000, "at most 120 characters"),
-    ("name", "  ", "give one"),
+    ("name", "  ", "required"),
     ("name", "ALICE", "already called"),
     ("groups", "legal, sec\u0007urity", "control characters"),
     ("role", "superuser", "one of admin, owner"),

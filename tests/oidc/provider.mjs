@@ -2,15 +2,18 @@
 // port, printed as its issuer on the first line of stdout. Its settings are a JSON file named on the
 // command line: the signing keys, one client, and the accounts, re-read at every sign-in so that a test
 // changes someone's groups or role by writing the file. Sign-in is the provider's own login page
-// (devInteractions: any password), consent is granted to the one client (a first party).
+// (devInteractions: any password); the one client needs no consent.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const file = process.argv[2];
 const settings = () => JSON.parse(readFileSync(file, 'utf8'));
 const { jwks, client } = settings();
+// The one client is a first party: no consent page, not even the one a native client always gets.
+const policy = interactionPolicy.base();
+policy.get('consent').checks.remove('native_client_prompt');
 
 const server = createServer();
 server.listen(0, '127.0.0.1', () => {
@@ -31,6 +34,7 @@ server.listen(0, '127.0.0.1', () => {
               groups: ['groups', 'a10flow_role'] },
     scopes: ['openid', 'profile', 'email', 'groups'],
     cookies: { keys: ['tests only'] },
+    interactions: { policy },
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
     async findAccount(ctx, sub) {
       const account = settings().accounts[sub];

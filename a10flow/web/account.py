@@ -76,9 +76,9 @@ def sign_in():
     if user is None or not access.signs_in_with_password(user):
         why = "wrong name or password" if user is None else "a password, where single sign-on is the way in"
         security_events.record(401, why, request.form.get("name", "").strip()[:120])
-        error = "That name and password do not match an account." if sso.settings() is None or \
-            current_app.config["A10FLOW_PASSWORD_SIGN_IN"] == "on" else \
-            f"That name and password do not match an administrator's account: sign in with {sso.settings()['button']}."
+        error = "That name and password do not match an account." \
+            if current_app.config["A10FLOW_PASSWORD_SIGN_IN"] == "on" else "That name and password do not match " \
+            f"an administrator's account: sign in with {sso.settings()['button']}."
         return _page(next=request.form.get("next", ""), name=request.form.get("name", ""), error=error), 401
     return _start_session(user, request.form.get("next"))
 

@@ -13,6 +13,9 @@ MAX_TEXT = 20_000               # characters in one text of a submission
 MAX_FIELD_NAME = 200            # characters in one field name of a submission
 MAX_TABLE_ROWS = 500            # rows one table of a form may have
 MAX_FORM_DEPTH = 100            # levels of nesting of a form's JSON
+MAX_NAME = 120                  # characters of a person's or a group's name
+MIN_PASSWORD, MAX_PASSWORD = 8, 1024   # characters of a password
+MAX_TOKEN_LIFE = timedelta(days=366)   # how long an API token may live
 MAX_PATTERN = 1_000             # characters in a regular expression someone gives in a ``format: regex`` field
 
 # What a process owner deploys.

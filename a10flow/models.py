@@ -83,6 +83,7 @@ class EvidenceType(str, Enum):
     PERSONAL_DATA_ERASED = "personal_data.erased"
     DATA_STORE_READ = "data_store.read"
     DATA_STORE_WRITTEN = "data_store.written"
+    ACCESS_CHANGED = "access.changed"   # the access record's one kind (a10flow.evidence.access)
 
 
 class EmailStatus(str, Enum):
@@ -110,6 +111,7 @@ class User(db.Model):
     role = db.Column(_enum(Role), nullable=False, default=Role.STAFF)
     groups = db.Column(db.JSON, nullable=False, default=list)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    disabled_at = db.Column(UTCDateTime)   # set: cannot sign in or use tokens; history and evidence stay
     # Who the OpenID provider says this is (a10flow.people.sso); None for a local account.
     oidc_issuer = db.Column(db.String(255))
     oidc_subject = db.Column(db.String(255))
@@ -434,6 +436,17 @@ class Evidence(db.Model):
     record = db.Column(db.Text, nullable=False)            # the canonical JSON that was hashed
     prev_hash = db.Column(db.String(64))
     hash = db.Column(db.String(64), nullable=False)
+
+
+class ChainHead(db.Model):
+    """The head of an evidence chain that belongs to no instance: id 0 is the access record
+    (a10flow.evidence.access). Its records are in ``evidence`` under that id; checkpoints sign it
+    like an instance's chain."""
+    __tablename__ = "chain_heads"
+    id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    evidence_seq = db.Column(db.Integer, nullable=False, default=0)
+    evidence_head = db.Column(db.String(64))
+    checkpointed_seq = db.Column(db.Integer, nullable=False, default=0)
 
 
 class PersonalValue(db.Model):

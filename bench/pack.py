@@ -33,11 +33,11 @@ def main(count, url):
     from a10flow.database import upgrade_schema
     from a10flow.evidence import report
     from a10flow.models import Role, db
-    from a10flow.people import auth
+    from a10flow.people import auth, directory
     app = create_app(SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         upgrade_schema()
-        tokens = {name: auth.issue_token(auth.add_user(name, role, groups)) for name, role, groups in (
+        tokens = {name: auth.issue_token(directory.create_user(directory.CLI, name, role, groups)) for name, role, groups in (
             ("owner", Role.OWNER, []), ("alice", Role.STAFF, ["procurement"]), ("sam", Role.STAFF, ["security"]),
             ("auditor", Role.AUDITOR, []))}
         db.session.commit()

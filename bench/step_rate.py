@@ -51,12 +51,12 @@ def service(n):
     from a10flow import create_app
     from a10flow.database import upgrade_schema
     from a10flow.models import Role, db
-    from a10flow.people import auth
+    from a10flow.people import auth, directory
 
     app = create_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", A10FLOW_FORMS_DIR=str(HERE))
     with app.app_context():
         upgrade_schema()
-        token = auth.issue_token(auth.add_user("bench", Role.ADMIN))
+        token = auth.issue_token(directory.create_user(directory.CLI, "bench", Role.ADMIN))
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

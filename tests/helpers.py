@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from a10flow.models import Role, User, db
-from a10flow.people import auth
+from a10flow.people import auth, directory
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data"
@@ -152,7 +152,7 @@ def speakers(app):
     found = {None: Speaker(client, None, None)}
     with app.app_context():
         for name, (role, groups) in USERS.items():
-            user = auth.add_user(name, role, groups)
+            user = directory.create_user(directory.CLI, name, role, groups)
             found[name] = Speaker(client, auth.issue_token(user), name)
         db.session.commit()
     return found

@@ -97,9 +97,9 @@ def _external_auditor(app, as_):
     from helpers import Speaker
 
     from a10flow.models import Role, db
-    from a10flow.people import auth
+    from a10flow.people import auth, directory
     with app.app_context():
-        token = auth.issue_token(auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR))
+        token = auth.issue_token(directory.create_user(directory.CLI, EXTERNAL, Role.EXTERNAL_AUDITOR))
         db.session.commit()
     return Speaker(as_[None].client, token, EXTERNAL)
 

@@ -7,7 +7,7 @@ from pages import shot as _shot
 from playwright.sync_api import expect
 
 from a10flow.models import User, db
-from a10flow.people import auth
+from a10flow.people import auth, directory
 
 
 def _signed_in(app, browser, server, name, goto="/inbox", **page_options):
@@ -177,7 +177,7 @@ def test_an_external_auditor_with_an_account_sees_only_her_engagement(app, as_, 
     deploy_bundled(as_, "supplier_onboarding")
     _through_risk(as_, LOW)
     with app.app_context():
-        auth.add_user("rita", Role.EXTERNAL_AUDITOR)
+        directory.create_user(directory.CLI, "rita", Role.EXTERNAL_AUDITOR)
         db.session.commit()
 
     owner = _signed_in(app, browser, server, "owner", "/audit/engagements")

@@ -101,7 +101,7 @@ def test_every_checkpoint_is_a_signed_note_over_the_merkle_tree_of_the_chain_hea
         origin, size, root = open_checkpoint(checkpoint["note"], published["note_verifier_key"])
         assert origin == published["origin"] and size == len(leaves) == record["tree_size"]
         assert root == mth(leaves) and base64.b64encode(root).decode() == record["root_hash"]
-    assert [json.loads(c["record"])["tree_size"] for c in items] == [2, 3]
+    assert [json.loads(c["record"])["tree_size"] for c in items] == [3, 4]   # the access record's chain is a leaf too
 
 
 def test_a_scoped_pack_proves_its_chains_in_the_signed_tree_and_names_no_other(as_, purchase):
@@ -114,7 +114,7 @@ def test_a_scoped_pack_proves_its_chains_in_the_signed_tree_and_names_no_other(a
     _, size, root = open_checkpoint(pack.read("checkpoint.txt").decode(), published["note_verifier_key"])
     proofs = json.loads(pack.read("proofs.json"))
     [proof] = proofs["chains"]
-    assert proofs["tree_size"] == size == 5 and proof["instance_id"] == ids[3]
+    assert proofs["tree_size"] == size == 6 and proof["instance_id"] == ids[3]
     assert verify_inclusion(leaf_data(proof), proof["leaf_index"], size,
                             [base64.b64decode(p) for p in proof["path"]], root)
     records = [json.loads(line) for line in pack.read("records.jsonl").decode().splitlines()]
@@ -167,11 +167,11 @@ def test_checkpoints_signed_before_there_were_notes_stay_leaves_of_the_tree(app,
     assert _verify(as_)["ok"]
     second = _purchase(as_)
     made = _checkpoint(as_)["checkpoint"]
-    assert json.loads(made["record"])["tree_size"] == 2   # the old checkpoint's chain is the first leaf
+    assert json.loads(made["record"])["tree_size"] == 3   # the old checkpoint's chain is the first leaf
     report = _verify(as_)
     assert report["ok"] and report["checkpoints"] == 2 and report["unprotected_records"] == 0
     pack = zipfile.ZipFile(io.BytesIO(as_["auditor"].get(f"/api/v1/evidence/export?instance={second}").data))
-    assert json.loads(pack.read("proofs.json"))["chains"][0]["leaf_index"] == 1
+    assert json.loads(pack.read("proofs.json"))["chains"][0]["leaf_index"] == 2
 
 
 def _forge(proofs, note):
@@ -227,7 +227,7 @@ def test_people_read_what_is_not_yet_covered_and_owners_sign_a_checkpoint_from_t
     _purchase(as_)
     auditor = signed_in(app, "auditor")
     page = auditor.get("/audit/verify").text
-    assert '<dd id="uncovered">6 records</dd>' in page and "Sign a checkpoint now" not in page
+    assert '<dd id="uncovered">14 records</dd>' in page   # 8 of them the access record's: the users and "Sign a checkpoint now" not in page
     assert auditor.post("/audit/checkpoint").status_code == 403   # auditors read; they do not sign
     owner = signed_in(app, "owner")
     assert "Sign a checkpoint now" in owner.get("/audit/verify").text
@@ -248,15 +248,16 @@ def test_the_verifier_speaks_to_people_too(app, as_, purchase, tmp_path):
     with app.app_context():
         said = CliRunner().invoke(main, ["evidence", "verify", "--text"])
     assert said.exit_code == 0, said.output
-    assert said.output.startswith("VERIFIED: 12 records of 2 instances, 1 checkpoints")
+    assert said.output.startswith("VERIFIED: 20 records of 2 instances and the access record, 1 checkpoints")
     assert "Not yet covered by a signed checkpoint: 6 record(s)." in said.output
     with _tamper(app) as conn:
         conn.execute(sa.text("DELETE FROM evidence WHERE seq = 2"))
     with app.app_context():
         said = CliRunner().invoke(main, ["evidence", "verify", "--text"])
     assert said.exit_code == 1
-    assert "Problems (2, the first of each chain):" in said.output
-    assert "  1. instance 1, record 2: deleted: record 2 is missing" in said.output
+    assert "Problems (3, the first of each chain):" in said.output   # the access record's chain too
+    assert "  1. the access record, record 2: deleted: record 2 is missing" in said.output
+    assert "  2. instance 1, record 2: deleted: record 2 is missing" in said.output
 
 
 def test_a_log_name_that_cannot_be_one_is_refused_plainly(app, as_, purchase):

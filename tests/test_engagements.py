@@ -13,7 +13,7 @@ from test_supplier_onboarding import REQUEST, T0
 
 from a10flow import clock
 from a10flow.models import Engagement, Role, User, db
-from a10flow.people import auth
+from a10flow.people import auth, directory
 
 GRANT = {"auditor": "Rita Roe, Example Audit LLP", "controls": ["A.10.3"], "from": "2026-01-01", "to": "2027-01-01",
          "expires": "2026-03-31", "account": ""}
@@ -104,9 +104,9 @@ def test_a_revoked_or_ended_engagement_opens_nothing(app, as_):
 def test_an_auditors_account_opens_its_engagements_and_nothing_else(app, as_):
     supplier, _ = _two_controls(as_)
     with app.app_context():
-        auth.add_user("rita", Role.EXTERNAL_AUDITOR)
+        directory.create_user(directory.CLI, "rita", Role.EXTERNAL_AUDITOR)
         db.session.commit()
-        other = auth.add_user("otto", Role.EXTERNAL_AUDITOR)
+        other = directory.create_user(directory.CLI, "otto", Role.EXTERNAL_AUDITOR)
         db.session.commit()
         token = auth.issue_token(db.session.scalar(db.select(User).where(User.name == "rita")))
         db.session.commit()

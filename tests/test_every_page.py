@@ -16,7 +16,7 @@ from a10flow import clock
 from a10flow.cli import DEMO_USERS, main
 from a10flow.evidence import engagements
 from a10flow.models import Role, User, db
-from a10flow.people import auth
+from a10flow.people import auth, directory
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"contact_email": "anna@acme.example", "business_owner": "olivia", "supplied": ["dataset"],
@@ -131,7 +131,7 @@ def lived_in(app):
 
     with app.app_context():
         owner = db.session.scalar(db.select(User).where(User.name == "olivia"))
-        auth.add_user("rita", Role.EXTERNAL_AUDITOR, password="rita")
+        directory.create_user(directory.CLI, "rita", Role.EXTERNAL_AUDITOR, password="rita-secret")
         period = (T0.date() - timedelta(days=30), T0.date() + timedelta(days=30), T0.date() + timedelta(days=60))
         engagements.grant(owner, "Rita Roe", ["A.10.3"], *period, "rita")
         _, engagement = engagements.grant(owner, "Rita Roe", ["A.10.3", "A.10.4"], *period)

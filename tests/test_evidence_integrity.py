@@ -86,7 +86,7 @@ def test_untouched_evidence_verifies_clean_and_checkpoints_are_signed(as_, purch
     made = _checkpoint(as_)
     assert made["created"] and made["checkpoint"]["seq"] == 1
     record = json.loads(made["checkpoint"]["record"])
-    assert [(c["instance_id"], c["length"]) for c in record["chains"]] == [(first, 6), (second, 8)]
+    assert [(c["instance_id"], c["length"]) for c in record["chains"]] == [(0, 8), (first, 6), (second, 8)]
     # Anyone can check the signature with the published key.
     published = as_[None].get("/api/v1/evidence/public-key").json
     key = load_pem_public_key(published["pem"].encode())
@@ -265,7 +265,7 @@ def test_the_scheduler_signs_checkpoints_at_the_configured_interval(app, as_, pu
     scheduler.checkpoint()
     scheduler.checkpoint()   # nothing grew in between: no second checkpoint
     [made] = as_["auditor"].get("/api/v1/evidence/checkpoints").json["items"]
-    assert [c["length"] for c in json.loads(made["record"])["chains"]] == [6]
+    assert [c["length"] for c in json.loads(made["record"])["chains"]] == [8, 6]   # the access record: 8 users
 
 
 def test_a_lost_signing_key_is_not_silently_replaced(app, as_, purchase):

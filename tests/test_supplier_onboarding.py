@@ -297,10 +297,10 @@ def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(
 
     from a10flow.cli import DEMO_USERS
     from a10flow.models import Role, db
-    from a10flow.people import auth
+    from a10flow.people import auth, directory
     client = app.test_client()
     with app.app_context():
-        people = {name: Speaker(client, auth.issue_token(auth.add_user(name, role, groups)), name)
+        people = {name: Speaker(client, auth.issue_token(directory.create_user(directory.CLI, name, role, groups)), name)
                   for name, role, groups in DEMO_USERS}
         db.session.commit()
     staff = [name for name, role, _ in DEMO_USERS if role == Role.STAFF]

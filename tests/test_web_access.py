@@ -9,7 +9,7 @@ from helpers import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders
 from a10flow import clock
 from a10flow.evidence import engagements
 from a10flow.models import Role, User, db
-from a10flow.people import auth
+from a10flow.people import directory
 
 ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL = None, "sam", "alice", "owner", "auditor", "admin", "rita"
 ROLES = [ANON, OTHER, STAFF, OWNER, AUDITOR, ADMIN, EXTERNAL]
@@ -22,6 +22,7 @@ EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
 READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+ADMINS = {**OWNERS, OWNER: "403"}
 PUBLIC = {**EVERYONE, ANON: "ok", EXTERNAL: "ok"}
 AUDITED = {**{r: "403" for r in EVERYONE}, EXTERNAL: "ok", ADMIN: "ok"}   # her own engagement
 VERSION = "/definitions/purchase/versions/1"
@@ -80,6 +81,22 @@ TABLE = [
     ("GET", "/e/{engagement_link}", None, PUBLIC),   # the link is the credential
     ("GET", "/e/{engagement_link}/pack?control=A.10.3", None, PUBLIC),
     ("POST", "/audit/engagements/{engagement}/revoke", None, OWNERS),
+    # People: admins change, owners read. Each change is refused for what it holds (422): nothing changes.
+    ("GET", "/admin", None, OWNERS),
+    ("GET", "/admin/users", None, OWNERS),
+    ("POST", "/admin/users", {"name": ""}, ADMINS),
+    ("GET", "/admin/users/{user}", None, OWNERS),
+    ("POST", "/admin/users/{user}", {"name": ""}, ADMINS),
+    ("POST", "/admin/users/{user}/disable", None, ADMINS),
+    ("POST", "/admin/users/{user}/enable", None, ADMINS),
+    ("POST", "/admin/users/{user}/password", {"password": "short"}, ADMINS),
+    ("POST", "/admin/users/{user}/tokens", {"expires": "soon"}, ADMINS),
+    ("GET", "/admin/groups", None, OWNERS),
+    ("POST", "/admin/groups", {"user": "nobody", "group": "legal"}, ADMINS),
+    ("GET", "/admin/tokens", None, OWNERS),
+    ("POST", "/admin/tokens/999999/revoke", None, {**ADMINS, ADMIN: "404"}),
+    ("GET", "/admin/security-events", None, OWNERS),
+    ("GET", "/audit/access", None, READERS),
     ("POST", "/sign-out", None, {r: "sign-in" for r in [*EVERYONE, EXTERNAL]}),   # signed out: back to sign in
 ]
 
@@ -92,7 +109,8 @@ def test_the_table_covers_every_page(app):
                .replace("{token}", "<token>").replace("{engagement_link}", "<token>").replace("?control=A.10.3", "")
                .replace("{engagement}", "<int:engagement_id>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
                .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
-               .replace("/links/999999/", "/links/<int:link_id>/").replace("/999999/", "/<int:notification_id>/")
+               .replace("/links/999999/", "/links/<int:link_id>/").replace("/tokens/999999/", "/tokens/<int:token_id>/")
+               .replace("/999999/", "/<int:notification_id>/").replace("{user}", "<int:user_id>")
                .replace("/suppliers", "/<name>").replace("/data-stores/ledger", "/data-stores/<store_id>")
                .replace("/incidents/{incident}/retry", "/incidents/<int:incident_id>/<any(retry, resolve):action>")
                .replace("/incidents/{incident}/resolve", "/incidents/<int:incident_id>/<any(retry, resolve):action>"))
@@ -110,15 +128,15 @@ def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
     deploy_bundled(as_, "supplier_onboarding")   # A.10.3 has evidence to grant
     with app.app_context():
-        rita = auth.add_user(EXTERNAL, Role.EXTERNAL_AUDITOR)
-        db.session.commit()
+        rita = directory.create_user(directory.CLI, EXTERNAL, Role.EXTERNAL_AUDITOR)
+        zed = directory.create_user(directory.CLI, "zed", Role.STAFF)   # whom the admin pages change
         owner = db.session.scalar(db.select(User).where(User.name == OWNER))
         today = clock.now().date()
         period = (today - timedelta(days=90), today + timedelta(days=1), today + timedelta(days=30))
         by_account, _ = engagements.grant(owner, "Rita Roe", ["A.10.3"], *period, rita.name)
         _, token = engagements.grant(owner, "Rita Roe", ["A.10.3"], *period)
         ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
-               "incident": incident["id"], "engagement": by_account.id, "engagement_link": token}
+               "incident": incident["id"], "engagement": by_account.id, "engagement_link": token, "user": zed.id}
     visitor = signed_in(app, role) if role else Visitor(app)
     if role is None:
         visitor.get("/sign-in")   # a form token, so that what refuses is the missing sign-in, not CSRF

@@ -113,7 +113,8 @@ def refuse_nul_characters():
                    request.get_json(silent=True) if request.is_json else None, request.view_args or {}):
         where = _nul_at(source, "") if source else None
         if where is not None:
-            raise Invalid("text may not contain NUL characters", [{"field": where or None,
+            named = where.split("/")[0]   # a form's field, a query's parameter, a JSON body's member
+            raise Invalid(f"{named + ': ' if named else ''}text may not contain NUL characters", [{"field": where or None,
                                                                    "message": "contains a NUL character"}])
 
 

@@ -1,6 +1,8 @@
 """/api/v1/security-events: refused attempts (who, from where, what, when, why), for admins."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from ..limits import MAX_ROW_ID
 
 from ..people import access, security_events
 
@@ -27,6 +29,13 @@ class EventListSchema(Schema):
 
 class EventQuerySchema(Schema):
     since = fields.AwareDateTime(metadata={"description": "only events at or after (ISO 8601 with zone)"})
+    until = fields.AwareDateTime(metadata={"description": "only events before (ISO 8601 with zone)"})
+    who = fields.String(validate=validate.Length(max=120), metadata={"description": "part of the name or address"})
+    what = fields.String(validate=validate.Length(max=500),
+                         metadata={"description": "part of the path or reason, or the status"})
+    before = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID),
+                            metadata={"description": "an event's id: the page of older events after it"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 @blp.route("")
@@ -34,5 +43,6 @@ class EventQuerySchema(Schema):
 @blp.response(200, EventListSchema)
 @access.require(access.ADMINS)
 def list_events(args):
-    """The newest refused attempts first (at most 500)."""
-    return {"items": security_events.events(args.get("since"))}
+    """The newest refused attempts first, a page at a time (``limit``, at most 500; the next page:
+    ``before`` the last one's id)."""
+    return {"items": security_events.events(**args)}

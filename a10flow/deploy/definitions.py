@@ -43,6 +43,20 @@ def starters():
     return processes, ask
 
 
+def uses_of_groups():
+    """What the latest version of each process offers each group: ``{group: [(process, lane, task), …]}``,
+    task None for starting it. Groups an expression picks as the process runs cannot be known here."""
+    uses = {}
+    for version in _latest_processes():
+        for group in version.start.get("groups") or []:
+            uses.setdefault(group, []).append((version.name, None, None))
+        for task in (version.tasks or {}).values():
+            named = task.get("candidate_groups") or ([task["lane"]] if task.get("lane") else [])
+            for group in named if isinstance(named, list) else []:   # an expression: known only as it runs
+                uses.setdefault(group, []).append((version.name, task.get("lane"), task["name"]))
+    return uses
+
+
 def controls_of(version):
     """The control ids a version's elements carry, each once, in a10flow.evidence.controls order."""
     return sorted({c for ids in (version.controls or {}).values() for c in ids}, key=controls.order)

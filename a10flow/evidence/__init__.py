@@ -13,7 +13,7 @@ import json
 from .. import clock
 from ..database import end_read
 from ..limits import MAX_EVIDENCE_RECORD
-from ..models import Evidence, EvidenceType, Instance, db
+from ..models import ChainHead, Evidence, EvidenceType, Instance, db
 from . import canonical, checkpoints, verifier  # the submodules: a name here would shadow one
 
 
@@ -24,6 +24,13 @@ class RecordTooLarge(Exception):
     def __init__(self, element_id, element_name, message):
         super().__init__(message)
         self.element_id, self.element_name, self.message = element_id, element_name, message
+
+
+def actor_of(user):
+    """The evidence actor for a person, or a system actor passed through as it is."""
+    if isinstance(user, dict):
+        return user
+    return {"id": user.id, "name": user.name}
 
 
 def append(instance, type_, actor, element=(None, None), data=None):
@@ -46,14 +53,20 @@ def append(instance, type_, actor, element=(None, None), data=None):
         "data": canonical.plain(data or {}),
         "prev_hash": instance.evidence_head,
     }
+    return chain(instance, record, element)
+
+
+def chain(head, record, element=(None, None)):
+    """Hash ``record`` onto the chain whose head ``head`` holds (an instance or a ChainHead, locked
+    by the caller), in the caller's transaction. :raises RecordTooLarge:"""
     body = canonical.canonical(record)
     if len(body) > MAX_EVIDENCE_RECORD:
         raise RecordTooLarge(element[0], element[1], f"the evidence record would be {len(body)} bytes; at most "
                                                      f"{MAX_EVIDENCE_RECORD}")
     digest = hashlib.sha256(body).hexdigest()
-    db.session.add(Evidence(instance_id=instance.id, seq=record["seq"], type=record["type"], at=record["at"],
+    db.session.add(Evidence(instance_id=head.id, seq=record["seq"], type=record["type"], at=record["at"],
                             record=body.decode("utf-8"), prev_hash=record["prev_hash"], hash=digest))
-    instance.evidence_seq, instance.evidence_head = record["seq"], digest
+    head.evidence_seq, head.evidence_head = record["seq"], digest
     return record
 
 
@@ -74,7 +87,7 @@ def verify(key_path):
     key = checkpoints.public_key_pem(key_path)
     signed = checkpoints.rows()
     heads = {i: (n, h) for i, n, h in db.session.execute(
-        db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head).where(Instance.evidence_seq > 0))}
+        checkpoints.heads_of(Instance).union_all(checkpoints.heads_of(ChainHead)))}
     end_read()
     with db.engine.connect().execution_options(read_only=True, yield_per=5000) as conn:
         rows = conn.execute(db.select(Evidence.instance_id, Evidence.seq, Evidence.record, Evidence.hash)

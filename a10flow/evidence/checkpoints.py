@@ -1,8 +1,8 @@
 """Checkpoints: now and then, the head of every chain that grew, chained and signed.
 
 A checkpoint is the canonical JSON of ``{seq, at, chains, prev_hash, key_id, tree_size,
-root_hash}``: ``chains`` lists ``{instance_id, length, head}`` for each instance whose chain
-grew since the checkpoint before, ``prev_hash`` is that checkpoint's hash. Every ``chains``
+root_hash}``: ``chains`` lists ``{instance_id, length, head}`` for each chain that grew since
+the checkpoint before (an instance's, or 0: the access record), ``prev_hash`` is that checkpoint's hash. Every ``chains``
 entry of every checkpoint, in order, is also a leaf of one RFC 6962 Merkle tree; the
 checkpoint states its size and root, and says so again as a C2SP ``tlog-checkpoint`` signed
 note, which tools outside a10flow can check, and against which a pack proves its chains'
@@ -24,7 +24,7 @@ from .. import clock
 from ..config import made_once
 from ..database import end_read, write
 from ..errors import Unavailable
-from ..models import Checkpoint, Instance, db
+from ..models import ChainHead, Checkpoint, Instance, db
 from .canonical import canonical
 from .verifier import Tree, leaf_hash, node_hash, note_key_id
 
@@ -60,19 +60,24 @@ def sign(path, data):
     return base64.b64encode(signing_key(path).sign(data)).decode("ascii")
 
 
+def heads_of(holder):
+    """Each chain's ``(id, length, head)`` that ``holder`` (Instance, or ChainHead for the chains of no
+    instance) holds, once it has one."""
+    return db.select(holder.id, holder.evidence_seq, holder.evidence_head).where(holder.evidence_seq > 0)
+
+
 def make(key_path):
     """Sign the heads of the chains that grew since the last checkpoint, in its own
     transaction. Returns the new checkpoint, or None when no chain grew (or another
     process made this one at the same moment)."""
     end_read()
-    grown = db.session.execute(db.select(Instance.id, Instance.evidence_seq, Instance.evidence_head)
-                               .where(Instance.evidence_seq > Instance.checkpointed_seq)
-                               .order_by(Instance.id)).all()
-    if not grown:
+    grown = {holder: db.session.execute(heads_of(holder).where(holder.evidence_seq > holder.checkpointed_seq)).all()
+             for holder in (ChainHead, Instance)}
+    if not any(grown.values()):
         end_read()
         return None
     last = latest()
-    chains = [{"instance_id": i, "length": n, "head": h} for i, n, h in grown]
+    chains = [{"instance_id": i, "length": n, "head": h} for i, n, h in sorted(grown[ChainHead] + grown[Instance])]
     tree = _tree_after(last)
     for chain in chains:
         tree.append(leaf_hash(chain))
@@ -89,7 +94,9 @@ def make(key_path):
         with write():
             db.session.add(checkpoint)
             db.session.flush()
-            db.session.execute(db.update(Instance), [{"id": i, "checkpointed_seq": n} for i, n, _ in grown])
+            for holder, heads in grown.items():
+                if heads:
+                    db.session.execute(db.update(holder), [{"id": i, "checkpointed_seq": n} for i, n, _ in heads])
     except IntegrityError:   # another process signed this seq first; it covers the same chains
         return None
     return checkpoint

@@ -1,6 +1,7 @@
 """Evidence packs: what an auditor takes away.
 
-A pack is a ZIP holding, for the instances in scope, their evidence chains (``records.jsonl``:
+A pack is a ZIP holding, for the instances in scope (and the access record, for all controls or
+one of access.CONTROLS), their evidence chains (``records.jsonl``:
 whole for a pack of instances or of all evidence; for a pack of a period, the records inside it
 whole and the rest as stubs, enough for the chains to verify and nothing of their content), the
 last checkpoint's signed note with an inclusion proof of each chain's
@@ -20,7 +21,7 @@ from .. import clock, evidence
 from ..database import end_read
 from ..deploy import definitions
 from ..models import EvidenceType
-from . import applicability, checkpoints, report, verifier
+from . import access, applicability, checkpoints, report, verifier
 from .canonical import canonical
 from .scope import controls_in_scope, coverage_of, in_period, instances, tasks_by_instance
 
@@ -44,9 +45,11 @@ def export(scope, key_path, within=None):
     signed = checkpoints.rows()   # before the records: every chain then has at least what they saw
     chosen = instances(scope)
     chains = {i.id: evidence.records(i.id) for i in chosen}
+    if access.in_scope(scope):
+        chains[access.ACCESS] = evidence.records(access.ACCESS)
     files, redacted = {}, 0
     lines = []
-    for r in (r for i in chosen for r in chains[i.id]):
+    for r in (r for chain in sorted(chains) for r in chains[chain]):
         whole = not is_period(scope) or in_period(r, scope)
         redacted += not whole
         lines.append(canonical({"instance_id": r["instance_id"], "seq": r["seq"],
@@ -54,11 +57,11 @@ def export(scope, key_path, within=None):
     files["records.jsonl"] = b"".join(lines)
     covered = {}
     if signed and signed[-1]["note"]:   # the chains' heads, proven in the last checkpoint's tree
-        proofs = checkpoints.proofs(signed, [i.id for i in chosen])
+        proofs = checkpoints.proofs(signed, sorted(chains))
         covered = {p["instance_id"]: p["length"] for p in proofs["chains"]}
         files["checkpoint.txt"] = signed[-1]["note"].encode("utf-8")
         files["proofs.json"] = json.dumps(proofs, indent=1).encode()
-    uncovered = sum(len(chains[i.id]) - covered.get(i.id, 0) for i in chosen)
+    uncovered = sum(len(chain) - covered.get(i, 0) for i, chain in chains.items())
     if not any(scope.as_dict().values()):   # all evidence: every checkpoint too, which names every chain
         files["checkpoints.json"] = json.dumps(signed, indent=1).encode()
     files["public-key.pem"] = checkpoints.public_key_pem(key_path)
@@ -83,8 +86,9 @@ def export(scope, key_path, within=None):
                                 _folder, within)
     files["statement-of-applicability.json"] = json.dumps(soa, indent=1).encode()
     key_id = checkpoints.key_id(key_path)
+    held = access.held(scope.start, scope.end) if access.ACCESS in chains else None
     html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256(),
-                         redacted)
+                         redacted, held)
     files["report.html"] = html.encode("utf-8")
     ids = [i.id for i in chosen]
     end_read()   # on SQLite the reads hold the write lock, and the PDF takes its time
@@ -93,7 +97,7 @@ def export(scope, key_path, within=None):
     with open(os.path.join(os.path.dirname(verifier.__file__), "EVIDENCE_FORMAT.md"), "rb") as f:
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
-                          "instances": ids, "key_id": key_id, "origin": checkpoints.origin(),
+                          "instances": ids, "access_record": access.ACCESS in chains, "key_id": key_id, "origin": checkpoints.origin(),
                           "uncovered_records": uncovered, "redacted_records": redacted,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()

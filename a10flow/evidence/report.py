@@ -41,10 +41,12 @@ _STORE = {"store": {"title": "Data store"}, "kind": {"title": "Kind (json: one d
 _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
 
 
-def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256, redacted=0):
+def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256, redacted=0,
+           held=None):
     """The report as HTML text: each instance once, in ``chosen``'s order, and each control's
     coverage with its instances. ``by_control``: ``{control: [instances]}``; ``rows``: coverage.
-    What is open is as of the period's end (or now); ``redacted``: records outside the period."""
+    What is open is as of the period's end (or now); ``redacted``: records outside the period;
+    ``held``: who held which role when (a10flow.evidence.access.held), when the pack holds the access record."""
     now = min(clock.now(), scope.end) if scope.end else clock.now()
     names = {}
     for instance in chosen:
@@ -57,7 +59,7 @@ def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, ch
                            described=described, without=[i for i in chosen if not i.controls],
                            groups=by_framework(sections), uncovered=uncovered, soa=soa, total=len(chosen),
                            key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS,
-                           redacted=redacted, as_of=_moment(now))
+                           redacted=redacted, as_of=_moment(now), held=held)
 
 
 def _instance(instance, chain, tasks, names, scope, now):

@@ -9,7 +9,7 @@ from .. import clock
 from ..deploy import definitions
 from ..errors import Invalid
 from ..models import Definition, DefinitionVersion, Evidence, EvidenceType, HumanTask, Instance, db
-from . import controls
+from . import access, controls
 
 
 @dataclass
@@ -48,9 +48,10 @@ def unordered(start, end):
 
 
 def known_controls():
-    """Every control id some deployed process version carries, grouped by framework (a10flow.evidence.controls.grouped)."""
-    return controls.grouped(c for v in db.session.scalars(db.select(DefinitionVersion))
-                            for c in definitions.controls_of(v))
+    """Every control id some deployed process version carries, and those the access record evidences,
+    grouped by framework (a10flow.evidence.controls.grouped)."""
+    return controls.grouped([*access.CONTROLS, *(c for v in db.session.scalars(db.select(DefinitionVersion))
+                                                 for c in definitions.controls_of(v))])
 
 
 def instances(scope):

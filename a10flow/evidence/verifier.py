@@ -141,6 +141,13 @@ def included(leaf_digest, index, size, path, root):
     return sn == 0 and digest == root
 
 
+ACCESS = 0   # the chain that belongs to no instance: the access record (who held which role when)
+
+
+def chain_name(instance_id):
+    return "the access record" if instance_id == ACCESS else f"instance {instance_id}"
+
+
 @dataclass
 class Problem:
     kind: str
@@ -154,6 +161,7 @@ class Problem:
 class Report:
     records: int = 0
     instances: int = 0
+    access: int = 0           # of the records, those of the access record (chain ACCESS)
     checkpoints: int = 0
     unprotected: int = 0      # records newer than the last checkpoint: chained, not yet signed
     problems: list = None
@@ -175,7 +183,7 @@ class Report:
         return self.problem_count == 0
 
     def as_dict(self):
-        return {"ok": self.ok, "records": self.records, "instances": self.instances,
+        return {"ok": self.ok, "records": self.records, "instances": self.instances, "access_records": self.access,
                 "checkpoints": self.checkpoints, "unprotected_records": self.unprotected, "key_id": self.key_id,
                 "origin": self.origin, "redacted_records": self.redacted,
                 "problem_count": self.problem_count,
@@ -346,7 +354,10 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
         seen.setdefault(instance_id, []).append((length, str(head), "the instance row"))
     for instance_id, rows in chains:
         rows = list(rows)
-        report.instances += 1
+        if instance_id == ACCESS:
+            report.access += len(rows)
+        else:
+            report.instances += 1
         report.records += len(rows)
         report.unprotected += max(0, len(rows) - signed.get(instance_id, 0))
         problem = check_chain(instance_id, rows, seen.pop(instance_id, []), stubs)
@@ -355,7 +366,7 @@ def verify(chains, checkpoints, public_key_pem, instance_heads=None, report=None
     for instance_id, saws in sorted(seen.items()):
         if in_scope is None or in_scope(instance_id):
             length, _, source = max(saws, key=lambda s: s[0])
-            report.add(Problem("instance_deleted", f"every record of the instance is gone; {source} saw {length}",
+            report.add(Problem("instance_deleted", f"every record of {chain_name(instance_id)} is gone; {source} saw {length}",
                                instance_id, 1))
     return report
 
@@ -423,7 +434,7 @@ def _check_pack(files, key, report):
         report.redacted += is_stub(row["record"])
     # A pack made for some instances holds their chains; one made for all, every chain.
     everything = not any(manifest["scope"].values())
-    wanted = set(manifest["instances"])
+    wanted = set(manifest["instances"]) | ({ACCESS} if manifest.get("access_record") else set())
     verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
            in_scope=lambda i: everything or i in wanted, proven=proven, stubs=True)
 
@@ -488,7 +499,8 @@ def main(argv=None):
 def text(report):
     """The report for people: the verdict, what was checked, what no checkpoint covers yet, each problem."""
     lines = [summary(report), "",
-             f"Checked: {report.records} records in {report.instances} chains and {report.checkpoints} signed "
+             f"Checked: {report.records} records in {report.instances + bool(report.access)} chains and "
+             f"{report.checkpoints} signed "
              f"checkpoint(s), against the key {report.key_id}."]
     if report.unprotected:
         lines.append(f"Not yet covered by a signed checkpoint: {report.unprotected} record(s). They are chained, "
@@ -505,7 +517,7 @@ def text(report):
     if report.problems:
         lines += ["", f"Problems ({report.problem_count}, the first of each chain):"]
         for n, p in enumerate(report.problems, 1):
-            where = ", ".join(part for part in (p.instance_id and f"instance {p.instance_id}",
+            where = ", ".join(part for part in (p.instance_id is not None and chain_name(p.instance_id),
                                                 p.seq and f"record {p.seq}",
                                                 p.checkpoint and f"checkpoint {p.checkpoint}") if part)
             lines.append(f"  {n}. {where + ': ' if where else ''}{p.kind}: {p.message}")
@@ -517,7 +529,8 @@ def text(report):
 def summary(report):
     """One line for people: what was checked, against which key, and the verdict."""
     if report.ok:
-        return (f"VERIFIED: {report.records} records of {report.instances} instances, {report.checkpoints} "
+        return (f"VERIFIED: {report.records} records of {report.instances} instances"
+                f"{' and the access record' if report.access else ''}, {report.checkpoints} "
                 f"checkpoints, signed by key {report.key_id}")
     first = report.problems[0] if report.problems else None
     return f"NOT VERIFIED: {report.problem_count} problem(s); first: {first.kind}: {first.message}" if first else \

@@ -9,9 +9,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..database import write
-from ..errors import Forbidden, NotFound, ServiceError
-from ..models import ApiToken, Role, User, WebSession, db
-from ..work import forms
+from ..errors import Forbidden, ServiceError
+from ..models import ApiToken, User, WebSession, db
 from . import access
 
 
@@ -25,16 +24,6 @@ def hash_token(token):
 
 
 _passwords = PasswordHasher()   # argon2id: memory-hard, so a stolen hash is slow to crack
-
-
-def add_user(name, role=Role.STAFF, groups=(), email=None, password=None):
-    """A new user, in the caller's transaction. :raises ValueError: ``email`` is no e-mail address."""
-    user = User(name=name, role=Role(role), groups=list(groups), email=forms.email_address(email) if email else None)
-    if password:
-        set_password(user, password)
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def set_password(user, password):
@@ -51,7 +40,7 @@ def user_for_password(name, password):
         _passwords.verify(user.password_hash if user and user.password_hash else _DUMMY, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user if user and user.password_hash else None
+    return user if user and user.password_hash and user.disabled_at is None else None
 
 
 _DUMMY = _passwords.hash("no such user")   # verify against something, so timing does not tell names apart
@@ -71,18 +60,7 @@ def user_for_token(token):
         return None
     if row.expires_at is not None and row.expires_at <= clock.now():
         return None
-    return row.user
-
-
-def revoke_token(token_id, user):
-    """Revoke an API token ``user`` owns (see access.owns_token), committed; it answers 401 from now
-    on. :raises NotFound: also when it is not theirs."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None or not access.owns_token(row, user):
-        raise NotFound(f"token {token_id} not found")
-    with write():
-        row.revoked_at = row.revoked_at or clock.now()
-    return row
+    return row.user if row.user.disabled_at is None else None
 
 
 def open_session(user, lifetime):
@@ -101,7 +79,7 @@ def user_for_session(token):
                             .where(WebSession.token_hash == hash_token(token)))
     if row is None or row.ended_at is not None or row.expires_at <= clock.now():
         return None
-    return row.user
+    return row.user if row.user.disabled_at is None else None
 
 
 def close_session(token):

@@ -37,9 +37,22 @@ def record(status, reason, user_name=None):
         log.exception("could not keep the security event %s %s %s", status, request.path, reason)
 
 
-def events(since=None, limit=500):
-    """The newest refused attempts first."""
+def events(since=None, until=None, who=None, what=None, before=None, limit=500):
+    """The newest refused attempts first: at or after ``since``, before ``until``; ``who``: part of
+    the name or the address; ``what``: part of the path or the reason, or the status; ``before``: an
+    event's id, for the page after it."""
     stmt = db.select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
     if since is not None:
         stmt = stmt.where(SecurityEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(SecurityEvent.at < until)
+    if before is not None:
+        stmt = stmt.where(SecurityEvent.id < before)
+    if who:
+        stmt = stmt.where(db.or_(SecurityEvent.user_name.icontains(who, autoescape=True),
+                                 SecurityEvent.address.icontains(who, autoescape=True)))
+    if what:
+        stmt = stmt.where(db.or_(SecurityEvent.path.icontains(what, autoescape=True),
+                                 SecurityEvent.reason.icontains(what, autoescape=True),
+                                 SecurityEvent.status == (int(what) if what.isdigit() else -1)))
     return db.session.scalars(stmt).all()

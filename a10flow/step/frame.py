@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import joinedload
 
 from .. import evidence
+from ..evidence import actor_of  # noqa: F401 (the steps take it from here, with the rest of the frame)
 from ..database import end_read, write
 from ..engine import runner, stores
 from ..engine.state import specs_for
@@ -30,13 +31,6 @@ class StepError(Exception):
 # What stops a step at an element, naming it and saying why: the engine failing there, the
 # evidence refusing a record of it too large to keep, or the step's own bounds.
 AT_ELEMENT = (runner.EngineError, evidence.RecordTooLarge, StepError)
-
-
-def actor_of(user):
-    """The evidence actor for a person, or a system actor passed through as it is."""
-    if isinstance(user, dict):
-        return user
-    return {"id": user.id, "name": user.name}
 
 
 @contextmanager

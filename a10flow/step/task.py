@@ -106,8 +106,8 @@ def claim_task(task_id, user):
     return task
 
 
-def unclaim_task(task_id, user):
-    """Give a claimed task back to its candidates."""
+def unclaim_task(task_id, user, reason=None):
+    """Give a claimed task back to its candidates (``reason``: why, when not the assignee's choice)."""
     with transaction():
         instance = lock(task_instance(task_id, user))
         task = open_task(task_id)
@@ -117,7 +117,7 @@ def unclaim_task(task_id, user):
             raise Forbidden("only the assignee (or an admin or owner) can unclaim this task")
         previous, task.assignee = task.assignee, None
         evidence.append(instance, EvidenceType.TASK_UNCLAIMED, actor_of(user), (task.element_id, task.name),
-                        {"task_id": task.id, "previous_assignee": previous})
+                        {"task_id": task.id, "previous_assignee": previous} | ({"reason": reason} if reason else {}))
     return task
 
 

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Forbidden, ServiceError
+from ..evidence import access as access_log
 from ..people import access, auth, security_events, sso
 from ..work import notifications
 from ..work.links import state as link_state
@@ -130,7 +131,7 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, engagements, links, processes, start, work
+    from . import account, audit, engagements, links, people, processes, start, work
     csrf.init_app(app)
     sso.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
@@ -139,10 +140,12 @@ def init_app(app):
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_FAIL_ON_FIRST_BREACH", False)
     limiter.init_app(app)
-    for bp in (account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp, links.holder):
+    for bp in (account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp, people.bp,
+               links.holder):
         app.register_blueprint(bp)
     app.context_processor(_unread)
     app.add_template_filter(when)
+    app.add_template_filter(access_log.words, "action_words")
     app.add_template_global(link_state, "link_state")
     app.add_template_global(access.may_open)   # pages offer what people may do, and only that
     app.add_template_global(lambda task_id: access.may_see_task(task_id, getattr(g, "user", None)), "may_see_task")

@@ -10,6 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from .. import clock, evidence
 from ..engine.services import REGISTERS
 from ..errors import Invalid
+from ..evidence import access as access_log
 from ..evidence import checkpoints, packs
 from ..evidence.scope import Scope, by_framework, coverage, known_controls
 from ..people import access
@@ -46,6 +47,16 @@ def audit():
                            controls=known_controls(), verifier_sha256=packs.verifier_sha256(),
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
                            origin=checkpoints.origin())
+
+
+@bp.route("/audit/access")
+@access.require(access.READERS)
+def access_record():
+    """Who held which role and groups when, over a period (this year so far, unless asked)."""
+    args = request.args.to_dict() or {"from": f"{clock.now().year}-01-01"}
+    scope = _scope(args)
+    return render_template("web/access.html", held=access_log.held(scope.start, scope.end), args=args,
+                           changes=access_log.history(limit=50))
 
 
 @bp.route("/audit/checkpoint", methods=["POST"])

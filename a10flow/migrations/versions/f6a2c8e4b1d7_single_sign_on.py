@@ -1,14 +1,14 @@
 """Single sign-on: a user made by an OpenID provider is known by its issuer and subject, never by name.
 
 Revision ID: f6a2c8e4b1d7
-Revises: a3c5e7b9d1f4
+Revises: b4d6f8a1c3e5
 Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'f6a2c8e4b1d7'
-down_revision = 'a3c5e7b9d1f4'
+down_revision = 'b4d6f8a1c3e5'
 branch_labels = None
 depends_on = None
 

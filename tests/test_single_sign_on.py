@@ -17,8 +17,9 @@ from playwright.sync_api import expect
 
 from a10flow import create_app
 from a10flow.config import password_sign_in, single_sign_on
-from a10flow.models import Role, SecurityEvent, User, db
-from a10flow.people import sso
+from a10flow.evidence.verifier import ACCESS
+from a10flow.models import Evidence, Role, SecurityEvent, User, db
+from a10flow.people import directory, sso
 
 ROLES = "a10flow-admins=admin,a10flow-owners=owner,a10flow-auditors=auditor"
 
@@ -66,7 +67,7 @@ def test_the_sign_in_page_offers_the_provider_only_when_one_is_set(app, provider
     assert Visitor(app).get("/sign-in/oidc").status_code == 404
 
 
-def test_a_group_or_role_the_claims_no_longer_give_is_gone_at_the_next_sign_in(app, provider):
+def test_a_group_or_role_the_claims_no_longer_give_is_gone_at_the_next_sign_in(app, as_, provider):
     provider.account("u-102", preferred_username="omar", groups=["a10flow-legal", "a10flow-security",
                                                                   "a10flow-admins"])
     sign_on(Visitor(app), "u-102")
@@ -76,6 +77,38 @@ def test_a_group_or_role_the_claims_no_longer_give_is_gone_at_the_next_sign_in(a
     answer, _ = sign_on(Visitor(app), "u-102")
     assert answer.status_code == 302
     assert user(app, "omar") == {**first, "role": Role.STAFF, "groups": ["legal"]}   # the same person
+
+
+def test_each_person_made_or_changed_by_the_provider_is_an_access_record(app, provider):
+    provider.account("u-111", preferred_username="vera", email="vera@example.org", groups=["a10flow-legal"])
+    sign_on(Visitor(app), "u-111")
+    sign_on(Visitor(app), "u-111")   # nothing changed: nothing recorded
+    provider.account("u-111", preferred_username="vera", email="vera@example.org",
+                     groups=["a10flow-security", "a10flow-owners"])
+    sign_on(Visitor(app), "u-111")
+    with app.app_context():
+        records = [json.loads(r) for r in db.session.scalars(
+            db.select(Evidence.record).where(Evidence.instance_id == ACCESS).order_by(Evidence.seq))]
+    assert [(r["actor"]["id"], r["data"]["action"], r["data"]["subject"]["name"]) for r in records] == \
+        [("system:identity-provider", "user.created", "vera"), ("system:identity-provider", "user.changed", "vera")]
+    assert records[1]["data"]["changes"] == {"role": ["staff", "owner"], "groups": [["legal"], ["owners", "security"]]}
+
+
+def test_the_provider_cannot_take_the_last_admin_away_nor_sign_in_a_disabled_person(app, provider):
+    provider.account("u-112", preferred_username="wes", groups=["a10flow-admins"])
+    sign_on(Visitor(app), "u-112")
+    provider.account("u-112", preferred_username="wes", groups=[])
+    visitor = Visitor(app)
+    answer, _ = sign_on(visitor, "u-112")
+    assert answer.status_code == 409 and "wes is the last admin" in answer.text and signed_out(visitor)
+    assert user(app, "wes")["role"] == Role.ADMIN
+    provider.account("u-113", preferred_username="xia", groups=["a10flow-legal"])
+    sign_on(Visitor(app), "u-113")
+    with app.app_context():
+        directory.disable_user(directory.CLI, db.session.scalar(db.select(User).where(User.name == "xia")))
+    visitor = Visitor(app)
+    answer, _ = sign_on(visitor, "u-113")
+    assert answer.status_code == 403 and "account is disabled" in unescape(answer.text) and signed_out(visitor)
 
 
 def test_the_claims_map_through_a_mapping_the_first_listed_role_winning(app, provider):

@@ -16,7 +16,7 @@ from joserfc.errors import JoseError
 
 from ..config import address
 from ..database import write
-from ..errors import Conflict, Invalid, ServiceError, Unavailable
+from ..errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from ..models import Role, User, db
 from . import directory
 
@@ -117,11 +117,13 @@ def groups_of(claims):
 
 def person(claims):
     """The user the claims name, made at their first sign-in, with the role, groups and e-mail the
-    claims give now. :raises Conflict: the name is a local account's. :raises Invalid: a claim
-    a10flow cannot take, named."""
+    claims give now. :raises Conflict: the name is a local account's, or the change would leave no
+    admin. :raises Invalid: a claim a10flow cannot take, named. :raises Forbidden: disabled."""
     wanted = {"role": role_of(claims), "groups": groups_of(claims), "email": claims.get("email")}
     found = db.session.scalar(db.select(User).where(User.oidc_issuer == claims["iss"],
                                                     User.oidc_subject == claims["sub"]))
+    if found is not None and found.disabled_at is not None:
+        raise Forbidden(f"{found.name}'s account is disabled: an admin can enable it again.")
     try:
         if found is not None:
             return directory.change_user(directory.IDENTITY_PROVIDER, found, **wanted)

@@ -138,8 +138,8 @@ def person(claims):
         if not exc.details or exc.details[0].get("field") != "name":
             raise
         raise Conflict(f"An account called {claims.get(settings()['name_claim'])!r} exists already and was not "
-                       "made by single sign-on: it is not taken over. An admin can rename it, or sign in with its "
-                       "password.", exc.details) from None
+                       "made by single sign-on: it is not taken over. An admin can rename that account, and yours "
+                       "is made at your next sign-in.", exc.details) from None
     with write():
         made.oidc_issuer, made.oidc_subject = claims["iss"], claims["sub"]
     return made

@@ -22,8 +22,9 @@ from ..models import Engagement, HumanTask, Instance, Role, TaskCandidate, TaskS
 MEMBERS = frozenset({Role.STAFF, Role.OWNER, Role.AUDITOR, Role.ADMIN})   # the organisation's own people
 WORKERS = frozenset({Role.STAFF, Role.OWNER, Role.ADMIN})    # work on tasks and start processes
 READERS = frozenset({Role.OWNER, Role.AUDITOR, Role.ADMIN})  # see all work, its evidence and its incidents
-OWNERS = frozenset({Role.OWNER, Role.ADMIN})   # deploy, cancel, move, retry, resolve, sign, grant engagements
-ADMINS = frozenset({Role.ADMIN})               # the security events; anyone's API tokens
+OWNERS = frozenset({Role.OWNER, Role.ADMIN})   # deploy, cancel, move, retry, resolve, sign, grant engagements;
+                                               # read the people, their tokens and the security events
+ADMINS = frozenset({Role.ADMIN})               # change people, their groups, passwords and anyone's API tokens
 AUDITED = frozenset({Role.EXTERNAL_AUDITOR, Role.ADMIN})   # the engagement pages of an auditor's account
 
 

@@ -172,15 +172,18 @@ def set_password(actor, person, password):
 
 
 def issue_token(actor, person, expires_at):
-    """A new API token for ``person``, expiring at ``expires_at`` (within MAX_TOKEN_LIFE); shown once."""
+    """A new API token for ``person``, expiring at ``expires_at`` (within MAX_TOKEN_LIFE): its row, with
+    the token itself as ``.token``, shown this once (only its hash is kept)."""
     if expires_at is None or not clock.now() < expires_at <= clock.now() + MAX_TOKEN_LIFE:
         raise _bad("expires_at", f"a time after now and at most {MAX_TOKEN_LIFE.days} days ahead")
     if person.disabled_at is not None:
         raise Conflict(f"{person.name}'s account is disabled", [{"field": "user", "message": "disabled"}])
     with write():
         token = auth.issue_token(person, expires_at)
-        record(actor, person, "token.issued", expires_at=expires_at.isoformat())
-    return token
+        row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == auth.hash_token(token)))
+        record(actor, person, "token.issued", token=row.id, expires_at=expires_at.isoformat())
+    row.token = token
+    return row
 
 
 def revoke_token(actor, token_id):

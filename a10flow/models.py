@@ -112,6 +112,10 @@ class User(db.Model):
     groups = db.Column(db.JSON, nullable=False, default=list)
     created_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     disabled_at = db.Column(UTCDateTime)   # set: cannot sign in or use tokens; history and evidence stay
+    # Who the OpenID provider says this is (a10flow.people.sso); None for a local account.
+    oidc_issuer = db.Column(db.String(255))
+    oidc_subject = db.Column(db.String(255))
+    __table_args__ = (db.UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
 
 class ApiToken(db.Model):

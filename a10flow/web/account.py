@@ -1,4 +1,5 @@
-"""Sign in and out. The session cookie holds the user id, signed with the secret key."""
+"""Sign in and out, with a password or through the identity provider (single sign-on). The session
+cookie names a server-side session, signed with the secret key."""
 import math
 import time
 from datetime import timedelta
@@ -8,7 +9,8 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from ..people import access, auth, security_events
+from ..errors import NotFound, ServiceError
+from ..people import access, auth, security_events, sso
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -54,8 +56,7 @@ def _too_many(exc):
                     name[:120])
     why = ("Too many attempts with this name" if by_account
            else "Too many attempts from your network (everyone signing in from this address)")
-    page = render_template("web/sign_in.html", next=request.form.get("next", ""), name=name,
-                           error=f"{why}: try again in {wait_words(wait)}.")
+    page = _page(next=request.form.get("next", ""), name=name, error=f"{why}: try again in {wait_words(wait)}.")
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
@@ -70,22 +71,69 @@ def _too_many(exc):
 def sign_in():
     g.user = None
     if request.method == "GET":
-        return render_template("web/sign_in.html", next=request.args.get("next", ""))
+        return _page(next=request.args.get("next", ""))
     user = auth.user_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
-    if user is None:
-        security_events.record(401, "wrong name or password", request.form.get("name", "").strip()[:120])
-        return render_template("web/sign_in.html", next=request.form.get("next", ""),
-                               name=request.form.get("name", ""),
-                               error="That name and password do not match an account."), 401
+    if user is None or not access.signs_in_with_password(user):
+        why = "wrong name or password" if user is None else "a password, where single sign-on is the way in"
+        security_events.record(401, why, request.form.get("name", "").strip()[:120])
+        error = "That name and password do not match an account." \
+            if current_app.config["A10FLOW_PASSWORD_SIGN_IN"] == "on" else "That name and password do not match " \
+            f"an administrator's account: sign in with {sso.settings()['button']}."
+        return _page(next=request.form.get("next", ""), name=request.form.get("name", ""), error=error), 401
+    return _start_session(user, request.form.get("next"))
+
+
+def _page(**shown):
+    """The sign-in page: the identity provider's button when there is one, and the password form
+    unless single sign-on alone is offered (the break-glass form stays at ?password)."""
+    password = current_app.config["A10FLOW_PASSWORD_SIGN_IN"]
+    return render_template("web/sign_in.html", sso=sso.settings(), password=password,
+                           password_form=password != "off" or "password" in request.args or request.method == "POST",
+                           **shown)
+
+
+def _start_session(user, next_page, **kept):
     session.clear()
     session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
+    session.update(kept)
     home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
-    return redirect(_safe_next(request.form.get("next")) or home)
+    return redirect(_safe_next(next_page) or home)
+
+
+def _sign_on_set_up():
+    g.user = None
+    if sso.settings() is None:
+        raise NotFound("single sign-on is not set up (A10FLOW_OIDC_ISSUER)")
+
+
+@bp.route("/sign-in/oidc")
+def sign_on():
+    _sign_on_set_up()
+    try:
+        answer = sso.begin()
+    except ServiceError as exc:
+        return _page(next=request.args.get("next", ""), error=exc.message), exc.status
+    session["sign_on_next"] = request.args.get("next", "")
+    return answer
+
+
+@bp.route(sso.DONE)
+def signed_on():
+    """The provider's answer: the person it names is signed in, or nobody, said on the sign-in page."""
+    _sign_on_set_up()
+    try:
+        user = sso.person(sso.finish())
+    except ServiceError as exc:
+        if exc.status != 503:
+            security_events.record(exc.status, f"single sign-on: {exc.message}")
+        return _page(next=session.get("sign_on_next", ""), error=exc.message), exc.status
+    return _start_session(user, session.get("sign_on_next"), signed_on=True)
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     if isinstance(session.get("session"), str):
         auth.close_session(session["session"])   # a copy of the cookie opens nothing any more
+    provider = session.get("signed_on") and sso.settings() and sso.end_session_url()
     session.clear()
-    return redirect(url_for("account.sign_in"))
+    return redirect(provider or url_for("account.sign_in"))

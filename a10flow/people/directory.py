@@ -96,14 +96,16 @@ def _changing():
         yield
 
 
-def create_user(actor, name, role=Role.STAFF, groups=(), email=None, password=None):
-    """A new person, committed and recorded. :raises Invalid, Conflict: naming the field."""
+def create_user(actor, name, role=Role.STAFF, groups=(), email=None, password=None, known_as=None):
+    """A new person, committed and recorded; ``known_as``: the identity provider's ``(issuer,
+    subject)`` for them (a10flow.people.sso). :raises Invalid, Conflict: naming the field."""
     fields = {f: _checked(f, v) for f, v in (("name", name), ("role", role), ("groups", groups), ("email", email))}
     if password is not None:
         _check_password(password)
     with _changing():
         _unique(fields["name"])
         person = User(**fields)
+        person.oidc_issuer, person.oidc_subject = known_as or (None, None)
         if password is not None:
             auth.set_password(person, password)
         db.session.add(person)

@@ -15,7 +15,6 @@ from flask import current_app, request
 from joserfc.errors import JoseError
 
 from ..config import address
-from ..database import write
 from ..errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from ..models import Role, User, db
 from . import directory
@@ -127,7 +126,8 @@ def person(claims):
     try:
         if found is not None:
             return directory.change_user(directory.IDENTITY_PROVIDER, found, **wanted)
-        made = directory.create_user(directory.IDENTITY_PROVIDER, claims.get(settings()["name_claim"]), **wanted)
+        return directory.create_user(directory.IDENTITY_PROVIDER, claims.get(settings()["name_claim"]), **wanted,
+                                     known_as=(claims["iss"], claims["sub"]))
     except Invalid as exc:
         field = exc.details[0]["field"] if exc.details else ""
         claim = {"name": settings()["name_claim"], "groups": settings()["groups_claim"],
@@ -140,9 +140,6 @@ def person(claims):
         raise Conflict(f"An account called {claims.get(settings()['name_claim'])!r} exists already and was not "
                        "made by single sign-on: it is not taken over. An admin can rename that account, and yours "
                        "is made at your next sign-in.", exc.details) from None
-    with write():
-        made.oidc_issuer, made.oidc_subject = claims["iss"], claims["sub"]
-    return made
 
 
 def end_session_url():

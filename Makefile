@@ -13,7 +13,9 @@ DEMO_ORGANISATION := Example AI Ltd (a10flow demo)
 CHROMIUM := /usr/bin/chromium
 # The pack's PDF report: WeasyPrint draws with Debian's Pango and HarfBuzz, in DejaVu.
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-# The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild.
+# The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild; the
+# tests' OpenID provider (oidc-provider) and accessibility checker (axe-core) come from npm too.
+NODE := node_modules/.package-lock.json
 BUILD := a10flow/static/build/modeler.js
 # The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
@@ -38,8 +40,10 @@ pdf-libs:
 	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_LIBS); } || \
 	  { echo "the PDF report needs $(PDF_LIBS): run 'apt-get install $(PDF_LIBS)' as root"; exit 1; }
 
-$(BUILD): package.json package-lock.json $(wildcard a10flow/web/js/*.js)
+$(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+$(BUILD): $(NODE) $(wildcard a10flow/web/js/*.js)
 	npm run build
 
 setup: $(STAMP) $(BUILD) pdf-libs
@@ -49,7 +53,7 @@ run: $(STAMP) $(BUILD) pdf-libs
 	A10FLOW_BASE_URL="$${A10FLOW_BASE_URL:-http://127.0.0.1:$(PORT)}" \
 	A10FLOW_ORGANISATION="$${A10FLOW_ORGANISATION:-$(DEMO_ORGANISATION)}" $(BIN)/a10flow serve --port $(PORT)
 
-test: $(TEST_STAMP) $(BUILD) pdf-libs $(CHROMIUM)
+test: $(TEST_STAMP) $(NODE) $(BUILD) pdf-libs $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:

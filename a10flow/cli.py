@@ -111,7 +111,7 @@ def init(demo):
 
 def _token(user):
     # A year: about the longest a token may live (limits.MAX_TOKEN_LIFE).
-    return directory.issue_token(directory.CLI, user, clock.now() + timedelta(days=365))
+    return directory.issue_token(directory.CLI, user, clock.now() + timedelta(days=365)).token
 
 
 @main.command(with_appcontext=False)   # it makes its own app, and so does worker

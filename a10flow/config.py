@@ -71,6 +71,54 @@ def roles(env, name):
     return frozenset(Role(n) for n in names)
 
 
+def pairs(env, name):
+    """A setting such as "a10flow-admins=admin,a10flow-owners=owner" as an ordered dict; a pair
+    without both sides is refused now, naming the setting."""
+    found = {}
+    for pair in filter(None, (p.strip() for p in env.get(name, "").split(","))):
+        claimed, _, mapped = (side.strip() for side in pair.partition("="))
+        if not claimed or not mapped:
+            raise ValueError(f"{name}: {pair!r} names no {'claim value' if mapped else 'group or role'}: "
+                             "write claim-value=name, separated by commas")
+        found[claimed] = mapped
+    return found
+
+
+def single_sign_on(env):
+    """The OpenID Connect settings (A10FLOW_OIDC_*), checked now, or None when no issuer is set."""
+    issuer = env.get("A10FLOW_OIDC_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        return None
+    if not env.get("A10FLOW_OIDC_CLIENT_ID") or not env.get("A10FLOW_OIDC_CLIENT_SECRET"):
+        raise ValueError("A10FLOW_OIDC_ISSUER is set: set A10FLOW_OIDC_CLIENT_ID and A10FLOW_OIDC_CLIENT_SECRET too")
+    roles = pairs(env, "A10FLOW_OIDC_ROLES")
+    known = {role.value for role in Role}
+    for claimed, role in roles.items():
+        if role not in known:
+            raise ValueError(f"A10FLOW_OIDC_ROLES: {claimed}={role} names no role: one of {', '.join(sorted(known))}")
+    groups_claim = env.get("A10FLOW_OIDC_GROUPS_CLAIM", "groups")
+    return {"issuer": issuer, "client_id": env["A10FLOW_OIDC_CLIENT_ID"],
+            "client_secret": env["A10FLOW_OIDC_CLIENT_SECRET"],
+            "scope": env.get("A10FLOW_OIDC_SCOPES", "openid profile email"),
+            "name_claim": env.get("A10FLOW_OIDC_NAME_CLAIM", "preferred_username"),
+            "groups_claim": groups_claim, "groups": pairs(env, "A10FLOW_OIDC_GROUPS"),
+            "group_prefix": env.get("A10FLOW_OIDC_GROUP_PREFIX", ""),
+            "role_claim": env.get("A10FLOW_OIDC_ROLE_CLAIM", groups_claim), "roles": roles,
+            "button": env.get("A10FLOW_OIDC_BUTTON", "single sign-on")}
+
+
+def password_sign_in(env, sso):
+    """Who signs in with a password: everyone ("on"), or, beside single sign-on, only admins, whose
+    break-glass account it is ("admins": the page offers both; "off": it offers single sign-on only,
+    and the password form at /sign-in?password)."""
+    value = env.get("A10FLOW_PASSWORD_SIGN_IN", "on")
+    if value not in ("on", "admins", "off"):
+        raise ValueError(f"A10FLOW_PASSWORD_SIGN_IN={value!r}: one of on, admins, off")
+    if value != "on" and sso is None:
+        raise ValueError(f"A10FLOW_PASSWORD_SIGN_IN={value}: set A10FLOW_OIDC_ISSUER, or nobody else can sign in")
+    return value
+
+
 def instance_path():
     """Where the embedded database and the service's own files live."""
     return os.environ.get("A10FLOW_INSTANCE_PATH", os.path.abspath("instance"))
@@ -133,6 +181,9 @@ class Config:
         # Where those counts are kept: "memory://" is per process; "redis://host:6379" shares them between
         # processes (the store must keep moving windows: Redis, Valkey or MongoDB, not memcached).
         self.A10FLOW_RATE_LIMIT_STORAGE = env.get("A10FLOW_RATE_LIMIT_STORAGE", "memory://")
+        # Single sign-on through an OpenID provider (None: none), and who may still use a password.
+        self.A10FLOW_OIDC = single_sign_on(env)
+        self.A10FLOW_PASSWORD_SIGN_IN = password_sign_in(env, self.A10FLOW_OIDC)
         self.API_TITLE = "a10flow"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -116,6 +116,10 @@ class User(db.Model):
     totp_secret = db.Column(db.String(255))
     totp_on_at = db.Column(UTCDateTime)
     totp_last_step = db.Column(db.BigInteger)   # the last time step accepted: a code is good once
+    # Who the OpenID provider says this is (a10flow.people.sso); None for a local account.
+    oidc_issuer = db.Column(db.String(255))
+    oidc_subject = db.Column(db.String(255))
+    __table_args__ = (db.UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
 
 class ApiToken(db.Model):

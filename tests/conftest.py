@@ -7,7 +7,7 @@ import pytest
 from databases import Template, drop_template, fresh_app, shared_folder
 from helpers import DATA, MailServer, speakers
 
-pytest_plugins = ["pages"]   # the browser fixtures: a real HTTP port and headless Chromium
+pytest_plugins = ["pages", "identity_provider"]   # a real HTTP port and headless Chromium; an OpenID provider
 
 
 @pytest.fixture(scope="session")

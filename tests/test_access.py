@@ -19,6 +19,7 @@ EVERYONE = {OTHER: "ok", STAFF: "ok", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}
 WORKERS = {OTHER: "404", STAFF: "ok", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}       # staff and owners, on a task
 READERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "ok", ADMIN: "ok"}        # owners and auditors
 OWNERS = {OTHER: "403", STAFF: "403", OWNER: "ok", AUDITOR: "403", ADMIN: "ok"}
+ADMINS = {**OWNERS, OWNER: "403"}
 _TODAY = clock.now().date()
 GRANT = {"auditor": "Rita Roe", "controls": ["A.10.3"], "from": str(_TODAY - timedelta(days=90)),
          "to": str(_TODAY + timedelta(days=1)), "expires": str(_TODAY + timedelta(days=30))}
@@ -58,7 +59,17 @@ TABLE = [
     ("GET", "/api/v1/tokens", None, EVERYONE),
     ("POST", "/api/v1/tokens", {"days": 7}, EVERYONE),
     ("POST", "/api/v1/tokens/{api_token}/revoke", None, {r: "404" for r in EVERYONE} | {ADMIN: "ok"}),  # one's own
-    ("GET", "/api/v1/security-events", None, {**OWNERS, OWNER: "403"}),   # admins only
+    ("GET", "/api/v1/security-events", None, OWNERS),   # admins; owners read
+    # People: admins change them (each change here refused for what it holds, 422), owners read.
+    ("GET", "/api/v1/users", None, OWNERS),
+    ("POST", "/api/v1/users", {"name": ""}, ADMINS),
+    ("GET", "/api/v1/users/{user}", None, OWNERS),
+    ("PATCH", "/api/v1/users/{user}", {"role": "nobody"}, ADMINS),
+    ("POST", "/api/v1/users/{user}/disable", None, ADMINS),
+    ("POST", "/api/v1/users/{user}/enable", None, ADMINS),
+    ("POST", "/api/v1/users/{user}/password", {"password": "short"}, ADMINS),
+    ("POST", "/api/v1/users/{user}/tokens", {"expires_at": "2001-01-01T00:00:00Z"}, ADMINS),
+    ("GET", "/api/v1/users/roles-held", None, READERS),
     ("GET", "/api/v1/engagements", None, OWNERS),
     ("POST", "/api/v1/engagements", "engagement", OWNERS),
     ("GET", "/api/v1/engagements/{engagement}", None, OWNERS),
@@ -88,7 +99,7 @@ def test_the_table_covers_every_route(app):
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
             .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \
             .replace("{incident}", "{incident_id}").replace("{engagement}", "{engagement_id}") \
-                .replace("/data-stores/ledger", "/data-stores/{store_id}")
+                .replace("/data-stores/ledger", "/data-stores/{store_id}").replace("{user}", "{user_id}")
         covered.add((method, template))
     assert _operations(app) == covered
 
@@ -116,8 +127,9 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     [incident] = as_["admin"].post("/api/v1/instances", json={"process": "probe_process"}).json["incidents"]
     deploy_bundled(as_, "supplier_onboarding")   # A.10.3 has evidence to grant
     engagement = as_["owner"].post("/api/v1/engagements", json=GRANT).json["id"]
+    zed = as_["admin"].post("/api/v1/users", json={"name": "zed"}).json["id"]   # whom the table's changes are to
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
-           "api_token": spare, "incident": incident["id"], "engagement": engagement}
+           "api_token": spare, "incident": incident["id"], "engagement": engagement, "user": zed}
     speaker = as_[role] if role != EXTERNAL else _external_auditor(app, as_)
     for method, path, body, expected in TABLE:
         url = path.format(**ids)
@@ -127,6 +139,8 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
             response = speaker.deploy(DATA / "purchase.bpmn", DATA / "request.json")
         elif method == "GET":
             response = speaker.get(url)
+        elif method == "PATCH":
+            response = speaker.patch(url, json=body)
         else:
             response = speaker.post(url, json=body if body is not None else {})
         want = expected.get(role, "401") if role != EXTERNAL else expected.get(ANON, "403")

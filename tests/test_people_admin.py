@@ -139,7 +139,7 @@ def test_a_group_shows_its_members_its_leads_and_what_uses_it(app, as_):
     ("name", "eve\x00", "name: text may not contain NUL characters"),
     ("name", "eve\nadmin", "line breaks"),
     ("name", "x" * 10_000, "at most 120 characters"),
-    ("name", "  ", "give one"),
+    ("name", "  ", "required"),
     ("name", "ALICE", "already called"),
     ("groups", "legal, sec\u0007urity", "control characters"),
     ("role", "superuser", "one of admin, owner"),
@@ -312,3 +312,30 @@ def test_the_api_lists_security_events_by_who_what_and_when_a_page_at_a_time(app
     assert admin.get("/api/v1/security-events?until=2026-03-02T09:00:00Z").json["items"] == []
     assert admin.get("/api/v1/security-events?limit=501").status_code == 422
     assert admin.get("/api/v1/security-events?before=99999999999").status_code == 422
+
+
+def test_the_api_manages_people_as_the_pages_do(app, as_):
+    clock.set(T0)
+    admin = as_["admin"]
+    made = admin.post("/api/v1/users", json={"name": "erp-sync", "groups": ["procurement"]})
+    assert made.status_code == 201 and made.json["role"] == "staff" and made.json["disabled_at"] is None
+    robot = made.json["id"]
+    token = admin.post(f"/api/v1/users/{robot}/tokens", json={"expires_at": "2026-04-01T00:00:00Z"}).json
+    assert token["expires_at"].startswith("2026-04-01") and token["token"]
+    assert app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token['token']}"}).status_code \
+        == 200
+    changed = admin.patch(f"/api/v1/users/{robot}", json={"groups": ["procurement", "legal"]}).json
+    assert changed["groups"] == ["legal", "procurement"] and changed["name"] == "erp-sync"
+    assert admin.post(f"/api/v1/users/{robot}/disable").json["disabled_at"].startswith("2026-03-02")
+    assert app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token['token']}"}).status_code \
+        == 401
+    assert [u["name"] for u in as_["owner"].get("/api/v1/users?limit=2&after=bob").json["items"]] == ["erp-sync", "leah"]
+    refused = admin.patch(f"/api/v1/users/{robot}", json={"name": "a\nb", "role": "root"})
+    assert refused.status_code == 422 and refused.json["error"]["details"][0]["field"] in ("name", "role")
+    assert as_["owner"].patch(f"/api/v1/users/{robot}", json={"role": "admin"}).status_code == 403
+
+    held = as_["auditor"].get("/api/v1/users/roles-held?from=2026-01-01T00:00:00Z").json["items"]
+    assert [(h["name"], h["active"]) for h in held if h["name"] == "erp-sync"] == [("erp-sync", True)] * 3 + [
+        ("erp-sync", False)]
+    assert as_["auditor"].get("/api/v1/users/roles-held?from=2026-05-01T00:00:00Z&to=2026-04-01T00:00:00Z") \
+        .status_code == 422

@@ -29,6 +29,9 @@ def test_an_admin_adds_a_colleague_then_disables_them_and_the_auditor_reads_it(a
     admin.get_by_role("button", name="Disable Nina Novak").click()
     expect(admin.locator(".flash")).to_contain_text("Nina Novak is disabled")
     expect(admin.locator("#state")).to_contain_text("disabled since")
+    admin.get_by_role("link", name="Groups", exact=True).click()
+    expect(admin.get_by_role("heading", name="procurement", exact=True)).to_be_visible()
+    shot(admin, "people-groups")
     nina.reload()
     expect(nina.get_by_role("button", name="Sign in")).to_be_visible()   # her browser is signed out
 

@@ -1,5 +1,5 @@
 """Tokens expire and can be revoked; every refused attempt is kept as a security event that
-admins can list: who, from where, what, when, and why."""
+admins and owners can list: who, from where, what, when, and why."""
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock
@@ -42,8 +42,8 @@ def test_refused_attempts_are_listed_for_admins(app, as_, purchase):
                     (401, None, "GET", "/api/v1/tasks")]
     assert events[0]["reason"] == "wrong name or password" and events[0]["at"].startswith("2026-05-04")
     assert "unknown, revoked or expired" in events[2]["reason"]
-    assert as_["owner"].get("/api/v1/security-events").status_code == 403
-    assert as_["admin"].get("/api/v1/security-events").json["items"][0]["user_name"] == "owner"   # just now
+    assert as_["alice"].get("/api/v1/security-events").status_code == 403
+    assert as_["admin"].get("/api/v1/security-events").json["items"][0]["user_name"] == "alice"   # just now
     assert as_["admin"].get("/api/v1/security-events?since=2026-06-01T00:00:00Z").json["items"] == []
 
 

@@ -31,6 +31,9 @@ TABLE = [
     ("GET", "/", None, EVERYONE),
     ("GET", "/sign-in", None, PUBLIC),
     ("POST", "/sign-in", {"name": "nobody", "password": "wrong"}, {r: "401" for r in PUBLIC}),
+    # Single sign-on, where no provider is set (tests/test_single_sign_on.py: where one is).
+    ("GET", "/sign-in/oidc", None, {r: "404" for r in PUBLIC}),
+    ("GET", "/sign-in/oidc/done", None, {r: "404" for r in PUBLIC}),
     ("GET", "/inbox", None, EVERYONE),
     ("GET", "/notifications", None, EVERYONE),
     ("POST", "/notifications/999999/read", None, {r: "404" for r in EVERYONE}),   # only one's own

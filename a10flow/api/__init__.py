@@ -146,9 +146,10 @@ def init_app(app):
         tasks,
         timers,
         tokens,
+        users,
     )
     for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
-                   data_stores, evidence, engagements, links, tokens, security_events):
+                   data_stores, evidence, engagements, links, tokens, security_events, users):
         api.register_blueprint(module.blp, url_prefix=module.blp.url_prefix or f"/api/v1/{module.blp.name}")
 
     def service_error(exc):

@@ -1,4 +1,4 @@
-"""/api/v1/security-events: refused attempts (who, from where, what, when, why), for admins."""
+"""/api/v1/security-events: refused attempts (who, from where, what, when, why), for admins and owners."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -6,7 +6,7 @@ from ..limits import MAX_ROW_ID
 
 from ..people import access, security_events
 
-blp = Blueprint("security-events", __name__, description="Refused attempts, for admins")
+blp = Blueprint("security-events", __name__, description="Refused attempts, for admins and owners")
 
 
 class EventSchema(Schema):
@@ -41,7 +41,7 @@ class EventQuerySchema(Schema):
 @blp.route("")
 @blp.arguments(EventQuerySchema, location="query")
 @blp.response(200, EventListSchema)
-@access.require(access.ADMINS)
+@access.require(access.OWNERS)
 def list_events(args):
     """The newest refused attempts first, a page at a time (``limit``, at most 500; the next page:
     ``before`` the last one's id)."""

@@ -42,11 +42,16 @@ def holds(user):
     return {"role": user.role.value, "groups": sorted(user.groups or []), "active": user.disabled_at is None}
 
 
+def head_of_record():
+    """The access record's head, locked until the caller's transaction ends: one change at a time."""
+    return db.session.execute(db.select(ChainHead).where(ChainHead.id == ACCESS).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
 def append(actor, user, action, changes=None, **details):
     """Add a record about ``user`` to the access chain, in the caller's transaction (which it
     holds the chain's head locked for: one writer at a time, as on an instance)."""
-    head = db.session.execute(db.select(ChainHead).where(ChainHead.id == ACCESS).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one()
+    head = head_of_record()
     db.session.flush()   # the user's id, when the record is about someone just added
     record = {"instance_id": ACCESS, "seq": head.evidence_seq + 1, "type": EvidenceType.ACCESS_CHANGED.value,
               "at": clock.now().isoformat(), "actor": evidence.actor_of(actor), "controls": list(CONTROLS),

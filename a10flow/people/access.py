@@ -22,16 +22,19 @@ from ..models import Engagement, HumanTask, Instance, Role, TaskCandidate, TaskS
 MEMBERS = frozenset({Role.STAFF, Role.OWNER, Role.AUDITOR, Role.ADMIN})   # the organisation's own people
 WORKERS = frozenset({Role.STAFF, Role.OWNER, Role.ADMIN})    # work on tasks and start processes
 READERS = frozenset({Role.OWNER, Role.AUDITOR, Role.ADMIN})  # see all work, its evidence and its incidents
-OWNERS = frozenset({Role.OWNER, Role.ADMIN})   # deploy, cancel, move, retry, resolve, sign, grant engagements
-ADMINS = frozenset({Role.ADMIN})               # the security events; anyone's API tokens
+OWNERS = frozenset({Role.OWNER, Role.ADMIN})   # deploy, cancel, move, retry, resolve, sign, grant engagements;
+                                               # read the people, their tokens and the security events
+ADMINS = frozenset({Role.ADMIN})               # change people, their groups, passwords and anyone's API tokens
 AUDITED = frozenset({Role.EXTERNAL_AUDITOR, Role.ADMIN})   # the engagement pages of an auditor's account
 
 
-# What opens to anyone: a sign-in form, the pages and API routes a link opens (the link is the
-# credential), the key verifiers check packs against, the API's description. Everything else asks
-# who someone is first: a session on the pages, a token in the API.
-PUBLIC = {"account.sign_in", "account.second_factor", "account.sign_out", "link_holder", "auditors.by_link",
-          "auditors.pack_by_link", "links", "evidence.public_key", "api-docs"}   # endpoints, or whole blueprints
+# What opens to anyone: a sign-in form, single sign-on and the provider's answer to it, the pages
+# and API routes a link opens (the link is the credential), the key verifiers check packs against,
+# the API's description. Everything else asks who someone is first: a session on the pages, a token
+# in the API.
+PUBLIC = {"account.sign_in", "account.second_factor", "account.sign_out", "account.sign_on", "account.signed_on",
+          "link_holder", "auditors.by_link", "auditors.pack_by_link", "links", "evidence.public_key",
+          "api-docs"}   # endpoints, or whole blueprints
 
 
 def public(endpoint):
@@ -75,6 +78,12 @@ def sees_all(user):
     # Rule: owners and auditors see every instance and task, its evidence and its incidents; staff
     # see the work they are part of.
     return may(user, READERS)
+
+
+def signs_in_with_password(user):
+    # Rule: beside single sign-on (A10FLOW_PASSWORD_SIGN_IN admins or off), only admins keep a
+    # password: their break-glass account for when the identity provider fails.
+    return current_app.config["A10FLOW_PASSWORD_SIGN_IN"] == "on" or may(user, ADMINS)
 
 
 def owns_token(token, user):

@@ -4,6 +4,7 @@ transaction and kept in the access record (a10flow.evidence.access) with who mad
 pages, the API, the command line and single sign-on all change people only here.
 """
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .. import clock
@@ -29,7 +30,7 @@ def _word(field, value, longest=MAX_NAME):
     """``value`` as a name or group is kept: trimmed, one line of printable characters."""
     value = value.strip() if isinstance(value, str) else ""
     if not value:
-        raise _bad(field, "give one")
+        raise _bad(field, "required")
     if len(value) > longest:
         raise _bad(field, f"at most {longest} characters")
     if any(unicodedata.category(c).startswith("C") for c in value):
@@ -86,14 +87,25 @@ def find(user_id):
     return found(db.session.get(User, user_id), f"user {user_id}")
 
 
-def create_user(actor, name, role=Role.STAFF, groups=(), email=None, password=None):
-    """A new person, committed and recorded. :raises Invalid, Conflict: naming the field."""
+@contextmanager
+def _changing():
+    """One change to people, in its own transaction that first locks the access record's head: changes
+    go one at a time, so a check such as "the last admin" or "the name is free" sees every one before."""
+    with write():
+        record_of.head_of_record()
+        yield
+
+
+def create_user(actor, name, role=Role.STAFF, groups=(), email=None, password=None, known_as=None):
+    """A new person, committed and recorded; ``known_as``: the identity provider's ``(issuer,
+    subject)`` for them (a10flow.people.sso). :raises Invalid, Conflict: naming the field."""
     fields = {f: _checked(f, v) for f, v in (("name", name), ("role", role), ("groups", groups), ("email", email))}
-    _unique(fields["name"])
     if password is not None:
         _check_password(password)
-    with write():
+    with _changing():
+        _unique(fields["name"])
         person = User(**fields)
+        person.oidc_issuer, person.oidc_subject = known_as or (None, None)
         if password is not None:
             auth.set_password(person, password)
         db.session.add(person)
@@ -113,11 +125,11 @@ def change_user(actor, person, **fields):
     changes = _changes(before, wanted)
     if not changes:
         return person
-    if "name" in changes:
-        _unique(wanted["name"], person)
-    if "role" in changes:
-        _keeps_an_admin(actor, person, "role")
-    with write():
+    with _changing():
+        if "name" in changes:
+            _unique(wanted["name"], person)
+        if "role" in changes:
+            _keeps_an_admin(actor, person, "role")
         for field in changes:
             setattr(person, field, wanted[field])
         record_of.append(actor, person, "user.changed", changes)
@@ -130,11 +142,11 @@ def disable_user(actor, person):
     history and evidence stay. :raises Forbidden, Conflict: oneself, or the last admin."""
     if isinstance(actor, User) and actor.id == person.id:
         raise Forbidden("you cannot disable yourself", [{"field": "user", "message": "not yourself"}])
-    _keeps_an_admin(actor, person, "user")
     if person.disabled_at is not None:
         return person
     now = clock.now()
-    with write():
+    with _changing():
+        _keeps_an_admin(actor, person, "user")
         person.disabled_at = now
         db.session.execute(db.update(WebSession).where(WebSession.user_id == person.id,
                                                        WebSession.ended_at.is_(None)).values(ended_at=now))
@@ -174,15 +186,18 @@ def set_password(actor, person, password):
 
 
 def issue_token(actor, person, expires_at):
-    """A new API token for ``person``, expiring at ``expires_at`` (within MAX_TOKEN_LIFE); shown once."""
+    """A new API token for ``person``, expiring at ``expires_at`` (within MAX_TOKEN_LIFE): its row, with
+    the token itself as ``.token``, shown this once (only its hash is kept)."""
     if expires_at is None or not clock.now() < expires_at <= clock.now() + MAX_TOKEN_LIFE:
         raise _bad("expires_at", f"a time after now and at most {MAX_TOKEN_LIFE.days} days ahead")
     if person.disabled_at is not None:
         raise Conflict(f"{person.name}'s account is disabled", [{"field": "user", "message": "disabled"}])
     with write():
         token = auth.issue_token(person, expires_at)
-        record(actor, person, "token.issued", expires_at=expires_at.isoformat())
-    return token
+        row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == auth.hash_token(token)))
+        record(actor, person, "token.issued", token=row.id, expires_at=expires_at.isoformat())
+    row.token = token
+    return row
 
 
 def revoke_token(actor, token_id):

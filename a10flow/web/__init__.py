@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import Forbidden, ServiceError
 from ..evidence import access as access_log
-from ..people import access, auth, security_events
+from ..people import access, auth, security_events, sso
 from ..work import notifications
 from ..work.links import state as link_state
 
@@ -123,7 +123,10 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inlin
 def _security_headers(response):
     if request.endpoint != "static":   # pages and API answers hold people's data, and tokens: never cached
         response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("Content-Security-Policy", POLICY)
+    provider = sso.origin()   # signing out may lead on to the identity provider, to end its session too
+    response.headers.setdefault("Content-Security-Policy",
+                                POLICY.replace("form-action 'self'", f"form-action 'self' {provider}") if provider
+                                else POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")   # link tokens never leak in a Referer
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -135,6 +138,7 @@ def init_app(app):
     to give every request outside /api/ (an unknown address among them)."""
     from . import account, audit, engagements, links, own_account, people, processes, start, work
     csrf.init_app(app)
+    sso.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
     # A moving window: the wait said is exact (until the oldest counted failure ages out), and every
     # limit is checked, so the wait said is the longest of those breached.

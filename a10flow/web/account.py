@@ -1,5 +1,6 @@
-"""Sign in and out: the password, then (for those who turned it on) a second factor. The session
-cookie, signed with the secret key, names a server-side session (auth.open_session)."""
+"""Sign in and out, with a password (then, for those who turned it on, a second factor) or through
+the identity provider (single sign-on). The session cookie names a server-side session, signed
+with the secret key."""
 import math
 import time
 from datetime import timedelta
@@ -10,9 +11,9 @@ from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from .. import clock
-from ..errors import Invalid
+from ..errors import Invalid, NotFound, ServiceError
 from ..models import User, db
-from ..people import access, auth, security_events, two_factor
+from ..people import access, auth, security_events, sso, two_factor
 from . import blueprint, limiter
 
 bp = blueprint("account")
@@ -73,7 +74,7 @@ def _too_many(exc):
            else "Too many attempts from your network (everyone signing in from this address)")
     error = f"{why}: try again in {wait_words(wait)}."
     page = render_template("web/sign_in_code.html", error=error) if request.endpoint == "account.second_factor" \
-        else render_template("web/sign_in.html", next=request.form.get("next", ""), name=name, error=error)
+        else _page(next=request.form.get("next", ""), name=name, error=error)
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
@@ -87,36 +88,23 @@ _by_address = limiter.shared_limit(lambda: current_app.config["A10FLOW_SIGN_IN_A
                                    methods=["POST"], key_func=get_remote_address, deduct_when=_failed)
 
 
-def begin_session(user):
-    """This browser is signed in as ``user`` from now on, in a new server-side session."""
-    session.clear()
-    session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
-
-
-def _open(user, target):
-    """Sign ``user`` in, and on to ``target`` (or home; or, first, to enrol a second factor)."""
-    begin_session(user)
-    if access.must_enrol(user):
-        return redirect(url_for("own_account.two_factor"))
-    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
-    return redirect(_safe_next(target) or home)
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @_by_name
 @_by_address
 def sign_in():
     g.user = None
     if request.method == "GET":
-        return render_template("web/sign_in.html", next=request.args.get("next", ""))
+        return _page(next=request.args.get("next", ""))
     user = auth.user_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
-    if user is None:
-        security_events.record(401, "wrong name or password", request.form.get("name", "").strip()[:120])
-        return render_template("web/sign_in.html", next=request.form.get("next", ""),
-                               name=request.form.get("name", ""),
-                               error="That name and password do not match an account."), 401
+    if user is None or not access.signs_in_with_password(user):
+        why = "wrong name or password" if user is None else "a password, where single sign-on is the way in"
+        security_events.record(401, why, request.form.get("name", "").strip()[:120])
+        error = "That name and password do not match an account." \
+            if current_app.config["A10FLOW_PASSWORD_SIGN_IN"] == "on" else "That name and password do not match " \
+            f"an administrator's account: sign in with {sso.settings()['button']}."
+        return _page(next=request.form.get("next", ""), name=request.form.get("name", ""), error=error), 401
     if not two_factor.is_on(user):
-        return _open(user, request.form.get("next"))
+        return _start_session(user, request.form.get("next"))
     # Half signed in: no session opens until the code; the signed cookie only says who owes it.
     session.clear()
     session["half"] = {"user": user.id, "name": request.form.get("name", "").strip()[:120],
@@ -140,12 +128,68 @@ def second_factor():
     except Invalid as exc:
         security_events.record(401, "wrong second-factor code", user.name)
         return render_template("web/sign_in_code.html", error=exc.message), 401
-    return _open(user, session["half"]["next"])
+    return _start_session(user, session["half"]["next"])
+
+
+def _page(**shown):
+    """The sign-in page: the identity provider's button when there is one, and the password form
+    unless single sign-on alone is offered (the break-glass form stays at ?password)."""
+    password = current_app.config["A10FLOW_PASSWORD_SIGN_IN"]
+    return render_template("web/sign_in.html", sso=sso.settings(), password=password,
+                           password_form=password != "off" or "password" in request.args or request.method == "POST",
+                           **shown)
+
+
+def begin_session(user, **kept):
+    """This browser is signed in as ``user`` from now on, in a new server-side session."""
+    session.clear()
+    session["session"] = auth.open_session(user, timedelta(hours=current_app.config["A10FLOW_SESSION_HOURS"]))
+    session.update(kept)
+
+
+def _start_session(user, next_page, **kept):
+    """Sign ``user`` in, and on to ``next_page`` (or home; or, first, to enrol a second factor)."""
+    begin_session(user, **kept)
+    if access.must_enrol(user):
+        return redirect(url_for("own_account.two_factor"))
+    home = url_for("auditors.mine") if access.only_engagements(user) else url_for("work.inbox")
+    return redirect(_safe_next(next_page) or home)
+
+
+def _sign_on_set_up():
+    g.user = None
+    if sso.settings() is None:
+        raise NotFound("single sign-on is not set up (A10FLOW_OIDC_ISSUER)")
+
+
+@bp.route("/sign-in/oidc")
+def sign_on():
+    _sign_on_set_up()
+    try:
+        answer = sso.begin()
+    except ServiceError as exc:
+        return _page(next=request.args.get("next", ""), error=exc.message), exc.status
+    session["sign_on_next"] = request.args.get("next", "")
+    return answer
+
+
+@bp.route(sso.DONE)
+def signed_on():
+    """The provider's answer: the person it names is signed in, or nobody, said on the sign-in page."""
+    _sign_on_set_up()
+    try:
+        user = sso.person(sso.finish())
+    except ServiceError as exc:
+        if exc.status != 503:
+            security_events.record(exc.status, f"single sign-on: {exc.message}")
+        return _page(next=session.get("sign_on_next", ""), error=exc.message), exc.status
+    return _start_session(user, session.get("sign_on_next"), signed_on=True)
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     if isinstance(session.get("session"), str):
         auth.close_session(session["session"])   # a copy of the cookie opens nothing any more
+    provider = session.get("signed_on") and sso.settings() and sso.end_session_url()
     session.clear()
-    return redirect(url_for("account.sign_in"))
+    return redirect(provider or url_for("account.sign_in"))

@@ -52,7 +52,7 @@ def end_session(session_id):
 @access.require(access.MEMBERS)   # an external auditor's token would open nothing: the API refuses her
 def issue_token():
     try:
-        token = directory.issue_token(g.user, g.user, token_expiry())
+        token = directory.issue_token(g.user, g.user, token_expiry()).token
     except Invalid as exc:
         return _refused(exc)
     return _page(new_token=token)

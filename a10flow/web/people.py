@@ -116,7 +116,7 @@ def password(user_id):
 @access.require(access.ADMINS)
 def issue(user_id):
     return _change(user_id, lambda who: directory.issue_token(g.user, who, token_expiry()),
-                   "A token for {name}; copy it now, it is shown only this once: {result}")
+                   "A token for {name}; copy it now, it is shown only this once: {result.token}")
 
 
 def token_expiry():

@@ -2,14 +2,14 @@
 session was last used.
 
 Revision ID: f8c2a4e6b0d3
-Revises: b4d6f8a1c3e5
+Revises: f6a2c8e4b1d7
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'f8c2a4e6b0d3'
-down_revision = 'b4d6f8a1c3e5'
+down_revision = 'f6a2c8e4b1d7'
 branch_labels = None
 depends_on = None
 

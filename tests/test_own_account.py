@@ -221,6 +221,7 @@ def test_the_code_step_counts_against_the_sign_in_limit(app, as_):
 
 def test_turning_two_factor_off_needs_the_password_or_a_code(app, as_):
     clock.set(T0)
+    app.config["A10FLOW_SIGN_IN_LIMIT"] = "50 per 5 minutes"   # more refusals than the default allows (see below)
     alice = signed_in(app, "alice")
     assert alice.post("/account/two-factor/off", {"password": "alice-secret"}).status_code == 409   # not on
     authenticator, codes = _enrol(alice)
@@ -383,3 +384,33 @@ def test_each_access_fact_of_ones_own_account_is_recorded(app, as_, monkeypatch)
                                         "sessions.ended", "two_factor.off"]
     assert {r[:2] for r in recorded} == {("alice", "alice")}
     assert recorded[1][3] == {"count": 10} and recorded[2][3] == {"left": 9}
+
+
+def test_a_browser_left_open_cannot_guess_the_password_at_the_account_page(app, as_):
+    clock.set(T0)
+    alice = signed_in(app, "alice")
+    for _ in range(5):   # A10FLOW_SIGN_IN_LIMIT: 5 per 5 minutes
+        assert alice.post("/account/password", {"current_password": "guess", "new_password": "long-enough-1"}) \
+            .status_code == 422
+    held = alice.post("/account/password", {"current_password": "alice-secret", "new_password": "long-enough-1"})
+    assert held.status_code == 429 and "Retry-After" in held.headers
+    assert "try again in 5 minutes" in held.text
+    assert alice.post("/account/two-factor/off", {"password": "alice-secret"}).status_code == 429   # the same count
+    assert signed_in(app, "alice").post("/account/password", {   # another browser of hers is not held back
+        "current_password": "alice-secret", "new_password": "long-enough-1"}).status_code == 302
+
+
+def test_an_admin_turns_off_the_second_factor_of_someone_who_lost_their_phone(app, as_):
+    clock.set(T0)
+    alice = signed_in(app, "alice")
+    _enrol(alice)
+    admin = signed_in(app, "admin")
+    page = admin.get(f"/admin/users/{_user(app, 'alice').id}")
+    assert "Turn off alice's two-factor sign-in" in page.text
+    done = admin.post(f"/admin/users/{_user(app, 'alice').id}/two-factor/off", follow_redirects=True)
+    assert "two-factor sign-in is off" in done.text
+    assert Visitor(app).sign_in("alice").headers["Location"] == "/inbox"   # the password alone again
+    with app.app_context():
+        from a10flow.evidence import access as record
+        last = record.history(_user(app, "alice").id, limit=1)[0]
+    assert last["data"]["action"] == "two_factor.off" and last["actor"]["name"] == "admin"

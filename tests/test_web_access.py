@@ -92,6 +92,7 @@ TABLE = [
     ("POST", "/admin/users/{user}/enable", None, ADMINS),
     ("POST", "/admin/users/{user}/password", {"password": "short"}, ADMINS),
     ("POST", "/admin/users/{user}/tokens", {"expires": "soon"}, ADMINS),
+    ("POST", "/admin/users/{user}/two-factor/off", None, ADMINS),   # it is not on: nothing to do
     ("GET", "/admin/groups", None, OWNERS),
     ("POST", "/admin/groups", {"user": "nobody", "group": "legal"}, ADMINS),
     ("GET", "/admin/tokens", None, OWNERS),

@@ -160,7 +160,18 @@ def turn_off(user, password="", code=""):
         check(user, code)
     else:
         raise Invalid("Enter your password or a code", [{"field": "password", "message": "enter your password"}])
+    _off(user, user)
+
+
+def reset(actor, user):
+    """An admin turns ``user``'s second factor off, for someone who lost both their app and their
+    recovery codes; a role that must have one enrols again at the next sign-in."""
+    if is_on(user):
+        _off(actor, user)
+
+
+def _off(actor, user):
     with write():
         user.totp_secret = user.totp_on_at = user.totp_last_step = None
         db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-        directory.record(user, user, "two_factor.off")
+        directory.record(actor, user, "two_factor.off")

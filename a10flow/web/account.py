@@ -64,8 +64,7 @@ def wait_words(seconds):
 def _too_many(exc):
     """The sign-in page again, saying which limit holds and for how long (also as Retry-After)."""
     g.user = None
-    breached = [limit for limit in limiter.current_limits if limit.breached]
-    wait = max((limit.window.reset_time for limit in breached), default=time.time() + 60) - time.time()
+    breached, wait = held_back()
     by_account = any(_account() in limit.request_args for limit in breached)
     name = request.form.get("name", "").strip() or (session.get("half") or {}).get("name", "")
     security_events.record(429, "too many failed sign-ins " + ("for this name" if by_account else "from this address"),
@@ -76,6 +75,12 @@ def _too_many(exc):
     page = render_template("web/sign_in_code.html", error=error) if request.endpoint == "account.second_factor" \
         else _page(next=request.form.get("next", ""), name=name, error=error)
     return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+
+
+def held_back():
+    """The limits this request ran into, and the seconds until the last of them lets it through."""
+    breached = [limit for limit in limiter.current_limits if limit.breached]
+    return breached, max((limit.window.reset_time for limit in breached), default=time.time() + 60) - time.time()
 
 
 # Only failures count, per account name and per address apart (A10FLOW_SIGN_IN_LIMIT,

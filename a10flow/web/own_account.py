@@ -1,12 +1,15 @@
 """Each person's own account, for every role: their password, the browsers signed in as them,
 their API tokens, and two-factor sign-in."""
-from flask import flash, g, redirect, render_template, request, session, url_for
+import math
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 
 from .. import clock
 from ..errors import Invalid
-from ..people import access, auth, directory, own_account, two_factor
-from . import blueprint
-from .account import begin_session
+from ..people import access, auth, directory, own_account, security_events, two_factor
+from . import blueprint, limiter
+from .account import begin_session, held_back, wait_words
 from .people import token_expiry
 
 bp = blueprint("own_account")
@@ -21,6 +24,7 @@ def _page(problems=None, error=None, status=200, **shown):
 
 
 def _refused(exc):
+    g.refused_field = exc.details[0].get("field") if exc.details else None
     return _page({d["field"]: d["message"] for d in exc.details}, exc.message, 422)
 
 
@@ -29,7 +33,33 @@ def page():
     return _page()
 
 
+def _this_browser():
+    return "session:" + str(session.get("session"))
+
+
+GUESSED = ("current_password", "password", "code")   # a wrong one of these is a guess; a bad new password is not
+
+
+def _wrong(response):
+    return response.status_code == 422 and g.get("refused_field") in GUESSED
+
+
+# Someone at an unlocked browser may guess the current password here, or at turning two-factor off:
+# the sign-in's limit holds for the wrong guesses of one browser too.
+guesses = limiter.shared_limit(lambda: current_app.config["A10FLOW_SIGN_IN_LIMIT"], "own-password",
+                               key_func=_this_browser, deduct_when=_wrong)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(exc):
+    wait = held_back()[1]
+    security_events.record(429, "too many wrong passwords or codes at the account page")
+    page, _ = _page(error=f"Too many wrong passwords or codes from this browser: try again in {wait_words(wait)}.")
+    return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+
+
 @bp.route("/account/password", methods=["POST"])
+@guesses
 def password():
     try:
         own_account.change_password(g.user, request.form.get("current_password", ""),
@@ -82,6 +112,7 @@ def confirm_two_factor():
 
 
 @bp.route("/account/two-factor/off", methods=["POST"])
+@guesses
 def two_factor_off():
     try:
         two_factor.turn_off(g.user, request.form.get("password", ""), request.form.get("code", ""))

@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import Invalid, ServiceError
 from ..evidence import access as access_record
 from ..models import ApiToken, Role, User, db
-from ..people import access, directory, security_events
+from ..people import access, directory, security_events, two_factor
 from . import blueprint
 
 bp = blueprint("people")
@@ -66,6 +66,7 @@ def person(user_id, problems=None, error=None, status=200):
     who = directory.find(user_id)
     tokens = db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == who.id).order_by(ApiToken.id.desc()))
     return render_template("web/person.html", person=who, roles=list(Role), tokens=tokens.all(), now=clock.now(),
+                           two_factor_on=two_factor.is_on(who),
                            history=access_record.history(who.id), problems=problems or {}, error=error,
                            form=request.form if request.method == "POST" else {}), status
 
@@ -110,6 +111,13 @@ def enable(user_id):
 def password(user_id):
     return _change(user_id, lambda who: directory.set_password(g.user, who, request.form.get("password", "")),
                    "{name}'s password is set; they are signed out everywhere.")
+
+
+@bp.route("/admin/users/<int:user_id>/two-factor/off", methods=["POST"])
+@access.require(access.ADMINS)
+def two_factor_off(user_id):
+    return _change(user_id, lambda who: two_factor.reset(g.user, who),
+                   "{name}'s two-factor sign-in is off; they sign in with their password alone, or enrol again.")
 
 
 @bp.route("/admin/users/<int:user_id>/tokens", methods=["POST"])

@@ -9,7 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import CAMUNDA, bpmn, flow, form, pdf, signed_in
+from helpers import CAMUNDA, bpmn, flow, form, pdf, set_passwords, signed_in
+from pages import person, shot
+from playwright.sync_api import expect
 
 from a10flow.models import Document, db
 
@@ -213,3 +215,25 @@ def test_a_form_whose_file_field_a10flow_cannot_check_is_refused_at_deploy(as_, 
     body = '<bpmn:startEvent id="s"/><bpmn:userTask id="t"/>' + flow("s", "t", 1)
     refused = as_["owner"].deploy(bpmn(body, process="f"), form("t", scan=field))
     assert refused.status_code == 422 and words in json.dumps(refused.json), refused.json
+
+
+def test_in_a_browser_alice_attaches_the_signed_dpa_and_bob_downloads_it(app, as_, server, browser, tmp_path):
+    instance_id, task_id = _process(as_)
+    set_passwords(app, "alice", "bob")
+    signed = tmp_path / "ACME DPA.pdf"
+    signed.write_bytes(pdf())
+    alice = person(browser, server, "alice", "alice-secret")
+    alice.goto(f"{server}/tasks/{task_id}")
+    alice.get_by_label("Signed DPA").set_input_files(signed)
+    shot(alice, "task-with-a-file-field")
+    alice.get_by_role("button", name="Complete").click()
+    expect(alice.get_by_role("status")).to_contain_text("Done: Attach the signed DPA")
+
+    bob = person(browser, server, "bob", "bob-secret")
+    bob.goto(f"{server}/instances/{instance_id}")
+    expect(bob.get_by_role("heading", name="Documents")).to_be_visible()
+    shot(bob, "instance-with-a-document")
+    with bob.expect_download() as downloading:
+        bob.get_by_role("link", name="ACME DPA.pdf").click()
+    assert downloading.value.suggested_filename == "ACME DPA.pdf"
+    assert Path(downloading.value.path()).read_bytes() == signed.read_bytes()

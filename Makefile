@@ -12,7 +12,8 @@ DEMO_ORGANISATION := Example AI Ltd (a10flow demo)
 # The browser tests drive Debian's chromium.
 CHROMIUM := /usr/bin/chromium
 # The pack's PDF report: WeasyPrint draws with Debian's Pango and HarfBuzz, in DejaVu.
-PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Uploaded documents: python-magic reads their real type with Debian's libmagic (file(1)'s database).
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libmagic1
 # The diagram pages: bpmn-js and dmn-js from npm (pinned by package-lock.json), bundled by esbuild; the
 # tests' OpenID provider (oidc-provider) and accessibility checker (axe-core) come from npm too.
 NODE := node_modules/.package-lock.json
@@ -38,7 +39,7 @@ $(CHROMIUM):
 
 pdf-libs:
 	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_LIBS); } || \
-	  { echo "the PDF report needs $(PDF_LIBS): run 'apt-get install $(PDF_LIBS)' as root"; exit 1; }
+	  { echo "the PDF report and uploads need $(PDF_LIBS): run 'apt-get install $(PDF_LIBS)' as root"; exit 1; }
 
 $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

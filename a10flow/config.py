@@ -138,6 +138,9 @@ class Config:
         self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
         # Uploads larger than this get 413 before anything parses them (`serve` refuses them unread).
         self.MAX_CONTENT_LENGTH = int(env.get("A10FLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        # Where documents given on forms are kept, by SHA-256 (a10flow.work.document_store): never changed
+        # or deleted by the service, so back the folder up with the database.
+        self.A10FLOW_DOCUMENTS_DIR = env.get("A10FLOW_DOCUMENTS_DIR", os.path.join(instance_path, "documents"))
         # `serve`'s own limits: open connections at once, seconds a connection may stay idle, and the
         # reverse proxy whose X-Forwarded-For is believed (its address; unset: none is).
         self.A10FLOW_SERVER = {"connections": int(env.get("A10FLOW_CONNECTION_LIMIT", 500)),

@@ -27,6 +27,10 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+class TooLarge(ServiceError):
+    status, code = 413, "too_large"
+
+
 class Invalid(ServiceError):
     status, code = 422, "invalid"
 

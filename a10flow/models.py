@@ -297,6 +297,22 @@ class HumanTask(db.Model):
             ("an outside party, by link" if self.outside_party else "anyone")
 
 
+class Document(db.Model):
+    """A file a person gave for a form's field: its bytes are in the document store under their
+    SHA-256, and this row says what they are and whose. The application never changes or deletes one."""
+    __tablename__ = "documents"
+    id = db.Column(db.String(36), primary_key=True)   # a random UUID: what the form's data names
+    sha256 = db.Column(db.String(64), nullable=False, index=True)
+    name = db.Column(db.String(255), nullable=False)   # the file's name as given, a label only, never a path
+    media_type = db.Column(db.String(127), nullable=False)   # as its content shows, checked against the form
+    size = db.Column(db.BigInteger, nullable=False)
+    field = db.Column(db.String(200), nullable=False)
+    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
+    task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
+    given_by = db.Column(db.String(120), nullable=False)
+    given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+
+
 class TaskDraft(db.Model):
     """Form data one person saved on a task but has not submitted: theirs alone, gone when the task is done."""
     __tablename__ = "task_drafts"

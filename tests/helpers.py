@@ -238,3 +238,37 @@ class MailServer:
         if self.controller:
             self.controller.stop()
             self.controller = None
+
+
+def pdf(text="Data processing agreement, signed", extra=b""):
+    """A small real PDF of one page saying ``text`` (``extra``: more objects' bytes before the xref)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    out += extra
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def a_document(app, instance_id, task_id, content=None):
+    """A document given on ``task_id`` (kept as an upload keeps one), for tests of who may fetch it; its id."""
+    from a10flow.models import Document
+    from a10flow.work.document_store import store
+    content = content or pdf()
+    with app.app_context():
+        document = Document(id="5d0c2f4e-0000-4000-8000-000000000001", sha256=store().put(content), name="quote.pdf",
+                            media_type="application/pdf", size=len(content), field="quote",
+                            instance_id=instance_id, task_id=task_id, given_by="alice")
+        db.session.add(document)
+        db.session.commit()
+        return document.id

@@ -38,6 +38,8 @@ TABLE = [
     ("POST", "/api/v1/tasks/{task}/unclaim", None, WORKERS),
     ("POST", "/api/v1/tasks/{task}/complete", {"data": {}}, WORKERS),   # 422: the form wants more
     ("POST", "/api/v1/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
+    ("POST", "/api/v1/tasks/{task}/documents?field=quote", None, WORKERS),   # 422: no file sent
+    ("GET", "/api/v1/documents/{document}", None, {**EVERYONE, OTHER: "404"}),   # who may see its instance
     ("POST", "/api/v1/tasks/{task}/reassign", {"group": "procurement"}, {**WORKERS, STAFF: "403"}),
     ("GET", "/api/v1/timers", None, READERS),
     ("POST", "/api/v1/messages", {"name": "nothing", "instance": 1},
@@ -95,6 +97,7 @@ def test_the_table_covers_every_route(app):
     covered = set()
     for method, path, _, _ in TABLE:
         template = path.replace("{instance}", "{instance_id}").replace("{task}", "{task_id}") \
+            .replace("?field=quote", "").replace("{document}", "{document_id}") \
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
             .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \
@@ -117,7 +120,7 @@ def _external_auditor(app, as_):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, role):
-    from helpers import DATA, deploy_bundled, probe, purchase_for_outsiders
+    from helpers import DATA, a_document, deploy_bundled, probe, purchase_for_outsiders
     purchase_for_outsiders(as_)
     instance = as_["alice"].post("/api/v1/instances", json={"process": "purchase"}).json
     task = instance["open_tasks"][0]["id"]
@@ -129,7 +132,8 @@ def test_every_route_lets_in_and_refuses_the_right_roles(app, as_, purchase, rol
     engagement = as_["owner"].post("/api/v1/engagements", json=GRANT).json["id"]
     zed = as_["admin"].post("/api/v1/users", json={"name": "zed"}).json["id"]   # whom the table's changes are to
     ids = {"instance": instance["id"], "task": task, "link": made["id"], "token": made["path"].rsplit("/", 1)[1],
-           "api_token": spare, "incident": incident["id"], "engagement": engagement, "user": zed}
+           "api_token": spare, "incident": incident["id"], "engagement": engagement, "user": zed,
+           "document": a_document(app, instance["id"], task)}
     speaker = as_[role] if role != EXTERNAL else _external_auditor(app, as_)
     for method, path, body, expected in TABLE:
         url = path.format(**ids)

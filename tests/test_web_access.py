@@ -4,7 +4,7 @@ missing from the table fails the test, so a new page must be placed."""
 from datetime import timedelta
 
 import pytest
-from helpers import DATA, Visitor, deploy_bundled, probe, purchase_for_outsiders, signed_in
+from helpers import DATA, Visitor, a_document, deploy_bundled, probe, purchase_for_outsiders, signed_in
 
 from a10flow import clock
 from a10flow.evidence import engagements
@@ -45,6 +45,7 @@ TABLE = [
     ("POST", "/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
     ("POST", "/tasks/{task}/reassign", {"to": "group:procurement"}, {**WORKERS, STAFF: "403"}),   # owners, leads
     ("POST", "/tasks/{task}/links/999999/revoke", None, {**WORKERS, STAFF: "404", OWNER: "404", ADMIN: "404"}),
+    ("GET", "/documents/{document}", None, {**EVERYONE, OTHER: "404"}),   # who may see its instance
     ("GET", "/outbox", None, OWNERS),
     ("GET", "/definitions", None, READERS),
     ("POST", "/definitions", None, OWNERS),   # 422: no file chosen
@@ -119,7 +120,7 @@ def test_the_table_covers_every_page(app):
              if not rule.rule.startswith(("/api/", "/static/"))
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     placed = {(method, path.replace("{task}", "<task_id>").replace("{instance}", "<int:instance_id>")
-               .replace("{token}", "<token>").replace("{engagement_link}", "<token>").replace("?control=A.10.3", "")
+               .replace("{token}", "<token>").replace("{document}", "<document_id>").replace("{engagement_link}", "<token>").replace("?control=A.10.3", "")
                .replace("{engagement}", "<int:engagement_id>").replace("/purchase/versions/1", "/<key>/versions/<int:number>")
                .replace("/definitions/purchase", "/definitions/<key>").replace("/start/purchase", "/start/<key>")
                .replace("/links/999999/", "/links/<int:link_id>/").replace("/tokens/999999/", "/tokens/<int:token_id>/")
@@ -151,6 +152,7 @@ def test_every_page_lets_in_and_refuses_the_right_roles(app, as_, purchase, role
         _, token = engagements.grant(owner, "Rita Roe", ["A.10.3"], *period)
         ids = {"instance": instance["id"], "task": task, "token": link["path"].rsplit("/", 1)[1],
                "incident": incident["id"], "engagement": by_account.id, "engagement_link": token, "user": zed.id}
+    ids["document"] = a_document(app, instance["id"], task)
     visitor = signed_in(app, role) if role else Visitor(app)
     if role is None:
         visitor.get("/sign-in")   # a form token, so that what refuses is the missing sign-in, not CSRF

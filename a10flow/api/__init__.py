@@ -108,8 +108,10 @@ def _nul_at(value, path):
 
 
 def refuse_nul_characters():
-    """No request text may hold NUL: PostgreSQL cannot store it, and no one types it."""
-    for source in (request.args.to_dict(flat=False), request.form.to_dict(flat=False),
+    """No request text may hold NUL: PostgreSQL cannot store it, and no one types it. (An upload's body is
+    left unread here: its route refuses one over the field's limit on its Content-Length first.)"""
+    form = request.form.to_dict(flat=False) if request.endpoint != "documents.upload" else None
+    for source in (request.args.to_dict(flat=False), form,
                    request.get_json(silent=True) if request.is_json else None, request.view_args or {}):
         where = _nul_at(source, "") if source else None
         if where is not None:
@@ -134,6 +136,7 @@ def init_app(app):
     from . import (
         data_stores,
         definitions,
+        documents,
         engagements,
         evidence,
         incidents,
@@ -148,7 +151,7 @@ def init_app(app):
         tokens,
         users,
     )
-    for module in (definitions, instances, incidents, tasks, timers, messages, notifications, registers,
+    for module in (definitions, documents, instances, incidents, tasks, timers, messages, notifications, registers,
                    data_stores, evidence, engagements, links, tokens, security_events, users):
         api.register_blueprint(module.blp, url_prefix=module.blp.url_prefix or f"/api/v1/{module.blp.name}")
 

@@ -9,7 +9,7 @@ from ..evidence import controls
 from ..models import Definition, DefinitionKind, DefinitionVersion, StartTimer, User, db
 from ..people import access
 from ..processes import datastores
-from ..work import forms
+from ..work import document_checks, forms
 from . import element_settings
 from .specs import DeployError, parse_upload
 from .upload import parse_xml
@@ -127,6 +127,8 @@ def deploy(files, user, forms_dir=None):
                               form_problems=forms.deploy_problems)
     except DeployError as exc:
         raise Invalid("the upload cannot be deployed", exc.details) from None
+    if problems := [p for process in upload.processes for p in document_checks.unreceived(process)]:
+        raise Invalid("the upload cannot be deployed", problems)
     result = {"processes": [], "decisions": [], "warnings": upload.warnings}
     try:
         with write():

@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, or_, true
 from .. import clock
 from ..database import found
 from ..errors import Forbidden, Gone, NotFound
-from ..models import Engagement, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
+from ..models import Document, Engagement, HumanTask, Instance, Role, TaskCandidate, TaskStatus, db
 
 # Who may, by role: the sets routes require and the rules below read. Admins are in each.
 MEMBERS = frozenset({Role.STAFF, Role.OWNER, Role.AUDITOR, Role.ADMIN})   # the organisation's own people
@@ -167,6 +167,13 @@ def instance(instance_id, user):
     """The instance, if ``user`` may see it. :raises NotFound: also when they may not."""
     return found(db.session.scalar(db.select(Instance).where(Instance.id == instance_id, visible_instances(user))),
                  f"instance {instance_id}")
+
+
+def document(document_id, user):
+    """A document given on a form, if ``user`` may see the instance it was given in.
+    :raises NotFound: also when they may not."""
+    return found(db.session.scalar(db.select(Document).join(Instance, Instance.id == Document.instance_id).where(
+        Document.id == document_id, visible_instances(user))), f"document {document_id}")
 
 
 # What a person may do on a task.

@@ -7,7 +7,7 @@ from ..evidence import personal
 from ..models import EvidenceType, HumanTask, TaskCandidate, TaskStatus, User, db
 from ..people import access
 from ..processes import incidents
-from ..work import forms, human_tasks, links, notifications
+from ..work import documents, forms, human_tasks, links, notifications
 from .conclusion import conclude, mark_done
 from .frame import actor_of, load, lock, locked, transaction
 
@@ -40,6 +40,7 @@ def complete_task(task_id, user, data, link_token=None):
         # Only what the form declares: a task without one takes no data.
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
+        data = documents.attach(schema, data, task.id)   # ids of files given before, as what they are
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
         record = {"task_id": task.id, "submitted": submitted,

@@ -136,7 +136,7 @@ def _security_headers(response):
 def init_app(app):
     """The pages on ``app``; returns their error answers (pages) by exception class, for create_app
     to give every request outside /api/ (an unknown address among them)."""
-    from . import account, audit, engagements, links, own_account, people, processes, start, work
+    from . import account, audit, documents, engagements, links, own_account, people, processes, start, work
     csrf.init_app(app)
     sso.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["A10FLOW_RATE_LIMIT_STORAGE"])
@@ -146,7 +146,7 @@ def init_app(app):
     app.config.setdefault("RATELIMIT_FAIL_ON_FIRST_BREACH", False)
     limiter.init_app(app)
     for bp in (account.bp, own_account.bp, work.bp, start.bp, links.bp, processes.bp, audit.bp, engagements.bp,
-               people.bp, links.holder):
+               people.bp, links.holder, documents.bp):
         app.register_blueprint(bp)
     app.context_processor(_unread)
     app.add_template_filter(when)

@@ -16,7 +16,7 @@ from .. import clock
 from ..errors import Invalid
 from ..evidence import canonical
 from ..limits import MAX_TABLE_ROWS
-from ..work import forms
+from ..work import document_checks, forms
 
 RADIO_MAX = 4   # enums with up to this many choices are radios, longer ones a select
 _ROW = re.compile(r"[0-9]{1,4}")   # a row's number in a field name; not "²", which isdigit() lets by
@@ -28,7 +28,8 @@ class Field:
     label: str
     kind: str                 # text, email, date, datetime, number, integer, checkbox, radio, select,
     #                           textarea, choices (array of enum), lines (array of text), group, table,
-    #                           map (names and values), keyed (a value per name listed elsewhere)
+    #                           map (names and values), keyed (a value per name listed elsewhere), file,
+    #                           files (documents: their ids once given, a10flow.work.documents)
     required: bool = False
     help: str | None = None
     value: object = None
@@ -61,6 +62,8 @@ def _kind(schema):
     kind = schema.get("type")
     if schema.get("x-fingerprint-of"):
         return "fingerprint"
+    if document_checks.is_file(schema) or (kind == "array" and document_checks.is_file(schema.get("items"))):
+        return "file" if kind == "string" else "files"
     if "enum" in schema or forms.named_choices(schema):
         return "radio" if len(schema.get("enum") or schema.get("oneOf")) <= RADIO_MAX else "select"
     if schema.get("x-options-from"):
@@ -138,6 +141,12 @@ def _object_fields(schema, data, prefix, scope):
             f.kind, f.choices = "select", list(scope.choices[sub["format"]])
         elif f.kind == "fingerprint":
             f.value = canonical.sha256(scope.context.get(sub["x-fingerprint-of"]))
+        elif f.kind in ("file", "files"):   # the browser offers these types; the server reads the real one
+            spec = sub if f.kind == "file" else sub["items"]
+            f.choices, f.limit = document_checks.accepted(spec), spec.get("x-max-bytes")
+            said = " or ".join(document_checks.KNOWN.get(k, k) for k in f.choices)
+            f.help = "; ".join(filter(None, [f.help, said[:1].upper() + said[1:],
+                                             f"at most {f.limit:,} bytes" if f.limit else None]))
         elif f.kind == "group":
             f.children = _object_fields(sub, value or {}, path + "/", scope)
         elif f.kind == "table":
@@ -255,6 +264,10 @@ def parse(schema, form, prefix=""):
                 data[name] = {k: _typed(v, sub["additionalProperties"].get("type")) for k, v in pairs if k or v}
         elif kind == "choices":
             data[name] = form.getlist(path)
+        elif kind in ("file", "files"):   # the ids of documents given before (the files: see a10flow.web.work)
+            given = [i for i in form.getlist(path) if i]
+            if given:
+                data[name] = given if kind == "files" else given[-1]
         elif kind == "fingerprint":   # what the page showed, as the page computed it
             if form.get(path):
                 data[name] = form.get(path)

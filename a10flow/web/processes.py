@@ -8,7 +8,7 @@ from ..evidence import personal
 from ..models import Definition, DefinitionKind, InstanceStatus, Timer, db
 from ..people import access
 from ..processes import incidents, instances
-from ..work import case, human_tasks, links
+from ..work import case, documents, human_tasks, links
 from . import blueprint
 
 bp = blueprint("processes")
@@ -115,7 +115,7 @@ def instance(instance_id):
                            failed=_marked(marks, "failed"), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if everything else [],
                            latest=definitions.version_of(found.version.definition).version,
-                           links=links.of_instance(instance_id))
+                           links=links.of_instance(instance_id), documents=documents.named(case.decisions(found)))
 
 
 def _marked(marks, mark):

@@ -2,11 +2,11 @@
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock, step
-from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from ..models import Definition, DefinitionKind, HumanTask, TaskStatus, db
 from ..people import access, security_events
 from ..processes import instances
-from ..work import case, forms, human_tasks, links
+from ..work import case, document_checks, documents, forms, human_tasks, links
 from ..work import notifications as notes
 from . import blueprint, error_page, fields, when
 
@@ -47,6 +47,7 @@ def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False
                            case=case.summary(task.instance.version, seen, task.settings.get("show"), own, me=g.user.name),
                            done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
+                           documents=documents.named(done),
                            may_act=access.may_complete(task, g.user), apart=access.kept_apart(task, g.user),
                            hand_on=_hand_on(task),
                            may_claim=access.may_take(task, g.user), refused=refused, kept=kept,
@@ -116,18 +117,31 @@ def task(task_id):
             flash("The task is yours now." if action == "claim" else
                   "The task is back with everyone it is offered to; what you typed is kept as your draft.")
             return redirect(url_for("work.task", task_id=task.id) if action == "claim" else url_for("work.inbox"))
+        data = _given(task, schema, data)
         if action == "save":
             access.check_may_complete(task, g.user)
             human_tasks.save_draft(task, mine, data)
             flash("Draft saved. Nobody else sees it, and it is gone once the task is done.")
             return redirect(url_for("work.task", task_id=task.id))
         step.complete_task(task.id, g.user, data)
-    except Invalid as exc:
-        return _page(task, data, exc.details, 422)
+    except (Invalid, TooLarge) as exc:
+        return _page(task, data, exc.details, exc.status)
     except ServiceError as exc:
         return _refused(task, mine, data, exc)
     flash(f"Done: {task.name}.")
     return redirect(url_for("work.inbox"))
+
+
+def _given(task, schema, data):
+    """``data`` with each file chosen on the page given (checked and kept) and named by its document's
+    id, in place of any given before. :raises Invalid, TooLarge, Conflict, Forbidden: see documents.receive"""
+    data = dict(data)
+    for name, (_, many) in document_checks.fields_of(schema).items():
+        chosen = [f for f in request.files.getlist(name) if f.filename]
+        if chosen:
+            ids = [documents.receive(task, name, f.filename, f.read(), g.user).id for f in chosen]
+            data[name] = ids if many else ids[-1]
+    return data
 
 
 def _refused(task, author, data, exc):

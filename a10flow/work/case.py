@@ -24,7 +24,7 @@ class Item:
     values: list = field(default_factory=list)
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
-    kind: str = "plain"   # plain, parts, values, table, fingerprint
+    kind: str = "plain"   # plain, parts, values, table, fingerprint, document (its description as value)
     help: str | None = None   # what the form says the value is
 
 
@@ -51,6 +51,8 @@ def item(name, value, schema=None, known=None, me=None):
     title, said = label(name, schema), schema.get("description")
     if schema.get("x-display") == "matrix" and isinstance(value, dict):
         return _matrix(title, value, schema, me)
+    if isinstance(value, dict) and {"document", "sha256"} <= set(value):   # a file given (a10flow.work.documents)
+        return Item(title, value=value, kind="document", help=said)
     if isinstance(value, dict):
         props = schema.get("properties") or {}
         each = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else None

@@ -22,7 +22,7 @@ from ..errors import Invalid
 from ..evidence import canonical
 from ..limits import MAX_FIELD_NAME, MAX_FORM_DEPTH, MAX_PATTERN, MAX_SUBMISSION, MAX_TEXT
 from ..models import User, db
-from . import responsibilities
+from . import document_checks, responsibilities
 
 FREE = {"type": "object", "additionalProperties": True}   # takes any fields (e.g. into a message variable)
 
@@ -409,6 +409,7 @@ def deploy_problems(schema):
                                                       or sub.get("type") != "string"):
             problems.append(f"\"x-completed-by\" at {where} must be true, on a field of type string: the person's "
                             "name is filled in there")
+    problems += document_checks.deploy_problems(schema)
     return problems + [f"\"x-pii\" at {where} would not be kept out of the evidence: mark fields under "
                        "\"properties\" and \"items\" only" for where in _misplaced_pii(schema)]
 

@@ -1,0 +1,59 @@
+"""/api/v1: documents given for a task form's file fields, and downloading them."""
+from flask import g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..errors import Invalid, TooLarge
+from ..people import access
+from ..work import documents
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Documents given on forms")
+FRAMING = 16 * 1024   # bytes of multipart framing allowed beside the file itself
+
+
+class DocumentSchema(Schema):
+    document = fields.String(metadata={"description": "its id: name it in the form's data for the field"})
+    name = fields.String(metadata={"description": "the file's name as given: a label only"})
+    media_type = fields.String(metadata={"description": "as the file's content shows it"})
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class FieldSchema(Schema):
+    field = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "the form's file field the file is for"})
+
+
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+
+
+@blp.route("/tasks/<task_id>/documents", methods=["POST"])
+@blp.doc(**UPLOAD_DOC)
+@blp.arguments(FieldSchema, location="query")
+@blp.response(201, DocumentSchema)
+@blp.alt_response(409, description="The task is done")
+@blp.alt_response(413, description="Larger than the field takes (refused on Content-Length, unread, where sent)")
+@blp.alt_response(422, description="The file is refused (its real type, its name, an archive bomb, a polyglot)")
+@access.require(access.WORKERS)
+def upload(args, task_id):
+    """Give a file for a file field of a task's form: it is checked and kept, and its description
+    returned; then complete the task with ``{"<field>": "<its document id>"}`` (a list for an array)."""
+    task, field = access.task(task_id, g.user), args["field"]
+    most = documents.limit(task, field)
+    if most is not None and (request.content_length or 0) > most + FRAMING:
+        raise TooLarge(f"{field}: this field takes at most {most:,} bytes", [{"field": field,
+                                                                              "message": f"at most {most:,} bytes"}])
+    given = request.files.get("file")
+    if given is None:
+        raise Invalid("send the file as a multipart/form-data part named 'file'",
+                      [{"field": "file", "message": "a file is required"}])
+    return documents.describe(documents.receive(task, field, given.filename, given.read(), g.user))
+
+
+@blp.route("/documents/<document_id>")
+@blp.response(200, description="The document's bytes, as a download",
+              content_type="application/octet-stream")
+def download(document_id):
+    """A document given in an instance you may see, as a download."""
+    return documents.served(access.document(document_id, g.user))

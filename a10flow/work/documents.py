@@ -1,0 +1,121 @@
+"""Documents given for forms' file fields: checked, kept by SHA-256 in the document store, named by
+their id in the form's data, and recorded as what they are (name, media type, size, SHA-256), never
+as their bytes. A file is given first (``receive``), then the completion names it (``attach``).
+"""
+import io
+import uuid
+
+from flask import current_app, send_file
+
+from .. import clock
+from ..database import write
+from ..errors import Conflict, Invalid, TooLarge
+from ..models import Document, TaskStatus, db
+from ..people import access
+from . import document_checks as checks
+from . import forms
+from .document_store import store
+
+
+def describe(document):
+    """What a form's data and the evidence keep of a document: never its bytes."""
+    return {"document": document.id, "name": document.name, "media_type": document.media_type,
+            "size": document.size, "sha256": document.sha256}
+
+
+def is_described(value):
+    return isinstance(value, dict) and {"document", "sha256"} <= set(value)
+
+
+def limit(task, field):
+    """The most bytes ``field`` of ``task``'s form takes, or None: it has no such file field."""
+    found = checks.fields_of(forms.for_task(task)).get(field)
+    return checks.max_bytes(found[0], current_app.config["MAX_CONTENT_LENGTH"]) if found else None
+
+
+def receive(task, field, name, content, user):
+    """Check the file ``content`` (bytes, called ``name``) given by ``user`` for ``field`` of ``task``'s
+    form, and keep it; returns its Document. Refused, nothing is kept.
+
+    :raises Conflict: the task is done; Forbidden: see access.check_may_complete; TooLarge: over the
+        field's limit; Invalid: no such file field, or the file is refused (each naming the field).
+    """
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"this task is already {task.status.value}: {field} was not stored",
+                       [{"field": field, "message": f"the task is already {task.status.value}"}])
+    access.check_may_complete(task, user)
+    access.check_apart(task, user)
+    most = limit(task, field)
+    if most is None:
+        raise Invalid(f"{field[:80]}: this form has no such file field", [{"field": field[:200], "message":
+                                                                           "this form has no such file field"}])
+    if len(content) > most:
+        raise TooLarge(f"{field}: the file is {len(content):,} bytes; this field takes at most {most:,} bytes",
+                       [{"field": field, "message": f"at most {most:,} bytes"}])
+    accept = checks.accepted(checks.fields_of(forms.for_task(task))[field][0])
+    try:
+        label = checks.label(name)
+        kind = checks.media_type(content, label, accept)
+    except ValueError as exc:
+        raise Invalid(f"{field}: {exc}", [{"field": field, "message": str(exc)}]) from None
+    sha256 = store().put(content)   # on disk before the row that names it is committed
+    with write():
+        document = Document(id=str(uuid.uuid4()), sha256=sha256, name=label, media_type=kind, size=len(content),
+                            field=field, instance_id=task.instance_id, task_id=task.id, given_by=user.name,
+                            given_at=clock.now())
+        db.session.add(document)
+    return document
+
+
+def attach(schema, data, task_id):
+    """``data`` with the document ids its file fields name replaced by what is kept of each document.
+
+    :raises Invalid: an id names no document given for that field of this task."""
+    attached, problems = dict(data), []
+    for name, (_, many) in checks.fields_of(schema).items():
+        if name not in data:
+            continue
+        ids = data[name] if many else [data[name]]
+        found = {d.id: d for d in db.session.scalars(db.select(Document).where(
+            Document.id.in_([i for i in ids if isinstance(i, str)]), Document.task_id == task_id,
+            Document.field == name))}
+        if not all(i in found for i in ids):
+            problems.append({"field": name, "message": "upload the file first: this names no document given "
+                                                       "for this field of this task"})
+        else:
+            attached[name] = [describe(found[i]) for i in ids] if many else describe(found[ids[0]])
+    if problems:
+        raise Invalid("the form has errors", problems)
+    return attached
+
+
+def named(done):
+    """``(step name, description)`` for each document the steps ``done`` (a10flow.work.case.decisions)
+    gave, in their order."""
+    found = []
+
+    def walk(step, item):
+        if item.kind == "document":
+            found.append((step, item.value))
+        for inner in item.parts + item.values + [cell for row in item.rows for cell in row]:
+            walk(step, inner)
+    for d in done:
+        for item in d.given:
+            walk(d.name, item)
+    return found
+
+
+# A document is only ever a download: the browser saves it, and should it be opened on this origin all
+# the same, it has no rights (no script, no plugin, a unique origin) and its type is not guessed.
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+
+
+def served(document):
+    """The response that hands ``document`` over: an attachment under its label, with safe headers."""
+    with store().open(document.sha256) as kept:   # at most the upload limit: read whole, nothing left open
+        content = io.BytesIO(kept.read())
+    response = send_file(content, mimetype=document.media_type, as_attachment=True,
+                         download_name=document.name, etag=document.sha256, max_age=0)
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -18,20 +18,23 @@ def address(config, path):
 
 
 def made_once(path, make):
-    """The bytes in ``path``; on first use ``make()`` writes them, readable by the owner only.
-
-    The bytes go to a temporary file that is then linked into place, so nobody ever
-    reads a half-written file; of two processes starting at once, one wins and both
-    use its bytes.
-    """
+    """The bytes in ``path``; on first use ``make()`` writes them (see write_once)."""
     try:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
         pass
+    write_once(path, make())
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_once(path, data):
+    """Put ``data`` at ``path``, readable by the owner only, unless something is there already. The
+    bytes go to a temporary file that is then linked into place, so nobody ever reads a half-written
+    file; of two processes writing at once, one wins and both use its bytes."""
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    data = make()
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=folder)   # made readable by the owner only
     try:
         with os.fdopen(fd, "wb") as f:
@@ -43,8 +46,6 @@ def made_once(path, make):
         pass
     finally:
         os.unlink(temporary)
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def rate_limit(env, name, default):

@@ -7,9 +7,10 @@ key with ``IfNoneMatch="*"``, ``get_object(...)["Body"]``), chosen in ``store()`
 import hashlib
 import os
 import re
-import tempfile
 
 from flask import current_app
+
+from ..config import write_once
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -26,24 +27,12 @@ class Folder:
         return os.path.join(self.root, sha256[:2], sha256)
 
     def put(self, content):
-        """Keep ``content``; returns its SHA-256. It is written to a temporary file, flushed to disk and
-        then linked into place, so nobody reads half a file, and bytes kept before stay as they are."""
+        """Keep ``content``; returns its SHA-256 (written once: config.write_once)."""
         sha256 = hashlib.sha256(content).hexdigest()
         path = self._path(sha256)
         if os.path.exists(path):
             return sha256
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path))   # readable by the owner only
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(content)
-                f.flush()
-                os.fsync(f.fileno())
-            os.link(temporary, path)
-        except FileExistsError:   # the same bytes, kept meanwhile by another request
-            pass
-        finally:
-            os.unlink(temporary)
+        write_once(path, content)   # the same bytes, kept meanwhile by another request, stay as they are
         return sha256
 
     def open(self, sha256):

@@ -339,3 +339,23 @@ def test_the_api_manages_people_as_the_pages_do(app, as_):
         ("erp-sync", False)]
     assert as_["auditor"].get("/api/v1/users/roles-held?from=2026-05-01T00:00:00Z&to=2026-04-01T00:00:00Z") \
         .status_code == 422
+
+
+def test_work_offered_by_name_to_someone_disabled_is_shown_for_handing_on_and_nobody_hands_them_more(app, as_):
+    from helpers import CAMUNDA, bpmn, flow
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "t", 1) +
+            '<bpmn:userTask id="t" name="Review the DPA" camunda:candidateUsers="bob"/>' + flow("t", "e", 2) +
+            '<bpmn:endEvent id="e"/>')
+    assert as_["owner"].deploy(bpmn(body, process="dpa_review", ns=CAMUNDA)).status_code == 201
+    as_["owner"].post("/api/v1/instances", json={"process": "dpa_review"})
+    admin = signed_in(app, "admin")
+    bob = _user_id(app, "bob")
+    admin.post(f"/admin/users/{bob}/disable")
+    page = admin.get(f"/admin/users/{bob}").text
+    assert "Tasks offered to bob by name" in page and "Review the DPA" in page and "Nobody else may take these" in page
+
+    [task] = as_["owner"].get("/api/v1/tasks?process=dpa_review").json["items"]
+    refused = as_["owner"].post(f"/api/v1/tasks/{task['id']}/reassign", json={"user": "bob"})
+    assert refused.status_code == 422 and "nobody called 'bob'" in refused.json["error"]["message"]
+    assert as_["owner"].post(f"/api/v1/tasks/{task['id']}/reassign", json={"user": "alice"}).status_code == 200
+    assert "Tasks offered to bob by name" not in admin.get(f"/admin/users/{bob}").text

@@ -160,8 +160,8 @@ def _target(to_user, to_group):
         raise Invalid("hand the task to a person or to a group", [{"field": "user", "message": "give one of "
                                                                    "user and group"}])
     if to_user:
-        person = db.session.scalar(db.select(User).where(User.name == to_user))
-        if person is None:
+        person = db.session.scalar(db.select(User).where(User.name == to_user, human_tasks.ACTIVE))
+        if person is None:   # a disabled person is nobody to hand work to
             raise Invalid(f"there is nobody called {to_user!r}", [{"field": "user", "message": "no such person"}])
         return person
     if to_group not in human_tasks.groups():

@@ -10,6 +10,7 @@ from ..errors import Invalid, ServiceError
 from ..evidence import access as access_record
 from ..models import ApiToken, Role, User, db
 from ..people import access, directory, security_events, two_factor
+from ..work import human_tasks
 from . import blueprint
 
 bp = blueprint("people")
@@ -66,7 +67,7 @@ def person(user_id, problems=None, error=None, status=200):
     who = directory.find(user_id)
     tokens = db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == who.id).order_by(ApiToken.id.desc()))
     return render_template("web/person.html", person=who, roles=list(Role), tokens=tokens.all(), now=clock.now(),
-                           two_factor_on=two_factor.is_on(who),
+                           two_factor_on=two_factor.is_on(who), offered=human_tasks.offered_by_name(who.name),
                            history=access_record.history(who.id), problems=problems or {}, error=error,
                            form=request.form if request.method == "POST" else {}), status
 

@@ -5,22 +5,43 @@ from datetime import datetime
 
 from .. import clock, evidence
 from ..database import write
-from ..models import Definition, DefinitionVersion, EvidenceType, HumanTask, Instance, TaskDraft, TaskStatus, User, db
+from ..models import (
+    Definition,
+    DefinitionVersion,
+    EvidenceType,
+    HumanTask,
+    Instance,
+    TaskCandidate,
+    TaskDraft,
+    TaskStatus,
+    User,
+    db,
+)
 from ..people import access
 from . import forms
 
+ACTIVE = User.disabled_at.is_(None)   # a disabled person is handed nothing, and counts in no group
+
 
 def groups():
-    """Every group some user is in: what a task can be handed to."""
-    return sorted({g for (names,) in db.session.execute(db.select(User.groups)) for g in names or []})
+    """Every group some active person is in: what a task can be handed to."""
+    return sorted({g for (names,) in db.session.execute(db.select(User.groups).where(ACTIVE)) for g in names or []})
 
 
 def pickable():
     """The people (those who work on tasks) and the groups a task can go to, and so what a
     form's ``format: user`` and ``format: group`` fields offer staff."""
-    people = db.session.scalars(db.select(User.name).where(User.role.in_(access.WORKERS))
+    people = db.session.scalars(db.select(User.name).where(User.role.in_(access.WORKERS), ACTIVE)
                                 .order_by(User.name)).all()
     return {"user": people, "group": groups()}
+
+
+def offered_by_name(name):
+    """The open tasks nobody holds that are offered to the person ``name`` by name: someone must hand
+    them on once that person is disabled."""
+    return db.session.scalars(db.select(HumanTask).join(TaskCandidate).where(
+        TaskCandidate.kind == "user", TaskCandidate.name == name, HumanTask.status == TaskStatus.OPEN,
+        HumanTask.assignee.is_(None)).order_by(HumanTask.created_at)).all()
 
 
 def open_tasks(instance_id, element_id=None):
@@ -130,5 +151,5 @@ def _last_move(task):
 
 def members(group):
     """The names of the people in ``group``."""
-    return sorted(name for name, groups in db.session.execute(db.select(User.name, User.groups))
+    return sorted(name for name, groups in db.session.execute(db.select(User.name, User.groups).where(ACTIVE))
                   if group in (groups or []))

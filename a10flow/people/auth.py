@@ -121,4 +121,7 @@ def load_user():
         raise Unauthorized("the API token is unknown, revoked or expired")
     if access.only_engagements(user):
         raise Forbidden("an external auditor's account reads only its engagements, on the engagement pages")
+    if access.must_enrol(user):   # a token held from before must not step round the requirement
+        raise Forbidden(f"your role ({user.role.value}) must sign in with a second factor: turn it on at "
+                        "/account/two-factor, then the API opens again")
     g.user = user

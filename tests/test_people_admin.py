@@ -207,6 +207,7 @@ def test_security_events_are_filtered_and_paged(app, as_):
     assert admin.get("/admin/security-events?what=403").text.count("<tr>") == 2
     assert admin.get("/admin/security-events?from=2026-03-03").text.count("<tr>") == 0
     assert admin.get("/admin/security-events?from=someday").status_code == 422
+    assert admin.get("/admin/security-events?from=2026-03-05&to=2026-03-01").status_code == 422   # ends before it starts
 
 
 def _verified(app):

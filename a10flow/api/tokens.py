@@ -6,7 +6,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from .. import clock
-from ..models import ApiToken, db
 from ..people import directory
 
 blp = Blueprint("tokens", __name__, description="API tokens: expiring, revocable")
@@ -36,8 +35,7 @@ class IssueSchema(Schema):
 @blp.response(200, TokenListSchema)
 def list_tokens():
     """Your tokens, newest first."""
-    return {"items": db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == g.user.id)
-                                        .order_by(ApiToken.id.desc())).all()}
+    return {"items": directory.tokens(g.user)}
 
 
 @blp.route("", methods=["POST"])

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ..evidence import access as access_record
 from ..evidence.scope import Scope
-from ..models import Role, User, db
+from ..models import Role
 from ..people import access, directory
 from .tokens import NewTokenSchema
 
@@ -81,13 +81,7 @@ class PeriodSchema(Schema):
 @access.require(access.OWNERS)
 def list_users(args):
     """Everyone, by name, a page at a time (the next page: ``after`` the last name)."""
-    stmt = db.select(User).order_by(User.name).limit(args["limit"])
-    if args.get("q"):
-        stmt = stmt.where(db.or_(User.name.icontains(args["q"], autoescape=True),
-                                 User.email.icontains(args["q"], autoescape=True)))
-    if args.get("after"):
-        stmt = stmt.where(User.name > args["after"])
-    return {"items": db.session.scalars(stmt).all()}
+    return {"items": directory.people(args.get("q"), args.get("after"), args["limit"])}
 
 
 @blp.route("", methods=["POST"])

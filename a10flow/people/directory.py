@@ -82,6 +82,26 @@ def _keeps_an_admin(actor, user, field):
                        [{"field": field, "message": "the last admin"}])
 
 
+def people(text=None, after=None, limit=None, active=False):
+    """People by name (``text``: part of the name or e-mail; ``after``: the name a page ends on;
+    ``active``: only those not disabled)."""
+    stmt = db.select(User).order_by(User.name).limit(limit)
+    if text:
+        stmt = stmt.where(db.or_(User.name.icontains(text, autoescape=True),
+                                 User.email.icontains(text, autoescape=True)))
+    if after:
+        stmt = stmt.where(User.name > after)
+    return db.session.scalars(stmt.where(User.disabled_at.is_(None)) if active else stmt).all()
+
+
+def tokens(person=None, before=None, limit=None):
+    """API tokens, newest first: ``person``'s, or everyone's (``before``: the id a page ends on)."""
+    stmt = db.select(ApiToken).order_by(ApiToken.id.desc()).limit(limit)
+    if person is not None:
+        stmt = stmt.where(ApiToken.user_id == person.id)
+    return db.session.scalars(stmt.where(ApiToken.id < before) if before else stmt).all()
+
+
 def find(user_id):
     """:raises NotFound:"""
     return found(db.session.get(User, user_id), f"user {user_id}")

@@ -1,9 +1,9 @@
-"""A person's own account: their password, the browsers signed in as them, their API tokens
-(issued and revoked through a10flow.people.directory). Each change is an access record."""
+"""A person's own account: their password and the browsers signed in as them (their API tokens are
+the directory's). Each change is an access record."""
 from .. import clock
 from ..database import write
 from ..errors import Invalid, NotFound
-from ..models import ApiToken, WebSession, db
+from ..models import WebSession, db
 from . import access, auth, directory
 
 
@@ -36,8 +36,3 @@ def end_session(user, session_id):
         row.ended_at = clock.now()
         directory.record(user, row.user, "sessions.ended", sessions=[row.id])
 
-
-def tokens(user):
-    """``user``'s own API tokens, newest first."""
-    return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id)
-                              .order_by(ApiToken.id.desc())).all()

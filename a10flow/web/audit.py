@@ -21,7 +21,7 @@ from . import blueprint
 bp = blueprint("audit")
 
 
-def _scope(args):
+def scope_of(args):
     """The control, period and instance a form asks for. :raises Invalid: naming the field (see Scope)."""
     def day(name):
         raw = args.get(name, "").strip()
@@ -42,7 +42,7 @@ def audit():
     args = request.args.to_dict()
     if not args:   # this year so far, unless asked otherwise
         args["from"] = f"{clock.now().year}-01-01"
-    scope = _scope(args)
+    scope = scope_of(args)
     return render_template("web/audit.html", coverage=by_framework(coverage(scope)), args=args, scope=scope,
                            controls=known_controls(), verifier_sha256=packs.verifier_sha256(),
                            key_id=checkpoints.key_id(current_app.config["A10FLOW_SIGNING_KEY"]),
@@ -54,7 +54,7 @@ def audit():
 def access_record():
     """Who held which role and groups when, over a period (this year so far, unless asked)."""
     args = request.args.to_dict() or {"from": f"{clock.now().year}-01-01"}
-    scope = _scope(args)
+    scope = scope_of(args)
     return render_template("web/access.html", held=access_log.held(scope.start, scope.end), args=args,
                            changes=access_log.history(limit=50))
 
@@ -79,7 +79,7 @@ def verify():
 @bp.route("/audit/pack")
 @access.require(access.READERS)
 def pack():
-    scope = _scope(request.args)
+    scope = scope_of(request.args)
     data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=packs.filename(scope))
 

@@ -19,7 +19,7 @@ def _page(problems=None, error=None, status=200, **shown):
     """The account page (with a refused form's problems, or what is shown only once)."""
     this = auth.hash_token(session["session"])
     return render_template("web/account.html", sessions=own_account.sessions(g.user), this=this,
-                           tokens=own_account.tokens(g.user), two_factor=two_factor, problems=problems or {},
+                           tokens=directory.tokens(g.user), two_factor=two_factor, problems=problems or {},
                            error=error, now=clock.now(), today=clock.now().date(), **shown), status
 
 

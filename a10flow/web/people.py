@@ -8,10 +8,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import clock
 from ..errors import Invalid, ServiceError
 from ..evidence import access as access_record
-from ..models import ApiToken, Role, User, db
+from ..models import Role, User, db
 from ..people import access, directory, security_events, two_factor
 from ..work import human_tasks
 from . import blueprint
+from .audit import scope_of
 
 bp = blueprint("people")
 PAGE = 50   # rows per page of a list
@@ -31,14 +32,8 @@ def admin():
 @access.require(access.OWNERS)
 def users(form=None, problems=None, error=None, status=200):
     """Everyone, by name, a page at a time (``after``: the last name of the page before)."""
-    text, after = request.args.get("q", "").strip()[:120], request.args.get("after", "")[:120]
-    stmt = db.select(User).order_by(User.name).limit(PAGE + 1)
-    if text:
-        stmt = stmt.where(db.or_(User.name.icontains(text, autoescape=True),
-                                 User.email.icontains(text, autoescape=True)))
-    if after:
-        stmt = stmt.where(User.name > after)
-    found = db.session.scalars(stmt).all()
+    text = request.args.get("q", "").strip()[:120]
+    found = directory.people(text, request.args.get("after", "")[:120], PAGE + 1)
     return render_template("web/people.html", people=found[:PAGE], more=len(found) > PAGE, q=text, roles=list(Role),
                            form=form or {}, problems=problems or {}, error=error), status
 
@@ -65,9 +60,8 @@ def _listed(text):
 @access.require(access.OWNERS)
 def person(user_id, problems=None, error=None, status=200):
     who = directory.find(user_id)
-    tokens = db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == who.id).order_by(ApiToken.id.desc()))
-    return render_template("web/person.html", person=who, roles=list(Role), tokens=tokens.all(), now=clock.now(),
-                           two_factor_on=two_factor.is_on(who), offered=human_tasks.offered_by_name(who.name),
+    return render_template("web/person.html", person=who, roles=list(Role), tokens=directory.tokens(who),
+                           now=clock.now(), two_factor_on=two_factor.is_on(who), offered=human_tasks.offered_by_name(who.name),
                            history=access_record.history(who.id), problems=problems or {}, error=error,
                            form=request.form if request.method == "POST" else {}), status
 
@@ -141,8 +135,8 @@ def token_expiry():
 @bp.route("/admin/groups")
 @access.require(access.OWNERS)
 def groups(problems=None, error=None, status=200):
-    people = db.session.scalars(db.select(User).where(User.disabled_at.is_(None)).order_by(User.name)).all()
-    return render_template("web/groups.html", groups=directory.groups(), people=people, problems=problems or {},
+    return render_template("web/groups.html", groups=directory.groups(), people=directory.people(active=True),
+                           problems=problems or {},
                            error=error), status
 
 
@@ -164,9 +158,7 @@ def membership():
 @bp.route("/admin/tokens")
 @access.require(access.OWNERS)
 def tokens():
-    before = request.args.get("before", type=int)
-    stmt = db.select(ApiToken).order_by(ApiToken.id.desc()).limit(PAGE + 1)
-    found = db.session.scalars(stmt.where(ApiToken.id < before) if before else stmt).all()
+    found = directory.tokens(before=request.args.get("before", type=int), limit=PAGE + 1)
     return render_template("web/tokens.html", tokens=found[:PAGE], more=len(found) > PAGE, now=clock.now())
 
 
@@ -184,13 +176,8 @@ def revoke(token_id):
 @access.require(access.OWNERS)
 def events():
     args = request.args
-
-    def day(name):
-        try:
-            return datetime.fromisoformat(args[name]).replace(tzinfo=timezone.utc) if args.get(name) else None
-        except ValueError:
-            raise Invalid(f"{name}: give a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
-    found = security_events.events(day("from"), day("to"), args.get("who", "").strip()[:120] or None,
+    period = scope_of({name: args.get(name, "") for name in ("from", "to")})   # a period ends after it starts
+    found = security_events.events(period.start, period.end, args.get("who", "").strip()[:120] or None,
                                    args.get("what", "").strip()[:500] or None, args.get("before", type=int),
                                    PAGE + 1)
     older = args.to_dict() | {"before": found[PAGE - 1].id} if len(found) > PAGE else None

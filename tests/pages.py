@@ -146,6 +146,13 @@ def start(page, process, **fields):
         page.get_by_label(label.replace("_", " "), exact=True).fill(value)
 
 
+def add_row(page, table):
+    """Press "Add a row to ``table``" and wait for the page to come back with the row, as a person
+    waits to see it before typing: what is typed into the page being replaced is lost."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Add a row to {table}").click()
+
+
 def open_task(page, name):
     """Open the task called ``name`` from the inbox."""
     go(page, "Inbox")

@@ -4,10 +4,9 @@ as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo
 parties have no account and only the e-mail we sent them, read here off the Outbox page."""
 from datetime import date, timedelta
 
+from pages import (PHONE, add_row, ask_for_a_supplier, field, fits, go, link_in_outbox, open_task, outside_party,
+                   person, shot, start, told_done)
 from playwright.sync_api import expect
-
-from pages import (PHONE, ask_for_a_supplier, field, fits, go, link_in_outbox, open_task, outside_party, person,
-                   shot, start, told_done)
 
 
 def _row(page, table, number):
@@ -28,8 +27,8 @@ def test_a10_2_responsibilities_are_drafted_sent_back_and_accepted_by_every_part
     # The parties first; the matrix is a grid with a column for each of them.
     olivia.set_viewport_size({"width": 1366, "height": 900})
     for _ in range(2):
-        olivia.get_by_role("button", name="Add a row to parties").click()
-    olivia.get_by_role("button", name="Add a row to who does what").click()
+        add_row(olivia, "parties")
+    add_row(olivia, "who does what")
     for number, (name, kind, rep) in enumerate([("Us", "organisation", "lee"),
                                                 ("Acme", "supplier", "anna@acme.example")], start=1):
         row = _row(olivia, "Parties", number)
@@ -130,7 +129,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     expect(anna.locator("main")).to_contain_text("Acme Data")   # what it is about
     anna.get_by_label("Legal name").fill("Acme Data Ltd")
     anna.get_by_label("Country").fill("IE")
-    anna.get_by_role("button", name="Add a row to certifications").click()
+    add_row(anna, "certifications")
     anna.get_by_label("Certificate, row 1").fill("ISO/IEC 42001")
     anna.get_by_label("Expires, row 1").fill((date.today() + timedelta(days=400)).isoformat())
     fits(anna)
@@ -182,7 +181,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     open_task(sofia, "Approve the supplier")
     expect(sofia.locator("section.case")).to_contain_text("high")   # the tier the decision table set
     sofia.get_by_label("Approve with conditions").check()
-    sofia.get_by_role("button", name="Add a row to conditions").click()
+    add_row(sofia, "conditions")
     sofia.get_by_label("Action, row 1").fill("Deliver the model card")
     sofia.get_by_label("Owner, row 1").select_option("sam")
     sofia.get_by_label("Due, row 1").fill(review_by)
@@ -246,7 +245,7 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     olivia.get_by_role("group", name="A pre-determined change, already disclosed to customers").get_by_label("No").check()
     for number, (name, contact) in enumerate([("Bank A", "ops@bank-a.example"),
                                               ("Bank B", "risk@bank-b.example")], start=1):
-        olivia.get_by_role("button", name="Add a row to affected customers").click()
+        add_row(olivia, "affected customers")
         field(olivia, f"Customer, row {number}").fill(name)
         field(olivia, f"Contact's e-mail, row {number}").fill(contact)
         field(olivia, f"Account manager, row {number}").select_option("alice")

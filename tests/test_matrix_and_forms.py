@@ -4,9 +4,8 @@ says its limit before it is sent."""
 import json
 import re
 
+from pages import PHONE, add_row, fits, go, outside_party, person, shot
 from playwright.sync_api import expect
-
-from pages import PHONE, fits, go, outside_party, person, shot
 
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
@@ -42,14 +41,14 @@ def _headers(page):
 def test_parties_added_on_the_page_are_columns_of_the_grid_at_once(demo, browser):
     olivia = person(browser, demo, "olivia", **DESKTOP)
     _start_matrix(olivia)
-    olivia.get_by_role("button", name="Add a row to who does what").click()
-    olivia.get_by_role("button", name="Add a row to parties").click()
+    add_row(olivia, "who does what")
+    add_row(olivia, "parties")
     # The new party is a column before it has a name, and takes its name as it is typed.
     expect(_headers(olivia)).to_have_text(["Life-cycle stage", "Activity", "Party 1",
                                            re.compile("^Contract or DPA clause"), "Remove"])
     _party(olivia, 1, "Us", "organisation", "lee")
     expect(_headers(olivia).nth(2)).to_have_text("Us")
-    olivia.get_by_role("button", name="Add a row to parties").click()
+    add_row(olivia, "parties")
     _party(olivia, 2, "Bank B", "customer", "risk@bank-b.example")
     expect(_headers(olivia)).to_have_text(["Life-cycle stage", "Activity", "Us", "Bank B",
                                            re.compile("^Contract or DPA clause"), "Remove"])
@@ -59,7 +58,7 @@ def test_parties_added_on_the_page_are_columns_of_the_grid_at_once(demo, browser
     row.get_by_label("Bank B, row 1").select_option("R")
     # Renaming a party keeps its shares: the cell belongs to the party's row, not to its old name.
     _rows(olivia, "Parties").nth(1).get_by_label("Party, row 2").fill("Bank B plc")
-    olivia.get_by_role("button", name="Add a row to who does what").click()
+    add_row(olivia, "who does what")
     expect(_headers(olivia).nth(3)).to_have_text("Bank B plc")
     expect(_rows(olivia, "Who does what").nth(0).get_by_label("Bank B plc, row 1")).to_have_value("R")
     fits(olivia)
@@ -77,8 +76,8 @@ def test_parties_added_on_the_page_are_columns_of_the_grid_at_once(demo, browser
 def test_without_javascript_a_party_is_a_column_after_the_round_trip(demo, browser):
     olivia = person(browser, demo, "olivia", java_script_enabled=False, **DESKTOP)
     _start_matrix(olivia)
-    olivia.get_by_role("button", name="Add a row to parties").click()
-    olivia.get_by_role("button", name="Add a row to who does what").click()
+    add_row(olivia, "parties")
+    add_row(olivia, "who does what")
     _party(olivia, 1, "Us", "organisation", "lee")
     expect(_headers(olivia).nth(2)).to_have_text("Party 1")   # no script: the name follows on the next trip
     olivia.get_by_role("button", name="Save draft").click()
@@ -90,9 +89,9 @@ def test_a_matrix_that_breaks_the_rules_is_refused_at_submit_beside_its_row(demo
     _start_matrix(olivia)
     task_url = olivia.url
     for _ in range(2):
-        olivia.get_by_role("button", name="Add a row to parties").click()
+        add_row(olivia, "parties")
     for _ in range(2):
-        olivia.get_by_role("button", name="Add a row to who does what").click()
+        add_row(olivia, "who does what")
     _party(olivia, 1, "Us", "organisation", "lee")
     _party(olivia, 2, "Acme", "supplier", "anna@acme.example")
     for number, (stage, activity, us, acme) in enumerate([("deployment", "monitoring", "A", "R"),
@@ -126,10 +125,10 @@ def test_a_matrix_that_breaks_the_rules_is_refused_at_submit_beside_its_row(demo
 def test_save_draft_keeps_a_row_just_added(demo, browser):
     olivia = person(browser, demo, "olivia")
     _start_matrix(olivia)
-    olivia.get_by_role("button", name="Add a row to parties").click()
+    add_row(olivia, "parties")
     _party(olivia, 1, "Us", "organisation", "lee")
     for _ in range(2):
-        olivia.get_by_role("button", name="Add a row to who does what").click()
+        add_row(olivia, "who does what")
     _rows(olivia, "Who does what").nth(0).get_by_label("Life-cycle stage, row 1").select_option("deployment")
     olivia.get_by_role("button", name="Save draft").click()
     expect(olivia.get_by_role("status")).to_contain_text("Draft saved")
@@ -142,8 +141,8 @@ def test_a_comment_is_a_box_that_says_its_limit_before_it_is_sent(demo, browser)
     olivia = person(browser, demo, "olivia")
     _start_matrix(olivia)
     for _ in range(2):
-        olivia.get_by_role("button", name="Add a row to parties").click()
-    olivia.get_by_role("button", name="Add a row to who does what").click()
+        add_row(olivia, "parties")
+    add_row(olivia, "who does what")
     _party(olivia, 1, "Us", "organisation", "olivia")
     _party(olivia, 2, "Acme", "supplier", "anna@acme.example")
     row = _rows(olivia, "Who does what").nth(0)

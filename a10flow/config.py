@@ -120,6 +120,18 @@ def password_sign_in(env, sso):
     return value
 
 
+def lead_days(env, name, default):
+    """Whole days before a date, largest first, from "30,7,1,0". :raises ValueError: in words."""
+    text = env.get(name, default)
+    try:
+        days = sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        days = []
+    if not days or days[-1] < 0:
+        raise ValueError(f"{name}={text!r}: whole days before the date, 0 or more, such as {default!r}")
+    return tuple(days)
+
+
 def instance_path():
     """Where the embedded database and the service's own files live."""
     return os.environ.get("A10FLOW_INSTANCE_PATH", os.path.abspath("instance"))
@@ -142,6 +154,8 @@ class Config:
         # Where documents given on forms are kept, by SHA-256 (a10flow.work.document_store): never changed
         # or deleted by the service, so back the folder up with the database.
         self.A10FLOW_DOCUMENTS_DIR = env.get("A10FLOW_DOCUMENTS_DIR", os.path.join(instance_path, "documents"))
+        # Who keeps a case is reminded this many days before a document it holds expires (0: on the day).
+        self.A10FLOW_DOCUMENT_REMINDER_DAYS = lead_days(env, "A10FLOW_DOCUMENT_REMINDER_DAYS", "30,7,1,0")
         # `serve`'s own limits: open connections at once, seconds a connection may stay idle, and the
         # reverse proxy whose X-Forwarded-For is believed (its address; unset: none is).
         self.A10FLOW_SERVER = {"connections": int(env.get("A10FLOW_CONNECTION_LIMIT", 500)),

@@ -310,7 +310,22 @@ class Document(db.Model):
     instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
     task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
     given_by = db.Column(db.String(120), nullable=False)
-    given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)   # the upload: never changes
+    # What the document says of itself, given beside the file (a certificate's validity), apart from
+    # the upload time: reminders key off the expiry (a10flow.work.expiring).
+    effective_on = db.Column(db.Date)
+    expires_on = db.Column(db.Date, index=True)
+    # Set when a completed step names it: the n-th document kept for this field of this case.
+    attached_at = db.Column(UTCDateTime)
+    version = db.Column(db.Integer)
+
+
+class DocumentReminder(db.Model):
+    """A reminder that a document expires, sent ``days`` before its expiry (0: on the day): once each."""
+    __tablename__ = "document_reminders"
+    document_id = db.Column(db.ForeignKey("documents.id"), primary_key=True)
+    days = db.Column(db.Integer, primary_key=True)
+    sent_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
 
 
 class TaskDraft(db.Model):

@@ -20,11 +20,12 @@ from .errors import Conflict, StepFailed
 from .evidence import checkpoints
 from .models import StartTimer, Timer, db
 from .processes import incidents
-from .work import notifications
+from .work import expiring, notifications
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
 CHECKPOINT_JOB_ID = "a10flow-checkpoints"
+EXPIRY_JOB_ID = "a10flow-expiring-documents"
 
 
 def due_instances(now, limit):
@@ -94,6 +95,8 @@ class Scheduler:
         self.aps.add_job(self.tick, "interval", seconds=self.poll, id=JOB_ID, next_run_time=clock.now())
         self.aps.add_job(self.checkpoint, "interval", minutes=app.config["A10FLOW_CHECKPOINT_MINUTES"],
                          id=CHECKPOINT_JOB_ID)
+        # Reminders go by the day: a sweep each quarter hour sends them early in the day they fall due.
+        self.aps.add_job(self.remind, "interval", minutes=15, id=EXPIRY_JOB_ID, next_run_time=clock.now())
 
     def tick(self):
         with self.app.app_context():
@@ -117,6 +120,14 @@ class Scheduler:
                 checkpoints.make(self.app.config["A10FLOW_SIGNING_KEY"])
             except Exception:   # e.g. the database went away: the next run signs what this one missed
                 log.exception("making an evidence checkpoint failed; will retry")
+            finally:
+                db.session.remove()
+
+    def remind(self):
+        """Remind of the documents that expire (a10flow.work.expiring: each reminder once)."""
+        with self.app.app_context():
+            try:
+                expiring.remind()
             finally:
                 db.session.remove()
 

@@ -70,7 +70,8 @@ def test_the_signed_dpa_given_on_the_task_page_is_evidence_by_hash_and_a_colleag
     sha256 = hashlib.sha256(signed).hexdigest()
     given = record["data"]["submitted"]["dpa"]
     assert {k: v for k, v in given.items() if k != "document"} == {
-        "name": "ACME DPA 2026.pdf", "media_type": "application/pdf", "size": len(signed), "sha256": sha256}
+        "name": "ACME DPA 2026.pdf", "media_type": "application/pdf", "size": len(signed), "sha256": sha256,
+        "version": 1}   # the first DPA of this case
     assert "Data processing agreement" not in json.dumps(record)   # what the file is, never its bytes
     [document] = _kept(app)
     assert (document.sha256, document.given_by, document.task_id) == (sha256, "alice", task_id)
@@ -101,7 +102,7 @@ def test_through_the_api_a_file_is_given_first_and_the_completion_names_it(app, 
                              json={"data": {"dpa": given.json["document"], "annexes": [other["document"]]}})
     assert done.status_code == 200, done.json
     submitted = _record(as_, instance_id)["data"]["submitted"]
-    assert submitted["dpa"] == given.json and submitted["annexes"] == [other]
+    assert submitted["dpa"] == {**given.json, "version": 1} and submitted["annexes"] == [{**other, "version": 1}]
 
     _download_is_safe(as_["bob"].get(f"/api/v1/documents/{given.json['document']}"), signed, "dpa.pdf")
     assert as_["auditor"].get(f"/api/v1/documents/{other['document']}").data == annex

@@ -46,6 +46,7 @@ TABLE = [
     ("POST", "/tasks/{task}/reassign", {"to": "group:procurement"}, {**WORKERS, STAFF: "403"}),   # owners, leads
     ("POST", "/tasks/{task}/links/999999/revoke", None, {**WORKERS, STAFF: "404", OWNER: "404", ADMIN: "404"}),
     ("GET", "/documents/{document}", None, {**EVERYONE, OTHER: "404"}),   # who may see its instance
+    ("GET", "/documents/expiring", None, EVERYONE),   # each sees what expires in the cases they see
     ("GET", "/outbox", None, OWNERS),
     ("GET", "/definitions", None, READERS),
     ("POST", "/definitions", None, OWNERS),   # 422: no file chosen

@@ -17,11 +17,20 @@ class DocumentSchema(Schema):
     media_type = fields.String(metadata={"description": "as the file's content shows it"})
     size = fields.Integer()
     sha256 = fields.String()
+    effective = fields.String(metadata={"description": "YYYY-MM-DD: when the document takes effect, if its field asks"})
+    expires = fields.String(metadata={"description": "YYYY-MM-DD: when the document expires, if its field asks: "
+                                                   "reminders go before it does"})
+    version = fields.Integer(metadata={"description": "once a completed step names it: the n-th document "
+                                                      "kept for this field of the case"})
 
 
 class FieldSchema(Schema):
     field = fields.String(required=True, validate=validate.Length(min=1, max=200),
                           metadata={"description": "the form's file field the file is for"})
+    effective = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "YYYY-MM-DD: when the document takes effect, where the field's x-dates asks for it"})
+    expires = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "YYYY-MM-DD: when the document expires, where the field's x-dates asks for it"})
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -48,7 +57,8 @@ def upload(args, task_id):
     if given is None:
         raise Invalid("send the file as a multipart/form-data part named 'file'",
                       [{"field": "file", "message": "a file is required"}])
-    return documents.describe(documents.receive(task, field, given.filename, given.read(), g.user))
+    dates = {word: args[word] for word in ("effective", "expires") if word in args}
+    return documents.describe(documents.receive(task, field, given.filename, given.read(), g.user, dates))
 
 
 @blp.route("/documents/<document_id>")

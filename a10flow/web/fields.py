@@ -43,6 +43,7 @@ class Field:
     name_from: str | None = None  # the field whose value names this one (the page follows it as it is typed)
     unnamed: str | None = None    # what it is called while that field is empty ("Party 3")
     titles: dict = field(default_factory=dict)   # radio, select: what each choice is called, if not its value
+    dates: dict = field(default_factory=dict)    # file(s): the dates given with each file, by word (x-dates)
 
 
 @dataclass
@@ -144,6 +145,7 @@ def _object_fields(schema, data, prefix, scope):
         elif f.kind in ("file", "files"):   # the browser offers these types; the server reads the real one
             spec = sub if f.kind == "file" else sub["items"]
             f.choices, f.limit = document_checks.accepted(spec), spec.get("x-max-bytes")
+            f.dates = {word: document_checks.DATES[word] for word in document_checks.dates_of(spec)}
             said = " or ".join(document_checks.KNOWN.get(k, k) for k in f.choices)
             f.help = "; ".join(filter(None, [f.help, said[:1].upper() + said[1:],
                                              f"at most {f.limit:,} bytes" if f.limit else None]))

@@ -139,7 +139,8 @@ def _given(task, schema, data):
     for name, (_, many) in document_checks.fields_of(schema).items():
         chosen = [f for f in request.files.getlist(name) if f.filename]
         if chosen:
-            ids = [documents.receive(task, name, f.filename, f.read(), g.user).id for f in chosen]
+            dates = {word: request.form.get(f"{name}:{word}") for word in document_checks.DATES}
+            ids = [documents.receive(task, name, f.filename, f.read(), g.user, dates).id for f in chosen]
             data[name] = ids if many else ids[-1]
     return data
 

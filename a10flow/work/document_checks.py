@@ -3,12 +3,14 @@
 A file field is ``{"type": "string", "format": "binary"}`` (or with ``contentMediaType``), alone or
 as the ``items`` of an array, at the top of a form; ``x-accept`` lists the media types it takes
 (default: every type in KNOWN), ``x-max-bytes`` its size limit (default and ceiling: the service's
-A10FLOW_MAX_UPLOAD_BYTES). A file is taken only when its name is a plain label, its real type (read
+A10FLOW_MAX_UPLOAD_BYTES), ``x-dates`` the dates each file is given with (DATES: a certificate's
+validity, kept apart from the upload time). A file is taken only when its name is a plain label, its real type (read
 from its bytes, never from its name or what the browser said) is one the field takes, and it is no
 archive bomb and no polyglot a browser could run as a page.
 """
 import io
 import mimetypes
+from datetime import date
 import unicodedata
 import zipfile
 
@@ -30,6 +32,8 @@ KNOWN = {
     "application/vnd.oasis.opendocument.text": "an OpenDocument text",
     "application/zip": "a ZIP archive",
 }
+# The dates a file field may ask for beside each file, by their word in ``x-dates``.
+DATES = {"effective": "Effective from", "expires": "Expires on"}
 _SAME = {"text/csv": {"text/csv", "text/plain"}}   # libmagic calls much of CSV plain text
 MAX_NAME = 255              # characters of a file's name
 MAX_UNPACKED = 64 * 2**20   # bytes an archive (ZIP, and the Office files built on it) may unpack to
@@ -59,6 +63,32 @@ def accepted(field):
                                      [t for t in KNOWN if t != "application/zip"])
 
 
+def dates_of(field):
+    """The dates (words of DATES) each file of a file field is given with."""
+    return [word for word in DATES if word in (field.get("x-dates") or [])]
+
+
+def dates(field, given):
+    """The dates a file of ``field`` is given with, ``{word: date}`` from ``given`` (words of DATES to
+    ISO 8601 texts). :raises ValueError: in words, when one it asks for is missing or no date, the file
+    would expire before it takes effect, or the field takes no such date."""
+    wanted, found = dates_of(field), {}
+    for word, text in (given or {}).items():
+        if text and word not in wanted:
+            raise ValueError(f"this field takes no date {word!r}" + (f": only {', '.join(wanted)}" if wanted else ""))
+    for word in wanted:
+        text = ((given or {}).get(word) or "").strip()
+        if not text:
+            raise ValueError(f"give the file's date '{DATES[word]}' (YYYY-MM-DD) with it")
+        try:
+            found[word] = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{DATES[word]}: {text[:40]!r} is no date; write it as YYYY-MM-DD") from None
+    if found.get("expires", date.max) < found.get("effective", date.min):
+        raise ValueError("the file would expire before it takes effect")
+    return found
+
+
 def max_bytes(field, ceiling):
     """The most bytes a file field takes: its ``x-max-bytes``, never above the service's ``ceiling``."""
     return min(field.get("x-max-bytes") or ceiling, ceiling)
@@ -81,10 +111,10 @@ def deploy_problems(schema):
     """Why a form's file fields may not be deployed, each naming the field."""
     problems, top = [], {id(field) for field, _ in fields_of(schema).values()}
     for where, sub in _walk(schema):
-        if not (is_file(sub) or "x-accept" in sub or "x-max-bytes" in sub):
+        if not (is_file(sub) or "x-accept" in sub or "x-max-bytes" in sub or "x-dates" in sub):
             continue
         if not is_file(sub):
-            problems.append(f"{where}: x-accept and x-max-bytes belong to a file field, "
+            problems.append(f"{where}: x-accept, x-max-bytes and x-dates belong to a file field, "
                             "{\"type\": \"string\", \"format\": \"binary\"}")
         elif id(sub) not in top:
             problems.append(f"{where}: a file field must be a property of the form itself, or the items of one")
@@ -96,6 +126,10 @@ def deploy_problems(schema):
         limit = sub.get("x-max-bytes")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             problems.append(f"{where}: x-max-bytes must be a whole number of bytes, 1 or more")
+        dates = sub.get("x-dates", [])
+        if not isinstance(dates, list) or not all(isinstance(d, str) and d in DATES for d in dates):
+            problems.append(f"{where}: x-dates lists the dates each file is given with, among "
+                            f"{', '.join(DATES)}")
     return problems
 
 

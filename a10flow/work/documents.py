@@ -18,9 +18,16 @@ from .document_store import store
 
 
 def describe(document):
-    """What a form's data and the evidence keep of a document: never its bytes."""
-    return {"document": document.id, "name": document.name, "media_type": document.media_type,
-            "size": document.size, "sha256": document.sha256}
+    """What a form's data and the evidence keep of a document: never its bytes. Its dates and
+    version are there once it has them."""
+    described = {"document": document.id, "name": document.name, "media_type": document.media_type,
+                 "size": document.size, "sha256": document.sha256}
+    for key, value in (("effective", document.effective_on), ("expires", document.expires_on)):
+        if value is not None:
+            described[key] = value.isoformat()
+    if document.version is not None:
+        described["version"] = document.version
+    return described
 
 
 def is_described(value):
@@ -33,9 +40,10 @@ def limit(task, field):
     return checks.max_bytes(found[0], current_app.config["MAX_CONTENT_LENGTH"]) if found else None
 
 
-def receive(task, field, name, content, user):
+def receive(task, field, name, content, user, dates=None):
     """Check the file ``content`` (bytes, called ``name``) given by ``user`` for ``field`` of ``task``'s
-    form, and keep it; returns its Document. Refused, nothing is kept.
+    form, with the ``dates`` the field asks for (document_checks.dates), and keep it; returns its
+    Document. Refused, nothing is kept.
 
     :raises Conflict: the task is done; Forbidden: see access.check_may_complete; TooLarge: over the
         field's limit; Invalid: no such file field, or the file is refused (each naming the field).
@@ -52,26 +60,28 @@ def receive(task, field, name, content, user):
     if len(content) > most:
         raise TooLarge(f"{field}: the file is {len(content):,} bytes; this field takes at most {most:,} bytes",
                        [{"field": field, "message": f"at most {most:,} bytes"}])
-    accept = checks.accepted(checks.fields_of(forms.for_task(task))[field][0])
+    spec = checks.fields_of(forms.for_task(task))[field][0]
     try:
+        said = checks.dates(spec, dates)
         label = checks.label(name)
-        kind = checks.media_type(content, label, accept)
+        kind = checks.media_type(content, label, checks.accepted(spec))
     except ValueError as exc:
         raise Invalid(f"{field}: {exc}", [{"field": field, "message": str(exc)}]) from None
     sha256 = store().put(content)   # on disk before the row that names it is committed
     with write():
         document = Document(id=str(uuid.uuid4()), sha256=sha256, name=label, media_type=kind, size=len(content),
                             field=field, instance_id=task.instance_id, task_id=task.id, given_by=user.name,
-                            given_at=clock.now())
+                            given_at=clock.now(), effective_on=said.get("effective"), expires_on=said.get("expires"))
         db.session.add(document)
     return document
 
 
 def attach(schema, data, task_id):
-    """``data`` with the document ids its file fields name replaced by what is kept of each document.
+    """``data`` with the document ids its file fields name replaced by what is kept of each document,
+    now the next version of its field in the case (a replaced one stays, in the store and the evidence).
 
     :raises Invalid: an id names no document given for that field of this task."""
-    attached, problems = dict(data), []
+    attached, problems, now = dict(data), [], clock.now()
     for name, (_, many) in checks.fields_of(schema).items():
         if name not in data:
             continue
@@ -82,8 +92,13 @@ def attach(schema, data, task_id):
         if not all(i in found for i in ids):
             problems.append({"field": name, "message": "upload the file first: this names no document given "
                                                        "for this field of this task"})
-        else:
-            attached[name] = [describe(found[i]) for i in ids] if many else describe(found[ids[0]])
+            continue
+        if ids:
+            before = db.session.scalar(db.select(db.func.max(Document.version)).where(
+                Document.instance_id == found[ids[0]].instance_id, Document.field == name))
+            for document in found.values():
+                document.attached_at, document.version = now, (before or 0) + 1
+        attached[name] = [describe(found[i]) for i in ids] if many else describe(found[ids[0]])
     if problems:
         raise Invalid("the form has errors", problems)
     return attached

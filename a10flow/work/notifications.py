@@ -105,6 +105,15 @@ def queue(instance, element_id, params, data):
     return sorted(u.name for u in people)
 
 
+def tell(instance, people, subject, body, emails=()):
+    """Write a message about ``instance`` to ``people`` (users) and to ``emails`` (outside parties)."""
+    _add(instance, None, None, people, _subject(subject), body)
+    now = clock.now()
+    for email in emails:
+        db.session.add(Notification(email=email, instance_id=instance.id, subject=_subject(subject), body=body,
+                                    created_at=now, email_status=EmailStatus.PENDING, next_attempt_at=now))
+
+
 def _subject(text):
     # One line (a header cannot hold a line break: instance data may), as long as the column is.
     return " ".join(text.split())[:255]

@@ -1,10 +1,12 @@
 """a10flow: ISO/IEC 42001 A.10 processes as running BPMN, with audit-grade evidence."""
 import os
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
+from . import database
 from .config import Config, instance_path
+from .errors import ServiceError, Unavailable
 from .limits import MAX_ROW_ID
 from .models import db
 
@@ -17,10 +19,23 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def _by_path(for_api, for_pages):
+def _answer(kind, json_errors, page_errors):
+    """The handler of ``kind`` of exception: in JSON under /api/, a page elsewhere. An outage (the
+    database or the disk failing now) is a 503 with Retry-After, not a 500: it is no bug."""
     def answer(exc):
-        return (for_api if request.path.startswith("/api/") else for_pages)(exc)
+        handlers, down = json_errors if request.path.startswith("/api/") else page_errors, None
+        if not isinstance(exc, ServiceError) and (down := database.outage(exc)) is not None:
+            database.forget()
+            g.user = None   # the page says nothing more that needs the database
+        return handlers[ServiceError](down) if down else handlers[kind](exc)
     return answer
+
+
+def _retry_after(response):
+    """Every 503 says when to ask again, however it arose."""
+    if response.status_code == 503:
+        response.headers.setdefault("Retry-After", str(Unavailable.retry_after))
+    return response
 
 
 def create_app(**overrides):
@@ -32,13 +47,14 @@ def create_app(**overrides):
     app.config.from_object(Config(app.instance_path, **overrides))
     _lend_the_engine()
     db.init_app(app)
-    from . import database
     database.init_app(app)
     from . import api, web
     json_errors, page_errors = api.init_app(app), web.init_app(app)
     for kind in json_errors:   # the API answers in JSON, everything else with a page and a way back
-        app.register_error_handler(kind, _by_path(json_errors[kind], page_errors[kind]))
-    from . import cli
+        app.register_error_handler(kind, _answer(kind, json_errors, page_errors))
+    app.after_request(_retry_after)
+    from . import cli, health
+    app.register_blueprint(health.bp)
     cli.init_app(app)
     return app
 

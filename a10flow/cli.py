@@ -122,11 +122,12 @@ def serve(host, port, threads):
     """Serve the web API (waitress)."""
     from waitress import serve as waitress_serve
 
+    from . import health
     from .scheduler import Scheduler
     app = _create_app()
     scheduler = None
     if app.config["A10FLOW_SCHEDULER"] != "off":
-        scheduler = Scheduler(app)
+        scheduler = app.extensions[health.SCHEDULER] = Scheduler(app)   # /readyz says whether it runs
         scheduler.start()
     click.echo(f"a10flow: sign in at {address(app.config, '/sign-in')} "
                f"(listening on {host}:{port}; the API is described at /api/v1/openapi.json)")

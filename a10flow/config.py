@@ -132,6 +132,17 @@ def lead_days(env, name, default):
     return tuple(days)
 
 
+def engine_options(url, wait, statement):
+    """SQLAlchemy's engine options: every connection checked before use (one the database dropped is
+    replaced, not used), and bounded waits. SQLite's busy timeout is set per connection (database.py)."""
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["pool_timeout"] = wait
+        options["connect_args"] = {"connect_timeout": max(1, round(wait)), "options":
+                                   f"-c lock_timeout={int(wait * 1000)} -c statement_timeout={int(statement * 1000)}"}
+    return options
+
+
 def instance_path():
     """Where the embedded database and the service's own files live."""
     return os.environ.get("A10FLOW_INSTANCE_PATH", os.path.abspath("instance"))
@@ -142,6 +153,11 @@ class Config:
         env = os.environ
         default_db = "sqlite:///" + os.path.join(instance_path, "a10flow.sqlite")
         self.SQLALCHEMY_DATABASE_URI = env.get("A10FLOW_DATABASE_URL", default_db)
+        # How long a request waits on the database (to connect, for a pooled connection, for a lock) and
+        # how long one statement may run, before it answers 503 with Retry-After: shorter than a client's
+        # patience, so that a held lock or a lost database costs seconds, and every thread is soon free.
+        self.A10FLOW_DATABASE_WAIT_SECONDS = float(env.get("A10FLOW_DATABASE_WAIT_SECONDS", 5))
+        self.A10FLOW_STATEMENT_SECONDS = float(env.get("A10FLOW_STATEMENT_SECONDS", 30))
         # Signs session cookies and CSRF tokens; made once and kept in the instance folder if not set.
         self.SECRET_KEY = env.get("A10FLOW_SECRET_KEY") or made_once(
             os.path.join(instance_path, "secret-key"), lambda: secrets.token_hex(32).encode()).decode()
@@ -210,3 +226,5 @@ class Config:
         self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]}
         self.__dict__.update(overrides)
+        self.SQLALCHEMY_ENGINE_OPTIONS = overrides.get("SQLALCHEMY_ENGINE_OPTIONS") or engine_options(
+            self.SQLALCHEMY_DATABASE_URI, self.A10FLOW_DATABASE_WAIT_SECONDS, self.A10FLOW_STATEMENT_SECONDS)

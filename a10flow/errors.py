@@ -36,8 +36,9 @@ class Invalid(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """The service cannot do this until an operator fixes its set-up."""
-    status, code = 503, "unavailable"
+    """The service cannot do this now: the database or the disk fails, or its set-up needs an operator.
+    Nothing was done; ask again after ``retry_after`` seconds."""
+    status, code, retry_after = 503, "unavailable", 5
 
 
 class StepFailed(ServiceError):

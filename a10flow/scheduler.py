@@ -134,5 +134,8 @@ class Scheduler:
     def start(self):
         self.aps.start()
 
+    def running(self):
+        return self.aps.running
+
     def shutdown(self):
         self.aps.shutdown(wait=False)

@@ -143,15 +143,15 @@ def drop_template():
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{_postgres_name("template")}" WITH (FORCE)')
 
 
-def fresh_app(template, tmp_path, monkeypatch, name=None):
-    """The service on its own copy of the migrated database; yields it, then closes the database.
-    ``name`` keeps a database apart from the per-test one (a module's, on PostgreSQL)."""
+def fresh_app(template, tmp_path, monkeypatch, name=None, **settings):
+    """The service on its own copy of the migrated database (and with ``settings``); yields it, then
+    closes the database. ``name`` keeps a database apart from the per-test one (a module's, on PostgreSQL)."""
     url = template.copy(tmp_path, name)
     monkeypatch.setenv("A10FLOW_INSTANCE_PATH", str(tmp_path / "instance"))
     (tmp_path / "forms").mkdir()
     app = create_app(SQLALCHEMY_DATABASE_URI=url, TESTING=True,
                      A10FLOW_WORKFLOWS_DIR=str(tmp_path / "workflows"),
-                     A10FLOW_FORMS_DIR=str(tmp_path / "forms"))
+                     A10FLOW_FORMS_DIR=str(tmp_path / "forms"), **settings)
     yield app
     with app.app_context():
         db.session.remove()

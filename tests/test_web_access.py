@@ -30,6 +30,8 @@ VERSION = "/definitions/purchase/versions/1"
 TABLE = [
     ("GET", "/", None, EVERYONE),
     ("GET", "/sign-in", None, PUBLIC),
+    ("GET", "/healthz", None, PUBLIC),   # for load balancers: saying nothing of anyone
+    ("GET", "/readyz", None, PUBLIC),
     ("POST", "/sign-in", {"name": "nobody", "password": "wrong"}, {r: "401" for r in PUBLIC}),
     # Single sign-on, where no provider is set (tests/test_single_sign_on.py: where one is).
     ("GET", "/sign-in/oidc", None, {r: "404" for r in PUBLIC}),

@@ -299,7 +299,9 @@ class HumanTask(db.Model):
 
 class Document(db.Model):
     """A file a person gave for a form's field: its bytes are in the document store under their
-    SHA-256, and this row says what they are and whose. The application never changes or deletes one."""
+    SHA-256, and this row says what they are and whose. It is changed only when its task names it
+    (attached_at) or its bytes are erased as personal data (erased_at), and deleted only when swept:
+    given, never named by its task, and old."""
     __tablename__ = "documents"
     id = db.Column(db.String(36), primary_key=True)   # a random UUID: what the form's data names
     sha256 = db.Column(db.String(64), nullable=False, index=True)
@@ -311,6 +313,11 @@ class Document(db.Model):
     task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
     given_by = db.Column(db.String(120), nullable=False)
     given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
+    # When a completed task named it, in that step's transaction: a row without it past
+    # A10FLOW_DOCUMENT_ORPHAN_DAYS, its task done, was never evidence and is swept (a10flow.work.sweep).
+    attached_at = db.Column(UTCDateTime, index=True)
+    # When its bytes were erased as a data subject's personal data: the record keeps its SHA-256.
+    erased_at = db.Column(UTCDateTime)
 
 
 class TaskDraft(db.Model):

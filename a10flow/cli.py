@@ -285,14 +285,18 @@ def _scope(control, start, end, instance):
 @_scope_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Where to write the ZIP (by default here, named for its control and period)")
+@click.option("--document-max-bytes", type=click.IntRange(min=0),
+              help="The largest document the pack carries (default A10FLOW_PACK_DOCUMENT_MAX_BYTES); a larger one "
+                   "is listed with its SHA-256 and download address")
 @with_appcontext
-def evidence_export(control, start, end, instance, output):
-    """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
+def evidence_export(control, start, end, instance, output, document_max_bytes):
+    """Write an evidence pack: records, checkpoints, key, process versions, documents, report, verify.py."""
     from .evidence import packs
     scope = _scope(control, start, end, instance)
     output = output or packs.filename(scope)
+    data = packs.export(scope, _key_path(), document_max_bytes=document_max_bytes)
     with open(output, "wb") as f:
-        f.write(packs.export(scope, _key_path()))
+        f.write(data)
     click.echo(f"wrote {output}")
 
 

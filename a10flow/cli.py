@@ -172,6 +172,21 @@ def deploy(paths):
         _fail(exc)
 
 
+@main.group("documents")
+def documents_group():
+    """The document store."""
+
+
+@documents_group.command("sweep")
+@with_appcontext
+def documents_sweep():
+    """Delete documents never named by their task, and stored files no document names, once older than
+    A10FLOW_DOCUMENT_ORPHAN_DAYS (the scheduler does so every A10FLOW_DOCUMENT_SWEEP_HOURS too)."""
+    from .work import document_sweep
+    swept = document_sweep.sweep()
+    click.echo(f"swept {swept['documents']} document(s) never named and {swept['files']} file(s) no document names")
+
+
 @main.group()
 def users():
     """Manage users and their API tokens."""

@@ -314,7 +314,7 @@ class Document(db.Model):
     given_by = db.Column(db.String(120), nullable=False)
     given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)
     # When a completed task named it, in that step's transaction: a row without it past
-    # A10FLOW_DOCUMENT_ORPHAN_DAYS, its task done, was never evidence and is swept (a10flow.work.sweep).
+    # A10FLOW_DOCUMENT_ORPHAN_DAYS, its task done, was never evidence and is swept (a10flow.work.document_sweep).
     attached_at = db.Column(UTCDateTime, index=True)
     # When its bytes were erased as a data subject's personal data: the record keeps its SHA-256.
     erased_at = db.Column(UTCDateTime)

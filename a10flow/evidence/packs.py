@@ -6,7 +6,8 @@ whole for a pack of instances or of all evidence; for a pack of a period, the re
 whole and the rest as stubs, enough for the chains to verify and nothing of their content), the
 last checkpoint's signed note with an inclusion proof of each chain's
 head (every checkpoint too in a pack of all evidence), the public key, the exact BPMN/DMN/form
-versions the instances ran, a human-readable ``report.html``, ``coverage.json``, the Statement
+versions the instances ran, the documents the records name (``documents/<sha256>`` and
+``documents.json``: a10flow.evidence.pack_documents), a human-readable ``report.html``, ``coverage.json``, the Statement
 of Applicability extract, ``verify.py`` (a10flow.evidence.verifier, standing alone) and
 ``FORMAT.md`` (EVIDENCE_FORMAT.md). The ``manifest.json`` lists the SHA-256 of every file and
 is signed (``manifest.sig``).

@@ -5,7 +5,7 @@ machines serve (boto3: ``put_object`` under the same key with ``IfNoneMatch="*"`
 ``get_object(...)["Body"]``, ``delete_object``, ``list_objects_v2`` with ``LastModified``), chosen in
 ``store()`` by a setting: ``put(bytes) -> sha256``, ``open(sha256)``, ``erase(sha256)`` and ``kept()``.
 Bytes are deleted in two cases only: a person's personal document erased on request
-(a10flow.evidence.personal.erase_subject), and bytes no document names any more (a10flow.work.sweep).
+(a10flow.evidence.personal.erase_subject), and bytes no document names any more (a10flow.work.document_sweep).
 """
 import hashlib
 import os

@@ -105,6 +105,9 @@ def test_the_verifier_names_a_document_changed_or_taken_out_of_the_pack(as_, tmp
     listing[0].update(file=None, left_out="too_large")
     code, result = _verify(tmp_path, as_, _rezip(data, {"documents.json": json.dumps(listing)}, drop={path}))
     assert code == 1 and not result["ok"]
+    code, result = _verify(tmp_path, as_, _rezip(data, {"documents.json": b"[{"}))
+    assert code == 1 and result["first_problem"]["kind"] == "file_changed" and "documents.json" in \
+        result["first_problem"]["message"]
 
 
 def test_a_document_over_the_exporters_limit_is_listed_with_its_hash_and_where_to_get_it(app, as_, tmp_path,

@@ -476,8 +476,11 @@ def _check_pack(files, key, report):
 
 def _listing(files):
     """What ``documents.json`` says of each document the records name: ``{(instance_id, seq, pointer): entry}``."""
-    entries = json.loads(files["documents.json"]) if "documents.json" in files else []
-    return {(e["instance_id"], e["seq"], e["pointer"]): e for e in entries}
+    try:   # damaged, it is named as changed by the manifest's hash; its documents then by their file names
+        entries = json.loads(files["documents.json"]) if "documents.json" in files else []
+        return {(e["instance_id"], e["seq"], e["pointer"]): e for e in entries}
+    except (ValueError, TypeError, KeyError):
+        return {}
 
 
 def _which(entry, sha256=None):

@@ -173,6 +173,21 @@ def deploy(paths):
         _fail(exc)
 
 
+@main.group("documents")
+def documents_group():
+    """The document store."""
+
+
+@documents_group.command("sweep")
+@with_appcontext
+def documents_sweep():
+    """Delete documents never named by their task, and stored files no document names, once older than
+    A10FLOW_DOCUMENT_ORPHAN_DAYS (the scheduler does so every A10FLOW_DOCUMENT_SWEEP_HOURS too)."""
+    from .work import document_sweep
+    swept = document_sweep.sweep()
+    click.echo(f"swept {swept['documents']} document(s) never named and {swept['files']} file(s) no document names")
+
+
 @main.group()
 def users():
     """Manage users and their API tokens."""
@@ -286,14 +301,18 @@ def _scope(control, start, end, instance):
 @_scope_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Where to write the ZIP (by default here, named for its control and period)")
+@click.option("--document-max-bytes", type=click.IntRange(min=0),
+              help="The largest document the pack carries (default A10FLOW_PACK_DOCUMENT_MAX_BYTES); a larger one "
+                   "is listed with its SHA-256 and download address")
 @with_appcontext
-def evidence_export(control, start, end, instance, output):
-    """Write an evidence pack: records, checkpoints, key, process versions, report, verify.py."""
+def evidence_export(control, start, end, instance, output, document_max_bytes):
+    """Write an evidence pack: records, checkpoints, key, process versions, documents, report, verify.py."""
     from .evidence import packs
     scope = _scope(control, start, end, instance)
     output = output or packs.filename(scope)
+    data = packs.export(scope, _key_path(), document_max_bytes=document_max_bytes)
     with open(output, "wb") as f:
-        f.write(packs.export(scope, _key_path()))
+        f.write(data)
     click.echo(f"wrote {output}")
 
 

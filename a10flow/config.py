@@ -167,11 +167,18 @@ class Config:
         self.A10FLOW_FORMS_DIR = env.get("A10FLOW_FORMS_DIR", os.path.abspath("forms"))
         # Uploads larger than this get 413 before anything parses them (`serve` refuses them unread).
         self.MAX_CONTENT_LENGTH = int(env.get("A10FLOW_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
-        # Where documents given on forms are kept, by SHA-256 (a10flow.work.document_store): never changed
-        # or deleted by the service, so back the folder up with the database.
+        # Where documents given on forms are kept, by SHA-256 (a10flow.work.document_store): never changed,
+        # deleted only when erased as personal data or swept as named by nothing: back it up with the database.
         self.A10FLOW_DOCUMENTS_DIR = env.get("A10FLOW_DOCUMENTS_DIR", os.path.join(instance_path, "documents"))
         # Who keeps a case is reminded this many days before a document it holds expires (0: on the day).
         self.A10FLOW_DOCUMENT_REMINDER_DAYS = lead_days(env, "A10FLOW_DOCUMENT_REMINDER_DAYS", "30,7,1,0")
+        # A document given but not named when its task was done, and bytes no document names, are swept
+        # (`a10flow documents sweep`, and the scheduler every A10FLOW_DOCUMENT_SWEEP_HOURS) this many days on.
+        self.A10FLOW_DOCUMENT_ORPHAN_DAYS = float(env.get("A10FLOW_DOCUMENT_ORPHAN_DAYS", 7))
+        self.A10FLOW_DOCUMENT_SWEEP_HOURS = float(env.get("A10FLOW_DOCUMENT_SWEEP_HOURS", 24))
+        # An evidence pack carries each document its records name up to this size; a larger one is listed
+        # with its SHA-256 and where to download it (the exporter may choose another limit per pack).
+        self.A10FLOW_PACK_DOCUMENT_MAX_BYTES = int(env.get("A10FLOW_PACK_DOCUMENT_MAX_BYTES", 25 * 2**20))
         # `serve`'s own limits: open connections at once, seconds a connection may stay idle, and the
         # reverse proxy whose X-Forwarded-For is believed (its address; unset: none is).
         self.A10FLOW_SERVER = {"connections": int(env.get("A10FLOW_CONNECTION_LIMIT", 500)),

@@ -299,7 +299,9 @@ class HumanTask(db.Model):
 
 class Document(db.Model):
     """A file a person gave for a form's field: its bytes are in the document store under their
-    SHA-256, and this row says what they are and whose. The application never changes or deletes one."""
+    SHA-256, and this row says what they are and whose. It is changed only when its task names it
+    (attached_at) or its bytes are erased as personal data (erased_at), and deleted only when swept:
+    given, never named by its task, and old."""
     __tablename__ = "documents"
     id = db.Column(db.String(36), primary_key=True)   # a random UUID: what the form's data names
     sha256 = db.Column(db.String(64), nullable=False, index=True)
@@ -315,9 +317,13 @@ class Document(db.Model):
     # the upload time: reminders key off the expiry (a10flow.work.expiring).
     effective_on = db.Column(db.Date)
     expires_on = db.Column(db.Date, index=True)
-    # Set when a completed step names it: the n-th document kept for this field of this case.
-    attached_at = db.Column(UTCDateTime)
+    # When a completed task named it, in that step's transaction, as the n-th document kept for this
+    # field of this case: a row without it past A10FLOW_DOCUMENT_ORPHAN_DAYS, its task done, was never
+    # evidence and is swept (a10flow.work.document_sweep).
+    attached_at = db.Column(UTCDateTime, index=True)
     version = db.Column(db.Integer)
+    # When its bytes were erased as a data subject's personal data: the record keeps its SHA-256.
+    erased_at = db.Column(UTCDateTime)
 
 
 class DocumentReminder(db.Model):

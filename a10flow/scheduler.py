@@ -1,5 +1,6 @@
 """The scheduler keeps time and sweeps due timers; the step fires them. It also
-signs evidence checkpoints every A10FLOW_CHECKPOINT_MINUTES.
+signs evidence checkpoints every A10FLOW_CHECKPOINT_MINUTES, and sweeps the documents that will
+never be evidence every A10FLOW_DOCUMENT_SWEEP_HOURS (a10flow.work.document_sweep).
 
 Due timers are found by an indexed query on the timers table, never by
 loading instances. Each instance is fired in its own transaction and error
@@ -20,12 +21,13 @@ from .errors import Conflict, StepFailed
 from .evidence import checkpoints
 from .models import StartTimer, Timer, db
 from .processes import incidents
-from .work import expiring, notifications
+from .work import document_sweep, expiring, notifications
 
 log = logging.getLogger(__name__)
 JOB_ID = "a10flow-timers"
 CHECKPOINT_JOB_ID = "a10flow-checkpoints"
 EXPIRY_JOB_ID = "a10flow-expiring-documents"
+DOCUMENT_SWEEP_JOB_ID = "a10flow-document-sweep"
 
 
 def due_instances(now, limit):
@@ -97,6 +99,8 @@ class Scheduler:
                          id=CHECKPOINT_JOB_ID)
         # Reminders go by the day: a sweep each quarter hour sends them early in the day they fall due.
         self.aps.add_job(self.remind, "interval", minutes=15, id=EXPIRY_JOB_ID, next_run_time=clock.now())
+        self.aps.add_job(self.sweep_documents, "interval", hours=app.config["A10FLOW_DOCUMENT_SWEEP_HOURS"],
+                         id=DOCUMENT_SWEEP_JOB_ID)
 
     def tick(self):
         with self.app.app_context():
@@ -128,6 +132,19 @@ class Scheduler:
         with self.app.app_context():
             try:
                 expiring.remind()
+            finally:
+                db.session.remove()
+
+    def sweep_documents(self):
+        """Delete the documents and stored files that will never be evidence (any number of processes may
+        sweep at once: each deletion finds what it deletes, or nothing)."""
+        with self.app.app_context():
+            try:
+                swept = document_sweep.sweep()
+                if any(swept.values()):
+                    log.info("swept %(documents)s document(s) never named, %(files)s file(s) named by none", swept)
+            except Exception:   # e.g. the database went away: the next run sweeps what this one missed
+                log.exception("sweeping the document store failed; will retry")
             finally:
                 db.session.remove()
 

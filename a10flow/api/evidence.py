@@ -4,7 +4,7 @@ from datetime import timezone
 
 from flask import current_app, send_file
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from .. import evidence
 from ..evidence import checkpoints, packs, scope
@@ -140,13 +140,20 @@ def coverage(args):
     return {"items": scope.coverage(_scope(args))}
 
 
+class ExportSchema(ScopeSchema):
+    document_max_bytes = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "the largest document the pack carries (default A10FLOW_PACK_DOCUMENT_MAX_BYTES); a larger "
+                       "one is listed with its SHA-256 and download address"})
+
+
 @blp.route("/export")
-@blp.arguments(ScopeSchema, location="query")
+@blp.arguments(ExportSchema, location="query")
 @blp.response(200, description="The evidence pack (ZIP)", content_type="application/zip")
 @access.require(access.READERS)
 def export(args):
     """An evidence pack of the instances in scope: records, checkpoints, public key, process
     versions, report.html, coverage.json, verify.py and a signed manifest."""
     chosen = _scope(args)
-    return send_file(io.BytesIO(packs.export(chosen, _key_path())), mimetype="application/zip", as_attachment=True,
+    data = packs.export(chosen, _key_path(), document_max_bytes=args.get("document_max_bytes"))
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=packs.filename(chosen))

@@ -6,7 +6,8 @@ whole for a pack of instances or of all evidence; for a pack of a period, the re
 whole and the rest as stubs, enough for the chains to verify and nothing of their content), the
 last checkpoint's signed note with an inclusion proof of each chain's
 head (every checkpoint too in a pack of all evidence), the public key, the exact BPMN/DMN/form
-versions the instances ran, a human-readable ``report.html``, ``coverage.json``, the Statement
+versions the instances ran, the documents the records name (``documents/<sha256>`` and
+``documents.json``: a10flow.evidence.pack_documents), a human-readable ``report.html``, ``coverage.json``, the Statement
 of Applicability extract, ``verify.py`` (a10flow.evidence.verifier, standing alone) and
 ``FORMAT.md`` (EVIDENCE_FORMAT.md). The ``manifest.json`` lists the SHA-256 of every file and
 is signed (``manifest.sig``).
@@ -17,11 +18,13 @@ import json
 import os
 import zipfile
 
+from flask import current_app
+
 from .. import clock, evidence
 from ..database import end_read
 from ..deploy import definitions
 from ..models import EvidenceType
-from . import access, applicability, checkpoints, report, verifier
+from . import access, applicability, checkpoints, pack_documents, report, verifier
 from .canonical import canonical
 from .scope import controls_in_scope, coverage_of, in_period, instances, tasks_by_instance
 
@@ -37,24 +40,32 @@ def filename(scope):
     return _entry("_".join(["a10flow-evidence", *parts, f"made_{clock.now():%Y%m%d-%H%M%S}"])) + ".zip"
 
 
-def export(scope, key_path, within=None):
+def export(scope, key_path, within=None, document_max_bytes=None):
     """The pack, as bytes. A pack proves its records by itself: each chain is there from its first
     record to its head. In a pack for a period (and not for one instance), a record outside the
     period is a stub, whoever exports it. ``within``: the controls an engagement lets its reader
-    see (None: all); the Statement of Applicability says nothing of the others."""
+    see (None: all); the Statement of Applicability says nothing of the others. The documents its
+    whole records name are in it up to ``document_max_bytes`` each (None: A10FLOW_PACK_DOCUMENT_MAX_BYTES);
+    a larger one is listed with its SHA-256 and download address."""
+    most = current_app.config["A10FLOW_PACK_DOCUMENT_MAX_BYTES"] if document_max_bytes is None \
+        else document_max_bytes
     signed = checkpoints.rows()   # before the records: every chain then has at least what they saw
     chosen = instances(scope)
     chains = {i.id: evidence.records(i.id) for i in chosen}
     if access.in_scope(scope):
         chains[access.ACCESS] = evidence.records(access.ACCESS)
     files, redacted = {}, 0
-    lines = []
+    lines, held_whole = [], []
     for r in (r for chain in sorted(chains) for r in chains[chain]):
         whole = not is_period(scope) or in_period(r, scope)
         redacted += not whole
+        held_whole += [r] if whole else []
         lines.append(canonical({"instance_id": r["instance_id"], "seq": r["seq"],
                                 "record": _unhashed(r) if whole else stub(r), "hash": r["hash"]}) + b"\n")
     files["records.jsonl"] = b"".join(lines)
+    carried, listing = pack_documents.gather(held_whole, most)   # only what whole records name: a stub names nothing
+    files.update(carried)
+    files["documents.json"] = json.dumps(listing, indent=1).encode()
     covered = {}
     if signed and signed[-1]["note"]:   # the chains' heads, proven in the last checkpoint's tree
         proofs = checkpoints.proofs(signed, sorted(chains))
@@ -88,7 +99,7 @@ def export(scope, key_path, within=None):
     key_id = checkpoints.key_id(key_path)
     held = access.held(scope.start, scope.end) if access.ACCESS in chains else None
     html = report.render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256(),
-                         redacted, held)
+                         redacted, held, listing)
     files["report.html"] = html.encode("utf-8")
     ids = [i.id for i in chosen]
     end_read()   # on SQLite the reads hold the write lock, and the PDF takes its time
@@ -98,7 +109,7 @@ def export(scope, key_path, within=None):
         files["FORMAT.md"] = f.read()
     manifest = canonical({"made_at": clock.now().isoformat(), "scope": scope.as_dict(),
                           "instances": ids, "access_record": access.ACCESS in chains, "key_id": key_id, "origin": checkpoints.origin(),
-                          "uncovered_records": uncovered, "redacted_records": redacted,
+                          "uncovered_records": uncovered, "redacted_records": redacted, "document_max_bytes": most,
                           "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:

@@ -42,11 +42,12 @@ _MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\
 
 
 def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, chosen, verifier_sha256, redacted=0,
-           held=None):
+           held=None, documents=()):
     """The report as HTML text: each instance once, in ``chosen``'s order, and each control's
     coverage with its instances. ``by_control``: ``{control: [instances]}``; ``rows``: coverage.
     What is open is as of the period's end (or now); ``redacted``: records outside the period;
-    ``held``: who held which role when (a10flow.evidence.access.held), when the pack holds the access record."""
+    ``held``: who held which role when (a10flow.evidence.access.held), when the pack holds the access record;
+    ``documents``: what the pack holds of the documents its records name (a10flow.evidence.pack_documents)."""
     now = min(clock.now(), scope.end) if scope.end else clock.now()
     names = {}
     for instance in chosen:
@@ -59,7 +60,8 @@ def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, ch
                            described=described, without=[i for i in chosen if not i.controls],
                            groups=by_framework(sections), uncovered=uncovered, soa=soa, total=len(chosen),
                            key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS,
-                           redacted=redacted, as_of=_moment(now), held=held)
+                           redacted=redacted, as_of=_moment(now), held=held,
+                           documents=[_document(d) for d in documents])
 
 
 def _instance(instance, chain, tasks, names, scope, now):
@@ -120,6 +122,13 @@ def _entry(record, version, names):
             "type": kind,
             "where": record["element"].get("name") or record["element"].get("id") or "",
             "details": [_unnested(i) for i in details]}
+
+
+def _document(entry):
+    """A document of the pack as the report lists it: times as people read them, sizes in bytes."""
+    return dict(entry, given_at=_moment(entry["given_at"]), size=f"{entry['size']:,} bytes"
+                if isinstance(entry.get("size"), int) else entry.get("size"),
+                name=entry["name"] if entry["name"] is not None else CONCEALED)
 
 
 SHOWN_WRITE = 2_000   # bytes of a store's document or changes the report shows; the rest is in records.jsonl

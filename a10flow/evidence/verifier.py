@@ -25,7 +25,11 @@ What is checked (FORMAT.md, a10flow/evidence/EVIDENCE_FORMAT.md, gives the forma
 - a pack's ``proofs.json`` proves its chains' heads in the tree its ``checkpoint.txt`` signs;
 - every chain still has at least the records a checkpoint saw, ending in that head;
 - every signed note is of the log the auditor pinned (``--origin``; else the one the pack's
-  signed manifest names): a note of another log signed by the same key proves nothing here.
+  signed manifest names): a note of another log signed by the same key proves nothing here;
+- every document a record in the pack names (``{"document", "sha256", …}`` in its data) is in the
+  pack as ``documents/<sha256>`` with exactly those bytes (and the manifest's hash), or listed in
+  ``documents.json`` as left out because it is larger than the pack's limit or was erased as
+  personal data.
 
 A pack for a period holds in full only the records inside it; each record of its chains outside
 the period is a stub (``redacted``: why; its ``instance_id``, ``seq``, ``type``, ``at`` and
@@ -34,7 +38,8 @@ its heads, but nothing of the stub's content is proven, and the report counts th
 
 The first problem of each chain is reported, named by instance and seq, with a kind:
 edited, deleted, reordered, inserted, truncated, instance_deleted, checkpoint_forged,
-checkpoint_missing, wrong_origin, or for packs file_changed, wrong_key and key_not_trusted.
+checkpoint_missing, wrong_origin, or for packs file_changed, document_missing, document_changed,
+wrong_key and key_not_trusted.
 """
 import base64
 import hashlib
@@ -316,6 +321,31 @@ def check_chain(instance_id, rows, saw=(), stubs=False):
 STUB = {"redacted", "instance_id", "seq", "type", "at", "prev_hash"}
 
 
+def is_document(value):
+    """Whether ``value`` describes a document: an object with ``document`` and ``sha256``, as a
+    task's file fields record them."""
+    return isinstance(value, dict) and "document" in value and "sha256" in value
+
+
+def documents_in(value, pointer=""):
+    """``(JSON pointer, description)`` of each document ``value`` (a record's data, at ``pointer``)
+    describes."""
+    if isinstance(value, dict):
+        if is_document(value):
+            yield pointer, value
+            return
+        for key, inner in value.items():
+            yield from documents_in(inner, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from documents_in(inner, f"{pointer}/{index}")
+
+
+# Why a pack may hold a document its records name without its bytes: the pack lists it so (documents.json).
+LEFT_OUT = {"too_large": "larger than the pack's limit for a document",
+            "erased": "erased as a data subject's personal data"}
+
+
 def is_stub(record):
     """Whether ``record`` is a stub: what a pack for a period keeps of a record outside it."""
     return "redacted" in record and set(record) == STUB
@@ -416,8 +446,11 @@ def _check_pack(files, key, report):
     if report.origin and manifest.get("origin") and manifest["origin"] != report.origin:
         report.add(Problem("wrong_origin", f"the pack is of the log {manifest['origin']!r}, not of {report.origin!r}"))
     report.origin = report.origin or manifest.get("origin")
+    listing = _listing(files)
     for name, expected in sorted(manifest["files"].items()):
-        if name not in files:
+        if name.startswith("documents/"):
+            _check_document_file(name, expected, files, listing, report)
+        elif name not in files:
             report.add(Problem("file_changed", f"{name} is missing from the pack"))
         elif hashlib.sha256(files[name]).hexdigest() != expected:
             report.add(Problem("file_changed", f"{name} was changed: its SHA-256 is not the manifest's"))
@@ -432,11 +465,62 @@ def _check_pack(files, key, report):
         row = json.loads(line)
         chains.setdefault(row["instance_id"], []).append((row["seq"], canonical(row["record"]), row["hash"]))
         report.redacted += is_stub(row["record"])
+        if not is_stub(row["record"]):
+            _check_documents_named(row["record"], files, listing, report)
     # A pack made for some instances holds their chains; one made for all, every chain.
     everything = not any(manifest["scope"].values())
     wanted = set(manifest["instances"]) | ({ACCESS} if manifest.get("access_record") else set())
     verify(sorted(chains.items()), checkpoints, files["public-key.pem"], report=report,
            in_scope=lambda i: everything or i in wanted, proven=proven, stubs=True)
+
+
+def _listing(files):
+    """What ``documents.json`` says of each document the records name: ``{(instance_id, seq, pointer): entry}``."""
+    try:   # damaged, it is named as changed by the manifest's hash; its documents then by their file names
+        entries = json.loads(files["documents.json"]) if "documents.json" in files else []
+        return {(e["instance_id"], e["seq"], e["pointer"]): e for e in entries}
+    except (ValueError, TypeError, KeyError):
+        return {}
+
+
+def _which(entry, sha256=None):
+    """A document as a problem names it: its name (or id, for a personal one) and hash."""
+    if entry is None:
+        return f"the document {sha256}"
+    return f"the document {entry.get('name') or entry.get('document')!r} (SHA-256 {entry.get('sha256')})"
+
+
+def _check_document_file(name, expected, files, listing, report):
+    """A document the pack carries (``documents/<sha256>``) is there, with the bytes the manifest and its name say."""
+    sha256 = name.rpartition("/")[2]
+    entry = next((e for e in listing.values() if e.get("file") == name), None)
+    where = (entry or {}).get("instance_id"), (entry or {}).get("seq")
+    if name not in files:
+        report.add(Problem("document_missing", f"{_which(entry, sha256)} is missing from the pack ({name})", *where))
+    elif hashlib.sha256(files[name]).hexdigest() != expected or expected != sha256:
+        report.add(Problem("document_changed", f"{_which(entry, sha256)} was changed: its bytes are not those "
+                                               f"the manifest and its record name ({name})", *where))
+
+
+def _check_documents_named(record, files, listing, report):
+    """Each document ``record`` names is in the pack with the bytes of the SHA-256 the record holds, or
+    the pack lists it as left out for a reason that may be (LEFT_OUT)."""
+    for pointer, described in documents_in(record.get("data"), "/data"):
+        where = record.get("instance_id"), record.get("seq")
+        entry = listing.get((*where, pointer))
+        if entry is None or entry.get("sha256") != described["sha256"]:
+            report.add(Problem("document_missing", f"the record names {_which(entry, described['sha256'])} at "
+                                                   f"{pointer}, which the pack neither holds nor lists", *where))
+        elif entry.get("file"):
+            content = files.get(entry["file"])
+            if content is None:
+                report.add(Problem("document_missing", f"{_which(entry)} is missing from the pack", *where))
+            elif hashlib.sha256(content).hexdigest() != described["sha256"]:
+                report.add(Problem("document_changed", f"{_which(entry)}: the bytes in the pack are not those "
+                                                       "whose SHA-256 the record holds", *where))
+        elif entry.get("left_out") not in LEFT_OUT:
+            report.add(Problem("document_missing", f"{_which(entry)} is not in the pack: "
+                                                   f"{entry.get('why') or 'no reason given'}", *where))
 
 
 def _proven(files, key, report):

@@ -76,11 +76,24 @@ def verify():
     return render_template("web/verify.html", report=report, at=clock.now())
 
 
+def document_limit(args):
+    """The largest document a pack should carry, as the form asks (None: the service's setting).
+    :raises Invalid: naming the field, when it is no whole number of bytes."""
+    raw = args.get("document_max_bytes", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Invalid("'document_max_bytes' must be a whole number of bytes, 0 or more",
+                      [{"field": "document_max_bytes", "message": "not a whole number of bytes"}])
+    return int(raw)
+
+
 @bp.route("/audit/pack")
 @access.require(access.READERS)
 def pack():
     scope = scope_of(request.args)
-    data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"])
+    data = packs.export(scope, current_app.config["A10FLOW_SIGNING_KEY"],
+                        document_max_bytes=document_limit(request.args))
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=packs.filename(scope))
 
 

@@ -9,7 +9,7 @@ from flask import current_app, send_file
 
 from .. import clock
 from ..database import write
-from ..errors import Conflict, Invalid, TooLarge
+from ..errors import Conflict, Gone, Invalid, TooLarge
 from ..models import Document, TaskStatus, db
 from ..people import access
 from . import document_checks as checks
@@ -96,7 +96,7 @@ def attach(schema, data, task_id):
         if ids:
             before = db.session.scalar(db.select(db.func.max(Document.version)).where(
                 Document.instance_id == found[ids[0]].instance_id, Document.field == name))
-            for document in found.values():
+            for document in found.values():   # in the step's transaction: rolled back with it
                 document.attached_at, document.version = now, (before or 0) + 1
         attached[name] = [describe(found[i]) for i in ids] if many else describe(found[ids[0]])
     if problems:
@@ -126,9 +126,19 @@ DOWNLOAD_POLICY = "default-src 'none'; sandbox"
 
 
 def served(document):
-    """The response that hands ``document`` over: an attachment under its label, with safe headers."""
-    with store().open(document.sha256) as kept:   # at most the upload limit: read whole, nothing left open
-        content = io.BytesIO(kept.read())
+    """The response that hands ``document`` over: an attachment under its label, with safe headers.
+
+    :raises Gone: its bytes were erased as personal data, or are no longer in the store."""
+    if document.erased_at is not None:
+        raise Gone(f"this document was personal data and was erased on {document.erased_at:%Y-%m-%d}: the "
+                   "evidence keeps only its SHA-256", [{"document": document.id, "sha256": document.sha256}])
+    try:
+        with store().open(document.sha256) as kept:   # at most the upload limit: read whole, nothing left open
+            content = io.BytesIO(kept.read())
+    except FileNotFoundError:   # lost from the store (a restore without it): say so, never a 500
+        raise Gone("this document's bytes are no longer in the document store: the evidence keeps its "
+                   "SHA-256; restore the file from a backup", [{"document": document.id,
+                                                              "sha256": document.sha256}]) from None
     response = send_file(content, mimetype=document.media_type, as_attachment=True,
                          download_name=document.name, etag=document.sha256, max_age=0)
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY

@@ -1,6 +1,7 @@
 """The ``a10flow`` command: init, serve, deploy, users, evidence. Thin callers of the service's functions."""
 import json
 import os
+import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -119,10 +120,8 @@ def _token(user):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host, port, threads):
-    """Serve the web API (waitress)."""
-    from waitress import serve as waitress_serve
-
-    from . import health
+    """Serve the web pages and the API (waitress); SIGTERM stops it gracefully."""
+    from . import health, server
     from .scheduler import Scheduler
     app = _create_app()
     scheduler = None
@@ -134,18 +133,7 @@ def serve(host, port, threads):
     if app.config["A10FLOW_ORGANISATION"] == UNNAMED_ORGANISATION:
         click.echo(f"warning: A10FLOW_ORGANISATION is not set: suppliers and customers read "
                    f"“{UNNAMED_ORGANISATION} asks you…” in e-mails and on link pages", err=True)
-    limits = app.config["A10FLOW_SERVER"]
-    proxy = {"trusted_proxy": limits["trusted_proxy"], "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
-             "clear_untrusted_proxy_headers": True} if limits["trusted_proxy"] else {}
-    try:
-        waitress_serve(app, host=host, port=port, threads=threads,
-                       # refused with 413 on its Content-Length, before anything is read (multipart framing allowed)
-                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
-                       connection_limit=limits["connections"], channel_timeout=limits["idle_seconds"],
-                       cleanup_interval=max(1, limits["idle_seconds"] // 2), asyncore_use_poll=True, **proxy)
-    finally:
-        if scheduler:
-            scheduler.shutdown()
+    server.run(app, host, port, threads, scheduler)
 
 
 @main.command(with_appcontext=False)
@@ -159,7 +147,10 @@ def worker(once):
             click.echo(f"fired {sweep()} timer(s)")
         return
     click.echo("a10flow worker firing timers")
-    Scheduler(app, blocking=True).start()
+    scheduler = Scheduler(app, blocking=True)
+    for kind in (signal.SIGTERM, signal.SIGINT):   # stop after the step it is in, never in the middle
+        signal.signal(kind, lambda _number, _frame: scheduler.shutdown(wait=True))
+    scheduler.start()
 
 
 @main.command()

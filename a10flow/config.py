@@ -184,6 +184,8 @@ class Config:
         self.A10FLOW_SERVER = {"connections": int(env.get("A10FLOW_CONNECTION_LIMIT", 500)),
                                "idle_seconds": int(env.get("A10FLOW_IDLE_SECONDS", 30)),
                                "trusted_proxy": env.get("A10FLOW_TRUSTED_PROXY")}
+        # On SIGTERM `serve` stops accepting and lets what is in flight finish for at most this long.
+        self.A10FLOW_SHUTDOWN_SECONDS = float(env.get("A10FLOW_SHUTDOWN_SECONDS", 20))
         # The scheduler sweeps at least this often, and sooner when a timer is due.
         self.A10FLOW_TIMER_POLL_SECONDS = float(env.get("A10FLOW_TIMER_POLL_SECONDS", 5))
         # `a10flow serve` fires timers itself unless this is "off" (then run `a10flow worker`).

@@ -154,5 +154,6 @@ class Scheduler:
     def running(self):
         return self.aps.running
 
-    def shutdown(self):
-        self.aps.shutdown(wait=False)
+    def shutdown(self, wait=False):
+        """Stop; with ``wait``, once the job running now (a step, a checkpoint) is done."""
+        self.aps.shutdown(wait=wait)

@@ -4,8 +4,10 @@ import io
 import json
 import re
 import socket
+import sqlite3
 from pathlib import Path
 
+import psycopg
 from aiosmtpd.controller import Controller
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -272,3 +274,17 @@ def a_document(app, instance_id, task_id, content=None):
         db.session.add(document)
         db.session.commit()
         return document.id
+
+
+def hold_writes(app):
+    """Another connection holding what a start needs, as an operator's long transaction would: on
+    PostgreSQL a lock on the instances, on SQLite the write lock. Returns what releases it."""
+    with app.app_context():
+        url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        other.execute("LOCK TABLE instances IN ACCESS EXCLUSIVE MODE")
+    return lambda: (other.rollback(), other.close())

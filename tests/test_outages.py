@@ -8,7 +8,7 @@ import time
 
 import pytest
 from databases import fresh_app
-from helpers import signed_in
+from helpers import hold_writes, signed_in
 
 from a10flow import create_app, database
 from a10flow.models import db
@@ -20,24 +20,9 @@ def app(template, tmp_path, monkeypatch):
     yield from fresh_app(template, tmp_path, monkeypatch, A10FLOW_DATABASE_WAIT_SECONDS=1)
 
 
-def _hold(app):
-    """Another connection holding what a start needs: on PostgreSQL a lock on the instances, on
-    SQLite the write lock. Returns what releases it."""
-    with app.app_context():
-        url = db.engine.url
-    if url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(url.database, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-    else:
-        import psycopg
-        other = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-        other.execute("LOCK TABLE instances IN ACCESS EXCLUSIVE MODE")
-    return lambda: (other.rollback(), other.close())
-
-
 def test_a_held_lock_is_a_503_within_the_wait_and_the_service_is_back_when_it_goes(app, as_, purchase):
     alice = signed_in(app, "alice")
-    release = _hold(app)
+    release = hold_writes(app)
     try:
         began = time.monotonic()
         started = as_["alice"].post("/api/v1/instances", json={"process": "purchase"})

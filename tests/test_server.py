@@ -1,13 +1,17 @@
 """`a10flow serve` against greedy and slow clients: a body too large is refused before it is read,
-idle connections neither lock others out nor stay for ever."""
+idle connections neither lock others out nor stay for ever; a stop lets what is in flight finish."""
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import requests
+from helpers import hold_writes
 
 
 def _port():
@@ -24,16 +28,20 @@ def served(app, tmp_path):
            "A10FLOW_MAX_UPLOAD_BYTES": str(2**20), "A10FLOW_IDLE_SECONDS": "2"}
     server = subprocess.Popen([Path(sys.executable).parent / "a10flow", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(port)
+    yield port
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _wait_for(port):
     deadline = time.monotonic() + 60   # waiting for the process to come up
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return
         except OSError:
             time.sleep(0.1)
-    yield port
-    server.terminate()
-    server.wait(timeout=30)
 
 
 def _get(port, path="/api/v1/evidence/public-key", timeout=10):
@@ -58,3 +66,31 @@ def test_many_idle_connections_lock_nobody_out_and_are_closed(served):
     finally:
         for s in idle:
             s.close()
+
+
+def test_sigterm_lets_the_requests_in_flight_finish_and_stops_accepting(app, as_, purchase, tmp_path):
+    port = _port()
+    env = {**os.environ, "A10FLOW_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "A10FLOW_INSTANCE_PATH": str(tmp_path / "instance"), "A10FLOW_SCHEDULER": "on"}
+    server = subprocess.Popen([Path(sys.executable).parent / "a10flow", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(port)
+        release = hold_writes(app)   # the start waits on it: in flight when the stop comes
+        answers = []
+        start = threading.Thread(target=lambda: answers.append(requests.post(
+            f"http://127.0.0.1:{port}/api/v1/instances", json={"process": "purchase"},
+            headers=as_["alice"].headers, timeout=30)))
+        start.start()
+        time.sleep(0.5)   # a real request, sent and waiting (no clock to inject: this is the network)
+        server.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        with pytest.raises(OSError):   # no new connection once the stop is asked
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        release()
+        start.join(timeout=30)
+        assert answers and answers[0].status_code == 201, answers[0].text
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
+        server.wait()

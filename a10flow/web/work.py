@@ -48,7 +48,7 @@ def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False
                            case=case.summary(task.instance.version, seen, task.settings.get("show"), own, me=g.user.name),
                            done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
-                           documents=documents.named(done),
+                           documents=documents.named(case.started(task.instance) + done),
                            may_act=access.may_complete(task, g.user), apart=access.kept_apart(task, g.user),
                            hand_on=_hand_on(task),
                            may_claim=access.may_take(task, g.user), refused=refused, kept=kept,

@@ -259,3 +259,21 @@ def test_in_a_browser_alice_starts_a_case_with_its_purchase_order(app, as_, depl
     with alice.expect_download() as downloading:
         alice.get_by_role("link", name="PO-4711.pdf").click()
     assert Path(downloading.value.path()).read_bytes() == order.read_bytes()
+
+
+def test_on_a_task_page_each_row_of_a_table_takes_its_own_file(app, as_, deployed):
+    from helpers import signed_in
+    instance_id, task_id, _, _ = _case(as_)
+    alice = signed_in(app, "alice")
+    rows = {"certifications/0/_row": "1", "certifications/0/name": "ISO/IEC 27001",
+            "certifications/1/_row": "1", "certifications/1/name": "SOC 2"}
+    page = alice.post(f"/tasks/{task_id}", {"action": "add:certifications", **rows,
+                                            "certifications/1/certificate": (io.BytesIO(pdf("SOC 2")), "soc2.pdf")})
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    [soc2] = _kept(app)
+    assert soc2.field == "certifications/1/certificate" and soc2.given_by == "alice"
+    done = alice.post(f"/tasks/{task_id}", {"action": "complete", **rows, "certifications/1/certificate": soc2.id,
+                                            "certifications/0/certificate": (io.BytesIO(pdf("ISO")), "iso.pdf")})
+    assert done.status_code == 302, done.text
+    given = _completed(as_, instance_id)["data"]["submitted"]["certifications"]
+    assert [row["certificate"]["name"] for row in given] == ["iso.pdf", "soc2.pdf"]

@@ -81,7 +81,8 @@ def test_through_the_link_api_the_supplier_gives_the_dpa_and_a_certificate_per_r
         "certifications": [{"name": "ISO/IEC 27001", "certificate": in_row.json["document"], "expires": "2028-01-31"}]}})
     assert done.status_code == 200, done.json
     submitted = _completed(as_, instance_id)["data"]["submitted"]
-    assert submitted["dpa"] == given.json and submitted["certifications"][0]["certificate"] == in_row.json
+    assert submitted["dpa"] == given.json | {"version": 1}
+    assert submitted["certifications"][0]["certificate"] == in_row.json | {"version": 1}
     assert all(d.attached_at is not None for d in _kept(app))
     fetched = as_["bob"].get(f"/api/v1/documents/{in_row.json['document']}")   # a colleague who sees the case
     assert fetched.status_code == 200 and fetched.data == iso
@@ -175,7 +176,7 @@ def test_a_start_form_takes_a_file_given_before_the_instance_exists(app, as_, de
     started = as_["alice"].post("/api/v1/instances", json={"process": "evidence",
                                                            "data": {"purchase_order": given.json["document"]}})
     assert started.status_code == 201, started.json
-    assert started.json["data"]["purchase_order"] == given.json
+    assert started.json["data"]["purchase_order"] == given.json | {"version": 1}
     [kept] = _kept(app)
     assert kept.instance_id == started.json["id"] and kept.attached_at is not None and kept.task_id is None
     assert as_["bob"].get(f"/api/v1/documents/{kept.id}").data == order

@@ -298,19 +298,22 @@ class HumanTask(db.Model):
 
 
 class Document(db.Model):
-    """A file a person gave for a form's field: its bytes are in the document store under their
-    SHA-256, and this row says what they are and whose. It is changed only when its task names it
-    (attached_at) or its bytes are erased as personal data (erased_at), and deleted only when swept:
-    given, never named by its task, and old."""
+    """A file a person (or an outside party, by link) gave for a form's field: its bytes are in the
+    document store under their SHA-256, and this row says what they are and whose. Given for a task,
+    it names the task; for a start form, the version started and no instance until the start names
+    it. It is changed only when a step names it (attached_at: a document never attached is an orphan)
+    or its bytes are erased as personal data (erased_at), and deleted only when swept: given, never
+    named, and old."""
     __tablename__ = "documents"
     id = db.Column(db.String(36), primary_key=True)   # a random UUID: what the form's data names
     sha256 = db.Column(db.String(64), nullable=False, index=True)
     name = db.Column(db.String(255), nullable=False)   # the file's name as given, a label only, never a path
     media_type = db.Column(db.String(127), nullable=False)   # as its content shows, checked against the form
     size = db.Column(db.BigInteger, nullable=False)
-    field = db.Column(db.String(200), nullable=False)
-    instance_id = db.Column(db.ForeignKey("instances.id"), nullable=False, index=True)
-    task_id = db.Column(db.ForeignKey("human_tasks.id"), nullable=False, index=True)
+    field = db.Column(db.String(200), nullable=False)   # its path in the form's data: a row's by its number
+    instance_id = db.Column(db.ForeignKey("instances.id"), index=True)   # None: a start's, not started yet
+    task_id = db.Column(db.ForeignKey("human_tasks.id"), index=True)     # None: a start form's
+    start_version_id = db.Column(db.ForeignKey("definition_versions.id", name="fk_documents_start_version_id"))
     given_by = db.Column(db.String(120), nullable=False)
     given_at = db.Column(UTCDateTime, nullable=False, default=clock.now)   # the upload: never changes
     # What the document says of itself, given beside the file (a certificate's validity), apart from

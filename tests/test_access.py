@@ -39,6 +39,7 @@ TABLE = [
     ("POST", "/api/v1/tasks/{task}/complete", {"data": {}}, WORKERS),   # 422: the form wants more
     ("POST", "/api/v1/tasks/{task}/links", {"party": "anna@acme.example"}, WORKERS),
     ("POST", "/api/v1/tasks/{task}/documents?field=quote", None, WORKERS),   # 422: no file sent
+    ("POST", "/api/v1/instances/documents?process=purchase&field=quote", None, {**EVERYONE, AUDITOR: "403"}),
     ("GET", "/api/v1/documents/{document}", None, {**EVERYONE, OTHER: "404"}),   # who may see its instance
     ("POST", "/api/v1/tasks/{task}/reassign", {"group": "procurement"}, {**WORKERS, STAFF: "403"}),
     ("GET", "/api/v1/timers", None, READERS),
@@ -57,6 +58,8 @@ TABLE = [
     ("GET", "/api/v1/evidence/coverage", None, READERS),
     ("GET", "/api/v1/evidence/export", None, READERS),
     ("GET", "/api/v1/external/{token}", None, {**EVERYONE, ANON: "ok"}),   # the link is the credential
+    ("GET", "/api/v1/external/{token}/documents/{document}", None, {**EVERYONE, ANON: "ok"}),   # its task's
+    ("POST", "/api/v1/external/{token}/documents?field=quote", None, {**EVERYONE, ANON: "ok"}),   # 422: no file
     ("POST", "/api/v1/external/{token}", {"data": {}}, {**EVERYONE, ANON: "ok"}),
     ("GET", "/api/v1/tokens", None, EVERYONE),
     ("POST", "/api/v1/tokens", {"days": 7}, EVERYONE),
@@ -97,7 +100,7 @@ def test_the_table_covers_every_route(app):
     covered = set()
     for method, path, _, _ in TABLE:
         template = path.replace("{instance}", "{instance_id}").replace("{task}", "{task_id}") \
-            .replace("?field=quote", "").replace("{document}", "{document_id}") \
+            .replace("?field=quote", "").replace("?process=purchase&field=quote", "").replace("{document}", "{document_id}") \
             .replace("{link}", "{link_id}").replace("/purchase/versions/1/", "/{key}/versions/{number}/") \
             .replace("/definitions/purchase", "/definitions/{key}").replace("/999999/", "/{notification_id}/") \
             .replace("/suppliers", "/{register}").replace("{api_token}", "{token_id}") \

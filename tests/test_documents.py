@@ -209,8 +209,11 @@ def test_nothing_is_given_to_a_task_that_is_done_or_not_theirs(app, as_):
     ({"type": "string", "contentMediaType": "image/svg+xml"}, "must be among"),
     ({"type": "string", "format": "binary", "x-max-bytes": "10 MB"}, "x-max-bytes must be a whole number"),
     ({"type": "number", "x-accept": ["application/pdf"]}, "belong to a file field"),
-    ({"type": "array", "items": {"type": "object", "properties": {"scan": {"type": "string", "format": "binary"}}}},
-     "must be a property of the form itself"),
+    ({"type": "array", "items": {"type": "object", "properties": {"checks": {"type": "array", "items": {
+        "type": "object", "properties": {"scan": {"type": "string", "format": "binary"}}}}}}},
+     "must be a property of the form itself or of the rows of a table there"),
+    ({"type": "object", "properties": {"scan": {"type": "string", "format": "binary"}}},
+     "must be a property of the form itself or of the rows of a table there"),
 ])
 def test_a_form_whose_file_field_a10flow_cannot_check_is_refused_at_deploy(as_, field, words):
     body = '<bpmn:startEvent id="s"/><bpmn:userTask id="t"/>' + flow("s", "t", 1)
@@ -240,18 +243,12 @@ def test_in_a_browser_alice_attaches_the_signed_dpa_and_bob_downloads_it(app, as
     assert Path(downloading.value.path()).read_bytes() == signed.read_bytes()
 
 
-OUTSIDE = ('<bpmn:extensionElements><camunda:properties><camunda:property name="externalParty" value="None"/>'
-           '</camunda:properties></bpmn:extensionElements>')
-
-
-@pytest.mark.parametrize("body, element", [
-    ('<bpmn:startEvent id="s"/>' + flow("s", "e", 1) + '<bpmn:endEvent id="e"/>', "s"),
-    ('<bpmn:startEvent id="s"/>' + flow("s", "t", 1) + f'<bpmn:userTask id="t">{OUTSIDE}</bpmn:userTask>' +
-     flow("t", "e", 2) + '<bpmn:endEvent id="e"/>', "t"),
-], ids=["a start form", "an outside party's task"])
-def test_a_file_field_where_no_file_is_taken_yet_is_refused_at_deploy(as_, body, element):
-    refused = as_["owner"].deploy(bpmn(body, process="f", ns=CAMUNDA),
-                                  form(element, dpa={"type": "string", "format": "binary"}))
-    assert refused.status_code == 422
+def test_a_file_field_on_a_message_s_form_is_refused_at_deploy_for_a_message_carries_no_file(as_):
+    body = ('<bpmn:startEvent id="s"/>' + flow("s", "wait", 1) + '<bpmn:intermediateCatchEvent id="wait">'
+            '<bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>' + flow("wait", "e", 2) +
+            '<bpmn:endEvent id="e"/>')
+    refused = as_["owner"].deploy(bpmn(body, process="f", extra='<bpmn:message id="m" name="report"/>'),
+                                  form("wait", report={"type": "string", "format": "binary"}))
+    assert refused.status_code == 422, refused.json
     [problem] = refused.json["error"]["details"]
-    assert problem["element"] == element and "has a file field" in problem["message"]
+    assert problem["element"] == "wait" and "a message cannot carry" in problem["message"]

@@ -72,6 +72,7 @@ TABLE = [
     ("GET", "/data-stores", None, READERS),
     ("GET", "/data-stores/ledger", None, {**READERS, OWNER: "404", AUDITOR: "404", ADMIN: "404"}),   # none kept
     ("GET", "/x/{token}", None, PUBLIC),   # the link is the credential
+    ("GET", "/x/{token}/documents/{document}", None, PUBLIC),   # a file given for the link's own task
     ("POST", "/x/{token}", {}, PUBLIC),    # the form wants more
     ("POST", "/incidents/{incident}/retry", None, OWNERS),
     ("POST", "/incidents/{incident}/resolve", {"comment": "done by hand"}, OWNERS),

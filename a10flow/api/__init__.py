@@ -107,10 +107,14 @@ def _nul_at(value, path):
     return None
 
 
+# The endpoints that take a file: their body is left unread until its size is checked (api.documents.sent_file).
+UPLOADS = {"documents.upload", "documents.upload_for_start", "links.upload"}
+
+
 def refuse_nul_characters():
     """No request text may hold NUL: PostgreSQL cannot store it, and no one types it. (An upload's body is
     left unread here: its route refuses one over the field's limit on its Content-Length first.)"""
-    form = request.form.to_dict(flat=False) if request.endpoint != "documents.upload" else None
+    form = request.form.to_dict(flat=False) if request.endpoint not in UPLOADS else None
     for source in (request.args.to_dict(flat=False), form,
                    request.get_json(silent=True) if request.is_json else None, request.view_args or {}):
         where = _nul_at(source, "") if source else None

@@ -1,11 +1,14 @@
-"""/api/v1: documents given for a task form's file fields, and downloading them."""
+"""/api/v1: documents given for a task form's or a start form's file fields, and downloading them."""
 from flask import g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..deploy import definitions
 from ..errors import Invalid, TooLarge
+from ..models import DefinitionKind
 from ..people import access
-from ..work import documents
+from ..work import documents, forms
+from . import Id
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Documents given on forms")
 FRAMING = 16 * 1024   # bytes of multipart framing allowed beside the file itself
@@ -25,12 +28,18 @@ class DocumentSchema(Schema):
 
 
 class FieldSchema(Schema):
-    field = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                          metadata={"description": "the form's file field the file is for"})
+    field = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the form's file field the file is for, by its path in the form's data: `dpa`, or "
+                       "`certifications/0/certificate` for a column of a table's row (rows numbered from 0)"})
     effective = fields.String(validate=validate.Length(max=40), metadata={
         "description": "YYYY-MM-DD: when the document takes effect, where the field's x-dates asks for it"})
     expires = fields.String(validate=validate.Length(max=40), metadata={
         "description": "YYYY-MM-DD: when the document expires, where the field's x-dates asks for it"})
+
+
+class StartFieldSchema(FieldSchema):
+    process = fields.String(required=True, metadata={"description": "the process to be started, by key"})
+    version = Id(metadata={"description": "the version to be started; default: the latest"})
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -47,9 +56,42 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
 @access.require(access.WORKERS)
 def upload(args, task_id):
     """Give a file for a file field of a task's form: it is checked and kept, and its description
-    returned; then complete the task with ``{"<field>": "<its document id>"}`` (a list for an array)."""
+    returned; then complete the task with ``{"<field>": "<its document id>"}`` (a list for an array;
+    in a table, in the row's object: ``{"certifications": [{"certificate": "<id>"}]}``)."""
     task, field = access.task(task_id, g.user), args["field"]
-    most = documents.limit(task, field)
+    given = sent_file(forms.for_task(task), field)
+    return documents.describe(documents.receive(task, field, given.filename, given.read(), g.user, given_dates(args)))
+
+
+@blp.route("/instances/documents", methods=["POST"])
+@blp.doc(**UPLOAD_DOC)
+@blp.arguments(StartFieldSchema, location="query")
+@blp.response(201, DocumentSchema)
+@blp.alt_response(413, description="Larger than the field takes (refused on Content-Length, unread, where sent)")
+@blp.alt_response(422, description="The file is refused (its real type, its name, an archive bomb, a polyglot)")
+@access.require(access.WORKERS)
+def upload_for_start(args):
+    """Give a file for a file field of a process's start form, before starting it: it is kept for you
+    alone, and its description returned; then start the instance (``POST /api/v1/instances``) with
+    ``{"data": {"<field>": "<its document id>"}}``. A file no start names is never part of any case."""
+    version = definitions.version_of(definitions.find(args["process"], DefinitionKind.PROCESS), args.get("version"))
+    access.check_start(version, g.user)
+    given = sent_file(forms.for_start(version), args["field"])
+    return documents.describe(documents.receive_for_start(version, args["field"], given.filename, given.read(), g.user,
+                                                          given_dates(args)))
+
+
+def given_dates(args):
+    """The dates a file is given with (``effective``, ``expires``), as the query has them."""
+    return {word: args[word] for word in ("effective", "expires") if word in args}
+
+
+def sent_file(schema, field):
+    """The file a request sends for ``field`` of the form ``schema``: refused by its Content-Length alone,
+    unread, when that is over the field's limit.
+
+    :raises TooLarge: over the limit; Invalid: no part named "file"."""
+    most = documents.limit(schema, field)
     if most is not None and (request.content_length or 0) > most + FRAMING:
         raise TooLarge(f"{field}: this field takes at most {most:,} bytes", [{"field": field,
                                                                               "message": f"at most {most:,} bytes"}])
@@ -57,8 +99,7 @@ def upload(args, task_id):
     if given is None:
         raise Invalid("send the file as a multipart/form-data part named 'file'",
                       [{"field": "file", "message": "a file is required"}])
-    dates = {word: args[word] for word in ("effective", "expires") if word in args}
-    return documents.describe(documents.receive(task, field, given.filename, given.read(), g.user, dates))
+    return given
 
 
 @blp.route("/documents/<document_id>")

@@ -1,10 +1,13 @@
-"""/api/v1/external/{token}: the one task an outside party's link opens. No account needed."""
+"""/api/v1/external/{token}: the one task an outside party's link opens, and the files given for its
+form. No account needed."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from .. import step
 from ..models import db
-from ..work import forms, links
+from ..people import access
+from ..work import documents, forms, links
+from .documents import UPLOAD_DOC, DocumentSchema, FieldSchema, given_dates, sent_file
 
 blp = Blueprint("links", __name__, url_prefix="/api/v1/external",   # the address links have always had
                 description="Tasks done through an external link (no sign-in)")
@@ -45,3 +48,30 @@ def submit(args, token):
     step.complete_task(link.task_id, None, args["data"], link_token=token)
     db.session.refresh(link)
     return link
+
+
+@blp.route("/<token>/documents", methods=["POST"])
+@blp.doc(**UPLOAD_DOC)
+@blp.arguments(FieldSchema, location="query")
+@blp.response(201, DocumentSchema)
+@blp.alt_response(404, description="No such link")
+@blp.alt_response(410, description="The link expired, was withdrawn, or its task is done: nothing was kept")
+@blp.alt_response(413, description="Larger than the field takes (refused on Content-Length, unread, where sent)")
+@blp.alt_response(422, description="The file is refused (its real type, its name, an archive bomb, a polyglot)")
+def upload(args, token):
+    """Give a file for a file field of the link's task: it is checked and kept as given by the link's
+    party, and its description returned; then send the form with ``{"<field>": "<its document id>"}``."""
+    field = args["field"]
+    link = links.usable_to_give(token, field)
+    given = sent_file(forms.for_task(link.task), field)
+    return documents.describe(documents.receive(link.task, field, given.filename, given.read(), link,
+                                                given_dates(args)))
+
+
+@blp.route("/<token>/documents/<document_id>")
+@blp.response(200, description="The document's bytes, as a download", content_type="application/octet-stream")
+@blp.alt_response(404, description="No such link, or no such document given for the link's task")
+@blp.alt_response(410, description="The link expired, was withdrawn, or its task is done")
+def download(token, document_id):
+    """A document given for the link's task, as a download: the holder's own files, while the link works."""
+    return documents.served(access.link_document(links.usable(token), document_id))

@@ -9,7 +9,7 @@ from ..evidence import personal
 from ..limits import MAX_BUSINESS_KEY
 from ..models import EvidenceType, Instance, InstanceStatus, StartTimer, db
 from ..people import access
-from ..work import forms
+from ..work import documents, forms
 from .conclusion import conclude
 from .frame import AT_ELEMENT, TIMER_ACTOR, actor_of, specs_of, step_failed, transaction
 
@@ -21,17 +21,23 @@ def start_instance(version, user, data=None, business_key=None):
     first tasks open.
 
     :raises Invalid: the business key is too long, or the data is not what the start form declares
-        (a process without one takes none); Forbidden: ``user`` may not start it (see access.check_start).
+        (a process without one takes none), or it names a file not given for it by ``user``;
+        Forbidden: ``user`` may not start it (see access.check_start).
     """
     if business_key is not None and len(business_key) > MAX_BUSINESS_KEY:
         raise Invalid("the business key is too long", [{"field": "business_key",
                                                         "message": f"at most {MAX_BUSINESS_KEY} characters"}])
     access.check_start(version, user, definitions.version_of(version.definition))
-    data = {} if data is None else data
-    forms.check(forms.for_start(version), data)
+    data, schema = {} if data is None else data, forms.for_start(version)
+    forms.check(schema, data)
     try:
         with transaction():
-            return _start(version, user, data, business_key)
+            # Files given for the start form before there was an instance: named now, they are its.
+            data, given = documents.attach(schema, data, documents.of_start(version, user)) if schema else (data, [])
+            instance = _start(version, user, data, business_key)
+            for document in given:
+                document.instance_id = instance.id
+            return instance
     except AT_ELEMENT as exc:
         raise step_failed(exc) from exc
 

@@ -24,7 +24,7 @@ def complete_task(task_id, user, data, link_token=None):
     instance_id = task_instance(task_id, None if link_token is not None else user)
     if link_token is not None:   # the link's party is who acts
         link = links.usable(link_token)
-        user = {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
+        user = links.holder(link)
     with locked(instance_id, user) as instance:
         task = open_task(task_id)
         sender, party = None, None
@@ -40,7 +40,8 @@ def complete_task(task_id, user, data, link_token=None):
         # Only what the form declares: a task without one takes no data.
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
-        data = documents.attach(schema, data, task.id)   # ids of files given before, as what they are
+        # ids of files given before, as what they are
+        data = documents.attach(schema, data, documents.of_task(task.id), task.instance_id)[0]
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
         record = {"task_id": task.id, "submitted": submitted,

@@ -352,3 +352,32 @@ def _buttons(form):
                 yield from _buttons(row)
         elif f.kind == "group":
             yield from _buttons(f.children)
+
+
+def takes_files(form):
+    """Whether a built form has a file field anywhere (its page then posts multipart/form-data)."""
+    for f in form:
+        if f.kind in ("file", "files"):
+            return True
+        if f.kind == "group" and takes_files(f.children):
+            return True
+        if f.kind == "table" and any(takes_files(row) for row in f.children):
+            return True
+    return False
+
+
+def labelled(form, errors):
+    """``(what the field is called, message)`` for each of ``errors``, a table's cell as "Certificate,
+    row 1": to tell at the top of a page which fields to correct, in words."""
+    names = dict(_labels(form))
+    return [(names.get(e.get("field"), e.get("field") or "The form"), e["message"]) for e in errors]
+
+
+def _labels(form, row=None):
+    for f in form:
+        yield f.at or f.path, f"{f.label}, row {row}" if row else f.label
+        if f.kind == "group":
+            yield from _labels(f.children, row)
+        elif f.kind == "table":
+            for index, cells in enumerate(f.children):
+                yield from _labels(cells, index + 1)

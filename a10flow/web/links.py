@@ -12,8 +12,8 @@ from ..errors import Gone, Invalid, NotFound, ServiceError
 from ..models import Notification, db
 from ..people import access
 from ..processes import instances
-from ..work import case, forms, human_tasks, links
-from . import blueprint, fields, typed_back
+from ..work import case, documents, forms, human_tasks, links
+from . import blueprint, fields, typed_back, uploads
 
 bp = blueprint("task_links")   # not "links": the API's blueprint has that name
 # No CSRF check: there is no session to forge a request with; the token in the URL is the credential.
@@ -85,21 +85,33 @@ def _page(link, data, errors=(), status=200, saved=False, refused=None):
     show = task.settings.get("show")
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
+    form = fields.build(schema, data, errors, context=seen) if schema else []
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
-                           refused=refused,
-                           form=fields.build(schema, data, errors, context=seen) if schema else []), status
+                           refused=refused, form=form, multipart=fields.takes_files(form),
+                           problems=fields.labelled(form, errors)), status
 
 
 @holder.route("/x/<token>", methods=["GET", "POST"])
 def task(token):
     g.user, g.link_holder = None, True
-    link = links.usable(token)
     if request.method == "GET":
+        link = links.usable(token)
         links.opened(link)
         return _page(link, human_tasks.draft_of(link.task, _author(link)) or {})
+    chosen = uploads.chosen(request.files)
+    # A file sent as the link died says so by its field: it was not kept.
+    link = links.usable_to_give(token, chosen[0]) if chosen else links.usable(token)
     schema = forms.for_task(link.task) or {}
     data = fields.parse(schema, request.form)
     action = request.form.get("action", "submit")
+    try:   # under the link's authority: given by its party, for its task alone
+        data, refused = uploads.given(schema, data, request, lambda path, f, dates: documents.receive(
+            link.task, path, f.filename, f.read(), link, dates))
+    except ServiceError as exc:   # its task closed meanwhile
+        db.session.rollback()
+        return _page(link, data, status=exc.status, refused=exc.message)
+    if refused:
+        return _page(link, data, refused.details, refused.status)
     if action.startswith(("add:", "remove:")):
         return _page(link, fields.change_rows(fields.build(schema, data), data, action))
     if action == "save":   # a long questionnaire, answered over several sittings
@@ -118,3 +130,10 @@ def task(token):
         db.session.rollback()
         return _page(link, data, status=exc.status, refused=exc.message)
     return render_template("web/external_done.html", task=link.task)
+
+
+@holder.route("/x/<token>/documents/<document_id>")
+def document(token, document_id):
+    """A file given for the link's task, for its holder: their own, while the link works."""
+    g.user, g.link_holder = None, True
+    return documents.served(access.link_document(links.usable(token), document_id))

@@ -115,7 +115,8 @@ def instance(instance_id):
                            failed=_marked(marks, "failed"), case=case.summary(found.version, found.data or {}),
                            incidents=incidents.of_instance(instance_id) if everything else [],
                            latest=definitions.version_of(found.version.definition).version,
-                           links=links.of_instance(instance_id), documents=documents.named(case.decisions(found)))
+                           links=links.of_instance(instance_id),
+                           documents=documents.named(case.started(found) + case.decisions(found)))
 
 
 def _marked(marks, mark):

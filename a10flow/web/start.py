@@ -6,8 +6,8 @@ from ..deploy import definitions
 from ..errors import Invalid
 from ..models import DefinitionKind
 from ..people import access
-from ..work import forms, human_tasks, links
-from . import blueprint, fields
+from ..work import documents, forms, human_tasks, links
+from . import blueprint, fields, uploads
 from . import links as task_links
 
 bp = blueprint("start")
@@ -23,8 +23,9 @@ def processes():
 
 def _page(version, data, business_key, errors=(), status=200):
     schema = forms.for_start(version) or {}
+    form = fields.build(schema, data, errors, choices=human_tasks.pickable())
     return render_template("web/start_form.html", version=version, business_key=business_key, errors=errors,
-                           form=fields.build(schema, data, errors, choices=human_tasks.pickable())), status
+                           form=form, multipart=fields.takes_files(form)), status
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
@@ -36,6 +37,11 @@ def start(key):
     schema = forms.for_start(version) or {}
     data, business_key = fields.parse(schema, request.form), request.form.get("business_key", "").strip()
     action = request.form.get("action", "start")
+    # Given now, before the instance exists: kept for this person until their start names them.
+    data, refused = uploads.given(schema, data, request, lambda path, f, dates: documents.receive_for_start(
+        version, path, f.filename, f.read(), g.user, dates))
+    if refused:
+        return _page(version, data, business_key, refused.details, refused.status)
     if action.startswith(("add:", "remove:")):
         return _page(version, fields.change_rows(fields.build(schema, data), data, action), business_key)
     try:

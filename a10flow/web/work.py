@@ -6,9 +6,9 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLa
 from ..models import Definition, DefinitionKind, HumanTask, TaskStatus, db
 from ..people import access, security_events
 from ..processes import instances
-from ..work import case, document_checks, documents, forms, human_tasks, links
+from ..work import case, documents, forms, human_tasks, links
 from ..work import notifications as notes
-from . import blueprint, error_page, fields, when
+from . import blueprint, error_page, fields, uploads, when
 
 bp = blueprint("work")
 
@@ -42,12 +42,13 @@ def _page(task, data, errors=(), status=200, seen=None, refused=None, kept=False
     # A task for one of our own people (its outside party evaluated to nobody) is not one to send out.
     outside = (bool(task.settings.get("external_party")) and not task.assignee) or bool(handed_out)
     return render_template("web/task.html", task=task, form=form, errors=errors, loose_errors=loose,
+                           multipart=fields.takes_files(form),
                            links=handed_out if outside else None, now_party=handed_out[0].party if handed_out else "",
                            may_hand_out=task.status == TaskStatus.OPEN and not access.why_not_hand_out(task, g.user),
                            case=case.summary(task.instance.version, seen, task.settings.get("show"), own, me=g.user.name),
                            done=done,
                            submitted=next((d for d in done if d.task_id == task.id), None),
-                           documents=documents.named(done),
+                           documents=documents.named(case.started(task.instance) + done),
                            may_act=access.may_complete(task, g.user), apart=access.kept_apart(task, g.user),
                            hand_on=_hand_on(task),
                            may_claim=access.may_take(task, g.user), refused=refused, kept=kept,
@@ -105,7 +106,7 @@ def task(task_id):
     action = request.form.get("action", "complete")
     schema = forms.for_task(task) or {}
     data = fields.parse(schema, request.form)
-    if action.startswith(("add:", "remove:")):
+    if action.startswith(("add:", "remove:")) and not uploads.chosen(request.files):
         return _page(task, fields.change_rows(fields.build(schema, data), data, action))
     # Every step this page asks for keeps what was typed: refused, the page comes back with it.
     try:
@@ -117,7 +118,13 @@ def task(task_id):
             flash("The task is yours now." if action == "claim" else
                   "The task is back with everyone it is offered to; what you typed is kept as your draft.")
             return redirect(url_for("work.task", task_id=task.id) if action == "claim" else url_for("work.inbox"))
-        data = _given(task, schema, data)
+        # Files chosen are given whatever the button: a row added after choosing one does not lose it.
+        data, refused = uploads.given(schema, data, request, lambda path, f, dates: documents.receive(
+            task, path, f.filename, f.read(), g.user, dates))
+        if refused:
+            return _page(task, data, refused.details, refused.status)
+        if action.startswith(("add:", "remove:")):
+            return _page(task, fields.change_rows(fields.build(schema, data), data, action))
         if action == "save":
             access.check_may_complete(task, g.user)
             human_tasks.save_draft(task, mine, data)
@@ -130,19 +137,6 @@ def task(task_id):
         return _refused(task, mine, data, exc)
     flash(f"Done: {task.name}.")
     return redirect(url_for("work.inbox"))
-
-
-def _given(task, schema, data):
-    """``data`` with each file chosen on the page given (checked and kept) and named by its document's
-    id, in place of any given before. :raises Invalid, TooLarge, Conflict, Forbidden: see documents.receive"""
-    data = dict(data)
-    for name, (_, many) in document_checks.fields_of(schema).items():
-        chosen = [f for f in request.files.getlist(name) if f.filename]
-        if chosen:
-            dates = {word: request.form.get(f"{name}:{word}") for word in document_checks.DATES}
-            ids = [documents.receive(task, name, f.filename, f.read(), g.user, dates).id for f in chosen]
-            data[name] = ids if many else ids[-1]
-    return data
 
 
 def _refused(task, author, data, exc):

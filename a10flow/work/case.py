@@ -180,6 +180,19 @@ def decisions(instance):
     return done
 
 
+def started(instance):
+    """What the start form of ``instance`` was given, as a Done (a list of none or one): not one of
+    people's decisions, but where a document given to start the case is named."""
+    for record in personal.attach(evidence.records(instance.id)):
+        if record["type"] != EvidenceType.INSTANCE_STARTED.value:
+            continue
+        given = _revealed(record)["data"].get("data") or {}
+        props = (forms.for_start(instance.version) or {}).get("properties") or {}
+        return [Done("Start", record["actor"].get("name") or record["actor"].get("id"), record["at"],
+                     [item(k, given[k], props.get(k)) for k in ordered(given, props) if given[k] is not None])]
+    return []
+
+
 def _revealed(record):
     """The record with its personal values put back where their salted hashes stand."""
     for pointer, value in (record.get("personal") or {}).items():

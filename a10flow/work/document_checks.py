@@ -1,7 +1,8 @@
 """File fields of forms, and what an uploaded file must be before it is kept. Pure functions.
 
 A file field is ``{"type": "string", "format": "binary"}`` (or with ``contentMediaType``), alone or
-as the ``items`` of an array, at the top of a form; ``x-accept`` lists the media types it takes
+as the ``items`` of an array, at the top of a form or in the rows of a table there (an array of
+objects: ``certifications/*/certificate``, where a row's number takes the ``*``); ``x-accept`` lists the media types it takes
 (default: every type in KNOWN), ``x-max-bytes`` its size limit (default and ceiling: the service's
 A10FLOW_MAX_UPLOAD_BYTES), ``x-dates`` the dates each file is given with (DATES: a certificate's
 validity, kept apart from the upload time). A file is taken only when its name is a plain label, its real type (read
@@ -10,6 +11,7 @@ archive bomb and no polyglot a browser could run as a page.
 """
 import io
 import mimetypes
+import re
 from datetime import date
 import unicodedata
 import zipfile
@@ -46,15 +48,80 @@ def is_file(schema):
         schema.get("format") == "binary" or "contentMediaType" in schema)
 
 
+ROW = "*"   # a table's row in a file field's path; a row's number stands there in the data and on the page
+_ROW_NUMBER = re.compile(r"[0-9]{1,4}")   # as the page numbers rows (a10flow.web.fields)
+
+
 def fields_of(schema):
-    """``{name: (field schema, many)}`` for the file fields at the top of a form."""
+    """``{path: (field schema, many)}`` for a form's file fields: at its top (``dpa``), or a column of a
+    table at its top (``certifications/*/certificate``). Only as deep as that: a row is a thing with its
+    papers (a certification and its certificate), and a path of one row number stays one a person reads."""
+    found = _files(schema)
+    for name, sub in _properties(schema):
+        if sub.get("type") == "array" and isinstance(sub.get("items"), dict) and sub["items"].get("type") == "object":
+            found.update({f"{name}/{ROW}/{inner}": spec for inner, spec in _files(sub["items"]).items()})
+    return found
+
+
+def _properties(schema):
+    return [(name, sub) for name, sub in ((schema or {}).get("properties") or {}).items() if isinstance(sub, dict)]
+
+
+def _files(schema):
     found = {}
-    for name, sub in ((schema or {}).get("properties") or {}).items():
+    for name, sub in _properties(schema):
         if is_file(sub):
             found[name] = (sub, False)
-        elif isinstance(sub, dict) and sub.get("type") == "array" and is_file(sub.get("items")):
+        elif sub.get("type") == "array" and is_file(sub.get("items")):
             found[name] = (sub["items"], True)
     return found
+
+
+def general(path):
+    """The file field a concrete path names: ``certifications/0/certificate`` → ``certifications/*/certificate``."""
+    parts = path.split("/") if isinstance(path, str) else []
+    if len(parts) == 3 and _ROW_NUMBER.fullmatch(parts[1]):
+        parts[1] = ROW
+    return "/".join(parts)
+
+
+def field_at(schema, path):
+    """``(field schema, many)`` of the file field at ``path`` (a row's number in place of ``*``), or None."""
+    return fields_of(schema).get(general(path)) if ROW not in path else None
+
+
+def places(schema, data):
+    """``(path, many)`` for each place ``data`` has for a file of ``schema``: a field at the top of the
+    form, and a table's column in each of its rows, by the row's number (``certifications/0/certificate``)."""
+    for pattern, (_, many) in fields_of(schema).items():
+        table, _, name = pattern.partition(f"/{ROW}/")
+        if not name:
+            yield pattern, many
+            continue
+        rows = data.get(table) if isinstance(data, dict) else None
+        for index, row in enumerate(rows if isinstance(rows, list) else []):
+            if isinstance(row, dict):
+                yield f"{table}/{index}/{name}", many
+
+
+def given(schema, data):
+    """``(path, many, value)`` for each file field of ``schema`` that ``data`` gives a value for."""
+    for path, many in places(schema, data):
+        *above, last = path.split("/")
+        node = data
+        for part in above:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if last in node:
+            yield path, many, node[last]
+
+
+def put(data, path, value):
+    """Set the value at ``path`` (as ``given`` names it) in ``data``, a copy of the form's data."""
+    *above, last = path.split("/")
+    node = data
+    for part in above:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[last] = value
 
 
 def accepted(field):
@@ -95,16 +162,14 @@ def max_bytes(field, ceiling):
 
 
 def unreceived(process):
-    """Deploy problems for the forms with a file field where no file is received yet: a start form,
-    a message's form, and the form of an outside party's task (its link page). Files are taken on
-    task pages and through the API."""
-    start = process.inputs.get("start") or {}
-    where = [(start.get("element"), start.get("form")), *(process.inputs.get("messages") or {}).items(),
-             *((element, task.get("form")) for element, task in process.tasks.items() if task.get("external_party"))]
+    """Deploy problems for the forms with a file field where no file is received: a message's form.
+    A message comes from a machine in one JSON request, with nobody to give a file first and no task
+    or start to claim it; files are taken on task pages, link pages, start forms and through the API."""
     return [{"file": process.filename, "element": element,
-             "message": f"the form {form!r} has a file field, which only a task's page for people signed in "
-                        "takes yet (not a start form, a message or an outside party's link)"}
-            for element, form in where if form and fields_of(process.forms.get(form))]
+             "message": f"the form {form!r} has a file field, which a message cannot carry: give the file on "
+                        "a task's form after the message, or on the start form"}
+            for element, form in (process.inputs.get("messages") or {}).items()
+            if form and fields_of(process.forms.get(form))]
 
 
 def deploy_problems(schema):
@@ -117,7 +182,8 @@ def deploy_problems(schema):
             problems.append(f"{where}: x-accept, x-max-bytes and x-dates belong to a file field, "
                             "{\"type\": \"string\", \"format\": \"binary\"}")
         elif id(sub) not in top:
-            problems.append(f"{where}: a file field must be a property of the form itself, or the items of one")
+            problems.append(f"{where}: a file field must be a property of the form itself or of the rows of a "
+                            "table there, or the items of one")
         kinds = sub.get("x-accept", [sub["contentMediaType"]] if "contentMediaType" in sub else [])
         if not isinstance(kinds, list) or not all(isinstance(k, str) and k in KNOWN for k in kinds) or \
                 ("x-accept" in sub and not kinds):

@@ -1,5 +1,5 @@
 """Sweeping documents that will never be evidence: a Document given for a task that was done without
-naming it, and bytes in the store that no Document names (their row's transaction rolled back, or an
+naming it (or for a start form no start named), and bytes in the store that no Document names (their row's transaction rolled back, or an
 erasure was cut short). Both only past A10FLOW_DOCUMENT_ORPHAN_DAYS, so nothing being given or named
 right now is touched; and never bytes a record names, unless erased as personal data.
 """
@@ -36,11 +36,12 @@ def sweep(now=None):
 
 def _unnamed_documents(before):
     """Delete the rows of documents given before ``before`` for a task now done or withdrawn that did
-    not name them: no completion can name them any more (a task's drafts go with it)."""
+    not name them (no completion can name them any more: a task's drafts go with it), or for a start
+    form no start named within the window."""
     with write():
-        rows = db.session.scalars(db.select(Document).join(HumanTask, HumanTask.id == Document.task_id).where(
+        rows = db.session.scalars(db.select(Document).outerjoin(HumanTask, HumanTask.id == Document.task_id).where(
             Document.attached_at.is_(None), Document.erased_at.is_(None), Document.given_at < before,
-            HumanTask.status != TaskStatus.OPEN)).all()
+            (HumanTask.status != TaskStatus.OPEN) | Document.task_id.is_(None))).all()
         gone = 0
         for row in rows:
             if _recorded(row.id):   # named by a record all the same (given before attached_at was kept)

@@ -1,7 +1,10 @@
 """Documents given for forms' file fields: checked, kept by SHA-256 in the document store, named by
 their id in the form's data, and recorded as what they are (name, media type, size, SHA-256), never
-as their bytes. A file is given first (``receive``), then the completion names it (``attach``).
+as their bytes. A file is given first (``receive``: for a task, by a person or through an outside
+party's link; ``receive_for_start``: for a start form, before the instance exists), then the step
+that completes the form names it (``attach``).
 """
+import copy
 import io
 import uuid
 
@@ -9,11 +12,11 @@ from flask import current_app, send_file
 
 from .. import clock
 from ..database import write
-from ..errors import Conflict, Gone, Invalid, TooLarge
-from ..models import Document, TaskStatus, db
+from ..errors import Conflict, Forbidden, Gone, Invalid, TooLarge
+from ..models import Document, ExternalLink, TaskStatus, db
 from ..people import access
 from . import document_checks as checks
-from . import forms
+from . import forms, links
 from .document_store import store
 
 
@@ -34,33 +37,62 @@ def is_described(value):
     return isinstance(value, dict) and {"document", "sha256"} <= set(value)
 
 
-def limit(task, field):
-    """The most bytes ``field`` of ``task``'s form takes, or None: it has no such file field."""
-    found = checks.fields_of(forms.for_task(task)).get(field)
+def limit(schema, field):
+    """The most bytes ``field`` (a path: ``certifications/0/certificate``) of the form ``schema`` takes,
+    or None: it has no such file field."""
+    found = checks.field_at(schema, field)
     return checks.max_bytes(found[0], current_app.config["MAX_CONTENT_LENGTH"]) if found else None
 
 
 def receive(task, field, name, content, user, dates=None):
     """Check the file ``content`` (bytes, called ``name``) given by ``user`` for ``field`` of ``task``'s
     form, with the ``dates`` the field asks for (document_checks.dates), and keep it; returns its
-    Document. Refused, nothing is kept.
+    Document. ``user``: a signed-in person, or the ExternalLink an outside party holds, which gives
+    files for its own task only. Refused, nothing is kept.
 
-    :raises Conflict: the task is done; Forbidden: see access.check_may_complete; TooLarge: over the
-        field's limit; Invalid: no such file field, or the file is refused (each naming the field).
+    :raises Conflict: the task is done; Forbidden: see access.check_may_complete, or another task's
+        link; TooLarge: over the field's limit; Invalid: no such file field, or the file is refused
+        (each naming the field).
     """
     if task.status != TaskStatus.OPEN:
-        raise Conflict(f"this task is already {task.status.value}: {field} was not stored",
-                       [{"field": field, "message": f"the task is already {task.status.value}"}])
-    access.check_may_complete(task, user)
-    access.check_apart(task, user)
-    most = limit(task, field)
+        raise Conflict(f"{field[:80]}: this task is already {task.status.value}: the file was not stored",
+                       [{"field": field[:200], "message": f"the task is already {task.status.value}"}])
+    if isinstance(user, ExternalLink):
+        # Rule: a link is its holder's authority over its own task, and nothing else.
+        if user.task_id != task.id:
+            raise Forbidden(f"{field[:80]}: this link is for another task: the file was not stored",
+                            [{"field": field[:200], "message": "not this link's task"}])
+        giver = links.holder(user)["name"]
+    else:
+        access.check_may_complete(task, user)
+        access.check_apart(task, user)
+        giver = user.name
+    return _keep(forms.for_task(task), field, name, content, dates, Document(
+        instance_id=task.instance_id, task_id=task.id, given_by=giver))
+
+
+def receive_for_start(version, field, name, content, user, dates=None):
+    """As ``receive``, for ``field`` of ``version``'s start form: kept for ``user`` alone until their
+    start names it (see attach), for there is no instance yet.
+
+    :raises Forbidden: ``user`` may not start it; TooLarge, Invalid: as ``receive``."""
+    access.check_start(version, user)
+    return _keep(forms.for_start(version), field, name, content, dates,
+                 Document(start_version_id=version.id, given_by=user.name))
+
+
+def _keep(schema, field, name, content, dates, document):
+    """Check ``content`` (and its ``dates``) for ``field`` of ``schema``, store it, and commit ``document``
+    describing it."""
+    most = limit(schema, field)
     if most is None:
         raise Invalid(f"{field[:80]}: this form has no such file field", [{"field": field[:200], "message":
                                                                            "this form has no such file field"}])
     if len(content) > most:
         raise TooLarge(f"{field}: the file is {len(content):,} bytes; this field takes at most {most:,} bytes",
-                       [{"field": field, "message": f"at most {most:,} bytes"}])
-    spec = checks.fields_of(forms.for_task(task))[field][0]
+                       [{"field": field, "message": f"the file is {len(content):,} bytes; this field takes at most "
+                                                    f"{most:,} bytes"}])
+    spec = checks.field_at(schema, field)[0]
     try:
         said = checks.dates(spec, dates)
         label = checks.label(name)
@@ -69,39 +101,52 @@ def receive(task, field, name, content, user, dates=None):
         raise Invalid(f"{field}: {exc}", [{"field": field, "message": str(exc)}]) from None
     sha256 = store().put(content)   # on disk before the row that names it is committed
     with write():
-        document = Document(id=str(uuid.uuid4()), sha256=sha256, name=label, media_type=kind, size=len(content),
-                            field=field, instance_id=task.instance_id, task_id=task.id, given_by=user.name,
-                            given_at=clock.now(), effective_on=said.get("effective"), expires_on=said.get("expires"))
+        document.id, document.sha256, document.name, document.media_type = str(uuid.uuid4()), sha256, label, kind
+        document.size, document.field, document.given_at = len(content), field, clock.now()
+        document.effective_on, document.expires_on = said.get("effective"), said.get("expires")
         db.session.add(document)
     return document
 
 
-def attach(schema, data, task_id):
-    """``data`` with the document ids its file fields name replaced by what is kept of each document,
-    now the next version of its field in the case (a replaced one stays, in the store and the evidence).
+def of_task(task_id):
+    """Which documents a completion of the task may name: those given for it."""
+    return [Document.task_id == task_id]
 
-    :raises Invalid: an id names no document given for that field of this task."""
-    attached, problems, now = dict(data), [], clock.now()
-    for name, (_, many) in checks.fields_of(schema).items():
-        if name not in data:
+
+def of_start(version, user):
+    """Which documents a start may name: those ``user`` gave for ``version``'s start form, unclaimed."""
+    return [Document.start_version_id == version.id, Document.given_by == user.name,
+            Document.instance_id.is_(None), Document.attached_at.is_(None)]
+
+
+def attach(schema, data, owned, instance_id=None):
+    """``data`` with the document ids its file fields name (rows' too) replaced by what is kept of each
+    document, now attached and the next version of its field in the case ``instance_id`` (a replaced one
+    stays, in the store and the evidence). ``owned``: which documents it may name (``of_task``,
+    ``of_start``). Returns ``(data, the documents)``.
+
+    :raises Invalid: an id names no document given for that field (by path) of this task or start."""
+    attached, problems, named, now = copy.deepcopy(data), [], [], clock.now()
+    for path, many, value in list(checks.given(schema, data)):
+        ids = value if many else [value]
+        wanted = [i for i in ids if isinstance(i, str)]
+        # Locked: two starts naming one pending document cannot both claim it (the second finds it attached).
+        found = {d.id: d for d in db.session.scalars(db.select(Document).where(Document.id.in_(wanted), *owned)
+                                                     .with_for_update())
+                 if checks.general(d.field) == checks.general(path)}   # a row may move: its column stays
+        if not ids or not all(i in found for i in ids):
+            problems.append({"field": path, "message": "upload the file first: this names no document given "
+                                                       "for this field of this form"})
             continue
-        ids = data[name] if many else [data[name]]
-        found = {d.id: d for d in db.session.scalars(db.select(Document).where(
-            Document.id.in_([i for i in ids if isinstance(i, str)]), Document.task_id == task_id,
-            Document.field == name))}
-        if not all(i in found for i in ids):
-            problems.append({"field": name, "message": "upload the file first: this names no document given "
-                                                       "for this field of this task"})
-            continue
-        if ids:
-            before = db.session.scalar(db.select(db.func.max(Document.version)).where(
-                Document.instance_id == found[ids[0]].instance_id, Document.field == name))
-            for document in found.values():   # in the step's transaction: rolled back with it
-                document.attached_at, document.version = now, (before or 0) + 1
-        attached[name] = [describe(found[i]) for i in ids] if many else describe(found[ids[0]])
+        before = db.session.scalar(db.select(db.func.max(Document.version)).where(
+            Document.instance_id == instance_id, Document.field == path)) if instance_id is not None else None
+        for document in found.values():   # in the step's transaction: rolled back with it
+            document.attached_at, document.version = now, (before or 0) + 1
+        checks.put(attached, path, [describe(found[i]) for i in ids] if many else describe(found[ids[0]]))
+        named += [found[i] for i in ids]
     if problems:
         raise Invalid("the form has errors", problems)
-    return attached
+    return attached, named
 
 
 def named(done):

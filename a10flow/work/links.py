@@ -41,6 +41,11 @@ def issue(instance, task, party, actor, lifetime=DEFAULT_LIFETIME, creator=None,
     return link, token
 
 
+def holder(link):
+    """Who acts through ``link``, as evidence names them: never the party's address, which is personal."""
+    return {"id": f"link:{link.id}", "name": f"external party (link {link.id})"}
+
+
 def find(token):
     """The link a token names, whatever its state, or None."""
     return db.session.scalar(db.select(ExternalLink).where(ExternalLink.token_hash == hash_token(token)))
@@ -58,6 +63,15 @@ def usable(token):
     if link.expires_at <= clock.now():
         raise Gone("this link has expired; ask your contact for a new one")
     return link
+
+
+def usable_to_give(token, field):
+    """As ``usable``, for a file given for ``field``: a refusal names the field and says nothing was kept."""
+    try:
+        return usable(token)
+    except (NotFound, Gone) as exc:
+        raise type(exc)(f"{field[:80]}: {exc.message}: the file was not stored",
+                        [{"field": field[:200], "message": exc.message}]) from None
 
 
 def state(link):

@@ -6,6 +6,7 @@ import re
 import socket
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 from aiosmtpd.controller import Controller
@@ -288,3 +289,36 @@ def hold_writes(app):
         other = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
         other.execute("LOCK TABLE instances IN ACCESS EXCLUSIVE MODE")
     return lambda: (other.rollback(), other.close())
+
+
+class File:
+    """A file a test gives for a form's file field, put in the data where it goes: ``given`` uploads it
+    and names it there by its document's id. ``dates``: those its field asks for (expires=...)."""
+
+    def __init__(self, content=None, name="document.pdf", **dates):
+        self.content, self.name, self.dates = content or pdf(), name, dates
+
+
+class NotGiven(Exception):
+    """The service refused a File (its answer is ``.answer``)."""
+
+    def __init__(self, answer):
+        super().__init__(answer.status_code)
+        self.answer = answer
+
+
+def given(speaker, url, data, path=""):
+    """``data`` with each File in it given (as ``speaker``, to ``url``: a task's or a link's documents)
+    and named by its document's id; a field of several files by its name, a table row's by its path.
+    :raises NotGiven: a file was refused."""
+    if isinstance(data, File):
+        answer = speaker.post(f"{url}?{urlencode({'field': path, **data.dates})}",
+                              data={"file": (io.BytesIO(data.content), data.name)})
+        if answer.status_code != 201:
+            raise NotGiven(answer)
+        return answer.json["document"]
+    if isinstance(data, dict):
+        return {k: given(speaker, url, v, f"{path}/{k}" if path else k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [given(speaker, url, v, path if isinstance(v, File) else f"{path}/{i}") for i, v in enumerate(data)]
+    return data

@@ -2,14 +2,16 @@
 literal-minded person would: each open task is done by the first person who may do it (an
 outside party's through a link), with data made from the task's form. It fills only what
 the form requires, or every field; each choice (an enum, a named outcome, yes or no) is made by
-a ``pick`` function, so that walks with different picks go down different branches."""
+a ``pick`` function, so that walks with different picks go down different branches. A file
+field gets a real PDF (or text), given by whoever does the task, with the dates the field asks for."""
 from datetime import timedelta, timezone
 
 import re2
+from helpers import File, NotGiven, given, pdf
 
 from a10flow import clock
 from a10flow.evidence import canonical
-from a10flow.work import forms
+from a10flow.work import document_checks, forms
 
 SAMPLES = {"email": "anna@acme.example", "idn-email": "anna@acme.example", "user": "olivia", "group": "procurement",
            "uri": "https://example.org/doc", "regex": "^ISO[0-9]+$"}
@@ -40,6 +42,25 @@ def _holds(schema, value):
     return True
 
 
+def _file(schema):
+    """A real file for a file field, with the dates it asks for."""
+    kinds, today = document_checks.accepted(schema), clock.now().date()
+    dates = {word: (today + timedelta(days=0 if word == "effective" else 400)).isoformat()
+             for word in document_checks.dates_of(schema)}
+    if "application/pdf" in kinds:
+        return File(pdf("A walker's document"), "walker.pdf", **dates)
+    return File(b"A walker's document", "walker.txt", **dates)
+
+
+def _given_by(speaker, url, data):
+    """``data`` with its files given by ``speaker``, or None: the task is not theirs to give files for."""
+    try:
+        return given(speaker, url, data)
+    except NotGiven as refused:
+        assert refused.answer.status_code in (403, 404, 409), refused.answer.json
+        return None
+
+
 class Filler:
     """Data for a form. ``every``: fill every field, not only the required ones; ``pick(path,
     options)``: the index of the option to take; ``context``: the data the task sees (for fields
@@ -57,6 +78,8 @@ class Filler:
             return self.given[name]
         if "const" in schema:
             return schema["const"]
+        if document_checks.is_file(schema):
+            return _file(schema)
         choices = schema.get("enum") or [s["const"] for s in schema.get("oneOf") or schema.get("anyOf") or []
                                          if isinstance(s, dict) and "const" in s]
         if choices:
@@ -120,7 +143,10 @@ class Filler:
 def _done_by_someone(people, task, data):
     """Complete ``task`` as the first person who may: returns who, or None."""
     for name in people.order:
-        answer = people[name].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+        sent = _given_by(people[name], f"/api/v1/tasks/{task['id']}/documents", data)
+        if sent is None:
+            continue
+        answer = people[name].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": sent})
         if answer.status_code == 200:
             return name
         assert answer.status_code in (403, 404, 409), (task["name"], name, answer.status_code, answer.json)
@@ -133,7 +159,8 @@ def _done_by_link(people, task, data):
     for name in people.order:
         made = people[name].post(f"/api/v1/tasks/{task['id']}/links", json={"party": "anna@acme.example"})
         if made.status_code == 201:
-            answer = people[None].post(made.json["path"], json={"data": data})
+            answer = people[None].post(made.json["path"], json={"data": given(people[None], made.json["path"] + "/documents",
+                                                                              data)})
             assert answer.status_code == 200, (task["name"], answer.json)
             return f"link from {name}"
     return None

@@ -23,6 +23,10 @@ FILES = ["workflows/supplier-onboarding.bpmn", "workflows/supplier-risk-tier.dmn
          "forms/corrective-action-closure.schema.json", "forms/supplier-incident.schema.json"]
 REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
            "supplied": ["dataset"], "ai_systems": ["credit-scoring"], "personal_data": True, "pii_role": "processor"}
+sys.path.insert(0, str(ROOT / "tests"))
+from helpers import pdf  # noqa: E402 (a real PDF: the supplier's DPA and certificate)
+
+PDF = pdf("A supplier's document")
 RISK = {"data_sensitivity": "low", "business_criticality": "low", "substitutability": "easy",
         "regulatory_exposure": "none"}
 
@@ -54,10 +58,13 @@ def main(count, url):
         instance = call("alice", "post", "/api/v1/instances", json={
             "process": "supplier_onboarding", "data": dict(REQUEST, supplier_name=f"Supplier {number}")}).json
         [details] = [t for t in instance["open_tasks"] if t["element_id"] == "due_diligence"]
+        given = {field: call("owner", "post", f"/api/v1/tasks/{details['id']}/documents?field={field}&{dates}", data={
+            "file": (io.BytesIO(PDF), "document.pdf")}).json["document"]
+                 for field, dates in (("dpa", "effective=2026-01-01"), ("certifications/0/certificate", "expires=2027-12-31"))}
         call("owner", "post", f"/api/v1/tasks/{details['id']}/complete", json={"data": {
-            "legal_name": f"Supplier {number} Ltd", "country": "IE", "dpa_signed": True,
+            "legal_name": f"Supplier {number} Ltd", "country": "IE", "dpa_signed": True, "dpa": given["dpa"],
             "incident_notification": True, "change_notification": True,
-            "certifications": [{"name": "ISO/IEC 27001", "expires": "2027-12-31"}]}})
+            "certifications": [{"name": "ISO/IEC 27001", "certificate": given["certifications/0/certificate"]}]}})
         [assess] = [t for t in call("owner", "get", f"/api/v1/instances/{instance['id']}").json["open_tasks"]]
         call("sam", "post", f"/api/v1/tasks/{assess['id']}/complete", json={"data": RISK})
 

@@ -13,6 +13,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from a10flow.cli import main
+from helpers import pdf
 
 ARTIFACTS = Path(os.environ.get("A10FLOW_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("A10FLOW_CHROMIUM", "/usr/bin/chromium")
@@ -160,6 +161,17 @@ def open_task(page, name):
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
+def choose_file(page, label, name, text=None, **dates):
+    """Choose a real PDF called ``name`` (saying ``text``) for the file field labelled ``label``, and fill
+    the dates it asks for beside it (``expires="2027-12-31"``: "Expires on")."""
+    page.get_by_label(label, exact=False).first.set_input_files(
+        {"name": name, "mimeType": "application/pdf", "buffer": pdf(text or name)})
+    row = re.search(r", row \d+$", label)
+    for word, value in dates.items():
+        said = {"effective": "Effective from", "expires": "Expires on"}[word] + (row.group(0) if row else "")
+        page.get_by_label(said).fill(value)
+
+
 def told_done(page, name):
     expect(page.get_by_role("status")).to_contain_text(f"Done: {name}")
 
@@ -183,6 +195,7 @@ def supplier_answers(browser, demo):
     anna.get_by_label("Country").fill("IE")
     for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
         anna.get_by_role("group", name=promise).get_by_label("Yes").check()
+    choose_file(anna, "Signed data processing agreement (PDF)", "acme-dpa.pdf", effective="2026-01-01")
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
     return anna

@@ -7,8 +7,8 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 from a10flow import clock, scheduler
-from helpers import deploy_bundled
-from test_supplier_onboarding import CLAUSES, LOW, _do, _open, _through_risk
+from helpers import File, deploy_bundled
+from test_supplier_onboarding import CLAUSES, DETAILS, LOW, _do, _open, _through_risk
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 
@@ -48,9 +48,8 @@ def test_a_reassessment_is_a_cycle_of_its_own_and_counts_in_its_period(app, as_)
         assert scheduler.sweep() == 1
     [details] = _open(as_, instance_id, "due_diligence")
     assert _row(as_)["completed"] == 1   # the re-assessment has begun, not ended
-    _do(as_, "bob", details, {"legal_name": "Acme Data Ltd", "country": "IE", "dpa_signed": True,
-                              "incident_notification": True, "change_notification": True,
-                              "certifications": [{"name": "ISO/IEC 27001", "expires": "2029-12-31"}]})
+    _do(as_, "bob", details, dict(DETAILS, certifications=[{"name": "ISO/IEC 27001",   # renewed
+                                                             "certificate": File(expires="2029-12-31")}]))
     _do(as_, "sam", _open(as_, instance_id, "assess_risk")[0], LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)

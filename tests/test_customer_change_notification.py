@@ -2,10 +2,11 @@
 (one acknowledges, one objects, one never answers), and the notice register."""
 import email
 import email.policy
+import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 
-from helpers import deploy_bundled
+from helpers import File, deploy_bundled, given, pdf
 
 from a10flow import clock, scheduler
 from a10flow.work import notifications
@@ -202,3 +203,29 @@ def test_approving_a_notice_is_a_choice_between_named_outcomes(app, as_):
 
     _complete(as_, "admin", approval, {"notice_decision": "approve"})
     assert len(_tasks(as_, instance["id"], "acknowledge_change")) == 3   # each customer is told
+
+
+def test_the_updated_documents_go_with_the_notice_hashed_by_the_service_for_each_customer_to_fetch(as_):
+    _deploy(as_)
+    cases = []
+    for version in ("3.0", "3.1"):
+        instance = as_["owner"].post("/api/v1/instances", json={"process": "customer_change_notification", "data": dict(
+            CHANGE, materiality="high", version_to=version, customers=CUSTOMERS[:1])}).json
+        [draft] = instance["open_tasks"]
+        card = pdf(f"Model card {version}")
+        notice = {"notice": {"summary": f"New model version {version}", "impact": "Scores shift",
+                             "effective_date": (T0 + timedelta(days=400)).date().isoformat()},
+                  "documents": [{"name": "Model card", "version": version, "file": File(card, "model-card.pdf")}]}
+        _complete(as_, "owner", draft, given(as_["owner"], f"/api/v1/tasks/{draft['id']}/documents", notice))
+        _complete(as_, "admin", _tasks(as_, instance["id"], "approve_notice")[0], {"notice_decision": "approve"})
+        [ask] = _tasks(as_, instance["id"], "acknowledge_change")
+        path = as_["owner"].post(f"/api/v1/tasks/{ask['id']}/links", json={"party": "ops@bank-a.example"}).json["path"]
+        [shown] = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]["documents"]
+        cases.append((path, shown["file"], card))
+
+    (path, file, card), (_, other, _) = cases
+    assert file["sha256"] == hashlib.sha256(card).hexdigest()   # computed here: nobody typed it
+    fetched = as_[None].get(f"{path}/documents/{file['document']}")
+    assert fetched.status_code == 200 and fetched.data == card   # shown on the customer's page: theirs to read
+    assert as_[None].get(f"{path}/documents/{other['document']}").status_code == 404   # another notice's: not
+    assert as_[None].post(path, json={"data": {"response": "acknowledge"}}).status_code == 200

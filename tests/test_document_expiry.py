@@ -174,3 +174,16 @@ def test_on_the_task_page_the_dates_are_asked_for_beside_the_file(app, as_):
     assert done.status_code == 302, done.text
     [given] = _submitted(as_, instance_id)
     assert (given["effective"], given["expires"]) == ("2026-01-01", "2027-01-15")
+
+
+def test_a_document_kept_from_an_earlier_step_is_carried_as_it_is_and_no_other_case_s_can_be(app, as_):
+    instance_id, task_id = _case(as_)
+    renew = _certify(as_, task_id, expires="2027-01-15")
+    [first] = _submitted(as_, instance_id)
+    _, elsewhere = _case(as_, "Other Ltd")
+    theirs = _give(as_, elsewhere, effective="2026-03-01", expires="2027-03-01").json["document"]
+    refused = as_["alice"].post(f"/api/v1/tasks/{renew}/complete", json={"data": {"certificate": theirs}})
+    assert refused.status_code == 422 and refused.json["error"]["details"][0]["field"] == "certificate"
+    carried = as_["alice"].post(f"/api/v1/tasks/{renew}/complete", json={"data": {"certificate": first["document"]}})
+    assert carried.status_code == 200, carried.json
+    assert _submitted(as_, instance_id) == [first, first]   # the same document, the same version

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
-from helpers import DATA, ROOT, Speaker, Visitor, probe, signed_in
+from helpers import DATA, ROOT, File, Speaker, Visitor, given, probe, signed_in
 from pages import person
 
 from a10flow import clock
@@ -22,7 +22,9 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"contact_email": "anna@acme.example", "business_owner": "olivia", "supplied": ["dataset"],
            "ai_systems": ["credit-scoring"], "personal_data": True, "pii_role": "processor"}
 DETAILS = {"legal_name": "Acme Data Ltd", "country": "IE", "dpa_signed": True, "incident_notification": True,
-           "change_notification": True, "certifications": [{"name": "ISO/IEC 27001", "expires": "2027-12-31"}]}
+           "change_notification": True, "dpa": File(name="acme-dpa.pdf", effective="2026-10-01"),
+           "certifications": [{"name": "ISO/IEC 27001", "certificate": File(name="iso27001.pdf", expires="2026-12-01")}]}
+CONTRACT = File(name="msa.pdf", effective="2026-11-01", expires="2029-10-31")
 RISK = {"data_sensitivity": "high", "business_criticality": "low", "substitutability": "easy",
         "regulatory_exposure": "none"}
 CLAUSES = {k: "in the contract" for k in ("ai_responsibilities", "change_and_incident_notification", "documentation_delivery",
@@ -36,7 +38,7 @@ ENGINE_WORDS = re.compile(r"Traceback|SpiffWorkflow|TaskSpec|task spec|WorkflowE
                           r"\b(?:Key|Type|Name|Attribute|Value|Index)Error\b|object has no attribute|"
                           r"unhashable|Undefined|\bNone\b(?!\.| yet)|\{\{|\{%|Something went wrong")
 # Links that would end the visit or only download what other tests read.
-LEAVE_ALONE = re.compile(r"/sign-out|/pack\b|/xml$|/export|/static/|\.pdf$|\.zip$")
+LEAVE_ALONE = re.compile(r"/sign-out|/pack\b|/xml$|/export|/static/|\.pdf$|\.zip$|/documents/[0-9a-f-]{36}$")
 
 
 def _people(app):
@@ -55,6 +57,7 @@ def _open(people, instance_id, element):
 
 
 def _do(people, who, task, data):
+    data = given(people[who], f"/api/v1/tasks/{task['id']}/documents", data)
     done = people[who].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
     assert done.status_code == 200, (task["name"], done.json)
 
@@ -71,7 +74,8 @@ def _answered(people, instance_id):
     assessed the risk; returns the link."""
     [details] = _open(people, instance_id, "due_diligence")
     link = people["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
-    assert people[None].post(link["path"], json={"data": DETAILS}).status_code == 200
+    answer = given(people[None], link["path"] + "/documents", DETAILS)
+    assert people[None].post(link["path"], json={"data": answer}).status_code == 200
     [assess] = _open(people, instance_id, "assess_risk")
     _do(people, "sam", assess, RISK)
     return link
@@ -101,7 +105,7 @@ def lived_in(app):
         _do(people, {"procurement": "alice", "security": "sofia", "legal": "lee"}[group], task,
             {"approval": {"decision": "approve"}})
     [checklist] = _open(people, registered, "check_contract")
-    _do(people, "lee", checklist, {"clauses": dict(CLAUSES, audit_rights="missing")})
+    _do(people, "lee", checklist, {"contract": CONTRACT, "clauses": dict(CLAUSES, audit_rights="missing")})
 
     rejected = _supplier(people, "Rejected BV")
     _answered(people, rejected)

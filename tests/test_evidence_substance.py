@@ -7,7 +7,7 @@ import zipfile
 from a10flow import evidence
 from a10flow.evidence import personal
 
-from helpers import CAMUNDA, bpmn, flow, form
+from helpers import CAMUNDA, bpmn, flow, form, given
 
 TIER = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="t" name="t" namespace="x">
@@ -130,7 +130,8 @@ def test_a_person_recording_an_outside_partys_answer_is_recorded_as_acting_for_t
     instance = as_["alice"].post("/api/v1/instances", json={"process": "supplier_onboarding", "data": REQUEST}).json
     [details] = [t for t in instance["open_tasks"] if t["element_id"] == "due_diligence"]
     # The supplier answered by e-mail; the owner enters it for them, without their link.
-    assert as_["owner"].post(f"/api/v1/tasks/{details['id']}/complete", json={"data": DETAILS}).status_code == 200
+    answer = given(as_["owner"], f"/api/v1/tasks/{details['id']}/documents", DETAILS)
+    assert as_["owner"].post(f"/api/v1/tasks/{details['id']}/complete", json={"data": answer}).status_code == 200
     chain = as_["auditor"].get(f"/api/v1/instances/{instance['id']}/evidence").json["items"]
     [done] = [r for r in chain if r["type"] == "task.completed"]
     [sent] = [r for r in chain if r["type"] == "link.issued"]

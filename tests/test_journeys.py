@@ -2,10 +2,13 @@
 pages only, from the first click on Start to the entry in the register. The service is set up
 as `make run` sets it up (`a10flow init --demo`: the bundled processes, the demo users); outside
 parties have no account and only the e-mail we sent them, read here off the Outbox page."""
+import hashlib
 from datetime import date, timedelta
+from pathlib import Path
 
-from pages import (PHONE, add_row, ask_for_a_supplier, field, fits, go, link_in_outbox, open_task, outside_party,
-                   person, shot, start, told_done)
+from helpers import pdf
+from pages import (PHONE, add_row, ask_for_a_supplier, choose_file, field, fits, go, link_in_outbox, open_task,
+                   outside_party, person, shot, start, told_done)
 from playwright.sync_api import expect
 
 
@@ -131,7 +134,7 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     anna.get_by_label("Country").fill("IE")
     add_row(anna, "certifications")
     anna.get_by_label("Certificate, row 1").fill("ISO/IEC 42001")
-    anna.get_by_label("Expires, row 1").fill((date.today() + timedelta(days=400)).isoformat())
+    choose_file(anna, "Certificate (PDF), row 1", "iso42001.pdf", expires=(date.today() + timedelta(days=400)).isoformat())
     fits(anna)
     shot(anna, "a10-3-supplier-questionnaire")
     anna.get_by_role("button", name="Save and finish later").click()
@@ -140,8 +143,10 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     anna.goto(link)
     expect(anna.get_by_label("Legal name")).to_have_value("Acme Data Ltd")
     expect(anna.get_by_label("Certificate, row 1")).to_have_value("ISO/IEC 42001")
+    expect(anna.locator("main")).to_contain_text("1 file received")   # the certificate was kept with the draft
     for promise in ("Data processing agreement signed", "Commits to notify incidents", "Commits to notify changes"):
         anna.get_by_role("group", name=promise).get_by_label("Yes").check()
+    choose_file(anna, "Signed data processing agreement (PDF)", "acme-dpa.pdf", effective=date.today().isoformat())
     anna.get_by_role("button", name="Send").click()
     expect(anna.get_by_role("heading", name="Thank you")).to_be_visible()
     anna.goto(link)
@@ -202,9 +207,12 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     for clause in ("AI responsibilities allocated (A.10.2)", "Audit rights", "Change and incident notification",
                    "Documentation delivered and kept current", "Limits on training with our data"):
         lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
+    choose_file(lee, "Signed contract (PDF)", "acme-msa.pdf", effective=date.today().isoformat(),
+                expires=(date.today() + timedelta(days=3 * 365)).isoformat())
     lee.get_by_role("button", name="Complete").click()
     expect(lee.locator("#f-clauses-art_25_4_agreement-error")).to_have_text("this field is required")
     lee.get_by_role("group", name="EU AI Act Art. 25(4) written agreement").get_by_label("Missing").check()
+    expect(lee.locator("main")).to_contain_text("1 file received")   # the contract stays with the form
     shot(lee, "a10-3-contract-checklist")
     lee.get_by_role("button", name="Complete").click()
     told_done(lee, "Complete the contract clause checklist")
@@ -216,7 +224,14 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     lee.get_by_text("All of Acme Data").click()
     expect(lee.locator("tr.details")).to_contain_text("EU AI Act Art. 25(4) written agreement")   # the gap, in words
     expect(lee.locator("tr.details")).not_to_contain_text("Art 25 4 agreement")   # never the field's name
+    # The documents are in the register too: the signed DPA, the certificate and the contract, with their days.
+    expect(lee.locator("tr.details")).to_contain_text("expires " + (date.today() + timedelta(days=400)).isoformat())
+    for name in ("acme-dpa.pdf", "acme-msa.pdf"):
+        expect(lee.locator("tr.details").get_by_role("link", name=name)).to_be_visible()
     shot(lee, "a10-3-register")
+    with lee.expect_download() as got:   # legal reads the certificate the supplier gave
+        lee.locator("tr.details").get_by_role("link", name="iso42001.pdf").click()
+    assert Path(got.value.path()).read_bytes() == pdf("iso42001.pdf")
 
     # Each corrective action is someone's task, named for what it is, closed with what was done.
     open_task(sam, "Close the corrective action: Deliver the model card")
@@ -257,6 +272,11 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     field(olivia, "What changes").fill("Version 3.0 retrains the model on 2026 data.")
     field(olivia, "How it affects the customer").fill("Scores shift by up to 2 points.")
     field(olivia, "Effective from").fill((date.today() + timedelta(days=7)).isoformat())
+    # The updated model card goes with the notice: the service computes its SHA-256, nobody types one.
+    add_row(olivia, "updated documents")
+    olivia.get_by_label("Document, row 1").fill("Model card")
+    olivia.get_by_label("Version, row 1").fill("3.0")
+    choose_file(olivia, "File, row 1", "model-card-3.0.pdf")
     olivia.get_by_role("button", name="Complete").click()
     expect(olivia.locator("#f-notice-effective_date-error")).to_contain_text("at least 30 days from today")
     field(olivia, "Effective from").fill((date.today() + timedelta(days=45)).isoformat())
@@ -304,6 +324,12 @@ def test_a10_4_a_change_notice_is_sent_back_approved_and_answered_by_each_custom
     bank_a = outside_party(browser, **PHONE)
     bank_a.goto(link_in_outbox(olivia, "ops@bank-a.example"))
     expect(bank_a.locator("main")).to_contain_text("Re-validate cut-offs")
+    card = hashlib.sha256(pdf("model-card-3.0.pdf")).hexdigest()   # what the customer compares with their copy
+    expect(bank_a.locator("main")).to_contain_text("model-card-3.0.pdf")
+    expect(bank_a.locator(f'code[title="{card}"]')).to_be_visible()
+    with bank_a.expect_download() as got:   # and the card itself, from the link, to compare
+        bank_a.get_by_role("link", name="model-card-3.0.pdf").click()
+    assert hashlib.sha256(Path(got.value.path()).read_bytes()).hexdigest() == card
     expect(bank_a.locator("main")).not_to_contain_text("Bank B")   # nobody sees the other customers
     fits(bank_a)
     shot(bank_a, "a10-4-customer-reads-the-notice")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from pages import ask_for_a_supplier, go, open_task, outside_party, person, shot, supplier_answers, told_done
+from pages import ask_for_a_supplier, choose_file, go, open_task, outside_party, person, shot, supplier_answers, told_done
 
 
 def _supplier_approved_with_a_gap(browser, demo):
@@ -42,6 +42,7 @@ def _supplier_approved_with_a_gap(browser, demo):
                    "EU AI Act Art. 25(4) written agreement"):
         lee.get_by_role("group", name=clause).get_by_label("In the signed contract").check()
     lee.get_by_role("group", name="Audit rights").get_by_label("Missing").check()
+    choose_file(lee, "Signed contract (PDF)", "acme-msa.pdf", effective="2026-01-01", expires="2029-12-31")
     lee.get_by_role("button", name="Complete").click()
     told_done(lee, "Complete the contract clause checklist")
     return alice, lee
@@ -108,7 +109,7 @@ def test_legal_closes_a_gap_and_the_register_moves_in_words(demo, browser):
     expect(details).to_contain_text("Decided by")             # a person, beside the group asked
     expect(details.get_by_role("cell", name="Approve", exact=True)).to_be_visible()   # the decision's title
     expect(details).to_contain_text("alice")
-    expect(lee.locator(".register-key")).to_contain_text("30 days before a certificate expires")
+    expect(lee.locator(".register-key")).to_contain_text("30 days before a certificate or the contract expires")
     shot(lee, "register-before-closing")
 
     open_task(lee, "Close the corrective action: Get the contract clause agreed: audit rights")

@@ -185,3 +185,40 @@ def test_the_matrix_is_entered_in_the_page_shown_as_a_grid_and_accepted_by_a_but
     done = Visitor(app).post(link, {"decision/verdict": "accept", "decision/accepted_version": sha256(matrix)},
                              csrf=False)
     assert done.status_code == 200 and "Thank you" in done.text
+
+
+def test_the_matrix_s_pdf_is_accepted_with_it_and_each_party_reads_it_even_by_link(as_):
+    from helpers import File, given, pdf
+    _deploy(as_)
+    instance = as_["owner"].post("/api/v1/instances", json={"process": "responsibility_signoff",
+                                                            "data": {"ai_system": "chatbot"}}).json
+    draft = instance["open_tasks"][0]
+    signed = pdf("Responsibility matrix, chatbot, as agreed")
+    as_["owner"].post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": given(
+        as_["owner"], f"/api/v1/tasks/{draft['id']}/documents",
+        {"matrix": MATRIX, "matrix_document": File(signed, "matrix.pdf")})})
+    document = _open(as_, instance["id"])["data"]["matrix_document"]
+    ours, acme = sorted((t for t in _open(as_, instance["id"])["open_tasks"] if t["element_id"] == "accept_matrix"),
+                        key=lambda t: t["assignee"] is None)
+    path = _link(as_, acme)
+    assert as_[None].get(f"{path}/documents/{document['document']}").data == signed   # the supplier reads it too
+    # Acme accepts the matrix but not the PDF it read (none); our owner accepts both.
+    assert as_[None].post(path, json={"data": {"decision": {"verdict": "accept",
+                                                            "accepted_version": sha256(MATRIX)}}}).status_code == 200
+    as_["owner"].post(f"/api/v1/tasks/{ours['id']}/complete", json={"data": {"decision": {
+        "verdict": "accept", "accepted_version": sha256(MATRIX), "accepted_document": sha256(document)}}})
+    state = _open(as_, instance["id"])
+    assert state["data"]["outdated"] == ["Acme"] and state["open_tasks"][0]["element_id"] == "draft_matrix"
+
+    # Redrafted unchanged, the PDF is carried as it is; both accept both, and the register keeps it.
+    redraft = state["open_tasks"][0]
+    as_["owner"].post(f"/api/v1/tasks/{redraft['id']}/complete", json={"data": {
+        "matrix": MATRIX, "matrix_document": document["document"]}})
+    for task in (t for t in _open(as_, instance["id"])["open_tasks"] if t["element_id"] == "accept_matrix"):
+        decision = {"decision": {"verdict": "accept", "accepted_version": sha256(MATRIX),
+                                 "accepted_document": sha256(document)}}
+        done = as_["owner"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": decision}) \
+            if task["assignee"] == "owner" else as_[None].post(_link(as_, task), json={"data": decision})
+        assert done.status_code == 200, done.json
+    [entry] = as_["auditor"].get("/api/v1/registers/responsibilities?key=chatbot").json["items"]
+    assert entry["data"]["document"] == document

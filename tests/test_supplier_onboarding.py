@@ -3,7 +3,7 @@ approval scaled to risk with separation of duties, conditions as corrective acti
 contract checklist, the supplier register, and re-assessment by date or incident."""
 from datetime import datetime, timedelta, timezone
 
-from helpers import deploy_bundled
+from helpers import File, NotGiven, deploy_bundled, given, pdf
 
 from a10flow import clock, scheduler
 
@@ -11,9 +11,14 @@ T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 REQUEST = {"supplier_name": "Acme Data", "contact_email": "anna@acme.example", "business_owner": "alice",
            "supplied": ["dataset"], "ai_systems": ["credit-scoring"], "personal_data": True,
            "pii_role": "processor"}
+# What the supplier gives through their link: the signed DPA and each certificate as the PDF itself.
 DETAILS = {"legal_name": "Acme Data Ltd", "country": "IE", "dpa_signed": True, "incident_notification": True,
-           "change_notification": True, "certifications": [{"name": "ISO/IEC 27001", "expires": "2027-12-31"}]}
-CLAUSES = {"clauses": {k: "in the contract" for k in ("ai_responsibilities", "audit_rights", "change_and_incident_notification",
+           "change_notification": True, "dpa": File(pdf("Acme DPA, signed"), "acme-dpa.pdf", effective="2025-11-01"),
+           "certifications": [{"name": "ISO/IEC 27001", "certificate": File(pdf("ISO/IEC 27001"), "iso27001.pdf",
+                                                                             expires="2027-12-31")}]}
+# Legal attaches the signed contract, which runs longer than the certificate.
+CLAUSES = {"contract": File(pdf("Master services agreement"), "msa.pdf", effective="2026-01-01", expires="2030-12-31"),
+           "clauses": {k: "in the contract" for k in ("ai_responsibilities", "audit_rights", "change_and_incident_notification",
                                          "documentation_delivery", "no_training_on_our_data", "art_25_4_agreement")}}
 
 
@@ -27,6 +32,8 @@ def _open(as_, instance_id, element):
 
 
 def _do(as_, who, task, data):
+    """``who`` does ``task`` with ``data``, giving the files it holds first, as the task page does."""
+    data = given(as_[who], f"/api/v1/tasks/{task['id']}/documents", data)
     done = as_[who].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
     assert done.status_code == 200, done.json
     return done
@@ -45,7 +52,8 @@ def _through_risk(as_, risk):
     instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
-    assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200
+    assert as_[None].post(link["path"], json={"data": given(as_[None], link["path"] + "/documents", DETAILS)}
+                          ).status_code == 200
     [assess] = _open(as_, instance["id"], "assess_risk")
     _do(as_, "sam", assess, risk)
     return instance["id"]
@@ -189,7 +197,8 @@ def test_every_waiting_step_reminds_and_overdue_reviews_escalate(app, as_):
     instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     link = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json
-    assert as_[None].post(link["path"], json={"data": DETAILS}).status_code == 200
+    assert as_[None].post(link["path"], json={"data": given(as_[None], link["path"] + "/documents", DETAILS)}
+                          ).status_code == 200
 
     # The risk review: reminded every two days, the security leads told after five.
     start = clock.now()
@@ -232,8 +241,8 @@ def test_missing_contract_clauses_become_corrective_actions_for_legal(as_):
     _deploy(as_)
     instance_id = _through_risk(as_, LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
-    half = {"clauses": dict(CLAUSES["clauses"], audit_rights="missing", art_25_4_agreement="missing",
-                            no_training_on_our_data="missing")}
+    half = dict(CLAUSES, clauses=dict(CLAUSES["clauses"], audit_rights="missing", art_25_4_agreement="missing",
+                                      no_training_on_our_data="missing"))
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], half)
     [entry] = as_["auditor"].get("/api/v1/registers/suppliers").json["items"]
     assert entry["data"]["status"] == "approved with conditions"   # never a plain pass with clauses missing
@@ -261,8 +270,8 @@ def test_an_expired_certificate_is_an_action_for_procurement_not_an_instant_reas
     clock.set(T0)
     instance_id = _request(as_)["id"]
     [details] = _open(as_, instance_id, "due_diligence")
-    lapsed = dict(DETAILS, certifications=[{"name": "ISO/IEC 27001", "expires": "2025-06-30"},
-                                           {"name": "SOC 2", "expires": "2026-09-30"}])
+    lapsed = dict(DETAILS, certifications=[{"name": "ISO/IEC 27001", "certificate": File(expires="2025-06-30")},
+                                           {"name": "SOC 2", "certificate": File(expires="2026-09-30")}])
     _do(as_, "alice", details, lapsed)
     _do(as_, "sam", _open(as_, instance_id, "assess_risk")[0], LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
@@ -276,6 +285,22 @@ def test_an_expired_certificate_is_an_action_for_procurement_not_an_instant_reas
     assert action["name"] == "Close the corrective action: Get a current certificate: ISO/IEC 27001"
     assert action["candidate_groups"] == ["procurement"]
     assert _open(as_, instance_id, "due_diligence") == []
+
+
+def test_the_contract_s_end_counts_like_a_certificate_s_and_one_ending_soon_is_legal_s_to_renew(as_):
+    _deploy(as_)
+    # The certificate is checked on 2027-12-01; a contract ending sooner, but not within 30 days, first.
+    for key, ends, reassess_on in (("Soon", "2026-02-01", "2027-12-01"), ("Later", "2026-06-30", "2026-05-31")):
+        instance_id = _through_risk(as_, LOW)
+        _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
+        contract = File(pdf(f"MSA {key}"), "msa.pdf", effective="2025-02-01", expires=ends)
+        _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], dict(CLAUSES, contract=contract))
+        entry = as_["auditor"].get(f"/api/v1/instances/{instance_id}").json["data"]
+        assert (entry["contract"]["expires"], entry["reassess_on"]) == (ends, reassess_on), key
+    # The one ending within 30 days: legal renews it (a corrective action), no re-assessment at once.
+    actions = [t["name"] for t in as_["owner"].get("/api/v1/tasks?scope=all").json["items"]
+               if t["name"].startswith("Close the corrective action")]
+    assert actions == ["Close the corrective action: Renew the contract"]
 
 
 def test_conditions_are_given_with_an_approval_with_conditions_and_a_reason_with_a_rejection(as_):
@@ -316,11 +341,19 @@ def test_the_demo_staff_take_medium_and_high_suppliers_through_without_an_owner(
             if instance["data"].get("tier") and not instance["open_tasks"]:
                 break
             for task in instance["open_tasks"]:
-                doers = [n for n in staff if people[n].post(f"/api/v1/tasks/{task['id']}/complete", json={
-                    "data": answers[task["element_id"]]}).status_code == 200]
+                doers = [n for n in staff if _done(people[n], task, answers[task["element_id"]])]
                 assert doers, f"nobody of the staff may do {task['name']} ({tier})"
         register = people["audrey"].get(f"/api/v1/registers/suppliers?key={tier}%20supplier").json["items"]
         assert [(e["data"]["status"], e["data"]["tier"]) for e in register] == [("approved", tier)]
+
+
+def _done(person, task, data):
+    """Whether ``person`` did ``task`` with ``data`` (its files given first): it was theirs to do."""
+    try:
+        sent = given(person, f"/api/v1/tasks/{task['id']}/documents", data)
+    except NotGiven:
+        return False
+    return person.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": sent}).status_code == 200
 
 
 def test_each_contract_clause_is_answered_never_taken_as_missing(as_):
@@ -328,11 +361,12 @@ def test_each_contract_clause_is_answered_never_taken_as_missing(as_):
     instance_id = _through_risk(as_, LOW)
     _do(as_, "bob", _open(as_, instance_id, "approve_supplier")[0], {"approval": {"decision": "approve"}})
     [checklist] = _open(as_, instance_id, "check_contract")
-    unanswered = {"clauses": {k: v for k, v in CLAUSES["clauses"].items() if k != "audit_rights"}}
+    signed = given(as_["lee"], f"/api/v1/tasks/{checklist['id']}/documents", CLAUSES)   # the contract attached
+    unanswered = dict(signed, clauses={k: v for k, v in CLAUSES["clauses"].items() if k != "audit_rights"})
     refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": unanswered})
     assert refused.status_code == 422
     assert refused.json["error"]["details"] == [{"field": "clauses/audit_rights", "message": "this field is required"}]
-    ticked = {"clauses": dict(CLAUSES["clauses"], audit_rights=True)}   # the old checkbox's value is no answer
+    ticked = dict(signed, clauses=dict(CLAUSES["clauses"], audit_rights=True))   # the old checkbox's value is no answer
     refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": ticked})
     assert refused.status_code == 422
     assert {d["field"] for d in refused.json["error"]["details"]} == {"clauses/audit_rights"}

@@ -2,7 +2,7 @@
 forms that collected it, what was done before and by whom; a redraft keeps the work."""
 import re
 
-from helpers import Visitor, deploy_bundled, signed_in
+from helpers import Visitor, deploy_bundled, given, signed_in
 
 
 def _text(page):
@@ -16,7 +16,8 @@ def test_the_assessor_and_the_approvers_see_what_they_judge(app, as_):
     instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     path = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json["path"]
-    assert as_[None].post(path, json={"data": dict(DETAILS, sub_processors=["CloudCo (US)"])}).status_code == 200
+    answer = given(as_[None], path + "/documents", dict(DETAILS, sub_processors=["CloudCo (US)"]))
+    assert as_[None].post(path, json={"data": answer}).status_code == 200
     [assess] = _open(as_, instance["id"], "assess_risk")
     seen = _text(signed_in(app, "sam").get(f"/tasks/{assess['id']}"))
     assert "Certifications" in seen and "ISO/IEC 27001" in seen and "CloudCo" in seen   # what the supplier said

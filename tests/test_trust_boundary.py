@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from helpers import DATA, deploy_bundled, form, probe
+from helpers import DATA, deploy_bundled, form, given, probe
 
 from a10flow.models import Instance, db
 
@@ -76,10 +76,11 @@ def test_legal_cannot_rewrite_the_risk_tier_through_the_contract_checklist(as_):
                                                           "conditions": conditions}})
     _do(as_, "lee", by_group["legal"], {"approval": {"decision": "approve"}})
     [checklist] = _open(as_, instance_id, "check_contract")
-    forged = dict(CLAUSES, tier="low", conditions=[], outcome="approved")
+    signed = given(as_["lee"], f"/api/v1/tasks/{checklist['id']}/documents", CLAUSES)   # the contract attached
+    forged = dict(signed, tier="low", conditions=[], outcome="approved")
     refused = as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": forged})
     assert refused.status_code == 422 and _fields(refused) == {"tier", "conditions", "outcome"}
-    nested = {"clauses": dict(CLAUSES["clauses"], tier="low")}   # nor one level down
+    nested = dict(signed, clauses=dict(CLAUSES["clauses"], tier="low"))   # nor one level down
     assert _fields(as_["lee"].post(f"/api/v1/tasks/{checklist['id']}/complete", json={"data": nested})) == {
         "clauses/tier"}
     assert _open(as_, instance_id, "check_contract") == [checklist]   # nothing changed
@@ -94,10 +95,11 @@ def test_the_suppliers_contact_cannot_rewrite_what_procurement_recorded(as_):
     instance = _request(as_)
     [details] = _open(as_, instance["id"], "due_diligence")
     path = as_["alice"].post(f"/api/v1/tasks/{details['id']}/links", json={"party": "anna@acme.example"}).json["path"]
-    forged = dict(DETAILS, personal_data=False, supplied=["tooling"], business_owner="anna")
+    answered = given(as_[None], path + "/documents", DETAILS)   # the DPA and the certificate given first
+    forged = dict(answered, personal_data=False, supplied=["tooling"], business_owner="anna")
     refused = as_[None].post(path, json={"data": forged})
     assert refused.status_code == 422 and _fields(refused) == {"personal_data", "supplied", "business_owner"}
-    assert as_[None].post(path, json={"data": DETAILS}).status_code == 200   # the link still works once
+    assert as_[None].post(path, json={"data": answered}).status_code == 200   # the link still works once
     data = as_["owner"].get(f"/api/v1/instances/{instance['id']}").json["data"]
     assert data["personal_data"] is True and data["supplied"] == ["dataset"] and data["business_owner"] == "alice"
 
@@ -229,8 +231,8 @@ def _link_to(as_, schema):
 
 def test_a_link_holder_cannot_bring_the_service_down_with_a_regular_expression_as_a_value(as_):
     path = _link_to(as_, _questionnaire(filter={"type": "string", "format": "regex"}))
-    for given in ("(" * 3000, "x" * 5000, r"^(\w+)\s\1$"):   # too deep for Python's parser, too long, backtracking
-        refused = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "filter": given}})
+    for value in ("(" * 3000, "x" * 5000, r"^(\w+)\s\1$"):   # too deep for Python's parser, too long, backtracking
+        refused = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "filter": value}})
         assert refused.status_code == 422 and _fields(refused) == {"filter"}, refused.json
         assert "regular expression" in refused.json["error"]["details"][0]["message"]
     fine = as_[None].post(path, json={"data": {"legal_name": "Acme", "reviewer": "lee", "filter": "^ISO[0-9]+$"}})

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import Visitor, deploy_bundled, set_passwords, signed_in
+from helpers import Visitor, deploy_bundled, given, set_passwords, signed_in
 
 from a10flow import clock
 from a10flow.models import db
@@ -457,7 +457,8 @@ def test_links_to_outside_parties_are_managed_on_the_task_page(app, as_):
 
     # Once the supplier has answered, the Outbox says so rather than "waiting to be sent".
     from test_supplier_onboarding import DETAILS
-    assert as_[None].post(f"/api/v1/external/{token}", json={"data": DETAILS}).status_code == 200
+    answer = given(as_[None], f"/api/v1/external/{token}/documents", DETAILS)
+    assert as_[None].post(f"/api/v1/external/{token}", json={"data": answer}).status_code == 200
     outbox = owner.get("/outbox").text
     assert "the link: answered" in outbox and "waiting to be sent" not in outbox
     assert "answered" in owner.get(f"/instances/{instance['id']}").text

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 from .. import step
 from ..models import db
 from ..people import access
+from ..processes import instances
 from ..work import documents, forms, links
 from .documents import UPLOAD_DOC, DocumentSchema, FieldSchema, given_dates, sent_file
 
@@ -70,8 +71,10 @@ def upload(args, token):
 
 @blp.route("/<token>/documents/<document_id>")
 @blp.response(200, description="The document's bytes, as a download", content_type="application/octet-stream")
-@blp.alt_response(404, description="No such link, or no such document given for the link's task")
+@blp.alt_response(404, description="No such link, or no such document given for the link's task or shown on its page")
 @blp.alt_response(410, description="The link expired, was withdrawn, or its task is done")
 def download(token, document_id):
-    """A document given for the link's task, as a download: the holder's own files, while the link works."""
-    return documents.served(access.link_document(links.usable(token), document_id))
+    """A document given for the link's task, or one its page shows of the case, as a download, while the
+    link works."""
+    link = links.usable(token)
+    return documents.served(access.link_document(link, document_id, instances.shown_documents(link.task)))

@@ -56,7 +56,7 @@ def render(scope, by_control, chains, rows, tasks_of, key_id, uncovered, soa, ch
     described = [_instance(i, chains[i.id], tasks_of.get(i.id, []), names[i.version.id], scope, now) for i in chosen]
     sections = [{"coverage": row, "framework": row["framework"], "instances": by_control.get(row["control"], [])}
                 for row in rows]
-    return render_template("evidence_report.html", scope=scope, made_at=now, sections=sections,
+    return render_template("evidence_report.html", whole=True, scope=scope, made_at=now, sections=sections,
                            described=described, without=[i for i in chosen if not i.controls],
                            groups=by_framework(sections), uncovered=uncovered, soa=soa, total=len(chosen),
                            key_id=key_id, verifier_sha256=verifier_sha256, colours=diagram.COLOURS,

@@ -176,12 +176,13 @@ def document(document_id, user):
         Document.id == document_id, visible_instances(user))), f"document {document_id}")
 
 
-def link_document(link, document_id):
-    """A document given for ``link``'s task (by anyone), for the link's holder.
-    :raises NotFound: also for any other document: an outside party sees their own task only."""
-    return found(db.session.scalar(db.select(Document).where(Document.id == document_id,
-                                                             Document.task_id == link.task_id)),
-                 f"document {document_id}")
+def link_document(link, document_id, shown=()):
+    """A document given for ``link``'s task (by anyone), or one its page ``shown`` (ids) of the case,
+    for the link's holder. :raises NotFound: also for any other document: an outside party sees their
+    own task only."""
+    return found(db.session.scalar(db.select(Document).where(
+        Document.id == document_id, (Document.task_id == link.task_id) | Document.id.in_(list(shown))),
+    ), f"document {document_id}")
 
 
 # What a person may do on a task.

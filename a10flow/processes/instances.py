@@ -3,7 +3,7 @@ from ..engine import runner
 from ..models import Definition, DefinitionVersion, Instance, InstanceStatus, TaskStatus, Timer, db
 from ..people import access
 from ..step import load
-from ..work import human_tasks
+from ..work import documents, human_tasks
 from . import incidents
 
 
@@ -31,6 +31,13 @@ def task_data(task):
         except runner.EngineError:
             pass
     return task.instance.data or {}, []
+
+
+def shown_documents(task):
+    """The ids of the documents ``task``'s page shows of its case (its ``show``: the matrix's PDF a party
+    accepts, the updated documents a customer is told of), which its outside party may fetch too."""
+    data = task_data(task)[0]
+    return documents.described_ids([data.get(name) for name in task.settings.get("show") or []])
 
 
 def progress(instance):

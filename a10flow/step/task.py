@@ -41,7 +41,7 @@ def complete_task(task_id, user, data, link_token=None):
         data = forms.stamp(schema, data, actor_of(user)["name"])   # a link: "external party (link N)", no address
         forms.check(schema, data, runner.task_data(workflow, task_id)[0])
         # ids of files given before, as what they are
-        data = documents.attach(schema, data, documents.of_task(task.id), task.instance_id)[0]
+        data = documents.attach(schema, data, documents.of_task(task), task.instance_id)[0]
         now = clock.now()
         submitted, private = personal.split(schema, data, "/submitted")   # x-pii values stay out of the record
         record = {"task_id": task.id, "submitted": submitted,

@@ -118,7 +118,8 @@ def register(name=REGISTERS[0]):
     return render_template("web/register.html", name=name, names=REGISTERS, entries=entries, details=details,
                            cells=cells, columns=[(k, label) for k, (label, _) in shown],
                            explained=[(label, said) for _, (label, said) in shown if said],
-                           history=history, key=key or "")
+                           history=history, key=key or "",
+                           document_url=lambda document_id: url_for("web_documents.download", document_id=document_id))
 
 
 @bp.route("/data-stores")

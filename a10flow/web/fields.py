@@ -126,6 +126,8 @@ def _object_fields(schema, data, prefix, scope):
     for name, sub in (schema.get("properties") or {}).items():
         if not isinstance(sub, dict) or sub.get("x-completed-by"):   # the server fills it in: nothing to ask
             continue
+        if sub.get("x-fingerprint-of") and scope.context.get(sub["x-fingerprint-of"]) is None:
+            continue   # nothing shown to answer for (a matrix without its PDF): not asked, not sent
         path = f"{prefix}{name}"
         value = data.get(name) if isinstance(data, dict) else None
         f = Field(path=path, label=_label(name, sub), kind=_kind(sub), required=name in required,
@@ -146,6 +148,10 @@ def _object_fields(schema, data, prefix, scope):
             spec = sub if f.kind == "file" else sub["items"]
             f.choices, f.limit = document_checks.accepted(spec), spec.get("x-max-bytes")
             f.dates = {word: document_checks.DATES[word] for word in document_checks.dates_of(spec)}
+            # What was kept (a redraft starts from the last answer): the documents, named by their ids.
+            kept = f.value if isinstance(f.value, list) else [f.value] if f.value else []
+            kept = [v["document"] if isinstance(v, dict) and "document" in v else v for v in kept]
+            f.value = (kept if f.kind == "files" else kept[-1]) if kept else None
             said = " or ".join(document_checks.KNOWN.get(k, k) for k in f.choices)
             f.help = "; ".join(filter(None, [f.help, said[:1].upper() + said[1:],
                                              f"at most {f.limit:,} bytes" if f.limit else None]))

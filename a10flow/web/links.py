@@ -86,7 +86,10 @@ def _page(link, data, errors=(), status=200, saved=False, refused=None):
     seen = instances.task_data(task)[0]
     shown = case.summary(task.instance.version, seen, show, me=link.party) if show else []   # what it names, nothing else
     form = fields.build(schema, data, errors, context=seen) if schema else []
+    token = request.view_args["token"]
     return render_template("web/external.html", link=link, task=task, errors=errors, case=shown, saved=saved,
+                           document_url=lambda document_id: url_for("link_holder.document", token=token,
+                                                                    document_id=document_id),
                            refused=refused, form=form, multipart=fields.takes_files(form),
                            problems=fields.labelled(form, errors)), status
 
@@ -134,6 +137,8 @@ def task(token):
 
 @holder.route("/x/<token>/documents/<document_id>")
 def document(token, document_id):
-    """A file given for the link's task, for its holder: their own, while the link works."""
+    """A file given for the link's task, or one its page shows of the case, for its holder, while the
+    link works."""
     g.user, g.link_holder = None, True
-    return documents.served(access.link_document(links.usable(token), document_id))
+    link = links.usable(token)
+    return documents.served(access.link_document(link, document_id, instances.shown_documents(link.task)))

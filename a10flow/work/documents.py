@@ -33,6 +33,14 @@ def describe(document):
     return described
 
 
+def described_ids(value):
+    """The ids of the documents described anywhere in ``value`` (data, however nested)."""
+    if is_described(value):
+        return {value["document"]}
+    inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return set().union(*(described_ids(v) for v in inner))
+
+
 def is_described(value):
     return isinstance(value, dict) and {"document", "sha256"} <= set(value)
 
@@ -108,9 +116,11 @@ def _keep(schema, field, name, content, dates, document):
     return document
 
 
-def of_task(task_id):
-    """Which documents a completion of the task may name: those given for it."""
-    return [Document.task_id == task_id]
+def of_task(task):
+    """Which documents a completion of the task may name: those given for it, and those an earlier step
+    of its case named (kept on a redraft: carried as they are, not a new version)."""
+    return [(Document.task_id == task.id) | ((Document.instance_id == task.instance_id) &
+                                            Document.attached_at.is_not(None))]
 
 
 def of_start(version, user):
@@ -141,7 +151,8 @@ def attach(schema, data, owned, instance_id=None):
         before = db.session.scalar(db.select(db.func.max(Document.version)).where(
             Document.instance_id == instance_id, Document.field == path)) if instance_id is not None else None
         for document in found.values():   # in the step's transaction: rolled back with it
-            document.attached_at, document.version = now, (before or 0) + 1
+            if document.attached_at is None:   # a carried one keeps its version
+                document.attached_at, document.version = now, (before or 0) + 1
         checks.put(attached, path, [describe(found[i]) for i in ids] if many else describe(found[ids[0]]))
         named += [found[i] for i in ids]
     if problems:

@@ -3,7 +3,7 @@ approval scaled to risk with separation of duties, conditions as corrective acti
 contract checklist, the supplier register, and re-assessment by date or incident."""
 from datetime import datetime, timedelta, timezone
 
-from helpers import File, NotGiven, deploy_bundled, given, pdf
+from helpers import File, NotGiven, deploy_bundled, given, pdf, signed_in
 
 from a10flow import clock, scheduler
 
@@ -384,3 +384,20 @@ def test_the_case_data_holds_no_names_the_engine_made_up(as_):
     _do(as_, "lee", _open(as_, instance_id, "check_contract")[0], CLAUSES)
     data = as_["owner"].get(f"/api/v1/instances/{instance_id}").json["data"]
     assert data["tier"] == "low" and not [k for k in data if k.startswith("spiff__")], sorted(data)
+
+
+def test_the_supplier_s_contact_and_procurement_are_reminded_before_a_certificate_expires(app, as_):
+    from a10flow.models import Notification, db
+    from a10flow.work import expiring
+    _deploy(as_)
+    instance_id = _through_risk(as_, LOW)   # the supplier gave ISO/IEC 27001, expiring 2027-12-31, by link
+    with app.app_context():
+        clock.set(datetime(2027, 12, 1, 6, 0, tzinfo=timezone.utc))   # 30 days before
+        assert expiring.remind() == 1
+        told = db.session.execute(db.select(Notification.email, Notification.user_id, Notification.subject).where(
+            Notification.subject.startswith("iso27001.pdf"))).all()
+    assert {email for email, _, _ in told if email} == {"anna@acme.example"}   # by e-mail: she has no account
+    assert {subject for _, _, subject in told} == {"iso27001.pdf expires in 30 days, on 2027-12-31"}
+    assert len([user for _, user, _ in told if user]) >= 2   # who started the case, and the owners
+    page = signed_in(app, "alice").get("/documents/expiring?within=60").text   # she started the case
+    assert "iso27001.pdf" in page and f"/instances/{instance_id}" in page and "in 30 days" in page

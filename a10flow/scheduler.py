@@ -15,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func
 
-from . import clock, step
+from . import clock, database, step
 from .database import end_read
 from .errors import Conflict, StepFailed
 from .evidence import checkpoints
@@ -64,13 +64,13 @@ def sweep(limit=200):
             log.warning("incident %s failed again: %s", incident_id, exc.message)
         except Conflict:
             pass   # resolved meanwhile by a person
-        except Exception:
-            log.exception("retrying incident %s failed; will retry", incident_id)
+        except Exception as exc:
+            _unless_down(exc, "retrying incident %s failed; will retry", incident_id)
     for start_timer_id in due_start_timers(clock.now(), limit):
         try:
             fired += step.fire_start_timer(start_timer_id) is not None
-        except Exception:
-            log.exception("timer start %s failed; will retry", start_timer_id)
+        except Exception as exc:
+            _unless_down(exc, "timer start %s failed; will retry", start_timer_id)
     while True:
         ids = due_instances(clock.now(), limit)
         progress = 0
@@ -79,18 +79,25 @@ def sweep(limit=200):
                 progress += step.fire_timers(instance_id)
             except StepFailed as exc:  # kept on the instance as a failure; not retried here
                 log.warning("instance %s failed while firing a timer: %s", instance_id, exc.message)
-            except Exception:  # e.g. the database went away: nothing was kept, the timer fires later
-                log.exception("firing the timers of instance %s failed; will retry", instance_id)
+            except Exception as exc:  # nothing was kept, the timer fires later
+                _unless_down(exc, "firing the timers of instance %s failed; will retry", instance_id)
         fired += progress
         if len(ids) < limit or not progress:
             return fired
+
+
+def _unless_down(exc, message, *args):
+    """Log one item's failure; an outage stops the sweep instead (nothing more can be done now)."""
+    if database.outage(exc) is not None:
+        raise exc
+    log.exception(message, *args)
 
 
 class Scheduler:
     """APScheduler running the sweep: when the next timer is due, and every ``poll`` seconds."""
 
     def __init__(self, app, blocking=False):
-        self.app = app
+        self.app, self.down = app, False   # down: an outage was logged, and has not ended yet
         self.poll = app.config["A10FLOW_TIMER_POLL_SECONDS"]
         cls = BlockingScheduler if blocking else BackgroundScheduler
         self.aps = cls(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
@@ -103,50 +110,53 @@ class Scheduler:
                          id=DOCUMENT_SWEEP_JOB_ID)
 
     def tick(self):
-        with self.app.app_context():
-            try:
-                sweep()
-                smtp = self.app.config["A10FLOW_SMTP"]
-                if smtp["host"]:
-                    notifications.deliver(smtp)
-                upcoming = next_due()
-            finally:
-                db.session.remove()
-        # Wake for the next timer if it comes before the next poll (timers made by
-        # other processes are seen at the latest one poll later).
+        """Fire what is due, send the e-mail waiting, and wake for the next timer if it comes before
+        the next poll (timers made by other processes are seen at the latest one poll later)."""
+        def work():
+            sweep()
+            if self.app.config["A10FLOW_SMTP"]["host"]:
+                notifications.deliver(self.app.config["A10FLOW_SMTP"])
+            return next_due()
+        upcoming = self._run("firing timers", work)
         if upcoming is not None and upcoming < clock.now() + timedelta(seconds=self.poll):
             self.aps.modify_job(JOB_ID, next_run_time=max(upcoming, clock.now()))
 
     def checkpoint(self):
         """Sign the chains that grew (any number of processes may try; one signs each checkpoint)."""
-        with self.app.app_context():
-            try:
-                checkpoints.make(self.app.config["A10FLOW_SIGNING_KEY"])
-            except Exception:   # e.g. the database went away: the next run signs what this one missed
-                log.exception("making an evidence checkpoint failed; will retry")
-            finally:
-                db.session.remove()
+        self._run("making an evidence checkpoint", lambda: checkpoints.make(self.app.config["A10FLOW_SIGNING_KEY"]))
 
     def remind(self):
         """Remind of the documents that expire (a10flow.work.expiring: each reminder once)."""
-        with self.app.app_context():
-            try:
-                expiring.remind()
-            finally:
-                db.session.remove()
+        self._run("reminding of expiring documents", expiring.remind)
 
     def sweep_documents(self):
         """Delete the documents and stored files that will never be evidence (any number of processes may
         sweep at once: each deletion finds what it deletes, or nothing)."""
+        swept = self._run("sweeping the document store", document_sweep.sweep)
+        if swept and any(swept.values()):
+            log.info("swept %(documents)s document(s) never named, %(files)s file(s) named by none", swept)
+
+    def _run(self, what, work):
+        """``work()`` in the app, its result, or None when it failed: the next run does what this one
+        missed. An outage (the database or the disk: database.outage) is logged once until it ends,
+        not at every poll; a bug every time."""
         with self.app.app_context():
             try:
-                swept = document_sweep.sweep()
-                if any(swept.values()):
-                    log.info("swept %(documents)s document(s) never named, %(files)s file(s) named by none", swept)
-            except Exception:   # e.g. the database went away: the next run sweeps what this one missed
-                log.exception("sweeping the document store failed; will retry")
+                result = work()
+            except Exception as exc:
+                if database.outage(exc) is None:
+                    log.exception("%s failed; will retry", what)
+                elif not self.down:
+                    self.down = True
+                    log.warning("%s: %s; the scheduler tries again at each poll, and says when it can", what,
+                                database.outage(exc).message.split(";")[0])
+                return None
             finally:
                 db.session.remove()
+        if self.down:
+            self.down = False
+            log.warning("%s: the database and the disk serve again", what)
+        return result
 
     def start(self):
         self.aps.start()

@@ -81,3 +81,18 @@ def test_ready_when_the_database_is_at_the_latest_migration(app, as_):
 ])
 def test_an_outage_is_told_from_a_bug(error, down):
     assert (database.outage(error) is not None) is down
+
+
+def test_the_scheduler_says_once_that_the_database_is_away_and_once_that_it_is_back(app, as_, caplog):
+    from a10flow.scheduler import Scheduler
+    scheduler = Scheduler(app)   # not started: its jobs are run here, one poll at a time
+    release = hold_writes(app)
+    try:
+        for _ in range(3):
+            scheduler.tick()
+    finally:
+        release()
+    scheduler.tick()
+    said = [r.getMessage() for r in caplog.records if r.name == "a10flow.scheduler"]
+    assert said == ["firing timers: the database cannot answer just now; the scheduler tries again at each poll, "
+                    "and says when it can", "firing timers: the database and the disk serve again"]

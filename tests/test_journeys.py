@@ -232,6 +232,12 @@ def test_a10_3_a_high_risk_supplier_is_assessed_approved_by_three_and_registered
     with lee.expect_download() as got:   # legal reads the certificate the supplier gave
         lee.locator("tr.details").get_by_role("link", name="iso42001.pdf").click()
     assert Path(got.value.path()).read_bytes() == pdf("iso42001.pdf")
+    lee.get_by_role("link", name="Documents expiring").click()   # what runs out, soonest first
+    lee.get_by_label("Within (days)").fill("500")
+    lee.get_by_role("button", name="Show").click()
+    expect(lee.locator("tbody tr").first).to_contain_text("iso42001.pdf")
+    expect(lee.locator("tbody tr").first).to_contain_text("in 400 days")
+    shot(lee, "a10-3-documents-expiring")
 
     # Each corrective action is someone's task, named for what it is, closed with what was done.
     open_task(sam, "Close the corrective action: Deliver the model card")

@@ -176,6 +176,14 @@ def document(document_id, user):
         Document.id == document_id, visible_instances(user))), f"document {document_id}")
 
 
+def check_link_task(link, task, field):
+    """A link is its holder's authority over its own task, and nothing else.
+    :raises Forbidden: ``link`` is another task's (naming ``field``, which it would have given)."""
+    if link.task_id != task.id:
+        raise Forbidden(f"{field[:80]}: this link is for another task: the file was not stored",
+                        [{"field": field[:200], "message": "not this link's task"}])
+
+
 def link_document(link, document_id, shown=()):
     """A document given for ``link``'s task (by anyone), or one its page ``shown`` (ids) of the case,
     for the link's holder. :raises NotFound: also for any other document: an outside party sees their

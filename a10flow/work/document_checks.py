@@ -107,21 +107,23 @@ def places(schema, data):
 def given(schema, data):
     """``(path, many, value)`` for each file field of ``schema`` that ``data`` gives a value for."""
     for path, many in places(schema, data):
-        *above, last = path.split("/")
-        node = data
-        for part in above:
-            node = node[int(part)] if isinstance(node, list) else node[part]
+        node, last = _holder(data, path)
         if last in node:
             yield path, many, node[last]
 
 
 def put(data, path, value):
     """Set the value at ``path`` (as ``given`` names it) in ``data``, a copy of the form's data."""
-    *above, last = path.split("/")
-    node = data
-    for part in above:
-        node = node[int(part)] if isinstance(node, list) else node[part]
+    node, last = _holder(data, path)
     node[last] = value
+
+
+def _holder(data, path):
+    """``(the object holding path's last part, that part)``: a row's number indexes its table."""
+    *above, last = path.split("/")
+    for part in above:
+        data = data[int(part)] if isinstance(data, list) else data[part]
+    return data, last
 
 
 def accepted(field):

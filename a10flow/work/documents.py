@@ -12,7 +12,7 @@ from flask import current_app, send_file
 
 from .. import clock
 from ..database import write
-from ..errors import Conflict, Forbidden, Gone, Invalid, TooLarge
+from ..errors import Conflict, Gone, Invalid, TooLarge
 from ..models import Document, ExternalLink, TaskStatus, db
 from ..people import access
 from . import document_checks as checks
@@ -66,10 +66,7 @@ def receive(task, field, name, content, user, dates=None):
         raise Conflict(f"{field[:80]}: this task is already {task.status.value}: the file was not stored",
                        [{"field": field[:200], "message": f"the task is already {task.status.value}"}])
     if isinstance(user, ExternalLink):
-        # Rule: a link is its holder's authority over its own task, and nothing else.
-        if user.task_id != task.id:
-            raise Forbidden(f"{field[:80]}: this link is for another task: the file was not stored",
-                            [{"field": field[:200], "message": "not this link's task"}])
+        access.check_link_task(user, task, field)
         giver = links.holder(user)["name"]
     else:
         access.check_may_complete(task, user)

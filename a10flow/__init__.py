@@ -24,7 +24,7 @@ def _answer(kind, json_errors, page_errors):
     database or the disk failing now) is a 503 with Retry-After, not a 500: it is no bug."""
     def answer(exc):
         handlers, down = json_errors if request.path.startswith("/api/") else page_errors, None
-        if not isinstance(exc, ServiceError) and (down := database.outage(exc)) is not None:
+        if kind is Exception and (down := database.outage(exc)) is not None:   # not a ServiceError, not HTTP
             database.forget()
             g.user = None   # the page says nothing more that needs the database
         return handlers[ServiceError](down) if down else handlers[kind](exc)

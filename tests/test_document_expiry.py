@@ -108,8 +108,11 @@ def test_owners_see_what_expires_soon_first_and_only_what_is_in_force(app, as_):
     assert "Soon GmbH" in signed_in(app, "alice").get("/documents/expiring").text   # she started the case
     others = signed_in(app, "sam").get("/documents/expiring")   # security: not his cases
     assert others.status_code == 200 and "No document in force expires" in others.text
-    bad = signed_in(app, "owner").get("/documents/expiring?within=lots")
-    assert bad.status_code == 422 and "within" in bad.text
+    for nonsense in ("lots", "9" * 5000, "-1", "3661", "٣"):
+        bad = signed_in(app, "owner").get(f"/documents/expiring?within={nonsense}")
+        assert bad.status_code == 422 and "within" in bad.text, nonsense
+    damaged = signed_in(app, "owner").get("/documents/expiring?after=yesterday/x")
+    assert damaged.status_code == 422 and "damaged" in damaged.text
 
 
 def _reminders(app):

@@ -30,7 +30,7 @@ def expiring_page():
 def _within(text):
     if text is None:
         return 90
-    if not text.isdigit() or not 0 <= int(text) <= 3660:
+    if not (text.isascii() and text.isdigit() and len(text) <= 4 and int(text) <= 3660):   # 5,000 digits: no int
         raise Invalid("within: a number of days, 0 to 3660", [{"field": "within", "message": "0 to 3660 days"}])
     return int(text)
 

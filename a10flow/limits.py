@@ -16,6 +16,7 @@ MAX_FORM_DEPTH = 100            # levels of nesting of a form's JSON
 MAX_NAME = 120                  # characters of a person's or a group's name
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024   # characters of a password
 MAX_TOKEN_LIFE = timedelta(days=366)   # how long an API token may live
+MAX_DIGITS = 18                 # digits of a whole number typed in a page's field or a query: "²", "٣" and 5,000 digits are text
 MAX_PATTERN = 1_000             # characters in a regular expression someone gives in a ``format: regex`` field
 
 # What a process owner deploys.
@@ -47,3 +48,9 @@ MAX_STORE = 2 * 2**20           # bytes of one data store's content as JSON
 MAX_EVIDENCE_RECORD = 3 * 2**20                 # bytes of one evidence record: a submission, or a copy of the instance's data, fits
 MAX_ENGAGEMENT = timedelta(days=366)            # an audit's year; a longer one is a new engagement, granted again
 MAX_EMAIL_BACKOFF = timedelta(hours=6)          # the longest wait before an e-mail that failed is tried again
+
+
+def whole(text):
+    """``text`` as a whole number, if it is one in at most MAX_DIGITS ASCII digits; else None."""
+    ok = isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS
+    return int(text) if ok else None

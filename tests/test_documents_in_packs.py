@@ -127,8 +127,11 @@ def test_a_document_over_the_exporters_limit_is_listed_with_its_hash_and_where_t
     bad = as_["auditor"].get(f"/api/v1/evidence/export?instance={instance_id}&document_max_bytes=-1")
     assert bad.status_code == 422 and "document_max_bytes" in json.dumps(bad.json)
     auditor = signed_in(app, "auditor")
-    refused = auditor.get(f"/audit/pack?instance={instance_id}&document_max_bytes=ten")
-    assert refused.status_code == 422 and "document_max_bytes" in refused.text
+    for nonsense in ("ten", "9" * 5000, "٣"):
+        refused = auditor.get(f"/audit/pack?instance={instance_id}&document_max_bytes={nonsense}")
+        assert refused.status_code == 422 and "document_max_bytes" in refused.text, nonsense
+    huge = as_["auditor"].get(f"/api/v1/evidence/export?instance={instance_id}&document_max_bytes={'9' * 5000}")
+    assert huge.status_code == 422
     on_page = auditor.get(f"/audit/pack?instance={instance_id}&document_max_bytes=100")
     assert on_page.status_code == 200
     assert json.loads(zipfile.ZipFile(io.BytesIO(on_page.data)).read("documents.json"))[0]["left_out"] == "too_large"

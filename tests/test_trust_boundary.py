@@ -390,3 +390,18 @@ def test_who_gave_the_address_a_process_link_goes_to_answers_for_it(app, as_):
     assert as_["bob"].post(f"/api/v1/tasks/{review['id']}/complete", json={}).status_code == 200
     [answered] = [r for r in _evidence(as_, instance["id"], "task.completed") if r["element"]["id"] == "supplier_answers"]
     assert answered["data"]["on_behalf_of"]["name"] == "alice" and answered["data"]["sent_by_process"] is True
+
+
+def test_digits_of_other_scripts_and_five_thousand_digits_are_refused_as_text_never_a_crash(app, as_):
+    """Python calls "²" a digit and turns no 5,000 digits into a number: every place that reads a whole
+    number someone typed reads it through limits.whole."""
+    from helpers import signed_in
+    for days in ("²", "9" * 5000):
+        bpmn = (DATA / "review.bpmn").read_text().replace('name="linkDays" value="10"', f'name="linkDays" value="{days}"')
+        refused = as_["owner"].deploy(("review.bpmn", bpmn.encode()), ("supplier.json", json.dumps(_questionnaire()).encode()))
+        assert refused.status_code == 422 and "linkDays" in json.dumps(refused.json), days
+    admin = signed_in(app, "admin")
+    for typed in ("²", "٣", "9" * 4999):
+        assert admin.get(f"/admin/security-events?what={typed}").status_code == 200, typed
+        assert admin.get(f"/audit?instance={typed}").status_code == 200, typed
+        assert admin.get(f"/documents/expiring?within={typed}").status_code == 422, typed

@@ -6,6 +6,7 @@ properties, and SpiffArena properties, alike. Problems go to the upload (see upl
 """
 from ..engine import iso8601
 from ..engine.errors import ExpressionError
+from ..limits import whole
 from . import camunda, normalize
 from .normalize import CAMUNDA_NS, NS
 
@@ -114,7 +115,7 @@ def task_settings(upload, node, filename, message=None):
                 settings[name] = normalize.python_expression(settings[name])
             except ExpressionError as exc:
                 upload.problem(filename, element, f"{prop}: {exc}")
-    if not settings["link_days"].isdigit() or not 1 <= int(settings["link_days"]) <= 90:
+    if not 1 <= (whole(settings["link_days"]) or 0) <= 90:
         upload.problem(filename, element, "linkDays must be a whole number of days, 1 to 90")
     for attr in ("candidate_groups", "candidate_users", "assignee"):
         try:

@@ -13,6 +13,7 @@ from ..errors import Invalid
 from ..evidence import access as access_log
 from ..evidence import checkpoints, packs
 from ..evidence.scope import Scope, by_framework, coverage, known_controls
+from ..limits import whole
 from ..people import access
 from ..processes import datastores, registers
 from ..work import case
@@ -33,7 +34,7 @@ def scope_of(args):
             raise Invalid(f"{name!r} must be a date such as 2026-01-31", [{"field": name, "message": "not a date"}])
     instance = args.get("instance", "").strip()
     return Scope(args.get("control", "").strip() or None, day("from"), day("to"),
-                 int(instance) if instance.isdigit() else None)
+                 whole(instance))
 
 
 @bp.route("/audit")
@@ -82,10 +83,10 @@ def document_limit(args):
     raw = args.get("document_max_bytes", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if whole(raw) is None:
         raise Invalid("'document_max_bytes' must be a whole number of bytes, 0 or more",
                       [{"field": "document_max_bytes", "message": "not a whole number of bytes"}])
-    return int(raw)
+    return whole(raw)
 
 
 @bp.route("/audit/pack")

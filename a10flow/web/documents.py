@@ -4,6 +4,7 @@ from datetime import date
 from flask import g, render_template, request
 
 from ..errors import Invalid
+from ..limits import whole
 from ..people import access
 from ..work import documents, expiring
 from . import blueprint
@@ -30,7 +31,7 @@ def expiring_page():
 def _within(text):
     if text is None:
         return 90
-    if not (text.isascii() and text.isdigit() and len(text) <= 4 and int(text) <= 3660):   # 5,000 digits: no int
+    if (whole(text) or 0) > 3660 or whole(text) is None:
         raise Invalid("within: a number of days, 0 to 3660", [{"field": "within", "message": "0 to 3660 days"}])
     return int(text)
 

@@ -209,6 +209,9 @@ def test_nothing_is_given_to_a_task_that_is_done_or_not_theirs(app, as_):
     ({"type": "string", "contentMediaType": "image/svg+xml"}, "must be among"),
     ({"type": "string", "format": "binary", "x-max-bytes": "10 MB"}, "x-max-bytes must be a whole number"),
     ({"type": "number", "x-accept": ["application/pdf"]}, "belong to a file field"),
+    ({"type": "string", "format": "date", "x-dates": ["expires"]}, "belong to a file field"),
+    ({"type": "string", "format": "binary", "x-dates": ["expiry"]}, "x-dates lists the dates"),
+    ({"type": "string", "format": "binary", "x-dates": "expires"}, "x-dates lists the dates"),
     ({"type": "array", "items": {"type": "object", "properties": {"checks": {"type": "array", "items": {
         "type": "object", "properties": {"scan": {"type": "string", "format": "binary"}}}}}}},
      "must be a property of the form itself or of the rows of a table there"),

@@ -55,5 +55,5 @@ def events(since=None, until=None, who=None, what=None, before=None, limit=500):
     if what:
         stmt = stmt.where(db.or_(SecurityEvent.path.icontains(what, autoescape=True),
                                  SecurityEvent.reason.icontains(what, autoescape=True),
-                                 SecurityEvent.status == (whole(what) if whole(what) is not None else -1)))
+                                 SecurityEvent.status == (whole(what) or -1)))
     return db.session.scalars(stmt).all()

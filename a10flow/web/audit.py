@@ -83,10 +83,11 @@ def document_limit(args):
     raw = args.get("document_max_bytes", "").strip()
     if not raw:
         return None
-    if whole(raw) is None:
+    most = whole(raw)
+    if most is None:
         raise Invalid("'document_max_bytes' must be a whole number of bytes, 0 or more",
                       [{"field": "document_max_bytes", "message": "not a whole number of bytes"}])
-    return whole(raw)
+    return most
 
 
 @bp.route("/audit/pack")

@@ -31,9 +31,10 @@ def expiring_page():
 def _within(text):
     if text is None:
         return 90
-    if (whole(text) or 0) > 3660 or whole(text) is None:
+    days = whole(text)
+    if days is None or days > 3660:
         raise Invalid("within: a number of days, 0 to 3660", [{"field": "within", "message": "0 to 3660 days"}])
-    return int(text)
+    return days
 
 
 def _after(text):
